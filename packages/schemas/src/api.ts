@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { DeviceIdSchema } from './ids.js';
+
+/** HTTP API bodies shared by the fleet service (validation) and the console (forms). */
+
+export const LoginRequestSchema = z.object({
+  username: z.string().min(1).max(100),
+  password: z.string().min(1).max(1_000),
+});
+export type LoginRequest = z.infer<typeof LoginRequestSchema>;
+
+export const ClaimTokenCreateRequestSchema = z.object({
+  ttlHours: z.number().positive().max(24 * 365).default(24),
+  maxUses: z.number().int().positive().max(100_000).default(1),
+  note: z.string().max(200).optional(),
+});
+export type ClaimTokenCreateRequest = z.infer<typeof ClaimTokenCreateRequestSchema>;
+
+/** Stable across restarts and reinstalls of the agent: derived from /etc/machine-id unless overridden. */
+export const HardwareIdSchema = z
+  .string()
+  .min(8)
+  .max(128)
+  .regex(/^[A-Za-z0-9._:-]+$/, 'hardware id may hold only A-Z, a-z, 0-9, ".", "_", ":" and "-"');
+
+export const ProvisionRequestSchema = z.object({
+  claimToken: z.string().min(16).max(200),
+  hardwareId: HardwareIdSchema,
+  name: z.string().min(1).max(100).optional(),
+});
+export type ProvisionRequest = z.infer<typeof ProvisionRequestSchema>;
+
+export const ProvisionResponseSchema = z.object({
+  deviceId: DeviceIdSchema,
+  mqtt: z.object({
+    url: z.string().min(1),
+    username: DeviceIdSchema,
+    password: z.string().min(16),
+  }),
+});
+export type ProvisionResponse = z.infer<typeof ProvisionResponseSchema>;
+
+export const TagSchema = z
+  .string()
+  .min(1)
+  .max(50)
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'tags hold A-Z, a-z, 0-9, ".", "_", ":" and "-"');
+
+export const DeviceUpdateRequestSchema = z.object({
+  name: z.string().min(1).max(100).optional(),
+  tags: z.array(TagSchema).max(50).optional(),
+});
+export type DeviceUpdateRequest = z.infer<typeof DeviceUpdateRequestSchema>;
+
+/** Error body of every HTTP error (brief 4). */
+export const ApiErrorSchema = z.object({
+  statusCode: z.number().int(),
+  code: z.string(),
+  message: z.string(),
+});
+export type ApiError = z.infer<typeof ApiErrorSchema>;

@@ -1,0 +1,140 @@
+import { z } from 'zod';
+import { CommandIdSchema } from './ids.js';
+import { SCHEMA_VERSION } from './limits.js';
+
+const EpochMs = z.number().int().nonnegative().describe('milliseconds since the Unix epoch');
+const ShortText = (max: number) => z.string().max(max);
+
+/** Metric names: dotted lower-case words, e.g. `cpu.usage_pct`, `temp.zone0_c`. */
+export const METRIC_NAME_PATTERN = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
+export const MetricNameSchema = z.string().max(100).regex(METRIC_NAME_PATTERN, 'invalid metric name');
+
+/**
+ * Every device message carries the schema version and a per-device sequence number.
+ * The sequence only grows (it survives restarts), so the cloud drops QoS 1 duplicates by (deviceId, seq).
+ */
+export const DeviceMessageBaseSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  ts: EpochMs,
+});
+
+// ---------------------------------------------------------------- device -> cloud
+
+/** `up/status`, retained; the Last Will carries `offline`. */
+export const StatusMessageSchema = DeviceMessageBaseSchema.extend({
+  state: z.enum(['online', 'offline']),
+  reason: ShortText(200).optional(),
+});
+export type StatusMessage = z.infer<typeof StatusMessageSchema>;
+
+export const HardwareInfoSchema = z.object({
+  hostname: ShortText(255),
+  platform: ShortText(32),
+  arch: ShortText(32),
+  osRelease: ShortText(255).optional(),
+  cpuModel: ShortText(255).optional(),
+  cpuCores: z.number().int().positive(),
+  memTotalBytes: z.number().int().nonnegative(),
+  machineId: ShortText(128).optional(),
+});
+export type HardwareInfo = z.infer<typeof HardwareInfoSchema>;
+
+/** `up/birth`, sent after every connect, right after `online`. */
+export const BirthMessageSchema = DeviceMessageBaseSchema.extend({
+  agentVersion: ShortText(64),
+  bootId: ShortText(64),
+  hardware: HardwareInfoSchema,
+  capabilities: z.array(ShortText(64)).max(100),
+  /** Names of the metrics this box can report (absent sensors are left out). */
+  metrics: z.array(MetricNameSchema).max(500),
+  telemetryIntervalSec: z.number().positive().max(86_400),
+});
+export type BirthMessage = z.infer<typeof BirthMessageSchema>;
+
+export const TelemetrySampleSchema = z.object({
+  ts: EpochMs,
+  values: z.record(MetricNameSchema, z.number().finite()),
+});
+export type TelemetrySample = z.infer<typeof TelemetrySampleSchema>;
+
+/** `up/telemetry`: one or more samples. */
+export const TelemetryMessageSchema = DeviceMessageBaseSchema.extend({
+  samples: z.array(TelemetrySampleSchema).min(1).max(1_000),
+});
+export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
+
+/** `up/state`: the state the box reports after taking a desired-state document. */
+export const ReportedStateMessageSchema = DeviceMessageBaseSchema.extend({
+  /** Version of the last desired state the box has applied; null before it has taken any. */
+  desiredVersion: z.number().int().nonnegative().nullable(),
+  current: z.record(z.string(), z.unknown()),
+});
+export type ReportedStateMessage = z.infer<typeof ReportedStateMessageSchema>;
+
+export const DeviceEventSchema = z.object({
+  type: z.string().min(1).max(100),
+  level: z.enum(['debug', 'info', 'warn', 'error']),
+  message: ShortText(2_000),
+  data: z.record(z.string(), z.unknown()).optional(),
+});
+export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
+
+/** `up/events`. */
+export const EventsMessageSchema = DeviceMessageBaseSchema.extend({
+  events: z.array(DeviceEventSchema).min(1).max(100),
+});
+export type EventsMessage = z.infer<typeof EventsMessageSchema>;
+
+export const CommandStatusSchema = z.enum(['succeeded', 'failed', 'rejected', 'expired']);
+export type CommandStatus = z.infer<typeof CommandStatusSchema>;
+
+/** `up/results/{commandId}`, also sent to the command's MQTT 5 response topic. */
+export const CommandResultMessageSchema = DeviceMessageBaseSchema.extend({
+  commandId: CommandIdSchema,
+  status: CommandStatusSchema,
+  output: z.unknown().optional(),
+  error: ShortText(2_000).optional(),
+});
+export type CommandResultMessage = z.infer<typeof CommandResultMessageSchema>;
+
+// ---------------------------------------------------------------- cloud -> device
+
+/** `down/desired`, retained and versioned; the box always takes the whole document. */
+export const DesiredStateMessageSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  version: z.number().int().nonnegative(),
+  ts: EpochMs,
+  spec: z.looseObject({
+    telemetry: z.object({ intervalSec: z.number().min(1).max(3_600) }).optional(),
+  }),
+});
+export type DesiredStateMessage = z.infer<typeof DesiredStateMessageSchema>;
+
+/** `down/commands/{commandId}`: MQTT 5 request; the reply goes to the response topic with the correlation data. */
+export const CommandMessageSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  id: CommandIdSchema,
+  name: z.string().regex(/^[a-z][a-z0-9_.-]{0,63}$/, 'invalid command name'),
+  args: z.record(z.string(), z.unknown()),
+  issuedAt: EpochMs,
+  expiresAt: EpochMs,
+});
+export type CommandMessage = z.infer<typeof CommandMessageSchema>;
+
+/** The schema for each `up/` channel. */
+export const upMessageSchemas = {
+  status: StatusMessageSchema,
+  birth: BirthMessageSchema,
+  telemetry: TelemetryMessageSchema,
+  state: ReportedStateMessageSchema,
+  events: EventsMessageSchema,
+  results: CommandResultMessageSchema,
+} as const;
+
+export type UpMessageByChannel = { [K in keyof typeof upMessageSchemas]: z.infer<(typeof upMessageSchemas)[K]> };
+
+export const downMessageSchemas = {
+  desired: DesiredStateMessageSchema,
+  commands: CommandMessageSchema,
+} as const;
