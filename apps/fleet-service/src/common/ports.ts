@@ -1,0 +1,33 @@
+import type { BirthMessage } from '@agentbox/schemas';
+
+/**
+ * Seams between feature modules, so the broker and ingest depend on the device registry
+ * (and provisioning on the broker) through small interfaces rather than on each other's internals.
+ */
+
+/** Implemented by the devices module (DevicesService); used by the broker and ingest. */
+export interface DeviceRegistryPort {
+  /** True when the device exists, is not revoked and `secret` matches its stored hash. */
+  verifyCredentials(deviceId: string, secret: string): Promise<boolean>;
+  markOnline(deviceId: string, at: Date): Promise<void>;
+  markOffline(deviceId: string, at: Date): Promise<void>;
+  applyBirth(deviceId: string, birth: BirthMessage, at: Date): Promise<void>;
+  /** Bumps lastSeenAt for many devices in one write (called by the ingest batch writer). */
+  touch(deviceIds: readonly string[], at: Date): Promise<void>;
+}
+export const DEVICE_REGISTRY = Symbol('DEVICE_REGISTRY');
+
+/** Implemented by the broker module (BrokerService); used by provisioning, health and metrics. */
+export interface BrokerPort {
+  /** The MQTT URL boxes are told at provisioning. */
+  publicUrl(): string;
+  /** Creates or rotates a box's broker credentials (external Mosquitto: dynamic security; embedded: no-op). */
+  upsertDeviceCredentials(deviceId: string, secret: string): Promise<void>;
+  /** Removes a box's credentials and disconnects it. */
+  removeDevice(deviceId: string): Promise<void>;
+  /** Publishes a retained desired-state document to a box's `down/desired`. */
+  publishDesired(deviceId: string, payload: Buffer): Promise<void>;
+  /** True while the broker (embedded or external) is reachable. */
+  isReady(): boolean;
+}
+export const BROKER = Symbol('BROKER');

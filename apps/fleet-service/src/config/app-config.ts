@@ -1,0 +1,109 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_MAX_PAYLOAD_BYTES } from '@agentbox/schemas';
+
+const Port = z.coerce.number().int().min(0).max(65_535);
+const Bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+/** Environment of the fleet service (brief section 5), validated at boot. */
+export const FleetEnvSchema = z.object({
+  AGENTBOX_HTTP_PORT: Port.default(8080),
+  AGENTBOX_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  AGENTBOX_DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'DATABASE_URL must start with postgres:// (leave it unset for SQLite)')
+    .optional(),
+  /** PostgreSQL schema to use (tests run each in a schema of their own). */
+  AGENTBOX_DB_SCHEMA: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default('public'),
+  AGENTBOX_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
+  /** Service account the fleet service uses on an external broker. */
+  AGENTBOX_MQTT_USERNAME: z.string().min(1).optional(),
+  AGENTBOX_MQTT_PASSWORD: z.string().min(1).optional(),
+  /** External Mosquitto: manage per-box credentials and ACLs through the dynamic-security plugin. */
+  AGENTBOX_MQTT_DYNSEC: Bool.default(false),
+  AGENTBOX_MQTT_PORT: Port.optional(),
+  AGENTBOX_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  AGENTBOX_PUBLIC_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
+  /** URL of this service as boxes and people reach it; shown in the console's "Add box" command. */
+  AGENTBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AGENTBOX_ADMIN_PASSWORD: z.string().min(8, 'AGENTBOX_ADMIN_PASSWORD needs at least 8 characters').optional(),
+  AGENTBOX_JWT_SECRET: z.string().min(32, 'AGENTBOX_JWT_SECRET needs at least 32 characters').optional(),
+  AGENTBOX_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).max(268_435_455).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Directory of the built console; defaults to apps/console/dist next to this service. */
+  AGENTBOX_CONSOLE_DIR: z.string().min(1).optional(),
+});
+export type FleetEnv = z.infer<typeof FleetEnvSchema>;
+
+export class ConfigError extends Error {}
+
+/** The validated configuration every module injects (`constructor(private readonly config: AppConfig)`). */
+export class AppConfig {
+  readonly httpPort: number;
+  readonly httpHost: string;
+  readonly dataDir: string;
+  readonly database: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema: string };
+  readonly mqtt: {
+    /** Unset = embedded broker. */
+    externalUrl: string | undefined;
+    username: string | undefined;
+    password: string | undefined;
+    dynsec: boolean;
+    /** Embedded broker port; `portExplicit` false means a free port may be chosen if 1883 is taken. */
+    port: number;
+    portExplicit: boolean;
+    host: string;
+    publicUrl: string | undefined;
+  };
+  readonly publicUrl: string | undefined;
+  readonly adminPassword: string | undefined;
+  readonly jwtSecret: string | undefined;
+  readonly maxPayloadBytes: number;
+  readonly logLevel: FleetEnv['AGENTBOX_LOG_LEVEL'];
+  readonly consoleDir: string | undefined;
+
+  constructor(env: FleetEnv) {
+    this.httpPort = env.AGENTBOX_HTTP_PORT;
+    this.httpHost = env.AGENTBOX_HTTP_HOST;
+    this.dataDir = resolve(env.AGENTBOX_DATA_DIR);
+    this.database = env.DATABASE_URL
+      ? { type: 'postgres', url: env.DATABASE_URL, schema: env.AGENTBOX_DB_SCHEMA }
+      : { type: 'sqlite', path: resolve(this.dataDir, 'fleet.sqlite') };
+    this.mqtt = {
+      externalUrl: env.AGENTBOX_MQTT_URL,
+      username: env.AGENTBOX_MQTT_USERNAME,
+      password: env.AGENTBOX_MQTT_PASSWORD,
+      dynsec: env.AGENTBOX_MQTT_DYNSEC,
+      port: env.AGENTBOX_MQTT_PORT ?? 1883,
+      portExplicit: env.AGENTBOX_MQTT_PORT !== undefined,
+      host: env.AGENTBOX_MQTT_HOST,
+      publicUrl: env.AGENTBOX_PUBLIC_MQTT_URL,
+    };
+    this.publicUrl = env.AGENTBOX_PUBLIC_URL;
+    this.adminPassword = env.AGENTBOX_ADMIN_PASSWORD;
+    this.jwtSecret = env.AGENTBOX_JWT_SECRET;
+    this.maxPayloadBytes = env.AGENTBOX_MAX_PAYLOAD_BYTES;
+    this.logLevel = env.AGENTBOX_LOG_LEVEL;
+    this.consoleDir = env.AGENTBOX_CONSOLE_DIR;
+  }
+
+  /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): AppConfig {
+    const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
+    const parsed = FleetEnvSchema.safeParse(cleaned);
+    if (!parsed.success) {
+      const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+      throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    }
+    if (parsed.data.AGENTBOX_MQTT_DYNSEC && !parsed.data.AGENTBOX_MQTT_URL) {
+      throw new ConfigError('Invalid configuration:\n  AGENTBOX_MQTT_DYNSEC: needs AGENTBOX_MQTT_URL (an external Mosquitto)');
+    }
+    return new AppConfig(parsed.data);
+  }
+}
