@@ -1,0 +1,3 @@
+export * from './catalog.js';
+export * from './linux-collector.js';
+export * from './spool.js';
