@@ -1,0 +1,43 @@
+import { applyDecorators } from '@nestjs/common';
+import { ApiBody, ApiResponse } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiErrorSchema } from '@agentbox/schemas';
+
+type SchemaObject = Record<string, unknown>;
+
+/**
+ * Named OpenAPI components built from the zod schemas, so the document describes every request and
+ * response body exactly as validated (the console generates its typed client from it).
+ */
+const components = new Map<string, SchemaObject>();
+
+function register(name: string, schema: z.ZodType, io: 'input' | 'output'): { $ref: string } {
+  if (!components.has(name)) {
+    const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
+    delete json.$schema;
+    components.set(name, json);
+  }
+  return { $ref: `#/components/schemas/${name}` };
+}
+
+/** Every component registered so far (merged into the document by setupOpenApi). */
+export function zodComponents(): Record<string, SchemaObject> {
+  register('ApiError', ApiErrorSchema, 'output');
+  return Object.fromEntries(components);
+}
+
+/** Documents a JSON request body with the schema it is validated against (input shape: defaults optional). */
+export function ApiZodBody(name: string, schema: z.ZodType): MethodDecorator {
+  return ApiBody({ required: true, schema: register(name, schema, 'input') });
+}
+
+/** Documents a successful JSON response. */
+export function ApiZodResponse(status: number, name: string, schema: z.ZodType, description = 'OK'): MethodDecorator {
+  return ApiResponse({ status, description, schema: register(name, schema, 'output') });
+}
+
+/** Documents error responses, all shaped `{statusCode, code, message}`. */
+export function ApiErrors(...statuses: number[]): MethodDecorator {
+  const ref = register('ApiError', ApiErrorSchema, 'output');
+  return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: 'Error', schema: ref })));
+}

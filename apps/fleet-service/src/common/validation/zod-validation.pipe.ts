@@ -1,0 +1,24 @@
+import type { PipeTransform } from '@nestjs/common';
+import type { z } from 'zod';
+import { CommonException, CommonExceptionCode } from '../errors/domain-exception.js';
+
+/** Formats zod issues as `path: message; ...` for the error body (never echoes the input). */
+export function formatZodIssues(error: z.ZodError, max = 10): string {
+  return error.issues
+    .slice(0, max)
+    .map((issue) => `${issue.path.join('.') || '(body)'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Validates a request part against a schema from @agentbox/schemas; failures become 400 VALIDATION_FAILED. */
+export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
+  constructor(private readonly schema: S) {}
+
+  transform(value: unknown): z.output<S> {
+    const parsed = this.schema.safeParse(value);
+    if (!parsed.success) {
+      throw new CommonException(CommonExceptionCode.VALIDATION_FAILED, `Invalid request: ${formatZodIssues(parsed.error)}`);
+    }
+    return parsed.data;
+  }
+}

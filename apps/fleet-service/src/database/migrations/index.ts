@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { CoreSchema1764280000000 } from './1764280000000-core-schema.js';
+
+/** Core migrations in order; feature modules keep theirs beside them (e.g. TELEMETRY_MIGRATIONS). */
+export const CORE_MIGRATIONS: Array<new () => MigrationInterface> = [CoreSchema1764280000000];

@@ -1,0 +1,28 @@
+import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Role } from './roles.js';
+
+export const IS_PUBLIC = 'agentbox:public';
+export const REQUIRED_ROLE = 'agentbox:role';
+export const QUERY_TOKEN = 'agentbox:query-token';
+
+/** The route needs no bearer token. */
+export const Public = () => SetMetadata(IS_PUBLIC, true);
+
+/** The route needs at least the least powerful of `roles` (viewer < operator < admin). */
+export const Roles = (...roles: [Role, ...Role[]]) => SetMetadata(REQUIRED_ROLE, roles);
+
+/** EventSource cannot set headers, so this route also accepts the JWT as `?access_token=`. */
+export const AcceptQueryToken = () => SetMetadata(QUERY_TOKEN, true);
+
+/** Who made the request, as the auth guard verified it. */
+export interface AuthUser {
+  id: string;
+  username: string;
+  role: Role;
+}
+
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
+  const request = ctx.switchToHttp().getRequest<{ user?: AuthUser }>();
+  if (!request.user) throw new Error('CurrentUser used on a public route');
+  return request.user;
+});

@@ -1,0 +1,48 @@
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import type { FastifyRequest } from 'fastify';
+import { IS_PUBLIC, QUERY_TOKEN, REQUIRED_ROLE, type AuthUser } from './auth.decorators.js';
+import { AuthException, AuthExceptionCode } from './auth.exception.js';
+import { AuthService } from './auth.service.js';
+import { ROLES, roleAtLeast, type Role } from './roles.js';
+
+/** Global guard: a valid bearer token on every route not marked @Public(), and the role @Roles() asks for. */
+@Injectable()
+export class AuthGuard implements CanActivate {
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly auth: AuthService,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (context.getType() !== 'http') return true;
+    const targets = [context.getHandler(), context.getClass()];
+    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
+    const token = this.extractToken(request, this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) ?? false);
+    if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
+    const user = await this.auth.authenticate(token);
+    request.user = user;
+    const required = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLE, targets);
+    if (required && required.length > 0) {
+      const minimum = ROLES.find((role) => required.includes(role)) ?? 'admin';
+      if (!roleAtLeast(user.role, minimum)) {
+        throw new AuthException(AuthExceptionCode.FORBIDDEN, `This action needs the ${minimum} role`);
+      }
+    }
+    return true;
+  }
+
+  private extractToken(request: FastifyRequest, allowQuery: boolean): string | undefined {
+    const header = request.headers.authorization;
+    if (typeof header === 'string') {
+      const match = /^Bearer\s+(\S+)$/i.exec(header);
+      if (match) return match[1];
+    }
+    if (allowQuery) {
+      const value = (request.query as Record<string, unknown> | undefined)?.access_token;
+      if (typeof value === 'string' && value !== '') return value;
+    }
+    return undefined;
+  }
+}

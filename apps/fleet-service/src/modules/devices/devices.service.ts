@@ -1,0 +1,222 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectRepository } from '@nestjs/typeorm';
+import { In, Repository } from 'typeorm';
+import type { BirthMessage, DeviceUpdateRequest } from '@agentbox/schemas';
+import { BROKER, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
+import { hashSecret, randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
+import { LiveEventsService } from '../live/live-events.service.js';
+import { Device } from './device.entity.js';
+import { toDeviceDto, type DeviceDto, type DeviceListQuery, type DeviceListResponse } from './devices.dto.js';
+import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
+
+/** Successful broker logins are remembered this long, so reconnect storms do not each pay for argon2. */
+const CREDENTIAL_CACHE_TTL_MS = 5 * 60_000;
+const CREDENTIAL_CACHE_MAX = 50_000;
+
+const SORT_COLUMNS = { name: 'd.name', lastSeenAt: 'd.last_seen_at', createdAt: 'd.created_at' } as const;
+
+export function generateDeviceId(): string {
+  return `box-${randomBase32(12)}`;
+}
+
+@Injectable()
+export class DevicesService implements DeviceRegistryPort {
+  private readonly logger = new Logger(DevicesService.name);
+  /** deviceId -> (sha256(secret) -> expiry epoch ms). */
+  private readonly verified = new Map<string, Map<string, number>>();
+  private verifiedCount = 0;
+
+  constructor(
+    @InjectRepository(Device) private readonly devices: Repository<Device>,
+    private readonly live: LiveEventsService,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  // ------------------------------------------------------------------ REST
+
+  async list(query: DeviceListQuery): Promise<DeviceListResponse> {
+    const qb = this.devices.createQueryBuilder('d');
+    if (query.q !== undefined && query.q.trim() !== '') {
+      const like = `%${query.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      qb.andWhere(
+        "(LOWER(d.name) LIKE :like ESCAPE '\\' OR LOWER(d.id) LIKE :like ESCAPE '\\' OR LOWER(d.hardware_id) LIKE :like ESCAPE '\\')",
+        { like },
+      );
+    }
+    if (query.online !== undefined) qb.andWhere('d.online = :online', { online: query.online });
+    if (query.tag !== undefined) {
+      if (this.devices.manager.connection.options.type === 'postgres') {
+        qb.andWhere('d.tags @> CAST(:tagJson AS jsonb)', { tagJson: JSON.stringify([query.tag]) });
+      } else {
+        qb.andWhere('EXISTS (SELECT 1 FROM json_each(d.tags) WHERE json_each.value = :tag)', { tag: query.tag });
+      }
+    }
+    const order = query.order === 'desc' ? 'DESC' : 'ASC';
+    qb.orderBy(SORT_COLUMNS[query.sort], order).addOrderBy('d.id', order).skip(query.offset).take(query.limit);
+    const [rows, total] = await qb.getManyAndCount();
+    return { items: rows.map(toDeviceDto), total };
+  }
+
+  async get(id: string): Promise<DeviceDto> {
+    return toDeviceDto(await this.require(id));
+  }
+
+  async update(id: string, patch: DeviceUpdateRequest): Promise<DeviceDto> {
+    const device = await this.require(id);
+    if (patch.name !== undefined) device.name = patch.name;
+    if (patch.tags !== undefined) device.tags = [...new Set(patch.tags)];
+    device.updatedAt = new Date();
+    await this.devices.save(device);
+    this.live.publish({ type: 'device.updated', deviceId: id });
+    return toDeviceDto(device);
+  }
+
+  /** Deletes the device, then has the broker drop its credentials and session. */
+  async remove(id: string): Promise<void> {
+    const result = await this.devices.delete({ id });
+    if (!result.affected) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
+    this.forgetVerified(id);
+    await this.broker().removeDevice(id);
+    this.live.publish({ type: 'device.updated', deviceId: id });
+  }
+
+  // ------------------------------------------------------------------ provisioning
+
+  /**
+   * Enrols a box by hardware id: a new device, or the same device with a rotated secret when the
+   * hardware id is already known (re-enrolling is idempotent). Only the argon2id hash is stored.
+   */
+  async enroll(hardwareId: string, name: string | undefined, secret: string): Promise<{ deviceId: string; created: boolean }> {
+    const secretHash = await hashSecret(secret);
+    const now = new Date();
+    const existing = await this.devices.findOneBy({ hardwareId });
+    if (existing) {
+      await this.devices.update({ id: existing.id }, { secretHash, updatedAt: now, ...(name ? { name } : {}) });
+      this.forgetVerified(existing.id);
+      this.live.publish({ type: 'device.updated', deviceId: existing.id });
+      return { deviceId: existing.id, created: false };
+    }
+    const id = generateDeviceId();
+    try {
+      await this.devices.insert({
+        id,
+        name: name ?? id,
+        hardwareId,
+        secretHash,
+        tags: [],
+        agentVersion: null,
+        hardware: null,
+        capabilities: [],
+        metrics: [],
+        online: false,
+        lastSeenAt: null,
+        connectedAt: null,
+        createdAt: now,
+        updatedAt: now,
+      });
+    } catch (error) {
+      // Two claims for the same new hardware id at once: the loser rotates the winner's secret instead.
+      const raced = await this.devices.findOneBy({ hardwareId });
+      if (!raced) throw error;
+      await this.devices.update({ id: raced.id }, { secretHash, updatedAt: new Date() });
+      this.forgetVerified(raced.id);
+      return { deviceId: raced.id, created: false };
+    }
+    this.live.publish({ type: 'device.updated', deviceId: id });
+    return { deviceId: id, created: true };
+  }
+
+  // ------------------------------------------------------------------ DeviceRegistryPort
+
+  async verifyCredentials(deviceId: string, secret: string): Promise<boolean> {
+    const key = sha256Hex(secret);
+    const now = Date.now();
+    const expiry = this.verified.get(deviceId)?.get(key);
+    if (expiry !== undefined && expiry > now) return true;
+    const row = await this.devices.findOne({ where: { id: deviceId }, select: { id: true, secretHash: true } });
+    if (!row) return false;
+    const ok = await verifySecret(row.secretHash, secret);
+    if (ok) this.remember(deviceId, key, now + CREDENTIAL_CACHE_TTL_MS);
+    return ok;
+  }
+
+  async markOnline(deviceId: string, at: Date): Promise<void> {
+    const result = await this.devices.update({ id: deviceId }, { online: true, connectedAt: at, lastSeenAt: at });
+    if (!result.affected) return;
+    this.live.publish({ type: 'device.status', deviceId, online: true, lastSeenAt: at.toISOString() });
+  }
+
+  async markOffline(deviceId: string, at: Date): Promise<void> {
+    const device = await this.devices.findOneBy({ id: deviceId });
+    if (!device) return;
+    // A late Last Will from an older session must not mark a box offline that has since reconnected.
+    if (device.connectedAt && device.connectedAt.getTime() > at.getTime()) return;
+    await this.devices.update({ id: deviceId }, { online: false });
+    this.live.publish({
+      type: 'device.status',
+      deviceId,
+      online: false,
+      lastSeenAt: device.lastSeenAt?.toISOString() ?? null,
+    });
+  }
+
+  async applyBirth(deviceId: string, birth: BirthMessage, at: Date): Promise<void> {
+    const result = await this.devices.update(
+      { id: deviceId },
+      {
+        agentVersion: birth.agentVersion,
+        hardware: birth.hardware,
+        capabilities: birth.capabilities,
+        metrics: birth.metrics,
+        lastSeenAt: at,
+        updatedAt: new Date(),
+      },
+    );
+    if (result.affected) this.live.publish({ type: 'device.updated', deviceId });
+  }
+
+  async touch(deviceIds: readonly string[], at: Date): Promise<void> {
+    const unique = [...new Set(deviceIds)];
+    for (let i = 0; i < unique.length; i += 500) {
+      await this.devices.update({ id: In(unique.slice(i, i + 500)) }, { lastSeenAt: at });
+    }
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private async require(id: string): Promise<Device> {
+    const device = await this.devices.findOneBy({ id });
+    if (!device) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
+    return device;
+  }
+
+  /**
+   * The broker module depends on this registry, so the registry reaches the broker lazily
+   * (at call time) instead of importing BrokerModule, which would make the modules circular.
+   */
+  private broker(): BrokerPort {
+    return this.moduleRef.get<BrokerPort>(BROKER, { strict: false });
+  }
+
+  private remember(deviceId: string, key: string, expiry: number): void {
+    if (this.verifiedCount >= CREDENTIAL_CACHE_MAX) {
+      this.verified.clear();
+      this.verifiedCount = 0;
+      this.logger.warn('credential cache full; cleared');
+    }
+    let perDevice = this.verified.get(deviceId);
+    if (!perDevice) {
+      perDevice = new Map();
+      this.verified.set(deviceId, perDevice);
+    }
+    if (!perDevice.has(key)) this.verifiedCount += 1;
+    perDevice.set(key, expiry);
+  }
+
+  private forgetVerified(deviceId: string): void {
+    const perDevice = this.verified.get(deviceId);
+    if (perDevice) this.verifiedCount -= perDevice.size;
+    this.verified.delete(deviceId);
+  }
+}

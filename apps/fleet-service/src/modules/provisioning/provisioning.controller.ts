@@ -1,0 +1,87 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import {
+  ClaimTokenCreateRequestSchema,
+  ProvisionRequestSchema,
+  ProvisionResponseSchema,
+  type ClaimTokenCreateRequest,
+  type ProvisionRequest,
+} from '@agentbox/schemas';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { ClaimTokenCreatedSchema, ClaimTokenListResponseSchema, EnrollmentInfoSchema } from './provisioning.dto.js';
+import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningService } from './provisioning.service.js';
+
+@ApiTags('provisioning')
+@Controller('api/v1')
+export class ProvisioningController {
+  constructor(private readonly provisioning: ProvisioningService) {}
+
+  @Post('claim-tokens')
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'createClaimToken', summary: 'Create a claim token (shown once) (admin)' })
+  @ApiZodBody('ClaimTokenCreateRequest', ClaimTokenCreateRequestSchema)
+  @ApiZodResponse(201, 'ClaimTokenCreated', ClaimTokenCreatedSchema, 'Created')
+  @ApiErrors(400, 401, 403)
+  createToken(
+    @Body(new ZodValidationPipe(ClaimTokenCreateRequestSchema)) body: ClaimTokenCreateRequest,
+    @CurrentUser() user: AuthUser,
+  ) {
+    return this.provisioning.createToken(body, user.username);
+  }
+
+  @Get('claim-tokens')
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'listClaimTokens', summary: 'List claim tokens, without their plaintext (admin)' })
+  @ApiZodResponse(200, 'ClaimTokenListResponse', ClaimTokenListResponseSchema)
+  @ApiErrors(401, 403)
+  listTokens() {
+    return this.provisioning.listTokens();
+  }
+
+  @Delete('claim-tokens/:id')
+  @Roles('admin')
+  @HttpCode(204)
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'revokeClaimToken', summary: 'Revoke a claim token (admin)' })
+  @ApiParam({ name: 'id', type: String, format: 'uuid' })
+  @ApiResponse({ status: 204, description: 'Revoked' })
+  @ApiErrors(400, 401, 403, 404)
+  revokeToken(
+    @Param(
+      'id',
+      new ParseUUIDPipe({
+        exceptionFactory: () => new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND),
+      }),
+    )
+    id: string,
+  ) {
+    return this.provisioning.revokeToken(id);
+  }
+
+  @Public()
+  @Post('provision')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'provision', summary: 'Enrol a box with a claim token; returns its MQTT credentials' })
+  @ApiZodBody('ProvisionRequest', ProvisionRequestSchema)
+  @ApiZodResponse(200, 'ProvisionResponse', ProvisionResponseSchema)
+  @ApiErrors(400, 401)
+  provision(@Body(new ZodValidationPipe(ProvisionRequestSchema)) body: ProvisionRequest) {
+    return this.provisioning.provision(body);
+  }
+
+  @Get('enrollment')
+  @Roles('admin')
+  @ApiBearerAuth()
+  @ApiOperation({ operationId: 'getEnrollment', summary: 'URLs for the "Add box" command (admin)' })
+  @ApiZodResponse(200, 'EnrollmentInfo', EnrollmentInfoSchema)
+  @ApiErrors(401, 403)
+  enrollment(@Req() request: FastifyRequest) {
+    return this.provisioning.enrollment(request.headers.host, request.protocol);
+  }
+}
