@@ -1,0 +1,72 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FleetApi } from './api.js';
+import { startAgent, startFleet, type FleetProcess, type ManagedProcess } from './processes.js';
+import { waitFor } from './wait.js';
+
+export interface StoredCredentials {
+  deviceId: string;
+  mqtt: { url: string; username: string; password: string };
+}
+
+export function readCredentials(stateDir: string): StoredCredentials {
+  const raw = JSON.parse(readFileSync(join(stateDir, 'credentials.json'), 'utf8')) as Record<string, unknown>;
+  // Accept both a flat and a nested layout of the credentials file.
+  const mqtt = (raw.mqtt ?? raw) as StoredCredentials['mqtt'];
+  return { deviceId: String(raw.deviceId), mqtt };
+}
+
+/** A running platform in a temp dir: one fleet-service process, any number of device-agent processes. */
+export class Platform {
+  readonly root = mkdtempSync(join(tmpdir(), 'agentbox-e2e-'));
+  fleet!: FleetProcess;
+  api!: FleetApi;
+  private readonly agents = new Map<string, ManagedProcess>();
+
+  constructor(private readonly fleetEnv: Record<string, string> = {}) {}
+
+  get dataDir(): string {
+    return join(this.root, 'fleet');
+  }
+
+  async start(ports?: { httpPort: number; mqttPort: number }): Promise<void> {
+    this.fleet = await startFleet({ dataDir: this.dataDir, env: this.fleetEnv, ...ports });
+    this.api = new FleetApi(this.fleet.url);
+    await this.api.login('admin', this.fleet.adminPassword);
+  }
+
+  /** Stops the fleet service (SIGTERM, or SIGKILL to simulate a crash) and starts it again on the same ports and data. */
+  async restartFleet(signal: NodeJS.Signals = 'SIGTERM', downtimeMs = 0): Promise<void> {
+    await this.fleet.kill(signal);
+    if (downtimeMs > 0) await new Promise((resolve) => setTimeout(resolve, downtimeMs));
+    await this.start({ httpPort: this.fleet.httpPort, mqttPort: this.fleet.mqttPort });
+  }
+
+  stateDir(name: string): string {
+    return join(this.root, name);
+  }
+
+  startAgent(name: string, claimToken?: string, env: Record<string, string> = {}): ManagedProcess {
+    const agent = startAgent({ stateDir: this.stateDir(name), fleetUrl: this.fleet.url, claimToken, name, env });
+    this.agents.set(name, agent);
+    return agent;
+  }
+
+  /** The last agent process started under `name`. */
+  agent(name: string): ManagedProcess {
+    const agent = this.agents.get(name);
+    if (!agent) throw new Error(`no agent named ${name}`);
+    return agent;
+  }
+
+  async waitForDevice(predicate: (device: Awaited<ReturnType<FleetApi['devices']>>[number]) => boolean, what: string) {
+    return waitFor(what, async () => (await this.api.devices()).find(predicate), { timeoutMs: 30_000 });
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.agents.values()].map((agent) => agent.kill('SIGTERM')));
+    await this.fleet?.kill('SIGTERM');
+    if (!process.env.AGENTBOX_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,65 @@
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Platform } from '../support/platform.js';
+import { waitFor } from '../support/wait.js';
+
+const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+describe('console in a real browser', () => {
+  let platform: Platform;
+  let browser: Browser;
+  let page: Page;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    platform = new Platform();
+    await platform.start();
+    const token = await platform.api.createClaimToken();
+    platform.startAgent('box-ui', token);
+    deviceId = (await platform.waitForDevice((d) => d.online, 'box-ui online')).id;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    page = await browser.newPage();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await platform?.stop();
+  });
+
+  it('logs in and sees the box online', async () => {
+    await page.goto(`${platform.fleet.url}/`);
+    await page.getByTestId('login-username').locator('input').fill('admin');
+    await page.getByTestId('login-password').locator('input').fill(platform.fleet.adminPassword);
+    await page.getByTestId('login-submit').click();
+    const status = page.getByTestId(`device-status-${deviceId}`);
+    await status.waitFor({ timeout: 20_000 });
+    await expect.poll(() => status.getAttribute('data-online'), { timeout: 20_000 }).toBe('true');
+  });
+
+  it('opens the box and sees a chart with data', async () => {
+    await page.getByTestId(`device-row-${deviceId}`).click();
+    const chart = page.getByTestId('chart-cpu');
+    await chart.waitFor({ timeout: 20_000 });
+    await expect
+      .poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 30_000 })
+      .toBeGreaterThan(1);
+    await page.screenshot({ path: `${platform.root}/device-detail.png` });
+  });
+
+  it('sees the box go offline when its agent is killed', async () => {
+    await platform.agent('box-ui').kill('SIGKILL');
+    const status = page.getByTestId(`device-status-${deviceId}`);
+    await expect.poll(() => status.getAttribute('data-online'), { timeout: 20_000 }).toBe('false');
+    await waitFor('offline in the API too', async () => !(await platform.api.device(deviceId)).online);
+  });
+});

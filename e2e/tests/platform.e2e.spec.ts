@@ -1,0 +1,237 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import mqtt from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
+import { metricValue } from '../support/api.js';
+import { startMosquitto } from '../support/mosquitto.js';
+import { Platform, readCredentials } from '../support/platform.js';
+import { createSchema } from '../support/postgres.js';
+import { sleep, waitFor } from '../support/wait.js';
+
+const KEEPALIVE_SEC = 2;
+
+interface Stack {
+  name: string;
+  embedded: boolean;
+  setup(): Promise<{ env: Record<string, string>; restartBroker?: (downtimeMs: number) => Promise<void>; teardown(): Promise<void> }>;
+}
+
+const stacks: Stack[] = [
+  {
+    name: 'embedded broker + SQLite',
+    embedded: true,
+    setup: () => Promise.resolve({ env: {}, teardown: () => Promise.resolve() }),
+  },
+  {
+    name: 'Mosquitto (dynamic security) + PostgreSQL',
+    embedded: false,
+    async setup() {
+      const broker = await startMosquitto();
+      const database = await createSchema();
+      return {
+        env: {
+          DATABASE_URL: database.url,
+          AGENTBOX_DB_SCHEMA: database.schema,
+          AGENTBOX_MQTT_URL: broker.url,
+          AGENTBOX_MQTT_USERNAME: broker.adminUser,
+          AGENTBOX_MQTT_PASSWORD: broker.adminPassword,
+          AGENTBOX_MQTT_DYNSEC: 'true',
+          AGENTBOX_PUBLIC_MQTT_URL: broker.url,
+        },
+        restartBroker: (downtimeMs) => broker.restart(downtimeMs),
+        async teardown() {
+          await broker.stop();
+          await database.drop();
+        },
+      };
+    },
+  },
+];
+
+/** Connects a raw MQTT 5 client and resolves with the CONNACK reason code (0 = accepted). */
+async function connectRaw(url: string, options: mqtt.IClientOptions): Promise<{ client: mqtt.MqttClient; code: number }> {
+  const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+  const code = await new Promise<number>((resolve) => {
+    client.once('connect', () => resolve(0));
+    client.once('error', (error) => resolve(Number((error as mqtt.ErrorWithReasonCode).code ?? -1)));
+    client.once('close', () => resolve(-1));
+  });
+  return { client, code };
+}
+
+describe.each(stacks)('platform on $name', (stack) => {
+  let platform: Platform;
+  let teardown: () => Promise<void> = () => Promise.resolve();
+  let restartBroker: (downtimeMs: number) => Promise<void>;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    const setup = await stack.setup();
+    teardown = () => setup.teardown();
+    platform = new Platform(setup.env);
+    await platform.start();
+    restartBroker = setup.restartBroker ?? ((downtimeMs) => platform.restartFleet('SIGKILL', downtimeMs));
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+    await teardown();
+  });
+
+  it('enrolls a box that comes online with its birth info and real telemetry', async () => {
+    const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
+    platform.startAgent('box-a', token);
+    const device = await platform.waitForDevice((d) => d.online && !!d.agentVersion, 'box-a online with birth info');
+    deviceId = device.id;
+    const credentialsFile = join(platform.stateDir('box-a'), 'credentials.json');
+    expect(existsSync(credentialsFile)).toBe(true);
+    expect(statSync(credentialsFile).mode & 0o777).toBe(0o600);
+    expect(readCredentials(platform.stateDir('box-a')).deviceId).toBe(deviceId);
+
+    const samples = await waitFor('two telemetry samples', async () => {
+      const stored = await platform.api.telemetry(deviceId);
+      return stored.length >= 2 ? stored : undefined;
+    });
+    const latest = samples.at(-1)!;
+    expect(latest.values['cpu.usage_pct']).toBeGreaterThanOrEqual(0);
+    expect(latest.values['mem.total_bytes']).toBeGreaterThan(0);
+    expect(latest.values['load.1m']).toBeGreaterThanOrEqual(0);
+    expect(latest.values['disk.total_bytes']).toBeGreaterThan(0);
+  });
+
+  it('marks a killed box offline through its Last Will within 1.5x the keep-alive, then takes it back as the same device', async () => {
+    const agent = platform.agent('box-a');
+    const killedAt = Date.now();
+    await agent.kill('SIGKILL');
+    await waitFor('box-a offline', async () => !(await platform.api.device(deviceId)).online, {
+      timeoutMs: 15_000,
+      intervalMs: 100,
+    });
+    const elapsed = Date.now() - killedAt;
+    // The broker declares the will after 1.5x the keep-alive (MQTT-3.1.2-22/24); allow the ingest and poll delay.
+    expect(elapsed).toBeLessThanOrEqual(KEEPALIVE_SEC * 1.5 * 1000 + 2_000);
+
+    platform.startAgent('box-a');
+    await platform.waitForDevice((d) => d.id === deviceId && d.online, 'box-a back online');
+    expect(await platform.api.devices()).toHaveLength(1);
+  });
+
+  it('loses no telemetry sample across a broker restart', async () => {
+    await sleep(3_000);
+    const restartStartedAt = Date.now();
+    await restartBroker(4_000);
+    await platform.waitForDevice((d) => d.id === deviceId && d.online, 'box-a online after the broker restart');
+    const restartEndedAt = Date.now();
+    await sleep(4_000);
+
+    const samples = await platform.api.telemetry(deviceId);
+    const aroundRestart = samples.filter((s) => s.ts >= restartStartedAt - 3_000 && s.ts <= restartEndedAt);
+    expect(aroundRestart.length).toBeGreaterThan(4);
+    // Samples are taken every second, spooled while the broker is down and replayed in order:
+    // no gap wider than 2.5 intervals anywhere, and every sequence number exactly once.
+    for (let i = 1; i < aroundRestart.length; i++) {
+      expect(aroundRestart[i]!.ts - aroundRestart[i - 1]!.ts).toBeLessThan(2_500);
+      expect(aroundRestart[i]!.seq).toBeGreaterThan(aroundRestart[i - 1]!.seq);
+    }
+    const seqs = samples.map((s) => s.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  it('refuses bad MQTT input with a reason code, counts it, and keeps serving the other box', async () => {
+    const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
+    platform.startAgent('box-b', token);
+    const boxB = await platform.waitForDevice((d) => d.id !== deviceId && d.online, 'box-b online');
+    const a = readCredentials(platform.stateDir('box-a'));
+    const b = readCredentials(platform.stateDir('box-b'));
+    const url = b.mqtt.url;
+
+    const wrongPassword = await connectRaw(url, { clientId: b.deviceId, username: b.deviceId, password: 'x'.repeat(32) });
+    expect([134, 135]).toContain(wrongPassword.code);
+    const mismatchedClientId = await connectRaw(url, { clientId: `${b.deviceId}-other`, username: b.deviceId, password: b.mqtt.password });
+    expect([133, 135]).toContain(mismatchedClientId.code);
+    const wildcardId = await connectRaw(url, { clientId: 'box+1', username: 'box+1', password: 'x'.repeat(32) });
+    expect([133, 134, 135]).toContain(wildcardId.code);
+    for (const rejected of [wrongPassword, mismatchedClientId, wildcardId]) rejected.client.end(true);
+
+    // An impostor with box-b's identity (the real box-b is displaced; it reconnects afterwards by itself).
+    const impostor = await connectRaw(url, { clientId: b.deviceId, username: b.deviceId, password: b.mqtt.password, clean: true });
+    expect(impostor.code).toBe(0);
+    const client = impostor.client;
+
+    const subscribeToOther = await client.subscribeAsync(topics.deviceDownFilter(a.deviceId), { qos: 1 });
+    expect(subscribeToOther[0]?.qos).toBeGreaterThanOrEqual(128);
+    const subscribeToAll = await client.subscribeAsync('agentbox/v1/devices/+/down/#', { qos: 1 });
+    expect(subscribeToAll[0]?.qos).toBeGreaterThanOrEqual(128);
+    const subscribeToSys = await client.subscribeAsync('$SYS/#', { qos: 1 });
+    expect(subscribeToSys[0]?.qos).toBeGreaterThanOrEqual(128);
+
+    const telemetry = (seq: number) =>
+      JSON.stringify({ v: SCHEMA_VERSION, seq, ts: Date.now(), samples: [{ ts: Date.now(), values: { 'cpu.usage_pct': 1 } }] });
+    // Publishing into another box's subtree is refused (MQTT 5: PUBACK 0x87, or the connection is closed).
+    await client.publishAsync(topics.telemetry(a.deviceId), telemetry(1), { qos: 1 }).catch(() => undefined);
+
+    const before = stack.embedded ? await platform.api.metrics() : '';
+    if (!client.connected) client.reconnect();
+    await waitFor('impostor connected', () => client.connected);
+    await client.publishAsync(topics.telemetry(b.deviceId), '{not json', { qos: 1 });
+    await client.publishAsync(topics.telemetry(b.deviceId), JSON.stringify({ v: SCHEMA_VERSION, seq: 'x' }), { qos: 1 });
+    await client.publishAsync(`${topics.telemetry(b.deviceId)}/extra`, telemetry(2), { qos: 1 }).catch(() => undefined);
+    await client.publishAsync(topics.telemetry(b.deviceId), 'x'.repeat(300 * 1024), { qos: 1 }).catch(() => undefined);
+    client.end(true);
+
+    if (stack.embedded) {
+      await waitFor('rejections counted', async () => {
+        const after = await platform.api.metrics();
+        const grew = (reason: string) =>
+          metricValue(after, 'agentbox_ingest_rejections_total', { reason }) >
+          metricValue(before, 'agentbox_ingest_rejections_total', { reason });
+        return grew('malformed_json') && grew('invalid_schema');
+      });
+      const after = await platform.api.metrics();
+      expect(metricValue(after, 'agentbox_mqtt_rejections_total')).toBeGreaterThan(0);
+    }
+
+    // Box-a was never disturbed, and box-b comes back by itself.
+    const countBefore = (await platform.api.telemetry(deviceId)).length;
+    await waitFor('box-a still sending telemetry', async () => (await platform.api.telemetry(deviceId)).length > countBefore + 1);
+    await platform.waitForDevice((d) => d.id === boxB.id && d.online, 'box-b back online');
+    // Nothing from the impostor's refused publish into box-a's topic was stored (seq 1 is far below box-a's own).
+    expect((await platform.api.telemetry(deviceId)).some((s) => s.seq === 1 && s.values['cpu.usage_pct'] === 1)).toBe(false);
+  });
+
+  it('refuses bad HTTP input with stable codes', async () => {
+    const provision = (claimToken: string) =>
+      platform.api.request('POST', '/api/v1/provision', { claimToken, hardwareId: 'hw-e2e-000001' }, { auth: false });
+
+    const unknown = await provision('this-token-does-not-exist-0000');
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.code).toBe('CLAIM_TOKEN_INVALID');
+
+    const single = await platform.api.createClaimToken({ maxUses: 1 });
+    expect((await provision(single)).status).toBeLessThan(300);
+    const exhausted = await platform.api.request('POST', '/api/v1/provision', { claimToken: single, hardwareId: 'hw-e2e-000002' }, { auth: false });
+    expect(exhausted.status).toBe(401);
+    expect(exhausted.body.code).toBe('CLAIM_TOKEN_EXHAUSTED');
+
+    const notFound = await platform.api.request('GET', '/api/v1/devices/box-doesnotexist');
+    expect(notFound.status).toBe(404);
+    expect(notFound.body.code).toBe('DEVICE_NOT_FOUND');
+
+    const wrongPassword = await platform.api.request('POST', '/api/v1/auth/login', { username: 'admin', password: 'wrong-password' }, { auth: false });
+    expect(wrongPassword.status).toBe(401);
+    expect(wrongPassword.body.code).toBe('INVALID_CREDENTIALS');
+
+    const malformed = await platform.api.request('POST', '/api/v1/claim-tokens', undefined, { rawBody: '{oops' });
+    expect(malformed.status).toBe(400);
+
+    const anonymous = await platform.api.request('GET', '/api/v1/devices', undefined, { auth: false });
+    expect(anonymous.status).toBe(401);
+
+    const metrics = await platform.api.metrics();
+    expect(metricValue(metrics, 'agentbox_http_rejections_total', { code: 'CLAIM_TOKEN_INVALID' })).toBeGreaterThan(0);
+    expect(metricValue(metrics, 'agentbox_http_rejections_total', { code: 'DEVICE_NOT_FOUND' })).toBeGreaterThan(0);
+    // Still serving.
+    expect((await fetch(`${platform.fleet.url}/readyz`)).status).toBe(200);
+  });
+});
