@@ -23,6 +23,13 @@ export type DecodedUpMessage = {
 
 export type DecodeResult<T> = { ok: true; value: T } | { ok: false; reason: RejectionReason; detail: string };
 
+/**
+ * RFC 8259 section 8.1: JSON exchanged between systems is UTF-8. Invalid sequences are refused rather than
+ * replaced with U+FFFD, so a corrupted payload never passes validation looking like valid text.
+ * A byte order mark is kept (not stripped), so JSON.parse refuses it as before.
+ */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
 function formatIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
@@ -38,11 +45,21 @@ export function decodePayload<S extends z.ZodType>(
 ): DecodeResult<z.infer<S>> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > maxBytes) {
-    return { ok: false, reason: 'payload_too_large', detail: `payload is ${size} bytes, the cap is ${maxBytes}` };
+    return {
+      ok: false,
+      reason: 'payload_too_large',
+      detail: `payload is ${size} bytes, the cap is ${maxBytes}`,
+    };
+  }
+  let text: string;
+  try {
+    text = typeof payload === 'string' ? payload : utf8.decode(payload);
+  } catch {
+    return { ok: false, reason: 'malformed_json', detail: 'payload is not valid UTF-8' };
   }
   let json: unknown;
   try {
-    json = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    json = JSON.parse(text);
   } catch (error) {
     return { ok: false, reason: 'malformed_json', detail: (error as Error).message };
   }
@@ -59,7 +76,11 @@ export function decodeUpMessage(
 ): DecodeResult<DecodedUpMessage> {
   const parsedTopic = parseTopic(topic);
   if (parsedTopic === null || parsedTopic.direction !== 'up') {
-    return { ok: false, reason: 'unknown_topic', detail: `not an AgentBox device topic: ${topic.slice(0, 200)}` };
+    return {
+      ok: false,
+      reason: 'unknown_topic',
+      detail: `not an AgentBox device topic: ${topic.slice(0, 200)}`,
+    };
   }
   const schema: z.ZodType = upMessageSchemas[parsedTopic.channel];
   const decoded = decodePayload(schema, payload, maxBytes);
