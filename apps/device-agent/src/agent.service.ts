@@ -1,0 +1,56 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AgentConfig } from './config/agent-config.js';
+import { DesiredStateService } from './modules/desired-state/desired-state.service.js';
+import { IdentityService } from './modules/identity/identity.service.js';
+import { LinkService } from './modules/link/link.service.js';
+import { OutboxService } from './modules/outbox/outbox.service.js';
+import { AGENT_VERSION } from './modules/runtime/agent-version.js';
+import { SequenceService } from './modules/sequence/sequence.service.js';
+import { SystemdService } from './modules/systemd/systemd.service.js';
+import { TelemetryService } from './modules/telemetry/telemetry.service.js';
+
+/** Start and stop order of the agent's parts. */
+@Injectable()
+export class AgentService {
+  private readonly logger = new Logger(AgentService.name);
+  private readonly abort = new AbortController();
+  private started = false;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly identity: IdentityService,
+    private readonly seq: SequenceService,
+    private readonly outbox: OutboxService,
+    private readonly desired: DesiredStateService,
+    private readonly telemetry: TelemetryService,
+    private readonly link: LinkService,
+    private readonly systemd: SystemdService,
+  ) {}
+
+  /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
+  async start(): Promise<void> {
+    this.logger.log({ version: AGENT_VERSION, stateDir: this.config.stateDir }, 'device agent starting');
+    const credentials = await this.identity.ensureEnrolled(this.abort.signal);
+    if (this.abort.signal.aborted) return;
+    this.seq.open();
+    await this.outbox.open();
+    await this.desired.load();
+    this.systemd.start();
+    this.telemetry.start();
+    this.link.start();
+    this.started = true;
+    this.logger.log({ deviceId: credentials.deviceId, mqttUrl: this.identity.mqttUrl }, 'device agent running');
+  }
+
+  /** Clean shutdown: stop sampling, say `offline` and disconnect, then flush and close the spool. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    if (!this.started) return;
+    this.started = false;
+    await this.systemd.stopping();
+    await this.telemetry.stop();
+    await this.link.stop();
+    await this.outbox.close();
+    this.logger.log('device agent stopped');
+  }
+}

@@ -1,0 +1,34 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AgentService } from './agent.service.js';
+import { AgentConfig } from './config/agent-config.js';
+import { CommandsModule } from './modules/commands/commands.module.js';
+import { DesiredStateModule } from './modules/desired-state/desired-state.module.js';
+import { IdentityModule } from './modules/identity/identity.module.js';
+import { LinkModule } from './modules/link/link.module.js';
+import { OutboxModule } from './modules/outbox/outbox.module.js';
+import { RuntimeModule } from './modules/runtime/runtime.module.js';
+import { SystemdModule } from './modules/systemd/systemd.module.js';
+import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
+
+@Module({})
+export class AppModule {
+  /** The root module, with the validated configuration available to every module. */
+  static forConfig(config: AgentConfig): DynamicModule {
+    return {
+      module: AppModule,
+      global: true,
+      imports: [
+        RuntimeModule,
+        IdentityModule,
+        LinkModule,
+        OutboxModule,
+        TelemetryModule,
+        DesiredStateModule,
+        CommandsModule,
+        SystemdModule,
+      ],
+      providers: [{ provide: AgentConfig, useValue: config }, AgentService],
+      exports: [AgentConfig],
+    };
+  }
+}

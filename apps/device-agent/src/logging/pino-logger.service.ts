@@ -1,0 +1,87 @@
+import type { LoggerService, LogLevel } from '@nestjs/common';
+import { pino, type Logger, type LevelWithSilent } from 'pino';
+
+/** Nest's log levels mapped onto pino's (Nest `verbose` is pino `trace`). */
+const NEST_TO_PINO: Record<LogLevel, LevelWithSilent> = {
+  fatal: 'fatal',
+  error: 'error',
+  warn: 'warn',
+  log: 'info',
+  debug: 'debug',
+  verbose: 'trace',
+};
+
+/** Field paths that may hold secrets; pino replaces their values before a line is written. */
+export const REDACTED_PATHS = [
+  'password',
+  'claimToken',
+  'secret',
+  '*.password',
+  '*.claimToken',
+  '*.secret',
+  'mqtt.password',
+  '*.mqtt.password',
+  'headers.authorization',
+];
+
+/**
+ * Structured JSON logs on stdout (journald keeps them on a box): Nest's LoggerService over pino,
+ * so framework and feature logs (`new Logger(Context)`) come out as one JSON line each with `context`.
+ */
+export class PinoLoggerService implements LoggerService {
+  readonly pino: Logger;
+
+  constructor(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream) {
+    const options = { level, base: { service: 'device-agent', pid: process.pid }, redact: REDACTED_PATHS };
+    this.pino = destination ? pino(options, destination) : pino(options);
+  }
+
+  log(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('log', message, optionalParams);
+  }
+
+  error(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('error', message, optionalParams);
+  }
+
+  warn(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('warn', message, optionalParams);
+  }
+
+  debug(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('debug', message, optionalParams);
+  }
+
+  verbose(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('verbose', message, optionalParams);
+  }
+
+  fatal(message: unknown, ...optionalParams: unknown[]): void {
+    this.write('fatal', message, optionalParams);
+  }
+
+  private write(level: LogLevel, message: unknown, params: unknown[]): void {
+    const pinoLevel = NEST_TO_PINO[level];
+    if (pinoLevel === 'silent' || !this.pino.isLevelEnabled(pinoLevel)) return;
+    // Nest passes the context as the last string parameter; errors pass a stack before it.
+    const rest = [...params];
+    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const fields: Record<string, unknown> = {};
+    if (context !== undefined) fields.context = context;
+    if (level === 'error' || level === 'fatal') {
+      const stack = rest.find((value): value is string => typeof value === 'string');
+      if (stack) fields.stack = stack;
+    }
+    const extra = rest.find((value) => typeof value === 'object' && value !== null && !(value instanceof Error));
+    if (extra) Object.assign(fields, extra);
+    const error = rest.find((value): value is Error => value instanceof Error);
+    if (error) fields.err = error;
+    if (message instanceof Error) {
+      this.pino[pinoLevel]({ ...fields, err: message }, message.message);
+    } else if (typeof message === 'object' && message !== null) {
+      this.pino[pinoLevel]({ ...fields, ...(message as Record<string, unknown>) });
+    } else {
+      this.pino[pinoLevel](fields, String(message));
+    }
+  }
+}

@@ -1,0 +1,69 @@
+#!/usr/bin/env node
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { AgentService } from './agent.service.js';
+import { AppModule } from './app.module.js';
+import { AgentException, EXIT_CODES } from './common/agent-exception.js';
+import { AgentConfig, ConfigError } from './config/agent-config.js';
+import { PinoLoggerService } from './logging/pino-logger.service.js';
+
+const EX_CONFIG = 78;
+const EX_SOFTWARE = 70;
+const STOP_TIMEOUT_MS = 15_000;
+
+async function main(): Promise<void> {
+  let config: AgentConfig;
+  try {
+    config = AgentConfig.fromEnv();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`agentbox-device-agent: ${error.message}\n`);
+    process.exit(EX_CONFIG);
+  }
+  const logger = new PinoLoggerService(config.logLevel);
+  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger, abortOnError: false });
+  const agent = app.get(AgentService);
+
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) {
+      logger.warn(`${signal} again: exiting now`, 'Main');
+      process.exit(1);
+    }
+    logger.log(`${signal}: stopping`, 'Main');
+    const timer = setTimeout(() => {
+      logger.error('clean shutdown took too long; exiting', 'Main');
+      process.exit(1);
+    }, STOP_TIMEOUT_MS);
+    timer.unref();
+    stopping = agent
+      .stop()
+      .then(() => app.close())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        logger.error(error, 'Main');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+
+  try {
+    await agent.start();
+  } catch (error) {
+    if (error instanceof AgentException) {
+      logger.fatal({ code: error.code, hint: error.hint }, error.message);
+      process.stderr.write(
+        `agentbox-device-agent: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`,
+      );
+      await app.close().catch(() => undefined);
+      process.exit(EXIT_CODES[error.code]);
+    }
+    throw error;
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`agentbox-device-agent: fatal: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(EX_SOFTWARE);
+});

@@ -1,0 +1,133 @@
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  DesiredStateMessageSchema,
+  SCHEMA_VERSION,
+  decodePayload,
+  topics,
+  type DesiredStateMessage,
+  type ReportedStateMessage,
+} from '@agentbox/schemas';
+import { AgentConfig } from '../../config/agent-config.js';
+import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { IdentityService } from '../identity/identity.service.js';
+import { LinkException } from '../link/link.exception.js';
+import { LinkService } from '../link/link.service.js';
+import { OutboxService } from '../outbox/outbox.service.js';
+import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
+import { SequenceService } from '../sequence/sequence.service.js';
+import { DesiredStateStore } from './desired-state.store.js';
+
+export type DesiredOutcome = 'applied' | 'ignored-older' | 'invalid' | 'cleared';
+
+/**
+ * Takes the retained, versioned `down/desired` after every (re)connect. The box only ever takes a
+ * whole document, never a delta, and never goes back to an older version than the one it holds.
+ */
+@Injectable()
+export class DesiredStateService implements OnModuleInit {
+  private readonly logger = new Logger(DesiredStateService.name);
+  private readonly rateLimited = new RateLimitedLog(30_000);
+  private readonly store: DesiredStateStore;
+  private current: DesiredStateMessage | undefined;
+  /** Invalid documents seen since start. */
+  rejected = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly identity: IdentityService,
+    private readonly link: LinkService,
+    private readonly outbox: OutboxService,
+    private readonly runtime: RuntimeSettingsService,
+    private readonly seq: SequenceService,
+  ) {
+    this.store = new DesiredStateStore(config.stateDir);
+  }
+
+  onModuleInit(): void {
+    this.link.handle('desired', ({ payload }) => this.receive(payload).then(() => undefined));
+    this.link.onUp(() => void this.report());
+  }
+
+  get document(): DesiredStateMessage | undefined {
+    return this.current;
+  }
+
+  /** Applies the stored document, so the box runs its last known desired state before it is online. */
+  async load(): Promise<void> {
+    const stored = await this.store.load();
+    if (stored) {
+      this.current = stored;
+      this.apply(stored);
+      this.logger.log({ version: stored.version }, 'applied the stored desired state');
+    }
+  }
+
+  async receive(payload: Buffer): Promise<DesiredOutcome> {
+    // An empty retained payload deletes the retained message (MQTT-3.3.1-10): nothing to apply.
+    if (payload.length === 0) return 'cleared';
+    const decoded = decodePayload(DesiredStateMessageSchema, payload);
+    if (!decoded.ok) {
+      this.rejected += 1;
+      if (this.rateLimited.take('invalid') !== null) {
+        this.logger.warn({ reason: decoded.reason, detail: decoded.detail }, 'invalid desired state ignored');
+      }
+      await this.outbox
+        .event({
+          type: 'desired-state.invalid',
+          level: 'error',
+          message: `invalid desired state ignored (${decoded.reason}): ${decoded.detail}`.slice(0, 2_000),
+          data: { reason: decoded.reason, keptVersion: this.current?.version ?? null },
+        })
+        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not queue the invalid-desired event'));
+      return 'invalid';
+    }
+    const incoming = decoded.value;
+    if (this.current && incoming.version < this.current.version) {
+      this.logger.warn({ incoming: incoming.version, held: this.current.version }, 'older desired state ignored');
+      await this.report();
+      return 'ignored-older';
+    }
+    await this.store.save(incoming);
+    this.current = incoming;
+    this.apply(incoming);
+    this.logger.log({ version: incoming.version }, 'desired state applied');
+    await this.report();
+    return 'applied';
+  }
+
+  /** What the box runs now, as reported in `up/state`. */
+  currentState(): ReportedStateMessage['current'] {
+    return {
+      telemetryIntervalSec: this.runtime.telemetryIntervalSec,
+      agentVersion: AGENT_VERSION,
+    };
+  }
+
+  /** Publishes `up/state`; skipped when offline, since it is sent again after every connect. */
+  async report(): Promise<ReportedStateMessage | undefined> {
+    const message: ReportedStateMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      desiredVersion: this.runtime.desiredVersion,
+      current: this.currentState(),
+    };
+    try {
+      await this.link.publish(topics.state(this.identity.deviceId), message);
+      return message;
+    } catch (error) {
+      if (!(error instanceof LinkException)) throw error;
+      this.logger.debug({ err: error }, 'state report not sent');
+      return undefined;
+    }
+  }
+
+  /** Applies what this agent version knows of the spec; unknown sections are kept for newer agents. */
+  private apply(document: DesiredStateMessage): void {
+    this.runtime.apply({
+      telemetryIntervalSec: document.spec.telemetry?.intervalSec ?? this.config.telemetryIntervalSec,
+      desiredVersion: document.version,
+    });
+  }
+}

@@ -1,0 +1,18 @@
+export enum LinkExceptionCode {
+  NOT_CONNECTED = 'NOT_CONNECTED',
+  /** The broker answered a publish with a reason code of 0x80 or more (MQTT-3.4.2.1). */
+  PUBLISH_REFUSED = 'PUBLISH_REFUSED',
+}
+
+export class LinkException extends Error {
+  override readonly name = 'LinkException';
+
+  constructor(
+    readonly code: LinkExceptionCode,
+    message: string,
+    /** The MQTT 5 reason code, when the broker gave one. */
+    readonly reasonCode?: number,
+  ) {
+    super(message);
+  }
+}

@@ -1,0 +1,305 @@
+import { Injectable, Logger } from '@nestjs/common';
+import mqtt, { type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import {
+  SCHEMA_VERSION,
+  encodeMessage,
+  parseTopic,
+  topics,
+  type DownChannel,
+  type ParsedTopic,
+  type StatusMessage,
+} from '@agentbox/schemas';
+import { AgentConfig } from '../../config/agent-config.js';
+import { backoffDelay, sleep } from '../../common/backoff.js';
+import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { IdentityService } from '../identity/identity.service.js';
+import { SequenceService } from '../sequence/sequence.service.js';
+import { BirthService } from './birth.service.js';
+import { LinkException, LinkExceptionCode } from './link.exception.js';
+
+/** MQTT 5 CONNACK reason codes that mean "your credentials are not good" (MQTT-3.2.2.2). */
+const BAD_CREDENTIALS = new Set([0x86, 0x87]);
+const CONNECT_TIMEOUT_MS = 15_000;
+const OFFLINE_PUBLISH_TIMEOUT_MS = 3_000;
+
+export interface InboundMessage {
+  topic: Extract<ParsedTopic, { direction: 'down' }>;
+  payload: Buffer;
+  properties: IPublishPacket['properties'];
+}
+
+export type InboundHandler = (message: InboundMessage) => void | Promise<void>;
+
+export interface PublishOptions {
+  retain?: boolean;
+  properties?: IPublishPacket['properties'];
+}
+
+interface SessionOutcome {
+  connected: boolean;
+  badCredentials: boolean;
+}
+
+/**
+ * The box's one MQTT 5 connection to the fleet.
+ *
+ * Session choice: clean start true with session expiry 0. Durability of what the box sends comes
+ * from the on-disk spool (it survives kill -9, which an in-memory MQTT session on the box does
+ * not), the desired state is retained and re-read after every connect, and commands queued in a
+ * broker session while the box was away would mostly be expired by the time they arrive. A clean
+ * session also means the broker holds nothing for a box that never comes back.
+ *
+ * Reconnects are driven here (mqtt.js reconnectPeriod 0) with capped, fully jittered exponential
+ * backoff, and each attempt is a fresh client, so no state leaks from one connection to the next.
+ */
+@Injectable()
+export class LinkService {
+  private readonly logger = new Logger(LinkService.name);
+  private readonly rateLimited = new RateLimitedLog(30_000);
+  private readonly abort = new AbortController();
+  private readonly upListeners = new Set<() => void>();
+  private readonly downListeners = new Set<() => void>();
+  private readonly handlers = new Map<DownChannel, InboundHandler>();
+  /** The client of the current attempt, connected or not. */
+  private attempt: MqttClient | undefined;
+  /** Set once online + birth + subscribe are done on the current connection. */
+  private ready: MqttClient | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private reenrolled = false;
+  private lastProgressAt = Date.now();
+  /** Number of connections that completed online + birth + subscribe. */
+  connections = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly identity: IdentityService,
+    private readonly seq: SequenceService,
+    private readonly birth: BirthService,
+  ) {}
+
+  get connected(): boolean {
+    return this.ready !== undefined;
+  }
+
+  /** Called after every connect, once `online`, birth and the `down/#` subscription are done. */
+  onUp(listener: () => void): () => void {
+    this.upListeners.add(listener);
+    return () => this.upListeners.delete(listener);
+  }
+
+  onDown(listener: () => void): () => void {
+    this.downListeners.add(listener);
+    return () => this.downListeners.delete(listener);
+  }
+
+  /** One handler per `down/` channel; messages for other devices or unknown topics are dropped. */
+  handle(channel: DownChannel, handler: InboundHandler): void {
+    this.handlers.set(channel, handler);
+  }
+
+  /**
+   * For the watchdog: the link loop is alive when it made progress recently: a packet from the
+   * broker while connected (at least PINGRESP every keepalive), or a connect attempt while not.
+   */
+  isHealthy(now = Date.now()): boolean {
+    const window = Math.max(3 * this.config.keepaliveSec * 1_000, 2 * CONNECT_TIMEOUT_MS + 30_000);
+    return !this.stopping && now - this.lastProgressAt < window;
+  }
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** QoS 1 publish on the current connection; resolves on PUBACK, rejects when not connected or refused. */
+  async publish(topic: string, message: unknown, options: PublishOptions = {}): Promise<void> {
+    const client = this.ready ?? this.attempt;
+    if (!client?.connected) throw new LinkException(LinkExceptionCode.NOT_CONNECTED, 'not connected to the broker');
+    await this.publishOn(client, topic, encodeMessage(message), options);
+  }
+
+  /** Publishes `offline` (retained), then disconnects normally, so the broker discards the will (MQTT-3.1.2-10). */
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    const client = this.ready;
+    if (client?.connected) {
+      try {
+        const offline: StatusMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), state: 'offline', reason: 'shutdown' };
+        await withTimeout(
+          this.publishOn(client, topics.status(this.identity.deviceId), encodeMessage(offline), { retain: true }),
+          OFFLINE_PUBLISH_TIMEOUT_MS,
+        );
+      } catch (error) {
+        this.logger.warn({ err: error }, 'could not publish offline before disconnecting');
+      }
+      // MQTT-3.14.4-3: on a DISCONNECT with reason 0x00 the server discards the will.
+      await withTimeout(client.endAsync(false, { reasonCode: 0 }), OFFLINE_PUBLISH_TIMEOUT_MS).catch(() =>
+        client.end(true),
+      );
+    } else {
+      this.attempt?.end(true);
+    }
+    await this.loop;
+    this.logger.log('disconnected');
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (!this.stopping) {
+      this.lastProgressAt = Date.now();
+      const outcome = await this.session();
+      if (this.stopping) break;
+      if (outcome.connected) failures = 0;
+      if (outcome.badCredentials && (await this.tryReenroll())) continue;
+      const delay = backoffDelay(failures);
+      failures += 1;
+      this.logger.log({ retryInMs: delay, attempt: failures }, 'reconnecting');
+      await sleep(delay, this.abort.signal);
+    }
+  }
+
+  /** The broker refused the stored secret: enroll again once with the claim token (same hardware id, same device). */
+  private async tryReenroll(): Promise<boolean> {
+    if (this.reenrolled || !this.identity.canReenroll()) {
+      if (this.rateLimited.take('bad-credentials') !== null) {
+        this.logger.error(
+          'the broker refused the stored credentials; set AGENTBOX_CLAIM_TOKEN to a valid claim token to re-enroll this box',
+        );
+      }
+      return false;
+    }
+    this.reenrolled = true;
+    this.logger.warn('the broker refused the stored credentials; re-enrolling with the claim token');
+    try {
+      await this.identity.enroll(this.abort.signal);
+      return true;
+    } catch (error) {
+      this.logger.error({ err: error }, 're-enrolment failed');
+      return false;
+    }
+  }
+
+  private session(): Promise<SessionOutcome> {
+    const deviceId = this.identity.deviceId;
+    const { password } = this.identity.credentials.mqtt;
+    const url = this.identity.mqttUrl;
+    const will: StatusMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      state: 'offline',
+      reason: 'connection lost',
+    };
+    const options: IClientOptions = {
+      protocolVersion: 5,
+      clientId: deviceId,
+      username: deviceId,
+      password,
+      clean: true,
+      // MQTT-3.1.2-22/24: the broker closes the link (and sends the will) after 1.5 x keepalive of silence.
+      keepalive: this.config.keepaliveSec,
+      reconnectPeriod: 0,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      properties: { sessionExpiryInterval: 0 },
+      // MQTT-3.1.2-8/9: published by the broker if the connection ends without a normal DISCONNECT.
+      will: { topic: topics.status(deviceId), payload: encodeMessage(will), qos: 1, retain: true },
+    };
+    return new Promise<SessionOutcome>((resolve) => {
+      const outcome: SessionOutcome = { connected: false, badCredentials: false };
+      const client = mqtt.connect(url, options);
+      this.attempt = client;
+      client.on('packetreceive', () => {
+        this.lastProgressAt = Date.now();
+      });
+      client.on('error', (error: Error & { code?: unknown }) => {
+        if (typeof error.code === 'number' && BAD_CREDENTIALS.has(error.code)) outcome.badCredentials = true;
+        const suppressed = this.rateLimited.take(`error:${typeof error.code === 'number' ? error.code : error.message}`);
+        if (suppressed !== null) this.logger.warn({ url, code: error.code, suppressed }, `mqtt: ${error.message}`);
+      });
+      client.on('message', (topic, payload, packet) => this.dispatch(deviceId, topic, payload, packet));
+      client.once('connect', () => {
+        outcome.connected = true;
+        this.announce(client, deviceId).then(
+          () => {
+            if (!client.connected) return;
+            this.ready = client;
+            this.connections += 1;
+            this.logger.log({ url, deviceId, connections: this.connections }, 'connected');
+            for (const listener of this.upListeners) listener();
+          },
+          (error: unknown) => {
+            this.logger.warn({ err: error }, 'connected, but announcing the box failed; reconnecting');
+            client.end(true);
+          },
+        );
+      });
+      client.once('close', () => {
+        const wasReady = this.ready === client;
+        this.ready = undefined;
+        if (this.attempt === client) this.attempt = undefined;
+        // Fails the callbacks of publishes still in flight (mqtt.js flushes them on a forced end).
+        client.end(true);
+        if (wasReady) {
+          this.logger.warn({ url }, 'connection lost');
+          for (const listener of this.downListeners) listener();
+        }
+        resolve(outcome);
+      });
+    });
+  }
+
+  /** After every connect: `online` (retained), then birth, then the `down/#` subscription. */
+  private async announce(client: MqttClient, deviceId: string): Promise<void> {
+    const online: StatusMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), state: 'online' };
+    await this.publishOn(client, topics.status(deviceId), encodeMessage(online), { retain: true });
+    const birth = await this.birth.build(this.seq.next());
+    await this.publishOn(client, topics.birth(deviceId), encodeMessage(birth), {});
+    // The retained `down/desired` is delivered right after this subscription (MQTT-3.3.1-6).
+    const granted = await client.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
+    const refused = granted.find((grant) => grant.qos >= 0x80);
+    if (refused) throw new Error(`the broker refused the subscription to ${refused.topic} (reason ${refused.qos})`);
+  }
+
+  private async publishOn(client: MqttClient, topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+    try {
+      await client.publishAsync(topic, payload, { qos: 1, retain: options.retain ?? false, properties: options.properties });
+    } catch (error) {
+      const reasonCode = (error as { code?: unknown }).code;
+      if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
+        throw new LinkException(LinkExceptionCode.PUBLISH_REFUSED, `the broker refused ${topic}: ${(error as Error).message}`, reasonCode);
+      }
+      throw new LinkException(LinkExceptionCode.NOT_CONNECTED, (error as Error).message);
+    }
+  }
+
+  private dispatch(deviceId: string, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const parsed = parseTopic(topic);
+    if (parsed === null || parsed.direction !== 'down' || parsed.deviceId !== deviceId) {
+      if (this.rateLimited.take('unexpected-topic') !== null) this.logger.warn({ topic: topic.slice(0, 200) }, 'message on an unexpected topic dropped');
+      return;
+    }
+    const handler = this.handlers.get(parsed.channel);
+    if (!handler) return;
+    Promise.resolve()
+      .then(() => handler({ topic: parsed, payload, properties: packet.properties }))
+      .catch((error: unknown) => this.logger.error({ err: error, channel: parsed.channel }, 'handler failed'));
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

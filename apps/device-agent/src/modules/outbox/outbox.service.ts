@@ -1,0 +1,142 @@
+import { join } from 'node:path';
+import { Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { SCHEMA_VERSION, topics, type DeviceEvent, type EventsMessage } from '@agentbox/schemas';
+import { AgentConfig } from '../../config/agent-config.js';
+import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { IdentityService } from '../identity/identity.service.js';
+import { LinkException, LinkExceptionCode } from '../link/link.exception.js';
+import { LinkService } from '../link/link.service.js';
+import { SequenceService } from '../sequence/sequence.service.js';
+import { openSpool, type OutboxSpool } from './outbox-spool.js';
+
+/** Channels that go through the spool: what must not be lost while the box is offline. */
+export type SpooledChannel = 'telemetry' | 'events';
+
+const SpoolRecordSchema = z.object({ c: z.enum(['telemetry', 'events']), m: z.record(z.string(), z.unknown()) });
+
+/** Records published at once before waiting for their PUBACKs; acks stay in order (one batch at a time). */
+export const PUBLISH_WINDOW = 20;
+
+/**
+ * Store-and-forward: messages are stamped with their seq and appended to the on-disk spool first,
+ * then published in order while connected; a record is acked in the spool only after its PUBACK.
+ * After a broker restart or an agent kill -9 the unacked records are published again with the same
+ * seq, and the cloud drops the duplicates.
+ */
+@Injectable()
+export class OutboxService {
+  private readonly logger = new Logger(OutboxService.name);
+  private readonly rateLimited = new RateLimitedLog(30_000);
+  private spool: OutboxSpool | undefined;
+  private draining: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private closed = false;
+  /** Records the broker refused for good (reason >= 0x80 other than transient ones) and that were dropped. */
+  refused = 0;
+  published = 0;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly identity: IdentityService,
+    private readonly link: LinkService,
+    private readonly seq: SequenceService,
+  ) {}
+
+  async open(): Promise<void> {
+    this.spool = await openSpool(join(this.config.stateDir, 'spool'), this.config.spoolMaxBytes);
+    const stats = this.spool.stats();
+    if (stats.records > 0) this.logger.log({ records: stats.records, bytes: stats.bytes }, 'spool holds unsent records');
+    this.link.onUp(() => this.kick());
+    this.link.onDown(() => this.wake?.());
+  }
+
+  stats() {
+    return this.spool?.stats();
+  }
+
+  /** Stamps nothing: the message already carries its seq, so a replay is recognisably the same message. */
+  async append(channel: SpooledChannel, message: object): Promise<number> {
+    if (!this.spool || this.closed) throw new Error('outbox is closed');
+    const id = await this.spool.append(JSON.stringify({ c: channel, m: message }));
+    this.kick();
+    return id;
+  }
+
+  /** Queues an `up/events` message with the given events. */
+  async event(event: DeviceEvent): Promise<void> {
+    const message: EventsMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), events: [event] };
+    await this.append('events', message);
+  }
+
+  /** Stops draining and closes the spool; what is not yet acked stays on disk for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.wake?.();
+    await this.draining;
+    await this.spool?.close();
+    this.spool = undefined;
+  }
+
+  private kick(): void {
+    if (this.wake) {
+      this.wake();
+      return;
+    }
+    if (this.draining || this.closed || !this.link.connected) return;
+    this.draining = this.drain().finally(() => {
+      this.draining = undefined;
+      // Something may have been appended or reconnected while the loop was finishing.
+      if (!this.closed && this.link.connected && (this.spool?.stats().records ?? 0) > 0) this.kick();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.closed && this.link.connected && this.spool) {
+      const records = await this.spool.peek(PUBLISH_WINDOW);
+      if (records.length === 0) {
+        await new Promise<void>((resolve) => {
+          this.wake = resolve;
+        });
+        this.wake = undefined;
+        continue;
+      }
+      const results = await Promise.allSettled(records.map((record) => this.publishRecord(record.data)));
+      // Ack the longest prefix that made it; the rest is published again on the next round.
+      let lastAcked: number | undefined;
+      for (const [index, result] of results.entries()) {
+        const record = records[index]!;
+        if (result.status === 'fulfilled') {
+          lastAcked = record.id;
+          continue;
+        }
+        const error = result.reason as unknown;
+        if (error instanceof LinkException && error.code === LinkExceptionCode.PUBLISH_REFUSED) {
+          // Refused for good (e.g. 0x87 not authorised, 0x99 bad payload): retrying would block the queue forever.
+          this.refused += 1;
+          if (this.rateLimited.take('refused') !== null) this.logger.error({ err: error }, 'the broker refused a spooled message; dropped');
+          lastAcked = record.id;
+          continue;
+        }
+        break;
+      }
+      if (lastAcked !== undefined && this.spool) await this.spool.ack(lastAcked);
+      if (lastAcked !== records[records.length - 1]?.id) return; // connection trouble: wait for the next onUp
+    }
+  }
+
+  private async publishRecord(data: Buffer): Promise<void> {
+    let record: z.infer<typeof SpoolRecordSchema>;
+    try {
+      record = SpoolRecordSchema.parse(JSON.parse(data.toString('utf8')));
+    } catch {
+      this.refused += 1;
+      this.logger.error('unreadable spool record dropped');
+      return;
+    }
+    const deviceId = this.identity.deviceId;
+    const topic = record.c === 'telemetry' ? topics.telemetry(deviceId) : topics.events(deviceId);
+    await this.link.publish(topic, record.m);
+    this.published += 1;
+  }
+}
