@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     await agent.start();
   } catch (error) {
     if (error instanceof AgentException) {
-      logger.fatal({ code: error.code, hint: error.hint }, error.message);
+      logger.fatal(error.message, { code: error.code, hint: error.hint }, 'Main');
       process.stderr.write(
         `agentbox-device-agent: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`,
       );

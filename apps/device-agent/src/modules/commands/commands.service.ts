@@ -122,14 +122,17 @@ export class CommandsService implements OnModuleInit {
   private async reply(commandId: string, outcome: CommandOutcome, properties: IPublishPacket['properties']): Promise<void> {
     const deviceId = this.identity.deviceId;
     const result: CommandResultMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), commandId, ...outcome };
-    const sends: Promise<void>[] = [this.link.publish(topics.result(deviceId, commandId), result)];
+    const resultTopic = topics.result(deviceId, commandId);
     const responseTopic = properties?.responseTopic;
-    if (responseTopic) {
-      // MQTT-4.10: the response goes to the Response Topic, echoing the Correlation Data unchanged.
-      const correlationData = properties.correlationData;
-      sends.push(
-        this.link.publish(responseTopic, result, { properties: correlationData ? { correlationData } : {} }),
-      );
+    // MQTT-4.10: the response goes to the Response Topic, echoing the Correlation Data unchanged.
+    const correlation = properties?.correlationData ? { correlationData: properties.correlationData } : {};
+    const sends: Promise<void>[] = [];
+    if (responseTopic && responseTopic !== resultTopic) {
+      sends.push(this.link.publish(resultTopic, result));
+      sends.push(this.link.publish(responseTopic, result, { properties: correlation }));
+    } else {
+      // The response topic is the result topic (a box may publish only under its own up/): send once.
+      sends.push(this.link.publish(resultTopic, result, { properties: correlation }));
     }
     const results = await Promise.allSettled(sends);
     for (const settled of results) {

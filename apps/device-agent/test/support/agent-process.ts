@@ -1,0 +1,72 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const AGENT_MAIN = join(APP_DIR, 'dist/main.js');
+
+/** Builds the agent once if dist/ is missing (CI builds it before the tests anyway). */
+export function ensureBuilt(): void {
+  if (existsSync(AGENT_MAIN)) return;
+  const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: APP_DIR, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('building the device agent failed');
+}
+
+/** The built agent as a real child process, with its JSON log lines collected. */
+export class AgentProcess {
+  readonly logs: Record<string, unknown>[] = [];
+  stderr = '';
+  private child: ChildProcess | undefined;
+  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  start(): this {
+    const child = spawn(process.execPath, [AGENT_MAIN], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child = child;
+    let buffer = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      buffer += chunk.toString('utf8');
+      let newline = buffer.indexOf('\n');
+      while (newline >= 0) {
+        const line = buffer.slice(0, newline);
+        buffer = buffer.slice(newline + 1);
+        try {
+          this.logs.push(JSON.parse(line) as Record<string, unknown>);
+        } catch {
+          this.logs.push({ raw: line });
+        }
+        newline = buffer.indexOf('\n');
+      }
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      this.stderr += chunk.toString('utf8');
+    });
+    this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+    return this;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  kill(signal: NodeJS.Signals): void {
+    this.child?.kill(signal);
+  }
+
+  hasLog(msg: string): boolean {
+    return this.logs.some((line) => line.msg === msg);
+  }
+
+  /** Makes sure the process is gone (for afterEach). */
+  async dispose(): Promise<void> {
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      this.child.kill('SIGKILL');
+      await this.exit;
+    }
+  }
+}
