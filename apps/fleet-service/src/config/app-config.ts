@@ -36,6 +36,8 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_JWT_SECRET: z.string().min(32, 'AGENTBOX_JWT_SECRET needs at least 32 characters').optional(),
   AGENTBOX_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).max(268_435_455).default(DEFAULT_MAX_PAYLOAD_BYTES),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Telemetry samples and device events older than this are deleted (hourly). */
+  AGENTBOX_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3_650).default(7),
   /** Directory of the built console; defaults to apps/console/dist next to this service. */
   AGENTBOX_CONSOLE_DIR: z.string().min(1).optional(),
 });
@@ -67,6 +69,7 @@ export class AppConfig {
   readonly maxPayloadBytes: number;
   readonly logLevel: FleetEnv['AGENTBOX_LOG_LEVEL'];
   readonly consoleDir: string | undefined;
+  readonly telemetryRetentionDays: number;
 
   constructor(env: FleetEnv) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
@@ -91,6 +94,7 @@ export class AppConfig {
     this.maxPayloadBytes = env.AGENTBOX_MAX_PAYLOAD_BYTES;
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
     this.consoleDir = env.AGENTBOX_CONSOLE_DIR;
+    this.telemetryRetentionDays = env.AGENTBOX_TELEMETRY_RETENTION_DAYS;
   }
 
   /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */

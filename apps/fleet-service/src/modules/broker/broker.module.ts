@@ -1,5 +1,12 @@
 import { Module } from '@nestjs/common';
+import { BROKER } from '../../common/ports.js';
+import { DevicesModule } from '../devices/devices.module.js';
+import { BrokerService } from './broker.service.js';
 
-/** Placeholder until the broker module lands: provides BROKER (see common/ports.ts). */
-@Module({})
+/** The MQTT broker side (embedded aedes or an external broker); provides BROKER (common/ports.ts). */
+@Module({
+  imports: [DevicesModule],
+  providers: [BrokerService, { provide: BROKER, useExisting: BrokerService }],
+  exports: [BrokerService, BROKER],
+})
 export class BrokerModule {}

@@ -1,5 +1,21 @@
 import { Module } from '@nestjs/common';
+import { BrokerModule } from '../broker/broker.module.js';
+import { DesiredStateModule } from '../desired-state/desired-state.module.js';
+import { DevicesModule } from '../devices/devices.module.js';
+import { TelemetryModule } from '../telemetry/telemetry.module.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import { IngestService } from './ingest.service.js';
+import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS, TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
-/** Placeholder until the ingest module lands. */
-@Module({})
+/** Decodes and applies everything boxes publish under `up/`. */
+@Module({
+  imports: [BrokerModule, DevicesModule, TelemetryModule, DesiredStateModule],
+  providers: [
+    IngestMetrics,
+    TelemetryBatchWriter,
+    IngestService,
+    { provide: BATCH_WRITER_OPTIONS, useValue: DEFAULT_BATCH_WRITER_OPTIONS },
+  ],
+  exports: [IngestService],
+})
 export class IngestModule {}

@@ -1,5 +1,18 @@
 import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { DeviceEventRow } from './device-event.entity.js';
+import { DeviceEventsStore } from './device-events.store.js';
+import { TelemetrySampleRow } from './telemetry-sample.entity.js';
+import { TelemetryRetentionService } from './telemetry-retention.service.js';
+import { TelemetryController } from './telemetry.controller.js';
+import { TelemetryService } from './telemetry.service.js';
+import { TelemetryStore } from './telemetry.store.js';
 
-/** Placeholder until the telemetry storage module lands. */
-@Module({})
+/** Telemetry and device-event storage (SQLite or PostgreSQL), its REST read side and the retention job. */
+@Module({
+  imports: [TypeOrmModule.forFeature([TelemetrySampleRow, DeviceEventRow])],
+  controllers: [TelemetryController],
+  providers: [TelemetryStore, DeviceEventsStore, TelemetryService, TelemetryRetentionService],
+  exports: [TelemetryStore, DeviceEventsStore, TelemetryRetentionService],
+})
 export class TelemetryModule {}

@@ -1,4 +1,8 @@
 import type { MigrationInterface } from 'typeorm';
+import { TelemetrySamples1764290000000 } from './1764290000000-telemetry-samples.js';
 
-/** Migrations owned by the telemetry module, composed into the data source by the database module. */
-export const TELEMETRY_MIGRATIONS: Array<new () => MigrationInterface> = [];
+/**
+ * Migrations of the MQTT-side modules (telemetry samples, device events, desired/reported state),
+ * composed into the data source by the database module.
+ */
+export const TELEMETRY_MIGRATIONS: Array<new () => MigrationInterface> = [TelemetrySamples1764290000000];

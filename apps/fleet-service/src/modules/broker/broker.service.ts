@@ -1,0 +1,200 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import {
+  Inject,
+  Injectable,
+  Logger,
+  type OnApplicationBootstrap,
+  type OnApplicationShutdown,
+  type OnModuleInit,
+} from '@nestjs/common';
+import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
+import { Subject, type Subscription } from 'rxjs';
+import { topics } from '@agentbox/schemas';
+import { AppConfig } from '../../config/app-config.js';
+import { DEVICE_REGISTRY, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+import { SERVICE_CLIENT_ID_PREFIX, SERVICE_USERNAME } from './broker.constants.js';
+import { BrokerRejections } from './broker-rejections.js';
+import { DynsecAdmin } from './dynsec-admin.js';
+import { EmbeddedBroker } from './embedded-broker.js';
+import { MqttAuthorizer } from './mqtt-authorizer.js';
+
+/** A message a box published under its `up/` subtree, as the service's own client received it. */
+export interface InboundMessage {
+  topic: string;
+  payload: Buffer;
+  /** Date.now() when the message reached this process (for ingest latency). */
+  receivedAt: number;
+}
+
+/**
+ * The fleet service's side of MQTT (brief section 3): either an embedded aedes broker enforcing the per-box
+ * rules itself, or an external broker (Mosquitto with dynamic security, EMQX) that enforces them; in both
+ * modes the service's own MQTT 5 client subscribes to every box's `up/` and publishes to `down/`.
+ */
+@Injectable()
+export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(BrokerService.name);
+  private readonly messages = new Subject<InboundMessage>();
+  private readonly rejections: BrokerRejections;
+  private readonly embedded: EmbeddedBroker | undefined;
+  private readonly servicePassword: string;
+  private client: MqttClient | undefined;
+  private dynsec: DynsecAdmin | undefined;
+  private stopping = false;
+
+  constructor(
+    private readonly config: AppConfig,
+    @Inject(DEVICE_REGISTRY) registry: DeviceRegistryPort,
+    metrics: MetricsService,
+  ) {
+    this.rejections = new BrokerRejections(metrics);
+    const connected = metrics.gauge({
+      name: 'agentbox_mqtt_connected_boxes',
+      help: 'Boxes connected to the embedded MQTT broker',
+    });
+    // The embedded broker's service password lives only in memory: a fresh one every boot.
+    this.servicePassword = randomBytes(32).toString('base64url');
+    this.embedded = config.mqtt.externalUrl
+      ? undefined
+      : new EmbeddedBroker(new MqttAuthorizer(registry, this.servicePassword), this.rejections, connected);
+  }
+
+  get mode(): 'embedded' | 'external' {
+    return this.embedded ? 'embedded' : 'external';
+  }
+
+  /** The port the embedded broker listens on; undefined with an external broker. */
+  get port(): number | undefined {
+    return this.embedded?.port;
+  }
+
+  async onModuleInit(): Promise<void> {
+    if (this.embedded) {
+      await this.embedded.start({
+        host: this.config.mqtt.host,
+        port: this.config.mqtt.port,
+        portExplicit: this.config.mqtt.portExplicit,
+        maxPayloadBytes: this.config.maxPayloadBytes,
+      });
+    }
+  }
+
+  /** Connects after every module's init, so ingest's handler is in place before the first (retained) message. */
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connectServiceClient();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.stopping = true;
+    await this.client?.endAsync().catch(() => undefined);
+    await this.embedded?.stop();
+    this.messages.complete();
+  }
+
+  publicUrl(): string {
+    if (this.config.mqtt.publicUrl) return this.config.mqtt.publicUrl;
+    if (this.config.mqtt.externalUrl) return this.config.mqtt.externalUrl;
+    const host = this.config.publicUrl ? new URL(this.config.publicUrl).hostname : '127.0.0.1';
+    return `mqtt://${host}:${this.embedded?.port ?? this.config.mqtt.port}`;
+  }
+
+  isReady(): boolean {
+    const connected = this.client?.connected === true;
+    return this.embedded ? this.embedded.isListening() && connected : connected;
+  }
+
+  async upsertDeviceCredentials(deviceId: string, secret: string): Promise<void> {
+    // The embedded broker checks every CONNECT against the device registry itself.
+    if (this.embedded) return;
+    if (this.dynsec) {
+      await this.dynsec.upsertDevice(deviceId, secret);
+      return;
+    }
+    this.logger.debug(`External broker without dynamic security: credentials of ${deviceId} are managed by the broker`);
+  }
+
+  async removeDevice(deviceId: string): Promise<void> {
+    if (this.embedded) {
+      this.embedded.disconnect(deviceId);
+      return;
+    }
+    await this.dynsec?.removeDevice(deviceId);
+  }
+
+  async publishDesired(deviceId: string, payload: Buffer): Promise<void> {
+    // Retained, so a box finds its whole desired state after every (re)connect (brief section 3).
+    await this.publish(topics.desired(deviceId), payload, { qos: 1, retain: true });
+  }
+
+  /** Publishes as the service account (allowed: every box's `down/`). */
+  async publish(topic: string, payload: Buffer | string, options: IClientPublishOptions = { qos: 1 }): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('the MQTT client is not started');
+    await client.publishAsync(topic, payload, options);
+  }
+
+  /** Everything boxes publish under `up/`; the ingest module is the one consumer. */
+  onMessage(handler: (message: InboundMessage) => void): Subscription {
+    return this.messages.subscribe(handler);
+  }
+
+  private async connectServiceClient(): Promise<void> {
+    const external = this.config.mqtt.externalUrl;
+    const url = external ?? `mqtt://${this.localHost()}:${this.embedded?.port ?? 0}`;
+    const client = mqtt.connect(url, {
+      protocolVersion: 5,
+      clientId: `${SERVICE_CLIENT_ID_PREFIX}${randomUUID()}`,
+      username: external ? this.config.mqtt.username : SERVICE_USERNAME,
+      password: external ? this.config.mqtt.password : this.servicePassword,
+      clean: true,
+      reconnectPeriod: 1_000,
+      connectTimeout: 10_000,
+      properties: { maximumPacketSize: this.config.maxPayloadBytes * 2 + 65_536 },
+    });
+    this.client = client;
+    client.on('message', (topic, payload) => {
+      if (topic.startsWith('$CONTROL/')) return;
+      this.messages.next({ topic, payload, receivedAt: Date.now() });
+    });
+    client.on('error', (error) => {
+      if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);
+    });
+    client.on('offline', () => {
+      if (!this.stopping) this.logger.warn(`MQTT client lost the broker at ${this.redacted(url)}; reconnecting`);
+    });
+    client.on('connect', (connack) => {
+      this.logger.log(`MQTT client connected to ${this.redacted(url)}`);
+      // Re-subscribe after every clean (re)connect; a shared subscription spreads ingest across replicas (MQTT-4.8.2).
+      if (!connack.sessionPresent) {
+        const filter = external ? topics.sharedAllUpFilter() : topics.allUpFilter();
+        client.subscribeAsync(filter, { qos: 1 }).then(
+          (granted) => {
+            const code = granted[0]?.qos ?? 0x80;
+            if (code >= 0x80) this.logger.error(`The broker refused the ingest subscription ${filter} (0x${code.toString(16)})`);
+          },
+          (error: Error) => this.logger.error(`Subscribing to ${filter} failed: ${error.message}`),
+        );
+      }
+    });
+    if (external && this.config.mqtt.dynsec) this.dynsec = new DynsecAdmin(client);
+    if (this.embedded) {
+      // Local and immediate; the external broker may come later (readyz reports it meanwhile).
+      await new Promise<void>((resolve, reject) => {
+        client.once('connect', () => resolve());
+        client.once('error', reject);
+      });
+    }
+  }
+
+  private localHost(): string {
+    const host = this.config.mqtt.host;
+    if (host === '0.0.0.0') return '127.0.0.1';
+    if (host === '::') return '[::1]';
+    return host.includes(':') ? `[${host}]` : host;
+  }
+
+  private redacted(url: string): string {
+    return url.replace(/\/\/[^@/]*@/, '//***@');
+  }
+}

@@ -1,0 +1,158 @@
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
+import type { MqttClient } from 'mqtt';
+import { deviceDownPrefix, deviceUpPrefix } from '@agentbox/schemas';
+
+/** Mosquitto's dynamic-security plugin control topics (mosquitto 2.0 `plugins/dynamic-security/README.md`). */
+export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
+export const DYNSEC_RESPONSE_TOPIC = `${DYNSEC_TOPIC}/response`;
+
+interface DynsecCommand {
+  command: string;
+  [key: string]: unknown;
+}
+interface DynsecResponse {
+  command: string;
+  error?: string;
+  correlationData?: string;
+  data?: unknown;
+}
+
+export class DynsecError extends Error {
+  constructor(
+    readonly command: string,
+    readonly reason: string,
+  ) {
+    super(`dynamic security ${command} failed: ${reason}`);
+  }
+}
+
+export function deviceRoleName(deviceId: string): string {
+  return `agentbox-device-${deviceId}`;
+}
+
+/**
+ * Manages each box on an external Mosquitto: a client bound to the box's client id and a role of its own
+ * whose ACLs open the box's `up/` for sending and its `down/` for subscribing and receiving; everything
+ * else falls to the default ACL access, which denies.
+ */
+export class DynsecAdmin {
+  private readonly logger = new Logger(DynsecAdmin.name);
+  private readonly pending = new Map<string, { resolve: (r: DynsecResponse) => void; reject: (e: Error) => void }>();
+  private subscribed: Promise<void> | undefined;
+
+  constructor(
+    private readonly client: MqttClient,
+    private readonly timeoutMs = 10_000,
+  ) {
+    client.on('message', (topic, payload) => {
+      if (topic === DYNSEC_RESPONSE_TOPIC) this.onResponse(payload);
+    });
+    // A clean reconnect loses the response subscription.
+    client.on('connect', (connack) => {
+      if (!connack.sessionPresent) this.subscribed = undefined;
+    });
+  }
+
+  async upsertDevice(deviceId: string, password: string): Promise<void> {
+    const rolename = deviceRoleName(deviceId);
+    const up = `${deviceUpPrefix(deviceId)}/#`;
+    const down = `${deviceDownPrefix(deviceId)}/#`;
+    const [role] = await this.send([
+      {
+        command: 'createRole',
+        rolename,
+        acls: [
+          { acltype: 'publishClientSend', topic: up, priority: 10, allow: true },
+          { acltype: 'subscribePattern', topic: down, priority: 10, allow: true },
+          { acltype: 'publishClientReceive', topic: down, priority: 10, allow: true },
+          // Default deny for anything else the box could receive, whatever the broker-wide default says.
+          { acltype: 'publishClientReceive', topic: '#', priority: 0, allow: false },
+        ],
+      },
+    ]);
+    if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
+    const [created] = await this.send([
+      { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
+    ]);
+    if (!created?.error) return;
+    if (!/already exists/i.test(created.error)) throw new DynsecError('createClient', created.error);
+    // Re-enrolment: rotate the secret and re-bind the client id and role.
+    const [modified] = await this.send([
+      { command: 'modifyClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
+    ]);
+    if (modified?.error) throw new DynsecError('modifyClient', modified.error);
+  }
+
+  /** Deleting a dynsec client also disconnects it. */
+  async removeDevice(deviceId: string): Promise<void> {
+    const [client, role] = await this.send([
+      { command: 'deleteClient', username: deviceId },
+      { command: 'deleteRole', rolename: deviceRoleName(deviceId) },
+    ]);
+    for (const response of [client, role]) {
+      if (response?.error && !/not found/i.test(response.error)) throw new DynsecError(response.command, response.error);
+    }
+  }
+
+  /** Sends commands in one control message and waits for all their responses (matched by correlation data). */
+  async send(commands: DynsecCommand[]): Promise<DynsecResponse[]> {
+    await this.ensureSubscribed();
+    const tagged = commands.map((command) => ({ ...command, correlationData: randomUUID() }));
+    const waits = tagged.map(
+      (command) =>
+        new Promise<DynsecResponse>((resolve, reject) => {
+          const timer = setTimeout(() => {
+            this.pending.delete(command.correlationData);
+            reject(new DynsecError(command.command, `no response within ${this.timeoutMs} ms`));
+          }, this.timeoutMs);
+          this.pending.set(command.correlationData, {
+            resolve: (response) => {
+              clearTimeout(timer);
+              resolve(response);
+            },
+            reject: (error) => {
+              clearTimeout(timer);
+              reject(error);
+            },
+          });
+        }),
+    );
+    try {
+      await this.client.publishAsync(DYNSEC_TOPIC, JSON.stringify({ commands: tagged }), { qos: 1 });
+    } catch (error) {
+      for (const command of tagged) this.pending.get(command.correlationData)?.reject(error as Error);
+    }
+    return Promise.all(waits);
+  }
+
+  private ensureSubscribed(): Promise<void> {
+    this.subscribed ??= this.client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 1 }).then((granted) => {
+      const code = granted[0]?.qos ?? 0x80;
+      if (code >= 0x80) {
+        this.subscribed = undefined;
+        throw new DynsecError('subscribe', `the service account may not read ${DYNSEC_RESPONSE_TOPIC} (0x${code.toString(16)})`);
+      }
+    });
+    return this.subscribed;
+  }
+
+  private onResponse(payload: Buffer): void {
+    let body: { responses?: DynsecResponse[] };
+    try {
+      body = JSON.parse(payload.toString('utf8')) as { responses?: DynsecResponse[] };
+    } catch {
+      this.logger.warn('Unreadable dynamic-security response');
+      return;
+    }
+    for (const response of body.responses ?? []) {
+      const id = response.correlationData;
+      if (id === undefined) continue;
+      const waiter = this.pending.get(id);
+      if (waiter) {
+        this.pending.delete(id);
+        waiter.resolve(response);
+      }
+    }
+  }
+}

@@ -1,0 +1,195 @@
+import { once } from 'node:events';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { Logger } from '@nestjs/common';
+import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { Gauge } from 'prom-client';
+import { PACKET_OVERHEAD_BYTES } from './broker.constants.js';
+import type { BrokerRejections } from './broker-rejections.js';
+import type { MqttAuthorizer, MqttPrincipal } from './mqtt-authorizer.js';
+
+export interface EmbeddedBrokerOptions {
+  host: string;
+  port: number;
+  /** False: the port is the default; when it is taken, listen on a free one instead. */
+  portExplicit: boolean;
+  maxPayloadBytes: number;
+}
+
+/** MQTT 5 CONNACK reason codes travel through aedes as MQTT 3.1.1 return codes (mapped back for v5 clients). */
+const RETURN_CODE_BY_REASON: Record<number, 2 | 3 | 4 | 5> = { 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
+
+/**
+ * The broker inside the fleet service: aedes on a TCP listener, with the per-box rules of MqttAuthorizer.
+ * Sessions, retained messages and wills live in aedes' in-memory persistence: a restart of the service
+ * drops them, and boxes re-publish `up/status` on reconnect while the service re-publishes `down/desired`.
+ */
+export class EmbeddedBroker {
+  private readonly logger = new Logger(EmbeddedBroker.name);
+  private readonly principals = new WeakMap<Client, MqttPrincipal>();
+  private readonly connectedBoxes = new Set<string>();
+  private aedes: Aedes | undefined;
+  private server: Server | undefined;
+  private listening = false;
+
+  constructor(
+    private readonly authorizer: MqttAuthorizer,
+    private readonly rejections: BrokerRejections,
+    private readonly connectedGauge: Gauge,
+  ) {}
+
+  /** The port the listener is bound to (differs from the configured one with port 0 or a taken default). */
+  port = 0;
+
+  isListening(): boolean {
+    return this.listening && this.aedes !== undefined && !this.aedes.closed;
+  }
+
+  async start(options: EmbeddedBrokerOptions): Promise<number> {
+    const aedes = await Aedes.createBroker({
+      maximumPacketSize: options.maxPayloadBytes + PACKET_OVERHEAD_BYTES,
+      drainTimeout: 30_000,
+      heartbeatInterval: 60_000,
+    });
+    this.aedes = aedes;
+    this.installHooks(aedes);
+    const server = createServer(aedes.handle);
+    this.server = server;
+    server.on('close', () => {
+      this.listening = false;
+    });
+    try {
+      await this.listen(server, options.host, options.port);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.portExplicit) throw error;
+      await this.listen(server, options.host, 0);
+      this.logger.warn(
+        `MQTT port ${options.port} is in use; the embedded broker listens on port ${this.portOf(server)} instead. ` +
+          'Boxes learn the URL at provisioning; set AGENTBOX_MQTT_PORT to pin a port.',
+      );
+    }
+    this.port = this.portOf(server);
+    this.listening = true;
+    this.logger.log(`Embedded MQTT broker listening on ${options.host}:${this.port}`);
+    return this.port;
+  }
+
+  /** Disconnects a box (after its credentials were removed). */
+  disconnect(deviceId: string): void {
+    const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients;
+    clients?.[deviceId]?.close();
+  }
+
+  async stop(): Promise<void> {
+    const aedes = this.aedes;
+    const server = this.server;
+    this.listening = false;
+    if (server?.listening) {
+      const closed = once(server, 'close');
+      server.close();
+      if (aedes) await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await closed;
+    } else if (aedes && !aedes.closed) {
+      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    }
+    this.connectedBoxes.clear();
+    this.connectedGauge.set(0);
+  }
+
+  private async listen(server: Server, host: string, port: number): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: Error) => {
+        server.off('listening', onListening);
+        reject(error);
+      };
+      const onListening = () => {
+        server.off('error', onError);
+        resolve();
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(port, host);
+    });
+  }
+
+  private portOf(server: Server): number {
+    return (server.address() as AddressInfo).port;
+  }
+
+  private installHooks(aedes: Aedes): void {
+    aedes.authenticate = (client, username, password, done) => {
+      this.authorizer
+        .authorizeConnect({ clientId: client.id, username, password })
+        .then((decision) => {
+          if (decision.ok) {
+            this.principals.set(client, decision.principal);
+            done(null, true);
+            return;
+          }
+          this.rejections.record(decision.reason, client.id, `CONNECT refused with 0x${decision.reasonCode.toString(16)}`);
+          const error = new Error('connection refused') as AuthenticateError;
+          error.returnCode = RETURN_CODE_BY_REASON[decision.reasonCode] as AuthenticateError['returnCode'];
+          done(error, false);
+        })
+        .catch((error: unknown) => {
+          done(error as AuthenticateError, false);
+        });
+    };
+
+    aedes.authorizePublish = (client, packet, done) => {
+      // A will whose client is already gone has no principal to check against; aedes checked it when the box connected.
+      const principal = client ? this.principals.get(client) : undefined;
+      if (principal === undefined) {
+        done(client ? new Error('not authorized') : null);
+        return;
+      }
+      const decision = this.authorizer.authorizePublish(principal, packet.topic);
+      if (decision.ok) {
+        done(null);
+        return;
+      }
+      this.rejections.record(decision.reason, client?.id ?? '', `PUBLISH ${packet.topic.slice(0, 200)}: ${decision.detail}`);
+      // MQTT 5: a QoS 1/2 publish is answered with 0x87 (Not authorized) and the connection stays up.
+      done(new Error('not authorized'));
+    };
+
+    aedes.authorizeSubscribe = (client, subscription, done) => {
+      const principal = this.principals.get(client);
+      if (principal === undefined) {
+        done(null, null);
+        return;
+      }
+      const decision = this.authorizer.authorizeSubscribe(principal, subscription.topic);
+      if (decision.ok) {
+        done(null, subscription);
+        return;
+      }
+      this.rejections.record(decision.reason, client.id, `SUBSCRIBE ${subscription.topic.slice(0, 200)}: ${decision.detail}`);
+      // A negated subscription: 0x87 (Not authorized) in the SUBACK for MQTT 5 clients, 0x80 for 3.1.1.
+      done(null, null);
+    };
+
+    aedes.on('clientReady', (client) => {
+      const principal = this.principals.get(client);
+      if (principal?.kind === 'device') {
+        this.connectedBoxes.add(principal.deviceId);
+        this.connectedGauge.set(this.connectedBoxes.size);
+      }
+    });
+    aedes.on('clientDisconnect', (client) => {
+      const principal = this.principals.get(client);
+      // A session taken over by a new connection of the same box keeps it connected.
+      const stillThere = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[client.id];
+      if (principal?.kind === 'device' && (stillThere === undefined || stillThere === client)) {
+        this.connectedBoxes.delete(principal.deviceId);
+        this.connectedGauge.set(this.connectedBoxes.size);
+      }
+    });
+    const onError = (client: Client | null, error: Error & { maximumPacketSize?: number }) => {
+      if (error.maximumPacketSize !== undefined) {
+        this.rejections.record('packet_too_large', client?.id ?? '', `${error.message} (cap ${error.maximumPacketSize} bytes)`);
+      }
+    };
+    aedes.on('clientError', onError);
+    aedes.on('connectionError', onError);
+  }
+}

@@ -1,0 +1,140 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { IsNull, LessThan, type Repository } from 'typeorm';
+import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
+import {
+  SCHEMA_VERSION,
+  encodeMessage,
+  type DesiredStateMessage,
+  type ReportedStateMessage,
+} from '@agentbox/schemas';
+import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { BROKER, type BrokerPort } from '../../common/ports.js';
+import { AppConfig } from '../../config/app-config.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { DeviceStateRow } from './device-state.entity.js';
+import type { DesiredStateResponse } from './desired-state.dto.js';
+
+/**
+ * Desired state per box (AWS IoT Shadow style): a versioned document the cloud publishes retained on
+ * `down/desired`, and the state the box reports on `up/state`. The box always takes the whole document
+ * and compares versions, so nothing relies on deltas it might have missed while offline.
+ */
+@Injectable()
+export class DesiredStateService {
+  private readonly logger = new Logger(DesiredStateService.name);
+  /** Serialises writes and publishes per box, so the retained document never goes back a version. */
+  private readonly chains = new Map<string, Promise<unknown>>();
+
+  constructor(
+    @InjectRepository(DeviceStateRow) private readonly states: Repository<DeviceStateRow>,
+    @Inject(BROKER) private readonly broker: BrokerPort,
+    private readonly devices: DevicesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async get(deviceId: string): Promise<DesiredStateResponse> {
+    await this.devices.get(deviceId);
+    const row = await this.states.findOneBy({ deviceId });
+    return this.toResponse(deviceId, row);
+  }
+
+  /** Stores a new desired document (version + 1) and publishes it retained. */
+  async setDesired(deviceId: string, spec: DesiredStateMessage['spec']): Promise<DesiredStateResponse> {
+    await this.devices.get(deviceId);
+    const size = encodeMessage({ v: SCHEMA_VERSION, version: Number.MAX_SAFE_INTEGER, ts: Date.now(), spec }).length;
+    if (size > this.config.maxPayloadBytes) {
+      throw new CommonException(
+        CommonExceptionCode.PAYLOAD_TOO_LARGE,
+        `The desired state is ${size} bytes once encoded; the MQTT payload cap is ${this.config.maxPayloadBytes}`,
+      );
+    }
+    return this.serialised(deviceId, async () => {
+      const now = new Date();
+      await this.ensureRow(deviceId, now);
+      await this.states.increment({ deviceId }, 'desiredVersion', 1);
+      await this.states.update({ deviceId }, { desiredSpec: spec, desiredAt: now } as QueryDeepPartialEntity<DeviceStateRow>);
+      const row = await this.states.findOneByOrFail({ deviceId });
+      await this.publish(row);
+      return this.toResponse(deviceId, row);
+    });
+  }
+
+  /**
+   * Called when a box comes online: creates version 0 (empty spec) the first time and (re)publishes the
+   * current document, so every box always finds one retained, even after a broker without persistence restarted.
+   */
+  async ensurePublished(deviceId: string): Promise<void> {
+    await this.serialised(deviceId, async () => {
+      await this.ensureRow(deviceId, new Date());
+      const row = await this.states.findOneByOrFail({ deviceId });
+      await this.publish(row);
+    });
+  }
+
+  /** Stores what the box reported, unless a newer report (higher seq) is already stored. */
+  async recordReported(deviceId: string, report: ReportedStateMessage, at: Date): Promise<void> {
+    await this.serialised(deviceId, async () => {
+      await this.ensureRow(deviceId, at);
+      const patch = {
+        reportedSeq: report.seq,
+        reportedVersion: report.desiredVersion,
+        reported: report.current,
+        reportedAt: at,
+      } as QueryDeepPartialEntity<DeviceStateRow>;
+      const newer = await this.states.update({ deviceId, reportedSeq: IsNull() }, patch);
+      if (!newer.affected) await this.states.update({ deviceId, reportedSeq: LessThan(report.seq) }, patch);
+    });
+  }
+
+  private async ensureRow(deviceId: string, now: Date): Promise<void> {
+    await this.states
+      .createQueryBuilder()
+      .insert()
+      .into(DeviceStateRow)
+      .values({ deviceId, desiredVersion: 0, desiredSpec: {}, desiredAt: now })
+      .orIgnore()
+      .execute();
+  }
+
+  private async publish(row: DeviceStateRow): Promise<void> {
+    const message: DesiredStateMessage = {
+      v: SCHEMA_VERSION,
+      version: row.desiredVersion,
+      ts: row.desiredAt.getTime(),
+      spec: row.desiredSpec,
+    };
+    await this.broker.publishDesired(row.deviceId, encodeMessage(message));
+    this.logger.debug(`Published desired state v${row.desiredVersion} to ${row.deviceId}`);
+  }
+
+  private toResponse(deviceId: string, row: DeviceStateRow | null): DesiredStateResponse {
+    if (!row) return { deviceId, desired: null, reported: null, inSync: false };
+    const reported =
+      row.reported !== null && row.reportedAt !== null && row.reportedSeq !== null
+        ? {
+            desiredVersion: row.reportedVersion,
+            current: row.reported,
+            seq: row.reportedSeq,
+            reportedAt: row.reportedAt.toISOString(),
+          }
+        : null;
+    return {
+      deviceId,
+      desired: { v: SCHEMA_VERSION, version: row.desiredVersion, ts: row.desiredAt.getTime(), spec: row.desiredSpec },
+      reported,
+      inSync: reported?.desiredVersion === row.desiredVersion,
+    };
+  }
+
+  private serialised<T>(deviceId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.chains.get(deviceId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.chains.set(deviceId, settled);
+    void settled.then(() => {
+      if (this.chains.get(deviceId) === settled) this.chains.delete(deviceId);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,80 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { Counter, Histogram } from 'prom-client';
+import { REJECTION_REASONS, UP_CHANNELS, type RejectionReason } from '@agentbox/schemas';
+import { RateLimitedLog } from '../../common/logging/rate-limited-log.js';
+import { MetricsService } from '../metrics/metrics.service.js';
+
+/** Why ingest itself dropped samples it had decoded (not a wire rejection). */
+export type IngestDropReason = 'overloaded' | 'store_failed';
+
+/** The ingest counters and histograms, and the rate-limited log of rejected messages. */
+@Injectable()
+export class IngestMetrics {
+  private readonly logger = new Logger('Ingest');
+  private readonly log = new RateLimitedLog(10_000);
+  readonly messages: Counter<'channel'>;
+  readonly rejections: Counter<'reason'>;
+  readonly duplicates: Counter;
+  readonly dropped: Counter<'reason'>;
+  readonly batchSize: Histogram;
+  readonly latency: Histogram;
+
+  constructor(metrics: MetricsService) {
+    this.messages = metrics.counter({
+      name: 'agentbox_ingest_messages_total',
+      help: 'Device messages accepted by ingest, by channel',
+      labelNames: ['channel'],
+    });
+    this.rejections = metrics.counter({
+      name: 'agentbox_ingest_rejections_total',
+      help: 'Device messages ingest refused, by reason',
+      labelNames: ['reason'],
+    });
+    this.duplicates = metrics.counter({
+      name: 'agentbox_ingest_duplicates_total',
+      help: 'Telemetry samples dropped as duplicates of stored ones (QoS 1 redelivery, replays)',
+    });
+    this.dropped = metrics.counter({
+      name: 'agentbox_ingest_dropped_samples_total',
+      help: 'Telemetry samples ingest could not store, by reason',
+      labelNames: ['reason'],
+    });
+    this.batchSize = metrics.histogram({
+      name: 'agentbox_ingest_batch_size',
+      help: 'Telemetry samples per committed batch',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 2000, 5000],
+    });
+    this.latency = metrics.histogram({
+      name: 'agentbox_ingest_latency_seconds',
+      help: 'Time from receiving a telemetry message to committing its samples',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2, 5, 10],
+    });
+    for (const channel of UP_CHANNELS) this.messages.inc({ channel }, 0);
+    for (const reason of REJECTION_REASONS) this.rejections.inc({ reason }, 0);
+  }
+
+  /** Counts a refused message and logs at most one line per reason per 10 s, with the suppressed count. */
+  reject(reason: RejectionReason, topic: string, detail: string): void {
+    this.rejections.inc({ reason });
+    const suppressed = this.log.take(`reject:${reason}`);
+    if (suppressed === null) return;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
+    this.logger.warn(`Rejected ${reason} on ${topic.slice(0, 200)}: ${detail.slice(0, 500)}${more}`);
+  }
+
+  drop(reason: IngestDropReason, samples: number, detail: string): void {
+    this.dropped.inc({ reason }, samples);
+    const suppressed = this.log.take(`drop:${reason}`);
+    if (suppressed === null) return;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
+    this.logger.error(`Dropped ${samples} telemetry samples (${reason}): ${detail}${more}`);
+  }
+
+  /** Logs a failure while applying a message (database down, ...), rate-limited per key. */
+  failure(key: string, detail: string): void {
+    const suppressed = this.log.take(`fail:${key}`);
+    if (suppressed === null) return;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
+    this.logger.error(`${detail}${more}`);
+  }
+}

@@ -1,0 +1,117 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Subject, type Observable, type Subscription } from 'rxjs';
+import { decodeUpMessage, type CommandResultMessage, type DecodedUpMessage, type ParsedTopic } from '@agentbox/schemas';
+import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
+import { AppConfig } from '../../config/app-config.js';
+import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
+import { DesiredStateService } from '../desired-state/desired-state.service.js';
+import { DeviceEventsStore } from '../telemetry/device-events.store.js';
+import { IngestMetrics } from './ingest-metrics.js';
+import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
+
+/** A command result a box published on `up/results/{commandId}`. */
+export interface IngestedCommandResult {
+  deviceId: string;
+  result: CommandResultMessage;
+  receivedAt: Date;
+}
+
+/**
+ * Every message boxes publish under `up/`: decoded and validated against the wire contract, refused
+ * messages counted by reason, the rest applied. Telemetry goes through the batch writer; status, birth,
+ * state, events and results are applied in arrival order per box (a Last Will never overtakes `online`).
+ */
+@Injectable()
+export class IngestService implements OnModuleInit, OnApplicationShutdown {
+  private readonly results = new Subject<IngestedCommandResult>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private subscription: Subscription | undefined;
+
+  constructor(
+    private readonly config: AppConfig,
+    private readonly broker: BrokerService,
+    @Inject(DEVICE_REGISTRY) private readonly registry: DeviceRegistryPort,
+    private readonly desired: DesiredStateService,
+    private readonly events: DeviceEventsStore,
+    private readonly writer: TelemetryBatchWriter,
+    private readonly metrics: IngestMetrics,
+  ) {}
+
+  onModuleInit(): void {
+    this.subscription = this.broker.onMessage((message) => this.handle(message));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    this.subscription?.unsubscribe();
+    await Promise.all([...this.chains.values()]);
+    await this.writer.flush();
+    this.results.complete();
+  }
+
+  /** Command results as they arrive (for the commands module). */
+  commandResults(): Observable<IngestedCommandResult> {
+    return this.results.asObservable();
+  }
+
+  /** Resolves when every message handed in so far is applied (telemetry committed). */
+  async drain(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+    await this.writer.flush();
+  }
+
+  handle(inbound: InboundMessage): void {
+    const decoded = decodeUpMessage(inbound.topic, inbound.payload, this.config.maxPayloadBytes);
+    if (!decoded.ok) {
+      this.metrics.reject(decoded.reason, inbound.topic, decoded.detail);
+      return;
+    }
+    const message = decoded.value;
+    // DecodedUpMessage types `topic` per channel narrowly enough to collapse for some channels; every variant has deviceId.
+    const deviceId = (message.topic as ParsedTopic).deviceId;
+    this.metrics.messages.inc({ channel: message.channel });
+    if (message.channel === 'telemetry') {
+      this.writer.add(deviceId, message.message, inbound.receivedAt);
+      return;
+    }
+    this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)));
+  }
+
+  private async apply(deviceId: string, decoded: DecodedUpMessage, at: Date): Promise<void> {
+    switch (decoded.channel) {
+      case 'status':
+        if (decoded.message.state === 'online') {
+          await this.registry.markOnline(deviceId, at);
+          await this.desired.ensurePublished(deviceId);
+        } else {
+          await this.registry.markOffline(deviceId, at);
+        }
+        return;
+      case 'birth':
+        await this.registry.applyBirth(deviceId, decoded.message, at);
+        return;
+      case 'state':
+        await this.desired.recordReported(deviceId, decoded.message, at);
+        return;
+      case 'events':
+        await this.events.insert(deviceId, decoded.message);
+        return;
+      case 'results':
+        this.results.next({ deviceId, result: decoded.message, receivedAt: at });
+        return;
+      case 'telemetry':
+        this.writer.add(deviceId, decoded.message, at.getTime());
+        return;
+    }
+  }
+
+  private inOrder(deviceId: string, work: () => Promise<void>): void {
+    const previous = this.chains.get(deviceId) ?? Promise.resolve();
+    const next = previous.then(work).catch((error: Error) => {
+      this.metrics.failure(`apply:${deviceId}`, `Applying a message of ${deviceId} failed: ${error.message}`);
+    });
+    this.chains.set(deviceId, next);
+    void next.then(() => {
+      if (this.chains.get(deviceId) === next) this.chains.delete(deviceId);
+    });
+  }
+}

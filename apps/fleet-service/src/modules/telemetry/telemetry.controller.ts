@@ -1,0 +1,47 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { MetricNameSchema } from '@agentbox/schemas';
+import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { DeviceIdPipe } from '../devices/device-id.pipe.js';
+import {
+  TELEMETRY_MAX_LIMIT,
+  TelemetryCatalogResponseSchema,
+  TelemetryQuerySchema,
+  TelemetryResponseSchema,
+  type TelemetryQuery,
+} from './telemetry.dto.js';
+import { TelemetryService } from './telemetry.service.js';
+
+const CatalogQuerySchema = z.object({ name: MetricNameSchema.optional() });
+
+@ApiTags('telemetry')
+@ApiBearerAuth()
+@Controller('api/v1')
+export class TelemetryController {
+  constructor(private readonly telemetry: TelemetryService) {}
+
+  @Get('devices/:id/telemetry')
+  @ApiOperation({ operationId: 'getDeviceTelemetry', summary: 'Telemetry samples of one box, oldest first' })
+  @ApiParam({ name: 'id', type: String })
+  @ApiQuery({ name: 'since', required: false, type: String, description: 'ISO 8601 or epoch ms; absent = the latest samples' })
+  @ApiQuery({ name: 'limit', required: false, type: Number, description: `1-${TELEMETRY_MAX_LIMIT}, default 1000` })
+  @ApiZodResponse(200, 'TelemetryResponse', TelemetryResponseSchema)
+  @ApiErrors(400, 401)
+  series(
+    @Param('id', DeviceIdPipe) id: string,
+    @Query(new ZodValidationPipe(TelemetryQuerySchema)) query: TelemetryQuery,
+  ) {
+    return this.telemetry.series(id, query);
+  }
+
+  @Get('telemetry/catalog')
+  @ApiOperation({ operationId: 'getTelemetryCatalog', summary: 'Definitions (unit, type, description) of the metrics boxes report' })
+  @ApiQuery({ name: 'name', required: false, type: String, description: 'also describe this metric name' })
+  @ApiZodResponse(200, 'TelemetryCatalogResponse', TelemetryCatalogResponseSchema)
+  @ApiErrors(400, 401)
+  catalog(@Query(new ZodValidationPipe(CatalogQuerySchema)) query: z.output<typeof CatalogQuerySchema>) {
+    return this.telemetry.catalog(query.name);
+  }
+}

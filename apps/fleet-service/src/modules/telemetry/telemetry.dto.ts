@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import { MetricNameSchema } from '@agentbox/schemas';
+
+export const TELEMETRY_MAX_LIMIT = 5_000;
+
+/** `since`: an ISO 8601 timestamp or milliseconds since the epoch. */
+const SinceSchema = z
+  .string()
+  .min(1)
+  .max(40)
+  .transform((value, ctx) => {
+    const ms = /^\d+$/.test(value) ? Number(value) : Date.parse(value);
+    if (!Number.isSafeInteger(ms) || ms < 0) {
+      ctx.addIssue({ code: 'custom', message: 'since must be an ISO 8601 timestamp or epoch milliseconds' });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+export const TelemetryQuerySchema = z.object({
+  since: SinceSchema.optional(),
+  limit: z.coerce.number().int().min(1).max(TELEMETRY_MAX_LIMIT).default(1_000),
+});
+export type TelemetryQuery = z.output<typeof TelemetryQuerySchema>;
+
+export const TelemetrySeriesSampleSchema = z.object({
+  ts: z.number().int().describe('milliseconds since the Unix epoch'),
+  seq: z.number().int(),
+  values: z.record(MetricNameSchema, z.number()),
+});
+
+export const TelemetryResponseSchema = z.object({
+  deviceId: z.string(),
+  samples: z.array(TelemetrySeriesSampleSchema).describe('oldest first'),
+});
+export type TelemetryResponse = z.infer<typeof TelemetryResponseSchema>;
+
+export const MetricDefinitionSchema = z.object({
+  name: z.string(),
+  unit: z.string(),
+  type: z.enum(['gauge', 'counter']),
+  description: z.string(),
+});
+
+export const TelemetryCatalogResponseSchema = z.object({
+  metrics: z.array(MetricDefinitionSchema).describe('static metrics of every Linux box'),
+  dynamic: z
+    .array(z.object({ pattern: z.string(), unit: z.string(), type: z.enum(['gauge', 'counter']), description: z.string() }))
+    .describe('families of per-sensor metrics; describe one by name with ?name='),
+  described: MetricDefinitionSchema.nullable().optional(),
+});
+export type TelemetryCatalogResponse = z.infer<typeof TelemetryCatalogResponseSchema>;

@@ -1,0 +1,27 @@
+import { Injectable } from '@nestjs/common';
+import { METRIC_CATALOG, describeMetric } from '@agentbox/telemetry';
+import type { TelemetryCatalogResponse, TelemetryQuery, TelemetryResponse } from './telemetry.dto.js';
+import { TelemetryStore } from './telemetry.store.js';
+
+/** Read side of telemetry for the console. */
+@Injectable()
+export class TelemetryService {
+  constructor(private readonly store: TelemetryStore) {}
+
+  async series(deviceId: string, query: TelemetryQuery): Promise<TelemetryResponse> {
+    const rows = await this.store.query(deviceId, query.since, query.limit);
+    return { deviceId, samples: rows.map((row) => ({ ts: row.ts, seq: row.seq, values: row.values })) };
+  }
+
+  catalog(name?: string): TelemetryCatalogResponse {
+    const response: TelemetryCatalogResponse = {
+      metrics: METRIC_CATALOG.map((metric) => ({ ...metric })),
+      dynamic: [
+        { pattern: 'temp.<zone>_c', unit: 'celsius', type: 'gauge', description: 'Temperature of one thermal zone.' },
+        { pattern: 'power.<domain>_w', unit: 'watts', type: 'gauge', description: 'Average power of one RAPL domain.' },
+      ],
+    };
+    if (name !== undefined) response.described = describeMetric(name) ?? null;
+    return response;
+  }
+}

@@ -1,0 +1,87 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, LessThan, type EntityManager, type Repository } from 'typeorm';
+import { TelemetrySampleRow } from './telemetry-sample.entity.js';
+
+export interface NewTelemetrySample {
+  deviceId: string;
+  seq: number;
+  idx: number;
+  ts: number;
+  values: Record<string, number>;
+}
+
+/** Rows per INSERT statement: 5 parameters each stays far below SQLite's and PostgreSQL's limits. */
+const ROWS_PER_STATEMENT = 2_000;
+
+/** Storage of telemetry samples on SQLite or PostgreSQL. */
+@Injectable()
+export class TelemetryStore {
+  private readonly postgres: boolean;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    @InjectRepository(TelemetrySampleRow) private readonly samples: Repository<TelemetrySampleRow>,
+  ) {
+    this.postgres = dataSource.options.type === 'postgres';
+  }
+
+  /**
+   * Inserts samples in ONE transaction with multi-row `INSERT ... ON CONFLICT DO NOTHING` (both drivers),
+   * so a redelivered (deviceId, seq, idx) is skipped, not an error. Returns the rows actually inserted.
+   */
+  async insertBatch(rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
+    if (rows.length === 0) return [];
+    return this.dataSource.transaction(async (manager) => {
+      const inserted: NewTelemetrySample[] = [];
+      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+        inserted.push(...(await this.insertChunk(manager, rows.slice(start, start + ROWS_PER_STATEMENT))));
+      }
+      return inserted;
+    });
+  }
+
+  /** Samples of one box, oldest first: from `since` on, or the latest `limit` when `since` is absent. */
+  async query(deviceId: string, since: number | undefined, limit: number): Promise<TelemetrySampleRow[]> {
+    const query = this.samples.createQueryBuilder('s').where('s.deviceId = :deviceId', { deviceId });
+    if (since !== undefined) {
+      return query
+        .andWhere('s.ts >= :since', { since })
+        .orderBy('s.ts', 'ASC')
+        .addOrderBy('s.seq', 'ASC')
+        .addOrderBy('s.idx', 'ASC')
+        .take(limit)
+        .getMany();
+    }
+    const latest = await query
+      .orderBy('s.ts', 'DESC')
+      .addOrderBy('s.seq', 'DESC')
+      .addOrderBy('s.idx', 'DESC')
+      .take(limit)
+      .getMany();
+    return latest.reverse();
+  }
+
+  /** Deletes samples measured before `cutoffMs`; returns how many. */
+  async deleteOlderThan(cutoffMs: number): Promise<number> {
+    const result = await this.samples.delete({ ts: LessThan(cutoffMs) });
+    return result.affected ?? 0;
+  }
+
+  private async insertChunk(manager: EntityManager, rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
+    const params: unknown[] = [];
+    const tuples = rows.map((row) => {
+      const base = params.length;
+      params.push(row.deviceId, row.seq, row.idx, row.ts, JSON.stringify(row.values));
+      const marks = [1, 2, 3, 4, 5].map((i) => (this.postgres ? `$${base + i}` : '?'));
+      return `(${marks.join(', ')})`;
+    });
+    const sql =
+      'INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ' +
+      tuples.join(', ') +
+      ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx';
+    const returned = (await manager.query(sql, params)) as Array<{ device_id: string; seq: number | string; idx: number }>;
+    const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
+    return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
+  }
+}
