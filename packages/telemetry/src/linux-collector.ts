@@ -13,6 +13,8 @@ export interface CollectorOptions {
   diskPaths?: string[];
   /** Window of the very first sample, which has no previous one to diff against; default 250 ms. */
   firstWindowMs?: number;
+  /** Monotonic clock in milliseconds used for rates; default `performance.now`. Tests pin it. */
+  clock?: () => number;
 }
 
 interface CpuTimes {
@@ -151,6 +153,7 @@ export class LinuxCollector {
   private readonly sysRoot: string;
   private readonly diskPath: string | undefined;
   private readonly firstWindowMs: number;
+  private readonly clock: () => number;
   private previous: Snapshot | undefined;
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -159,6 +162,7 @@ export class LinuxCollector {
     this.sysRoot = options.sysRoot ?? '/sys';
     this.diskPath = (options.diskPaths ?? ['/'])[0];
     this.firstWindowMs = options.firstWindowMs ?? 250;
+    this.clock = options.clock ?? (() => performance.now());
   }
 
   /**
@@ -200,7 +204,7 @@ export class LinuxCollector {
       this.readRapl(),
       this.readDisk(),
     ]);
-    const snap: Snapshot = { at: performance.now(), temps, rapl };
+    const snap: Snapshot = { at: this.clock(), temps, rapl };
     if (stat !== undefined) Object.assign(snap, parseStat(stat));
     if (meminfo !== undefined) snap.meminfo = parseMeminfo(meminfo);
     if (loadavg !== undefined) Object.assign(snap, parseLoadavg(loadavg));
