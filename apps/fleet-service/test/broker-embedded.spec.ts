@@ -1,0 +1,165 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { DesiredStateMessageSchema, topics } from '@agentbox/schemas';
+import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
+import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
+import { EmbeddedBroker } from '../src/modules/broker/embedded-broker.js';
+import { MqttAuthorizer } from '../src/modules/broker/mqtt-authorizer.js';
+import { BrokerRejections } from '../src/modules/broker/broker-rejections.js';
+import { MetricsService } from '../src/modules/metrics/metrics.service.js';
+import {
+  connectBox,
+  connectReasonCode,
+  enrollBox,
+  metricValue,
+  nextSeq,
+  startMqttSide,
+  statusPayload,
+  subscribeCodes,
+  telemetryPayload,
+  waitFor,
+  type MqttSide,
+} from './broker-harness.js';
+
+describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
+  let side: MqttSide;
+  let a: { deviceId: string; secret: string };
+  let b: { deviceId: string; secret: string };
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    side = await startMqttSide();
+    a = await enrollBox(side, 'hw-broker-a');
+    b = await enrollBox(side, 'hw-broker-b');
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await side?.close();
+  });
+
+  async function box(id: { deviceId: string; secret: string }) {
+    const client = await connectBox(side.url, id.deviceId, id.secret);
+    clients.push(client);
+    return client;
+  }
+
+  it('is ready and tells boxes its real port', () => {
+    expect(side.broker.isReady()).toBe(true);
+    expect(side.broker.port).toBeGreaterThan(0);
+    expect(side.broker.publicUrl()).toBe(`mqtt://127.0.0.1:${side.broker.port}`);
+  });
+
+  it('refuses bad CONNECTs with MQTT 5 reason codes and counts them', async () => {
+    const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'bad_credentials' });
+    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'wrong-secret' })).toBe(0x86);
+    expect(await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret })).toBe(0x85);
+    expect(await connectReasonCode(side.url, { clientId: '$SYS', username: '$SYS', password: a.secret })).toBe(0x86);
+    expect(await connectReasonCode(side.url, { clientId: 'a+b', username: 'a+b', password: a.secret })).toBe(0x86);
+    expect(await connectReasonCode(side.url, { clientId: 'fleet:service:x', username: 'fleet:service', password: 'guess' })).toBe(0x86);
+    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).toBe(0);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'bad_credentials' })).toBe(before + 2);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'client_id_mismatch' })).toBeGreaterThanOrEqual(1);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'invalid_username' })).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses a publish to another box topic with 0x87, counts it, and keeps the connection', async () => {
+    const client = await box(a);
+    const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
+    await expect(client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 })).rejects.toThrow(
+      /Not authorized/,
+    );
+    await expect(client.publishAsync(topics.desired(a.deviceId), '{}', { qos: 1 })).rejects.toThrow(/Not authorized/);
+    await expect(client.publishAsync('$SYS/x', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })).toBe(before + 3);
+    expect(client.connected).toBe(true);
+    await side.ingest.drain();
+    const store = side.app.get(TelemetryStore);
+    expect(await store.query(b.deviceId, 0, 10)).toHaveLength(0);
+  });
+
+  it('refuses subscriptions outside the box own down/ (0x87; $share is 0x9E: not supported)', async () => {
+    const client = await box(b);
+    const codes = await subscribeCodes(client, [
+      topics.deviceDownFilter(b.deviceId),
+      topics.deviceDownFilter(a.deviceId),
+      'agentbox/v1/devices/+/down/#',
+      'agentbox/v1/devices/#',
+      '#',
+      '$SYS/#',
+      topics.deviceUpFilter(b.deviceId),
+    ]);
+    expect(codes).toEqual([1, 0x87, 0x87, 0x87, 0x87, 0x87, 0x87]);
+    expect(await subscribeCodes(client, [`$share/g/${topics.deviceDownFilter(b.deviceId)}`])).toEqual([0x9e]);
+  });
+
+  it('closes a connection whose packet exceeds the cap with 0x95 and counts it', async () => {
+    const client = await box(a);
+    const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' });
+    const disconnected = new Promise<number | undefined>((resolve) => client.once('disconnect', (packet) => resolve(packet.reasonCode)));
+    client.publish(topics.telemetry(a.deviceId), Buffer.alloc(64 * 1024, 'x'), { qos: 1 });
+    expect(await disconnected).toBe(0x95);
+    await waitFor('packet_too_large counted', async () =>
+      (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' })) === before + 1,
+    );
+  });
+
+  it('marks a box online, publishes its desired state retained, and marks it offline by its Last Will', async () => {
+    const client = await box(a);
+    const desired: unknown[] = [];
+    client.on('message', (topic, payload) => {
+      if (topic === topics.desired(a.deviceId)) desired.push(JSON.parse(payload.toString()));
+    });
+    expect(await subscribeCodes(client, [topics.deviceDownFilter(a.deviceId)])).toEqual([1]);
+    await client.publishAsync(topics.status(a.deviceId), statusPayload('online'), { qos: 1, retain: true });
+    await waitFor('online', async () => (await side.devices.get(a.deviceId)).online);
+    const first = await waitFor('desired v0', () => desired[0]);
+    expect(DesiredStateMessageSchema.parse(first)).toMatchObject({ version: 0, spec: {} });
+
+    await side.app.get(DesiredStateService).setDesired(a.deviceId, { telemetry: { intervalSec: 5 } });
+    const second = await waitFor('desired v1', () => desired.find((d) => (d as { version: number }).version === 1));
+    expect(second).toMatchObject({ version: 1, spec: { telemetry: { intervalSec: 5 } } });
+
+    // Kill the TCP connection without DISCONNECT: the broker publishes the Will.
+    client.stream.destroy();
+    await waitFor('offline by Last Will', async () => !(await side.devices.get(a.deviceId)).online);
+
+    // A later connection finds the latest desired document retained.
+    const again = await box(a);
+    const retained = new Promise<{ version: number; retain: boolean }>((resolve) =>
+      again.once('message', (_topic, payload, packet) =>
+        resolve({ ...(JSON.parse(payload.toString()) as { version: number }), retain: packet.retain }),
+      ),
+    );
+    await again.subscribeAsync(topics.desired(a.deviceId), { qos: 1 });
+    expect(await retained).toMatchObject({ version: 1, retain: true });
+  });
+});
+
+describe('embedded broker: listening port', () => {
+  it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const metrics = new MetricsService();
+    const rejections = new BrokerRejections(metrics);
+    const gauge = metrics.gauge({ name: 'connected_boxes_test', help: 'test' });
+    const make = () =>
+      new EmbeddedBroker(new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'), rejections, gauge);
+    const sut = make();
+    try {
+      const port = await sut.start({ host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 });
+      expect(port).not.toBe(taken);
+      expect(sut.isListening()).toBe(true);
+      const explicit = make();
+      await expect(
+        explicit.start({ host: '127.0.0.1', port: taken, portExplicit: true, maxPayloadBytes: 1024 }),
+      ).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      await explicit.stop();
+    } finally {
+      await sut.stop();
+      blocker.close();
+    }
+  });
+});

@@ -1,0 +1,166 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { MqttClient } from 'mqtt';
+import { SCHEMA_VERSION, encodeMessage, topics, type LiveEvent } from '@agentbox/schemas';
+import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
+import { TelemetryBatchWriter } from '../src/modules/ingest/telemetry-batch-writer.js';
+import { LiveEventsService } from '../src/modules/live/live-events.service.js';
+import { DeviceEventsStore } from '../src/modules/telemetry/device-events.store.js';
+import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
+import {
+  connectBox,
+  enrollBox,
+  metricValue,
+  nextSeq,
+  startMqttSide,
+  telemetryPayload,
+  waitFor,
+  type MqttSide,
+} from './broker-harness.js';
+
+describe('ingest over the embedded broker, into a real SQLite file', () => {
+  let side: MqttSide;
+  let a: { deviceId: string; secret: string };
+  let b: { deviceId: string; secret: string };
+  let boxA: MqttClient;
+  let boxB: MqttClient;
+  let store: TelemetryStore;
+
+  beforeAll(async () => {
+    side = await startMqttSide();
+    a = await enrollBox(side, 'hw-ingest-a');
+    b = await enrollBox(side, 'hw-ingest-b');
+    boxA = await connectBox(side.url, a.deviceId, a.secret);
+    boxB = await connectBox(side.url, b.deviceId, b.secret);
+    store = side.app.get(TelemetryStore);
+  });
+
+  afterAll(async () => {
+    await boxA?.endAsync(true);
+    await boxB?.endAsync(true);
+    await side?.close();
+  });
+
+  const rejected = (reason: string) => metricValue(side, 'agentbox_ingest_rejections_total', { reason });
+
+  it('rejects bad messages by reason and keeps serving another box', async () => {
+    const before = {
+      payload_too_large: await rejected('payload_too_large'),
+      malformed_json: await rejected('malformed_json'),
+      invalid_schema: await rejected('invalid_schema'),
+      unknown_topic: await rejected('unknown_topic'),
+      topic_mismatch: await rejected('topic_mismatch'),
+    };
+    const seqB = nextSeq();
+    // Over the 16 KiB payload cap but under the broker's packet cap: ingest refuses it.
+    await boxA.publishAsync(topics.telemetry(a.deviceId), Buffer.alloc(20 * 1024, 0x20), { qos: 1 });
+    await boxA.publishAsync(topics.telemetry(a.deviceId), '{"v":1,', { qos: 1 });
+    await boxA.publishAsync(topics.telemetry(a.deviceId), '{"v":1,"seq":1,"ts":1,"samples":[]}', { qos: 1 });
+    await boxA.publishAsync(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}', { qos: 1 });
+    await boxA.publishAsync(
+      topics.result(a.deviceId, 'cmd-1'),
+      encodeMessage({ v: SCHEMA_VERSION, seq: nextSeq(), ts: Date.now(), commandId: 'cmd-2', status: 'succeeded' }),
+      { qos: 1 },
+    );
+    await boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seqB, 3), { qos: 1 });
+
+    await waitFor('box B telemetry stored', async () => (await store.query(b.deviceId, 0, 100)).length === 3 || undefined);
+    await waitFor('rejections counted', async () => (await rejected('topic_mismatch')) === before.topic_mismatch + 1);
+    expect(await rejected('payload_too_large')).toBe(before.payload_too_large + 1);
+    expect(await rejected('malformed_json')).toBe(before.malformed_json + 1);
+    expect(await rejected('invalid_schema')).toBe(before.invalid_schema + 1);
+    expect(await rejected('unknown_topic')).toBe(before.unknown_topic + 1);
+    expect(boxA.connected).toBe(true);
+    expect(await store.query(a.deviceId, 0, 100)).toHaveLength(0);
+  });
+
+  it('drops redelivered telemetry by (deviceId, seq, sample index) and counts the duplicates', async () => {
+    const seq = nextSeq();
+    const payload = telemetryPayload(seq, 4);
+    const before = await metricValue(side, 'agentbox_ingest_duplicates_total');
+    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await side.ingest.drain();
+    // The same message again, once in a later batch and twice within one batch.
+    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await side.ingest.drain();
+    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await waitFor('duplicates counted', async () => (await metricValue(side, 'agentbox_ingest_duplicates_total')) === before + 12);
+    const rows = (await store.query(a.deviceId, 0, 1000)).filter((row) => row.seq === seq);
+    expect(rows.map((row) => row.values['cpu.usage_pct'])).toEqual([0, 1, 2, 3]);
+  });
+
+  it('writes many messages in few transactions, then touches the boxes and publishes live events', async () => {
+    const writer = side.app.get(TelemetryBatchWriter);
+    const live: LiveEvent[] = [];
+    const subscription = side.app.get(LiveEventsService).stream().subscribe((event) => live.push(event));
+    const batchesBefore = writer.batches;
+    const firstSeq = nextSeq();
+    const messages = 200;
+    const publishes: Array<Promise<unknown>> = [];
+    for (let i = 0; i < messages; i += 1) {
+      const seq = firstSeq + 1_000 + i;
+      publishes.push(boxA.publishAsync(topics.telemetry(a.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), { qos: 1 }));
+      publishes.push(boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), { qos: 1 }));
+    }
+    await Promise.all(publishes);
+    const stored = async (id: string) => (await store.query(id, 1_000_000, 5_000)).filter((row) => row.ts < 2_000_000).length;
+    await waitFor('all samples stored', async () => (await stored(a.deviceId)) === messages * 5 && (await stored(b.deviceId)) === messages * 5, 20_000);
+    await side.ingest.drain();
+    subscription.unsubscribe();
+    const batches = writer.batches - batchesBefore;
+    // 400 messages, 2000 samples: batches of up to 1000 samples or 200 ms, nowhere near one per message.
+    expect(batches).toBeGreaterThanOrEqual(2);
+    expect(batches).toBeLessThan(40);
+    const liveSamples = live
+      .filter((event): event is Extract<LiveEvent, { type: 'telemetry' }> => event.type === 'telemetry')
+      .reduce((sum, event) => sum + event.samples.length, 0);
+    expect(liveSamples).toBe(messages * 5 * 2);
+    expect((await side.devices.get(a.deviceId)).lastSeenAt).not.toBeNull();
+    expect(await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })).toBeGreaterThanOrEqual(messages * 2);
+  });
+
+  it('applies birth, reported state (newest seq wins) and events', async () => {
+    const birthSeq = nextSeq();
+    await boxA.publishAsync(
+      topics.birth(a.deviceId),
+      encodeMessage({
+        v: SCHEMA_VERSION,
+        seq: birthSeq,
+        ts: Date.now(),
+        agentVersion: '1.2.3',
+        bootId: 'boot-1',
+        hardware: { hostname: 'box-a', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 1024 },
+        capabilities: ['telemetry'],
+        metrics: ['cpu.usage_pct'],
+        telemetryIntervalSec: 10,
+      }),
+      { qos: 1 },
+    );
+    const newer = nextSeq() + 10;
+    const report = (seq: number, value: string) =>
+      encodeMessage({ v: SCHEMA_VERSION, seq, ts: Date.now(), desiredVersion: 0, current: { value } });
+    await boxA.publishAsync(topics.state(a.deviceId), report(newer, 'new'), { qos: 1 });
+    await boxA.publishAsync(topics.state(a.deviceId), report(newer - 5, 'old'), { qos: 1 });
+    const eventSeq = nextSeq() + 20;
+    const events = encodeMessage({
+      v: SCHEMA_VERSION,
+      seq: eventSeq,
+      ts: Date.now(),
+      events: [
+        { type: 'agent.started', level: 'info', message: 'started' },
+        { type: 'disk.low', level: 'warn', message: 'disk low', data: { pct: 91 } },
+      ],
+    });
+    await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
+    await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
+
+    await waitFor('birth applied', async () => (await side.devices.get(a.deviceId)).agentVersion === '1.2.3' || undefined);
+    await side.ingest.drain();
+    const state = await side.app.get(DesiredStateService).get(a.deviceId);
+    expect(state.reported).toMatchObject({ seq: newer, current: { value: 'new' }, desiredVersion: 0 });
+    expect(state.inSync).toBe(true);
+    const stored = await side.app.get(DeviceEventsStore).latest(a.deviceId, 10);
+    expect(stored.map((event) => event.type).sort()).toEqual(['agent.started', 'disk.low']);
+    expect(stored.find((event) => event.type === 'disk.low')?.data).toEqual({ pct: 91 });
+  });
+});
