@@ -51,22 +51,19 @@ export class PinoLoggerService implements LoggerService {
   private write(level: LogLevel, message: unknown, params: unknown[]): void {
     const pinoLevel = NEST_TO_PINO[level];
     if (pinoLevel === 'silent' || !this.pino.isLevelEnabled(pinoLevel)) return;
-    // Nest passes the context as the last string parameter; errors pass a stack before it.
-    const rest = [...params];
-    const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
-    const fields: Record<string, unknown> = {};
-    if (context !== undefined) fields.context = context;
-    if (level === 'error' || level === 'fatal') {
-      const stack = rest.find((value): value is string => typeof value === 'string');
-      if (stack) fields.stack = stack;
-    }
-    const extra = rest.find((value) => typeof value === 'object' && value !== null && !(value instanceof Error));
-    if (extra) Object.assign(fields, extra);
+    // Nest appends the logger's context as the last string parameter.
+    const rest = params.filter((value) => value !== undefined);
+    const context = rest.length > 0 && typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
+    const fields: Record<string, unknown> = context === undefined ? {} : { context };
     if (message instanceof Error) {
       this.pino[pinoLevel]({ ...fields, err: message }, message.message);
     } else if (typeof message === 'object' && message !== null) {
-      this.pino[pinoLevel]({ ...fields, ...(message as Record<string, unknown>) });
+      // Structured call: logger.warn({ ...fields }, 'text').
+      const text = typeof rest[0] === 'string' ? rest[0] : undefined;
+      this.pino[pinoLevel]({ ...fields, ...(message as Record<string, unknown>) }, text);
     } else {
+      // Nest's error(message, stack, context).
+      if ((level === 'error' || level === 'fatal') && typeof rest[0] === 'string') fields.stack = rest[0];
       this.pino[pinoLevel](fields, String(message));
     }
   }

@@ -1,9 +1,12 @@
 import { Global, Module } from '@nestjs/common';
 import { LiveEventsService } from './live-events.service.js';
+import { LiveStreamService } from './live-stream.service.js';
+import { LiveController } from './live.controller.js';
 
 @Global()
 @Module({
-  providers: [LiveEventsService],
+  controllers: [LiveController],
+  providers: [LiveEventsService, LiveStreamService],
   exports: [LiveEventsService],
 })
 export class LiveModule {}

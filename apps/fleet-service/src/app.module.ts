@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { AppConfig } from './config/app-config.js';
+import { ConfigModule } from './config/config.module.js';
+import { DatabaseModule } from './database/database.module.js';
+import { AuthModule } from './modules/auth/auth.module.js';
+import { BrokerModule } from './modules/broker/broker.module.js';
+import { ConsoleModule } from './modules/console/console.module.js';
+import { DesiredStateModule } from './modules/desired-state/desired-state.module.js';
+import { DevicesModule } from './modules/devices/devices.module.js';
+import { HealthModule } from './modules/health/health.module.js';
+import { IngestModule } from './modules/ingest/ingest.module.js';
+import { LiveModule } from './modules/live/live.module.js';
+import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { ProvisioningModule } from './modules/provisioning/provisioning.module.js';
+import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        MetricsModule,
+        LiveModule,
+        DatabaseModule,
+        AuthModule,
+        DevicesModule,
+        BrokerModule,
+        IngestModule,
+        TelemetryModule,
+        DesiredStateModule,
+        ProvisioningModule,
+        HealthModule,
+        // Last: its catch-all GET route is the SPA fallback.
+        ConsoleModule,
+      ],
+      providers: [AllExceptionsFilter],
+    };
+  }
+}
