@@ -183,6 +183,7 @@ describe('LinuxCollector', () => {
       await zone(4, 'iwlwifi_1', undefined); // no temp file: absent
       await zone(5, 'bogus', '-273000'); // no probe behind it
       await zone(6, 'broken', 'N/A');
+      await zone(7, 'MAX', '20000'); // must not shadow temp.max_c
       await mkdir(join(root, 'sys/class/thermal/cooling_device0'), { recursive: true });
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1 });
 
@@ -194,6 +195,7 @@ describe('LinuxCollector', () => {
         'temp.acpitz_2_c': 29.8,
         'temp.cpu_thermal_c': 45.5,
         'temp.zone10_c': 30,
+        'temp.max_7_c': 20,
         'temp.max_c': 51,
       });
       for (const name of Object.keys(temps)) expect(describeMetric(name)?.unit).toBe('celsius');
@@ -227,6 +229,7 @@ describe('LinuxCollector', () => {
       await domain('intel-rapl:0:1', 'dram', 100_000);
       await domain('intel-rapl:1', 'package-1', 2_000_000);
       await domain('intel-rapl:2', 'psys', 9_000_000);
+      await domain('intel-rapl:3', 'total', 0, 1_000); // must not shadow power.total_w
       await put('sys/class/powercap/intel-rapl/enabled', '1\n'); // the control type itself, not a domain
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1, clock });
       const first = await sut.collect();
@@ -239,6 +242,7 @@ describe('LinuxCollector', () => {
       await domain('intel-rapl:0:1', 'dram', 4_100_000); // 4 J
       await domain('intel-rapl:1', 'package-1', 12_000_000); // 10 J
       await domain('intel-rapl:2', 'psys', 99_000_000); // 90 J
+      await domain('intel-rapl:3', 'total', 500, 1_000); // 0.5 mJ
       const sample = await sut.collect();
 
       const power = Object.fromEntries(Object.entries(sample).filter(([k]) => k.startsWith('power.')));
@@ -248,7 +252,8 @@ describe('LinuxCollector', () => {
         'power.package_0_dram_w': 2,
         'power.package_1_w': 5,
         'power.psys_w': 45,
-        'power.total_w': 20,
+        'power.intel_rapl_3_w': 0.00025,
+        'power.total_w': 20.00025,
       });
       for (const name of Object.keys(power)) expect(describeMetric(name)?.unit).toBe('watts');
     });

@@ -224,8 +224,11 @@ export class LinuxCollector {
     const read = await Promise.all(
       zones.map(async (z) => {
         const [type, milli] = await Promise.all([readText(join(base, z.entry, 'type')), readNumber(join(base, z.entry, 'temp'))]);
-        const label = type === undefined ? '' : sanitizeMetricSegment(type);
-        return { index: z.index, label: label === '' ? `zone${z.index}` : label, milli };
+        let label = type === undefined ? '' : sanitizeMetricSegment(type);
+        if (label === '') label = `zone${z.index}`;
+        // `temp.max_c` is the aggregate; a zone typed "max" must not overwrite it.
+        if (label === 'max') label = `max_${z.index}`;
+        return { index: z.index, label, milli };
       }),
     );
     // Several zones can share a type (two `acpitz`); those get their zone number appended.
@@ -250,7 +253,8 @@ export class LinuxCollector {
       entries.map(async (e) => {
         const raw = await readText(join(base, e, 'name'));
         const label = raw === undefined ? '' : sanitizeMetricSegment(raw);
-        names.set(e, label === '' ? sanitizeMetricSegment(e) : label);
+        // `power.total_w` is the aggregate; a domain named "total" keeps its sysfs name instead.
+        names.set(e, label === '' || label === 'total' ? sanitizeMetricSegment(e) : label);
       }),
     );
     const out = new Map<string, RaplDomain>();

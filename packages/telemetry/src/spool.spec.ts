@@ -48,6 +48,23 @@ describe('Spool', () => {
     expect(sut.stats()).toMatchObject({ records: 3, bytes: 3 * RECORD_HEADER + 2, dropped: 0, droppedBytes: 0 });
   });
 
+  it('appends a batch in order and survives a restart', async () => {
+    const first = await openSpool({ segmentBytes: 64 });
+    await first.append('solo');
+    expect(await first.appendBatch(['b1', Buffer.from('b2'), 'b3'.repeat(30)])).toEqual([2, 3, 4]);
+    expect(await first.appendBatch([])).toEqual([]);
+    await first.close();
+    const second = await openSpool({ segmentBytes: 64 });
+    expect((await drain(second)).map((r) => r.text)).toEqual(['solo', 'b1', 'b2', 'b3'.repeat(30)]);
+  });
+
+  it('refuses a whole batch when one record can never fit', async () => {
+    const sut = await openSpool({ maxBytes: 100 });
+    await expect(sut.appendBatch(['ok', 'q'.repeat(77)])).rejects.toMatchObject({ code: SpoolErrorCode.RECORD_TOO_LARGE });
+    expect(sut.stats().records).toBe(0);
+    expect(await sut.append('ok')).toBe(1);
+  });
+
   it('peeks without consuming and honours the limit', async () => {
     const sut = await openSpool();
     for (const t of ['a', 'b', 'c']) await sut.append(t);

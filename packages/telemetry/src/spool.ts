@@ -72,6 +72,13 @@ interface Segment {
   size: number;
 }
 
+interface ActiveSegment {
+  seg: Segment;
+  fh: FileHandle;
+  /** Written since the last datasync. */
+  dirty: boolean;
+}
+
 interface Cursor {
   seg: Segment;
   /** Offset of the first record with id > ackedId, or seg.size if the segment has none. */
@@ -158,7 +165,7 @@ class SegmentReader {
 export class Spool {
   private segments: Segment[] = [];
   /** Segment currently appended to, always the last one; undefined until the next append opens one. */
-  private active: { seg: Segment; fh: FileHandle } | undefined;
+  private active: ActiveSegment | undefined;
   private cursor: Cursor | undefined;
   private ackedId = 0;
   private nextId = 1;
@@ -196,7 +203,19 @@ export class Spool {
   /** Appends one record and returns its id (monotonic, survives restarts). */
   append(data: Buffer | string): Promise<number> {
     const payload = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-    return this.serialize(() => this.appendNow(payload));
+    return this.serialize(async () => {
+      const [id] = await this.appendNow([payload]);
+      return id ?? 0;
+    });
+  }
+
+  /**
+   * Appends several records with a single fsync and returns their ids in order. Either all are
+   * refused (one cannot ever fit) or all are written; with a crash midway a prefix may survive.
+   */
+  appendBatch(items: readonly (Buffer | string)[]): Promise<number[]> {
+    const payloads = items.map((d) => (typeof d === 'string' ? Buffer.from(d, 'utf8') : d));
+    return this.serialize(() => this.appendNow(payloads));
   }
 
   /** Oldest unacknowledged records first, in order, at most `limit`. */
@@ -274,7 +293,7 @@ export class Spool {
     if (this.fsync && keep.length !== names.length) await this.syncDir();
 
     const last = this.segments.at(-1);
-    if (last) this.active = { seg: last, fh: await open(last.path, 'a') };
+    if (last) this.active = { seg: last, fh: await open(last.path, 'a'), dirty: false };
     await this.locateCursor();
   }
 
@@ -380,10 +399,23 @@ export class Spool {
 
   // ------------------------------------------------------------------ operations
 
-  private async appendNow(data: Buffer): Promise<number> {
-    if (data.length > MAX_RECORD_PAYLOAD || RECORD_HEADER + data.length + SEGMENT_HEADER > this.maxBytes) {
-      throw new SpoolError(SpoolErrorCode.RECORD_TOO_LARGE, `record of ${data.length} bytes cannot fit in a spool of ${this.maxBytes} bytes`);
+  private async appendNow(payloads: Buffer[]): Promise<number[]> {
+    for (const data of payloads) {
+      if (data.length > MAX_RECORD_PAYLOAD || RECORD_HEADER + data.length + SEGMENT_HEADER > this.maxBytes) {
+        throw new SpoolError(
+          SpoolErrorCode.RECORD_TOO_LARGE,
+          `record of ${data.length} bytes cannot fit in a spool of ${this.maxBytes} bytes`,
+        );
+      }
     }
+    const ids: number[] = [];
+    for (const data of payloads) ids.push(await this.writeRecord(data));
+    await this.syncActive();
+    return ids;
+  }
+
+  /** Writes one record (without the final fsync), making room and rolling segments as needed. */
+  private async writeRecord(data: Buffer): Promise<number> {
     const id = this.nextId;
     const rec = encodeRecord(id, data);
 
@@ -394,15 +426,14 @@ export class Spool {
       if (seg.lastId <= this.ackedId) await this.removeSegment(seg);
     }
 
-    const need = rec.length + (this.active ? 0 : SEGMENT_HEADER);
+    let need = rec.length + (this.active ? 0 : SEGMENT_HEADER);
     while (this.diskBytes() + need > this.maxBytes) {
       const oldest = this.segments[0];
       if (!oldest) break;
       if (oldest === this.active?.seg) {
         // The only segment is the one being appended to; it goes as a whole and a new one starts.
         await this.sealActive();
-        await this.dropOldest();
-        return this.appendNow(data);
+        need += SEGMENT_HEADER;
       }
       await this.dropOldest();
     }
@@ -414,12 +445,12 @@ export class Spool {
         const { bytesWritten } = await active.fh.write(rec, written, rec.length - written);
         written += bytesWritten;
       }
-      if (this.fsync) await active.fh.datasync();
     } catch (err) {
       // Leave no partial record behind (ENOSPC, EIO); the next open would cut it anyway.
       await active.fh.truncate(active.seg.size).catch(() => undefined);
       throw err;
     }
+    active.dirty = true;
     active.seg.size += rec.length;
     active.seg.lastId = id;
     this.nextId = id + 1;
@@ -480,7 +511,7 @@ export class Spool {
     return this.segments.reduce((sum, s) => sum + s.size, 0);
   }
 
-  private async startSegment(firstId: number): Promise<{ seg: Segment; fh: FileHandle }> {
+  private async startSegment(firstId: number): Promise<ActiveSegment> {
     const path = join(this.dir, segmentName(firstId));
     const fh = await open(path, 'a');
     const header = Buffer.allocUnsafe(SEGMENT_HEADER);
@@ -497,15 +528,24 @@ export class Spool {
     // lastId is the id before firstId until the first record lands; an empty segment counts as acknowledged.
     const seg: Segment = { path, firstId, lastId: firstId - 1, size: SEGMENT_HEADER };
     this.segments.push(seg);
-    this.active = { seg, fh };
+    this.active = { seg, fh, dirty: false };
     // A cursor at the end of an older segment needs no move: peek walks on into the next segment.
     this.cursor ??= { seg, offset: SEGMENT_HEADER };
     return this.active;
   }
 
+  private async syncActive(): Promise<void> {
+    const active = this.active;
+    if (!active?.dirty) return;
+    if (this.fsync) await active.fh.datasync();
+    active.dirty = false;
+  }
+
+  /** Stops appending to the current segment; what was written to it is made durable first. */
   private async sealActive(): Promise<void> {
     const active = this.active;
     if (!active) return;
+    await this.syncActive();
     this.active = undefined;
     await active.fh.close();
   }
