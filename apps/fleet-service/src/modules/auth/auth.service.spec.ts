@@ -1,0 +1,102 @@
+import { JwtService } from '@nestjs/jwt';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { AuthException, AuthExceptionCode } from './auth.exception.js';
+import { AuthService } from './auth.service.js';
+import { LOGIN_FAILURES_PER_WINDOW } from './login-throttle.js';
+import { User } from './user.entity.js';
+
+describe('AuthService', () => {
+  let db: TestDatabase | undefined;
+
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await db?.close();
+    db = undefined;
+  });
+
+  async function setup(env: Record<string, string> = {}) {
+    db = await openTestDatabase(env);
+    const jwt = new JwtService({ secret: 'x'.repeat(40), signOptions: { algorithm: 'HS256' } });
+    const sut = new AuthService(db.dataSource.getRepository(User), jwt, db.config);
+    return { sut, jwt, users: db.dataSource.getRepository(User) };
+  }
+
+  async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
+    const error = await promise.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AuthException);
+    return (error as AuthException).code;
+  }
+
+  it('creates the first admin from AGENTBOX_ADMIN_PASSWORD, hashed with argon2id', async () => {
+    const { sut, users } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    const stdout = vi.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    await sut.ensureFirstAdmin();
+    await sut.ensureFirstAdmin();
+
+    const all = await users.find();
+    expect(all).toHaveLength(1);
+    expect(all[0]).toMatchObject({ username: 'admin', role: 'admin' });
+    expect(all[0]!.passwordHash.startsWith('$argon2id$')).toBe(true);
+    expect(stdout.mock.calls.map(([chunk]) => String(chunk)).join('')).not.toContain('Admin login');
+
+    const login = await sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.1');
+    expect(login).toMatchObject({ tokenType: 'Bearer', user: { username: 'admin', role: 'admin' } });
+    expect(await sut.authenticate(login.accessToken)).toMatchObject({ username: 'admin', role: 'admin' });
+  });
+
+  it('prints a generated admin password once, in a banner', async () => {
+    const { sut } = await setup();
+    const lines: string[] = [];
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    await sut.ensureFirstAdmin();
+    await sut.ensureFirstAdmin();
+    const printed = lines.join('');
+    const match = /Admin login: admin \/ (\S+)/.exec(printed);
+    expect(match).not.toBeNull();
+    expect(printed.match(/Admin login/g)).toHaveLength(1);
+    vi.restoreAllMocks();
+    await expect(sut.login({ username: 'admin', password: match![1]! }, '::1')).resolves.toBeTruthy();
+  });
+
+  it('refuses wrong passwords and unknown users alike, then throttles the username and address', async () => {
+    const { sut } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    await sut.ensureFirstAdmin();
+    expect(await codeOf(sut.login({ username: 'admin', password: 'wrong' }, '10.0.0.2'))).toBe(
+      AuthExceptionCode.INVALID_CREDENTIALS,
+    );
+    expect(await codeOf(sut.login({ username: 'nobody', password: 'wrong' }, '10.0.0.2'))).toBe(
+      AuthExceptionCode.INVALID_CREDENTIALS,
+    );
+    for (let i = 1; i < LOGIN_FAILURES_PER_WINDOW; i += 1) {
+      await sut.login({ username: 'admin', password: 'wrong' }, '10.0.0.2').catch(() => undefined);
+    }
+    // Even the right password is refused while throttled...
+    expect(await codeOf(sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.2'))).toBe(
+      AuthExceptionCode.TOO_MANY_ATTEMPTS,
+    );
+    // ...but only for that address.
+    await expect(sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.3')).resolves.toBeTruthy();
+  });
+
+  it('rejects tampered tokens, tokens of deleted users and duplicate usernames', async () => {
+    const { sut, jwt, users } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    await sut.createUser({ username: 'viewer1', password: 'viewer-password', role: 'viewer' });
+    const { accessToken } = await sut.login({ username: 'viewer1', password: 'viewer-password' }, '::1');
+    expect(await codeOf(sut.authenticate(`${accessToken}x`))).toBe(AuthExceptionCode.UNAUTHENTICATED);
+    const foreign = await new JwtService({ secret: 'y'.repeat(40) }).signAsync({ sub: 'x', username: 'a', role: 'admin' });
+    expect(await codeOf(sut.authenticate(foreign))).toBe(AuthExceptionCode.UNAUTHENTICATED);
+    expect(jwt.decode<{ role: string }>(accessToken).role).toBe('viewer');
+    expect(await codeOf(sut.createUser({ username: 'viewer1', password: 'another-pass', role: 'admin' }))).toBe(
+      AuthExceptionCode.USERNAME_TAKEN,
+    );
+    await users.delete({ username: 'viewer1' });
+    expect(await codeOf(sut.authenticate(accessToken))).toBe(AuthExceptionCode.UNAUTHENTICATED);
+  });
+});

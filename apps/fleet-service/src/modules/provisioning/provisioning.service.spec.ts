@@ -1,0 +1,137 @@
+import type { ModuleRef } from '@nestjs/core';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbox/schemas';
+import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { RecordingBroker } from '../../../test/support/recording-broker.js';
+import { sha256Hex } from '../../common/secrets.js';
+import { Device } from '../devices/device.entity.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { LiveEventsService } from '../live/live-events.service.js';
+import { ClaimToken } from './claim-token.entity.js';
+import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningService } from './provisioning.service.js';
+
+describe('ProvisioningService', () => {
+  let db: TestDatabase;
+  let broker: RecordingBroker;
+  let devices: DevicesService;
+  let sut: ProvisioningService;
+
+  beforeEach(async () => {
+    db = await openTestDatabase();
+    broker = new RecordingBroker();
+    const moduleRef = { get: () => broker } as unknown as ModuleRef;
+    devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService(), moduleRef);
+    sut = new ProvisioningService(db.dataSource.getRepository(ClaimToken), devices, broker, db.config);
+  });
+
+  afterEach(async () => {
+    await db.close();
+  });
+
+  const newToken = (input: Record<string, unknown> = {}) =>
+    sut.createToken(ClaimTokenCreateRequestSchema.parse(input), 'admin');
+
+  async function expectCode(promise: Promise<unknown>, code: ProvisioningExceptionCode): Promise<void> {
+    const error = await promise.then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(ProvisioningException);
+    expect((error as ProvisioningException).code).toBe(code);
+  }
+
+  it('creates a device, stores only hashes and hands the secret to the broker', async () => {
+    const token = await newToken();
+    const response = await sut.provision({ claimToken: token.token, hardwareId: 'hw-aaaaaaaa', name: 'lab box' });
+
+    expect(ProvisionResponseSchema.parse(response)).toEqual(response);
+    expect(response.deviceId).toMatch(/^box-[a-z2-7]{12}$/);
+    expect(response.mqtt).toEqual({ url: broker.publicUrl(), username: response.deviceId, password: response.mqtt.password });
+    expect(broker.credentials.get(response.deviceId)).toBe(response.mqtt.password);
+
+    const row = await db.dataSource.getRepository(Device).findOneByOrFail({ id: response.deviceId });
+    expect(row.name).toBe('lab box');
+    expect(row.secretHash.startsWith('$argon2id$')).toBe(true);
+    expect(row.secretHash).not.toContain(response.mqtt.password);
+    const stored = await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id });
+    expect(stored.tokenHash).toBe(sha256Hex(token.token));
+    expect(stored.uses).toBe(1);
+    expect(await devices.verifyCredentials(response.deviceId, response.mqtt.password)).toBe(true);
+  });
+
+  it('re-enrolling a known hardware id keeps the device id and rotates the secret', async () => {
+    const token = await newToken({ maxUses: 2 });
+    const first = await sut.provision({ claimToken: token.token, hardwareId: 'hw-bbbbbbbb' });
+    // Warm the credential cache with the old secret: rotation must invalidate it.
+    expect(await devices.verifyCredentials(first.deviceId, first.mqtt.password)).toBe(true);
+
+    const second = await sut.provision({ claimToken: token.token, hardwareId: 'hw-bbbbbbbb' });
+
+    expect(second.deviceId).toBe(first.deviceId);
+    expect(second.mqtt.password).not.toBe(first.mqtt.password);
+    expect(await devices.verifyCredentials(first.deviceId, first.mqtt.password)).toBe(false);
+    expect(await devices.verifyCredentials(first.deviceId, second.mqtt.password)).toBe(true);
+    expect(await db.dataSource.getRepository(Device).count()).toBe(1);
+  });
+
+  it('refuses unknown, expired, revoked and used-up tokens with distinct codes', async () => {
+    await expectCode(
+      sut.provision({ claimToken: 'abct_not-a-real-token-at-all', hardwareId: 'hw-cccccccc' }),
+      ProvisioningExceptionCode.CLAIM_TOKEN_INVALID,
+    );
+
+    const expired = await newToken();
+    await db.dataSource.getRepository(ClaimToken).update({ id: expired.id }, { expiresAt: new Date(Date.now() - 1_000) });
+    await expectCode(
+      sut.provision({ claimToken: expired.token, hardwareId: 'hw-cccccccc' }),
+      ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED,
+    );
+
+    const revoked = await newToken();
+    await sut.revokeToken(revoked.id);
+    await expectCode(
+      sut.provision({ claimToken: revoked.token, hardwareId: 'hw-cccccccc' }),
+      ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED,
+    );
+
+    const single = await newToken({ maxUses: 1 });
+    await sut.provision({ claimToken: single.token, hardwareId: 'hw-cccccccc' });
+    await expectCode(
+      sut.provision({ claimToken: single.token, hardwareId: 'hw-dddddddd' }),
+      ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED,
+    );
+    expect(await db.dataSource.getRepository(Device).count()).toBe(1);
+
+    const states = Object.fromEntries((await sut.listTokens()).items.map((item) => [item.id, item.state]));
+    expect(states).toEqual({ [expired.id]: 'expired', [revoked.id]: 'revoked', [single.id]: 'exhausted' });
+  });
+
+  it('never lets concurrent claims exceed maxUses', async () => {
+    const token = await newToken({ maxUses: 3 });
+    const results = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, i) => sut.provision({ claimToken: token.token, hardwareId: `hw-concurrent-${i}` })),
+    );
+
+    const ok = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(ok).toHaveLength(3);
+    expect(refused).toHaveLength(9);
+    for (const r of refused) {
+      expect((r.reason as ProvisioningException).code).toBe(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
+    }
+    expect((await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id })).uses).toBe(3);
+    expect(await db.dataSource.getRepository(Device).count()).toBe(3);
+  });
+
+  it('never returns the plaintext token after creation and 404s unknown ids on revoke', async () => {
+    const token = await newToken({ note: 'rack 4' });
+    const listed = await sut.listTokens();
+    expect(JSON.stringify(listed)).not.toContain(token.token);
+    expect(listed.items[0]).toMatchObject({ id: token.id, note: 'rack 4', state: 'active', uses: 0, maxUses: 1 });
+    await expectCode(
+      sut.revokeToken('00000000-0000-4000-8000-000000000000'),
+      ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND,
+    );
+  });
+});

@@ -1,0 +1,33 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { AppConfig } from '../../src/config/app-config.js';
+import { buildDataSourceOptions } from '../../src/database/data-source-options.js';
+import { User } from '../../src/modules/auth/user.entity.js';
+import { Device } from '../../src/modules/devices/device.entity.js';
+import { ClaimToken } from '../../src/modules/provisioning/claim-token.entity.js';
+
+export interface TestDatabase {
+  dataSource: DataSource;
+  config: AppConfig;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** A real SQLite file in a fresh temp dir, migrated exactly as at boot. */
+export async function openTestDatabase(env: Record<string, string> = {}): Promise<TestDatabase> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'agentbox-fleet-test-'));
+  const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dataDir, ...env });
+  const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [User, Device, ClaimToken] });
+  await dataSource.initialize();
+  return {
+    dataSource,
+    config,
+    dataDir,
+    close: async () => {
+      await dataSource.destroy();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
