@@ -1,15 +1,17 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Spool } from '../src/spool.js';
 import { parsePayload, payloadFor, writerSource } from './fixtures/spool-writer.js';
 
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const distIndex = join(pkgRoot, 'dist', 'index.js');
+/** A private build of the package, so that the shared dist/ is never rewritten under someone's feet. */
+let buildDir: string;
+let distIndex: string;
 
 interface Report {
   /** id -> i of every append the child reported as done. */
@@ -56,11 +58,19 @@ async function runAndKill(args: string[], minAppends: number, runMs: number): Pr
 describe('Spool under kill -9', () => {
   let dir: string;
 
-  beforeAll(() => {
-    // The child imports the built package, so build it from the current source first.
+  beforeAll(async () => {
+    // The child runs the built package (plain node, no test transform): build the current source.
+    buildDir = await mkdtemp(join(tmpdir(), 'agentbox-telemetry-build-'));
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { cwd: pkgRoot, stdio: 'inherit' });
+    const noExtras = ['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', buildDir, ...noExtras], { cwd: pkgRoot, stdio: 'inherit' });
+    await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
+    distIndex = join(buildDir, 'index.js');
   }, 120_000);
+
+  afterAll(async () => {
+    await rm(buildDir, { recursive: true, force: true });
+  });
 
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'agentbox-spool-kill-'));
