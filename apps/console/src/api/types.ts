@@ -1,0 +1,28 @@
+import type { paths } from './schema';
+
+/**
+ * Names for the bodies the console reads and sends, all taken from the generated OpenAPI types
+ * (src/api/schema.d.ts) so a change in the fleet service shows up here as a type error.
+ */
+type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
+type OkBody<Op> = Op extends { responses: infer Rs }
+  ? 200 extends keyof Rs
+    ? JsonOf<Rs[200]>
+    : 201 extends keyof Rs
+      ? JsonOf<Rs[201]>
+      : never
+  : never;
+type RequestBody<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
+
+export type LoginResponse = OkBody<paths['/api/v1/auth/login']['post']>;
+export type SessionUser = OkBody<paths['/api/v1/auth/me']['get']>;
+export type UserRole = SessionUser['role'];
+export type DeviceList = OkBody<paths['/api/v1/devices']['get']>;
+export type Device = DeviceList['items'][number];
+export type DeviceHardware = NonNullable<Device['hardware']>;
+export type DeviceUpdateBody = RequestBody<paths['/api/v1/devices/{id}']['patch']>;
+export type TelemetryPage = OkBody<paths['/api/v1/devices/{id}/telemetry']['get']>;
+export type TelemetryPoint = TelemetryPage['samples'][number];
+export type ClaimTokenCreateBody = RequestBody<paths['/api/v1/claim-tokens']['post']>;
+export type ClaimToken = OkBody<paths['/api/v1/claim-tokens']['post']>;
+export type Enrollment = OkBody<paths['/api/v1/enrollment']['get']>;

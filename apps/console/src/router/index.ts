@@ -1,0 +1,49 @@
+import type { Pinia } from 'pinia';
+import { createRouter, createWebHistory, type RouteLocationRaw, type Router } from 'vue-router';
+import { useAuthStore } from '@/stores/auth';
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    public?: boolean;
+  }
+}
+
+/** Only same-app paths are followed after login (no `//evil.example` open redirect). */
+export function safeRedirect(value: unknown): string {
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/devices';
+}
+
+export function createAppRouter(pinia: Pinia): Router {
+  const router = createRouter({
+    history: createWebHistory('/'),
+    routes: [
+      { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+      {
+        path: '/',
+        component: () => import('@/components/AppShell.vue'),
+        children: [
+          { path: '', redirect: { name: 'devices' } },
+          { path: 'devices', name: 'devices', component: () => import('@/views/DevicesView.vue') },
+          {
+            path: 'devices/:id',
+            name: 'device',
+            component: () => import('@/views/DeviceDetailView.vue'),
+            props: true,
+          },
+          { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
+        ],
+      },
+    ],
+  });
+
+  router.beforeEach((to): RouteLocationRaw | true => {
+    const auth = useAuthStore(pinia);
+    if (to.meta.public) {
+      return to.name === 'login' && auth.isAuthenticated ? safeRedirect(to.query.redirect) : true;
+    }
+    if (!auth.isAuthenticated) return { name: 'login', query: { redirect: to.fullPath } };
+    return true;
+  });
+
+  return router;
+}

@@ -1,0 +1,237 @@
+import type { LiveEvent } from '@agentbox/schemas';
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import { api } from '@/api/client';
+import { ApiRequestError, unwrap } from '@/api/errors';
+import type { Device, DeviceUpdateBody } from '@/api/types';
+
+export type DeviceSortKey = 'name' | 'status' | 'lastSeen' | 'agentVersion' | 'hostname';
+export type SortOrder = 'asc' | 'desc';
+export type StatusFilter = 'all' | 'online' | 'offline';
+
+export interface DeviceFilter {
+  text: string;
+  status: StatusFilter;
+  tag: string | null;
+}
+
+const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
+
+function timeOf(value: string | null | undefined): number | null {
+  if (!value) return null;
+  const ms = Date.parse(value);
+  return Number.isNaN(ms) ? null : ms;
+}
+
+/** Sort value of a device for a column; null sorts last whatever the order. */
+function sortValue(device: Device, key: DeviceSortKey): string | number | null {
+  switch (key) {
+    case 'name':
+      return device.name;
+    case 'status':
+      return device.online ? 1 : 0;
+    case 'lastSeen':
+      return timeOf(device.lastSeenAt);
+    case 'agentVersion':
+      return device.agentVersion ?? null;
+    case 'hostname':
+      return device.hardware?.hostname ?? null;
+  }
+}
+
+export function compareDevices(a: Device, b: Device, key: DeviceSortKey, order: SortOrder): number {
+  const va = sortValue(a, key);
+  const vb = sortValue(b, key);
+  if (va === null && vb !== null) return 1;
+  if (vb === null && va !== null) return -1;
+  let result = 0;
+  if (va !== null && vb !== null) {
+    result = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
+  }
+  if (order === 'desc') result = -result;
+  // Stable, predictable ties: by name, then id.
+  return result || collator.compare(a.name, b.name) || a.id.localeCompare(b.id);
+}
+
+export function matchesFilter(device: Device, filter: DeviceFilter): boolean {
+  if (filter.status === 'online' && !device.online) return false;
+  if (filter.status === 'offline' && device.online) return false;
+  if (filter.tag && !device.tags.includes(filter.tag)) return false;
+  const needle = filter.text.trim().toLowerCase();
+  if (!needle) return true;
+  const haystack = [
+    device.name,
+    device.id,
+    device.hardwareId,
+    device.agentVersion ?? '',
+    device.hardware?.hostname ?? '',
+    ...device.tags,
+  ];
+  return haystack.some((field) => field.toLowerCase().includes(needle));
+}
+
+function laterTime(a: string | null, b: string | null): string | null {
+  const ta = timeOf(a);
+  const tb = timeOf(b);
+  if (ta === null) return b;
+  if (tb === null) return a;
+  return tb > ta ? b : a;
+}
+
+export const useDevicesStore = defineStore('devices', () => {
+  const byId = ref<Record<string, Device>>({});
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+  const filter = ref<DeviceFilter>({ text: '', status: 'all', tag: null });
+  const sortKey = ref<DeviceSortKey>('name');
+  const sortOrder = ref<SortOrder>('asc');
+  /** When a live status last changed each device, so a list fetched before it does not undo it. */
+  const liveStatusAt = new Map<string, number>();
+
+  const all = computed(() => Object.values(byId.value));
+  const visible = computed(() =>
+    all.value
+      .filter((device) => matchesFilter(device, filter.value))
+      .sort((a, b) => compareDevices(a, b, sortKey.value, sortOrder.value)),
+  );
+  const counts = computed(() => {
+    const online = all.value.filter((device) => device.online).length;
+    return { total: all.value.length, online, offline: all.value.length - online };
+  });
+  const allTags = computed(() => [...new Set(all.value.flatMap((device) => device.tags))].sort(collator.compare));
+  const isFiltered = computed(
+    () => filter.value.text.trim() !== '' || filter.value.status !== 'all' || filter.value.tag !== null,
+  );
+
+  function get(id: string): Device | undefined {
+    return byId.value[id];
+  }
+
+  function upsert(device: Device): void {
+    byId.value[device.id] = device;
+  }
+
+  function remove(id: string): void {
+     
+    delete byId.value[id];
+  }
+
+  async function fetchAll(): Promise<void> {
+    const startedAt = Date.now();
+    loading.value = true;
+    try {
+      const list = await unwrap(api().GET('/api/v1/devices'));
+      const next: Record<string, Device> = {};
+      for (const device of list.items) {
+        const current = byId.value[device.id];
+        const liveAt = liveStatusAt.get(device.id);
+        next[device.id] =
+          current && liveAt !== undefined && liveAt >= startedAt
+            ? { ...device, online: current.online, lastSeenAt: laterTime(current.lastSeenAt, device.lastSeenAt) }
+            : device;
+      }
+      byId.value = next;
+      loaded.value = true;
+      error.value = null;
+    } catch (caught) {
+      error.value = caught;
+      throw caught;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  /** Fetches one device into the store; resolves to null when the fleet service does not know it. */
+  async function fetchOne(id: string): Promise<Device | null> {
+    try {
+      const device = await unwrap(api().GET('/api/v1/devices/{id}', { params: { path: { id } } }));
+      upsert(device);
+      return device;
+    } catch (caught) {
+      if (caught instanceof ApiRequestError && caught.statusCode === 404) {
+        remove(id);
+        return null;
+      }
+      throw caught;
+    }
+  }
+
+  async function update(id: string, patch: DeviceUpdateBody): Promise<Device> {
+    const device = await unwrap(api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }));
+    upsert(device);
+    return device;
+  }
+
+  /** Applies one validated live event; resolves once any refetch it caused is done. */
+  async function applyLiveEvent(event: LiveEvent): Promise<void> {
+    switch (event.type) {
+      case 'device.status': {
+        const device = byId.value[event.deviceId];
+        liveStatusAt.set(event.deviceId, Date.now());
+        if (!device) {
+          // A box we have not listed yet (just enrolled): fetch it whole.
+          await fetchOne(event.deviceId);
+          return;
+        }
+        device.online = event.online;
+        device.lastSeenAt = laterTime(device.lastSeenAt, event.lastSeenAt);
+        return;
+      }
+      case 'device.updated':
+        await fetchOne(event.deviceId);
+        return;
+      case 'telemetry': {
+        const device = byId.value[event.deviceId];
+        if (!device || event.samples.length === 0) return;
+        const newest = Math.max(...event.samples.map((sample) => sample.ts));
+        device.lastSeenAt = laterTime(device.lastSeenAt, new Date(newest).toISOString());
+        return;
+      }
+    }
+  }
+
+  function setFilter(patch: Partial<DeviceFilter>): void {
+    filter.value = { ...filter.value, ...patch };
+  }
+
+  function clearFilter(): void {
+    filter.value = { text: '', status: 'all', tag: null };
+  }
+
+  function setSort(key: DeviceSortKey, order: SortOrder): void {
+    sortKey.value = key;
+    sortOrder.value = order;
+  }
+
+  function reset(): void {
+    byId.value = {};
+    loaded.value = false;
+    error.value = null;
+    liveStatusAt.clear();
+  }
+
+  return {
+    byId,
+    loaded,
+    loading,
+    error,
+    filter,
+    sortKey,
+    sortOrder,
+    all,
+    visible,
+    counts,
+    allTags,
+    isFiltered,
+    get,
+    fetchAll,
+    fetchOne,
+    update,
+    applyLiveEvent,
+    setFilter,
+    clearFilter,
+    setSort,
+    reset,
+  };
+});

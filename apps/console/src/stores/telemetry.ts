@@ -1,0 +1,90 @@
+import type { TelemetrySample } from '@agentbox/schemas';
+import { defineStore } from 'pinia';
+import { computed, ref, shallowRef } from 'vue';
+import { api } from '@/api/client';
+import { unwrap } from '@/api/errors';
+import type { SampleLike } from '@/utils/metrics';
+
+export const TIME_RANGES = { '15m': 15 * 60_000, '1h': 60 * 60_000, '6h': 6 * 60 * 60_000, '24h': 24 * 60 * 60_000 } as const;
+export type TimeRange = keyof typeof TIME_RANGES;
+
+/** Bound on points kept per device page, so a tab left open for days does not grow without end. */
+export const MAX_SAMPLES = 20_000;
+
+/** Merges sample lists by timestamp (a live sample may repeat one the history already had), oldest first. */
+export function mergeSamples(current: readonly SampleLike[], incoming: readonly SampleLike[], since: number): SampleLike[] {
+  const byTs = new Map<number, SampleLike>();
+  for (const sample of current) if (sample.ts >= since) byTs.set(sample.ts, sample);
+  for (const sample of incoming) {
+    if (sample.ts < since) continue;
+    const existing = byTs.get(sample.ts);
+    byTs.set(sample.ts, existing ? { ts: sample.ts, values: { ...existing.values, ...sample.values } } : sample);
+  }
+  const merged = [...byTs.values()].sort((a, b) => a.ts - b.ts);
+  return merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged;
+}
+
+/** Telemetry of the device page on screen: history for the chosen range, then live samples appended. */
+export const useTelemetryStore = defineStore('telemetry', () => {
+  const deviceId = ref<string | null>(null);
+  const range = ref<TimeRange>('1h');
+  const samples = shallowRef<SampleLike[]>([]);
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+  let request = 0;
+
+  const metricNames = computed(() => {
+    const names = new Set<string>();
+    for (const sample of samples.value) for (const name of Object.keys(sample.values)) names.add(name);
+    return [...names];
+  });
+
+  function windowStart(now = Date.now()): number {
+    return now - TIME_RANGES[range.value];
+  }
+
+  async function load(id: string, nextRange: TimeRange = range.value): Promise<void> {
+    const mine = ++request;
+    if (deviceId.value !== id) samples.value = [];
+    deviceId.value = id;
+    range.value = nextRange;
+    loading.value = true;
+    const since = windowStart();
+    try {
+      const page = await unwrap(
+        api().GET('/api/v1/devices/{id}/telemetry', {
+          params: { path: { id }, query: { since: new Date(since).toISOString() } },
+        }),
+      );
+      // A newer load (other device or range) started meanwhile: its answer wins.
+      if (mine !== request) return;
+      // Keep live samples that arrived while the history was loading.
+      samples.value = mergeSamples(
+        samples.value,
+        page.samples.map((sample) => ({ ts: sample.ts, values: sample.values })),
+        since,
+      );
+      error.value = null;
+    } catch (caught) {
+      if (mine === request) error.value = caught;
+      throw caught;
+    } finally {
+      if (mine === request) loading.value = false;
+    }
+  }
+
+  function appendLive(id: string, incoming: readonly TelemetrySample[]): void {
+    if (id !== deviceId.value || incoming.length === 0) return;
+    samples.value = mergeSamples(samples.value, incoming, windowStart());
+  }
+
+  function clear(): void {
+    request += 1;
+    deviceId.value = null;
+    samples.value = [];
+    loading.value = false;
+    error.value = null;
+  }
+
+  return { deviceId, range, samples, loading, error, metricNames, load, appendLive, clear };
+});
