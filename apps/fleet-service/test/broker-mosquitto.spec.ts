@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt, { type MqttClient } from 'mqtt';
+import { topics } from '@agentbox/schemas';
+import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
+import {
+  connectBox,
+  connectReasonCode,
+  enrollBox,
+  nextSeq,
+  startMqttSide,
+  statusPayload,
+  subscribeCodes,
+  telemetryPayload,
+  waitFor,
+  type MqttSide,
+} from './broker-harness.js';
+import { startMosquitto, type PrivateMosquitto } from './support/mosquitto.js';
+
+const INFRA_CONFIG = new URL('../../../infra/mosquitto/mosquitto.conf', import.meta.url).pathname;
+
+describe('external Mosquitto with dynamic security: the same per-box rules', () => {
+  let mosquitto: PrivateMosquitto;
+  let side: MqttSide;
+  let a: { deviceId: string; secret: string };
+  let b: { deviceId: string; secret: string };
+  const clients: MqttClient[] = [];
+
+  beforeAll(async () => {
+    mosquitto = await startMosquitto();
+    side = await startMqttSide({
+      AGENTBOX_MQTT_URL: mosquitto.url,
+      AGENTBOX_MQTT_USERNAME: mosquitto.username,
+      AGENTBOX_MQTT_PASSWORD: mosquitto.password,
+      AGENTBOX_MQTT_DYNSEC: 'true',
+    });
+    await waitFor('service client connected', () => side.broker.isReady());
+    a = await enrollBox(side, 'hw-mosq-a');
+    b = await enrollBox(side, 'hw-mosq-b');
+  });
+
+  afterAll(async () => {
+    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await side?.close();
+    await mosquitto?.stop();
+  });
+
+  async function box(id: { deviceId: string; secret: string }) {
+    const client = await connectBox(side.url, id.deviceId, id.secret);
+    clients.push(client);
+    return client;
+  }
+
+  it('tells boxes the external broker URL', () => {
+    expect(side.broker.mode).toBe('external');
+    expect(side.broker.publicUrl()).toBe(mosquitto.url);
+  });
+
+  it('refuses a wrong secret, a foreign client id and an unknown box', async () => {
+    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'wrong' })).not.toBe(0);
+    expect(await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret })).not.toBe(0);
+    expect(await connectReasonCode(side.url, { clientId: 'nobody', username: 'nobody', password: a.secret })).not.toBe(0);
+    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).toBe(0);
+  });
+
+  it('lets a box publish only under its own up/ and subscribe only under its own down/', async () => {
+    const client = await box(a);
+    await expect(client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 })).rejects.toThrow();
+    const codes = await subscribeCodes(client, [
+      topics.deviceDownFilter(a.deviceId),
+      topics.deviceDownFilter(b.deviceId),
+      'agentbox/v1/devices/+/down/#',
+      '#',
+      '$SYS/#',
+    ]);
+    expect(codes[0]).toBe(1);
+    expect(codes.slice(1).every((code) => code >= 0x80)).toBe(true);
+  });
+
+  it('ingests through the shared subscription and publishes the desired state retained', async () => {
+    const client = await box(b);
+    const desired = new Promise<{ version: number }>((resolve) =>
+      client.on('message', (topic, payload) => {
+        if (topic === topics.desired(b.deviceId)) resolve(JSON.parse(payload.toString()) as { version: number });
+      }),
+    );
+    await client.subscribeAsync(topics.deviceDownFilter(b.deviceId), { qos: 1 });
+    await client.publishAsync(topics.status(b.deviceId), statusPayload('online'), { qos: 1, retain: true });
+    await client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq(), 2), { qos: 1 });
+    await waitFor('online', async () => (await side.devices.get(b.deviceId)).online);
+    expect(await desired).toMatchObject({ version: 0 });
+    const store = side.app.get(TelemetryStore);
+    await waitFor('telemetry stored', async () => (await store.query(b.deviceId, 0, 10)).length === 2);
+    client.stream.destroy();
+    await waitFor('offline by Last Will', async () => !(await side.devices.get(b.deviceId)).online);
+  });
+
+  it('removes a box: disconnected and refused afterwards', async () => {
+    const victim = await enrollBox(side, 'hw-mosq-gone');
+    const client = await box(victim);
+    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    await side.broker.removeDevice(victim.deviceId);
+    await closed;
+    expect(await connectReasonCode(side.url, { clientId: victim.deviceId, username: victim.deviceId, password: victim.secret })).not.toBe(0);
+  });
+
+  it('rotates a secret on re-enrolment', async () => {
+    const again = await side.devices.enroll('hw-mosq-a', undefined, 'rotated-secret-0123456789abcdef');
+    await side.broker.upsertDeviceCredentials(again.deviceId, 'rotated-secret-0123456789abcdef');
+    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'rotated-secret-0123456789abcdef' }),
+    ).toBe(0);
+  });
+});
+
+describe('infra/mosquitto/mosquitto.conf', () => {
+  it('starts Mosquitto (adapted port and paths) and refuses anonymous clients', async () => {
+    const broker = await startMosquitto({ configFile: INFRA_CONFIG });
+    try {
+      expect(await connectReasonCode(broker.url, { clientId: 'anon' })).not.toBe(0);
+      const admin = await mqtt.connectAsync(broker.url, {
+        protocolVersion: 5,
+        clientId: 'admin-check',
+        username: broker.username,
+        password: broker.password,
+        reconnectPeriod: 0,
+      });
+      await admin.endAsync();
+      expect(broker.output()).not.toMatch(/Error/);
+    } finally {
+      await broker.stop();
+    }
+  });
+});
