@@ -12,6 +12,7 @@ import {
   topics,
 } from '@agentbox/schemas';
 import { AgentProcess, ensureBuilt } from './support/agent-process.js';
+import { NotifyReceiver } from './support/notify-receiver.js';
 import { FakeFleet, waitFor, type ReceivedMessage } from './support/fake-fleet.js';
 
 const KEEPALIVE_SEC = 2;
@@ -59,7 +60,7 @@ describe('device agent as a real process against a real broker and provisioning 
     await fleet.start();
   });
 
-  afterEach(async (context) => {
+  afterEach((context) => {
     if (context.task.result?.state === 'fail' && agent) {
       console.error('agent stderr:', agent.stderr, '\nlast logs:', agent.logs.slice(-30));
     }
@@ -265,5 +266,25 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(fleet.provisionCalls.length).toBe(calls + 1);
     const credentials = JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8')) as { deviceId: string };
     expect(credentials.deviceId).toBe(deviceId);
+  });
+  it('tells systemd READY=1 once connected and feeds the watchdog (real notify socket)', async () => {
+    agent!.kill('SIGTERM');
+    await agent!.exit;
+    const receiver = new NotifyReceiver(join(stateDir, '..', 'notify.sock'));
+    await receiver.start();
+    try {
+      const since = fleet.received.length;
+      agent = new AgentProcess({ ...baseEnv(), NOTIFY_SOCKET: receiver.socketPath, WATCHDOG_USEC: '1000000' }).start();
+      await waitFor(() => receiver.assignments.includes('READY=1'), 15_000, 'READY=1');
+      // READY comes after the box is online, not before.
+      expect(fleet.received.slice(since).some((m) => m.topic.endsWith('/up/status') && m.json.state === 'online')).toBe(true);
+      await waitFor(() => receiver.assignments.filter((line) => line === 'WATCHDOG=1').length >= 3, 10_000, 'watchdog pings');
+      expect(receiver.assignments.some((line) => line.startsWith('STATUS=connected'))).toBe(true);
+      agent.kill('SIGTERM');
+      expect((await agent.exit!).code).toBe(0);
+      expect(receiver.assignments).toContain('STOPPING=1');
+    } finally {
+      receiver.stop();
+    }
   });
 });

@@ -1,14 +1,24 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const AGENT_MAIN = join(APP_DIR, 'dist/main.js');
 
-/** Builds the agent once if dist/ is missing (CI builds it before the tests anyway). */
+function newestSourceMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+  }
+  return newest;
+}
+
+/** Builds the agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
 export function ensureBuilt(): void {
-  if (existsSync(AGENT_MAIN)) return;
+  if (existsSync(AGENT_MAIN) && statSync(AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src'))) return;
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: APP_DIR, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the device agent failed');
 }
@@ -29,7 +39,7 @@ export class AgentProcess {
     });
     this.child = child;
     let buffer = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       buffer += chunk.toString('utf8');
       let newline = buffer.indexOf('\n');
       while (newline >= 0) {
@@ -43,7 +53,7 @@ export class AgentProcess {
         newline = buffer.indexOf('\n');
       }
     });
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
     this.exit = new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { AgentConfig, ConfigError } from './agent-config.js';
+
+describe('AgentConfig.fromEnv', () => {
+  const sut = (env: NodeJS.ProcessEnv) => AgentConfig.fromEnv(env);
+
+  it('applies the documented defaults', () => {
+    const config = sut({});
+    expect(config.stateDir).toBe('/var/lib/agentbox');
+    expect(config.telemetryIntervalSec).toBe(5);
+    expect(config.keepaliveSec).toBe(10);
+    expect(config.spoolMaxBytes).toBe(64 * 1024 * 1024);
+    expect(config.fleetUrl).toBeUndefined();
+    expect(config.deviceName.length).toBeGreaterThan(0);
+  });
+
+  it('resolves the state dir to an absolute path and trims the fleet URL', () => {
+    const config = sut({ AGENTBOX_STATE_DIR: 'rel/state', AGENTBOX_FLEET_URL: 'http://fleet:8080/' });
+    expect(config.stateDir.startsWith('/')).toBe(true);
+    expect(config.fleetUrl).toBe('http://fleet:8080');
+  });
+
+  it('names every bad variable in one error', () => {
+    expect(() =>
+      sut({ AGENTBOX_FLEET_URL: 'ftp://x', AGENTBOX_TELEMETRY_INTERVAL_SEC: '0', AGENTBOX_HARDWARE_ID: 'a/b' }),
+    ).toThrow(ConfigError);
+    try {
+      sut({ AGENTBOX_FLEET_URL: 'ftp://x', AGENTBOX_TELEMETRY_INTERVAL_SEC: '0', AGENTBOX_HARDWARE_ID: 'a/b' });
+    } catch (error) {
+      const message = (error as Error).message;
+      expect(message).toContain('AGENTBOX_FLEET_URL');
+      expect(message).toContain('AGENTBOX_TELEMETRY_INTERVAL_SEC');
+      expect(message).toContain('AGENTBOX_HARDWARE_ID');
+    }
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(sut({ AGENTBOX_CLAIM_TOKEN: '', AGENTBOX_MQTT_URL: '' }).claimToken).toBeUndefined();
+  });
+
+  it('never puts the claim token into the error message', () => {
+    expect(() => sut({ AGENTBOX_CLAIM_TOKEN: 'short-secret' })).toThrow(/AGENTBOX_CLAIM_TOKEN/);
+    expect(() => sut({ AGENTBOX_CLAIM_TOKEN: 'short-secret' })).not.toThrow(/short-secret/);
+  });
+});

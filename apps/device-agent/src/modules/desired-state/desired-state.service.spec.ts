@@ -1,0 +1,102 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { encodeMessage, type DesiredStateMessage } from '@agentbox/schemas';
+import { AgentConfig } from '../../config/agent-config.js';
+import { CredentialsStore } from '../identity/credentials.store.js';
+import { IdentityService } from '../identity/identity.service.js';
+import { BirthService } from '../link/birth.service.js';
+import { LinkService } from '../link/link.service.js';
+import { OutboxService } from '../outbox/outbox.service.js';
+import { createMetricsCollector } from '../runtime/metrics-collector.js';
+import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
+import { SequenceService } from '../sequence/sequence.service.js';
+import { DESIRED_FILE } from './desired-state.store.js';
+import { DesiredStateService } from './desired-state.service.js';
+
+const doc = (version: number, intervalSec?: number): DesiredStateMessage => ({
+  v: 1,
+  version,
+  ts: 1_000,
+  spec: intervalSec === undefined ? {} : { telemetry: { intervalSec } },
+});
+
+/** The service with real parts; the link is never started, so state reports are skipped as offline. */
+async function build(stateDir: string) {
+  const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
+  const runtime = new RuntimeSettingsService(config);
+  const seq = new SequenceService(config);
+  const identity = new IdentityService(config);
+  // An enrolled box: stored credentials, loaded the way the agent loads them at start.
+  await new CredentialsStore(stateDir).save({
+    deviceId: 'box-1',
+    hardwareId: 'hw-0123456789',
+    mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
+    enrolledAt: new Date(0).toISOString(),
+  });
+  await identity.ensureEnrolled();
+  const link = new LinkService(config, identity, seq, new BirthService(createMetricsCollector(), runtime));
+  const outbox = new OutboxService(config, identity, link, seq);
+  const sut = new DesiredStateService(config, identity, link, outbox, runtime, seq);
+  return { sut, runtime, outbox };
+}
+
+describe('DesiredStateService', () => {
+  let dir: string;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentbox-desired-'));
+  });
+
+  afterEach(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('applies a newer document, stores it, and ignores an older one', async () => {
+    const { sut, runtime } = await build(dir);
+    expect(await sut.receive(encodeMessage(doc(3, 10)))).toBe('applied');
+    expect(runtime.telemetryIntervalSec).toBe(10);
+    expect(runtime.desiredVersion).toBe(3);
+    expect(await sut.receive(encodeMessage(doc(2, 60)))).toBe('ignored-older');
+    expect(runtime.telemetryIntervalSec).toBe(10);
+    expect(runtime.desiredVersion).toBe(3);
+    const stored = JSON.parse(await readFile(join(dir, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
+    expect(stored.version).toBe(3);
+  });
+
+  it('takes the same version again (a retained redelivery) and the whole document each time', async () => {
+    const { sut, runtime } = await build(dir);
+    await sut.receive(encodeMessage(doc(4, 10)));
+    // Version 5 has no telemetry section: the interval goes back to the configured default, not a merge.
+    expect(await sut.receive(encodeMessage(doc(5)))).toBe('applied');
+    expect(runtime.telemetryIntervalSec).toBe(5);
+    expect(await sut.receive(encodeMessage(doc(5)))).toBe('applied');
+  });
+
+  it('keeps the old document when an invalid one arrives', async () => {
+    const { sut, runtime } = await build(dir);
+    await sut.receive(encodeMessage(doc(7, 30)));
+    expect(await sut.receive(Buffer.from('{"v":1,"version":"8"}'))).toBe('invalid');
+    expect(await sut.receive(Buffer.from('not json'))).toBe('invalid');
+    expect(await sut.receive(encodeMessage(doc(9, 0.5)))).toBe('invalid');
+    expect(sut.rejected).toBe(3);
+    expect(runtime.desiredVersion).toBe(7);
+    expect(runtime.telemetryIntervalSec).toBe(30);
+  });
+
+  it('ignores an empty retained payload (a cleared retained message)', async () => {
+    const { sut } = await build(dir);
+    expect(await sut.receive(Buffer.alloc(0))).toBe('cleared');
+  });
+
+  it('applies the stored document at start, and a restarted agent still refuses older versions', async () => {
+    const first = await build(dir);
+    await first.sut.receive(encodeMessage(doc(12, 20)));
+    const second = await build(dir);
+    await second.sut.load();
+    expect(second.runtime.telemetryIntervalSec).toBe(20);
+    expect(await second.sut.receive(encodeMessage(doc(11, 40)))).toBe('ignored-older');
+    expect(second.runtime.telemetryIntervalSec).toBe(20);
+  });
+});

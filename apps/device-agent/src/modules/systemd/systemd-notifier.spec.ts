@@ -1,0 +1,60 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NotifyReceiver } from '../../../test/support/notify-receiver.js';
+import { SystemdNotifier, watchdogIntervalMs } from './systemd-notifier.js';
+
+describe('SystemdNotifier', () => {
+  let dir: string;
+  let receiver: NotifyReceiver;
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentbox-notify-'));
+    receiver = new NotifyReceiver(join(dir, 'notify.sock'));
+    await receiver.start();
+  });
+
+  afterEach(async () => {
+    receiver.stop();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('delivers READY, STATUS and WATCHDOG datagrams to the notify socket', async () => {
+    const sut = new SystemdNotifier(receiver.socketPath);
+    expect(await sut.notify({ READY: '1', STATUS: 'connected\nto the broker' })).toBe(true);
+    expect(await sut.notify({ WATCHDOG: '1' })).toBe(true);
+    expect(receiver.assignments).toEqual(expect.arrayContaining(['READY=1', 'STATUS=connected to the broker', 'WATCHDOG=1']));
+    expect(receiver.assignments.indexOf('READY=1')).toBeLessThan(receiver.assignments.indexOf('WATCHDOG=1'));
+  });
+
+  it('does nothing without NOTIFY_SOCKET', async () => {
+    const sut = new SystemdNotifier(undefined);
+    expect(sut.enabled).toBe(false);
+    expect(await sut.notify({ READY: '1' })).toBe(false);
+  });
+
+  it('reports failure when nobody listens', async () => {
+    const sut = new SystemdNotifier(join(dir, 'nobody.sock'));
+    expect(await sut.notify({ READY: '1' })).toBe(false);
+  });
+});
+
+describe('watchdogIntervalMs', () => {
+  const sut = watchdogIntervalMs;
+
+  it('is half of WATCHDOG_USEC', () => {
+    expect(sut({ WATCHDOG_USEC: '30000000' }, 42)).toBe(15_000);
+  });
+
+  it('applies only to the process WATCHDOG_PID names', () => {
+    expect(sut({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42' }, 42)).toBe(15_000);
+    expect(sut({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '43' }, 42)).toBeUndefined();
+  });
+
+  it('is off without a valid WATCHDOG_USEC', () => {
+    expect(sut({}, 42)).toBeUndefined();
+    expect(sut({ WATCHDOG_USEC: 'abc' }, 42)).toBeUndefined();
+    expect(sut({ WATCHDOG_USEC: '0' }, 42)).toBeUndefined();
+  });
+});
