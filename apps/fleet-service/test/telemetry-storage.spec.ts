@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { DataSource } from 'typeorm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AppConfig } from '../src/config/app-config.js';
+import { buildDataSourceOptions, ensurePostgresSchema } from '../src/database/data-source-options.js';
+import { DeviceEventRow } from '../src/modules/telemetry/device-event.entity.js';
+import { DeviceEventsStore } from '../src/modules/telemetry/device-events.store.js';
+import { TelemetryRetentionService } from '../src/modules/telemetry/telemetry-retention.service.js';
+import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
+import { TelemetryStore, type NewTelemetrySample } from '../src/modules/telemetry/telemetry.store.js';
+
+const PG_URL = process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const DAY = 24 * 60 * 60 * 1000;
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    await client.end();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function samples(deviceId: string, seq: number, count: number, ts: number): NewTelemetrySample[] {
+  return Array.from({ length: count }, (_, idx) => ({ deviceId, seq, idx, ts: ts + idx, values: { 'cpu.usage_pct': idx } }));
+}
+
+interface Driver {
+  name: string;
+  open(): Promise<{ dataSource: DataSource; config: AppConfig; cleanup(): Promise<void> }>;
+  available(): Promise<boolean>;
+}
+
+const drivers: Driver[] = [
+  {
+    name: 'SQLite',
+    available: () => Promise.resolve(true),
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'agentbox-telemetry-'));
+      const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dir, AGENTBOX_TELEMETRY_RETENTION_DAYS: '7' });
+      const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [TelemetrySampleRow, DeviceEventRow] });
+      await dataSource.initialize();
+      return {
+        dataSource,
+        config,
+        async cleanup() {
+          await dataSource.destroy();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    available: postgresReachable,
+    async open() {
+      const schema = `t_telemetry_${randomBytes(6).toString('hex')}`;
+      const config = AppConfig.fromEnv({
+        DATABASE_URL: PG_URL,
+        AGENTBOX_DB_SCHEMA: schema,
+        AGENTBOX_TELEMETRY_RETENTION_DAYS: '7',
+      });
+      await ensurePostgresSchema(PG_URL, schema);
+      const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [TelemetrySampleRow, DeviceEventRow] });
+      await dataSource.initialize();
+      return {
+        dataSource,
+        config,
+        async cleanup() {
+          await dataSource.destroy();
+          const client = new pg.Client({ connectionString: PG_URL });
+          await client.connect();
+          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+          await client.end();
+        },
+      };
+    },
+  },
+];
+
+for (const driver of drivers) {
+  describe(`telemetry storage on ${driver.name}`, async () => {
+    const available = await driver.available();
+    let opened: Awaited<ReturnType<Driver['open']>>;
+    let sut: TelemetryStore;
+
+    beforeAll(async () => {
+      if (!available) return;
+      opened = await driver.open();
+      sut = new TelemetryStore(opened.dataSource, opened.dataSource.getRepository(TelemetrySampleRow));
+    });
+    afterAll(async () => {
+      await opened?.cleanup();
+    });
+
+    it.skipIf(!available)('inserts a batch once: a redelivery inserts nothing, even within one batch', async () => {
+      const batch = samples('box-a', 1, 3, 1_000);
+      expect(await sut.insertBatch(batch)).toHaveLength(3);
+      expect(await sut.insertBatch([...batch, ...samples('box-a', 2, 2, 2_000)])).toEqual(samples('box-a', 2, 2, 2_000));
+      expect(await sut.insertBatch(samples('box-a', 2, 2, 2_000))).toEqual([]);
+      expect(await sut.query('box-a', 0, 100)).toHaveLength(5);
+    });
+
+    it.skipIf(!available)('writes batches larger than one statement in one transaction', async () => {
+      const batch = samples('box-big', 7, 4_500, 10_000);
+      expect(await sut.insertBatch(batch)).toHaveLength(4_500);
+      expect(await sut.query('box-big', 0, 5_000)).toHaveLength(4_500);
+    });
+
+    it.skipIf(!available)('reads oldest first from `since`, or the latest `limit` samples', async () => {
+      await sut.insertBatch([...samples('box-q', 1, 5, 100), ...samples('box-q', 2, 5, 200)]);
+      const since = await sut.query('box-q', 202, 2);
+      expect(since.map((row) => [row.seq, row.idx, row.ts])).toEqual([
+        [2, 2, 202],
+        [2, 3, 203],
+      ]);
+      const latest = await sut.query('box-q', undefined, 3);
+      expect(latest.map((row) => row.ts)).toEqual([202, 203, 204]);
+      expect(latest[0]?.values).toEqual({ 'cpu.usage_pct': 2 });
+      expect(typeof latest[0]?.seq).toBe('number');
+      expect(await sut.query('box-unknown', 0, 10)).toEqual([]);
+    });
+
+    it.skipIf(!available)('retention deletes samples and events older than the configured days', async () => {
+      const now = Date.now();
+      await sut.insertBatch([...samples('box-r', 1, 2, now - 8 * DAY), ...samples('box-r', 2, 2, now - 1 * DAY)]);
+      const events = new DeviceEventsStore(opened.dataSource.getRepository(DeviceEventRow));
+      await events.insert('box-r', { v: 1, seq: 1, ts: now - 9 * DAY, events: [{ type: 'x', level: 'info', message: 'old' }] });
+      await events.insert('box-r', { v: 1, seq: 2, ts: now, events: [{ type: 'x', level: 'info', message: 'new' }] });
+      const retention = new TelemetryRetentionService(opened.config, sut, events);
+      expect(await retention.runOnce(now)).toBeGreaterThanOrEqual(2);
+      expect((await sut.query('box-r', 0, 10)).map((row) => row.seq)).toEqual([2, 2]);
+      expect((await events.latest('box-r', 10)).map((event) => event.message)).toEqual(['new']);
+    });
+  });
+}
