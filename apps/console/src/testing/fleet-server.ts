@@ -1,0 +1,86 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Device } from '@/api/types';
+
+export type Handler = (req: IncomingMessage, url: URL, body: string) => Promise<Reply> | Reply;
+export interface Reply {
+  status: number;
+  body?: unknown;
+  /** Sent as is (not JSON), e.g. a proxy's HTML error page. */
+  raw?: string;
+}
+
+/**
+ * A real HTTP server on a free port standing in for the fleet service, with routes set per test.
+ * Every request is recorded so tests can check what the console sent.
+ */
+export class FleetServer {
+  readonly requests: { method: string; path: string; authorization?: string; body: string }[] = [];
+  private readonly routes = new Map<string, Handler>();
+  private server: Server | null = null;
+
+  route(method: string, path: string, handler: Handler): void {
+    this.routes.set(`${method} ${path}`, handler);
+  }
+
+  async start(): Promise<string> {
+    this.server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    return `http://127.0.0.1:${port}`;
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const body = Buffer.concat(chunks).toString('utf8');
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    this.requests.push({
+      method: req.method ?? 'GET',
+      path: url.pathname + url.search,
+      body,
+      ...(req.headers.authorization ? { authorization: req.headers.authorization } : {}),
+    });
+    const handler = this.routes.get(`${req.method} ${url.pathname}`);
+    const reply: Reply = handler
+      ? await handler(req, url, body)
+      : { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: `no route ${url.pathname}` } };
+    if (reply.raw !== undefined) {
+      res.writeHead(reply.status, { 'content-type': 'text/html' }).end(reply.raw);
+      return;
+    }
+    res.writeHead(reply.status, { 'content-type': 'application/json' });
+    res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
+  }
+}
+
+export function makeDevice(id: string, overrides: Partial<Device> = {}): Device {
+  return {
+    id,
+    name: `box-${id}`,
+    hardwareId: `hw-${id}-00000000`,
+    tags: [],
+    agentVersion: '0.1.0',
+    hardware: {
+      hostname: `host-${id}`,
+      platform: 'linux',
+      arch: 'x64',
+      osRelease: '6.8.0',
+      cpuModel: 'Test CPU',
+      cpuCores: 4,
+      memTotalBytes: 8 * 1024 ** 3,
+    },
+    online: false,
+    lastSeenAt: null,
+    createdAt: '2026-11-01T00:00:00.000Z',
+    metrics: ['cpu.usage_pct'],
+    ...overrides,
+  };
+}
