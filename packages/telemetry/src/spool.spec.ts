@@ -300,6 +300,23 @@ describe('Spool', () => {
     });
   });
 
+  describe('lock', () => {
+    it('refuses a second open of the same directory until the first is closed', async () => {
+      const first = await openSpool();
+      await expect(Spool.open({ dir, maxBytes: 4096 })).rejects.toMatchObject({ code: SpoolErrorCode.LOCKED });
+      await first.append('still mine');
+      await first.close();
+      const second = await openSpool();
+      expect((await drain(second)).map((r) => r.text)).toEqual(['still mine']);
+    });
+
+    it('can be turned off', async () => {
+      await openSpool();
+      const unlocked = await openSpool({ lock: false });
+      expect(unlocked.stats().records).toBe(0);
+    });
+  });
+
   it('validates its options', async () => {
     await expect(Spool.open({ dir, maxBytes: 10 })).rejects.toMatchObject({ code: SpoolErrorCode.BAD_OPTIONS });
     await expect(Spool.open({ dir, maxBytes: 1000, segmentBytes: 0 })).rejects.toMatchObject({ code: SpoolErrorCode.BAD_OPTIONS });

@@ -1,6 +1,7 @@
 import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { DirLockedError, lockDir } from './dir-lock.js';
 
 export interface SpoolOptions {
   /** Directory owned by this spool (one process at a time). Created if missing. */
@@ -11,6 +12,11 @@ export interface SpoolOptions {
   segmentBytes?: number;
   /** fsync appended records and the ack state before resolving (default true). */
   fsync?: boolean;
+  /**
+   * Hold `<dir>/LOCK` while open (default true): a second open, from this or another live process,
+   * fails with SPOOL_LOCKED. A lock left by a dead process is taken over.
+   */
+  lock?: boolean;
 }
 
 export interface SpoolRecord {
@@ -39,6 +45,7 @@ export enum SpoolErrorCode {
   RECORD_TOO_LARGE = 'SPOOL_RECORD_TOO_LARGE',
   CORRUPT = 'SPOOL_CORRUPT',
   BAD_OPTIONS = 'SPOOL_BAD_OPTIONS',
+  LOCKED = 'SPOOL_LOCKED',
 }
 
 export class SpoolError extends Error {
@@ -182,6 +189,7 @@ export class Spool {
     private readonly maxBytes: number,
     private readonly segmentBytes: number,
     private readonly fsync: boolean,
+    private readonly releaseLock: (() => Promise<void>) | undefined,
   ) {}
 
   static async open(options: SpoolOptions): Promise<Spool> {
@@ -195,8 +203,23 @@ export class Spool {
       throw new SpoolError(SpoolErrorCode.BAD_OPTIONS, 'segmentBytes must be a positive integer');
     }
     await mkdir(dir, { recursive: true });
-    const spool = new Spool(dir, maxBytes, segmentBytes, options.fsync ?? true);
-    await spool.recover();
+    let release: (() => Promise<void>) | undefined;
+    if (options.lock ?? true) {
+      try {
+        release = await lockDir(dir);
+      } catch (err) {
+        if (err instanceof DirLockedError) throw new SpoolError(SpoolErrorCode.LOCKED, err.message);
+        throw err;
+      }
+    }
+    const spool = new Spool(dir, maxBytes, segmentBytes, options.fsync ?? true, release);
+    try {
+      await spool.recover();
+    } catch (err) {
+      await spool.active?.fh.close().catch(() => undefined);
+      await release?.();
+      throw err;
+    }
     return spool;
   }
 
@@ -249,7 +272,13 @@ export class Spool {
   /** Waits for pending operations, then releases the file handles; later calls reject with CLOSED. */
   close(): Promise<void> {
     if (this.closed) return this.queue.then(() => undefined);
-    const run = this.serialize(() => this.sealActive());
+    const run = this.serialize(async () => {
+      try {
+        await this.sealActive();
+      } finally {
+        await this.releaseLock?.();
+      }
+    });
     this.closed = true;
     return run;
   }
