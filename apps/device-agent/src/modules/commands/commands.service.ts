@@ -4,6 +4,8 @@ import {
   CommandMessageSchema,
   SCHEMA_VERSION,
   decodePayload,
+  deviceUpPrefix,
+  isUnder,
   isValidDeviceId,
   topics,
   type CommandMessage,
@@ -123,7 +125,12 @@ export class CommandsService implements OnModuleInit {
     const deviceId = this.identity.deviceId;
     const result: CommandResultMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), commandId, ...outcome };
     const resultTopic = topics.result(deviceId, commandId);
-    const responseTopic = properties?.responseTopic;
+    // A box may publish only under its own up/ (brief 3); any other response topic would be refused by the broker.
+    const requested = properties?.responseTopic;
+    const responseTopic = requested && isUnder(requested, deviceUpPrefix(deviceId)) ? requested : undefined;
+    if (requested && !responseTopic && this.rateLimited.take('response-topic') !== null) {
+      this.logger.warn({ commandId, responseTopic: requested.slice(0, 200) }, 'response topic outside up/ ignored; result sent to up/results only');
+    }
     // MQTT-4.10: the response goes to the Response Topic, echoing the Correlation Data unchanged.
     const correlation = properties?.correlationData ? { correlationData: properties.correlationData } : {};
     const sends: Promise<void>[] = [];

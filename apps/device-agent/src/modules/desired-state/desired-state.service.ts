@@ -30,6 +30,7 @@ export class DesiredStateService implements OnModuleInit {
   private readonly rateLimited = new RateLimitedLog(30_000);
   private readonly store: DesiredStateStore;
   private current: DesiredStateMessage | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
   /** Invalid documents seen since start. */
   rejected = 0;
 
@@ -63,7 +64,14 @@ export class DesiredStateService implements OnModuleInit {
     }
   }
 
-  async receive(payload: Buffer): Promise<DesiredOutcome> {
+  /** Documents are taken one at a time, so a slow write can never let an older one overtake a newer one. */
+  receive(payload: Buffer): Promise<DesiredOutcome> {
+    const run = this.queue.then(() => this.receiveNow(payload));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private async receiveNow(payload: Buffer): Promise<DesiredOutcome> {
     // An empty retained payload deletes the retained message (MQTT-3.3.1-10): nothing to apply.
     if (payload.length === 0) return 'cleared';
     const decoded = decodePayload(DesiredStateMessageSchema, payload);
