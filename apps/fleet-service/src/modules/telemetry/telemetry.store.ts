@@ -80,7 +80,7 @@ export class TelemetryStore {
       'INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ' +
       tuples.join(', ') +
       ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx';
-    const returned = (await manager.query(sql, params)) as Array<{ device_id: string; seq: number | string; idx: number }>;
+    const returned = await manager.query<Array<{ device_id: string; seq: number | string; idx: number }>>(sql, params);
     const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
     return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
   }
