@@ -43,9 +43,9 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
 
   const filter = app.get(AllExceptionsFilter);
   app.useGlobalFilters(filter);
+  // Fastify's own request errors (malformed JSON, body too large) reach this filter too: Nest installs
+  // Fastify's error handler and maps them to HttpExceptions with their status.
   const fastify = adapter.getInstance();
-  // Errors raised by Fastify itself (malformed JSON, body too large) get the same shape and counting.
-  fastify.setErrorHandler((error, request, reply) => filter.respond(error, request, reply));
   registerHttpMetrics(fastify, app.get(MetricsService));
 
   const consoleDir = resolveConsoleDir(config);

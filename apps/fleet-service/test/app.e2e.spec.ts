@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import { ApiErrorSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { createApp, type RunningApp } from '../src/app.js';
 import { PinoLoggerService } from '../src/common/logging/pino-logger.service.js';
@@ -68,7 +70,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     if (skip) return;
     dataDir = mkdtempSync(join(tmpdir(), 'agentbox-e2e-'));
     const db = await driver.setup();
-    teardown = db.teardown;
+    teardown = () => db.teardown();
     const config = AppConfig.fromEnv({
       AGENTBOX_DATA_DIR: dataDir,
       AGENTBOX_HTTP_HOST: '127.0.0.1',
@@ -82,6 +84,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     running = await createApp(config, { logger: new PinoLoggerService('silent') });
     base = running.url;
   });
+
 
   afterAll(async () => {
     if (skip) return;

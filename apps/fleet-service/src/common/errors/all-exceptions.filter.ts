@@ -73,7 +73,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.rejections.inc({ code: body.code });
     this.log(body, exception, request);
     if (reply.sent || reply.raw.headersSent) return;
-    if (body.code === AuthExceptionCode.TOO_MANY_ATTEMPTS) void reply.header('retry-after', '60');
+    if (body.code === String(AuthExceptionCode.TOO_MANY_ATTEMPTS)) void reply.header('retry-after', '60');
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
