@@ -1,0 +1,84 @@
+// @vitest-environment node
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApiClient, setApiClient } from '@/api/client';
+import { FleetServer } from '@/testing/fleet-server';
+import { MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
+
+describe('mergeSamples', () => {
+  it('orders by time, merges repeats and drops what is older than the window', () => {
+    const merged = mergeSamples(
+      [
+        { ts: 10, values: { a: 1 } },
+        { ts: 30, values: { a: 3 } },
+      ],
+      [
+        { ts: 20, values: { a: 2 } },
+        { ts: 30, values: { b: 9 } },
+        { ts: 5, values: { a: 0 } },
+      ],
+      10,
+    );
+    expect(merged).toEqual([
+      { ts: 10, values: { a: 1 } },
+      { ts: 20, values: { a: 2 } },
+      { ts: 30, values: { a: 3, b: 9 } },
+    ]);
+  });
+
+  it('keeps at most MAX_SAMPLES, the newest', () => {
+    const many = Array.from({ length: MAX_SAMPLES + 5 }, (_, i) => ({ ts: i, values: { a: i } }));
+    const merged = mergeSamples([], many, 0);
+    expect(merged).toHaveLength(MAX_SAMPLES);
+    expect(merged[0]?.ts).toBe(5);
+  });
+});
+
+describe('telemetry store', () => {
+  let server: FleetServer;
+  let now: number;
+
+  beforeEach(async () => {
+    now = Date.now();
+    server = new FleetServer();
+    server.route('GET', '/api/v1/devices/a/telemetry', (_req, url) => {
+      const since = Date.parse(url.searchParams.get('since') ?? '');
+      const samples = [now - 2 * 3_600_000, now - 20 * 60_000, now - 60_000]
+        .filter((ts) => ts >= since)
+        .map((ts, i) => ({ ts, seq: i, values: { 'cpu.usage_pct': i, 'temp.zone0_c': 40 + i } }));
+      return { status: 200, body: { deviceId: 'a', samples } };
+    });
+    setApiClient(createApiClient({ baseUrl: await server.start() }));
+    setActivePinia(createPinia());
+  });
+
+  afterEach(async () => {
+    await server.stop();
+  });
+
+  it('loads the history of the chosen range', async () => {
+    const sut = useTelemetryStore();
+    await sut.load('a', '15m');
+    expect(sut.samples).toHaveLength(1);
+    await sut.load('a', '1h');
+    expect(sut.samples).toHaveLength(2);
+    await sut.load('a', '6h');
+    expect(sut.samples).toHaveLength(3);
+    expect(sut.metricNames.sort()).toEqual(['cpu.usage_pct', 'temp.zone0_c']);
+    const since = new URL(`http://x${server.requests.at(-1)!.path}`).searchParams.get('since');
+    expect(Math.abs(Date.parse(since!) - (Date.now() - TIME_RANGES['6h']))).toBeLessThan(5_000);
+  });
+
+  it('appends live samples for the device on screen only', async () => {
+    const sut = useTelemetryStore();
+    await sut.load('a', '1h');
+    sut.appendLive('a', [{ ts: Date.now(), values: { 'cpu.usage_pct': 50 } }]);
+    sut.appendLive('other', [{ ts: Date.now(), values: { 'cpu.usage_pct': 70 } }]);
+    expect(sut.samples).toHaveLength(3);
+    expect(sut.samples.at(-1)?.values['cpu.usage_pct']).toBe(50);
+
+    sut.clear();
+    sut.appendLive('a', [{ ts: Date.now(), values: { 'cpu.usage_pct': 50 } }]);
+    expect(sut.samples).toHaveLength(0);
+  });
+});
