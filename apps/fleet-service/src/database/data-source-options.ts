@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
-import type { DataSourceOptions, MigrationInterface } from 'typeorm';
+import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
@@ -15,6 +15,9 @@ export async function ensurePostgresSchema(url: string, schema: string): Promise
   await client.connect();
   try {
     await client.query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`);
+  } catch (error) {
+    // Replicas booting together race on IF NOT EXISTS; losing that race (unique violation) is fine.
+    if ((error as { code?: string }).code !== '23505') throw error;
   } finally {
     await client.end();
   }
@@ -51,4 +54,33 @@ export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
       db.pragma('synchronous = NORMAL');
     },
   };
+}
+
+/** Arbitrary constant naming the advisory lock that serialises migrations across replicas. */
+const MIGRATION_LOCK_KEY = 0x61676e74;
+
+/**
+ * Opens the data source and runs pending migrations. On PostgreSQL several replicas may boot at once,
+ * so migrations run under a session advisory lock: the first replica migrates, the others wait and
+ * then find nothing pending. SQLite has one process per file, so TypeORM's migrationsRun suffices.
+ */
+export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
+  if (options.type !== 'postgres') return new DataSource(options).initialize();
+  const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
+  const lock = dataSource.createQueryRunner();
+  try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
+    try {
+      await dataSource.runMigrations({ transaction: 'each' });
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]);
+    }
+  } catch (error) {
+    await lock.release();
+    await dataSource.destroy();
+    throw error;
+  }
+  await lock.release();
+  return dataSource;
 }
