@@ -66,6 +66,7 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
 
   it('refuses a publish to another box topic with 0x87, counts it, and keeps the connection', async () => {
     const client = await box(a);
+    await waitFor('one box connected', async () => (await metricValue(side, 'agentbox_mqtt_connected_boxes')) === 1);
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
     await expect(client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 })).rejects.toThrow(
       /Not authorized/,

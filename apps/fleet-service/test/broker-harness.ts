@@ -50,7 +50,8 @@ export interface MqttSide {
   metrics: MetricsService;
   /** mqtt://127.0.0.1:<port> of the embedded broker, or the external broker's URL. */
   url: string;
-  close(): Promise<void>;
+  /** Closes the app; the data dir is removed unless `keepData`. */
+  close(keepData?: boolean): Promise<void>;
 }
 
 /** Boots the MQTT-side modules on a temp data dir; `env` adds or overrides variables (external broker, ...). */
@@ -78,9 +79,9 @@ export async function startMqttSide(env: Record<string, string> = {}): Promise<M
     ingest: app.get(IngestService),
     metrics: app.get(MetricsService),
     url: config.mqtt.externalUrl ?? `mqtt://127.0.0.1:${broker.port}`,
-    async close() {
+    async close(keepData = false) {
       await app.close();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,4 +1,8 @@
+import { rmSync } from 'node:fs';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildDataSourceOptions } from '../src/database/data-source-options.js';
+import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
 import type { MqttClient } from 'mqtt';
 import { SCHEMA_VERSION, encodeMessage, topics, type LiveEvent } from '@agentbox/schemas';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
@@ -162,5 +166,31 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     const stored = await side.app.get(DeviceEventsStore).latest(a.deviceId, 10);
     expect(stored.map((event) => event.type).sort()).toEqual(['agent.started', 'disk.low']);
     expect(stored.find((event) => event.type === 'disk.low')?.data).toEqual({ pct: 91 });
+  });
+});
+
+describe('ingest shutdown', () => {
+  it('commits buffered telemetry when the service stops', async () => {
+    // A flush interval far beyond the test: only the shutdown hook can write these samples.
+    const side = await startMqttSide({ AGENTBOX_INGEST_FLUSH_MS: '60000', AGENTBOX_INGEST_BATCH_SAMPLES: '20000' });
+    const { deviceId, secret } = await enrollBox(side, 'hw-ingest-shutdown');
+    const box = await connectBox(side.url, deviceId, secret);
+    const before = await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' });
+    for (let i = 0; i < 10; i += 1) await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(nextSeq(), 3), { qos: 1 });
+    await waitFor('messages received', async () =>
+      (await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })) === before + 10,
+    );
+    expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(0);
+    await box.endAsync(true);
+    await side.close(true);
+
+    const dataSource = new DataSource({ ...buildDataSourceOptions(side.config), entities: [TelemetrySampleRow], migrationsRun: false });
+    await dataSource.initialize();
+    try {
+      expect(await dataSource.getRepository(TelemetrySampleRow).countBy({ deviceId })).toBe(30);
+    } finally {
+      await dataSource.destroy();
+      rmSync(side.config.dataDir, { recursive: true, force: true });
+    }
   });
 });

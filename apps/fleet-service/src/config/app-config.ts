@@ -38,6 +38,10 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Telemetry samples and device events older than this are deleted (hourly). */
   AGENTBOX_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3_650).default(7),
+  /** Ingest writes buffered telemetry at the latest this long after the first sample arrived... */
+  AGENTBOX_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(200),
+  /** ...or as soon as this many samples are buffered: one transaction per batch. */
+  AGENTBOX_INGEST_BATCH_SAMPLES: z.coerce.number().int().min(1).max(20_000).default(1_000),
   /** Directory of the built console; defaults to apps/console/dist next to this service. */
   AGENTBOX_CONSOLE_DIR: z.string().min(1).optional(),
 });
@@ -70,6 +74,7 @@ export class AppConfig {
   readonly logLevel: FleetEnv['AGENTBOX_LOG_LEVEL'];
   readonly consoleDir: string | undefined;
   readonly telemetryRetentionDays: number;
+  readonly ingest: { flushIntervalMs: number; maxBatchSamples: number };
 
   constructor(env: FleetEnv) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
@@ -95,6 +100,7 @@ export class AppConfig {
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
     this.consoleDir = env.AGENTBOX_CONSOLE_DIR;
     this.telemetryRetentionDays = env.AGENTBOX_TELEMETRY_RETENTION_DAYS;
+    this.ingest = { flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS, maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES };
   }
 
   /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */

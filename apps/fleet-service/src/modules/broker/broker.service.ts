@@ -42,6 +42,7 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
   private client: MqttClient | undefined;
   private dynsec: DynsecAdmin | undefined;
   private stopping = false;
+  private handlerFailures = 0;
 
   constructor(
     private readonly config: AppConfig,
@@ -136,7 +137,17 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
 
   /** Everything boxes publish under `up/`; the ingest module is the one consumer. */
   onMessage(handler: (message: InboundMessage) => void): Subscription {
-    return this.messages.subscribe(handler);
+    return this.messages.subscribe((message) => {
+      // A throwing handler must neither end the subscription nor crash the process: log and keep serving.
+      try {
+        handler(message);
+      } catch (error) {
+        this.handlerFailures += 1;
+        if (this.handlerFailures === 1 || this.handlerFailures % 1_000 === 0) {
+          this.logger.error(`Message handler failed (${this.handlerFailures} so far): ${(error as Error).message}`);
+        }
+      }
+    });
   }
 
   private async connectServiceClient(): Promise<void> {

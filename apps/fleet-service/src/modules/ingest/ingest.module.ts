@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../../config/app-config.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
@@ -14,7 +15,11 @@ import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS, TelemetryBatchWrite
     IngestMetrics,
     TelemetryBatchWriter,
     IngestService,
-    { provide: BATCH_WRITER_OPTIONS, useValue: DEFAULT_BATCH_WRITER_OPTIONS },
+    {
+      provide: BATCH_WRITER_OPTIONS,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => ({ ...DEFAULT_BATCH_WRITER_OPTIONS, ...config.ingest }),
+    },
   ],
   exports: [IngestService],
 })
