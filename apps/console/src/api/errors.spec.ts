@@ -66,11 +66,11 @@ describe('API error mapping', () => {
     });
 
     it('turns a 401 into the unauthorized hook, except on the login call itself', async () => {
-      const body = { statusCode: 401, code: 'UNAUTHORIZED', message: 'token expired' };
+      const body = { statusCode: 401, code: 'UNAUTHENTICATED', message: 'token expired' };
       server.route('GET', '/api/v1/auth/me', () => ({ status: 401, body }));
       server.route('POST', '/api/v1/auth/login', () => ({ status: 401, body: { ...body, code: 'INVALID_CREDENTIALS' } }));
 
-      await expect(unwrap(client.GET('/api/v1/auth/me'))).rejects.toMatchObject({ statusCode: 401, code: 'UNAUTHORIZED' });
+      await expect(unwrap(client.GET('/api/v1/auth/me'))).rejects.toMatchObject({ statusCode: 401, code: 'UNAUTHENTICATED' });
       expect(unauthorized).toBe(1);
 
       await expect(unwrap(client.POST('/api/v1/auth/login', { body: { username: 'a', password: 'b' } }))).rejects.toMatchObject({

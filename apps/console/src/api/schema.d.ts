@@ -4,6 +4,40 @@
  */
 
 export interface paths {
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Prometheus metrics */
+        get: operations["metrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Server-sent events: device.status, device.updated, telemetry (event name = LiveEvent.type) */
+        get: operations["live"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/login": {
         parameters: {
             query?: never;
@@ -13,6 +47,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Exchange username and password for a bearer token */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -27,9 +62,28 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** The signed-in user */
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List users (admin) */
+        get: operations["listUsers"];
+        put?: never;
+        /** Create a user (admin) */
+        post: operations["createUser"];
         delete?: never;
         options?: never;
         head?: never;
@@ -43,6 +97,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List devices with search, filters and sorting */
         get: operations["listDevices"];
         put?: never;
         post?: never;
@@ -59,12 +114,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** One device */
         get: operations["getDevice"];
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a device and revoke its broker access (admin) */
+        delete: operations["deleteDevice"];
         options?: never;
         head?: never;
+        /** Rename or retag a device (operator) */
         patch: operations["updateDevice"];
         trace?: never;
     };
@@ -75,7 +133,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["deviceTelemetry"];
+        /** Telemetry samples of one box, oldest first */
+        get: operations["getDeviceTelemetry"];
         put?: never;
         post?: never;
         delete?: never;
@@ -91,8 +150,27 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["telemetryCatalog"];
+        /** Definitions (unit, type, description) of the metrics boxes report */
+        get: operations["getTelemetryCatalog"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}/desired": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Desired document and last reported state of a box */
+        get: operations["getDesiredState"];
+        /** Replace the desired document (version + 1) and publish it (operator) */
+        put: operations["setDesiredState"];
         post?: never;
         delete?: never;
         options?: never;
@@ -107,9 +185,45 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
+        /** List claim tokens, without their plaintext (admin) */
+        get: operations["listClaimTokens"];
+        put?: never;
+        /** Create a claim token (shown once) (admin) */
+        post: operations["createClaimToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/claim-tokens/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
         get?: never;
         put?: never;
-        post: operations["createClaimToken"];
+        post?: never;
+        /** Revoke a claim token (admin) */
+        delete: operations["revokeClaimToken"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/provision": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Enrol a box with a claim token; returns its MQTT credentials */
+        post: operations["provision"];
         delete?: never;
         options?: never;
         head?: never;
@@ -123,7 +237,42 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get: operations["enrollment"];
+        /** URLs for the "Add box" command (admin) */
+        get: operations["getEnrollment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/healthz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Liveness: the process is serving */
+        get: operations["liveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/readyz": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Readiness: database and broker reachable */
+        get: operations["readiness"];
         put?: never;
         post?: never;
         delete?: never;
@@ -136,88 +285,244 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        ErrorResponseDto: {
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        LoginResponse: {
+            accessToken: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            expiresIn: number;
+            user: {
+                username: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "admin";
+            };
+        };
+        ApiError: {
             statusCode: number;
             code: string;
             message: string;
         };
-        LoginRequestDto: {
-            username: string;
-            password: string;
-        };
         UserDto: {
             username: string;
             /** @enum {string} */
-            role: "admin" | "operator" | "viewer";
+            role: "viewer" | "operator" | "admin";
         };
-        LoginResponseDto: {
-            accessToken: string;
-            tokenType: string;
-            expiresIn: number;
-            user: components["schemas"]["UserDto"];
+        UserListResponse: {
+            items: {
+                username: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "admin";
+            }[];
         };
-        HardwareDto: {
-            hostname: string;
-            platform: string;
-            arch: string;
-            osRelease?: string;
-            cpuModel?: string;
-            cpuCores: number;
-            memTotalBytes: number;
+        UserCreateRequest: {
+            username: string;
+            password: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+        };
+        DeviceListResponse: {
+            items: {
+                id: string;
+                name: string;
+                hardwareId: string;
+                tags: string[];
+                online: boolean;
+                /** Format: date-time */
+                lastSeenAt: string | null;
+                /** Format: date-time */
+                connectedAt: string | null;
+                agentVersion: string | null;
+                hardware: {
+                    hostname: string;
+                    platform: string;
+                    arch: string;
+                    osRelease?: string;
+                    cpuModel?: string;
+                    cpuCores: number;
+                    memTotalBytes: number;
+                    machineId?: string;
+                } | null;
+                capabilities: string[];
+                metrics: string[];
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                updatedAt: string;
+            }[];
+            total: number;
         };
         DeviceDto: {
             id: string;
             name: string;
             hardwareId: string;
             tags: string[];
-            agentVersion: string | null;
-            hardware: components["schemas"]["HardwareDto"] | null;
             online: boolean;
             /** Format: date-time */
             lastSeenAt: string | null;
             /** Format: date-time */
-            createdAt: string;
+            connectedAt: string | null;
+            agentVersion: string | null;
+            hardware: {
+                hostname: string;
+                platform: string;
+                arch: string;
+                osRelease?: string;
+                cpuModel?: string;
+                cpuCores: number;
+                memTotalBytes: number;
+                machineId?: string;
+            } | null;
+            capabilities: string[];
             metrics: string[];
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
         };
-        DeviceListDto: {
-            items: components["schemas"]["DeviceDto"][];
-            total: number;
-        };
-        DeviceUpdateRequestDto: {
+        DeviceUpdateRequest: {
             name?: string;
             tags?: string[];
         };
-        TelemetrySampleDto: {
-            ts: number;
-            seq: number;
-            values: {
-                [key: string]: number;
+        DesiredStateResponse: {
+            deviceId: string;
+            /** @description null until the box first came online or an operator set one */
+            desired: {
+                /** @enum {number} */
+                v: 1;
+                version: number;
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                spec: {
+                    telemetry?: {
+                        intervalSec: number;
+                    };
+                } & {
+                    [key: string]: unknown;
+                };
+            } | null;
+            reported: {
+                /** @description version of the desired document the box has applied */
+                desiredVersion: number | null;
+                current: {
+                    [key: string]: unknown;
+                };
+                seq: number;
+                /** @description ISO 8601, when the fleet service received the report */
+                reportedAt: string;
+            } | null;
+            /** @description true when the box reports the current desired version */
+            inSync: boolean;
+        };
+        DesiredStateRequest: {
+            spec: {
+                telemetry?: {
+                    intervalSec: number;
+                };
+            } & {
+                [key: string]: unknown;
             };
         };
-        TelemetryPageDto: {
+        Liveness: {
+            /** @enum {string} */
+            status: "ok";
+        };
+        Readiness: {
+            /** @enum {string} */
+            status: "ok" | "unavailable";
+            checks: {
+                /** @enum {string} */
+                database: "up" | "down";
+                /** @enum {string} */
+                broker: "up" | "down";
+            };
+        };
+        TelemetryResponse: {
             deviceId: string;
-            samples: components["schemas"]["TelemetrySampleDto"][];
+            /** @description oldest first */
+            samples: {
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                seq: number;
+                values: {
+                    [key: string]: number;
+                };
+            }[];
         };
-        MetricDefDto: {
-            name: string;
-            unit: string;
-            description?: string;
+        TelemetryCatalogResponse: {
+            /** @description static metrics of every Linux box */
+            metrics: {
+                name: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            }[];
+            /** @description families of per-sensor metrics; describe one by name with ?name= */
+            dynamic: {
+                pattern: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            }[];
+            described?: {
+                name: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            } | null;
         };
-        ClaimTokenCreateRequestDto: {
-            ttlHours?: number;
-            maxUses?: number;
+        ClaimTokenCreateRequest: {
+            /** @default 24 */
+            ttlHours: number;
+            /** @default 1 */
+            maxUses: number;
             note?: string;
         };
-        ClaimTokenDto: {
+        ClaimTokenCreated: {
             id: string;
             token: string;
             /** Format: date-time */
             expiresAt: string;
             maxUses: number;
             uses: number;
-            note?: string | null;
+            note: string | null;
         };
-        EnrollmentDto: {
+        ClaimTokenListResponse: {
+            items: {
+                id: string;
+                /** Format: date-time */
+                expiresAt: string;
+                maxUses: number;
+                uses: number;
+                note: string | null;
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                revokedAt: string | null;
+                /** @enum {string} */
+                state: "active" | "expired" | "exhausted" | "revoked";
+            }[];
+        };
+        ProvisionRequest: {
+            claimToken: string;
+            hardwareId: string;
+            name?: string;
+        };
+        ProvisionResponse: {
+            deviceId: string;
+            mqtt: {
+                url: string;
+                username: string;
+                password: string;
+            };
+        };
+        EnrollmentInfo: {
             fleetUrl: string;
             mqttUrl: string;
         };
@@ -230,6 +535,58 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    metrics: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Prometheus text exposition */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+        };
+    };
+    live: {
+        parameters: {
+            query?: {
+                /** @description JWT, for EventSource clients */
+                access_token?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description text/event-stream of LiveEvent JSON */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     login: {
         parameters: {
             query?: never;
@@ -239,16 +596,26 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LoginRequestDto"];
+                "application/json": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["LoginResponseDto"];
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description Error */
@@ -257,7 +624,16 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -271,6 +647,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -285,32 +662,27 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
     };
-    listDevices: {
+    listUsers: {
         parameters: {
-            query?: {
-                q?: string;
-                online?: "true" | "false";
-                tag?: string;
-                sort?: string;
-                order?: "asc" | "desc";
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeviceListDto"];
+                    "application/json": components["schemas"]["UserListResponse"];
                 };
             };
             /** @description Error */
@@ -319,7 +691,124 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listDevices: {
+        parameters: {
+            query?: {
+                offset?: number;
+                /** @description 1-1000, default 100 */
+                limit?: number;
+                order?: "asc" | "desc";
+                sort?: "name" | "lastSeenAt" | "createdAt";
+                tag?: string;
+                online?: "true" | "false";
+                /** @description Text search in name, id and hardwareId */
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceListResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -335,6 +824,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -344,12 +834,86 @@ export interface operations {
                 };
             };
             /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteDevice: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -365,10 +929,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["DeviceUpdateRequestDto"];
+                "application/json": components["schemas"]["DeviceUpdateRequest"];
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -383,7 +948,25 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description Error */
@@ -392,16 +975,18 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
     };
-    deviceTelemetry: {
+    getDeviceTelemetry: {
         parameters: {
             query?: {
-                since?: string;
+                /** @description 1-5000, default 1000 */
                 limit?: number;
+                /** @description ISO 8601 or epoch ms; absent = the latest samples */
+                since?: string;
             };
             header?: never;
             path: {
@@ -411,12 +996,112 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TelemetryPageDto"];
+                    "application/json": components["schemas"]["TelemetryResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getTelemetryCatalog: {
+        parameters: {
+            query?: {
+                /** @description also describe this metric name */
+                name?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelemetryCatalogResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getDesiredState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesiredStateResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description Error */
@@ -425,12 +1110,83 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
     };
-    telemetryCatalog: {
+    setDesiredState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DesiredStateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DesiredStateResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listClaimTokens: {
         parameters: {
             query?: never;
             header?: never;
@@ -439,12 +1195,31 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MetricDefDto"][];
+                    "application/json": components["schemas"]["ClaimTokenListResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -458,16 +1233,35 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["ClaimTokenCreateRequestDto"];
+                "application/json": components["schemas"]["ClaimTokenCreateRequest"];
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ClaimTokenDto"];
+                    "application/json": components["schemas"]["ClaimTokenCreated"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
             /** @description Error */
@@ -476,12 +1270,110 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponseDto"];
+                    "application/json": components["schemas"]["ApiError"];
                 };
             };
         };
     };
-    enrollment: {
+    revokeClaimToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    provision: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProvisionRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProvisionResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getEnrollment: {
         parameters: {
             query?: never;
             header?: never;
@@ -490,12 +1382,80 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["EnrollmentDto"];
+                    "application/json": components["schemas"]["EnrollmentInfo"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    liveness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Liveness"];
+                };
+            };
+        };
+    };
+    readiness: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
+            };
+            /** @description Not ready */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
                 };
             };
         };

@@ -5,7 +5,7 @@ import { createApiClient, setApiClient } from '@/api/client';
 import { ApiRequestError } from '@/api/errors';
 import type { Device } from '@/api/types';
 import { FleetServer, makeDevice } from '@/testing/fleet-server';
-import { compareDevices, matchesFilter, useDevicesStore } from './devices';
+import { compareDevices, LIST_PAGE, matchesFilter, useDevicesStore } from './devices';
 
 describe('devices store', () => {
   let server: FleetServer;
@@ -186,6 +186,20 @@ describe('devices store', () => {
 
     expect(sut.get('b')?.tags).toEqual(['edge']);
     expect(JSON.parse(server.requests.at(-1)!.body)).toEqual({ tags: ['edge'] });
+  });
+
+  it('walks every page of a large fleet', async () => {
+    const many = Array.from({ length: 2_050 }, (_, i) => makeDevice(`n${String(i).padStart(4, '0')}`, { online: i % 2 === 0 }));
+    server.route('GET', '/api/v1/devices', (_req, url) => {
+      const limit = Number(url.searchParams.get('limit') ?? 100);
+      const offset = Number(url.searchParams.get('offset') ?? 0);
+      if (limit > LIST_PAGE) return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
+      return { status: 200, body: { items: many.slice(offset, offset + limit), total: many.length } };
+    });
+    const sut = useDevicesStore();
+    await sut.fetchAll();
+    expect(sut.counts).toEqual({ total: 2_050, online: 1_025, offline: 1_025 });
+    expect(server.requests.filter((r) => r.path.startsWith('/api/v1/devices?'))).toHaveLength(3);
   });
 
   it('reports a failed list load as an ApiRequestError and keeps what it had', async () => {

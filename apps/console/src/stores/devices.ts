@@ -15,6 +15,9 @@ export interface DeviceFilter {
   tag: string | null;
 }
 
+/** Largest page the fleet service serves on GET /api/v1/devices. */
+export const LIST_PAGE = 1000;
+
 const collator = new Intl.Collator(undefined, { numeric: true, sensitivity: 'base' });
 
 function timeOf(value: string | null | undefined): number | null {
@@ -117,13 +120,25 @@ export const useDevicesStore = defineStore('devices', () => {
     delete byId.value[id];
   }
 
+  /** The list endpoint pages (at most LIST_PAGE per call); walk it in a stable order. */
+  async function fetchEveryPage(): Promise<Device[]> {
+    const items: Device[] = [];
+    for (let offset = 0; ; offset += LIST_PAGE) {
+      const page = await unwrap(
+        api().GET('/api/v1/devices', { params: { query: { limit: LIST_PAGE, offset, sort: 'createdAt', order: 'asc' } } }),
+      );
+      items.push(...page.items);
+      if (page.items.length < LIST_PAGE || items.length >= page.total) return items;
+    }
+  }
+
   async function fetchAll(): Promise<void> {
     const startedAt = Date.now();
     loading.value = true;
     try {
-      const list = await unwrap(api().GET('/api/v1/devices'));
+      const items = await fetchEveryPage();
       const next: Record<string, Device> = {};
-      for (const device of list.items) {
+      for (const device of items) {
         const current = byId.value[device.id];
         const liveAt = liveStatusAt.get(device.id);
         next[device.id] =

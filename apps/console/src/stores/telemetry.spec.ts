@@ -3,7 +3,7 @@ import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApiClient, setApiClient } from '@/api/client';
 import { FleetServer } from '@/testing/fleet-server';
-import { MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
+import { HISTORY_PAGE, MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
 
 describe('mergeSamples', () => {
   it('orders by time, merges repeats and drops what is older than the window', () => {
@@ -37,14 +37,19 @@ describe('mergeSamples', () => {
 describe('telemetry store', () => {
   let server: FleetServer;
   let now: number;
+  let history: number[];
 
   beforeEach(async () => {
     now = Date.now();
+    history = [now - 2 * 3_600_000, now - 20 * 60_000, now - 60_000];
     server = new FleetServer();
     server.route('GET', '/api/v1/devices/a/telemetry', (_req, url) => {
       const since = Date.parse(url.searchParams.get('since') ?? '');
-      const samples = [now - 2 * 3_600_000, now - 20 * 60_000, now - 60_000]
+      const limit = Number(url.searchParams.get('limit') ?? 1000);
+      if (!(limit >= 1 && limit <= HISTORY_PAGE)) return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
+      const samples = history
         .filter((ts) => ts >= since)
+        .slice(0, limit)
         .map((ts, i) => ({ ts, seq: i, values: { 'cpu.usage_pct': i, 'temp.zone0_c': 40 + i } }));
       return { status: 200, body: { deviceId: 'a', samples } };
     });
@@ -67,6 +72,16 @@ describe('telemetry store', () => {
     expect(sut.metricNames.sort()).toEqual(['cpu.usage_pct', 'temp.zone0_c']);
     const since = new URL(`http://x${server.requests.at(-1)!.path}`).searchParams.get('since');
     expect(Math.abs(Date.parse(since!) - (Date.now() - TIME_RANGES['6h']))).toBeLessThan(5_000);
+  });
+
+  it('follows pages until the whole range is loaded', async () => {
+    // 24 h at one sample every 7 s: more than two pages.
+    history = Array.from({ length: 12_000 }, (_, i) => now - 23 * 3_600_000 + i * 7_000);
+    const sut = useTelemetryStore();
+    await sut.load('a', '24h');
+    expect(sut.samples).toHaveLength(12_000);
+    expect(sut.samples.at(-1)?.ts).toBe(history.at(-1));
+    expect(server.requests.filter((r) => r.path.startsWith('/api/v1/devices/a/telemetry'))).toHaveLength(3);
   });
 
   it('appends live samples for the device on screen only', async () => {

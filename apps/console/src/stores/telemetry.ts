@@ -24,6 +24,28 @@ export function mergeSamples(current: readonly SampleLike[], incoming: readonly 
   return merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged;
 }
 
+/** Largest page of GET /api/v1/devices/{id}/telemetry, and how many pages one range may take. */
+export const HISTORY_PAGE = 5000;
+const HISTORY_MAX_PAGES = Math.ceil(MAX_SAMPLES / HISTORY_PAGE);
+
+/** Samples from `since` on, oldest first, following pages (24 h at a 10 s interval is 8,640 samples). */
+async function fetchHistory(id: string, since: number, cancelled: () => boolean): Promise<SampleLike[]> {
+  const out: SampleLike[] = [];
+  let cursor = since;
+  for (let page = 0; page < HISTORY_MAX_PAGES && !cancelled(); page += 1) {
+    const result = await unwrap(
+      api().GET('/api/v1/devices/{id}/telemetry', {
+        params: { path: { id }, query: { since: new Date(cursor).toISOString(), limit: HISTORY_PAGE } },
+      }),
+    );
+    for (const sample of result.samples) out.push({ ts: sample.ts, values: sample.values });
+    const last = result.samples.at(-1);
+    if (result.samples.length < HISTORY_PAGE || !last) break;
+    cursor = last.ts + 1;
+  }
+  return out;
+}
+
 /** Telemetry of the device page on screen: history for the chosen range, then live samples appended. */
 export const useTelemetryStore = defineStore('telemetry', () => {
   const deviceId = ref<string | null>(null);
@@ -51,19 +73,11 @@ export const useTelemetryStore = defineStore('telemetry', () => {
     loading.value = true;
     const since = windowStart();
     try {
-      const page = await unwrap(
-        api().GET('/api/v1/devices/{id}/telemetry', {
-          params: { path: { id }, query: { since: new Date(since).toISOString() } },
-        }),
-      );
+      const history = await fetchHistory(id, since, () => mine !== request);
       // A newer load (other device or range) started meanwhile: its answer wins.
       if (mine !== request) return;
       // Keep live samples that arrived while the history was loading.
-      samples.value = mergeSamples(
-        samples.value,
-        page.samples.map((sample) => ({ ts: sample.ts, values: sample.values })),
-        since,
-      );
+      samples.value = mergeSamples(samples.value, history, since);
       error.value = null;
     } catch (caught) {
       if (mine === request) error.value = caught;

@@ -79,7 +79,10 @@ export function makeDevice(id: string, overrides: Partial<Device> = {}): Device 
     },
     online: false,
     lastSeenAt: null,
+    connectedAt: null,
+    capabilities: [],
     createdAt: '2026-11-01T00:00:00.000Z',
+    updatedAt: '2026-11-01T00:00:00.000Z',
     metrics: ['cpu.usage_pct'],
     ...overrides,
   };
