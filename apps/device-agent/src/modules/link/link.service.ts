@@ -68,6 +68,8 @@ export class LinkService {
   private stopping = false;
   private reenrolled = false;
   private lastProgressAt = Date.now();
+  /** Seq of the Last Will for the next CONNECT, while no CONNECT has carried it yet. */
+  private willSeq: number | undefined;
   /** Number of connections that completed online + birth + subscribe. */
   connections = 0;
 
@@ -185,9 +187,12 @@ export class LinkService {
     const deviceId = this.identity.deviceId;
     const { password } = this.identity.credentials.mqtt;
     const url = this.identity.mqttUrl;
+    // A will seq is spent only once a CONNECT carrying it went out: an attempt refused at the TCP
+    // level never registered its will anywhere, so the next attempt may reuse the number.
+    this.willSeq ??= this.seq.next();
     const will: StatusMessage = {
       v: SCHEMA_VERSION,
-      seq: this.seq.next(),
+      seq: this.willSeq,
       ts: Date.now(),
       state: 'offline',
       reason: 'connection lost',
@@ -210,6 +215,9 @@ export class LinkService {
       const outcome: SessionOutcome = { connected: false, badCredentials: false };
       const client = mqtt.connect(url, options);
       this.attempt = client;
+      client.on('packetsend', (packet) => {
+        if (packet.cmd === 'connect') this.willSeq = undefined;
+      });
       client.on('packetreceive', () => {
         this.lastProgressAt = Date.now();
       });
