@@ -155,11 +155,19 @@ function topicFor(device: string, upCase: UpCase): string {
   }
 }
 
-/** The same bytes handed over as a Buffer, a plain Uint8Array (MQTT.js and Aedes differ) or a string. */
-const payloadForm = fc.constantFrom('buffer', 'uint8array', 'string');
+/**
+ * The same bytes handed over as a Buffer, a plain Uint8Array (MQTT.js and Aedes differ), a string, or a
+ * view into a larger buffer (a packet slice) surrounded by bytes that are not UTF-8 and not JSON.
+ */
+const payloadForm = fc.constantFrom('buffer', 'uint8array', 'string', 'view');
 function asPayload(bytes: Buffer, form: string): Uint8Array | string {
   if (form === 'string') return bytes.toString('utf8');
   if (form === 'uint8array') return new Uint8Array(bytes);
+  if (form === 'view') {
+    const packet = Buffer.alloc(bytes.byteLength + 7, 0xff);
+    bytes.copy(packet, 3);
+    return packet.subarray(3, 3 + bytes.byteLength);
+  }
   return bytes;
 }
 
