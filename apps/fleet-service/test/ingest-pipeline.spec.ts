@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
+import pg from 'pg';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
@@ -16,6 +18,7 @@ import {
   metricValue,
   nextSeq,
   startMqttSide,
+  statusPayload,
   telemetryPayload,
   waitFor,
   type MqttSide,
@@ -191,6 +194,70 @@ describe('ingest shutdown', () => {
     } finally {
       await dataSource.destroy();
       rmSync(side.config.dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
+const PG_URL = process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+async function postgresReachable(): Promise<boolean> {
+  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
+  try {
+    await client.connect();
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+describe('ingest into PostgreSQL', async () => {
+  const available = await postgresReachable();
+  const schema = `t_ingest_${randomBytes(6).toString('hex')}`;
+  let side: MqttSide;
+
+  afterAll(async () => {
+    if (!available) return;
+    await side?.close();
+    const client = new pg.Client({ connectionString: PG_URL });
+    await client.connect();
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await client.end();
+  });
+
+  it.skipIf(!available)('stores telemetry once, reported state and events, and publishes desired version 0', async () => {
+    side = await startMqttSide({ DATABASE_URL: PG_URL, AGENTBOX_DB_SCHEMA: schema });
+    const { deviceId, secret } = await enrollBox(side, 'hw-ingest-pg');
+    const box = await connectBox(side.url, deviceId, secret);
+    try {
+      const desired = new Promise<{ version: number }>((resolve) =>
+        box.on('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { version: number })),
+      );
+      await box.subscribeAsync(topics.desired(deviceId), { qos: 1 });
+      await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
+      expect(await desired).toMatchObject({ version: 0 });
+      const seq = nextSeq();
+      for (let i = 0; i < 3; i += 1) await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(seq, 4), { qos: 1 });
+      await box.publishAsync(
+        topics.state(deviceId),
+        encodeMessage({ v: SCHEMA_VERSION, seq: seq + 1, ts: Date.now(), desiredVersion: 0, current: { ok: true } }),
+        { qos: 1 },
+      );
+      await box.publishAsync(
+        topics.events(deviceId),
+        encodeMessage({ v: SCHEMA_VERSION, seq: seq + 2, ts: Date.now(), events: [{ type: 'x', level: 'info', message: 'hi' }] }),
+        { qos: 1 },
+      );
+      await waitFor('state reported', async () => (await side.app.get(DesiredStateService).get(deviceId)).reported ?? undefined);
+      await side.ingest.drain();
+      expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(4);
+      expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(8);
+      expect(await side.app.get(DeviceEventsStore).latest(deviceId, 10)).toHaveLength(1);
+      await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });
+      expect((await side.app.get(DesiredStateService).get(deviceId)).desired).toMatchObject({ version: 1 });
+    } finally {
+      await box.endAsync(true);
     }
   });
 });
