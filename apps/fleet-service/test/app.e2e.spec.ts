@@ -132,6 +132,12 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     return match ? Number(match[1]) : 0;
   }
 
+  async function gauge(name: string): Promise<number | undefined> {
+    const text = (await call('GET', '/metrics')).body as string;
+    const match = new RegExp(`^${name} (\\d+)`, 'm').exec(text);
+    return match ? Number(match[1]) : undefined;
+  }
+
   /** Runs `action`, expecting the rejection counter for `code` to grow by exactly `by`. */
   async function counted(code: string, action: () => Promise<unknown>, by = 1): Promise<void> {
     const before = await rejections(code);
@@ -378,7 +384,13 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     expect(patched).toMatchObject({ status: 200, body: { id: deviceId, name: 'renamed', tags: ['lab', 'gpu'] } });
     const text = await received;
     expect(text).toContain(`data: ${JSON.stringify({ type: 'device.updated', deviceId })}`);
+    expect(await gauge('agentbox_live_clients')).toBe(1);
     abort.abort();
+    // The server notices the disconnect and drops the subscription.
+    for (let i = 0; i < 50 && (await gauge('agentbox_live_clients')) !== 0; i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await gauge('agentbox_live_clients')).toBe(0);
 
     expect((await call('GET', '/api/v1/devices?tag=gpu', { token: viewerToken })).body.total).toBe(1);
     expect((await call('GET', '/api/v1/devices?tag=nope', { token: viewerToken })).body.total).toBe(0);

@@ -13,6 +13,9 @@ import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
 /** Successful broker logins are remembered this long, so reconnect storms do not each pay for argon2. */
 const CREDENTIAL_CACHE_TTL_MS = 5 * 60_000;
 const CREDENTIAL_CACHE_MAX = 50_000;
+/** A wrong secret retried (a misconfigured box in a reconnect loop) is refused without argon2 for this long. */
+const REJECTED_CACHE_TTL_MS = 30_000;
+const REJECTED_CACHE_MAX = 10_000;
 
 const SORT_COLUMNS = { name: 'd.name', lastSeenAt: 'd.last_seen_at', createdAt: 'd.created_at' } as const;
 
@@ -26,6 +29,8 @@ export class DevicesService implements DeviceRegistryPort {
   /** deviceId -> (sha256(secret) -> expiry epoch ms). */
   private readonly verified = new Map<string, Map<string, number>>();
   private verifiedCount = 0;
+  /** `${deviceId}:${sha256(secret)}` -> expiry epoch ms of a recent failed verification. */
+  private readonly rejected = new Map<string, number>();
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
@@ -134,10 +139,17 @@ export class DevicesService implements DeviceRegistryPort {
     const now = Date.now();
     const expiry = this.verified.get(deviceId)?.get(key);
     if (expiry !== undefined && expiry > now) return true;
+    const rejectedUntil = this.rejected.get(`${deviceId}:${key}`);
+    if (rejectedUntil !== undefined && rejectedUntil > now) return false;
     const row = await this.devices.findOne({ where: { id: deviceId }, select: { id: true, secretHash: true } });
     if (!row) return false;
     const ok = await verifySecret(row.secretHash, secret);
-    if (ok) this.remember(deviceId, key, now + CREDENTIAL_CACHE_TTL_MS);
+    if (ok) {
+      this.remember(deviceId, key, now + CREDENTIAL_CACHE_TTL_MS);
+    } else {
+      if (this.rejected.size >= REJECTED_CACHE_MAX) this.rejected.clear();
+      this.rejected.set(`${deviceId}:${key}`, now + REJECTED_CACHE_TTL_MS);
+    }
     return ok;
   }
 
@@ -218,5 +230,9 @@ export class DevicesService implements DeviceRegistryPort {
     const perDevice = this.verified.get(deviceId);
     if (perDevice) this.verifiedCount -= perDevice.size;
     this.verified.delete(deviceId);
+    // A new secret starts with a clean slate (rare: enrolment and deletion only).
+    for (const key of this.rejected.keys()) {
+      if (key.startsWith(`${deviceId}:`)) this.rejected.delete(key);
+    }
   }
 }
