@@ -80,6 +80,22 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
     expect(await store.query(b.deviceId, 0, 10)).toHaveLength(0);
   });
 
+  it('never publishes a Last Will aimed at another box', async () => {
+    const victim = await box(b);
+    await victim.publishAsync(topics.status(b.deviceId), statusPayload('online'), { qos: 1, retain: true });
+    await waitFor('victim online', async () => (await side.devices.get(b.deviceId)).online);
+    const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
+    const attacker = await connectBox(side.url, a.deviceId, a.secret, {
+      will: { topic: topics.status(b.deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
+    });
+    attacker.stream.destroy();
+    await waitFor('forged will refused', async () =>
+      (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })) === before + 1,
+    );
+    await side.ingest.drain();
+    expect((await side.devices.get(b.deviceId)).online).toBe(true);
+  });
+
   it('refuses subscriptions outside the box own down/ (0x87; $share is 0x9E: not supported)', async () => {
     const client = await box(b);
     const codes = await subscribeCodes(client, [
