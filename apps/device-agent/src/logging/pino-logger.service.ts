@@ -68,20 +68,20 @@ export class PinoLoggerService implements LoggerService {
     const context = typeof rest[rest.length - 1] === 'string' ? (rest.pop() as string) : undefined;
     const fields: Record<string, unknown> = {};
     if (context !== undefined) fields.context = context;
-    if (level === 'error' || level === 'fatal') {
-      const stack = rest.find((value): value is string => typeof value === 'string');
-      if (stack) fields.stack = stack;
-    }
+    // `logger.warn({ fields }, 'text')`: the object carries the fields and the string is the message.
+    const structured = typeof message === 'object' && message !== null && !(message instanceof Error);
+    const text = rest.find((value): value is string => typeof value === 'string');
+    if (!structured && text !== undefined && (level === 'error' || level === 'fatal')) fields.stack = text;
     const extra = rest.find((value) => typeof value === 'object' && value !== null && !(value instanceof Error));
     if (extra) Object.assign(fields, extra);
     const error = rest.find((value): value is Error => value instanceof Error);
     if (error) fields.err = error;
     if (message instanceof Error) {
       this.pino[pinoLevel]({ ...fields, err: message }, message.message);
-    } else if (typeof message === 'object' && message !== null) {
-      this.pino[pinoLevel]({ ...fields, ...(message as Record<string, unknown>) });
+    } else if (structured) {
+      this.pino[pinoLevel]({ ...fields, ...(message as Record<string, unknown>) }, text);
     } else {
-      this.pino[pinoLevel](fields, String(message));
+      this.pino[pinoLevel](fields, typeof message === 'string' ? message : JSON.stringify(message));
     }
   }
 }

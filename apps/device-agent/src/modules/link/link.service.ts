@@ -250,7 +250,7 @@ export class LinkService {
         // Fails the callbacks of publishes still in flight (mqtt.js flushes them on a forced end).
         client.end(true);
         if (wasReady) {
-          this.logger.warn({ url }, 'connection lost');
+          if (!this.stopping) this.logger.warn({ url }, 'connection lost');
           for (const listener of this.downListeners) listener();
         }
         resolve(outcome);

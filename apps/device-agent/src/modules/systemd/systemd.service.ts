@@ -65,6 +65,7 @@ export class SystemdService implements OnModuleDestroy {
   }
 
   private async send(fields: Record<string, string>): Promise<void> {
+    if (!this.notifier.enabled) return;
     const ok = await this.notifier.notify(fields);
     if (!ok && now() - this.lastWarningAt > 60_000) {
       this.lastWarningAt = now();
