@@ -1,7 +1,7 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,7 +9,11 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const DYNSEC_PLUGIN = '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
+/** Debian's Mosquitto ships the plugin in the multiarch library directory. */
+export const DYNSEC_PLUGIN =
+  ['x86_64-linux-gnu', 'aarch64-linux-gnu']
+    .map((arch) => `/usr/lib/${arch}/mosquitto_dynamic_security.so`)
+    .find((path) => existsSync(path)) ?? '/usr/lib/x86_64-linux-gnu/mosquitto_dynamic_security.so';
 export const SERVICE_ROLE = 'agentbox-fleet-service';
 
 export interface PrivateMosquitto {
@@ -55,6 +59,7 @@ export function adaptConfig(text: string, port: number, dir: string, dynsecFile:
   const lines = text.split('\n').map((line) => {
     if (/^\s*listener\s+/.test(line)) return `listener ${port} 127.0.0.1`;
     if (/^\s*plugin_opt_config_file\s+/.test(line)) return `plugin_opt_config_file ${dynsecFile}`;
+    if (/^\s*plugin\s+/.test(line)) return `plugin ${DYNSEC_PLUGIN}`;
     if (/^\s*persistence_location\s+/.test(line)) return `persistence_location ${dir}/`;
     if (/^\s*log_dest\s+/.test(line)) return 'log_dest stderr';
     if (/^\s*(pid_file|user)\s+/.test(line)) return '';
