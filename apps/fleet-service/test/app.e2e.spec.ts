@@ -214,6 +214,13 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
+    await counted('PAYLOAD_TOO_LARGE', () =>
+      expectError(
+        call('POST', '/api/v1/auth/login', { body: { username: 'admin', password: 'x'.repeat(2 * 1024 * 1024) } }),
+        413,
+        'PAYLOAD_TOO_LARGE',
+      ),
+    );
     await counted('NOT_FOUND', () => expectError(call('GET', '/api/v1/no-such-route', { token: adminToken }), 404, 'NOT_FOUND'));
     await expectError(call('POST', '/api/v1/no-such-route'), 404, 'NOT_FOUND');
   });
