@@ -34,7 +34,7 @@ export interface RunningApp {
 /** Builds, wires and (by default) starts the fleet service; main.ts and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? new PinoLoggerService(config.logLevel);
-  const adapter = new FastifyAdapter({ bodyLimit: HTTP_BODY_LIMIT_BYTES });
+  const adapter = new FastifyAdapter({ bodyLimit: HTTP_BODY_LIMIT_BYTES, trustProxy: config.trustProxy });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     abortOnError: false,

@@ -11,6 +11,8 @@ const Bool = z
 export const FleetEnvSchema = z.object({
   AGENTBOX_HTTP_PORT: Port.default(8080),
   AGENTBOX_HTTP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** Behind a reverse proxy: take the client address and scheme from X-Forwarded-* headers. */
+  AGENTBOX_TRUST_PROXY: Bool.default(false),
   AGENTBOX_DATA_DIR: z.string().min(1).default('./data'),
   DATABASE_URL: z
     .string()
@@ -53,6 +55,7 @@ export class ConfigError extends Error {}
 export class AppConfig {
   readonly httpPort: number;
   readonly httpHost: string;
+  readonly trustProxy: boolean;
   readonly dataDir: string;
   readonly database: { type: 'sqlite'; path: string } | { type: 'postgres'; url: string; schema: string };
   readonly mqtt: {
@@ -79,6 +82,7 @@ export class AppConfig {
   constructor(env: FleetEnv) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
     this.httpHost = env.AGENTBOX_HTTP_HOST;
+    this.trustProxy = env.AGENTBOX_TRUST_PROXY;
     this.dataDir = resolve(env.AGENTBOX_DATA_DIR);
     this.database = env.DATABASE_URL
       ? { type: 'postgres', url: env.DATABASE_URL, schema: env.AGENTBOX_DB_SCHEMA }
