@@ -154,6 +154,31 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
   });
 });
 
+describe('embedded broker: removing a box', () => {
+  it('disconnects it and clears its retained desired state', async () => {
+    const side = await startMqttSide();
+    try {
+      const gone = await enrollBox(side, 'hw-broker-gone');
+      const client = await connectBox(side.url, gone.deviceId, gone.secret);
+      await side.app.get(DesiredStateService).ensurePublished(gone.deviceId);
+      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      await side.broker.removeDevice(gone.deviceId);
+      await closed;
+      await client.endAsync(true);
+      // Credentials still valid here (the registry row stays), so the box can look for a retained document.
+      const again = await connectBox(side.url, gone.deviceId, gone.secret);
+      const received: Buffer[] = [];
+      again.on('message', (_topic, payload) => received.push(payload));
+      await again.subscribeAsync(topics.desired(gone.deviceId), { qos: 1 });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(received).toEqual([]);
+      await again.endAsync(true);
+    } finally {
+      await side.close();
+    }
+  });
+});
+
 describe('embedded broker: listening port', () => {
   it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
     const blocker = createServer();

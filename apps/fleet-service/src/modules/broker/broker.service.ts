@@ -116,11 +116,12 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
   }
 
   async removeDevice(deviceId: string): Promise<void> {
-    if (this.embedded) {
-      this.embedded.disconnect(deviceId);
-      return;
-    }
-    await this.dynsec?.removeDevice(deviceId);
+    if (this.embedded) this.embedded.disconnect(deviceId);
+    else await this.dynsec?.removeDevice(deviceId);
+    // MQTT-3.3.1-6: an empty retained payload deletes the retained desired document of the removed box.
+    await this.publish(topics.desired(deviceId), Buffer.alloc(0), { qos: 1, retain: true }).catch((error: Error) => {
+      this.logger.warn(`Clearing the retained desired state of ${deviceId} failed: ${error.message}`);
+    });
   }
 
   async publishDesired(deviceId: string, payload: Buffer): Promise<void> {
