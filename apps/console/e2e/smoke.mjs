@@ -1,0 +1,150 @@
+// Browser smoke test of the built console against a running fleet service.
+// A simulated box (real provisioning over HTTP, real MQTT) shows up live, reports telemetry and goes offline.
+//
+//   AGENTBOX_E2E_URL=http://127.0.0.1:8080 AGENTBOX_E2E_PASSWORD=... node apps/console/e2e/smoke.mjs
+//
+// Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
+// AGENTBOX_E2E_SCREENSHOTS=<dir> to keep a screenshot of each page.
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
+
+const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const username = process.env.AGENTBOX_E2E_USER ?? 'admin';
+const password = process.env.AGENTBOX_E2E_PASSWORD;
+if (!password) throw new Error('set AGENTBOX_E2E_PASSWORD');
+
+const step = (text) => console.log(`- ${text}`);
+const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
+const shot = async (page, name) => {
+  if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
+};
+const root = (id) => `agentbox/v1/devices/${id}`;
+
+async function attr(page, selector, name, expected, timeout = 15_000) {
+  await page.waitForFunction(
+    ([s, n, e]) => document.querySelector(s)?.getAttribute(n) === e,
+    [selector, name, expected],
+    { timeout },
+  );
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: process.env.AGENTBOX_E2E_HEADED !== '1',
+  args: ['--no-sandbox'],
+});
+let box;
+try {
+  const context = await browser.newContext({ locale: 'en-US' });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error('page error:', error.message));
+
+  step('an anonymous visit goes to the login page and back after signing in');
+  await page.goto(`${base}/devices`);
+  await page.waitForURL(/\/login\?redirect=(%2F|\/)devices/);
+  await page.fill('[data-testid=login-username]', username);
+  await page.fill('[data-testid=login-password]', 'wrong-password');
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector('[data-testid=login-error]');
+  step(`wrong password: "${await page.textContent('[data-testid=login-error]')}"`);
+  await page.fill('[data-testid=login-password]', password);
+  await page.click('[data-testid=login-submit]');
+  await page.waitForURL(/\/devices$/);
+  await attr(page, '[data-testid=live-indicator]', 'data-state', 'open');
+  const before = Number(await page.textContent('[data-testid=summary-total]'));
+  step(`devices page with ${before} box(es), live stream open`);
+
+  await shot(page, '1-devices-empty');
+  step('add a box: claim token and the commands to run');
+  await page.click('[data-testid=add-box-button]');
+  await page.click('[data-testid=add-box-create]');
+  await page.waitForSelector('[data-testid=add-box-command]');
+  await shot(page, '2-add-box');
+  const command = (await page.textContent('[data-testid=add-box-command]')) ?? '';
+  const installed = (await page.textContent('[data-testid=add-box-command-installed]')) ?? '';
+  const token = /AGENTBOX_CLAIM_TOKEN=(\S+)/.exec(command)?.[1];
+  if (!token || !command.endsWith('AGENTBOX_STATE_DIR=./data/box-2 npm run agent') || !installed.endsWith(' agentbox-device-agent')) {
+    throw new Error(`unexpected commands: ${command} / ${installed}`);
+  }
+  step(command);
+  await page.click('[data-testid=add-box-close]');
+
+  step('a box enrolls with the token and connects over MQTT');
+  const hardwareId = `e2e-${randomBytes(6).toString('hex')}`;
+  const provision = await fetch(`${base}/api/v1/provision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ claimToken: token, hardwareId, name: 'e2e box' }),
+  });
+  if (!provision.ok) throw new Error(`provision: ${provision.status} ${await provision.text()}`);
+  const { deviceId, mqtt: creds } = await provision.json();
+  let seq = 0;
+  const msg = (body) => JSON.stringify({ v: 1, seq: ++seq, ts: Date.now(), ...body });
+  box = await mqtt.connectAsync(creds.url, {
+    protocolVersion: 5,
+    clientId: deviceId,
+    username: creds.username,
+    password: creds.password,
+    will: { topic: `${root(deviceId)}/up/status`, payload: Buffer.from(msg({ state: 'offline' })), qos: 1, retain: true },
+  });
+  await box.publishAsync(`${root(deviceId)}/up/status`, msg({ state: 'online' }), { qos: 1, retain: true });
+  await box.publishAsync(
+    `${root(deviceId)}/up/birth`,
+    msg({
+      agentVersion: '9.9.9-e2e',
+      bootId: 'boot-1',
+      hardware: { hostname: 'e2e-host', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 2 ** 31 },
+      capabilities: [],
+      metrics: ['cpu.usage_pct', 'mem.used_pct', 'disk.used_pct', 'load.1m', 'temp.zone0_c', 'temp.max_c'],
+      telemetryIntervalSec: 1,
+    }),
+    { qos: 1 },
+  );
+  const telemetry = (cpu) =>
+    box.publishAsync(
+      `${root(deviceId)}/up/telemetry`,
+      msg({ samples: [{ ts: Date.now(), values: { 'cpu.usage_pct': cpu, 'mem.used_pct': 40, 'disk.used_pct': 50, 'load.1m': 0.5, 'temp.zone0_c': 45, 'temp.max_c': 45 } }] }),
+      { qos: 1 },
+    );
+  await telemetry(10);
+
+  step('the new box appears online without a reload');
+  await page.waitForSelector(`[data-testid=device-row-${deviceId}]`, { timeout: 15_000 });
+  await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'true');
+
+  await shot(page, '3-devices');
+  step('its page draws telemetry and appends live samples');
+  await page.click(`[data-testid=device-row-${deviceId}]`);
+  await page.waitForURL(new RegExp(`/devices/${deviceId}$`));
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-cpu]')?.getAttribute('data-points')) >= 1, null, { timeout: 15_000 });
+  const points = Number(await page.getAttribute('[data-testid=chart-cpu]', 'data-points'));
+  await new Promise((resolve) => setTimeout(resolve, 1100));
+  await telemetry(20);
+  await page.waitForFunction(
+    (n) => Number(document.querySelector('[data-testid=chart-cpu]')?.getAttribute('data-points')) > n,
+    points,
+    { timeout: 15_000 },
+  );
+  step(`cpu chart went from ${points} to ${await page.getAttribute('[data-testid=chart-cpu]', 'data-points')} point(s)`);
+  await page.waitForSelector('[data-testid=chart-temperature] canvas');
+  await shot(page, '4-device');
+
+  step('the box drops off: the badge turns offline live, in the chosen language');
+  box.stream.destroy();
+  box.end(true);
+  box = undefined;
+  await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'false', 30_000);
+  await page.click('[data-testid=language-switcher]');
+  await page.click('.n-base-select-option:has-text("简体中文")');
+  await page.waitForFunction((id) => document.querySelector(`[data-testid=device-status-${id}]`)?.textContent?.trim() === '离线', deviceId);
+
+  await shot(page, '5-device-zh');
+  step('an unknown device shows a not-found state');
+  await page.goto(`${base}/devices/no-such-box`);
+  await page.waitForSelector('[data-testid=device-not-found]');
+  console.log('console smoke test passed');
+} finally {
+  if (box) await box.endAsync(true).catch(() => undefined);
+  await browser.close();
+}
