@@ -1,12 +1,13 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type RunningApp } from '../src/app.js';
 import { PinoLoggerService } from '../src/common/logging/pino-logger.service.js';
 import { AppConfig } from '../src/config/app-config.js';
 
-describe('console serving', () => {
+describe('console serving and readiness', () => {
   let dataDir: string;
   let running: RunningApp;
 
@@ -55,6 +56,15 @@ describe('console serving', () => {
       expect(response.status, path).toBe(404);
       expect(await response.json()).toMatchObject({ statusCode: 404, code: 'NOT_FOUND' });
     }
+    expect((await get('/healthz')).status).toBe(200);
+  });
+
+  it('reports 503 with the failing check when the database is gone, and stays live', async () => {
+    expect((await get('/readyz')).status).toBe(200);
+    await running.app.get(DataSource).destroy();
+    const response = await get('/readyz');
+    expect(response.status).toBe(503);
+    expect(await response.json()).toEqual({ status: 'unavailable', checks: { database: 'down', broker: 'up' } });
     expect((await get('/healthz')).status).toBe(200);
   });
 });
