@@ -42,6 +42,8 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
   const dynsecFile = join(dir, 'dynamic-security.json');
   execFileSync('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, adminUser, adminPassword], { stdio: 'ignore' });
   const config = [
+    // Started as root, Mosquitto would drop to its own user, which cannot read this private temp dir.
+    'user root',
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
     'persistence false',
