@@ -54,6 +54,10 @@ try {
   await attr(page, '[data-testid=live-indicator]', 'data-state', 'open');
   const before = Number(await page.textContent('[data-testid=summary-total]'));
   step(`devices page with ${before} box(es), live stream open`);
+  if (before === 0) {
+    const empty = await page.textContent('[data-testid=devices-empty]');
+    if (!empty?.includes('No boxes yet. Click Add box to enroll one.')) throw new Error(`empty state: ${empty}`);
+  }
 
   await shot(page, '1-devices-empty');
   step('add a box: claim token and the commands to run');
@@ -129,6 +133,19 @@ try {
   step(`cpu chart went from ${points} to ${await page.getAttribute('[data-testid=chart-cpu]', 'data-points')} point(s)`);
   await page.waitForSelector('[data-testid=chart-temperature] canvas');
   await shot(page, '4-device');
+
+  step('an operator adds a tag; a bad one is refused with a message');
+  await page.click('[data-testid=device-tag-add]');
+  await page.fill('[data-testid=device-tag-input]', 'bad tag!');
+  await page.press('[data-testid=device-tag-input]', 'Enter');
+  await page.waitForSelector('[data-testid=device-tag-error]');
+  await page.fill('[data-testid=device-tag-input]', 'e2e-lab');
+  await page.press('[data-testid=device-tag-input]', 'Enter');
+  await page.waitForSelector('[data-testid=device-tag-e2e-lab]');
+  const saved = await (await fetch(`${base}/api/v1/devices/${deviceId}`, {
+    headers: { authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem('agentbox.session')).token)}` },
+  })).json();
+  if (!saved.tags.includes('e2e-lab')) throw new Error(`tag not saved: ${JSON.stringify(saved.tags)}`);
 
   step('the box drops off: the badge turns offline live, in the chosen language');
   box.stream.destroy();
