@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
 import { topics } from '@agentbox/schemas';
+import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
 import {
   connectBox,
@@ -110,6 +111,16 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     expect(
       await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'rotated-secret-0123456789abcdef' }),
     ).toBe(0);
+  });
+
+  // Last in this suite: it stops the broker.
+  it('reports not ready while the broker is down, and a desired-state change does not hang on it', async () => {
+    await mosquitto.stop();
+    await waitFor('not ready', () => !side.broker.isReady());
+    const started = Date.now();
+    const response = await side.app.get(DesiredStateService).setDesired(a.deviceId, { telemetry: { intervalSec: 60 } });
+    expect(response.desired).toMatchObject({ version: 1 });
+    expect(Date.now() - started).toBeLessThan(8_000);
   });
 });
 

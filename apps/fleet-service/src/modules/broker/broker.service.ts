@@ -88,7 +88,7 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
 
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.client?.endAsync().catch(() => undefined);
+    await this.endClient();
     await this.embedded?.stop();
     this.messages.complete();
   }
@@ -197,6 +197,23 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
         client.once('error', reject);
       });
     }
+  }
+
+  /** Ends gracefully (in-flight publishes go out) while the broker answers, and never waits on a dead one. */
+  private async endClient(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    if (client.connected) {
+      let timer: NodeJS.Timeout | undefined;
+      const graceful = client.endAsync(false).then(() => true, () => false);
+      const timedOut = new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), 5_000);
+      });
+      const ended = await Promise.race([graceful, timedOut]);
+      clearTimeout(timer);
+      if (ended) return;
+    }
+    await client.endAsync(true).catch(() => undefined);
   }
 
   private localHost(): string {

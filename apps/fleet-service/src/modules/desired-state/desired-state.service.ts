@@ -15,6 +15,9 @@ import { DevicesService } from '../devices/devices.service.js';
 import { DeviceStateRow } from './device-state.entity.js';
 import type { DesiredStateResponse } from './desired-state.dto.js';
 
+/** How long a request waits for the broker to acknowledge a desired-state publish. */
+const PUBLISH_WAIT_MS = 5_000;
+
 /**
  * Desired state per box (AWS IoT Shadow style): a versioned document the cloud publishes retained on
  * `down/desired`, and the state the box reports on `up/state`. The box always takes the whole document
@@ -104,8 +107,24 @@ export class DesiredStateService {
       ts: row.desiredAt.getTime(),
       spec: row.desiredSpec,
     };
-    await this.broker.publishDesired(row.deviceId, encodeMessage(message));
-    this.logger.debug(`Published desired state v${row.desiredVersion} to ${row.deviceId}`);
+    // While the broker is unreachable the MQTT client queues the publish and sends it on reconnect; the
+    // request does not wait for that (the document is stored, and re-published whenever the box comes online).
+    const published = this.broker.publishDesired(row.deviceId, encodeMessage(message)).then(
+      () => 'published' as const,
+      (error: Error) => {
+        this.logger.warn(`Publishing desired state v${row.desiredVersion} to ${row.deviceId} failed: ${error.message}`);
+        return 'failed' as const;
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<'queued'>((resolve) => {
+      timer = setTimeout(() => resolve('queued'), PUBLISH_WAIT_MS);
+    });
+    const outcome = await Promise.race([published, waited]);
+    clearTimeout(timer);
+    if (outcome === 'queued') {
+      this.logger.warn(`Desired state v${row.desiredVersion} for ${row.deviceId} is queued until the broker is back`);
+    }
   }
 
   private toResponse(deviceId: string, row: DeviceStateRow | null): DesiredStateResponse {
