@@ -38,8 +38,8 @@ describe('console in a real browser', () => {
 
   it('logs in and sees the box online', async () => {
     await page.goto(`${platform.fleet.url}/`);
-    await page.getByTestId('login-username').locator('input').fill('admin');
-    await page.getByTestId('login-password').locator('input').fill(platform.fleet.adminPassword);
+    await page.getByTestId('login-username').fill('admin');
+    await page.getByTestId('login-password').fill(platform.fleet.adminPassword);
     await page.getByTestId('login-submit').click();
     const status = page.getByTestId(`device-status-${deviceId}`);
     await status.waitFor({ timeout: 20_000 });
