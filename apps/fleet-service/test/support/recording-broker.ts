@@ -5,12 +5,19 @@ export class RecordingBroker implements BrokerPort {
   readonly credentials = new Map<string, string>();
   readonly removed: string[] = [];
   ready = true;
+  /** When set, the next upsertDeviceCredentials fails with it (a broker that is down). */
+  failNextUpsert: Error | undefined;
 
   publicUrl(): string {
     return 'mqtt://broker.test:1883';
   }
 
   upsertDeviceCredentials(deviceId: string, secret: string): Promise<void> {
+    const failure = this.failNextUpsert;
+    if (failure) {
+      this.failNextUpsert = undefined;
+      return Promise.reject(failure);
+    }
     this.credentials.set(deviceId, secret);
     return Promise.resolve();
   }

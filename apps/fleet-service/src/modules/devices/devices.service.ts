@@ -173,6 +173,11 @@ export class DevicesService implements DeviceRegistryPort {
     });
   }
 
+  async markAllOffline(): Promise<number> {
+    const result = await this.devices.update({ online: true }, { online: false });
+    return result.affected ?? 0;
+  }
+
   async applyBirth(deviceId: string, birth: BirthMessage, at: Date): Promise<void> {
     const result = await this.devices.update(
       { id: deviceId },

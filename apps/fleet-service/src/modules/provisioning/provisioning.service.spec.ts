@@ -107,6 +107,17 @@ describe('ProvisioningService', () => {
     expect(states).toEqual({ [expired.id]: 'expired', [revoked.id]: 'revoked', [single.id]: 'exhausted' });
   });
 
+  it('gives the claim back when the broker cannot take the credentials, so the box can retry', async () => {
+    const token = await newToken({ maxUses: 1 });
+    broker.failNextUpsert = new Error('broker down');
+    await expect(sut.provision({ claimToken: token.token, hardwareId: 'hw-retry-0001' })).rejects.toThrow('broker down');
+    expect((await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id })).uses).toBe(0);
+
+    const retried = await sut.provision({ claimToken: token.token, hardwareId: 'hw-retry-0001' });
+    expect(broker.credentials.get(retried.deviceId)).toBe(retried.mqtt.password);
+    expect(await devices.verifyCredentials(retried.deviceId, retried.mqtt.password)).toBe(true);
+  });
+
   it('never lets concurrent claims exceed maxUses', async () => {
     const token = await newToken({ maxUses: 3 });
     const results = await Promise.allSettled(

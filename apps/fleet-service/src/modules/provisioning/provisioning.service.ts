@@ -86,8 +86,16 @@ export class ProvisioningService {
       throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
     }
     const secret = randomSecret(32);
-    const { deviceId, created } = await this.devices.enroll(request.hardwareId, request.name, secret);
-    await this.broker.upsertDeviceCredentials(deviceId, secret);
+    let enrolled: { deviceId: string; created: boolean };
+    try {
+      enrolled = await this.devices.enroll(request.hardwareId, request.name, secret);
+      await this.broker.upsertDeviceCredentials(enrolled.deviceId, secret);
+    } catch (error) {
+      // The box will retry with the same token: give back the use this failed attempt took.
+      await this.tokens.decrement({ id: token.id }, 'uses', 1);
+      throw error;
+    }
+    const { deviceId, created } = enrolled;
     this.logger.log({ deviceId, claimTokenId: token.id, created }, created ? 'device enrolled' : 'device re-enrolled');
     return { deviceId, mqtt: { url: this.broker.publicUrl(), username: deviceId, password: secret } };
   }
