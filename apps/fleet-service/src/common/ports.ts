@@ -11,6 +11,11 @@ export interface DeviceRegistryPort {
   verifyCredentials(deviceId: string, secret: string): Promise<boolean>;
   markOnline(deviceId: string, at: Date): Promise<void>;
   markOffline(deviceId: string, at: Date): Promise<void>;
+  /**
+   * Marks every box offline; called when a freshly started embedded broker knows that nobody is
+   * connected yet (its retained statuses and wills died with the previous process). Returns how many changed.
+   */
+  markAllOffline(): Promise<number>;
   applyBirth(deviceId: string, birth: BirthMessage, at: Date): Promise<void>;
   /** Bumps lastSeenAt for many devices in one write (called by the ingest batch writer). */
   touch(deviceIds: readonly string[], at: Date): Promise<void>;

@@ -46,7 +46,7 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
 
   constructor(
     private readonly config: AppConfig,
-    @Inject(DEVICE_REGISTRY) registry: DeviceRegistryPort,
+    @Inject(DEVICE_REGISTRY) private readonly registry: DeviceRegistryPort,
     metrics: MetricsService,
   ) {
     this.rejections = new BrokerRejections(metrics);
@@ -72,6 +72,10 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
 
   async onModuleInit(): Promise<void> {
     if (this.embedded) {
+      // Nobody is connected to a broker that is only starting, and the previous process's retained
+      // statuses and wills died with it: every box is offline until it connects again.
+      const reset = await this.registry.markAllOffline();
+      if (reset > 0) this.logger.log(`marked ${reset} boxes offline until they reconnect to the new broker`);
       await this.embedded.start({
         host: this.config.mqtt.host,
         port: this.config.mqtt.port,
@@ -182,7 +186,8 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
         const filter = external ? topics.sharedAllUpFilter() : topics.allUpFilter();
         client.subscribeAsync(filter, { qos: 1 }).then(
           (granted) => {
-            const code = granted[0]?.qos ?? 0x80;
+            // mqtt.js answers [] for a filter it already holds (it resubscribes those itself after a reconnect).
+            const code = granted[0]?.qos ?? 0;
             if (code >= 0x80) this.logger.error(`The broker refused the ingest subscription ${filter} (0x${code.toString(16)})`);
           },
           (error: Error) => this.logger.error(`Subscribing to ${filter} failed: ${error.message}`),

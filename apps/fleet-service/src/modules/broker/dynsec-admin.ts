@@ -128,7 +128,8 @@ export class DynsecAdmin {
 
   private ensureSubscribed(): Promise<void> {
     this.subscribed ??= this.client.subscribeAsync(DYNSEC_RESPONSE_TOPIC, { qos: 1 }).then((granted) => {
-      const code = granted[0]?.qos ?? 0x80;
+      // mqtt.js answers [] for a filter it already holds (it resubscribes those itself after a reconnect).
+      const code = granted[0]?.qos ?? 0;
       if (code >= 0x80) {
         this.subscribed = undefined;
         throw new DynsecError('subscribe', `the service account may not read ${DYNSEC_RESPONSE_TOPIC} (0x${code.toString(16)})`);

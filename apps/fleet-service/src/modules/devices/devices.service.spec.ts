@@ -103,6 +103,13 @@ describe('DevicesService', () => {
     ]);
   });
 
+  it('marks every box offline at once for a freshly started embedded broker', async () => {
+    await seed();
+    expect(await sut.markAllOffline()).toBe(2);
+    expect((await list({ online: 'true' })).total).toBe(0);
+    expect(await sut.markAllOffline()).toBe(0);
+  });
+
   it('verifies secrets against the argon2id hash and forgets them on deletion', async () => {
     const { deviceId } = await sut.enroll('hw-creds-0001', undefined, 'right-secret-0123456789');
     expect(await sut.verifyCredentials(deviceId, 'wrong-secret-0123456789')).toBe(false);

@@ -23,6 +23,10 @@ class RecordingRegistry implements DeviceRegistryPort {
   markOnline(): Promise<void> {
     return Promise.resolve();
   }
+  markAllOffline(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
   markOffline(): Promise<void> {
     return Promise.resolve();
   }
