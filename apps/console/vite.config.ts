@@ -34,7 +34,11 @@ export default defineConfig({
         codeSplitting: {
           groups: [
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender|vue-echarts)[\\/]/, priority: 20 },
-            { name: 'naive-ui', test: /node_modules[\\/](naive-ui|vueuc|vooks|seemly|css-render|@css-render|treemate|evtd|vdirs|date-fns|date-fns-tz|lodash-es|@juggle)[\\/]/, priority: 10 },
+            {
+              name: 'naive-ui',
+              test: /node_modules[\\/](naive-ui|vueuc|vooks|seemly|css-render|@css-render|treemate|evtd|vdirs|date-fns|date-fns-tz|lodash-es|@juggle)[\\/]/,
+              priority: 10,
+            },
           ],
         },
       },

@@ -56,7 +56,8 @@ try {
   step(`devices page with ${before} box(es), live stream open`);
   if (before === 0) {
     const empty = await page.textContent('[data-testid=devices-empty]');
-    if (!empty?.includes('No boxes yet. Click Add box to enroll one.')) throw new Error(`empty state: ${empty}`);
+    if (!empty?.includes('No boxes yet. Click Add box to enroll one.'))
+      throw new Error(`empty state: ${empty}`);
   }
 
   await shot(page, '1-devices-empty');
@@ -68,7 +69,11 @@ try {
   const command = (await page.textContent('[data-testid=add-box-command]')) ?? '';
   const installed = (await page.textContent('[data-testid=add-box-command-installed]')) ?? '';
   const token = /AGENTBOX_CLAIM_TOKEN=(\S+)/.exec(command)?.[1];
-  if (!token || !command.endsWith('AGENTBOX_STATE_DIR=./data/box-2 npm run agent') || !installed.endsWith(' agentbox-device-agent')) {
+  if (
+    !token ||
+    !command.endsWith('AGENTBOX_STATE_DIR=./data/box-2 npm run agent') ||
+    !installed.endsWith(' agentbox-device-agent')
+  ) {
     throw new Error(`unexpected commands: ${command} / ${installed}`);
   }
   step(command);
@@ -90,7 +95,12 @@ try {
     clientId: deviceId,
     username: creds.username,
     password: creds.password,
-    will: { topic: `${root(deviceId)}/up/status`, payload: Buffer.from(msg({ state: 'offline' })), qos: 1, retain: true },
+    will: {
+      topic: `${root(deviceId)}/up/status`,
+      payload: Buffer.from(msg({ state: 'offline' })),
+      qos: 1,
+      retain: true,
+    },
   });
   await box.publishAsync(`${root(deviceId)}/up/status`, msg({ state: 'online' }), { qos: 1, retain: true });
   await box.publishAsync(
@@ -108,7 +118,21 @@ try {
   const telemetry = (cpu) =>
     box.publishAsync(
       `${root(deviceId)}/up/telemetry`,
-      msg({ samples: [{ ts: Date.now(), values: { 'cpu.usage_pct': cpu, 'mem.used_pct': 40, 'disk.used_pct': 50, 'load.1m': 0.5, 'temp.zone0_c': 45, 'temp.max_c': 45 } }] }),
+      msg({
+        samples: [
+          {
+            ts: Date.now(),
+            values: {
+              'cpu.usage_pct': cpu,
+              'mem.used_pct': 40,
+              'disk.used_pct': 50,
+              'load.1m': 0.5,
+              'temp.zone0_c': 45,
+              'temp.max_c': 45,
+            },
+          },
+        ],
+      }),
       { qos: 1 },
     );
   await telemetry(10);
@@ -121,7 +145,11 @@ try {
   step('its page draws telemetry and appends live samples');
   await page.click(`[data-testid=device-row-${deviceId}]`);
   await page.waitForURL(new RegExp(`/devices/${deviceId}$`));
-  await page.waitForFunction(() => Number(document.querySelector('[data-testid=chart-cpu]')?.getAttribute('data-points')) >= 1, null, { timeout: 15_000 });
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=chart-cpu]')?.getAttribute('data-points')) >= 1,
+    null,
+    { timeout: 15_000 },
+  );
   const points = Number(await page.getAttribute('[data-testid=chart-cpu]', 'data-points'));
   await new Promise((resolve) => setTimeout(resolve, 1100));
   await telemetry(20);
@@ -130,7 +158,9 @@ try {
     points,
     { timeout: 15_000 },
   );
-  step(`cpu chart went from ${points} to ${await page.getAttribute('[data-testid=chart-cpu]', 'data-points')} point(s)`);
+  step(
+    `cpu chart went from ${points} to ${await page.getAttribute('[data-testid=chart-cpu]', 'data-points')} point(s)`,
+  );
   await page.waitForSelector('[data-testid=chart-temperature] canvas');
   await shot(page, '4-device');
 
@@ -142,9 +172,13 @@ try {
   await page.fill('[data-testid=device-tag-input]', 'e2e-lab');
   await page.press('[data-testid=device-tag-input]', 'Enter');
   await page.waitForSelector('[data-testid=device-tag-e2e-lab]');
-  const saved = await (await fetch(`${base}/api/v1/devices/${deviceId}`, {
-    headers: { authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem('agentbox.session')).token)}` },
-  })).json();
+  const saved = await (
+    await fetch(`${base}/api/v1/devices/${deviceId}`, {
+      headers: {
+        authorization: `Bearer ${await page.evaluate(() => JSON.parse(localStorage.getItem('agentbox.session')).token)}`,
+      },
+    })
+  ).json();
   if (!saved.tags.includes('e2e-lab')) throw new Error(`tag not saved: ${JSON.stringify(saved.tags)}`);
 
   step('the box drops off: the badge turns offline live, in the chosen language');
@@ -154,7 +188,10 @@ try {
   await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'false', 30_000);
   await page.click('[data-testid=language-switcher]');
   await page.click('.n-base-select-option:has-text("简体中文")');
-  await page.waitForFunction((id) => document.querySelector(`[data-testid=device-status-${id}]`)?.textContent?.trim() === '离线', deviceId);
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid=device-status-${id}]`)?.textContent?.trim() === '离线',
+    deviceId,
+  );
 
   await shot(page, '5-device-zh');
   step('an unknown device shows a not-found state');

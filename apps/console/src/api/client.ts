@@ -26,7 +26,8 @@ const authMiddleware: Middleware = {
   },
   onResponse({ request, response }) {
     // A 401 from the login call means wrong credentials, which the login form shows itself.
-    if (response.status === 401 && !new URL(request.url).pathname.endsWith(LOGIN_PATH)) hooks.onUnauthorized();
+    if (response.status === 401 && !new URL(request.url).pathname.endsWith(LOGIN_PATH))
+      hooks.onUnauthorized();
     return response;
   },
 };

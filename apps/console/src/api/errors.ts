@@ -16,10 +16,15 @@ export class ApiRequestError extends Error {
 }
 
 /** Turns an error response into an ApiRequestError, also when the body is not the documented shape. */
-export function toApiRequestError(body: unknown, response: Pick<Response, 'status' | 'statusText'>): ApiRequestError {
+export function toApiRequestError(
+  body: unknown,
+  response: Pick<Response, 'status' | 'statusText'>,
+): ApiRequestError {
   const parsed = ApiErrorSchema.safeParse(body);
-  if (parsed.success) return new ApiRequestError(parsed.data.statusCode, parsed.data.code, parsed.data.message);
-  const text = typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 300) : response.statusText;
+  if (parsed.success)
+    return new ApiRequestError(parsed.data.statusCode, parsed.data.code, parsed.data.message);
+  const text =
+    typeof body === 'string' && body.trim() !== '' ? body.trim().slice(0, 300) : response.statusText;
   return new ApiRequestError(response.status, `HTTP_${response.status}`, text || `HTTP ${response.status}`);
 }
 

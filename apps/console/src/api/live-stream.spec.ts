@@ -4,7 +4,13 @@ import type { AddressInfo } from 'node:net';
 import type { LiveEvent } from '@agentbox/schemas';
 import { EventSource as NodeEventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { backoffDelay, LiveStream, parseLiveEvent, type LiveConnectionState, type LiveStreamOptions } from './live-stream';
+import {
+  backoffDelay,
+  LiveStream,
+  parseLiveEvent,
+  type LiveConnectionState,
+  type LiveStreamOptions,
+} from './live-stream';
 
 describe('parseLiveEvent', () => {
   it('accepts each documented event, with or without the type in the payload', () => {
@@ -12,21 +18,38 @@ describe('parseLiveEvent', () => {
       ok: true,
       event: { type: 'device.status', deviceId: 'a', online: true, lastSeenAt: null },
     });
-    expect(parseLiveEvent('device.updated', '{"type":"device.updated","deviceId":"a"}')).toMatchObject({ ok: true });
+    expect(parseLiveEvent('device.updated', '{"type":"device.updated","deviceId":"a"}')).toMatchObject({
+      ok: true,
+    });
     expect(
-      parseLiveEvent('telemetry', JSON.stringify({ deviceId: 'a', samples: [{ ts: 1, values: { 'cpu.usage_pct': 3 } }] })),
+      parseLiveEvent(
+        'telemetry',
+        JSON.stringify({ deviceId: 'a', samples: [{ ts: 1, values: { 'cpu.usage_pct': 3 } }] }),
+      ),
     ).toMatchObject({ ok: true, event: { type: 'telemetry' } });
   });
 
   it('refuses malformed JSON, wrong shapes and a type that contradicts the event name', () => {
-    expect(parseLiveEvent('device.status', '{nope')).toEqual({ ok: false, reason: 'device.status: malformed JSON' });
+    expect(parseLiveEvent('device.status', '{nope')).toEqual({
+      ok: false,
+      reason: 'device.status: malformed JSON',
+    });
     expect(parseLiveEvent('device.status', '[1]')).toMatchObject({ ok: false });
-    expect(parseLiveEvent('device.status', '{"deviceId":"a","online":"yes","lastSeenAt":null}')).toMatchObject({
+    expect(
+      parseLiveEvent('device.status', '{"deviceId":"a","online":"yes","lastSeenAt":null}'),
+    ).toMatchObject({
       ok: false,
       reason: expect.stringContaining('online') as string,
     });
-    expect(parseLiveEvent('telemetry', '{"deviceId":"a","samples":[{"ts":1,"values":{"BAD NAME":1}}]}')).toMatchObject({ ok: false });
-    expect(parseLiveEvent('device.updated', '{"type":"device.status","deviceId":"a","online":true,"lastSeenAt":null}')).toMatchObject({
+    expect(
+      parseLiveEvent('telemetry', '{"deviceId":"a","samples":[{"ts":1,"values":{"BAD NAME":1}}]}'),
+    ).toMatchObject({ ok: false });
+    expect(
+      parseLiveEvent(
+        'device.updated',
+        '{"type":"device.status","deviceId":"a","online":true,"lastSeenAt":null}',
+      ),
+    ).toMatchObject({
       ok: false,
     });
   });
@@ -35,7 +58,9 @@ describe('parseLiveEvent', () => {
 describe('backoffDelay', () => {
   it('doubles from the base up to the cap', () => {
     const noJitter = () => 1;
-    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 500, 30_000, noJitter))).toEqual([500, 1000, 2000, 4000, 30_000]);
+    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 500, 30_000, noJitter))).toEqual([
+      500, 1000, 2000, 4000, 30_000,
+    ]);
     expect(backoffDelay(2, 500, 30_000, () => 0)).toBe(1600);
   });
 });

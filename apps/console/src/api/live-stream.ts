@@ -24,14 +24,22 @@ export function parseLiveEvent(name: string, data: string): LiveParseResult {
   const parsed = LiveEventSchema.safeParse({ type: name, ...json });
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    return { ok: false, reason: `${name}: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid'}` };
+    return {
+      ok: false,
+      reason: `${name}: ${issue ? `${issue.path.join('.') || '(root)'} ${issue.message}` : 'invalid'}`,
+    };
   }
   if (parsed.data.type !== name) return { ok: false, reason: `${name}: type says ${parsed.data.type}` };
   return { ok: true, event: parsed.data };
 }
 
 /** Delay before reconnect attempt n (0-based): min(2^n * base, cap), with up to 20% jitter so boxes of tabs spread out. */
-export function backoffDelay(attempt: number, baseMs = 500, capMs = 30_000, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs = 500,
+  capMs = 30_000,
+  random: () => number = Math.random,
+): number {
   const raw = Math.min(2 ** Math.min(attempt, 30) * baseMs, capMs);
   return Math.round(raw * (0.8 + 0.2 * random()));
 }

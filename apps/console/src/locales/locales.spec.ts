@@ -35,7 +35,10 @@ describe('locales', () => {
   });
 
   it('has no empty message', () => {
-    for (const [locale, flat] of [['en', english], ['zh-CN', chinese]] as const) {
+    for (const [locale, flat] of [
+      ['en', english],
+      ['zh-CN', chinese],
+    ] as const) {
       const empty = [...flat].filter(([, value]) => value.trim() === '').map(([key]) => `${locale}:${key}`);
       expect(empty).toEqual([]);
     }
@@ -49,7 +52,13 @@ describe('locales', () => {
   });
 
   it('compiles and renders every message in both languages', () => {
-    const i18n = createI18n({ legacy: false, locale: 'en', fallbackLocale: 'en', messages, missingWarn: false });
+    const i18n = createI18n({
+      legacy: false,
+      locale: 'en',
+      fallbackLocale: 'en',
+      messages,
+      missingWarn: false,
+    });
     const named = { role: 'r', count: 2, id: 'x', at: 'now', message: 'm' };
     for (const locale of ['en', 'zh-CN'] as const) {
       i18n.global.locale.value = locale;
@@ -63,7 +72,9 @@ describe('locales', () => {
   });
 
   it('picks the saved language, then the browser language, then English', () => {
-    const storage = (value: string | null) => ({ getItem: (key: string) => (key === LOCALE_STORAGE_KEY ? value : null) });
+    const storage = (value: string | null) => ({
+      getItem: (key: string) => (key === LOCALE_STORAGE_KEY ? value : null),
+    });
     expect(initialLocale(storage('zh-CN'), ['en-US'])).toBe('zh-CN');
     expect(initialLocale(storage('en'), ['zh-CN'])).toBe('en');
     expect(initialLocale(storage('fr'), ['zh-TW', 'en'])).toBe('zh-CN');

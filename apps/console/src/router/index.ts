@@ -17,7 +17,12 @@ export function createAppRouter(pinia: Pinia): Router {
   const router = createRouter({
     history: createWebHistory('/'),
     routes: [
-      { path: '/login', name: 'login', component: () => import('@/views/LoginView.vue'), meta: { public: true } },
+      {
+        path: '/login',
+        name: 'login',
+        component: () => import('@/views/LoginView.vue'),
+        meta: { public: true },
+      },
       {
         path: '/',
         component: () => import('@/components/AppShell.vue'),

@@ -17,7 +17,8 @@ function readSession(): StoredSession | null {
     const raw = localStorage.getItem(SESSION_STORAGE_KEY);
     if (!raw) return null;
     const session = JSON.parse(raw) as Partial<StoredSession>;
-    if (typeof session.token !== 'string' || typeof session.expiresAt !== 'number' || !session.user) return null;
+    if (typeof session.token !== 'string' || typeof session.expiresAt !== 'number' || !session.user)
+      return null;
     return session as StoredSession;
   } catch {
     return null;
@@ -73,5 +74,17 @@ export const useAuthStore = defineStore('auth', () => {
     writeSession(null);
   }
 
-  return { token, expiresAt, user, isAuthenticated, role, canEdit, isAdmin, currentToken, login, fetchMe, logout };
+  return {
+    token,
+    expiresAt,
+    user,
+    isAuthenticated,
+    role,
+    canEdit,
+    isAdmin,
+    currentToken,
+    login,
+    fetchMe,
+    logout,
+  };
 });

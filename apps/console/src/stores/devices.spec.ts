@@ -13,17 +13,41 @@ describe('devices store', () => {
 
   beforeEach(async () => {
     devices = {
-      a: makeDevice('a', { name: 'alpha', online: true, lastSeenAt: '2026-11-27T10:00:00.000Z', tags: ['lab'], agentVersion: '0.10.0' }),
-      b: makeDevice('b', { name: 'bravo', online: false, lastSeenAt: '2026-11-27T09:00:00.000Z', tags: ['lab', 'edge'], agentVersion: '0.9.1' }),
-      c: makeDevice('c', { name: 'charlie', online: false, lastSeenAt: null, agentVersion: null, hardware: null }),
+      a: makeDevice('a', {
+        name: 'alpha',
+        online: true,
+        lastSeenAt: '2026-11-27T10:00:00.000Z',
+        tags: ['lab'],
+        agentVersion: '0.10.0',
+      }),
+      b: makeDevice('b', {
+        name: 'bravo',
+        online: false,
+        lastSeenAt: '2026-11-27T09:00:00.000Z',
+        tags: ['lab', 'edge'],
+        agentVersion: '0.9.1',
+      }),
+      c: makeDevice('c', {
+        name: 'charlie',
+        online: false,
+        lastSeenAt: null,
+        agentVersion: null,
+        hardware: null,
+      }),
     };
     server = new FleetServer();
-    server.route('GET', '/api/v1/devices', () => ({ status: 200, body: { items: Object.values(devices), total: Object.keys(devices).length } }));
+    server.route('GET', '/api/v1/devices', () => ({
+      status: 200,
+      body: { items: Object.values(devices), total: Object.keys(devices).length },
+    }));
     for (const id of ['a', 'b', 'c', 'd']) {
       server.route('GET', `/api/v1/devices/${id}`, () =>
         devices[id]
           ? { status: 200, body: devices[id] }
-          : { status: 404, body: { statusCode: 404, code: 'DEVICE_NOT_FOUND', message: `device ${id} not found` } },
+          : {
+              status: 404,
+              body: { statusCode: 404, code: 'DEVICE_NOT_FOUND', message: `device ${id} not found` },
+            },
       );
     }
     setApiClient(createApiClient({ baseUrl: await server.start() }));
@@ -96,7 +120,12 @@ describe('devices store', () => {
     await sut.fetchAll();
     const before = server.requests.length;
 
-    await sut.applyLiveEvent({ type: 'device.status', deviceId: 'b', online: true, lastSeenAt: '2026-11-27T11:00:00.000Z' });
+    await sut.applyLiveEvent({
+      type: 'device.status',
+      deviceId: 'b',
+      online: true,
+      lastSeenAt: '2026-11-27T11:00:00.000Z',
+    });
 
     expect(sut.get('b')?.online).toBe(true);
     expect(sut.get('b')?.lastSeenAt).toBe('2026-11-27T11:00:00.000Z');
@@ -110,7 +139,12 @@ describe('devices store', () => {
   it('never moves last seen backwards on an out-of-order event', async () => {
     const sut = useDevicesStore();
     await sut.fetchAll();
-    await sut.applyLiveEvent({ type: 'device.status', deviceId: 'a', online: false, lastSeenAt: '2026-11-27T08:00:00.000Z' });
+    await sut.applyLiveEvent({
+      type: 'device.status',
+      deviceId: 'a',
+      online: false,
+      lastSeenAt: '2026-11-27T08:00:00.000Z',
+    });
     expect(sut.get('a')?.online).toBe(false);
     expect(sut.get('a')?.lastSeenAt).toBe('2026-11-27T10:00:00.000Z');
   });
@@ -146,7 +180,11 @@ describe('devices store', () => {
     const sut = useDevicesStore();
     await sut.fetchAll();
     const ts = Date.parse('2026-11-27T12:00:00.000Z');
-    await sut.applyLiveEvent({ type: 'telemetry', deviceId: 'b', samples: [{ ts, values: { 'cpu.usage_pct': 5 } }] });
+    await sut.applyLiveEvent({
+      type: 'telemetry',
+      deviceId: 'b',
+      samples: [{ ts, values: { 'cpu.usage_pct': 5 } }],
+    });
     expect(sut.get('b')?.lastSeenAt).toBe('2026-11-27T12:00:00.000Z');
     // Telemetry alone does not decide online/offline; the status topic does.
     expect(sut.get('b')?.online).toBe(false);
@@ -165,7 +203,12 @@ describe('devices store', () => {
 
     const refetch = sut.fetchAll();
     await new Promise((resolve) => setTimeout(resolve, 50));
-    await sut.applyLiveEvent({ type: 'device.status', deviceId: 'b', online: true, lastSeenAt: '2026-11-27T11:00:00.000Z' });
+    await sut.applyLiveEvent({
+      type: 'device.status',
+      deviceId: 'b',
+      online: true,
+      lastSeenAt: '2026-11-27T11:00:00.000Z',
+    });
     release();
     await refetch;
 
@@ -189,11 +232,14 @@ describe('devices store', () => {
   });
 
   it('walks every page of a large fleet', async () => {
-    const many = Array.from({ length: 2_050 }, (_, i) => makeDevice(`n${String(i).padStart(4, '0')}`, { online: i % 2 === 0 }));
+    const many = Array.from({ length: 2_050 }, (_, i) =>
+      makeDevice(`n${String(i).padStart(4, '0')}`, { online: i % 2 === 0 }),
+    );
     server.route('GET', '/api/v1/devices', (_req, url) => {
       const limit = Number(url.searchParams.get('limit') ?? 100);
       const offset = Number(url.searchParams.get('offset') ?? 0);
-      if (limit > LIST_PAGE) return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
+      if (limit > LIST_PAGE)
+        return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
       return { status: 200, body: { items: many.slice(offset, offset + limit), total: many.length } };
     });
     const sut = useDevicesStore();
@@ -205,7 +251,10 @@ describe('devices store', () => {
   it('reports a failed list load as an ApiRequestError and keeps what it had', async () => {
     const sut = useDevicesStore();
     await sut.fetchAll();
-    server.route('GET', '/api/v1/devices', () => ({ status: 503, body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE', message: 'database is down' } }));
+    server.route('GET', '/api/v1/devices', () => ({
+      status: 503,
+      body: { statusCode: 503, code: 'DATABASE_UNAVAILABLE', message: 'database is down' },
+    }));
 
     await expect(sut.fetchAll()).rejects.toMatchObject({ code: 'DATABASE_UNAVAILABLE', statusCode: 503 });
     expect(sut.error).toBeInstanceOf(ApiRequestError);

@@ -49,7 +49,8 @@ export function compareDevices(a: Device, b: Device, key: DeviceSortKey, order: 
   if (vb === null && va !== null) return -1;
   let result = 0;
   if (va !== null && vb !== null) {
-    result = typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
+    result =
+      typeof va === 'number' && typeof vb === 'number' ? va - vb : collator.compare(String(va), String(vb));
   }
   if (order === 'desc') result = -result;
   // Stable, predictable ties: by name, then id.
@@ -102,7 +103,9 @@ export const useDevicesStore = defineStore('devices', () => {
     const online = all.value.filter((device) => device.online).length;
     return { total: all.value.length, online, offline: all.value.length - online };
   });
-  const allTags = computed(() => [...new Set(all.value.flatMap((device) => device.tags))].sort(collator.compare));
+  const allTags = computed(() =>
+    [...new Set(all.value.flatMap((device) => device.tags))].sort(collator.compare),
+  );
   const isFiltered = computed(
     () => filter.value.text.trim() !== '' || filter.value.status !== 'all' || filter.value.tag !== null,
   );
@@ -116,7 +119,6 @@ export const useDevicesStore = defineStore('devices', () => {
   }
 
   function remove(id: string): void {
-     
     delete byId.value[id];
   }
 
@@ -125,7 +127,9 @@ export const useDevicesStore = defineStore('devices', () => {
     const items: Device[] = [];
     for (let offset = 0; ; offset += LIST_PAGE) {
       const page = await unwrap(
-        api().GET('/api/v1/devices', { params: { query: { limit: LIST_PAGE, offset, sort: 'createdAt', order: 'asc' } } }),
+        api().GET('/api/v1/devices', {
+          params: { query: { limit: LIST_PAGE, offset, sort: 'createdAt', order: 'asc' } },
+        }),
       );
       items.push(...page.items);
       if (page.items.length < LIST_PAGE || items.length >= page.total) return items;
@@ -143,7 +147,11 @@ export const useDevicesStore = defineStore('devices', () => {
         const liveAt = liveStatusAt.get(device.id);
         next[device.id] =
           current && liveAt !== undefined && liveAt >= startedAt
-            ? { ...device, online: current.online, lastSeenAt: laterTime(current.lastSeenAt, device.lastSeenAt) }
+            ? {
+                ...device,
+                online: current.online,
+                lastSeenAt: laterTime(current.lastSeenAt, device.lastSeenAt),
+              }
             : device;
       }
       byId.value = next;
@@ -173,7 +181,9 @@ export const useDevicesStore = defineStore('devices', () => {
   }
 
   async function update(id: string, patch: DeviceUpdateBody): Promise<Device> {
-    const device = await unwrap(api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }));
+    const device = await unwrap(
+      api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }),
+    );
     upsert(device);
     return device;
   }

@@ -27,5 +27,15 @@ export const useLiveStore = defineStore('live', () => {
     reconnects.value += 1;
   }
 
-  return { state, invalidEvents, lastEventAt, reconnects, connected, setState, recordEvent, recordInvalid, recordReconnect };
+  return {
+    state,
+    invalidEvents,
+    lastEventAt,
+    reconnects,
+    connected,
+    setState,
+    recordEvent,
+    recordInvalid,
+    recordReconnect,
+  };
 });

@@ -46,7 +46,8 @@ describe('telemetry store', () => {
     server.route('GET', '/api/v1/devices/a/telemetry', (_req, url) => {
       const since = Date.parse(url.searchParams.get('since') ?? '');
       const limit = Number(url.searchParams.get('limit') ?? 1000);
-      if (!(limit >= 1 && limit <= HISTORY_PAGE)) return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
+      if (!(limit >= 1 && limit <= HISTORY_PAGE))
+        return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
       const samples = history
         .filter((ts) => ts >= since)
         .slice(0, limit)

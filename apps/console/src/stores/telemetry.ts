@@ -5,20 +5,32 @@ import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { SampleLike } from '@/utils/metrics';
 
-export const TIME_RANGES = { '15m': 15 * 60_000, '1h': 60 * 60_000, '6h': 6 * 60 * 60_000, '24h': 24 * 60 * 60_000 } as const;
+export const TIME_RANGES = {
+  '15m': 15 * 60_000,
+  '1h': 60 * 60_000,
+  '6h': 6 * 60 * 60_000,
+  '24h': 24 * 60 * 60_000,
+} as const;
 export type TimeRange = keyof typeof TIME_RANGES;
 
 /** Bound on points kept per device page, so a tab left open for days does not grow without end. */
 export const MAX_SAMPLES = 20_000;
 
 /** Merges sample lists by timestamp (a live sample may repeat one the history already had), oldest first. */
-export function mergeSamples(current: readonly SampleLike[], incoming: readonly SampleLike[], since: number): SampleLike[] {
+export function mergeSamples(
+  current: readonly SampleLike[],
+  incoming: readonly SampleLike[],
+  since: number,
+): SampleLike[] {
   const byTs = new Map<number, SampleLike>();
   for (const sample of current) if (sample.ts >= since) byTs.set(sample.ts, sample);
   for (const sample of incoming) {
     if (sample.ts < since) continue;
     const existing = byTs.get(sample.ts);
-    byTs.set(sample.ts, existing ? { ts: sample.ts, values: { ...existing.values, ...sample.values } } : sample);
+    byTs.set(
+      sample.ts,
+      existing ? { ts: sample.ts, values: { ...existing.values, ...sample.values } } : sample,
+    );
   }
   const merged = [...byTs.values()].sort((a, b) => a.ts - b.ts);
   return merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged;

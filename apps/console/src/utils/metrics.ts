@@ -31,9 +31,27 @@ export function temperatureMetrics(available: readonly string[]): string[] {
 }
 
 export const CHARTS: readonly ChartDef[] = [
-  { id: 'cpu', titleKey: 'charts.cpu', unit: 'percent', max: 100, series: () => [{ metric: 'cpu.usage_pct', labelKey: 'charts.usage' }] },
-  { id: 'memory', titleKey: 'charts.memory', unit: 'percent', max: 100, series: () => [{ metric: 'mem.used_pct', labelKey: 'charts.usage' }] },
-  { id: 'disk', titleKey: 'charts.disk', unit: 'percent', max: 100, series: () => [{ metric: 'disk.used_pct', labelKey: 'charts.usage' }] },
+  {
+    id: 'cpu',
+    titleKey: 'charts.cpu',
+    unit: 'percent',
+    max: 100,
+    series: () => [{ metric: 'cpu.usage_pct', labelKey: 'charts.usage' }],
+  },
+  {
+    id: 'memory',
+    titleKey: 'charts.memory',
+    unit: 'percent',
+    max: 100,
+    series: () => [{ metric: 'mem.used_pct', labelKey: 'charts.usage' }],
+  },
+  {
+    id: 'disk',
+    titleKey: 'charts.disk',
+    unit: 'percent',
+    max: 100,
+    series: () => [{ metric: 'disk.used_pct', labelKey: 'charts.usage' }],
+  },
   {
     id: 'load',
     titleKey: 'charts.load',
@@ -49,7 +67,10 @@ export const CHARTS: readonly ChartDef[] = [
     titleKey: 'charts.temperature',
     unit: 'celsius',
     series: (available) =>
-      temperatureMetrics(available).map((metric) => ({ metric, label: TEMPERATURE_PATTERN.exec(metric)?.[1] ?? metric })),
+      temperatureMetrics(available).map((metric) => ({
+        metric,
+        label: TEMPERATURE_PATTERN.exec(metric)?.[1] ?? metric,
+      })),
   },
   {
     id: 'network',
@@ -60,7 +81,13 @@ export const CHARTS: readonly ChartDef[] = [
       { metric: 'net.tx_bytes_per_s', labelKey: 'charts.tx' },
     ],
   },
-  { id: 'power', titleKey: 'charts.power', unit: 'watts', optional: true, series: () => [{ metric: 'power.total_w', labelKey: 'charts.power' }] },
+  {
+    id: 'power',
+    titleKey: 'charts.power',
+    unit: 'watts',
+    optional: true,
+    series: () => [{ metric: 'power.total_w', labelKey: 'charts.power' }],
+  },
 ];
 
 export interface SampleLike {
