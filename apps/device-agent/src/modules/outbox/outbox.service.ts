@@ -17,6 +17,7 @@ const SpoolRecordSchema = z.object({ c: z.enum(['telemetry', 'events']), m: z.re
 
 /** Records published at once before waiting for their PUBACKs; acks stay in order (one batch at a time). */
 export const PUBLISH_WINDOW = 20;
+const DRAIN_RETRY_MS = 1_000;
 
 /**
  * Store-and-forward: messages are stamped with their seq and appended to the on-disk spool first,
@@ -32,6 +33,7 @@ export class OutboxService {
   private draining: Promise<void> | undefined;
   private wake: (() => void) | undefined;
   private closed = false;
+  private retryTimer: NodeJS.Timeout | undefined;
   /** Records the broker refused for good (reason >= 0x80 other than transient ones) and that were dropped. */
   refused = 0;
   published = 0;
@@ -58,7 +60,13 @@ export class OutboxService {
   /** Stamps nothing: the message already carries its seq, so a replay is recognisably the same message. */
   async append(channel: SpooledChannel, message: object): Promise<number> {
     if (!this.spool || this.closed) throw new Error('outbox is closed');
+    const droppedBefore = this.spool.stats().dropped;
     const id = await this.spool.append(JSON.stringify({ c: channel, m: message }));
+    const stats = this.spool.stats();
+    if (stats.dropped > droppedBefore && this.rateLimited.take('spool-full') !== null) {
+      // The spool is bounded (AGENTBOX_SPOOL_MAX_BYTES): a long outage costs the oldest records, never the disk.
+      this.logger.warn({ dropped: stats.dropped, droppedBytes: stats.droppedBytes }, 'spool full: oldest records dropped');
+    }
     this.kick();
     return id;
   }
@@ -72,6 +80,7 @@ export class OutboxService {
   /** Stops draining and closes the spool; what is not yet acked stays on disk for the next start. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.retryTimer);
     this.wake?.();
     await this.draining;
     await this.spool?.close();
@@ -83,12 +92,22 @@ export class OutboxService {
       this.wake();
       return;
     }
-    if (this.draining || this.closed || !this.link.connected) return;
-    this.draining = this.drain().finally(() => {
-      this.draining = undefined;
-      // Something may have been appended or reconnected while the loop was finishing.
-      if (!this.closed && this.link.connected && (this.spool?.stats().records ?? 0) > 0) this.kick();
-    });
+    if (this.draining || this.closed || !this.link.connected || this.retryTimer) return;
+    this.draining = this.drain()
+      .catch((error: unknown) => {
+        if (this.rateLimited.take('drain') !== null) this.logger.error({ err: error }, 'draining the spool failed');
+      })
+      .finally(() => {
+        this.draining = undefined;
+        // Still connected with records left means a publish failed without the link going down
+        // (or something was appended meanwhile): try again shortly rather than in a tight loop.
+        if (!this.closed && this.link.connected && (this.spool?.stats().records ?? 0) > 0) {
+          this.retryTimer = setTimeout(() => {
+            this.retryTimer = undefined;
+            this.kick();
+          }, DRAIN_RETRY_MS);
+        }
+      });
   }
 
   private async drain(): Promise<void> {
