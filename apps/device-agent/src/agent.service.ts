@@ -30,7 +30,14 @@ export class AgentService {
   /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
   async start(): Promise<void> {
     this.logger.log({ version: AGENT_VERSION, stateDir: this.config.stateDir }, 'device agent starting');
-    const credentials = await this.identity.ensureEnrolled(this.abort.signal);
+    let credentials;
+    try {
+      credentials = await this.identity.ensureEnrolled(this.abort.signal);
+    } catch (error) {
+      // Stopped while enrolment was still retrying: a normal shutdown, not a failure.
+      if (this.abort.signal.aborted) return;
+      throw error;
+    }
     if (this.abort.signal.aborted) return;
     this.seq.open();
     await this.outbox.open();

@@ -88,6 +88,19 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(run.stderr + JSON.stringify(run.logs)).not.toContain(fleet.claimToken);
   });
 
+  it('keeps retrying enrolment while the fleet is unreachable, and stops cleanly on SIGTERM', async () => {
+    const otherState = join(stateDir, '..', 'unreachable');
+    const run = new AgentProcess({
+      ...baseEnv(),
+      AGENTBOX_STATE_DIR: otherState,
+      AGENTBOX_FLEET_URL: 'http://127.0.0.1:9',
+      AGENTBOX_CLAIM_TOKEN: fleet.claimToken,
+    }).start();
+    await waitFor(() => run.logs.filter((line) => line.msg === 'provisioning failed, retrying').length >= 2, 15_000, 'retries');
+    run.kill('SIGTERM');
+    expect((await run.exit!).code).toBe(0);
+  });
+
   it('enrolls, stores credentials 0600, says online and sends its birth', async () => {
     agent = new AgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
