@@ -32,6 +32,8 @@ export default defineConfig({
     rolldownOptions: {
       output: {
         codeSplitting: {
+          // Otherwise a group drags its dependencies (vue itself) along, and the login page would load echarts.
+          includeDependenciesRecursively: false,
           groups: [
             { name: 'echarts', test: /node_modules[\\/](echarts|zrender|vue-echarts)[\\/]/, priority: 20 },
             {

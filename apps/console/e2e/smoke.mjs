@@ -38,7 +38,12 @@ let box;
 try {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
-  page.on('pageerror', (error) => console.error('page error:', error.message));
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`console ${message.type()}: ${message.text()}`);
+  });
 
   step('an anonymous visit goes to the login page and back after signing in');
   await page.goto(`${base}/devices`);
@@ -197,6 +202,18 @@ try {
   step('an unknown device shows a not-found state');
   await page.goto(`${base}/devices/no-such-box`);
   await page.waitForSelector('[data-testid=device-not-found]');
+
+  step('a rejected token logs out and returns to the login page');
+  await page.evaluate(() => {
+    const session = JSON.parse(localStorage.getItem('agentbox.session'));
+    localStorage.setItem('agentbox.session', JSON.stringify({ ...session, token: 'not-a-valid-token' }));
+  });
+  await page.goto(`${base}/devices`);
+  await page.waitForURL(/\/login\?.*expired=1/);
+  if ((await page.evaluate(() => localStorage.getItem('agentbox.session'))) !== null)
+    throw new Error('session kept after 401');
+
+  for (const problem of problems) console.log(`  (browser) ${problem}`);
   console.log('console smoke test passed');
 } finally {
   if (box) await box.endAsync(true).catch(() => undefined);
