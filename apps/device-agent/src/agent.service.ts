@@ -30,6 +30,8 @@ export class AgentService {
   /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
   async start(): Promise<void> {
     this.logger.log({ version: AGENT_VERSION, stateDir: this.config.stateDir }, 'device agent starting');
+    // systemd arms the watchdog when the process starts, so it is fed from here on, enrolment included.
+    this.systemd.start();
     let credentials;
     try {
       credentials = await this.identity.ensureEnrolled(this.abort.signal);
@@ -42,7 +44,6 @@ export class AgentService {
     this.seq.open();
     await this.outbox.open();
     await this.desired.load();
-    this.systemd.start();
     this.telemetry.start();
     this.link.start();
     this.started = true;
@@ -52,9 +53,9 @@ export class AgentService {
   /** Clean shutdown: stop sampling, say `offline` and disconnect, then flush and close the spool. */
   async stop(): Promise<void> {
     this.abort.abort();
+    await this.systemd.stopping();
     if (!this.started) return;
     this.started = false;
-    await this.systemd.stopping();
     await this.telemetry.stop();
     await this.link.stop();
     await this.outbox.close();

@@ -183,6 +183,13 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(expired.json.status).toBe('expired');
     const unknown = await waitFor(() => fleet.messages('/up/results/c-what')[0], 10_000, 'unknown result');
     expect(unknown.json.status).toBe('rejected');
+    await fleet.publish(topics.command(deviceId, 'c-report'), command('c-report', 'report-state', now + 60_000));
+    const report = await waitFor(() => fleet.messages('/up/results/c-report')[0], 10_000, 'report-state result');
+    expect(report.json).toMatchObject({ status: 'succeeded', output: { desiredVersion: 6, current: { telemetryIntervalSec: 1 } } });
+    // A malformed command is answered too, as rejected, and the agent keeps serving.
+    await fleet.publish(topics.command(deviceId, 'c-bad'), { v: 1, id: 'c-bad', name: 'Not A Name' });
+    const bad = await waitFor(() => fleet.messages('/up/results/c-bad')[0], 10_000, 'malformed command result');
+    expect(bad.json.status).toBe('rejected');
   });
 
   it('leaves a retained offline Last Will after kill -9', async () => {

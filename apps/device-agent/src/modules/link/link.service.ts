@@ -67,6 +67,7 @@ export class LinkService {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private reenrolled = false;
+  private enrolling = false;
   private lastProgressAt = Date.now();
   /** Seq of the Last Will for the next CONNECT, while no CONNECT has carried it yet. */
   private willSeq: number | undefined;
@@ -105,8 +106,11 @@ export class LinkService {
    * broker while connected (at least PINGRESP every keepalive), or a connect attempt while not.
    */
   isHealthy(now = Date.now()): boolean {
+    if (this.stopping) return false;
+    // Not started yet (first enrolment) or re-enrolling: the provisioning client's own retries are the loop.
+    if (!this.loop || this.enrolling) return true;
     const window = Math.max(3 * this.config.keepaliveSec * 1_000, 2 * CONNECT_TIMEOUT_MS + 30_000);
-    return !this.stopping && now - this.lastProgressAt < window;
+    return now - this.lastProgressAt < window;
   }
 
   start(): void {
@@ -174,12 +178,16 @@ export class LinkService {
     }
     this.reenrolled = true;
     this.logger.warn('the broker refused the stored credentials; re-enrolling with the claim token');
+    this.enrolling = true;
     try {
       await this.identity.enroll(this.abort.signal);
       return true;
     } catch (error) {
       this.logger.error({ err: error }, 're-enrolment failed');
       return false;
+    } finally {
+      this.enrolling = false;
+      this.lastProgressAt = Date.now();
     }
   }
 

@@ -29,7 +29,7 @@ export class SystemdService implements OnModuleDestroy {
       }
     });
     this.link.onDown(() => void this.send({ STATUS: 'reconnecting to the broker' }));
-    void this.send({ STATUS: 'connecting to the broker' });
+    void this.send({ STATUS: 'starting (enrolment, then connecting to the broker)' });
     const interval = watchdogIntervalMs(process.env);
     if (interval === undefined) return;
     this.lastTickAt = Date.now();
