@@ -10,6 +10,8 @@ export enum AgentExceptionCode {
   PROVISION_REFUSED = 'PROVISION_REFUSED',
   /** The state directory cannot be used. */
   STATE_DIR_UNUSABLE = 'STATE_DIR_UNUSABLE',
+  /** credentials.json is damaged and there is no claim token to enroll again. */
+  CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }
 
 export class AgentException extends Error {
@@ -32,4 +34,5 @@ export const EXIT_CODES: Record<AgentExceptionCode, number> = {
   [AgentExceptionCode.CLAIM_REJECTED]: 77, // EX_NOPERM
   [AgentExceptionCode.PROVISION_REFUSED]: 76, // EX_PROTOCOL
   [AgentExceptionCode.STATE_DIR_UNUSABLE]: 73, // EX_CANTCREAT
+  [AgentExceptionCode.CREDENTIALS_UNREADABLE]: 78, // EX_CONFIG
 };

@@ -44,7 +44,19 @@ export class IdentityService {
       );
     }
     this.hardwareId = await resolveHardwareId(this.config.stateDir, this.config.hardwareIdOverride);
-    const stored = await this.store.load();
+    let stored: StoredCredentials | undefined;
+    try {
+      stored = await this.store.load();
+    } catch (error) {
+      if (!this.canReenroll()) {
+        throw new AgentException(
+          AgentExceptionCode.CREDENTIALS_UNREADABLE,
+          `cannot read the stored credentials: ${(error as Error).message}`,
+          'set AGENTBOX_CLAIM_TOKEN (and AGENTBOX_FLEET_URL) so the box enrolls again under the same device id',
+        );
+      }
+      this.logger.warn({ err: error }, 'stored credentials unreadable; enrolling again with the claim token');
+    }
     if (stored) {
       this.current = stored;
       this.logger.log({ deviceId: stored.deviceId, hardwareId: this.hardwareId }, 'using stored credentials');
