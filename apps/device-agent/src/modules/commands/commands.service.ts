@@ -4,8 +4,6 @@ import {
   CommandMessageSchema,
   SCHEMA_VERSION,
   decodePayload,
-  deviceUpPrefix,
-  isUnder,
   isValidDeviceId,
   topics,
   type CommandMessage,
@@ -125,21 +123,15 @@ export class CommandsService implements OnModuleInit {
     const deviceId = this.identity.deviceId;
     const result: CommandResultMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), commandId, ...outcome };
     const resultTopic = topics.result(deviceId, commandId);
-    // A box may publish only under its own up/ (brief 3); any other response topic would be refused by the broker.
-    const requested = properties?.responseTopic;
-    const responseTopic = requested && isUnder(requested, deviceUpPrefix(deviceId)) ? requested : undefined;
-    if (requested && !responseTopic && this.rateLimited.take('response-topic') !== null) {
-      this.logger.warn({ commandId, responseTopic: requested.slice(0, 200) }, 'response topic outside up/ ignored; result sent to up/results only');
-    }
+    // A box may publish only under its own up/, so a requester normally sets the response topic to the
+    // result topic; any other one is tried as well and the broker's authorisation decides (docs/protocol.md 6).
+    const responseTopic = properties?.responseTopic;
     // MQTT-4.10: the response goes to the Response Topic, echoing the Correlation Data unchanged.
     const correlation = properties?.correlationData ? { correlationData: properties.correlationData } : {};
-    const sends: Promise<void>[] = [];
+    const sends = [this.link.publish(resultTopic, result, { properties: correlation })];
+    // When the response topic is the result topic the result is published once.
     if (responseTopic && responseTopic !== resultTopic) {
-      sends.push(this.link.publish(resultTopic, result));
       sends.push(this.link.publish(responseTopic, result, { properties: correlation }));
-    } else {
-      // The response topic is the result topic (a box may publish only under its own up/): send once.
-      sends.push(this.link.publish(resultTopic, result, { properties: correlation }));
     }
     const results = await Promise.allSettled(sends);
     for (const settled of results) {

@@ -107,6 +107,8 @@ export class DesiredStateService implements OnModuleInit {
   /** What the box runs now, as reported in `up/state`. */
   currentState(): ReportedStateMessage['current'] {
     return {
+      // Shaped like the desired spec, so a console can diff desired against current section by section.
+      telemetry: { intervalSec: this.runtime.telemetryIntervalSec },
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
       agentVersion: AGENT_VERSION,
     };
