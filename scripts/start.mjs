@@ -25,6 +25,8 @@ function run(name, script, env) {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Own process group: Ctrl-C reaches only this script, which stops the children in order.
+    detached: true,
   });
   children.add(child);
   for (const stream of [child.stdout, child.stderr]) {

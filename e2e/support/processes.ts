@@ -84,7 +84,10 @@ export async function startFleet(options: FleetOptions): Promise<FleetProcess> {
     proc.exited.then((code) => {
       throw new Error(`fleet service exited (${code}) before it was ready; see ${proc.logFile}`);
     }),
-  ]);
+  ]).catch(async (error: unknown) => {
+    await proc.kill('SIGKILL');
+    throw error;
+  });
   return { ...proc, url, httpPort, mqttPort, adminPassword };
 }
 

@@ -204,4 +204,26 @@ describe('embedded broker: listening port', () => {
       blocker.close();
     }
   });
+
+  it('takes the port of the previous fallback again, so enrolled boxes keep their URL', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const taken = (blocker.address() as AddressInfo).port;
+    const metrics = new MetricsService();
+    const rejections = new BrokerRejections(metrics);
+    const gauge = metrics.gauge({ name: 'connected_boxes_fallback_test', help: 'test' });
+    const make = () =>
+      new EmbeddedBroker(new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'), rejections, gauge);
+    const options = { host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 };
+    const first = make();
+    const chosen = await first.start(options);
+    await first.stop();
+    const second = make();
+    try {
+      expect(await second.start({ ...options, fallbackPort: chosen })).toBe(chosen);
+    } finally {
+      await second.stop();
+      blocker.close();
+    }
+  });
 });

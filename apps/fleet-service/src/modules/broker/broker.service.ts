@@ -1,3 +1,5 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   Inject,
@@ -76,12 +78,19 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
       // statuses and wills died with it: every box is offline until it connects again.
       const reset = await this.registry.markAllOffline();
       if (reset > 0) this.logger.log(`marked ${reset} boxes offline until they reconnect to the new broker`);
-      await this.embedded.start({
+      const portFile = join(this.config.dataDir, 'embedded-mqtt-port');
+      const remembered = Number.parseInt(await readFile(portFile, 'utf8').catch(() => ''), 10);
+      const port = await this.embedded.start({
         host: this.config.mqtt.host,
         port: this.config.mqtt.port,
         portExplicit: this.config.mqtt.portExplicit,
+        fallbackPort: Number.isInteger(remembered) && remembered > 0 ? remembered : undefined,
         maxPayloadBytes: this.config.maxPayloadBytes,
       });
+      if (!this.config.mqtt.portExplicit && port !== this.config.mqtt.port) {
+        await mkdir(this.config.dataDir, { recursive: true });
+        await writeFile(portFile, `${port}\n`);
+      }
     }
   }
 

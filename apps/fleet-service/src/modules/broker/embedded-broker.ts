@@ -12,6 +12,8 @@ export interface EmbeddedBrokerOptions {
   port: number;
   /** False: the port is the default; when it is taken, listen on a free one instead. */
   portExplicit: boolean;
+  /** Where to go when the default port is taken: the port chosen last time, else a free one. */
+  fallbackPort?: number;
   maxPayloadBytes: number;
 }
 
@@ -61,7 +63,11 @@ export class EmbeddedBroker {
       await this.listen(server, options.host, options.port);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || options.portExplicit) throw error;
-      await this.listen(server, options.host, 0);
+      // Enrolled boxes hold the URL they were told: the port of the previous fallback keeps them reachable.
+      await this.listen(server, options.host, options.fallbackPort ?? 0).catch((fallbackError: unknown) => {
+        if (options.fallbackPort === undefined) throw fallbackError;
+        return this.listen(server, options.host, 0);
+      });
       this.logger.warn(
         `MQTT port ${options.port} is in use; the embedded broker listens on port ${this.portOf(server)} instead. ` +
           'Boxes learn the URL at provisioning; set AGENTBOX_MQTT_PORT to pin a port.',
