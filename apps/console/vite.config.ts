@@ -2,7 +2,8 @@ import { fileURLToPath, URL } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vite';
 
-const fleetService = 'http://127.0.0.1:8080';
+// The fleet service the dev server proxies to; AGENTBOX_DEV_PROXY points it elsewhere.
+const fleetService = process.env.AGENTBOX_DEV_PROXY ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   base: '/',
