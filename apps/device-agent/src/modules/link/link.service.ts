@@ -21,6 +21,7 @@ import { LinkException, LinkExceptionCode } from './link.exception.js';
 const BAD_CREDENTIALS = new Set([0x86, 0x87]);
 const CONNECT_TIMEOUT_MS = 15_000;
 const OFFLINE_PUBLISH_TIMEOUT_MS = 3_000;
+const STABLE_CONNECTION_MS = 10_000;
 
 export interface InboundMessage {
   topic: Extract<ParsedTopic, { direction: 'down' }>;
@@ -37,6 +38,8 @@ export interface PublishOptions {
 
 interface SessionOutcome {
   connected: boolean;
+  /** When online + birth + subscribe completed on this connection. */
+  readyAt?: number;
   badCredentials: boolean;
 }
 
@@ -157,7 +160,9 @@ export class LinkService {
       this.lastProgressAt = Date.now();
       const outcome = await this.session();
       if (this.stopping) break;
-      if (outcome.connected) failures = 0;
+      // Reset the backoff only after a connection that held: a broker that accepts and then drops
+      // the box at once must not get a reconnect storm.
+      if (outcome.readyAt !== undefined && Date.now() - outcome.readyAt >= STABLE_CONNECTION_MS) failures = 0;
       if (outcome.badCredentials && (await this.tryReenroll())) continue;
       const delay = backoffDelay(failures);
       failures += 1;
@@ -241,6 +246,7 @@ export class LinkService {
           () => {
             if (!client.connected) return;
             this.ready = client;
+            outcome.readyAt = Date.now();
             this.connections += 1;
             this.logger.log({ url, deviceId, connections: this.connections }, 'connected');
             for (const listener of this.upListeners) listener();
