@@ -143,6 +143,8 @@ try {
   await telemetry(10);
 
   step('the new box appears online without a reload');
+  // On a populated fleet the new box may sit on another page: narrow the list to it.
+  await page.fill('[data-testid=devices-search]', hardwareId);
   await page.waitForSelector(`[data-testid=device-row-${deviceId}]`, { timeout: 15_000 });
   await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'true');
 
