@@ -1,6 +1,9 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from '../support/platform.js';
+import { repoRoot } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
 
 const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
@@ -61,5 +64,23 @@ describe('console in a real browser', () => {
     const status = page.getByTestId(`device-status-${deviceId}`);
     await expect.poll(() => status.getAttribute('data-online'), { timeout: 20_000 }).toBe('false');
     await waitFor('offline in the API too', async () => !(await platform.api.device(deviceId)).online);
+  });
+
+  it('walks the whole console flow: add box, live row, charts, tags, language, offline, expired session', async () => {
+    // The console's own smoke script drives a simulated box (real provisioning, real MQTT) through the UI.
+    const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e/smoke.mjs')], {
+      env: {
+        ...process.env,
+        AGENTBOX_E2E_URL: platform.fleet.url,
+        AGENTBOX_E2E_PASSWORD: platform.fleet.adminPassword,
+        CHROMIUM_PATH: CHROMIUM,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, output).toBe(0);
   });
 });

@@ -32,7 +32,14 @@ async function attr(page, selector, name, expected, timeout = 15_000) {
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
   headless: process.env.AGENTBOX_E2E_HEADED !== '1',
-  args: ['--no-sandbox'],
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+  ],
 });
 let box;
 try {

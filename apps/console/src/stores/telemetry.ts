@@ -61,7 +61,8 @@ async function fetchHistory(id: string, since: number, cancelled: () => boolean)
 /** Telemetry of the device page on screen: history for the chosen range, then live samples appended. */
 export const useTelemetryStore = defineStore('telemetry', () => {
   const deviceId = ref<string | null>(null);
-  const range = ref<TimeRange>('1h');
+  // A fresh box has minutes of history: a short window shows it instead of a sliver at the edge.
+  const range = ref<TimeRange>('15m');
   const samples = shallowRef<SampleLike[]>([]);
   const loading = ref(false);
   const error = ref<unknown>(null);
