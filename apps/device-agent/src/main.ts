@@ -5,7 +5,7 @@ import { AgentService } from './agent.service.js';
 import { AppModule } from './app.module.js';
 import { AgentException, EXIT_CODES } from './common/agent-exception.js';
 import { AgentConfig, ConfigError } from './config/agent-config.js';
-import { PinoLoggerService } from './logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 
 const EX_CONFIG = 78;
 const EX_SOFTWARE = 70;
@@ -20,7 +20,7 @@ async function main(): Promise<void> {
     process.stderr.write(`agentbox-device-agent: ${error.message}\n`);
     process.exit(EX_CONFIG);
   }
-  const logger = new PinoLoggerService(config.logLevel);
+  const logger = new PinoLoggerService('device-agent', config.logLevel);
   const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger, abortOnError: false });
   const agent = app.get(AgentService);
 

@@ -5,7 +5,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
-import { PinoLoggerService } from './common/logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 import type { AppConfig } from './config/app-config.js';
 import { resolveConsoleDir } from './modules/console/console.service.js';
 import { registerHttpMetrics } from './modules/metrics/http-metrics.js';
@@ -33,7 +33,7 @@ export interface RunningApp {
 
 /** Builds, wires and (by default) starts the fleet service; main.ts and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<RunningApp> {
-  const logger = options.logger ?? new PinoLoggerService(config.logLevel);
+  const logger = options.logger ?? new PinoLoggerService('fleet-service', config.logLevel);
   const adapter = new FastifyAdapter({ bodyLimit: HTTP_BODY_LIMIT_BYTES, trustProxy: config.trustProxy });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { AppConfig, ConfigError } from './config/app-config.js';
 import { createApp } from './app.js';
-import { PinoLoggerService } from './common/logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 
 async function main(): Promise<void> {
   let config: AppConfig;
@@ -14,7 +14,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const logger = new PinoLoggerService(config.logLevel);
+  const logger = new PinoLoggerService('fleet-service', config.logLevel);
   const { url } = await createApp(config, { logger, shutdownHooks: true });
   logger.pino.info({ url, database: config.database.type, dataDir: config.dataDir }, `fleet service listening on ${url}`);
 }

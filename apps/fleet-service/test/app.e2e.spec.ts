@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import { ApiErrorSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '../src/common/logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 import { AppConfig } from '../src/config/app-config.js';
 import { DeviceDtoSchema, DeviceListResponseSchema } from '../src/modules/devices/devices.dto.js';
 
@@ -81,7 +81,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
       ...db.env,
     });
-    running = await createApp(config, { logger: new PinoLoggerService('silent') });
+    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
     base = running.url;
   });
 

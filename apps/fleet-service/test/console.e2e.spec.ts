@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '../src/common/logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 import { AppConfig } from '../src/config/app-config.js';
 
 describe('console serving and readiness', () => {
@@ -26,7 +26,7 @@ describe('console serving and readiness', () => {
       AGENTBOX_ADMIN_PASSWORD: 'console-admin-password',
       AGENTBOX_CONSOLE_DIR: consoleDir,
     });
-    running = await createApp(config, { logger: new PinoLoggerService('silent') });
+    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
   });
 
   afterAll(async () => {

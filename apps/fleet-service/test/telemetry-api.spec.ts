@@ -5,7 +5,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DesiredStateMessageSchema, ProvisionResponseSchema, SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
 import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '../src/common/logging/pino-logger.service.js';
+import { PinoLoggerService } from '@agentbox/logging';
 import { AppConfig } from '../src/config/app-config.js';
 import { DesiredStateResponseSchema } from '../src/modules/desired-state/desired-state.dto.js';
 import { TelemetryCatalogResponseSchema, TelemetryResponseSchema } from '../src/modules/telemetry/telemetry.dto.js';
@@ -47,7 +47,7 @@ describe('telemetry and desired-state REST API', () => {
       AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
       AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console'),
     });
-    running = await createApp(config, { logger: new PinoLoggerService('silent') });
+    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
     admin = (await call('POST', '/api/v1/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD })).body
       .accessToken as string;
     expect((await call('POST', '/api/v1/users', admin, { username: 'watcher', password: 'watcher-password', role: 'viewer' })).status).toBe(201);

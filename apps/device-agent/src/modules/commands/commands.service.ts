@@ -10,7 +10,7 @@ import {
   type CommandResultMessage,
   type CommandStatus,
 } from '@agentbox/schemas';
-import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkService } from '../link/link.service.js';

@@ -8,7 +8,7 @@ import {
   type ReportedStateMessage,
 } from '@agentbox/schemas';
 import { AgentConfig } from '../../config/agent-config.js';
-import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkException } from '../link/link.exception.js';
 import { LinkService } from '../link/link.service.js';

@@ -11,7 +11,7 @@ import {
 } from '@agentbox/schemas';
 import { AgentConfig } from '../../config/agent-config.js';
 import { backoffDelay, sleep } from '../../common/backoff.js';
-import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { BirthService } from './birth.service.js';

@@ -3,7 +3,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { SCHEMA_VERSION, topics, type DeviceEvent, type EventsMessage } from '@agentbox/schemas';
 import { AgentConfig } from '../../config/agent-config.js';
-import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkException, LinkExceptionCode } from '../link/link.exception.js';
 import { LinkService } from '../link/link.service.js';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { MetricNameSchema, SCHEMA_VERSION, TelemetryMessageSchema, type TelemetryMessage } from '@agentbox/schemas';
-import { RateLimitedLog } from '../../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { METRICS_COLLECTOR, type MetricsCollector } from '../runtime/metrics-collector.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';

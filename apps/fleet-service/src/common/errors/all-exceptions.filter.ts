@@ -6,7 +6,7 @@ import { MetricsService } from '../../modules/metrics/metrics.service.js';
 import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
 import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js';
 import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioning.exception.js';
-import { RateLimitedLog } from '../logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { CommonExceptionCode, DomainException } from './domain-exception.js';
 
 type ErrorCode = CommonExceptionCode | AuthExceptionCode | DeviceExceptionCode | ProvisioningExceptionCode;

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Counter } from 'prom-client';
-import { RateLimitedLog } from '../../common/logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import type { MetricsService } from '../metrics/metrics.service.js';
 import { MQTT_REJECTION_REASONS, type MqttRejectionReason } from './broker.constants.js';
 

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { Counter, Histogram } from 'prom-client';
 import { REJECTION_REASONS, UP_CHANNELS, type RejectionReason } from '@agentbox/schemas';
-import { RateLimitedLog } from '../../common/logging/rate-limited-log.js';
+import { RateLimitedLog } from '@agentbox/logging';
 import { MetricsService } from '../metrics/metrics.service.js';
 
 /** Why ingest itself dropped samples it had decoded (not a wire rejection). */

@@ -10,7 +10,7 @@ function capture() {
       done();
     },
   });
-  return { lines, sut: new PinoLoggerService('debug', stream) };
+  return { lines, sut: new PinoLoggerService('device-agent', 'debug', stream) };
 }
 
 describe('PinoLoggerService', () => {

@@ -31,8 +31,8 @@ export const REDACTED_PATHS = [
 export class PinoLoggerService implements LoggerService {
   readonly pino: Logger;
 
-  constructor(level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream) {
-    const options = { level, base: { service: 'device-agent', pid: process.pid }, redact: REDACTED_PATHS };
+  constructor(service: string, level: LevelWithSilent = 'info', destination?: NodeJS.WritableStream) {
+    const options = { level, base: { service, pid: process.pid }, redact: REDACTED_PATHS };
     this.pino = destination ? pino(options, destination) : pino(options);
   }
 

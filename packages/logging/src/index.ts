@@ -1,0 +1,2 @@
+export * from './pino-logger.service.js';
+export * from './rate-limited-log.js';
