@@ -46,7 +46,9 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
     'user root',
     `listener ${port} 127.0.0.1`,
     'allow_anonymous false',
-    'persistence false',
+    // Sessions survive a restart (as in production), so QoS 1 messages queued for an absent subscriber are kept.
+    'persistence true',
+    `persistence_location ${dir}/`,
     `plugin ${DYNSEC_PLUGIN}`,
     `plugin_opt_config_file ${dynsecFile}`,
     'max_packet_size 1048576',

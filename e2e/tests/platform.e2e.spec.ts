@@ -4,17 +4,23 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
 import { metricValue } from '../support/api.js';
-import { startMosquitto } from '../support/mosquitto.js';
+import { startMosquitto, type PrivateMosquitto } from '../support/mosquitto.js';
 import { Platform, readCredentials } from '../support/platform.js';
 import { createSchema } from '../support/postgres.js';
 import { sleep, waitFor } from '../support/wait.js';
 
 const KEEPALIVE_SEC = 2;
+const REPLICA_ID = 'e2e-replica';
 
 interface Stack {
   name: string;
   embedded: boolean;
-  setup(): Promise<{ env: Record<string, string>; restartBroker?: (downtimeMs: number) => Promise<void>; teardown(): Promise<void> }>;
+  setup(): Promise<{
+    env: Record<string, string>;
+    broker?: PrivateMosquitto;
+    restartBroker?: (downtimeMs: number) => Promise<void>;
+    teardown(): Promise<void>;
+  }>;
 }
 
 const stacks: Stack[] = [
@@ -38,7 +44,9 @@ const stacks: Stack[] = [
           AGENTBOX_MQTT_PASSWORD: broker.adminPassword,
           AGENTBOX_MQTT_DYNSEC: 'true',
           AGENTBOX_PUBLIC_MQTT_URL: broker.url,
+          AGENTBOX_REPLICA_ID: REPLICA_ID,
         },
+        broker,
         restartBroker: (downtimeMs) => broker.restart(downtimeMs),
         async teardown() {
           await broker.stop();
@@ -64,11 +72,13 @@ describe.each(stacks)('platform on $name', (stack) => {
   let platform: Platform;
   let teardown: () => Promise<void> = () => Promise.resolve();
   let restartBroker: (downtimeMs: number) => Promise<void>;
+  let externalBroker: PrivateMosquitto | undefined;
   let deviceId: string;
 
   beforeAll(async () => {
     const setup = await stack.setup();
     teardown = () => setup.teardown();
+    externalBroker = setup.broker;
     platform = new Platform(setup.env);
     await platform.start();
     // The embedded broker lives in the fleet service: restarting the broker means restarting the service.
@@ -143,6 +153,35 @@ describe.each(stacks)('platform on $name', (stack) => {
     }
     const seqs = samples.map((s) => s.seq);
     expect(new Set(seqs).size).toBe(seqs.length);
+  });
+
+  // Only an external broker can be up while no replica listens; the embedded one lives in the service.
+  it.skipIf(stack.embedded)('keeps telemetry on the box while no fleet replica is subscribed, then delivers it', async () => {
+    if (!externalBroker) throw new Error('the external broker is missing');
+    // Stop the only replica and end its persistent session: the broker now has nobody to give box-a's
+    // telemetry to, and says so with PUBACK 0x10 (No matching subscribers); the box must keep it.
+    await platform.fleet.kill('SIGTERM');
+    const sessionEnder = await connectRaw(externalBroker.url, {
+      clientId: `fleet:service:${REPLICA_ID}`,
+      username: externalBroker.adminUser,
+      password: externalBroker.adminPassword,
+      clean: true,
+      properties: { sessionExpiryInterval: 0 },
+    });
+    expect(sessionEnder.code).toBe(0);
+    await sessionEnder.client.endAsync();
+    const unheardFrom = Date.now();
+    await sleep(4_000);
+    await platform.start({ httpPort: platform.fleet.httpPort, mqttPort: platform.fleet.mqttPort });
+    await waitFor(
+      'telemetry taken while nobody listened',
+      async () => (await platform.api.telemetry(deviceId)).some((s) => s.ts > Date.now() - 500),
+      { timeoutMs: 30_000, intervalMs: 500 },
+    );
+    const unheard = (await platform.api.telemetry(deviceId)).filter((s) => s.ts >= unheardFrom);
+    expect(unheard.length).toBeGreaterThan(3);
+    expect(unheard[0]!.ts - unheardFrom).toBeLessThan(1_500);
+    for (let i = 1; i < unheard.length; i++) expect(unheard[i]!.ts - unheard[i - 1]!.ts).toBeLessThan(1_500);
   });
 
   it('refuses bad MQTT input with a reason code, counts it, and keeps serving the other box', async () => {

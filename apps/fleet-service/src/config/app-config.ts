@@ -29,14 +29,27 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_MQTT_PASSWORD: z.string().min(1).optional(),
   /** External Mosquitto: manage per-box credentials and ACLs through the dynamic-security plugin. */
   AGENTBOX_MQTT_DYNSEC: Bool.default(false),
+  /** Names this replica's persistent session on an external broker; defaults to host name + data dir. */
+  AGENTBOX_REPLICA_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,80}$/)
+    .optional(),
   AGENTBOX_MQTT_PORT: Port.optional(),
   AGENTBOX_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
   AGENTBOX_PUBLIC_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
   /** URL of this service as boxes and people reach it; shown in the console's "Add box" command. */
   AGENTBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),
-  AGENTBOX_ADMIN_PASSWORD: z.string().min(8, 'AGENTBOX_ADMIN_PASSWORD needs at least 8 characters').optional(),
+  AGENTBOX_ADMIN_PASSWORD: z
+    .string()
+    .min(8, 'AGENTBOX_ADMIN_PASSWORD needs at least 8 characters')
+    .optional(),
   AGENTBOX_JWT_SECRET: z.string().min(32, 'AGENTBOX_JWT_SECRET needs at least 32 characters').optional(),
-  AGENTBOX_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).max(268_435_455).default(DEFAULT_MAX_PAYLOAD_BYTES),
+  AGENTBOX_MAX_PAYLOAD_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(268_435_455)
+    .default(DEFAULT_MAX_PAYLOAD_BYTES),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Telemetry samples and device events older than this are deleted (hourly). */
   AGENTBOX_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3_650).default(7),
@@ -71,6 +84,7 @@ export class AppConfig {
     publicUrl: string | undefined;
   };
   readonly publicUrl: string | undefined;
+  readonly replicaId: string | undefined;
   readonly adminPassword: string | undefined;
   readonly jwtSecret: string | undefined;
   readonly maxPayloadBytes: number;
@@ -98,13 +112,17 @@ export class AppConfig {
       publicUrl: env.AGENTBOX_PUBLIC_MQTT_URL,
     };
     this.publicUrl = env.AGENTBOX_PUBLIC_URL;
+    this.replicaId = env.AGENTBOX_REPLICA_ID;
     this.adminPassword = env.AGENTBOX_ADMIN_PASSWORD;
     this.jwtSecret = env.AGENTBOX_JWT_SECRET;
     this.maxPayloadBytes = env.AGENTBOX_MAX_PAYLOAD_BYTES;
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
     this.consoleDir = env.AGENTBOX_CONSOLE_DIR;
     this.telemetryRetentionDays = env.AGENTBOX_TELEMETRY_RETENTION_DAYS;
-    this.ingest = { flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS, maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES };
+    this.ingest = {
+      flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS,
+      maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES,
+    };
   }
 
   /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */
@@ -116,7 +134,9 @@ export class AppConfig {
       throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
     }
     if (parsed.data.AGENTBOX_MQTT_DYNSEC && !parsed.data.AGENTBOX_MQTT_URL) {
-      throw new ConfigError('Invalid configuration:\n  AGENTBOX_MQTT_DYNSEC: needs AGENTBOX_MQTT_URL (an external Mosquitto)');
+      throw new ConfigError(
+        'Invalid configuration:\n  AGENTBOX_MQTT_DYNSEC: needs AGENTBOX_MQTT_URL (an external Mosquitto)',
+      );
     }
     return new AppConfig(parsed.data);
   }

@@ -2,6 +2,8 @@ export enum LinkExceptionCode {
   NOT_CONNECTED = 'NOT_CONNECTED',
   /** The broker answered a publish with a reason code of 0x80 or more (MQTT-3.4.2.1). */
   PUBLISH_REFUSED = 'PUBLISH_REFUSED',
+  /** The broker took a publish with PUBACK 0x10: no subscriber yet (the cloud is not listening); send it again later. */
+  NO_SUBSCRIBERS = 'NO_SUBSCRIBERS',
 }
 
 export class LinkException extends Error {

@@ -19,6 +19,7 @@ import { LinkException, LinkExceptionCode } from './link.exception.js';
 
 /** MQTT 5 CONNACK reason codes that mean "your credentials are not good" (MQTT-3.2.2.2). */
 const BAD_CREDENTIALS = new Set([0x86, 0x87]);
+const NO_MATCHING_SUBSCRIBERS = 0x10;
 const CONNECT_TIMEOUT_MS = 15_000;
 const OFFLINE_PUBLISH_TIMEOUT_MS = 3_000;
 const STABLE_CONNECTION_MS = 10_000;
@@ -34,6 +35,8 @@ export type InboundHandler = (message: InboundMessage) => void | Promise<void>;
 export interface PublishOptions {
   retain?: boolean;
   properties?: IPublishPacket['properties'];
+  /** Reject with NO_SUBSCRIBERS when the broker says nobody received it (PUBACK 0x10), so it is sent again. */
+  requireSubscriber?: boolean;
 }
 
 interface SessionOutcome {
@@ -59,6 +62,8 @@ interface SessionOutcome {
 export class LinkService {
   private readonly logger = new Logger(LinkService.name);
   private readonly rateLimited = new RateLimitedLog(30_000);
+  /** Packet ids whose PUBACK said 0x10; read (and removed) by the publish that sent them. */
+  private readonly unheardAcks = new Set<number>();
   private readonly abort = new AbortController();
   private readonly upListeners = new Set<() => void>();
   private readonly downListeners = new Set<() => void>();
@@ -231,8 +236,12 @@ export class LinkService {
       client.on('packetsend', (packet) => {
         if (packet.cmd === 'connect') this.willSeq = undefined;
       });
-      client.on('packetreceive', () => {
+      client.on('packetreceive', (packet) => {
         this.lastProgressAt = Date.now();
+        // MQTT 5 PUBACK 0x10 (MQTT-3.4.2.1): accepted, but nobody was subscribed, so nobody got it.
+        if (packet.cmd === 'puback' && packet.reasonCode === NO_MATCHING_SUBSCRIBERS && packet.messageId !== undefined) {
+          this.unheardAcks.add(packet.messageId);
+        }
       });
       client.on('error', (error: Error & { code?: unknown }) => {
         if (typeof error.code === 'number' && BAD_CREDENTIALS.has(error.code)) outcome.badCredentials = true;
@@ -286,8 +295,15 @@ export class LinkService {
 
   private async publishOn(client: MqttClient, topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
     try {
-      await client.publishAsync(topic, payload, { qos: 1, retain: options.retain ?? false, properties: options.properties });
+      const delivery = client.publishAsync(topic, payload, { qos: 1, retain: options.retain ?? false, properties: options.properties });
+      // mqtt.js allocates the packet id synchronously; its PUBACK reason 0x10 is only visible on the packet.
+      const messageId = client.getLastMessageId();
+      await delivery;
+      if (this.unheardAcks.delete(messageId) && options.requireSubscriber) {
+        throw new LinkException(LinkExceptionCode.NO_SUBSCRIBERS, `nobody is subscribed to ${topic} yet`, NO_MATCHING_SUBSCRIBERS);
+      }
     } catch (error) {
+      if (error instanceof LinkException) throw error;
       const reasonCode = (error as { code?: unknown }).code;
       if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
         throw new LinkException(LinkExceptionCode.PUBLISH_REFUSED, `the broker refused ${topic}: ${(error as Error).message}`, reasonCode);

@@ -155,7 +155,9 @@ export class OutboxService {
     }
     const deviceId = this.identity.deviceId;
     const topic = record.c === 'telemetry' ? topics.telemetry(deviceId) : topics.events(deviceId);
-    await this.link.publish(topic, record.m);
+    // Telemetry and events are only done once the cloud has them: with nobody subscribed (the fleet
+    // service is still starting), the record stays in the spool and goes again on the next round.
+    await this.link.publish(topic, record.m, { requireSubscriber: true });
     this.published += 1;
   }
 }

@@ -11,6 +11,7 @@ export const MQTT_REJECTION_REASONS = [
   'client_id_mismatch',
   'bad_credentials',
   'registry_unavailable',
+  'not_ready',
   'publish_denied',
   'subscribe_denied',
   'packet_too_large',
@@ -29,3 +30,6 @@ export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
 
 /** Room for the fixed header, topic and properties on top of the payload cap. */
 export const PACKET_OVERHEAD_BYTES = 8 * 1024;
+
+/** How long an external broker keeps a replica's session (and queues its QoS 1 messages) while it is away. */
+export const SERVICE_SESSION_EXPIRY_SEC = 24 * 60 * 60;

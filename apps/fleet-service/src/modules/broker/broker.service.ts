@@ -1,6 +1,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import {
   Inject,
   Injectable,
@@ -15,7 +16,11 @@ import { topics } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { DEVICE_REGISTRY, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { SERVICE_CLIENT_ID_PREFIX, SERVICE_USERNAME } from './broker.constants.js';
+import {
+  SERVICE_CLIENT_ID_PREFIX,
+  SERVICE_SESSION_EXPIRY_SEC,
+  SERVICE_USERNAME,
+} from './broker.constants.js';
 import { BrokerRejections } from './broker-rejections.js';
 import { DynsecAdmin } from './dynsec-admin.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -35,12 +40,15 @@ export interface InboundMessage {
  * modes the service's own MQTT 5 client subscribes to every box's `up/` and publishes to `down/`.
  */
 @Injectable()
-export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
+export class BrokerService
+  implements BrokerPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   private readonly logger = new Logger(BrokerService.name);
   private readonly messages = new Subject<InboundMessage>();
   private readonly rejections: BrokerRejections;
   private readonly embedded: EmbeddedBroker | undefined;
   private readonly servicePassword: string;
+  private readonly authorizer: MqttAuthorizer;
   private client: MqttClient | undefined;
   private dynsec: DynsecAdmin | undefined;
   private stopping = false;
@@ -58,9 +66,12 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
     });
     // The embedded broker's service password lives only in memory: a fresh one every boot.
     this.servicePassword = randomBytes(32).toString('base64url');
+    this.authorizer = new MqttAuthorizer(registry, this.servicePassword);
+    // Boxes wait (CONNACK 0x88, they retry) until ingest's subscription is in place.
+    this.authorizer.acceptingDevices = false;
     this.embedded = config.mqtt.externalUrl
       ? undefined
-      : new EmbeddedBroker(new MqttAuthorizer(registry, this.servicePassword), this.rejections, connected);
+      : new EmbeddedBroker(this.authorizer, this.rejections, connected);
   }
 
   get mode(): 'embedded' | 'external' {
@@ -125,16 +136,20 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
       await this.dynsec.upsertDevice(deviceId, secret);
       return;
     }
-    this.logger.debug(`External broker without dynamic security: credentials of ${deviceId} are managed by the broker`);
+    this.logger.debug(
+      `External broker without dynamic security: credentials of ${deviceId} are managed by the broker`,
+    );
   }
 
   async removeDevice(deviceId: string): Promise<void> {
     if (this.embedded) this.embedded.disconnect(deviceId);
     else await this.dynsec?.removeDevice(deviceId);
     // MQTT-3.3.1-6: an empty retained payload deletes the retained desired document of the removed box.
-    await this.publish(topics.desired(deviceId), Buffer.alloc(0), { qos: 1, retain: true }).catch((error: Error) => {
-      this.logger.warn(`Clearing the retained desired state of ${deviceId} failed: ${error.message}`);
-    });
+    await this.publish(topics.desired(deviceId), Buffer.alloc(0), { qos: 1, retain: true }).catch(
+      (error: Error) => {
+        this.logger.warn(`Clearing the retained desired state of ${deviceId} failed: ${error.message}`);
+      },
+    );
   }
 
   async publishDesired(deviceId: string, payload: Buffer): Promise<void> {
@@ -143,7 +158,11 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
   }
 
   /** Publishes as the service account (allowed: every box's `down/`). */
-  async publish(topic: string, payload: Buffer | string, options: IClientPublishOptions = { qos: 1 }): Promise<void> {
+  async publish(
+    topic: string,
+    payload: Buffer | string,
+    options: IClientPublishOptions = { qos: 1 },
+  ): Promise<void> {
     const client = this.client;
     if (!client) throw new Error('the MQTT client is not started');
     await client.publishAsync(topic, payload, options);
@@ -158,10 +177,23 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
       } catch (error) {
         this.handlerFailures += 1;
         if (this.handlerFailures === 1 || this.handlerFailures % 1_000 === 0) {
-          this.logger.error(`Message handler failed (${this.handlerFailures} so far): ${(error as Error).message}`);
+          this.logger.error(
+            `Message handler failed (${this.handlerFailures} so far): ${(error as Error).message}`,
+          );
         }
       }
     });
+  }
+
+  /**
+   * Stable per replica and distinct between replicas: AGENTBOX_REPLICA_ID, else the host name and data dir.
+   * Two replicas sharing one id would take each other's session over.
+   */
+  private replicaId(): string {
+    const id =
+      this.config.replicaId ??
+      `${hostname()}-${createHash('sha256').update(this.config.dataDir).digest('hex').slice(0, 8)}`;
+    return id.replace(/[^A-Za-z0-9._-]/g, '-').slice(0, 80);
   }
 
   private async connectServiceClient(): Promise<void> {
@@ -169,13 +201,21 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
     const url = external ?? `mqtt://${this.localHost()}:${this.embedded?.port ?? 0}`;
     const client = mqtt.connect(url, {
       protocolVersion: 5,
-      clientId: `${SERVICE_CLIENT_ID_PREFIX}${randomUUID()}`,
+      clientId: external
+        ? `${SERVICE_CLIENT_ID_PREFIX}${this.replicaId()}`
+        : `${SERVICE_CLIENT_ID_PREFIX}${randomUUID()}`,
       username: external ? this.config.mqtt.username : SERVICE_USERNAME,
       password: external ? this.config.mqtt.password : this.servicePassword,
-      clean: true,
+      // External broker: a persistent session per replica (MQTT-3.1.2-4, session expiry MQTT-3.1.2-11), so QoS 1
+      // messages that boxes publish while this replica is away (its restart, or the broker's) are queued, not dropped.
+      // The embedded broker lives in this process: nothing can arrive while it is away.
+      clean: !external,
       reconnectPeriod: 1_000,
       connectTimeout: 10_000,
-      properties: { maximumPacketSize: this.config.maxPayloadBytes * 2 + 65_536 },
+      properties: {
+        maximumPacketSize: this.config.maxPayloadBytes * 2 + 65_536,
+        ...(external ? { sessionExpiryInterval: SERVICE_SESSION_EXPIRY_SEC } : {}),
+      },
     });
     this.client = client;
     client.on('message', (topic, payload) => {
@@ -186,22 +226,31 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
       if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);
     });
     client.on('offline', () => {
-      if (!this.stopping) this.logger.warn(`MQTT client lost the broker at ${this.redacted(url)}; reconnecting`);
+      if (!this.stopping)
+        this.logger.warn(`MQTT client lost the broker at ${this.redacted(url)}; reconnecting`);
     });
-    client.on('connect', (connack) => {
+    client.on('connect', () => {
       this.logger.log(`MQTT client connected to ${this.redacted(url)}`);
-      // Re-subscribe after every clean (re)connect; a shared subscription spreads ingest across replicas (MQTT-4.8.2).
-      if (!connack.sessionPresent) {
-        const filter = external ? topics.sharedAllUpFilter() : topics.allUpFilter();
-        client.subscribeAsync(filter, { qos: 1 }).then(
+      // Subscribe after every (re)connect, even when the broker says it kept the session: a restarted
+      // Mosquitto restores persistent sessions without their shared subscriptions. Subscribing again
+      // replaces the existing subscription (MQTT-3.8.4-3); `resubscribe` makes mqtt.js send it although it
+      // remembers the filter. The shared subscription spreads ingest across replicas (MQTT-4.8.2).
+      const filter = external ? topics.sharedAllUpFilter() : topics.allUpFilter();
+      client
+        .subscribeAsync({ [filter]: { qos: 1 }, resubscribe: true } as unknown as Record<string, { qos: 1 }>)
+        .then(
           (granted) => {
-            // mqtt.js answers [] for a filter it already holds (it resubscribes those itself after a reconnect).
             const code = granted[0]?.qos ?? 0;
-            if (code >= 0x80) this.logger.error(`The broker refused the ingest subscription ${filter} (0x${code.toString(16)})`);
+            if (code >= 0x80) {
+              this.logger.error(
+                `The broker refused the ingest subscription ${filter} (0x${code.toString(16)})`,
+              );
+              return;
+            }
+            this.authorizer.acceptingDevices = true;
           },
           (error: Error) => this.logger.error(`Subscribing to ${filter} failed: ${error.message}`),
         );
-      }
     });
     if (external && this.config.mqtt.dynsec) this.dynsec = new DynsecAdmin(client);
     if (this.embedded) {
@@ -219,7 +268,10 @@ export class BrokerService implements BrokerPort, OnModuleInit, OnApplicationBoo
     if (!client) return;
     if (client.connected) {
       let timer: NodeJS.Timeout | undefined;
-      const graceful = client.endAsync(false).then(() => true, () => false);
+      const graceful = client.endAsync(false).then(
+        () => true,
+        () => false,
+      );
       const timedOut = new Promise<boolean>((resolve) => {
         timer = setTimeout(() => resolve(false), 5_000);
       });

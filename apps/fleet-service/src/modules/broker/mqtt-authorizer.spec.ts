@@ -53,6 +53,21 @@ describe('MqttAuthorizer', () => {
       }
     });
 
+    it('keeps boxes out with 0x88 until ingest is subscribed, but lets the service account in', async () => {
+      const starting = new MqttAuthorizer(registry, SERVICE_PASSWORD);
+      starting.acceptingDevices = false;
+      await expect(
+        starting.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'secret-a-0123456789' }),
+      ).resolves.toEqual({ ok: false, reason: 'not_ready', reasonCode: ReasonCode.SERVER_UNAVAILABLE });
+      await expect(
+        starting.authorizeConnect({ clientId: 'fleet:service:1', username: 'fleet:service', password: SERVICE_PASSWORD }),
+      ).resolves.toEqual({ ok: true, principal: service });
+      starting.acceptingDevices = true;
+      await expect(
+        starting.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'secret-a-0123456789' }),
+      ).resolves.toEqual({ ok: true, principal: boxA });
+    });
+
     it('answers 0x88 when the registry fails', async () => {
       const failing = new MqttAuthorizer({ verifyCredentials: () => Promise.reject(new Error('db down')) }, 'x');
       await expect(failing.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'p' })).resolves.toEqual({

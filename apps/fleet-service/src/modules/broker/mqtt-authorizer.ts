@@ -42,6 +42,12 @@ function sameSecret(a: Buffer, b: Buffer): boolean {
  * the fleet service's account reaches every box.
  */
 export class MqttAuthorizer {
+  /**
+   * False until the fleet service's own subscription is in place: a box let in before that could publish
+   * into no subscription and lose its message, which Aedes acknowledges all the same.
+   */
+  acceptingDevices = true;
+
   constructor(
     private readonly registry: Pick<DeviceRegistryPort, 'verifyCredentials'>,
     private readonly servicePassword: string,
@@ -61,6 +67,9 @@ export class MqttAuthorizer {
         return { ok: false, reason: 'client_id_mismatch', reasonCode: ReasonCode.CLIENT_IDENTIFIER_NOT_VALID };
       }
       return { ok: true, principal: { kind: 'service' } };
+    }
+    if (!this.acceptingDevices) {
+      return { ok: false, reason: 'not_ready', reasonCode: ReasonCode.SERVER_UNAVAILABLE };
     }
     // Device ids become topic levels: '+', '#', '/' or a leading '$' would reach other subtrees (MQTT-4.7.1, MQTT-4.7.2).
     if (!isValidDeviceId(username)) {
