@@ -11,7 +11,8 @@ export function formatLogLine(name, line) {
   } catch {
     return `[${name}] ${line}`;
   }
-  if (typeof entry !== 'object' || entry === null || typeof entry.level !== 'number') return `[${name}] ${line}`;
+  if (typeof entry !== 'object' || entry === null || typeof entry.level !== 'number')
+    return `[${name}] ${line}`;
   if (entry.level < MIN_LEVEL) return null;
   // Nest's module-by-module boot chatter adds nothing for a person watching `npm start`.
   if (entry.level < 40 && NOISY_CONTEXTS.has(entry.context)) return null;

@@ -108,7 +108,10 @@ async function rawBroker(): Promise<number> {
   }));
   const started = performance.now();
   await publishAll(boxes, (box) => topics.telemetry(box.deviceId));
-  await waitFor('bare subscriber received everything', () => received >= TOTAL, { timeoutMs: 120_000, intervalMs: 5 });
+  await waitFor('bare subscriber received everything', () => received >= TOTAL, {
+    timeoutMs: 120_000,
+    intervalMs: 5,
+  });
   const seconds = (performance.now() - started) / 1000;
   await subscriber.endAsync();
   await new Promise<void>((resolve) => broker.close(() => resolve()));
@@ -119,7 +122,9 @@ async function rawBroker(): Promise<number> {
 function rawDatabase(dir: string): number {
   const db = new Database(join(dir, 'raw.sqlite'));
   db.pragma('journal_mode = WAL');
-  db.exec('CREATE TABLE samples (device_id TEXT, seq INTEGER, idx INTEGER, ts INTEGER, "values" TEXT, PRIMARY KEY (device_id, seq, idx))');
+  db.exec(
+    'CREATE TABLE samples (device_id TEXT, seq INTEGER, idx INTEGER, ts INTEGER, "values" TEXT, PRIMARY KEY (device_id, seq, idx))',
+  );
   const insert = db.prepare('INSERT OR IGNORE INTO samples VALUES (?, ?, ?, ?, ?)');
   const batch = db.transaction((rows: Array<[string, number, number, number, string]>) => {
     for (const row of rows) insert.run(...row);
@@ -129,7 +134,13 @@ function rawDatabase(dir: string): number {
   for (let box = 0; box < BOXES; box++) {
     const rows: Array<[string, number, number, number, string]> = [];
     for (let seq = 1; seq <= MESSAGES_PER_BOX; seq++) {
-      rows.push([`box-${box}`, seq, 0, Date.now(), JSON.stringify(JSON.parse(telemetryPayload(seq)).samples[0].values)]);
+      rows.push([
+        `box-${box}`,
+        seq,
+        0,
+        Date.now(),
+        JSON.stringify(JSON.parse(telemetryPayload(seq)).samples[0].values),
+      ]);
     }
     batch(rows);
   }
@@ -146,7 +157,10 @@ async function endToEnd(dir: string): Promise<{ rate: number; p50?: string }> {
     const claimToken = await api.createClaimToken({ maxUses: BOXES, ttlHours: 1 });
     const boxes: Box[] = [];
     for (let i = 0; i < BOXES; i++) {
-      const response = await api.request<{ deviceId: string; mqtt: { url: string; username: string; password: string } }>(
+      const response = await api.request<{
+        deviceId: string;
+        mqtt: { url: string; username: string; password: string };
+      }>(
         'POST',
         '/api/v1/provision',
         { claimToken, hardwareId: `bench-${randomBytes(6).toString('hex')}` },
@@ -163,7 +177,10 @@ async function endToEnd(dir: string): Promise<{ rate: number; p50?: string }> {
     db.close();
     const metrics = await api.metrics();
     const batches = /agentbox_ingest_batch_size_count\s+(\d+)/.exec(metrics)?.[1];
-    if (batches) console.log(`  ingest wrote ${TOTAL} samples in ${batches} batches (${(TOTAL / Number(batches)).toFixed(1)} per transaction)`);
+    if (batches)
+      console.log(
+        `  ingest wrote ${TOTAL} samples in ${batches} batches (${(TOTAL / Number(batches)).toFixed(1)} per transaction)`,
+      );
     return { rate: TOTAL / seconds };
   } finally {
     await fleet.kill('SIGTERM');
@@ -173,8 +190,12 @@ async function endToEnd(dir: string): Promise<{ rate: number; p50?: string }> {
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'agentbox-bench-'));
   try {
-    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
-    console.log(`workload: ${BOXES} boxes x ${MESSAGES_PER_BOX} telemetry messages (1 sample, 12 metrics, QoS 1, ${INFLIGHT} in flight per box)`);
+    console.log(
+      `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+    );
+    console.log(
+      `workload: ${BOXES} boxes x ${MESSAGES_PER_BOX} telemetry messages (1 sample, 12 metrics, QoS 1, ${INFLIGHT} in flight per box)`,
+    );
     const broker = await rawBroker();
     console.log(`raw broker (bare Aedes, bare subscriber):   ${broker.toFixed(0)} msg/s`);
     const database = rawDatabase(dir);

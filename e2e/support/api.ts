@@ -63,13 +63,15 @@ export class FleetApi {
 
   async createClaimToken(body: { ttlHours?: number; maxUses?: number } = {}): Promise<string> {
     const response = await this.request<{ token: string }>('POST', '/api/v1/claim-tokens', body);
-    if (response.status >= 300) throw new Error(`claim token: ${response.status} ${JSON.stringify(response.body)}`);
+    if (response.status >= 300)
+      throw new Error(`claim token: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body.token;
   }
 
   async devices(): Promise<DeviceView[]> {
     const response = await this.request<{ items: DeviceView[] }>('GET', '/api/v1/devices');
-    if (response.status !== 200) throw new Error(`devices: ${response.status} ${JSON.stringify(response.body)}`);
+    if (response.status !== 200)
+      throw new Error(`devices: ${response.status} ${JSON.stringify(response.body)}`);
     return response.body.items;
   }
 
@@ -79,11 +81,13 @@ export class FleetApi {
     return response.body;
   }
 
-  async telemetry(id: string, limit = 5000): Promise<Array<{ ts: number; seq: number; values: Record<string, number> }>> {
-    const response = await this.request<{ samples: Array<{ ts: number; seq: number; values: Record<string, number> }> }>(
-      'GET',
-      `/api/v1/devices/${id}/telemetry?limit=${limit}&since=0`,
-    );
+  async telemetry(
+    id: string,
+    limit = 5000,
+  ): Promise<Array<{ ts: number; seq: number; values: Record<string, number> }>> {
+    const response = await this.request<{
+      samples: Array<{ ts: number; seq: number; values: Record<string, number> }>;
+    }>('GET', `/api/v1/devices/${id}/telemetry?limit=${limit}&since=0`);
     if (response.status !== 200) throw new Error(`telemetry ${id}: ${response.status}`);
     return response.body.samples;
   }

@@ -40,7 +40,9 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
   const adminUser = 'fleet-admin';
   const adminPassword = randomBytes(12).toString('hex');
   const dynsecFile = join(dir, 'dynamic-security.json');
-  execFileSync('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, adminUser, adminPassword], { stdio: 'ignore' });
+  execFileSync('mosquitto_ctrl', ['dynsec', 'init', dynsecFile, adminUser, adminPassword], {
+    stdio: 'ignore',
+  });
   const config = [
     // Started as root, Mosquitto would drop to its own user, which cannot read this private temp dir.
     'user root',
@@ -68,9 +70,13 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
   };
   let running = await launch();
   const ctrl = (...args: string[]) =>
-    execFileSync('mosquitto_ctrl', ['-h', '127.0.0.1', '-p', String(port), '-u', adminUser, '-P', adminPassword, 'dynsec', ...args], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'mosquitto_ctrl',
+      ['-h', '127.0.0.1', '-p', String(port), '-u', adminUser, '-P', adminPassword, 'dynsec', ...args],
+      {
+        stdio: 'ignore',
+      },
+    );
   // The fleet service reads every box's up/ (through a shared subscription) and writes their down/.
   ctrl('addRoleACL', 'admin', 'subscribePattern', 'agentbox/v1/devices/+/up/#', 'allow');
   ctrl('addRoleACL', 'admin', 'publishClientReceive', 'agentbox/v1/devices/+/up/#', 'allow');

@@ -48,7 +48,13 @@ export class Platform {
   }
 
   startAgent(name: string, claimToken?: string, env: Record<string, string> = {}): ManagedProcess {
-    const agent = startAgent({ stateDir: this.stateDir(name), fleetUrl: this.fleet.url, claimToken, name, env });
+    const agent = startAgent({
+      stateDir: this.stateDir(name),
+      fleetUrl: this.fleet.url,
+      claimToken,
+      name,
+      env,
+    });
     this.agents.set(name, agent);
     return agent;
   }
@@ -60,7 +66,10 @@ export class Platform {
     return agent;
   }
 
-  async waitForDevice(predicate: (device: Awaited<ReturnType<FleetApi['devices']>>[number]) => boolean, what: string) {
+  async waitForDevice(
+    predicate: (device: Awaited<ReturnType<FleetApi['devices']>>[number]) => boolean,
+    what: string,
+  ) {
     return waitFor(what, async () => (await this.api.devices()).find(predicate), { timeoutMs: 30_000 });
   }
 

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 
-export const POSTGRES_URL = process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const POSTGRES_URL =
+  process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 
 /** A schema of its own in the machine's PostgreSQL, dropped by `drop()`. */
 export async function createSchema(): Promise<{ url: string; schema: string; drop(): Promise<void> }> {

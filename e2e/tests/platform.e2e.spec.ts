@@ -58,8 +58,16 @@ const stacks: Stack[] = [
 ];
 
 /** Connects a raw MQTT 5 client and resolves with the CONNACK reason code (0 = accepted). */
-async function connectRaw(url: string, options: mqtt.IClientOptions): Promise<{ client: mqtt.MqttClient; code: number }> {
-  const client = mqtt.connect(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+async function connectRaw(
+  url: string,
+  options: mqtt.IClientOptions,
+): Promise<{ client: mqtt.MqttClient; code: number }> {
+  const client = mqtt.connect(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5_000,
+    ...options,
+  });
   const code = await new Promise<number>((resolve) => {
     client.once('connect', () => resolve(0));
     client.once('error', (error) => resolve(Number((error as mqtt.ErrorWithReasonCode).code ?? -1)));
@@ -93,7 +101,10 @@ describe.each(stacks)('platform on $name', (stack) => {
   it('enrolls a box that comes online with its birth info and real telemetry', async () => {
     const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
     platform.startAgent('box-a', token);
-    const device = await platform.waitForDevice((d) => d.online && !!d.agentVersion, 'box-a online with birth info');
+    const device = await platform.waitForDevice(
+      (d) => d.online && !!d.agentVersion,
+      'box-a online with birth info',
+    );
     deviceId = device.id;
     const credentialsFile = join(platform.stateDir('box-a'), 'credentials.json');
     expect(existsSync(credentialsFile)).toBe(true);
@@ -143,7 +154,12 @@ describe.each(stacks)('platform on $name', (stack) => {
 
     const samples = await platform.api.telemetry(deviceId);
     const aroundRestart = samples.filter((s) => s.ts >= restartStartedAt - 3_000 && s.ts <= backAt + 1_000);
-    if (process.env.AGENTBOX_E2E_DEBUG) console.log(restartStartedAt, backAt, samples.map((s) => [s.seq, s.ts]));
+    if (process.env.AGENTBOX_E2E_DEBUG)
+      console.log(
+        restartStartedAt,
+        backAt,
+        samples.map((s) => [s.seq, s.ts]),
+      );
     expect(aroundRestart.length).toBeGreaterThan(6);
     // One sample a second, spooled while the broker is down: a single lost sample would leave a gap
     // of two intervals, so every gap must stay under 1.5 intervals; and every sequence number once.
@@ -156,33 +172,37 @@ describe.each(stacks)('platform on $name', (stack) => {
   });
 
   // Only an external broker can be up while no replica listens; the embedded one lives in the service.
-  it.skipIf(stack.embedded)('keeps telemetry on the box while no fleet replica is subscribed, then delivers it', async () => {
-    if (!externalBroker) throw new Error('the external broker is missing');
-    // Stop the only replica and end its persistent session: the broker now has nobody to give box-a's
-    // telemetry to, and says so with PUBACK 0x10 (No matching subscribers); the box must keep it.
-    await platform.fleet.kill('SIGTERM');
-    const sessionEnder = await connectRaw(externalBroker.url, {
-      clientId: `fleet:service:${REPLICA_ID}`,
-      username: externalBroker.adminUser,
-      password: externalBroker.adminPassword,
-      clean: true,
-      properties: { sessionExpiryInterval: 0 },
-    });
-    expect(sessionEnder.code).toBe(0);
-    await sessionEnder.client.endAsync();
-    const unheardFrom = Date.now();
-    await sleep(4_000);
-    await platform.start({ httpPort: platform.fleet.httpPort, mqttPort: platform.fleet.mqttPort });
-    await waitFor(
-      'telemetry taken while nobody listened',
-      async () => (await platform.api.telemetry(deviceId)).some((s) => s.ts > Date.now() - 500),
-      { timeoutMs: 30_000, intervalMs: 500 },
-    );
-    const unheard = (await platform.api.telemetry(deviceId)).filter((s) => s.ts >= unheardFrom);
-    expect(unheard.length).toBeGreaterThan(3);
-    expect(unheard[0]!.ts - unheardFrom).toBeLessThan(1_500);
-    for (let i = 1; i < unheard.length; i++) expect(unheard[i]!.ts - unheard[i - 1]!.ts).toBeLessThan(1_500);
-  });
+  it.skipIf(stack.embedded)(
+    'keeps telemetry on the box while no fleet replica is subscribed, then delivers it',
+    async () => {
+      if (!externalBroker) throw new Error('the external broker is missing');
+      // Stop the only replica and end its persistent session: the broker now has nobody to give box-a's
+      // telemetry to, and says so with PUBACK 0x10 (No matching subscribers); the box must keep it.
+      await platform.fleet.kill('SIGTERM');
+      const sessionEnder = await connectRaw(externalBroker.url, {
+        clientId: `fleet:service:${REPLICA_ID}`,
+        username: externalBroker.adminUser,
+        password: externalBroker.adminPassword,
+        clean: true,
+        properties: { sessionExpiryInterval: 0 },
+      });
+      expect(sessionEnder.code).toBe(0);
+      await sessionEnder.client.endAsync();
+      const unheardFrom = Date.now();
+      await sleep(4_000);
+      await platform.start({ httpPort: platform.fleet.httpPort, mqttPort: platform.fleet.mqttPort });
+      await waitFor(
+        'telemetry taken while nobody listened',
+        async () => (await platform.api.telemetry(deviceId)).some((s) => s.ts > Date.now() - 500),
+        { timeoutMs: 30_000, intervalMs: 500 },
+      );
+      const unheard = (await platform.api.telemetry(deviceId)).filter((s) => s.ts >= unheardFrom);
+      expect(unheard.length).toBeGreaterThan(3);
+      expect(unheard[0]!.ts - unheardFrom).toBeLessThan(1_500);
+      for (let i = 1; i < unheard.length; i++)
+        expect(unheard[i]!.ts - unheard[i - 1]!.ts).toBeLessThan(1_500);
+    },
+  );
 
   it('refuses bad MQTT input with a reason code, counts it, and keeps serving the other box', async () => {
     const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
@@ -192,18 +212,34 @@ describe.each(stacks)('platform on $name', (stack) => {
     const b = readCredentials(platform.stateDir('box-b'));
     const url = b.mqtt.url;
 
-    const wrongPassword = await connectRaw(url, { clientId: b.deviceId, username: b.deviceId, password: 'x'.repeat(32) });
+    const wrongPassword = await connectRaw(url, {
+      clientId: b.deviceId,
+      username: b.deviceId,
+      password: 'x'.repeat(32),
+    });
     expect([134, 135]).toContain(wrongPassword.code);
-    const mismatchedClientId = await connectRaw(url, { clientId: `${b.deviceId}-other`, username: b.deviceId, password: b.mqtt.password });
+    const mismatchedClientId = await connectRaw(url, {
+      clientId: `${b.deviceId}-other`,
+      username: b.deviceId,
+      password: b.mqtt.password,
+    });
     expect([133, 135]).toContain(mismatchedClientId.code);
-    const wildcardId = await connectRaw(url, { clientId: 'box+1', username: 'box+1', password: 'x'.repeat(32) });
+    const wildcardId = await connectRaw(url, {
+      clientId: 'box+1',
+      username: 'box+1',
+      password: 'x'.repeat(32),
+    });
     expect([133, 134, 135]).toContain(wildcardId.code);
     for (const rejected of [wrongPassword, mismatchedClientId, wildcardId]) rejected.client.end(true);
 
     // Box-b's own credentials in a raw client (the real box-b agent is stopped meanwhile, so the
     // two do not take each other's session over).
     await platform.agent('box-b').kill('SIGTERM');
-    const impostor = await connectRaw(url, { clientId: b.deviceId, username: b.deviceId, password: b.mqtt.password });
+    const impostor = await connectRaw(url, {
+      clientId: b.deviceId,
+      username: b.deviceId,
+      password: b.mqtt.password,
+    });
     expect(impostor.code).toBe(0);
     const client = impostor.client;
 
@@ -213,8 +249,14 @@ describe.each(stacks)('platform on $name', (stack) => {
     }
 
     const telemetry = (seq: number) =>
-      JSON.stringify({ v: SCHEMA_VERSION, seq, ts: Date.now(), samples: [{ ts: Date.now(), values: { 'cpu.usage_pct': 1 } }] });
-    const settle = (publish: Promise<unknown>) => Promise.race([publish.catch(() => undefined), sleep(2_000)]);
+      JSON.stringify({
+        v: SCHEMA_VERSION,
+        seq,
+        ts: Date.now(),
+        samples: [{ ts: Date.now(), values: { 'cpu.usage_pct': 1 } }],
+      });
+    const settle = (publish: Promise<unknown>) =>
+      Promise.race([publish.catch(() => undefined), sleep(2_000)]);
     const ensureConnected = async () => {
       if (!client.connected) client.reconnect();
       await waitFor('raw client connected', () => client.connected);
@@ -226,7 +268,11 @@ describe.each(stacks)('platform on $name', (stack) => {
     await ensureConnected();
     await settle(client.publishAsync(topics.telemetry(b.deviceId), '{not json', { qos: 1 }));
     await ensureConnected();
-    await settle(client.publishAsync(topics.telemetry(b.deviceId), JSON.stringify({ v: SCHEMA_VERSION, seq: 'x' }), { qos: 1 }));
+    await settle(
+      client.publishAsync(topics.telemetry(b.deviceId), JSON.stringify({ v: SCHEMA_VERSION, seq: 'x' }), {
+        qos: 1,
+      }),
+    );
     await ensureConnected();
     await settle(client.publishAsync(`${topics.telemetry(b.deviceId)}/extra`, telemetry(2), { qos: 1 }));
     await ensureConnected();
@@ -248,15 +294,25 @@ describe.each(stacks)('platform on $name', (stack) => {
 
     // Box-a was never disturbed, and box-b comes back by itself.
     const countBefore = (await platform.api.telemetry(deviceId)).length;
-    await waitFor('box-a still sending telemetry', async () => (await platform.api.telemetry(deviceId)).length > countBefore + 1);
+    await waitFor(
+      'box-a still sending telemetry',
+      async () => (await platform.api.telemetry(deviceId)).length > countBefore + 1,
+    );
     await platform.waitForDevice((d) => d.id === boxB.id && d.online, 'box-b back online');
     // Nothing from the impostor's refused publish into box-a's topic was stored (seq 1 is far below box-a's own).
-    expect((await platform.api.telemetry(deviceId)).some((s) => s.seq === 1 && s.values['cpu.usage_pct'] === 1)).toBe(false);
+    expect(
+      (await platform.api.telemetry(deviceId)).some((s) => s.seq === 1 && s.values['cpu.usage_pct'] === 1),
+    ).toBe(false);
   });
 
   it('refuses bad HTTP input with stable codes', async () => {
     const provision = (claimToken: string) =>
-      platform.api.request('POST', '/api/v1/provision', { claimToken, hardwareId: 'hw-e2e-000001' }, { auth: false });
+      platform.api.request(
+        'POST',
+        '/api/v1/provision',
+        { claimToken, hardwareId: 'hw-e2e-000001' },
+        { auth: false },
+      );
 
     const unknown = await provision('this-token-does-not-exist-0000');
     expect(unknown.status).toBe(401);
@@ -264,7 +320,12 @@ describe.each(stacks)('platform on $name', (stack) => {
 
     const single = await platform.api.createClaimToken({ maxUses: 1 });
     expect((await provision(single)).status).toBeLessThan(300);
-    const exhausted = await platform.api.request('POST', '/api/v1/provision', { claimToken: single, hardwareId: 'hw-e2e-000002' }, { auth: false });
+    const exhausted = await platform.api.request(
+      'POST',
+      '/api/v1/provision',
+      { claimToken: single, hardwareId: 'hw-e2e-000002' },
+      { auth: false },
+    );
     expect(exhausted.status).toBe(401);
     expect(exhausted.body.code).toBe('CLAIM_TOKEN_EXHAUSTED');
 
@@ -272,19 +333,30 @@ describe.each(stacks)('platform on $name', (stack) => {
     expect(notFound.status).toBe(404);
     expect(notFound.body.code).toBe('DEVICE_NOT_FOUND');
 
-    const wrongPassword = await platform.api.request('POST', '/api/v1/auth/login', { username: 'admin', password: 'wrong-password' }, { auth: false });
+    const wrongPassword = await platform.api.request(
+      'POST',
+      '/api/v1/auth/login',
+      { username: 'admin', password: 'wrong-password' },
+      { auth: false },
+    );
     expect(wrongPassword.status).toBe(401);
     expect(wrongPassword.body.code).toBe('INVALID_CREDENTIALS');
 
-    const malformed = await platform.api.request('POST', '/api/v1/claim-tokens', undefined, { rawBody: '{oops' });
+    const malformed = await platform.api.request('POST', '/api/v1/claim-tokens', undefined, {
+      rawBody: '{oops',
+    });
     expect(malformed.status).toBe(400);
 
     const anonymous = await platform.api.request('GET', '/api/v1/devices', undefined, { auth: false });
     expect(anonymous.status).toBe(401);
 
     const metrics = await platform.api.metrics();
-    expect(metricValue(metrics, 'agentbox_http_rejections_total', { code: 'CLAIM_TOKEN_INVALID' })).toBeGreaterThan(0);
-    expect(metricValue(metrics, 'agentbox_http_rejections_total', { code: 'DEVICE_NOT_FOUND' })).toBeGreaterThan(0);
+    expect(
+      metricValue(metrics, 'agentbox_http_rejections_total', { code: 'CLAIM_TOKEN_INVALID' }),
+    ).toBeGreaterThan(0);
+    expect(
+      metricValue(metrics, 'agentbox_http_rejections_total', { code: 'DEVICE_NOT_FOUND' }),
+    ).toBeGreaterThan(0);
     // Still serving.
     expect((await fetch(`${platform.fleet.url}/readyz`)).status).toBe(200);
   });

@@ -47,7 +47,10 @@ export class AgentService {
     this.telemetry.start();
     this.link.start();
     this.started = true;
-    this.logger.log({ deviceId: credentials.deviceId, mqttUrl: this.identity.mqttUrl }, 'device agent running');
+    this.logger.log(
+      { deviceId: credentials.deviceId, mqttUrl: this.identity.mqttUrl },
+      'device agent running',
+    );
   }
 
   /** Clean shutdown: stop sampling, say `offline` and disconnect, then flush and close the spool. */

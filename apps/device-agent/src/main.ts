@@ -21,7 +21,10 @@ async function main(): Promise<void> {
     process.exit(EX_CONFIG);
   }
   const logger = new PinoLoggerService('device-agent', config.logLevel);
-  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), { logger, abortOnError: false });
+  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), {
+    logger,
+    abortOnError: false,
+  });
   const agent = app.get(AgentService);
 
   let stopping: Promise<void> | undefined;

@@ -23,7 +23,12 @@ function seqOf(message: ReceivedMessage): number {
 
 /** The retained `up/status` as a fresh subscriber sees it. */
 async function retainedStatus(fleet: FakeFleet, deviceId: string): Promise<Record<string, unknown>> {
-  const client = await mqtt.connectAsync(fleet.mqttUrl, { protocolVersion: 5, clientId: 'observer', username: 'observer', reconnectPeriod: 0 });
+  const client = await mqtt.connectAsync(fleet.mqttUrl, {
+    protocolVersion: 5,
+    clientId: 'observer',
+    username: 'observer',
+    reconnectPeriod: 0,
+  });
   try {
     const got = new Promise<Record<string, unknown>>((resolve) => {
       client.on('message', (_topic, payload, packet) => {
@@ -96,7 +101,11 @@ describe('device agent as a real process against a real broker and provisioning 
       AGENTBOX_FLEET_URL: 'http://127.0.0.1:9',
       AGENTBOX_CLAIM_TOKEN: fleet.claimToken,
     }).start();
-    await waitFor(() => run.logs.filter((line) => line.msg === 'provisioning failed, retrying').length >= 2, 15_000, 'retries');
+    await waitFor(
+      () => run.logs.filter((line) => line.msg === 'provisioning failed, retrying').length >= 2,
+      15_000,
+      'retries',
+    );
     run.kill('SIGTERM');
     expect((await run.exit!).code).toBe(0);
   });
@@ -129,17 +138,27 @@ describe('device agent as a real process against a real broker and provisioning 
   });
 
   it('sends telemetry with increasing seq', async () => {
-    const telemetry = await waitFor(() => {
-      const list = fleet.messages('/up/telemetry');
-      return list.length >= 3 ? list : undefined;
-    }, 15_000, 'three telemetry messages');
+    const telemetry = await waitFor(
+      () => {
+        const list = fleet.messages('/up/telemetry');
+        return list.length >= 3 ? list : undefined;
+      },
+      15_000,
+      'three telemetry messages',
+    );
     const seqs = telemetry.map((message) => TelemetryMessageSchema.parse(message.json).seq);
     for (let i = 1; i < seqs.length; i++) expect(seqs[i]!).toBeGreaterThan(seqs[i - 1]!);
-    expect(Object.keys(TelemetryMessageSchema.parse(telemetry[0]!.json).samples[0]!.values).length).toBeGreaterThan(0);
+    expect(
+      Object.keys(TelemetryMessageSchema.parse(telemetry[0]!.json).samples[0]!.values).length,
+    ).toBeGreaterThan(0);
   });
 
   it('takes the desired state, ignores an older version, reports invalid documents', async () => {
-    await fleet.publish(topics.desired(deviceId), { v: 1, version: 5, ts: Date.now(), spec: { telemetry: { intervalSec: 2 } } }, { retain: true });
+    await fleet.publish(
+      topics.desired(deviceId),
+      { v: 1, version: 5, ts: Date.now(), spec: { telemetry: { intervalSec: 2 } } },
+      { retain: true },
+    );
     const applied = await waitFor(
       () => fleet.messages('/up/state').find((message) => message.json.desiredVersion === 5),
       10_000,
@@ -150,8 +169,17 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(stored.version).toBe(5);
 
     const before = fleet.messages('/up/state').length;
-    await fleet.publish(topics.desired(deviceId), { v: 1, version: 3, ts: Date.now(), spec: { telemetry: { intervalSec: 7 } } });
-    const afterOlder = await waitFor(() => fleet.messages('/up/state')[before], 10_000, 'state report after an older version');
+    await fleet.publish(topics.desired(deviceId), {
+      v: 1,
+      version: 3,
+      ts: Date.now(),
+      spec: { telemetry: { intervalSec: 7 } },
+    });
+    const afterOlder = await waitFor(
+      () => fleet.messages('/up/state')[before],
+      10_000,
+      'state report after an older version',
+    );
     expect(afterOlder.json.desiredVersion).toBe(5);
     expect((afterOlder.json.current as { telemetryIntervalSec: number }).telemetryIntervalSec).toBe(2);
 
@@ -161,19 +189,37 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(events[0]).toMatchObject({ type: 'desired-state.invalid', level: 'error' });
 
     // Back to one-second telemetry for the rest of the run.
-    await fleet.publish(topics.desired(deviceId), { v: 1, version: 6, ts: Date.now(), spec: { telemetry: { intervalSec: 1 } } }, { retain: true });
-    await waitFor(() => fleet.messages('/up/state').find((message) => message.json.desiredVersion === 6), 10_000, 'version 6');
+    await fleet.publish(
+      topics.desired(deviceId),
+      { v: 1, version: 6, ts: Date.now(), spec: { telemetry: { intervalSec: 1 } } },
+      { retain: true },
+    );
+    await waitFor(
+      () => fleet.messages('/up/state').find((message) => message.json.desiredVersion === 6),
+      10_000,
+      'version 6',
+    );
   });
 
   it('answers commands on the response topic with the correlation data, refuses expired and unknown ones', async () => {
     const now = Date.now();
     const correlationData = Buffer.from('corr-123');
-    const command = (id: string, name: string, expiresAt: number) => ({ v: 1, id, name, args: {}, issuedAt: now, expiresAt });
+    const command = (id: string, name: string, expiresAt: number) => ({
+      v: 1,
+      id,
+      name,
+      args: {},
+      issuedAt: now,
+      expiresAt,
+    });
     await fleet.publish(topics.command(deviceId, 'c-ping'), command('c-ping', 'ping', now + 60_000), {
       properties: { responseTopic: topics.result(deviceId, 'c-ping'), correlationData },
     });
     await fleet.publish(topics.command(deviceId, 'c-old'), command('c-old', 'ping', now - 1_000));
-    await fleet.publish(topics.command(deviceId, 'c-what'), command('c-what', 'reboot-the-moon', now + 60_000));
+    await fleet.publish(
+      topics.command(deviceId, 'c-what'),
+      command('c-what', 'reboot-the-moon', now + 60_000),
+    );
     const ping = await waitFor(() => fleet.messages('/up/results/c-ping')[0], 10_000, 'ping result');
     const pingResult = CommandResultMessageSchema.parse(ping.json);
     expect(pingResult.status).toBe('succeeded');
@@ -183,12 +229,26 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(expired.json.status).toBe('expired');
     const unknown = await waitFor(() => fleet.messages('/up/results/c-what')[0], 10_000, 'unknown result');
     expect(unknown.json.status).toBe('rejected');
-    await fleet.publish(topics.command(deviceId, 'c-report'), command('c-report', 'report-state', now + 60_000));
-    const report = await waitFor(() => fleet.messages('/up/results/c-report')[0], 10_000, 'report-state result');
-    expect(report.json).toMatchObject({ status: 'succeeded', output: { desiredVersion: 6, current: { telemetryIntervalSec: 1 } } });
+    await fleet.publish(
+      topics.command(deviceId, 'c-report'),
+      command('c-report', 'report-state', now + 60_000),
+    );
+    const report = await waitFor(
+      () => fleet.messages('/up/results/c-report')[0],
+      10_000,
+      'report-state result',
+    );
+    expect(report.json).toMatchObject({
+      status: 'succeeded',
+      output: { desiredVersion: 6, current: { telemetryIntervalSec: 1 } },
+    });
     // A malformed command is answered too, as rejected, and the agent keeps serving.
     await fleet.publish(topics.command(deviceId, 'c-bad'), { v: 1, id: 'c-bad', name: 'Not A Name' });
-    const bad = await waitFor(() => fleet.messages('/up/results/c-bad')[0], 10_000, 'malformed command result');
+    const bad = await waitFor(
+      () => fleet.messages('/up/results/c-bad')[0],
+      10_000,
+      'malformed command result',
+    );
     expect(bad.json.status).toBe('rejected');
   });
 
@@ -197,7 +257,10 @@ describe('device agent as a real process against a real broker and provisioning 
     agent!.kill('SIGKILL');
     await agent!.exit;
     const will = await waitFor(
-      () => fleet.messages(`${deviceId}/up/status`).find((message) => message.at >= killedAt && message.json.state === 'offline'),
+      () =>
+        fleet
+          .messages(`${deviceId}/up/status`)
+          .find((message) => message.at >= killedAt && message.json.state === 'offline'),
       KEEPALIVE_SEC * 1_500 + 5_000,
       'the Last Will',
     );
@@ -206,25 +269,40 @@ describe('device agent as a real process against a real broker and provisioning 
   });
 
   it('restarts on stored credentials without a claim token, seq going on past the old numbers', async () => {
-    const highest = Math.max(...fleet.received.filter((m) => m.topic.includes(deviceId)).map(seqOf).filter(Number.isFinite));
+    const highest = Math.max(
+      ...fleet.received
+        .filter((m) => m.topic.includes(deviceId))
+        .map(seqOf)
+        .filter(Number.isFinite),
+    );
     const since = fleet.received.length;
     agent = new AgentProcess(baseEnv()).start();
     const online = await waitFor(
-      () => fleet.received.slice(since).find((m) => m.topic.endsWith('/up/status') && m.json.state === 'online'),
+      () =>
+        fleet.received.slice(since).find((m) => m.topic.endsWith('/up/status') && m.json.state === 'online'),
       15_000,
       'online after restart',
     );
     expect(fleet.provisionCalls).toHaveLength(1);
     expect(seqOf(online)).toBeGreaterThan(highest);
     // The retained desired state (version 6) comes back after the reconnect.
-    await waitFor(() => fleet.received.slice(since).find((m) => m.topic.endsWith('/up/state') && m.json.desiredVersion === 6), 10_000, 'state after restart');
+    await waitFor(
+      () =>
+        fleet.received.slice(since).find((m) => m.topic.endsWith('/up/state') && m.json.desiredVersion === 6),
+      10_000,
+      'state after restart',
+    );
     expect((await retainedStatus(fleet, deviceId)).state).toBe('online');
   });
 
   it('replays the spool after a broker restart with no telemetry lost', async () => {
     // Two samples from the running process first, so the window below starts inside its lifetime.
     const seenBefore = fleet.messages('/up/telemetry').length;
-    const lastBefore = await waitFor(() => fleet.messages('/up/telemetry')[seenBefore + 1], 10_000, 'telemetry');
+    const lastBefore = await waitFor(
+      () => fleet.messages('/up/telemetry')[seenBefore + 1],
+      10_000,
+      'telemetry',
+    );
     const stoppedAt = Date.now();
     await fleet.stopBroker();
     await new Promise((resolve) => setTimeout(resolve, 3_500));
@@ -264,10 +342,16 @@ describe('device agent as a real process against a real broker and provisioning 
     const killedAt = Date.now();
     await fleet.startBroker();
     agent = new AgentProcess(baseEnv()).start();
-    const spooled = await waitFor(() => {
-      const list = fleet.messages('/up/telemetry').filter((m) => (m.json.ts as number) >= stoppedAt && (m.json.ts as number) <= killedAt);
-      return list.length >= 2 ? list : undefined;
-    }, 20_000, 'telemetry spooled before the kill');
+    const spooled = await waitFor(
+      () => {
+        const list = fleet
+          .messages('/up/telemetry')
+          .filter((m) => (m.json.ts as number) >= stoppedAt && (m.json.ts as number) <= killedAt);
+        return list.length >= 2 ? list : undefined;
+      },
+      20_000,
+      'telemetry spooled before the kill',
+    );
     expect(spooled.length).toBeGreaterThanOrEqual(2);
   });
 
@@ -282,12 +366,17 @@ describe('device agent as a real process against a real broker and provisioning 
     const since = fleet.received.length;
     agent = new AgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     await waitFor(
-      () => fleet.received.slice(since).find((m) => m.topic === topics.status(deviceId) && m.json.state === 'online'),
+      () =>
+        fleet.received
+          .slice(since)
+          .find((m) => m.topic === topics.status(deviceId) && m.json.state === 'online'),
       20_000,
       'online after re-enrolment',
     );
     expect(fleet.provisionCalls.length).toBe(calls + 1);
-    const credentials = JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8')) as { deviceId: string };
+    const credentials = JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8')) as {
+      deviceId: string;
+    };
     expect(credentials.deviceId).toBe(deviceId);
   });
   it('tells systemd READY=1 once connected and feeds the watchdog (real notify socket)', async () => {
@@ -297,11 +386,21 @@ describe('device agent as a real process against a real broker and provisioning 
     await receiver.start();
     try {
       const since = fleet.received.length;
-      agent = new AgentProcess({ ...baseEnv(), NOTIFY_SOCKET: receiver.socketPath, WATCHDOG_USEC: '1000000' }).start();
+      agent = new AgentProcess({
+        ...baseEnv(),
+        NOTIFY_SOCKET: receiver.socketPath,
+        WATCHDOG_USEC: '1000000',
+      }).start();
       await waitFor(() => receiver.assignments.includes('READY=1'), 15_000, 'READY=1');
       // READY comes after the box is online, not before.
-      expect(fleet.received.slice(since).some((m) => m.topic.endsWith('/up/status') && m.json.state === 'online')).toBe(true);
-      await waitFor(() => receiver.assignments.filter((line) => line === 'WATCHDOG=1').length >= 3, 10_000, 'watchdog pings');
+      expect(
+        fleet.received.slice(since).some((m) => m.topic.endsWith('/up/status') && m.json.state === 'online'),
+      ).toBe(true);
+      await waitFor(
+        () => receiver.assignments.filter((line) => line === 'WATCHDOG=1').length >= 3,
+        10_000,
+        'watchdog pings',
+      );
       expect(receiver.assignments.some((line) => line.startsWith('STATUS=connected'))).toBe(true);
       agent.kill('SIGTERM');
       expect((await agent.exit!).code).toBe(0);

@@ -16,10 +16,15 @@ async function main(): Promise<void> {
   }
   const logger = new PinoLoggerService('fleet-service', config.logLevel);
   const { url } = await createApp(config, { logger, shutdownHooks: true });
-  logger.pino.info({ url, database: config.database.type, dataDir: config.dataDir }, `fleet service listening on ${url}`);
+  logger.pino.info(
+    { url, database: config.database.type, dataDir: config.dataDir },
+    `fleet service listening on ${url}`,
+  );
 }
 
 main().catch((error: unknown) => {
-  process.stderr.write(`fleet service failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.stderr.write(
+    `fleet service failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+  );
   process.exit(1);
 });

@@ -17,10 +17,14 @@ async function exportOpenApi(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentbox-openapi-'));
   try {
     const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dataDir });
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), new FastifyAdapter(), {
-      preview: true,
-      logger: false,
-    });
+    const app = await NestFactory.create<NestFastifyApplication>(
+      AppModule.forRoot(config),
+      new FastifyAdapter(),
+      {
+        preview: true,
+        logger: false,
+      },
+    );
     const document = buildOpenApiDocument(app);
     const target = process.argv[2] ?? fileURLToPath(new URL('../openapi.json', import.meta.url));
     writeFileSync(target, `${JSON.stringify(document, null, 2)}\n`);

@@ -53,27 +53,60 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
 
   it('refuses bad CONNECTs with MQTT 5 reason codes and counts them', async () => {
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'bad_credentials' });
-    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'wrong-secret' })).toBe(0x86);
-    expect(await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret })).toBe(0x85);
-    expect(await connectReasonCode(side.url, { clientId: '$SYS', username: '$SYS', password: a.secret })).toBe(0x86);
-    expect(await connectReasonCode(side.url, { clientId: 'a+b', username: 'a+b', password: a.secret })).toBe(0x86);
-    expect(await connectReasonCode(side.url, { clientId: 'fleet:service:x', username: 'fleet:service', password: 'guess' })).toBe(0x86);
-    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).toBe(0);
-    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'bad_credentials' })).toBe(before + 2);
-    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'client_id_mismatch' })).toBeGreaterThanOrEqual(1);
-    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'invalid_username' })).toBeGreaterThanOrEqual(2);
+    expect(
+      await connectReasonCode(side.url, {
+        clientId: a.deviceId,
+        username: a.deviceId,
+        password: 'wrong-secret',
+      }),
+    ).toBe(0x86);
+    expect(
+      await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret }),
+    ).toBe(0x85);
+    expect(
+      await connectReasonCode(side.url, { clientId: '$SYS', username: '$SYS', password: a.secret }),
+    ).toBe(0x86);
+    expect(await connectReasonCode(side.url, { clientId: 'a+b', username: 'a+b', password: a.secret })).toBe(
+      0x86,
+    );
+    expect(
+      await connectReasonCode(side.url, {
+        clientId: 'fleet:service:x',
+        username: 'fleet:service',
+        password: 'guess',
+      }),
+    ).toBe(0x86);
+    expect(
+      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret }),
+    ).toBe(0);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'bad_credentials' })).toBe(
+      before + 2,
+    );
+    expect(
+      await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'client_id_mismatch' }),
+    ).toBeGreaterThanOrEqual(1);
+    expect(
+      await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'invalid_username' }),
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('refuses a publish to another box topic with 0x87, counts it, and keeps the connection', async () => {
     const client = await box(a);
-    await waitFor('one box connected', async () => (await metricValue(side, 'agentbox_mqtt_connected_boxes')) === 1);
+    await waitFor(
+      'one box connected',
+      async () => (await metricValue(side, 'agentbox_mqtt_connected_boxes')) === 1,
+    );
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
-    await expect(client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 })).rejects.toThrow(
+    await expect(
+      client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 }),
+    ).rejects.toThrow(/Not authorized/);
+    await expect(client.publishAsync(topics.desired(a.deviceId), '{}', { qos: 1 })).rejects.toThrow(
       /Not authorized/,
     );
-    await expect(client.publishAsync(topics.desired(a.deviceId), '{}', { qos: 1 })).rejects.toThrow(/Not authorized/);
     await expect(client.publishAsync('$SYS/x', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/);
-    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })).toBe(before + 3);
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })).toBe(
+      before + 3,
+    );
     expect(client.connected).toBe(true);
     await side.ingest.drain();
     const store = side.app.get(TelemetryStore);
@@ -89,8 +122,11 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
       will: { topic: topics.status(b.deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
     });
     attacker.stream.destroy();
-    await waitFor('forged will refused', async () =>
-      (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })) === before + 1,
+    await waitFor(
+      'forged will refused',
+      async () =>
+        (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })) ===
+        before + 1,
     );
     await side.ingest.drain();
     expect((await side.devices.get(b.deviceId)).online).toBe(true);
@@ -114,11 +150,16 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
   it('closes a connection whose packet exceeds the cap with 0x95 and counts it', async () => {
     const client = await box(a);
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' });
-    const disconnected = new Promise<number | undefined>((resolve) => client.once('disconnect', (packet) => resolve(packet.reasonCode)));
+    const disconnected = new Promise<number | undefined>((resolve) =>
+      client.once('disconnect', (packet) => resolve(packet.reasonCode)),
+    );
     client.publish(topics.telemetry(a.deviceId), Buffer.alloc(64 * 1024, 'x'), { qos: 1 });
     expect(await disconnected).toBe(0x95);
-    await waitFor('packet_too_large counted', async () =>
-      (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' })) === before + 1,
+    await waitFor(
+      'packet_too_large counted',
+      async () =>
+        (await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' })) ===
+        before + 1,
     );
   });
 
@@ -135,7 +176,9 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
     expect(DesiredStateMessageSchema.parse(first)).toMatchObject({ version: 0, spec: {} });
 
     await side.app.get(DesiredStateService).setDesired(a.deviceId, { telemetry: { intervalSec: 5 } });
-    const second = await waitFor('desired v1', () => desired.find((d) => (d as { version: number }).version === 1));
+    const second = await waitFor('desired v1', () =>
+      desired.find((d) => (d as { version: number }).version === 1),
+    );
     expect(second).toMatchObject({ version: 1, spec: { telemetry: { intervalSec: 5 } } });
 
     // Kill the TCP connection without DISCONNECT: the broker publishes the Will.
@@ -188,10 +231,19 @@ describe('embedded broker: listening port', () => {
     const rejections = new BrokerRejections(metrics);
     const gauge = metrics.gauge({ name: 'connected_boxes_test', help: 'test' });
     const make = () =>
-      new EmbeddedBroker(new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'), rejections, gauge);
+      new EmbeddedBroker(
+        new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
+        rejections,
+        gauge,
+      );
     const sut = make();
     try {
-      const port = await sut.start({ host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 });
+      const port = await sut.start({
+        host: '127.0.0.1',
+        port: taken,
+        portExplicit: false,
+        maxPayloadBytes: 1024,
+      });
       expect(port).not.toBe(taken);
       expect(sut.isListening()).toBe(true);
       const explicit = make();
@@ -213,7 +265,11 @@ describe('embedded broker: listening port', () => {
     const rejections = new BrokerRejections(metrics);
     const gauge = metrics.gauge({ name: 'connected_boxes_fallback_test', help: 'test' });
     const make = () =>
-      new EmbeddedBroker(new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'), rejections, gauge);
+      new EmbeddedBroker(
+        new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
+        rejections,
+        gauge,
+      );
     const options = { host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 };
     const first = make();
     const chosen = await first.start(options);

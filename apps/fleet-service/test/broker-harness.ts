@@ -87,7 +87,10 @@ export async function startMqttSide(env: Record<string, string> = {}): Promise<M
 }
 
 /** Enrols a box in the registry and returns its id and secret. */
-export async function enrollBox(side: MqttSide, hardwareId: string): Promise<{ deviceId: string; secret: string }> {
+export async function enrollBox(
+  side: MqttSide,
+  hardwareId: string,
+): Promise<{ deviceId: string; secret: string }> {
   const secret = `secret-${hardwareId}-0123456789abcdef`;
   const { deviceId } = await side.devices.enroll(hardwareId, undefined, secret);
   await side.broker.upsertDeviceCredentials(deviceId, secret);
@@ -109,7 +112,10 @@ export function telemetryPayload(seq: number, samples = 1, ts = Date.now()): Buf
     v: SCHEMA_VERSION,
     seq,
     ts,
-    samples: Array.from({ length: samples }, (_, i) => ({ ts: ts + i, values: { 'cpu.usage_pct': i, 'mem.used_pct': 50 } })),
+    samples: Array.from({ length: samples }, (_, i) => ({
+      ts: ts + i,
+      values: { 'cpu.usage_pct': i, 'mem.used_pct': 50 },
+    })),
   });
 }
 
@@ -135,7 +141,12 @@ export async function connectBox(
 /** Tries to connect and returns the CONNACK reason code of the refusal (or 0 when accepted). */
 export async function connectReasonCode(url: string, options: IClientOptions): Promise<number> {
   try {
-    const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5_000, ...options });
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+      ...options,
+    });
     await client.endAsync();
     return 0;
   } catch (error) {
@@ -156,17 +167,27 @@ export async function subscribeCodes(client: MqttClient, filters: string[]): Pro
 }
 
 /** Current value of a counter or gauge for the given labels (0 when the series does not exist). */
-export async function metricValue(side: MqttSide, name: string, labels: Record<string, string> = {}): Promise<number> {
+export async function metricValue(
+  side: MqttSide,
+  name: string,
+  labels: Record<string, string> = {},
+): Promise<number> {
   const metric = side.metrics.registry.getSingleMetric(name);
   if (!metric) return 0;
   const data = await metric.get();
   const match = data.values.find((value) =>
-    Object.entries(labels).every(([key, expected]) => String((value.labels as Record<string, unknown>)[key]) === expected),
+    Object.entries(labels).every(
+      ([key, expected]) => String((value.labels as Record<string, unknown>)[key]) === expected,
+    ),
   );
   return match?.value ?? 0;
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 10_000): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 10_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();

@@ -57,15 +57,25 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
   });
 
   it('refuses a wrong secret, a foreign client id and an unknown box', async () => {
-    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'wrong' })).not.toBe(0);
-    expect(await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret })).not.toBe(0);
-    expect(await connectReasonCode(side.url, { clientId: 'nobody', username: 'nobody', password: a.secret })).not.toBe(0);
-    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).toBe(0);
+    expect(
+      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'wrong' }),
+    ).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, { clientId: b.deviceId, username: a.deviceId, password: a.secret }),
+    ).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, { clientId: 'nobody', username: 'nobody', password: a.secret }),
+    ).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret }),
+    ).toBe(0);
   });
 
   it('lets a box publish only under its own up/ and subscribe only under its own down/', async () => {
     const client = await box(a);
-    await expect(client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 })).rejects.toThrow();
+    await expect(
+      client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 }),
+    ).rejects.toThrow();
     const codes = await subscribeCodes(client, [
       topics.deviceDownFilter(a.deviceId),
       topics.deviceDownFilter(b.deviceId),
@@ -81,7 +91,8 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     const client = await box(b);
     const desired = new Promise<{ version: number }>((resolve) =>
       client.on('message', (topic, payload) => {
-        if (topic === topics.desired(b.deviceId)) resolve(JSON.parse(payload.toString()) as { version: number });
+        if (topic === topics.desired(b.deviceId))
+          resolve(JSON.parse(payload.toString()) as { version: number });
       }),
     );
     await client.subscribeAsync(topics.deviceDownFilter(b.deviceId), { qos: 1 });
@@ -101,15 +112,27 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
     await side.broker.removeDevice(victim.deviceId);
     await closed;
-    expect(await connectReasonCode(side.url, { clientId: victim.deviceId, username: victim.deviceId, password: victim.secret })).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, {
+        clientId: victim.deviceId,
+        username: victim.deviceId,
+        password: victim.secret,
+      }),
+    ).not.toBe(0);
   });
 
   it('rotates a secret on re-enrolment', async () => {
     const again = await side.devices.enroll('hw-mosq-a', undefined, 'rotated-secret-0123456789abcdef');
     await side.broker.upsertDeviceCredentials(again.deviceId, 'rotated-secret-0123456789abcdef');
-    expect(await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret })).not.toBe(0);
     expect(
-      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: 'rotated-secret-0123456789abcdef' }),
+      await connectReasonCode(side.url, { clientId: a.deviceId, username: a.deviceId, password: a.secret }),
+    ).not.toBe(0);
+    expect(
+      await connectReasonCode(side.url, {
+        clientId: a.deviceId,
+        username: a.deviceId,
+        password: 'rotated-secret-0123456789abcdef',
+      }),
     ).toBe(0);
   });
 
@@ -118,7 +141,9 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     await mosquitto.stop();
     await waitFor('not ready', () => !side.broker.isReady());
     const started = Date.now();
-    const response = await side.app.get(DesiredStateService).setDesired(a.deviceId, { telemetry: { intervalSec: 60 } });
+    const response = await side.app
+      .get(DesiredStateService)
+      .setDesired(a.deviceId, { telemetry: { intervalSec: 60 } });
     expect(response.desired).toMatchObject({ version: 1 });
     expect(Date.now() - started).toBeLessThan(8_000);
   });

@@ -15,7 +15,10 @@ describe('console serving and readiness', () => {
     dataDir = mkdtempSync(join(tmpdir(), 'agentbox-console-'));
     const consoleDir = join(dataDir, 'console');
     mkdirSync(join(consoleDir, 'assets'), { recursive: true });
-    writeFileSync(join(consoleDir, 'index.html'), '<!doctype html><title>console</title><div id="app"></div>');
+    writeFileSync(
+      join(consoleDir, 'index.html'),
+      '<!doctype html><title>console</title><div id="app"></div>',
+    );
     writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("app");');
     const config = AppConfig.fromEnv({
       AGENTBOX_DATA_DIR: dataDir,
@@ -64,7 +67,10 @@ describe('console serving and readiness', () => {
     await running.app.get(DataSource).destroy();
     const response = await get('/readyz');
     expect(response.status).toBe(503);
-    expect(await response.json()).toEqual({ status: 'unavailable', checks: { database: 'down', broker: 'up' } });
+    expect(await response.json()).toEqual({
+      status: 'unavailable',
+      checks: { database: 'down', broker: 'up' },
+    });
     expect((await get('/healthz')).status).toBe(200);
   });
 });

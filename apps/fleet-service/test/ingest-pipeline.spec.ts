@@ -65,13 +65,25 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     await boxA.publishAsync(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}', { qos: 1 });
     await boxA.publishAsync(
       topics.result(a.deviceId, 'cmd-1'),
-      encodeMessage({ v: SCHEMA_VERSION, seq: nextSeq(), ts: Date.now(), commandId: 'cmd-2', status: 'succeeded' }),
+      encodeMessage({
+        v: SCHEMA_VERSION,
+        seq: nextSeq(),
+        ts: Date.now(),
+        commandId: 'cmd-2',
+        status: 'succeeded',
+      }),
       { qos: 1 },
     );
     await boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seqB, 3), { qos: 1 });
 
-    await waitFor('box B telemetry stored', async () => (await store.query(b.deviceId, 0, 100)).length === 3 || undefined);
-    await waitFor('rejections counted', async () => (await rejected('topic_mismatch')) === before.topic_mismatch + 1);
+    await waitFor(
+      'box B telemetry stored',
+      async () => (await store.query(b.deviceId, 0, 100)).length === 3 || undefined,
+    );
+    await waitFor(
+      'rejections counted',
+      async () => (await rejected('topic_mismatch')) === before.topic_mismatch + 1,
+    );
     expect(await rejected('payload_too_large')).toBe(before.payload_too_large + 1);
     expect(await rejected('malformed_json')).toBe(before.malformed_json + 1);
     expect(await rejected('invalid_schema')).toBe(before.invalid_schema + 1);
@@ -91,7 +103,10 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
     await side.ingest.drain();
     await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
-    await waitFor('duplicates counted', async () => (await metricValue(side, 'agentbox_ingest_duplicates_total')) === before + 12);
+    await waitFor(
+      'duplicates counted',
+      async () => (await metricValue(side, 'agentbox_ingest_duplicates_total')) === before + 12,
+    );
     const rows = (await store.query(a.deviceId, 0, 1000)).filter((row) => row.seq === seq);
     expect(rows.map((row) => row.values['cpu.usage_pct'])).toEqual([0, 1, 2, 3]);
   });
@@ -99,19 +114,35 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
   it('writes many messages in few transactions, then touches the boxes and publishes live events', async () => {
     const writer = side.app.get(TelemetryBatchWriter);
     const live: LiveEvent[] = [];
-    const subscription = side.app.get(LiveEventsService).stream().subscribe((event) => live.push(event));
+    const subscription = side.app
+      .get(LiveEventsService)
+      .stream()
+      .subscribe((event) => live.push(event));
     const batchesBefore = writer.batches;
     const firstSeq = nextSeq();
     const messages = 200;
     const publishes: Array<Promise<unknown>> = [];
     for (let i = 0; i < messages; i += 1) {
       const seq = firstSeq + 1_000 + i;
-      publishes.push(boxA.publishAsync(topics.telemetry(a.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), { qos: 1 }));
-      publishes.push(boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), { qos: 1 }));
+      publishes.push(
+        boxA.publishAsync(topics.telemetry(a.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), {
+          qos: 1,
+        }),
+      );
+      publishes.push(
+        boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), {
+          qos: 1,
+        }),
+      );
     }
     await Promise.all(publishes);
-    const stored = async (id: string) => (await store.query(id, 1_000_000, 5_000)).filter((row) => row.ts < 2_000_000).length;
-    await waitFor('all samples stored', async () => (await stored(a.deviceId)) === messages * 5 && (await stored(b.deviceId)) === messages * 5, 20_000);
+    const stored = async (id: string) =>
+      (await store.query(id, 1_000_000, 5_000)).filter((row) => row.ts < 2_000_000).length;
+    await waitFor(
+      'all samples stored',
+      async () => (await stored(a.deviceId)) === messages * 5 && (await stored(b.deviceId)) === messages * 5,
+      20_000,
+    );
     await side.ingest.drain();
     subscription.unsubscribe();
     const batches = writer.batches - batchesBefore;
@@ -123,7 +154,9 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
       .reduce((sum, event) => sum + event.samples.length, 0);
     expect(liveSamples).toBe(messages * 5 * 2);
     expect((await side.devices.get(a.deviceId)).lastSeenAt).not.toBeNull();
-    expect(await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })).toBeGreaterThanOrEqual(messages * 2);
+    expect(
+      await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' }),
+    ).toBeGreaterThanOrEqual(messages * 2);
   });
 
   it('applies birth, reported state (newest seq wins) and events', async () => {
@@ -161,7 +194,10 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
     await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
 
-    await waitFor('birth applied', async () => (await side.devices.get(a.deviceId)).agentVersion === '1.2.3' || undefined);
+    await waitFor(
+      'birth applied',
+      async () => (await side.devices.get(a.deviceId)).agentVersion === '1.2.3' || undefined,
+    );
     await side.ingest.drain();
     const state = await side.app.get(DesiredStateService).get(a.deviceId);
     expect(state.reported).toMatchObject({ seq: newer, current: { value: 'new' }, desiredVersion: 0 });
@@ -175,19 +211,29 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
 describe('ingest shutdown', () => {
   it('commits buffered telemetry when the service stops', async () => {
     // A flush interval far beyond the test: only the shutdown hook can write these samples.
-    const side = await startMqttSide({ AGENTBOX_INGEST_FLUSH_MS: '60000', AGENTBOX_INGEST_BATCH_SAMPLES: '20000' });
+    const side = await startMqttSide({
+      AGENTBOX_INGEST_FLUSH_MS: '60000',
+      AGENTBOX_INGEST_BATCH_SAMPLES: '20000',
+    });
     const { deviceId, secret } = await enrollBox(side, 'hw-ingest-shutdown');
     const box = await connectBox(side.url, deviceId, secret);
     const before = await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' });
-    for (let i = 0; i < 10; i += 1) await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(nextSeq(), 3), { qos: 1 });
-    await waitFor('messages received', async () =>
-      (await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })) === before + 10,
+    for (let i = 0; i < 10; i += 1)
+      await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(nextSeq(), 3), { qos: 1 });
+    await waitFor(
+      'messages received',
+      async () =>
+        (await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })) === before + 10,
     );
     expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(0);
     await box.endAsync(true);
     await side.close(true);
 
-    const dataSource = new DataSource({ ...buildDataSourceOptions(side.config), entities: [TelemetrySampleRow], migrationsRun: false });
+    const dataSource = new DataSource({
+      ...buildDataSourceOptions(side.config),
+      entities: [TelemetrySampleRow],
+      migrationsRun: false,
+    });
     await dataSource.initialize();
     try {
       expect(await dataSource.getRepository(TelemetrySampleRow).countBy({ deviceId })).toBe(30);
@@ -226,38 +272,58 @@ describe('ingest into PostgreSQL', async () => {
     await client.end();
   });
 
-  it.skipIf(!available)('stores telemetry once, reported state and events, and publishes desired version 0', async () => {
-    side = await startMqttSide({ DATABASE_URL: PG_URL, AGENTBOX_DB_SCHEMA: schema });
-    const { deviceId, secret } = await enrollBox(side, 'hw-ingest-pg');
-    const box = await connectBox(side.url, deviceId, secret);
-    try {
-      const desired = new Promise<{ version: number }>((resolve) =>
-        box.on('message', (_topic, payload) => resolve(JSON.parse(payload.toString()) as { version: number })),
-      );
-      await box.subscribeAsync(topics.desired(deviceId), { qos: 1 });
-      await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
-      expect(await desired).toMatchObject({ version: 0 });
-      const seq = nextSeq();
-      for (let i = 0; i < 3; i += 1) await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(seq, 4), { qos: 1 });
-      await box.publishAsync(
-        topics.state(deviceId),
-        encodeMessage({ v: SCHEMA_VERSION, seq: seq + 1, ts: Date.now(), desiredVersion: 0, current: { ok: true } }),
-        { qos: 1 },
-      );
-      await box.publishAsync(
-        topics.events(deviceId),
-        encodeMessage({ v: SCHEMA_VERSION, seq: seq + 2, ts: Date.now(), events: [{ type: 'x', level: 'info', message: 'hi' }] }),
-        { qos: 1 },
-      );
-      await waitFor('state reported', async () => (await side.app.get(DesiredStateService).get(deviceId)).reported ?? undefined);
-      await side.ingest.drain();
-      expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(4);
-      expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(8);
-      expect(await side.app.get(DeviceEventsStore).latest(deviceId, 10)).toHaveLength(1);
-      await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });
-      expect((await side.app.get(DesiredStateService).get(deviceId)).desired).toMatchObject({ version: 1 });
-    } finally {
-      await box.endAsync(true);
-    }
-  });
+  it.skipIf(!available)(
+    'stores telemetry once, reported state and events, and publishes desired version 0',
+    async () => {
+      side = await startMqttSide({ DATABASE_URL: PG_URL, AGENTBOX_DB_SCHEMA: schema });
+      const { deviceId, secret } = await enrollBox(side, 'hw-ingest-pg');
+      const box = await connectBox(side.url, deviceId, secret);
+      try {
+        const desired = new Promise<{ version: number }>((resolve) =>
+          box.on('message', (_topic, payload) =>
+            resolve(JSON.parse(payload.toString()) as { version: number }),
+          ),
+        );
+        await box.subscribeAsync(topics.desired(deviceId), { qos: 1 });
+        await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
+        expect(await desired).toMatchObject({ version: 0 });
+        const seq = nextSeq();
+        for (let i = 0; i < 3; i += 1)
+          await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(seq, 4), { qos: 1 });
+        await box.publishAsync(
+          topics.state(deviceId),
+          encodeMessage({
+            v: SCHEMA_VERSION,
+            seq: seq + 1,
+            ts: Date.now(),
+            desiredVersion: 0,
+            current: { ok: true },
+          }),
+          { qos: 1 },
+        );
+        await box.publishAsync(
+          topics.events(deviceId),
+          encodeMessage({
+            v: SCHEMA_VERSION,
+            seq: seq + 2,
+            ts: Date.now(),
+            events: [{ type: 'x', level: 'info', message: 'hi' }],
+          }),
+          { qos: 1 },
+        );
+        await waitFor(
+          'state reported',
+          async () => (await side.app.get(DesiredStateService).get(deviceId)).reported ?? undefined,
+        );
+        await side.ingest.drain();
+        expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(4);
+        expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(8);
+        expect(await side.app.get(DeviceEventsStore).latest(deviceId, 10)).toHaveLength(1);
+        await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });
+        expect((await side.app.get(DesiredStateService).get(deviceId)).desired).toMatchObject({ version: 1 });
+      } finally {
+        await box.endAsync(true);
+      }
+    },
+  );
 });

@@ -3,12 +3,21 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DesiredStateMessageSchema, ProvisionResponseSchema, SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
+import {
+  DesiredStateMessageSchema,
+  ProvisionResponseSchema,
+  SCHEMA_VERSION,
+  encodeMessage,
+  topics,
+} from '@agentbox/schemas';
 import { createApp, type RunningApp } from '../src/app.js';
 import { PinoLoggerService } from '@agentbox/logging';
 import { AppConfig } from '../src/config/app-config.js';
 import { DesiredStateResponseSchema } from '../src/modules/desired-state/desired-state.dto.js';
-import { TelemetryCatalogResponseSchema, TelemetryResponseSchema } from '../src/modules/telemetry/telemetry.dto.js';
+import {
+  TelemetryCatalogResponseSchema,
+  TelemetryResponseSchema,
+} from '../src/modules/telemetry/telemetry.dto.js';
 import { statusPayload, telemetryPayload, waitFor } from './broker-harness.js';
 
 const ADMIN_PASSWORD = 'telemetry-api-admin-password';
@@ -33,7 +42,10 @@ describe('telemetry and desired-state REST API', () => {
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await response.text();
-    return { status: response.status, body: (text ? JSON.parse(text) : undefined) as Record<string, unknown> };
+    return {
+      status: response.status,
+      body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>,
+    };
   }
 
   beforeAll(async () => {
@@ -48,15 +60,33 @@ describe('telemetry and desired-state REST API', () => {
       AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console'),
     });
     running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
-    admin = (await call('POST', '/api/v1/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD })).body
-      .accessToken as string;
-    expect((await call('POST', '/api/v1/users', admin, { username: 'watcher', password: 'watcher-password', role: 'viewer' })).status).toBe(201);
-    viewer = (await call('POST', '/api/v1/auth/login', undefined, { username: 'watcher', password: 'watcher-password' })).body
-      .accessToken as string;
+    admin = (
+      await call('POST', '/api/v1/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD })
+    ).body.accessToken as string;
+    expect(
+      (
+        await call('POST', '/api/v1/users', admin, {
+          username: 'watcher',
+          password: 'watcher-password',
+          role: 'viewer',
+        })
+      ).status,
+    ).toBe(201);
+    viewer = (
+      await call('POST', '/api/v1/auth/login', undefined, {
+        username: 'watcher',
+        password: 'watcher-password',
+      })
+    ).body.accessToken as string;
 
     const claim = await call('POST', '/api/v1/claim-tokens', admin, {});
     const provisioned = ProvisionResponseSchema.parse(
-      (await call('POST', '/api/v1/provision', undefined, { claimToken: claim.body.token, hardwareId: 'hw-telemetry-api-1' })).body,
+      (
+        await call('POST', '/api/v1/provision', undefined, {
+          claimToken: claim.body.token,
+          hardwareId: 'hw-telemetry-api-1',
+        })
+      ).body,
     );
     deviceId = provisioned.deviceId;
     box = await mqtt.connectAsync(provisioned.mqtt.url, {
@@ -68,12 +98,17 @@ describe('telemetry and desired-state REST API', () => {
       will: { topic: topics.status(deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
     });
     box.on('message', (topic, payload) => {
-      if (topic === topics.desired(deviceId)) desired.push(DesiredStateMessageSchema.parse(JSON.parse(payload.toString())));
+      if (topic === topics.desired(deviceId))
+        desired.push(DesiredStateMessageSchema.parse(JSON.parse(payload.toString())));
     });
     await box.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
     await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
-    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_000, 3, 1_700_000_000_000), { qos: 1 });
-    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_001, 2, 1_700_000_001_000), { qos: 1 });
+    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_000, 3, 1_700_000_000_000), {
+      qos: 1,
+    });
+    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_001, 2, 1_700_000_001_000), {
+      qos: 1,
+    });
   });
 
   afterAll(async () => {
@@ -90,11 +125,23 @@ describe('telemetry and desired-state REST API', () => {
     expect(all.status).toBe(200);
     const body = TelemetryResponseSchema.parse(all.body);
     expect(body.deviceId).toBe(deviceId);
-    expect(body.samples.map((s) => s.ts)).toEqual([1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_002, 1_700_000_001_000, 1_700_000_001_001]);
-    expect(body.samples[0]).toEqual({ ts: 1_700_000_000_000, seq: 1_000, values: { 'cpu.usage_pct': 0, 'mem.used_pct': 50 } });
+    expect(body.samples.map((s) => s.ts)).toEqual([
+      1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_002, 1_700_000_001_000, 1_700_000_001_001,
+    ]);
+    expect(body.samples[0]).toEqual({
+      ts: 1_700_000_000_000,
+      seq: 1_000,
+      values: { 'cpu.usage_pct': 0, 'mem.used_pct': 50 },
+    });
 
-    const since = await call('GET', `/api/v1/devices/${deviceId}/telemetry?since=${new Date(1_700_000_000_002).toISOString()}&limit=2`, viewer);
-    expect(TelemetryResponseSchema.parse(since.body).samples.map((s) => s.ts)).toEqual([1_700_000_000_002, 1_700_000_001_000]);
+    const since = await call(
+      'GET',
+      `/api/v1/devices/${deviceId}/telemetry?since=${new Date(1_700_000_000_002).toISOString()}&limit=2`,
+      viewer,
+    );
+    expect(TelemetryResponseSchema.parse(since.body).samples.map((s) => s.ts)).toEqual([
+      1_700_000_000_002, 1_700_000_001_000,
+    ]);
     const epoch = await call('GET', `/api/v1/devices/${deviceId}/telemetry?since=1700000001000`, viewer);
     expect(TelemetryResponseSchema.parse(epoch.body).samples).toHaveLength(2);
   });
@@ -102,7 +149,11 @@ describe('telemetry and desired-state REST API', () => {
   it('refuses bad queries, bad ids and missing tokens', async () => {
     for (const query of ['since=yesterday', 'limit=0', 'limit=5001', 'limit=abc']) {
       const response = await call('GET', `/api/v1/devices/${deviceId}/telemetry?${query}`, viewer);
-      expect({ query, status: response.status, code: response.body.code }).toEqual({ query, status: 400, code: 'VALIDATION_FAILED' });
+      expect({ query, status: response.status, code: response.body.code }).toEqual({
+        query,
+        status: 400,
+        code: 'VALIDATION_FAILED',
+      });
     }
     expect((await call('GET', '/api/v1/devices/bad$id/telemetry', viewer)).status).toBe(400);
     expect((await call('GET', `/api/v1/devices/${deviceId}/telemetry`)).status).toBe(401);
@@ -113,27 +164,49 @@ describe('telemetry and desired-state REST API', () => {
     const response = await call('GET', '/api/v1/telemetry/catalog?name=temp.cpu_c', viewer);
     expect(response.status).toBe(200);
     const body = TelemetryCatalogResponseSchema.parse(response.body);
-    expect(body.metrics.find((m) => m.name === 'cpu.usage_pct')).toMatchObject({ unit: 'percent', type: 'gauge' });
+    expect(body.metrics.find((m) => m.name === 'cpu.usage_pct')).toMatchObject({
+      unit: 'percent',
+      type: 'gauge',
+    });
     expect(body.described).toMatchObject({ name: 'temp.cpu_c', unit: 'celsius' });
   });
 
   it('publishes version 0 when the box comes online, then each operator change, and shows what the box reports', async () => {
     await waitFor('desired v0', () => desired.find((d) => d.version === 0));
-    expect((await call('PUT', `/api/v1/devices/${deviceId}/desired`, viewer, { spec: { telemetry: { intervalSec: 5 } } })).status).toBe(403);
-    const bad = await call('PUT', `/api/v1/devices/${deviceId}/desired`, admin, { spec: { telemetry: { intervalSec: 0 } } });
+    expect(
+      (
+        await call('PUT', `/api/v1/devices/${deviceId}/desired`, viewer, {
+          spec: { telemetry: { intervalSec: 5 } },
+        })
+      ).status,
+    ).toBe(403);
+    const bad = await call('PUT', `/api/v1/devices/${deviceId}/desired`, admin, {
+      spec: { telemetry: { intervalSec: 0 } },
+    });
     expect(bad).toMatchObject({ status: 400, body: { code: 'VALIDATION_FAILED' } });
     expect((await call('PUT', '/api/v1/devices/box-nope/desired', admin, { spec: {} })).status).toBe(404);
 
-    const put = await call('PUT', `/api/v1/devices/${deviceId}/desired`, admin, { spec: { telemetry: { intervalSec: 5 }, agents: ['a'] } });
+    const put = await call('PUT', `/api/v1/devices/${deviceId}/desired`, admin, {
+      spec: { telemetry: { intervalSec: 5 }, agents: ['a'] },
+    });
     expect(put.status).toBe(200);
-    expect(DesiredStateResponseSchema.parse(put.body).desired).toMatchObject({ version: 1, spec: { telemetry: { intervalSec: 5 } } });
+    expect(DesiredStateResponseSchema.parse(put.body).desired).toMatchObject({
+      version: 1,
+      spec: { telemetry: { intervalSec: 5 } },
+    });
     expect(await waitFor('desired v1 on the box', () => desired.find((d) => d.version === 1))).toMatchObject({
       spec: { telemetry: { intervalSec: 5 }, agents: ['a'] },
     });
 
     await box.publishAsync(
       topics.state(deviceId),
-      encodeMessage({ v: SCHEMA_VERSION, seq: 2_000, ts: Date.now(), desiredVersion: 1, current: { intervalSec: 5 } }),
+      encodeMessage({
+        v: SCHEMA_VERSION,
+        seq: 2_000,
+        ts: Date.now(),
+        desiredVersion: 1,
+        current: { intervalSec: 5 },
+      }),
       { qos: 1 },
     );
     const state = await waitFor('reported state', async () => {
@@ -149,7 +222,9 @@ describe('telemetry and desired-state REST API', () => {
 
   it('documents the endpoints in the OpenAPI document', async () => {
     const response = await fetch(`${running.url}/api/docs-json`);
-    const document = (await response.json()) as { paths: Record<string, Record<string, { operationId?: string }>> };
+    const document = (await response.json()) as {
+      paths: Record<string, Record<string, { operationId?: string }>>;
+    };
     expect(document.paths['/api/v1/devices/{id}/telemetry']?.get?.operationId).toBe('getDeviceTelemetry');
     expect(document.paths['/api/v1/telemetry/catalog']?.get?.operationId).toBe('getTelemetryCatalog');
     expect(document.paths['/api/v1/devices/{id}/desired']?.put?.operationId).toBe('setDesiredState');

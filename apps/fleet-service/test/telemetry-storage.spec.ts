@@ -28,7 +28,13 @@ async function postgresReachable(): Promise<boolean> {
 }
 
 function samples(deviceId: string, seq: number, count: number, ts: number): NewTelemetrySample[] {
-  return Array.from({ length: count }, (_, idx) => ({ deviceId, seq, idx, ts: ts + idx, values: { 'cpu.usage_pct': idx } }));
+  return Array.from({ length: count }, (_, idx) => ({
+    deviceId,
+    seq,
+    idx,
+    ts: ts + idx,
+    values: { 'cpu.usage_pct': idx },
+  }));
 }
 
 interface Driver {
@@ -44,7 +50,10 @@ const drivers: Driver[] = [
     async open() {
       const dir = mkdtempSync(join(tmpdir(), 'agentbox-telemetry-'));
       const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dir, AGENTBOX_TELEMETRY_RETENTION_DAYS: '7' });
-      const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [TelemetrySampleRow, DeviceEventRow] });
+      const dataSource = new DataSource({
+        ...buildDataSourceOptions(config),
+        entities: [TelemetrySampleRow, DeviceEventRow],
+      });
       await dataSource.initialize();
       return {
         dataSource,
@@ -67,7 +76,10 @@ const drivers: Driver[] = [
         AGENTBOX_TELEMETRY_RETENTION_DAYS: '7',
       });
       await ensurePostgresSchema(PG_URL, schema);
-      const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [TelemetrySampleRow, DeviceEventRow] });
+      const dataSource = new DataSource({
+        ...buildDataSourceOptions(config),
+        entities: [TelemetrySampleRow, DeviceEventRow],
+      });
       await dataSource.initialize();
       return {
         dataSource,
@@ -99,13 +111,18 @@ for (const driver of drivers) {
       await opened?.cleanup();
     });
 
-    it.skipIf(!available)('inserts a batch once: a redelivery inserts nothing, even within one batch', async () => {
-      const batch = samples('box-a', 1, 3, 1_000);
-      expect(await sut.insertBatch(batch)).toHaveLength(3);
-      expect(await sut.insertBatch([...batch, ...samples('box-a', 2, 2, 2_000)])).toEqual(samples('box-a', 2, 2, 2_000));
-      expect(await sut.insertBatch(samples('box-a', 2, 2, 2_000))).toEqual([]);
-      expect(await sut.query('box-a', 0, 100)).toHaveLength(5);
-    });
+    it.skipIf(!available)(
+      'inserts a batch once: a redelivery inserts nothing, even within one batch',
+      async () => {
+        const batch = samples('box-a', 1, 3, 1_000);
+        expect(await sut.insertBatch(batch)).toHaveLength(3);
+        expect(await sut.insertBatch([...batch, ...samples('box-a', 2, 2, 2_000)])).toEqual(
+          samples('box-a', 2, 2, 2_000),
+        );
+        expect(await sut.insertBatch(samples('box-a', 2, 2, 2_000))).toEqual([]);
+        expect(await sut.query('box-a', 0, 100)).toHaveLength(5);
+      },
+    );
 
     it.skipIf(!available)('writes batches larger than one statement in one transaction', async () => {
       const batch = samples('box-big', 7, 4_500, 10_000);
@@ -129,10 +146,23 @@ for (const driver of drivers) {
 
     it.skipIf(!available)('retention deletes samples and events older than the configured days', async () => {
       const now = Date.now();
-      await sut.insertBatch([...samples('box-r', 1, 2, now - 8 * DAY), ...samples('box-r', 2, 2, now - 1 * DAY)]);
+      await sut.insertBatch([
+        ...samples('box-r', 1, 2, now - 8 * DAY),
+        ...samples('box-r', 2, 2, now - 1 * DAY),
+      ]);
       const events = new DeviceEventsStore(opened.dataSource.getRepository(DeviceEventRow));
-      await events.insert('box-r', { v: 1, seq: 1, ts: now - 9 * DAY, events: [{ type: 'x', level: 'info', message: 'old' }] });
-      await events.insert('box-r', { v: 1, seq: 2, ts: now, events: [{ type: 'x', level: 'info', message: 'new' }] });
+      await events.insert('box-r', {
+        v: 1,
+        seq: 1,
+        ts: now - 9 * DAY,
+        events: [{ type: 'x', level: 'info', message: 'old' }],
+      });
+      await events.insert('box-r', {
+        v: 1,
+        seq: 2,
+        ts: now,
+        events: [{ type: 'x', level: 'info', message: 'new' }],
+      });
       const retention = new TelemetryRetentionService(opened.config, sut, events);
       expect(await retention.runOnce(now)).toBeGreaterThanOrEqual(2);
       expect((await sut.query('box-r', 0, 10)).map((row) => row.seq)).toEqual([2, 2]);

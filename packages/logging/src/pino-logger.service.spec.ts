@@ -6,7 +6,8 @@ function capture() {
   const lines: Record<string, unknown>[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString('utf8').split('\n')) if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
+      for (const line of chunk.toString('utf8').split('\n'))
+        if (line) lines.push(JSON.parse(line) as Record<string, unknown>);
       done();
     },
   });
@@ -37,7 +38,11 @@ describe('PinoLoggerService', () => {
 
   it('redacts secrets at any of the known paths', () => {
     const { lines, sut } = capture();
-    sut.log({ password: 'p1', claimToken: 'c1', credentials: { password: 'p2' }, mqtt: { password: 'p3' } }, 'creds', 'Ctx');
+    sut.log(
+      { password: 'p1', claimToken: 'c1', credentials: { password: 'p2' }, mqtt: { password: 'p3' } },
+      'creds',
+      'Ctx',
+    );
     const text = JSON.stringify(lines[0]);
     for (const secret of ['p1', 'c1', 'p2', 'p3']) expect(text).not.toContain(`"${secret}"`);
   });

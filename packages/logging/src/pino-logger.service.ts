@@ -72,7 +72,9 @@ export class PinoLoggerService implements LoggerService {
     const structured = typeof message === 'object' && message !== null && !(message instanceof Error);
     const text = rest.find((value): value is string => typeof value === 'string');
     if (!structured && text !== undefined && (level === 'error' || level === 'fatal')) fields.stack = text;
-    const extra = rest.find((value) => typeof value === 'object' && value !== null && !(value instanceof Error));
+    const extra = rest.find(
+      (value) => typeof value === 'object' && value !== null && !(value instanceof Error),
+    );
     if (extra) Object.assign(fields, extra);
     const error = rest.find((value): value is Error => value instanceof Error);
     if (error) fields.err = error;

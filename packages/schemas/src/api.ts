@@ -10,7 +10,11 @@ export const LoginRequestSchema = z.object({
 export type LoginRequest = z.infer<typeof LoginRequestSchema>;
 
 export const ClaimTokenCreateRequestSchema = z.object({
-  ttlHours: z.number().positive().max(24 * 365).default(24),
+  ttlHours: z
+    .number()
+    .positive()
+    .max(24 * 365)
+    .default(24),
   maxUses: z.number().int().positive().max(100_000).default(1),
   note: z.string().max(200).optional(),
 });

@@ -132,7 +132,9 @@ export const upMessageSchemas = {
   results: CommandResultMessageSchema,
 } as const;
 
-export type UpMessageByChannel = { [K in keyof typeof upMessageSchemas]: z.infer<(typeof upMessageSchemas)[K]> };
+export type UpMessageByChannel = {
+  [K in keyof typeof upMessageSchemas]: z.infer<(typeof upMessageSchemas)[K]>;
+};
 
 export const downMessageSchemas = {
   desired: DesiredStateMessageSchema,

@@ -55,8 +55,16 @@ describe('describeMetric', () => {
   });
 
   it('resolves dynamic temperature and power names', () => {
-    expect(describeMetric('temp.x86_pkg_temp_c')).toMatchObject({ name: 'temp.x86_pkg_temp_c', unit: 'celsius', type: 'gauge' });
-    expect(describeMetric('power.package_0_w')).toMatchObject({ name: 'power.package_0_w', unit: 'watts', type: 'gauge' });
+    expect(describeMetric('temp.x86_pkg_temp_c')).toMatchObject({
+      name: 'temp.x86_pkg_temp_c',
+      unit: 'celsius',
+      type: 'gauge',
+    });
+    expect(describeMetric('power.package_0_w')).toMatchObject({
+      name: 'power.package_0_w',
+      unit: 'watts',
+      type: 'gauge',
+    });
     expect(describeMetric('temp.max_c')?.description).toMatch(/hottest/i);
   });
 

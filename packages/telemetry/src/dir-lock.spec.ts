@@ -58,18 +58,28 @@ describe('lockDir', () => {
   it('takes over a lock whose pid was reused by another process or from another boot', async () => {
     const me = await currentOwner();
     await writeLock({ pid: process.ppid, bootId: me.bootId, startTime: '1' });
-    await (await lockDir(dir))();
+    await (
+      await lockDir(dir)
+    )();
     await writeLock({ pid: process.ppid, bootId: 'another-boot' });
-    await (await lockDir(dir))();
+    await (
+      await lockDir(dir)
+    )();
     await writeLock({ pid: process.pid, bootId: me.bootId, startTime: '1' });
-    await (await lockDir(dir))();
+    await (
+      await lockDir(dir)
+    )();
   });
 
   it('takes over a lock file it cannot make sense of', async () => {
     await writeLock('');
-    await (await lockDir(dir))();
+    await (
+      await lockDir(dir)
+    )();
     await writeLock('{"pid":"x"}');
-    await (await lockDir(dir))();
+    await (
+      await lockDir(dir)
+    )();
   });
 });
 

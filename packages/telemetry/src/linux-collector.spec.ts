@@ -8,13 +8,33 @@ import { LinuxCollector } from './linux-collector.js';
 const GiB = 1024 ** 3;
 
 interface ProcState {
-  cpu: [user: number, nice: number, system: number, idle: number, iowait: number, irq: number, softirq: number, steal: number];
+  cpu: [
+    user: number,
+    nice: number,
+    system: number,
+    idle: number,
+    iowait: number,
+    irq: number,
+    softirq: number,
+    steal: number,
+  ];
   net: Record<string, [rx: number, tx: number]>;
 }
 
 function statText(s: ProcState): string {
   const cpu = s.cpu.join(' ');
-  return [`cpu  ${cpu} 0 0`, `cpu0 ${cpu} 0 0`, `cpu1 ${cpu} 0 0`, 'intr 1 2 3', 'ctxt 42', 'btime 1700000000', 'processes 9000', 'procs_running 3', 'procs_blocked 1', ''].join('\n');
+  return [
+    `cpu  ${cpu} 0 0`,
+    `cpu0 ${cpu} 0 0`,
+    `cpu1 ${cpu} 0 0`,
+    'intr 1 2 3',
+    'ctxt 42',
+    'btime 1700000000',
+    'processes 9000',
+    'procs_running 3',
+    'procs_blocked 1',
+    '',
+  ].join('\n');
 }
 
 function netDevText(s: ProcState): string {
@@ -22,7 +42,9 @@ function netDevText(s: ProcState): string {
     'Inter-|   Receive                                                |  Transmit',
     ' face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed',
   ];
-  const rows = Object.entries(s.net).map(([iface, [rx, tx]]) => `${iface.padStart(6)}: ${rx} 10 0 0 0 0 0 0 ${tx} 20 0 0 0 0 0 0`);
+  const rows = Object.entries(s.net).map(
+    ([iface, [rx, tx]]) => `${iface.padStart(6)}: ${rx} 10 0 0 0 0 0 0 ${tx} 20 0 0 0 0 0 0`,
+  );
   return [...head, ...rows, ''].join('\n');
 }
 
@@ -72,7 +94,10 @@ describe('LinuxCollector', () => {
 
   describe('with a fixture /proc', () => {
     beforeEach(async () => {
-      await writeProc({ cpu: [1000, 0, 500, 8000, 100, 0, 0, 0], net: { lo: [999, 999], eth0: [1000, 2000], wlan0: [500, 0] } });
+      await writeProc({
+        cpu: [1000, 0, 500, 8000, 100, 0, 0, 0],
+        net: { lo: [999, 999], eth0: [1000, 2000], wlan0: [500, 0] },
+      });
     });
 
     it('reads gauges and computes rates against the previous call', async () => {
@@ -84,7 +109,10 @@ describe('LinuxCollector', () => {
       expect(first['net.tx_bytes']).toBe(2000);
 
       // 2 s later: 400 ticks in total, 100 idle of which 50 iowait -> 75 % busy, 12.5 % iowait.
-      await writeProc({ cpu: [1200, 0, 600, 8050, 150, 0, 0, 0], net: { lo: [5000, 5000], eth0: [3000, 2400], wlan0: [1500, 0] } });
+      await writeProc({
+        cpu: [1200, 0, 600, 8050, 150, 0, 0, 0],
+        net: { lo: [5000, 5000], eth0: [3000, 2400], wlan0: [1500, 0] },
+      });
       now += 2_000;
       const sample = await sut.collect();
 
@@ -111,13 +139,17 @@ describe('LinuxCollector', () => {
       expect(sample['disk.total_bytes']).toBeGreaterThan(0);
       expect(sample['disk.used_pct']).toBeGreaterThanOrEqual(0);
       expect(sample['disk.used_pct']).toBeLessThanOrEqual(100);
-      for (const key of Object.keys(sample)) expect(key.startsWith('temp.') || key.startsWith('power.')).toBe(false);
+      for (const key of Object.keys(sample))
+        expect(key.startsWith('temp.') || key.startsWith('power.')).toBe(false);
     });
 
     it('does not count a counter reset or a vanished interface as traffic', async () => {
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1, clock });
       await sut.collect();
-      await writeProc({ cpu: [1000, 0, 500, 8000, 100, 0, 0, 0], net: { eth0: [100, 2100], usb0: [7000, 7000] } });
+      await writeProc({
+        cpu: [1000, 0, 500, 8000, 100, 0, 0, 0],
+        net: { eth0: [100, 2100], usb0: [7000, 7000] },
+      });
       now += 1_000;
       const sample = await sut.collect();
       // eth0 rx went down (reset): 0; tx +100; wlan0 vanished; usb0 is new and has no baseline.
@@ -151,7 +183,13 @@ describe('LinuxCollector', () => {
       await rm(join(procRoot, 'meminfo'));
       await put('proc/loadavg', 'garbage\n');
       await rm(join(procRoot, 'net'), { recursive: true });
-      const sut = new LinuxCollector({ procRoot, sysRoot, diskPaths: [join(root, 'does-not-exist')], firstWindowMs: 1, clock });
+      const sut = new LinuxCollector({
+        procRoot,
+        sysRoot,
+        diskPaths: [join(root, 'does-not-exist')],
+        firstWindowMs: 1,
+        clock,
+      });
       const sample = await sut.collect();
       const keys = Object.keys(sample);
       for (const prefix of ['mem.', 'swap.', 'load.', 'net.', 'disk.']) {
@@ -216,7 +254,12 @@ describe('LinuxCollector', () => {
       await writeProc({ cpu: [1, 0, 1, 1, 0, 0, 0, 0], net: {} });
     });
 
-    async function domain(id: string, name: string, energyUj: number | undefined, maxUj = 262_143_328_850): Promise<void> {
+    async function domain(
+      id: string,
+      name: string,
+      energyUj: number | undefined,
+      maxUj = 262_143_328_850,
+    ): Promise<void> {
       const dir = `sys/class/powercap/${id}`;
       await put(`${dir}/name`, `${name}\n`);
       await put(`${dir}/max_energy_range_uj`, `${maxUj}\n`);
@@ -280,7 +323,9 @@ describe('LinuxCollector', () => {
     it('lists the power metrics as available when the counters are readable', async () => {
       await domain('intel-rapl:0', 'package-0', 1);
       const sut = new LinuxCollector({ procRoot, sysRoot });
-      expect(await sut.availableMetrics()).toEqual(expect.arrayContaining(['power.package_0_w', 'power.total_w']));
+      expect(await sut.availableMetrics()).toEqual(
+        expect.arrayContaining(['power.package_0_w', 'power.total_w']),
+      );
     });
   });
 
@@ -311,9 +356,13 @@ describe('LinuxCollector', () => {
       expect(sample['net.rx_bytes_per_s']).toBeGreaterThanOrEqual(0);
       expect(sample['disk.total_bytes']).toBeGreaterThan(0);
 
-      const zones = (await readdir('/sys/class/thermal').catch(() => [])).filter((e) => e.startsWith('thermal_zone'));
+      const zones = (await readdir('/sys/class/thermal').catch(() => [])).filter((e) =>
+        e.startsWith('thermal_zone'),
+      );
       if (zones.length === 0) expect(Object.keys(sample).filter((k) => k.startsWith('temp.'))).toEqual([]);
-      const rapl = (await readdir('/sys/class/powercap').catch(() => [])).filter((e) => e.startsWith('intel-rapl:'));
+      const rapl = (await readdir('/sys/class/powercap').catch(() => [])).filter((e) =>
+        e.startsWith('intel-rapl:'),
+      );
       if (rapl.length === 0) expect(Object.keys(sample).filter((k) => k.startsWith('power.'))).toEqual([]);
       for (const [name, value] of Object.entries(sample)) {
         if (name.startsWith('temp.')) expect(value).toBeGreaterThan(-100);

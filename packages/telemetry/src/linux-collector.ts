@@ -94,7 +94,11 @@ function parseStat(text: string): Pick<Snapshot, 'cpu' | 'cores' | 'procsRunning
       const n = finite(parts.slice(1, 9));
       if (n && n.length >= 4) {
         const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = n;
-        out.cpu = { total: user + nice + system + idle + iowait + irq + softirq + steal, idle: idle + iowait, iowait };
+        out.cpu = {
+          total: user + nice + system + idle + iowait + irq + softirq + steal,
+          idle: idle + iowait,
+          iowait,
+        };
       }
     } else if (key !== undefined && /^cpu\d+$/.test(key)) {
       cores += 1;
@@ -140,7 +144,10 @@ function parseNetDev(text: string): Map<string, { rx: number; tx: number }> {
     const iface = line.slice(0, colon).trim();
     if (iface === '' || iface === 'lo') continue;
     // Fields after the colon: 8 receive columns then 8 transmit columns; bytes come first in each.
-    const fields = line.slice(colon + 1).trim().split(/\s+/);
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/);
     const rx = Number(fields[0]);
     const tx = Number(fields[8]);
     if (Number.isFinite(rx) && Number.isFinite(tx)) out.set(iface, { rx, tx });
@@ -223,7 +230,10 @@ export class LinuxCollector {
       .sort((a, b) => Number(a.index) - Number(b.index));
     const read = await Promise.all(
       zones.map(async (z) => {
-        const [type, milli] = await Promise.all([readText(join(base, z.entry, 'type')), readNumber(join(base, z.entry, 'temp'))]);
+        const [type, milli] = await Promise.all([
+          readText(join(base, z.entry, 'type')),
+          readNumber(join(base, z.entry, 'temp')),
+        ]);
         let label = type === undefined ? '' : sanitizeMetricSegment(type);
         if (label === '') label = `zone${z.index}`;
         // `temp.max_c` is the aggregate; a zone typed "max" must not overwrite it.
@@ -325,7 +335,8 @@ export class LinuxCollector {
       const swapTotal = mem.get('SwapTotal');
       const swapFree = mem.get('SwapFree');
       if (swapTotal !== undefined) out['swap.total_bytes'] = swapTotal;
-      if (swapTotal !== undefined && swapFree !== undefined) out['swap.used_bytes'] = Math.max(0, swapTotal - swapFree);
+      if (swapTotal !== undefined && swapFree !== undefined)
+        out['swap.used_bytes'] = Math.max(0, swapTotal - swapFree);
     }
 
     if (cur.load) {

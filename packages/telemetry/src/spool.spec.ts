@@ -45,7 +45,12 @@ describe('Spool', () => {
       { id: 2, text: 'b' },
       { id: 3, text: '' },
     ]);
-    expect(sut.stats()).toMatchObject({ records: 3, bytes: 3 * RECORD_HEADER + 2, dropped: 0, droppedBytes: 0 });
+    expect(sut.stats()).toMatchObject({
+      records: 3,
+      bytes: 3 * RECORD_HEADER + 2,
+      dropped: 0,
+      droppedBytes: 0,
+    });
   });
 
   it('appends a batch in order and survives a restart', async () => {
@@ -60,7 +65,9 @@ describe('Spool', () => {
 
   it('refuses a whole batch when one record can never fit', async () => {
     const sut = await openSpool({ maxBytes: 100 });
-    await expect(sut.appendBatch(['ok', 'q'.repeat(77)])).rejects.toMatchObject({ code: SpoolErrorCode.RECORD_TOO_LARGE });
+    await expect(sut.appendBatch(['ok', 'q'.repeat(77)])).rejects.toMatchObject({
+      code: SpoolErrorCode.RECORD_TOO_LARGE,
+    });
     expect(sut.stats().records).toBe(0);
     expect(await sut.append('ok')).toBe(1);
   });
@@ -139,7 +146,14 @@ describe('Spool', () => {
   it('opens an empty or missing directory', async () => {
     await rm(dir, { recursive: true });
     const sut = await openSpool();
-    expect(sut.stats()).toEqual({ records: 0, bytes: 0, dropped: 0, droppedBytes: 0, diskBytes: 0, segments: 0 });
+    expect(sut.stats()).toEqual({
+      records: 0,
+      bytes: 0,
+      dropped: 0,
+      droppedBytes: 0,
+      diskBytes: 0,
+      segments: 0,
+    });
     expect(await sut.peek(5)).toEqual([]);
   });
 
@@ -163,7 +177,11 @@ describe('Spool', () => {
       await sut.close();
 
       const reopened = await openSpool({ maxBytes, segmentBytes: 200 });
-      expect(reopened.stats()).toMatchObject({ dropped: stats.dropped, droppedBytes: stats.droppedBytes, records: stats.records });
+      expect(reopened.stats()).toMatchObject({
+        dropped: stats.dropped,
+        droppedBytes: stats.droppedBytes,
+        records: stats.records,
+      });
       expect((await reopened.peek(1000)).map((r) => r.id)).toEqual(ids);
       let onDisk = 0;
       for (const f of await segmentFiles()) onDisk += (await stat(join(dir, f))).size;
@@ -195,7 +213,9 @@ describe('Spool', () => {
 
     it('refuses a record that can never fit', async () => {
       const sut = await openSpool({ maxBytes: 100 });
-      await expect(sut.append('q'.repeat(77))).rejects.toMatchObject({ code: SpoolErrorCode.RECORD_TOO_LARGE });
+      await expect(sut.append('q'.repeat(77))).rejects.toMatchObject({
+        code: SpoolErrorCode.RECORD_TOO_LARGE,
+      });
       expect(await sut.append('q'.repeat(76))).toBe(1);
     });
   });
@@ -218,7 +238,13 @@ describe('Spool', () => {
       await second.close();
 
       const third = await openSpool();
-      expect((await drain(third)).map((r) => r.text)).toEqual(['rec-1', 'rec-2', 'rec-3', 'rec-4', 'rec-5 again']);
+      expect((await drain(third)).map((r) => r.text)).toEqual([
+        'rec-1',
+        'rec-2',
+        'rec-3',
+        'rec-4',
+        'rec-5 again',
+      ]);
     });
 
     it('cuts a tail whose header is torn or whose checksum fails', async () => {
@@ -254,7 +280,10 @@ describe('Spool', () => {
       for (let i = 0; i < 6; i++) await first.append('x'.repeat(20));
       await first.close();
       // As if the process died right after persisting ack 4, before unlinking segments.
-      await writeFile(join(dir, 'state.json'), JSON.stringify({ v: 1, ackedId: 4, dropped: 0, droppedBytes: 0 }));
+      await writeFile(
+        join(dir, 'state.json'),
+        JSON.stringify({ v: 1, ackedId: 4, dropped: 0, droppedBytes: 0 }),
+      );
 
       const second = await openSpool({ segmentBytes: 100 });
       expect((await second.peek(10)).map((r) => r.id)).toEqual([5, 6]);
@@ -303,7 +332,9 @@ describe('Spool', () => {
   describe('lock', () => {
     it('refuses a second open of the same directory until the first is closed', async () => {
       const first = await openSpool();
-      await expect(Spool.open({ dir, maxBytes: 4096 })).rejects.toMatchObject({ code: SpoolErrorCode.LOCKED });
+      await expect(Spool.open({ dir, maxBytes: 4096 })).rejects.toMatchObject({
+        code: SpoolErrorCode.LOCKED,
+      });
       await first.append('still mine');
       await first.close();
       const second = await openSpool();
@@ -318,7 +349,11 @@ describe('Spool', () => {
   });
 
   it('validates its options', async () => {
-    await expect(Spool.open({ dir, maxBytes: 10 })).rejects.toMatchObject({ code: SpoolErrorCode.BAD_OPTIONS });
-    await expect(Spool.open({ dir, maxBytes: 1000, segmentBytes: 0 })).rejects.toMatchObject({ code: SpoolErrorCode.BAD_OPTIONS });
+    await expect(Spool.open({ dir, maxBytes: 10 })).rejects.toMatchObject({
+      code: SpoolErrorCode.BAD_OPTIONS,
+    });
+    await expect(Spool.open({ dir, maxBytes: 1000, segmentBytes: 0 })).rejects.toMatchObject({
+      code: SpoolErrorCode.BAD_OPTIONS,
+    });
   });
 });

@@ -155,7 +155,8 @@ class SegmentReader {
     }
     this.buf = buf.subarray(0, got);
     this.bufStart = offset;
-    if (got < length) throw new SpoolError(SpoolErrorCode.CORRUPT, `segment shorter than expected at ${offset + got}`);
+    if (got < length)
+      throw new SpoolError(SpoolErrorCode.CORRUPT, `segment shorter than expected at ${offset + got}`);
     return this.buf.subarray(0, length);
   }
 
@@ -195,10 +196,14 @@ export class Spool {
   static async open(options: SpoolOptions): Promise<Spool> {
     const { dir, maxBytes } = options;
     if (!Number.isSafeInteger(maxBytes) || maxBytes < SEGMENT_HEADER + RECORD_HEADER + 1) {
-      throw new SpoolError(SpoolErrorCode.BAD_OPTIONS, `maxBytes must be an integer >= ${SEGMENT_HEADER + RECORD_HEADER + 1}`);
+      throw new SpoolError(
+        SpoolErrorCode.BAD_OPTIONS,
+        `maxBytes must be an integer >= ${SEGMENT_HEADER + RECORD_HEADER + 1}`,
+      );
     }
     const segmentBytes =
-      options.segmentBytes ?? Math.min(Math.max(4096, Math.floor(maxBytes / 16)), 8 * 1024 * 1024, Math.floor(maxBytes / 4));
+      options.segmentBytes ??
+      Math.min(Math.max(4096, Math.floor(maxBytes / 16)), 8 * 1024 * 1024, Math.floor(maxBytes / 4));
     if (!Number.isSafeInteger(segmentBytes) || segmentBytes <= 0) {
       throw new SpoolError(SpoolErrorCode.BAD_OPTIONS, 'segmentBytes must be a positive integer');
     }
@@ -261,7 +266,14 @@ export class Spool {
       records += seg.lastId - Math.max(seg.firstId - 1, this.ackedId);
       bytes += seg.size - (this.cursor?.seg === seg ? this.cursor.offset : SEGMENT_HEADER);
     }
-    return { records, bytes, dropped: this.dropped, droppedBytes: this.droppedBytes, diskBytes, segments: this.segments.length };
+    return {
+      records,
+      bytes,
+      dropped: this.dropped,
+      droppedBytes: this.droppedBytes,
+      diskBytes,
+      segments: this.segments.length,
+    };
   }
 
   /** True when the ack state file was unreadable on open and every record on disk is replayed. */
@@ -331,7 +343,8 @@ export class Spool {
     try {
       text = await readFile(join(this.dir, STATE_FILE), 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { v: 1, ackedId: 0, dropped: 0, droppedBytes: 0 };
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        return { v: 1, ackedId: 0, dropped: 0, droppedBytes: 0 };
       throw err;
     }
     let parsed: Partial<PersistedState> = {};
@@ -362,13 +375,18 @@ export class Spool {
     let valid = 0;
     let firstId = 0;
     let lastId = 0;
-    if (buf.length >= SEGMENT_HEADER && buf.readUInt32BE(0) === SEGMENT_MAGIC && buf.readUInt32BE(4) === SEGMENT_VERSION) {
+    if (
+      buf.length >= SEGMENT_HEADER &&
+      buf.readUInt32BE(0) === SEGMENT_MAGIC &&
+      buf.readUInt32BE(4) === SEGMENT_VERSION
+    ) {
       valid = SEGMENT_HEADER;
       while (valid + RECORD_HEADER <= buf.length) {
         const h = decodeHeader(buf, valid);
         const end = valid + RECORD_HEADER + h.length;
         if (end > buf.length) break;
-        if (recordCrc(buf.subarray(valid, valid + 12), buf.subarray(valid + RECORD_HEADER, end)) !== h.crc) break;
+        if (recordCrc(buf.subarray(valid, valid + 12), buf.subarray(valid + RECORD_HEADER, end)) !== h.crc)
+          break;
         // Ids only grow; a record breaking that is not one this spool wrote there.
         if (lastId === 0 ? h.id <= prevLastId : h.id !== lastId + 1) break;
         if (firstId === 0) firstId = h.id;
@@ -503,7 +521,10 @@ export class Spool {
             const head = Buffer.from(await reader.read(offset, 12));
             const data = Buffer.from(await reader.read(offset + RECORD_HEADER, h.length));
             if (recordCrc(head, data) !== h.crc) {
-              throw new SpoolError(SpoolErrorCode.CORRUPT, `record ${h.id} in ${seg.path} fails its checksum`);
+              throw new SpoolError(
+                SpoolErrorCode.CORRUPT,
+                `record ${h.id} in ${seg.path} fails its checksum`,
+              );
             }
             offset += RECORD_HEADER + h.length;
             out.push({ id: h.id, data });
@@ -608,7 +629,12 @@ export class Spool {
   }
 
   private async writeState(): Promise<void> {
-    const state: PersistedState = { v: 1, ackedId: this.ackedId, dropped: this.dropped, droppedBytes: this.droppedBytes };
+    const state: PersistedState = {
+      v: 1,
+      ackedId: this.ackedId,
+      dropped: this.dropped,
+      droppedBytes: this.droppedBytes,
+    };
     const tmp = join(this.dir, STATE_TMP);
     const fh = await open(tmp, 'w');
     try {

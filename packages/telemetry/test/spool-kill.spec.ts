@@ -29,7 +29,9 @@ async function runAndKill(args: string[], minAppends: number, runMs: number): Pr
   let stderr = '';
   let pending = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+  const exited = new Promise<NodeJS.Signals | null>((resolve) =>
+    child.on('exit', (_code, signal) => resolve(signal)),
+  );
 
   let killTimer: NodeJS.Timeout | undefined;
   child.stdout.on('data', (chunk: Buffer) => {
@@ -45,7 +47,8 @@ async function runAndKill(args: string[], minAppends: number, runMs: number): Pr
         report.lastAcked = Number(a);
       }
     }
-    if (!killTimer && report.appended.size >= minAppends) killTimer = setTimeout(() => child.kill('SIGKILL'), runMs);
+    if (!killTimer && report.appended.size >= minAppends)
+      killTimer = setTimeout(() => child.kill('SIGKILL'), runMs);
   });
   const guard = setTimeout(() => child.kill('SIGKILL'), 20_000);
   const signal = await exited;
@@ -63,7 +66,10 @@ describe('Spool under kill -9', () => {
     buildDir = await mkdtemp(join(tmpdir(), 'agentbox-telemetry-build-'));
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const noExtras = ['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', buildDir, ...noExtras], { cwd: pkgRoot, stdio: 'inherit' });
+    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', buildDir, ...noExtras], {
+      cwd: pkgRoot,
+      stdio: 'inherit',
+    });
     await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
     distIndex = join(buildDir, 'index.js');
   }, 120_000);
@@ -83,7 +89,11 @@ describe('Spool under kill -9', () => {
   it('loses no reported append, tears no record and keeps ids contiguous across kills (fsync on)', async () => {
     let previousLastId = 0;
     for (let round = 1; round <= 3; round++) {
-      const report = await runAndKill([dir, String(round), String(4 * 1024 * 1024), '16384', '1', '25'], 5, 300);
+      const report = await runAndKill(
+        [dir, String(round), String(4 * 1024 * 1024), '16384', '1', '25'],
+        5,
+        300,
+      );
       expect(report.appended.size).toBeGreaterThan(0);
 
       const sut = await Spool.open({ dir, maxBytes: 4 * 1024 * 1024, segmentBytes: 16384 });
@@ -139,7 +149,8 @@ describe('Spool under kill -9', () => {
         expect(ids.length).toBe(stats.records);
         expect(ids.at(-1)).toBeGreaterThanOrEqual(report.lastAppended);
         expect(ids.at(-1)).toBeLessThanOrEqual(report.lastAppended + 1);
-        for (const r of records) expect(parsePayload(r.data.toString('utf8')), `record ${r.id}`).toBeDefined();
+        for (const r of records)
+          expect(parsePayload(r.data.toString('utf8')), `record ${r.id}`).toBeDefined();
         droppedBefore = stats.dropped;
       } finally {
         await sut.close();

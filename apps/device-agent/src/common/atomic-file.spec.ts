@@ -43,7 +43,9 @@ describe('writeFileAtomic', () => {
 
   it('concurrent writers never produce a torn file', async () => {
     const path = join(dir, 'race.json');
-    const bodies = Array.from({ length: 20 }, (_, i) => JSON.stringify({ writer: i, pad: 'y'.repeat(50_000) }));
+    const bodies = Array.from({ length: 20 }, (_, i) =>
+      JSON.stringify({ writer: i, pad: 'y'.repeat(50_000) }),
+    );
     await Promise.all(bodies.map((body) => writeFileAtomic(path, body)));
     expect(bodies).toContain(await readFile(path, 'utf8'));
     expect(await readdir(dir)).toEqual(['race.json']);

@@ -10,7 +10,11 @@ export const DEFAULT_BACKOFF: BackoffOptions = { baseMs: 500, capMs: 30_000 };
  * Full jitter spreads a fleet that lost the broker at the same moment over the whole window,
  * so the broker is not hit by every box at once when it comes back.
  */
-export function backoffDelay(attempt: number, options: BackoffOptions = DEFAULT_BACKOFF, random = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  options: BackoffOptions = DEFAULT_BACKOFF,
+  random = Math.random,
+): number {
   const exponent = Math.min(Math.max(attempt, 0), 30);
   const ceiling = Math.min(2 ** exponent * options.baseMs, options.capMs);
   return Math.floor(random() * ceiling);

@@ -22,10 +22,18 @@ describe('AgentConfig.fromEnv', () => {
 
   it('names every bad variable in one error', () => {
     expect(() =>
-      sut({ AGENTBOX_FLEET_URL: 'ftp://x', AGENTBOX_TELEMETRY_INTERVAL_SEC: '0', AGENTBOX_HARDWARE_ID: 'a/b' }),
+      sut({
+        AGENTBOX_FLEET_URL: 'ftp://x',
+        AGENTBOX_TELEMETRY_INTERVAL_SEC: '0',
+        AGENTBOX_HARDWARE_ID: 'a/b',
+      }),
     ).toThrow(ConfigError);
     try {
-      sut({ AGENTBOX_FLEET_URL: 'ftp://x', AGENTBOX_TELEMETRY_INTERVAL_SEC: '0', AGENTBOX_HARDWARE_ID: 'a/b' });
+      sut({
+        AGENTBOX_FLEET_URL: 'ftp://x',
+        AGENTBOX_TELEMETRY_INTERVAL_SEC: '0',
+        AGENTBOX_HARDWARE_ID: 'a/b',
+      });
     } catch (error) {
       const message = (error as Error).message;
       expect(message).toContain('AGENTBOX_FLEET_URL');

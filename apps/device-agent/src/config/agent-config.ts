@@ -7,15 +7,27 @@ const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max)
 
 /** Environment of the device agent (brief section 5), validated at boot. */
 export const AgentEnvSchema = z.object({
-  AGENTBOX_FLEET_URL: z.url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' }).optional(),
-  AGENTBOX_CLAIM_TOKEN: z.string().min(16, 'AGENTBOX_CLAIM_TOKEN looks truncated (16 characters at least)').max(200).optional(),
+  AGENTBOX_FLEET_URL: z
+    .url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' })
+    .optional(),
+  AGENTBOX_CLAIM_TOKEN: z
+    .string()
+    .min(16, 'AGENTBOX_CLAIM_TOKEN looks truncated (16 characters at least)')
+    .max(200)
+    .optional(),
   AGENTBOX_STATE_DIR: z.string().min(1).default('/var/lib/agentbox'),
   AGENTBOX_DEVICE_NAME: z.string().min(1).max(100).optional(),
   AGENTBOX_HARDWARE_ID: HardwareIdSchema.optional(),
-  AGENTBOX_MQTT_URL: z.url({ protocol: /^(mqtts?|wss?)$/, error: 'AGENTBOX_MQTT_URL must be an mqtt(s):// URL' }).optional(),
+  AGENTBOX_MQTT_URL: z
+    .url({ protocol: /^(mqtts?|wss?)$/, error: 'AGENTBOX_MQTT_URL must be an mqtt(s):// URL' })
+    .optional(),
   AGENTBOX_TELEMETRY_INTERVAL_SEC: z.coerce.number().min(1).max(3_600).default(5),
   AGENTBOX_MQTT_KEEPALIVE_SEC: PositiveInt(3_600).default(10),
-  AGENTBOX_SPOOL_MAX_BYTES: z.coerce.number().int().min(64 * 1024).default(64 * 1024 * 1024),
+  AGENTBOX_SPOOL_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(64 * 1024)
+    .default(64 * 1024 * 1024),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type AgentEnv = z.infer<typeof AgentEnvSchema>;
@@ -54,10 +66,14 @@ export class AgentConfig {
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */
   static fromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
-    const cleaned = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+    const cleaned = Object.fromEntries(
+      Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+    );
     const parsed = AgentEnvSchema.safeParse(cleaned);
     if (!parsed.success) {
-      const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+      const lines = parsed.error.issues.map(
+        (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
+      );
       throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
     }
     return new AgentConfig(parsed.data);

@@ -11,14 +11,16 @@ function newestSourceMtime(dir: string): number {
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) newest = Math.max(newest, newestSourceMtime(path));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.spec.ts'))
+      newest = Math.max(newest, statSync(path).mtimeMs);
   }
   return newest;
 }
 
 /** Builds the agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
 export function ensureBuilt(): void {
-  if (existsSync(AGENT_MAIN) && statSync(AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src'))) return;
+  if (existsSync(AGENT_MAIN) && statSync(AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src')))
+    return;
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: APP_DIR, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the device agent failed');
 }

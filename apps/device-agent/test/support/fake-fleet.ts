@@ -1,6 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
-import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import {
+  createServer as createNetServer,
+  type AddressInfo,
+  type Server as NetServer,
+  type Socket,
+} from 'node:net';
 import { Aedes } from 'aedes';
 import { ProvisionRequestSchema, deviceDownPrefix, deviceUpPrefix, isUnder } from '@agentbox/schemas';
 
@@ -61,9 +66,14 @@ export class FakeFleet {
           return send(400, { statusCode: 400, code: 'BAD_REQUEST', message: 'bad JSON' });
         }
         const parsed = ProvisionRequestSchema.safeParse(body);
-        if (!parsed.success) return send(400, { statusCode: 400, code: 'VALIDATION_FAILED', message: parsed.error.message });
+        if (!parsed.success)
+          return send(400, { statusCode: 400, code: 'VALIDATION_FAILED', message: parsed.error.message });
         if (parsed.data.claimToken !== this.claimToken) {
-          return send(401, { statusCode: 401, code: 'CLAIM_TOKEN_INVALID', message: 'claim token is unknown or expired' });
+          return send(401, {
+            statusCode: 401,
+            code: 'CLAIM_TOKEN_INVALID',
+            message: 'claim token is unknown or expired',
+          });
         }
         this.provisionCalls.push({ hardwareId: parsed.data.hardwareId, name: parsed.data.name });
         let deviceId = this.devices.get(parsed.data.hardwareId);
@@ -82,19 +92,35 @@ export class FakeFleet {
 
   async startBroker(): Promise<void> {
     const options: Record<string, unknown> = {
-      authenticate: (client: { id: string }, username: string | undefined, password: Buffer | undefined, done: (error: (Error & { returnCode: number }) | null, ok: boolean | null) => void) => {
+      authenticate: (
+        client: { id: string },
+        username: string | undefined,
+        password: Buffer | undefined,
+        done: (error: (Error & { returnCode: number }) | null, ok: boolean | null) => void,
+      ) => {
         const expected = username === undefined ? undefined : this.secrets.get(username);
-        if (username === 'observer' || (expected !== undefined && client.id === username && password?.toString() === expected)) {
+        if (
+          username === 'observer' ||
+          (expected !== undefined && client.id === username && password?.toString() === expected)
+        ) {
           return done(null, true);
         }
         const error = Object.assign(new Error('bad username or password'), { returnCode: 4 });
         done(error, false);
       },
-      authorizePublish: (client: { id: string } | null, packet: { topic: string }, done: (error?: Error | null) => void) => {
+      authorizePublish: (
+        client: { id: string } | null,
+        packet: { topic: string },
+        done: (error?: Error | null) => void,
+      ) => {
         if (!client || client.id === 'observer') return done(null);
         done(isUnder(packet.topic, deviceUpPrefix(client.id)) ? null : new Error('not your topic'));
       },
-      authorizeSubscribe: (client: { id: string }, sub: { topic: string }, done: (error: Error | null, sub?: unknown) => void) => {
+      authorizeSubscribe: (
+        client: { id: string },
+        sub: { topic: string },
+        done: (error: Error | null, sub?: unknown) => void,
+      ) => {
         if (client.id === 'observer') return done(null, sub);
         done(null, isUnder(sub.topic, deviceDownPrefix(client.id)) ? sub : null);
       },
@@ -143,7 +169,11 @@ export class FakeFleet {
   }
 
   /** Publishes as the cloud would (retained desired state, commands). */
-  publish(topic: string, payload: unknown, options: { retain?: boolean; properties?: Record<string, unknown> } = {}): Promise<void> {
+  publish(
+    topic: string,
+    payload: unknown,
+    options: { retain?: boolean; properties?: Record<string, unknown> } = {},
+  ): Promise<void> {
     return new Promise((resolve, reject) => {
       this.broker!.publish(
         {
@@ -171,7 +201,11 @@ export class FakeFleet {
 }
 
 /** Polls until `check` returns a value other than undefined/false, or throws after `timeoutMs`. */
-export async function waitFor<T>(check: () => T | undefined | false, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => T | undefined | false,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = check();

@@ -18,7 +18,9 @@ export class NotifyReceiver {
   constructor(readonly socketPath: string) {}
 
   async start(): Promise<void> {
-    const child = spawn('python3', ['-u', '-c', RECEIVER, this.socketPath], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('python3', ['-u', '-c', RECEIVER, this.socketPath], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     this.child = child;
     let buffer = '';
     await new Promise<void>((resolve, reject) => {

@@ -7,7 +7,10 @@ import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 
 /** Every migration of the service, in order: the core tables, then each feature's own. */
-export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [...CORE_MIGRATIONS, ...TELEMETRY_MIGRATIONS];
+export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
+  ...CORE_MIGRATIONS,
+  ...TELEMETRY_MIGRATIONS,
+];
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */
 export async function ensurePostgresSchema(url: string, schema: string): Promise<void> {

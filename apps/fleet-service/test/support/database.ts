@@ -19,7 +19,10 @@ export interface TestDatabase {
 export async function openTestDatabase(env: Record<string, string> = {}): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentbox-fleet-test-'));
   const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dataDir, ...env });
-  const dataSource = new DataSource({ ...buildDataSourceOptions(config), entities: [User, Device, ClaimToken] });
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(config),
+    entities: [User, Device, ClaimToken],
+  });
   await dataSource.initialize();
   return {
     dataSource,

@@ -71,7 +71,10 @@ export function adaptConfig(text: string, port: number, dir: string, dynsecFile:
 
 interface DynsecFile {
   clients: Array<{ username: string; roles: Array<{ rolename: string }> }>;
-  roles: Array<{ rolename: string; acls: Array<{ acltype: string; topic: string; priority: number; allow: boolean }> }>;
+  roles: Array<{
+    rolename: string;
+    acls: Array<{ acltype: string; topic: string; priority: number; allow: boolean }>;
+  }>;
 }
 
 /**

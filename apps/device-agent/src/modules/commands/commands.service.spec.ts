@@ -15,13 +15,19 @@ const command = (overrides: Partial<CommandMessage> = {}): CommandMessage => ({
 describe('runCommand', () => {
   const ran: string[] = [];
   const builtIns = new Map([
-    ['ping', () => {
-      ran.push('ping');
-      return { status: 'succeeded' as const, output: { pong: true } };
-    }],
-    ['boom', () => {
-      throw new Error('it broke');
-    }],
+    [
+      'ping',
+      () => {
+        ran.push('ping');
+        return { status: 'succeeded' as const, output: { pong: true } };
+      },
+    ],
+    [
+      'boom',
+      () => {
+        throw new Error('it broke');
+      },
+    ],
   ]);
   const sut = runCommand;
 
@@ -44,6 +50,9 @@ describe('runCommand', () => {
   });
 
   it('reports a failing built-in as failed', async () => {
-    expect(await sut(command({ name: 'boom' }), builtIns, 1_500)).toEqual({ status: 'failed', error: 'it broke' });
+    expect(await sut(command({ name: 'boom' }), builtIns, 1_500)).toEqual({
+      status: 'failed',
+      error: 'it broke',
+    });
   });
 });

@@ -85,28 +85,46 @@ export class CommandsService implements OnModuleInit {
     );
   }
 
-  async receive(topicCommandId: string, payload: Buffer, properties: IPublishPacket['properties']): Promise<void> {
+  async receive(
+    topicCommandId: string,
+    payload: Buffer,
+    properties: IPublishPacket['properties'],
+  ): Promise<void> {
     const decoded = decodePayload(CommandMessageSchema, payload);
     if (!decoded.ok) {
       this.rejected += 1;
       if (this.rateLimited.take('invalid') !== null) {
-        this.logger.warn({ commandId: topicCommandId, reason: decoded.reason, detail: decoded.detail }, 'invalid command');
+        this.logger.warn(
+          { commandId: topicCommandId, reason: decoded.reason, detail: decoded.detail },
+          'invalid command',
+        );
       }
       if (isValidDeviceId(topicCommandId)) {
-        await this.reply(topicCommandId, { status: 'rejected', error: `invalid command (${decoded.reason}): ${decoded.detail}` }, properties);
+        await this.reply(
+          topicCommandId,
+          { status: 'rejected', error: `invalid command (${decoded.reason}): ${decoded.detail}` },
+          properties,
+        );
       }
       return;
     }
     const command = decoded.value;
     if (command.id !== topicCommandId) {
-      await this.reply(topicCommandId, { status: 'rejected', error: 'command id differs from the topic' }, properties);
+      await this.reply(
+        topicCommandId,
+        { status: 'rejected', error: 'command id differs from the topic' },
+        properties,
+      );
       return;
     }
     let outcome = this.recent.get(command.id);
     if (!outcome) {
       outcome = await runCommand(command, this.builtIns);
       this.remember(command.id, outcome);
-      this.logger.log({ commandId: command.id, name: command.name, status: outcome.status }, 'command handled');
+      this.logger.log(
+        { commandId: command.id, name: command.name, status: outcome.status },
+        'command handled',
+      );
     }
     await this.reply(command.id, outcome, properties);
   }
@@ -119,9 +137,19 @@ export class CommandsService implements OnModuleInit {
     }
   }
 
-  private async reply(commandId: string, outcome: CommandOutcome, properties: IPublishPacket['properties']): Promise<void> {
+  private async reply(
+    commandId: string,
+    outcome: CommandOutcome,
+    properties: IPublishPacket['properties'],
+  ): Promise<void> {
     const deviceId = this.identity.deviceId;
-    const result: CommandResultMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), commandId, ...outcome };
+    const result: CommandResultMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      commandId,
+      ...outcome,
+    };
     const resultTopic = topics.result(deviceId, commandId);
     // A box may publish only under its own up/, so a requester normally sets the response topic to the
     // result topic; any other one is tried as well and the broker's authorisation decides (docs/protocol.md 6).
@@ -135,7 +163,8 @@ export class CommandsService implements OnModuleInit {
     }
     const results = await Promise.allSettled(sends);
     for (const settled of results) {
-      if (settled.status === 'rejected') this.logger.warn({ err: settled.reason as unknown, commandId }, 'command result not delivered');
+      if (settled.status === 'rejected')
+        this.logger.warn({ err: settled.reason as unknown, commandId }, 'command result not delivered');
     }
   }
 }

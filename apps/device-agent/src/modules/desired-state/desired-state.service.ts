@@ -87,12 +87,17 @@ export class DesiredStateService implements OnModuleInit {
           message: `invalid desired state ignored (${decoded.reason}): ${decoded.detail}`.slice(0, 2_000),
           data: { reason: decoded.reason, keptVersion: this.current?.version ?? null },
         })
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'could not queue the invalid-desired event'));
+        .catch((error: unknown) =>
+          this.logger.warn({ err: error }, 'could not queue the invalid-desired event'),
+        );
       return 'invalid';
     }
     const incoming = decoded.value;
     if (this.current && incoming.version < this.current.version) {
-      this.logger.warn({ incoming: incoming.version, held: this.current.version }, 'older desired state ignored');
+      this.logger.warn(
+        { incoming: incoming.version, held: this.current.version },
+        'older desired state ignored',
+      );
       await this.report();
       return 'ignored-older';
     }

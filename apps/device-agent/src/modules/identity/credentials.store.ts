@@ -27,7 +27,9 @@ export class CredentialsStore {
     if (raw === undefined) return undefined;
     const parsed = StoredCredentialsSchema.safeParse(raw);
     if (!parsed.success) {
-      throw new Error(`${this.path} is not a valid credentials file (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+      throw new Error(
+        `${this.path} is not a valid credentials file (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+      );
     }
     return parsed.data;
   }

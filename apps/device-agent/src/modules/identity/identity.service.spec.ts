@@ -35,12 +35,21 @@ describe('IdentityService', () => {
           return;
         }
         if (parsed.claimToken !== CLAIM) {
-          res.writeHead(401).end(JSON.stringify({ statusCode: 401, code: 'CLAIM_TOKEN_EXPIRED', message: 'expired' }));
+          res
+            .writeHead(401)
+            .end(JSON.stringify({ statusCode: 401, code: 'CLAIM_TOKEN_EXPIRED', message: 'expired' }));
           return;
         }
         requests.push({ hardwareId: parsed.hardwareId, name: parsed.name });
         res.writeHead(201).end(
-          JSON.stringify({ deviceId: 'box-7', mqtt: { url: 'mqtt://127.0.0.1:1883', username: 'box-7', password: `pw-${requests.length}-0123456789abcdef` } }),
+          JSON.stringify({
+            deviceId: 'box-7',
+            mqtt: {
+              url: 'mqtt://127.0.0.1:1883',
+              username: 'box-7',
+              password: `pw-${requests.length}-0123456789abcdef`,
+            },
+          }),
         );
       });
     });
@@ -54,7 +63,9 @@ describe('IdentityService', () => {
   });
 
   const build = (env: Record<string, string>) =>
-    new IdentityService(AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_DEVICE_NAME: 'lab-box', ...env }));
+    new IdentityService(
+      AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_DEVICE_NAME: 'lab-box', ...env }),
+    );
 
   it('enrolls on first boot through 5xx retries and stores the credentials 0600 in a 0700 dir', async () => {
     failuresLeft = 2;
@@ -91,7 +102,9 @@ describe('IdentityService', () => {
   });
 
   it('names the missing variable on first boot', async () => {
-    await expect(build({}).ensureEnrolled()).rejects.toMatchObject({ code: AgentExceptionCode.FLEET_URL_MISSING });
+    await expect(build({}).ensureEnrolled()).rejects.toMatchObject({
+      code: AgentExceptionCode.FLEET_URL_MISSING,
+    });
     await expect(build({ AGENTBOX_FLEET_URL: fleetUrl }).ensureEnrolled()).rejects.toMatchObject({
       code: AgentExceptionCode.CLAIM_TOKEN_MISSING,
     });
@@ -100,8 +113,13 @@ describe('IdentityService', () => {
   it('enrolls again over damaged credentials when a claim token is set, and refuses clearly when not', async () => {
     await build({ AGENTBOX_FLEET_URL: fleetUrl, AGENTBOX_CLAIM_TOKEN: CLAIM }).ensureEnrolled();
     await writeFile(join(dir, CREDENTIALS_FILE), '{"deviceId": ');
-    await expect(build({}).ensureEnrolled()).rejects.toMatchObject({ code: AgentExceptionCode.CREDENTIALS_UNREADABLE });
-    const repaired = await build({ AGENTBOX_FLEET_URL: fleetUrl, AGENTBOX_CLAIM_TOKEN: CLAIM }).ensureEnrolled();
+    await expect(build({}).ensureEnrolled()).rejects.toMatchObject({
+      code: AgentExceptionCode.CREDENTIALS_UNREADABLE,
+    });
+    const repaired = await build({
+      AGENTBOX_FLEET_URL: fleetUrl,
+      AGENTBOX_CLAIM_TOKEN: CLAIM,
+    }).ensureEnrolled();
     expect(repaired.deviceId).toBe('box-7');
     expect(requests).toHaveLength(2);
   });

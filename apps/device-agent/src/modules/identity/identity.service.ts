@@ -87,9 +87,13 @@ export class IdentityService {
         'create a claim token in the console (Add box) and set AGENTBOX_CLAIM_TOKEN in /etc/agentbox/agent.env',
       );
     }
-    const hardwareId = this.hardwareId ?? (await resolveHardwareId(this.config.stateDir, this.config.hardwareIdOverride));
+    const hardwareId =
+      this.hardwareId ?? (await resolveHardwareId(this.config.stateDir, this.config.hardwareIdOverride));
     this.hardwareId = hardwareId;
-    this.logger.log({ fleetUrl, hardwareId, name: this.config.deviceName }, 'enrolling with the fleet service');
+    this.logger.log(
+      { fleetUrl, hardwareId, name: this.config.deviceName },
+      'enrolling with the fleet service',
+    );
     const reply = await new ProvisioningClient(fleetUrl).provision(
       { claimToken, hardwareId, name: this.config.deviceName },
       signal,

@@ -30,7 +30,10 @@ export class ProvisioningClient {
         if (!(error instanceof RetryableProvisionError)) throw error;
         if (signal?.aborted) throw error;
         const delay = backoffDelay(attempt, this.backoff);
-        this.logger.warn({ attempt: attempt + 1, retryInMs: delay, reason: error.message }, 'provisioning failed, retrying');
+        this.logger.warn(
+          { attempt: attempt + 1, retryInMs: delay, reason: error.message },
+          'provisioning failed, retrying',
+        );
         await sleep(delay, signal);
       }
     }

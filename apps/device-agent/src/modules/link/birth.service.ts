@@ -16,12 +16,19 @@ import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 export const CAPABILITIES = ['telemetry', 'desired-state', 'commands'] as const;
 
 /** PRETTY_NAME from os-release(5), e.g. "Debian GNU/Linux 12 (bookworm)". */
-export async function readOsRelease(paths = ['/etc/os-release', '/usr/lib/os-release']): Promise<string | undefined> {
+export async function readOsRelease(
+  paths = ['/etc/os-release', '/usr/lib/os-release'],
+): Promise<string | undefined> {
   for (const path of paths) {
     try {
       const text = await readFile(path, 'utf8');
       const line = text.split('\n').find((entry) => entry.startsWith('PRETTY_NAME='));
-      if (line) return line.slice('PRETTY_NAME='.length).trim().replace(/^["']|["']$/g, '').slice(0, 255);
+      if (line)
+        return line
+          .slice('PRETTY_NAME='.length)
+          .trim()
+          .replace(/^["']|["']$/g, '')
+          .slice(0, 255);
     } catch {
       // try the next one
     }
@@ -57,7 +64,9 @@ export class BirthService {
   async build(seq: number): Promise<BirthMessage> {
     let metrics: string[] = [];
     try {
-      metrics = (await this.collector.availableMetrics()).filter((name) => MetricNameSchema.safeParse(name).success);
+      metrics = (await this.collector.availableMetrics()).filter(
+        (name) => MetricNameSchema.safeParse(name).success,
+      );
     } catch (error) {
       this.logger.warn({ err: error }, 'cannot list the available metrics');
     }

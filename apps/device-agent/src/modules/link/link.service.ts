@@ -128,7 +128,8 @@ export class LinkService {
   /** QoS 1 publish on the current connection; resolves on PUBACK, rejects when not connected or refused. */
   async publish(topic: string, message: unknown, options: PublishOptions = {}): Promise<void> {
     const client = this.ready ?? this.attempt;
-    if (!client?.connected) throw new LinkException(LinkExceptionCode.NOT_CONNECTED, 'not connected to the broker');
+    if (!client?.connected)
+      throw new LinkException(LinkExceptionCode.NOT_CONNECTED, 'not connected to the broker');
     await this.publishOn(client, topic, encodeMessage(message), options);
   }
 
@@ -140,9 +141,17 @@ export class LinkService {
     const client = this.ready;
     if (client?.connected) {
       try {
-        const offline: StatusMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), state: 'offline', reason: 'shutdown' };
+        const offline: StatusMessage = {
+          v: SCHEMA_VERSION,
+          seq: this.seq.next(),
+          ts: Date.now(),
+          state: 'offline',
+          reason: 'shutdown',
+        };
         await withTimeout(
-          this.publishOn(client, topics.status(this.identity.deviceId), encodeMessage(offline), { retain: true }),
+          this.publishOn(client, topics.status(this.identity.deviceId), encodeMessage(offline), {
+            retain: true,
+          }),
           OFFLINE_PUBLISH_TIMEOUT_MS,
         );
       } catch (error) {
@@ -239,14 +248,21 @@ export class LinkService {
       client.on('packetreceive', (packet) => {
         this.lastProgressAt = Date.now();
         // MQTT 5 PUBACK 0x10 (MQTT-3.4.2.1): accepted, but nobody was subscribed, so nobody got it.
-        if (packet.cmd === 'puback' && packet.reasonCode === NO_MATCHING_SUBSCRIBERS && packet.messageId !== undefined) {
+        if (
+          packet.cmd === 'puback' &&
+          packet.reasonCode === NO_MATCHING_SUBSCRIBERS &&
+          packet.messageId !== undefined
+        ) {
           this.unheardAcks.add(packet.messageId);
         }
       });
       client.on('error', (error: Error & { code?: unknown }) => {
         if (typeof error.code === 'number' && BAD_CREDENTIALS.has(error.code)) outcome.badCredentials = true;
-        const suppressed = this.rateLimited.take(`error:${typeof error.code === 'number' ? error.code : error.message}`);
-        if (suppressed !== null) this.logger.warn({ url, code: error.code, suppressed }, `mqtt: ${error.message}`);
+        const suppressed = this.rateLimited.take(
+          `error:${typeof error.code === 'number' ? error.code : error.message}`,
+        );
+        if (suppressed !== null)
+          this.logger.warn({ url, code: error.code, suppressed }, `mqtt: ${error.message}`);
       });
       client.on('message', (topic, payload, packet) => this.dispatch(deviceId, topic, payload, packet));
       client.once('connect', () => {
@@ -283,30 +299,53 @@ export class LinkService {
 
   /** After every connect: `online` (retained), then birth, then the `down/#` subscription. */
   private async announce(client: MqttClient, deviceId: string): Promise<void> {
-    const online: StatusMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), state: 'online' };
+    const online: StatusMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      state: 'online',
+    };
     await this.publishOn(client, topics.status(deviceId), encodeMessage(online), { retain: true });
     const birth = await this.birth.build(this.seq.next());
     await this.publishOn(client, topics.birth(deviceId), encodeMessage(birth), {});
     // The retained `down/desired` is delivered right after this subscription (MQTT-3.3.1-6).
     const granted = await client.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
     const refused = granted.find((grant) => grant.qos >= 0x80);
-    if (refused) throw new Error(`the broker refused the subscription to ${refused.topic} (reason ${refused.qos})`);
+    if (refused)
+      throw new Error(`the broker refused the subscription to ${refused.topic} (reason ${refused.qos})`);
   }
 
-  private async publishOn(client: MqttClient, topic: string, payload: Buffer, options: PublishOptions): Promise<void> {
+  private async publishOn(
+    client: MqttClient,
+    topic: string,
+    payload: Buffer,
+    options: PublishOptions,
+  ): Promise<void> {
     try {
-      const delivery = client.publishAsync(topic, payload, { qos: 1, retain: options.retain ?? false, properties: options.properties });
+      const delivery = client.publishAsync(topic, payload, {
+        qos: 1,
+        retain: options.retain ?? false,
+        properties: options.properties,
+      });
       // mqtt.js allocates the packet id synchronously; its PUBACK reason 0x10 is only visible on the packet.
       const messageId = client.getLastMessageId();
       await delivery;
       if (this.unheardAcks.delete(messageId) && options.requireSubscriber) {
-        throw new LinkException(LinkExceptionCode.NO_SUBSCRIBERS, `nobody is subscribed to ${topic} yet`, NO_MATCHING_SUBSCRIBERS);
+        throw new LinkException(
+          LinkExceptionCode.NO_SUBSCRIBERS,
+          `nobody is subscribed to ${topic} yet`,
+          NO_MATCHING_SUBSCRIBERS,
+        );
       }
     } catch (error) {
       if (error instanceof LinkException) throw error;
       const reasonCode = (error as { code?: unknown }).code;
       if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
-        throw new LinkException(LinkExceptionCode.PUBLISH_REFUSED, `the broker refused ${topic}: ${(error as Error).message}`, reasonCode);
+        throw new LinkException(
+          LinkExceptionCode.PUBLISH_REFUSED,
+          `the broker refused ${topic}: ${(error as Error).message}`,
+          reasonCode,
+        );
       }
       throw new LinkException(LinkExceptionCode.NOT_CONNECTED, (error as Error).message);
     }
@@ -315,14 +354,17 @@ export class LinkService {
   private dispatch(deviceId: string, topic: string, payload: Buffer, packet: IPublishPacket): void {
     const parsed = parseTopic(topic);
     if (parsed === null || parsed.direction !== 'down' || parsed.deviceId !== deviceId) {
-      if (this.rateLimited.take('unexpected-topic') !== null) this.logger.warn({ topic: topic.slice(0, 200) }, 'message on an unexpected topic dropped');
+      if (this.rateLimited.take('unexpected-topic') !== null)
+        this.logger.warn({ topic: topic.slice(0, 200) }, 'message on an unexpected topic dropped');
       return;
     }
     const handler = this.handlers.get(parsed.channel);
     if (!handler) return;
     Promise.resolve()
       .then(() => handler({ topic: parsed, payload, properties: packet.properties }))
-      .catch((error: unknown) => this.logger.error({ err: error, channel: parsed.channel }, 'handler failed'));
+      .catch((error: unknown) =>
+        this.logger.error({ err: error, channel: parsed.channel }, 'handler failed'),
+      );
   }
 }
 

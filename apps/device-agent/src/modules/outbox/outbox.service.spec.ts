@@ -37,11 +37,15 @@ describe('OutboxService against a real broker', () => {
     received.length = 0;
     // The broker refuses `up/events` with PUBACK 0x87 (MQTT 5) and accepts the rest.
     broker = await Aedes.createBroker({
-      authorizePublish: (_client, packet, done) => done(packet.topic.endsWith('/up/events') ? new Error('denied') : null),
+      authorizePublish: (_client, packet, done) =>
+        done(packet.topic.endsWith('/up/events') ? new Error('denied') : null),
     });
     broker.on('publish', (packet, client) => {
       if (client && packet.topic.endsWith('/up/telemetry')) {
-        received.push({ topic: packet.topic, seq: (JSON.parse(packet.payload.toString()) as { seq: number }).seq });
+        received.push({
+          topic: packet.topic,
+          seq: (JSON.parse(packet.payload.toString()) as { seq: number }).seq,
+        });
       }
     });
     server = createServer(broker.handle);

@@ -13,7 +13,10 @@ import { openSpool, type OutboxSpool } from './outbox-spool.js';
 /** Channels that go through the spool: what must not be lost while the box is offline. */
 export type SpooledChannel = 'telemetry' | 'events';
 
-const SpoolRecordSchema = z.object({ c: z.enum(['telemetry', 'events']), m: z.record(z.string(), z.unknown()) });
+const SpoolRecordSchema = z.object({
+  c: z.enum(['telemetry', 'events']),
+  m: z.record(z.string(), z.unknown()),
+});
 
 /** Records published at once before waiting for their PUBACKs; acks stay in order (one batch at a time). */
 export const PUBLISH_WINDOW = 20;
@@ -48,7 +51,8 @@ export class OutboxService {
   async open(): Promise<void> {
     this.spool = await openSpool(join(this.config.stateDir, 'spool'), this.config.spoolMaxBytes);
     const stats = this.spool.stats();
-    if (stats.records > 0) this.logger.log({ records: stats.records, bytes: stats.bytes }, 'spool holds unsent records');
+    if (stats.records > 0)
+      this.logger.log({ records: stats.records, bytes: stats.bytes }, 'spool holds unsent records');
     this.link.onUp(() => this.kick());
     this.link.onDown(() => this.wake?.());
   }
@@ -65,7 +69,10 @@ export class OutboxService {
     const stats = this.spool.stats();
     if (stats.dropped > droppedBefore && this.rateLimited.take('spool-full') !== null) {
       // The spool is bounded (AGENTBOX_SPOOL_MAX_BYTES): a long outage costs the oldest records, never the disk.
-      this.logger.warn({ dropped: stats.dropped, droppedBytes: stats.droppedBytes }, 'spool full: oldest records dropped');
+      this.logger.warn(
+        { dropped: stats.dropped, droppedBytes: stats.droppedBytes },
+        'spool full: oldest records dropped',
+      );
     }
     this.kick();
     return id;
@@ -73,7 +80,12 @@ export class OutboxService {
 
   /** Queues an `up/events` message with the given events. */
   async event(event: DeviceEvent): Promise<void> {
-    const message: EventsMessage = { v: SCHEMA_VERSION, seq: this.seq.next(), ts: Date.now(), events: [event] };
+    const message: EventsMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      events: [event],
+    };
     await this.append('events', message);
   }
 
@@ -95,7 +107,8 @@ export class OutboxService {
     if (this.draining || this.closed || !this.link.connected || this.retryTimer) return;
     this.draining = this.drain()
       .catch((error: unknown) => {
-        if (this.rateLimited.take('drain') !== null) this.logger.error({ err: error }, 'draining the spool failed');
+        if (this.rateLimited.take('drain') !== null)
+          this.logger.error({ err: error }, 'draining the spool failed');
       })
       .finally(() => {
         this.draining = undefined;
@@ -133,7 +146,8 @@ export class OutboxService {
         if (error instanceof LinkException && error.code === LinkExceptionCode.PUBLISH_REFUSED) {
           // Refused for good (e.g. 0x87 not authorised, 0x99 bad payload): retrying would block the queue forever.
           this.refused += 1;
-          if (this.rateLimited.take('refused') !== null) this.logger.error({ err: error }, 'the broker refused a spooled message; dropped');
+          if (this.rateLimited.take('refused') !== null)
+            this.logger.error({ err: error }, 'the broker refused a spooled message; dropped');
           lastAcked = record.id;
           continue;
         }

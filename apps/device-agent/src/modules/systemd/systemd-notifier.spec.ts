@@ -24,7 +24,9 @@ describe('SystemdNotifier', () => {
     const sut = new SystemdNotifier(receiver.socketPath);
     expect(await sut.notify({ READY: '1', STATUS: 'connected\nto the broker' })).toBe(true);
     expect(await sut.notify({ WATCHDOG: '1' })).toBe(true);
-    expect(receiver.assignments).toEqual(expect.arrayContaining(['READY=1', 'STATUS=connected to the broker', 'WATCHDOG=1']));
+    expect(receiver.assignments).toEqual(
+      expect.arrayContaining(['READY=1', 'STATUS=connected to the broker', 'WATCHDOG=1']),
+    );
     expect(receiver.assignments.indexOf('READY=1')).toBeLessThan(receiver.assignments.indexOf('WATCHDOG=1'));
   });
 

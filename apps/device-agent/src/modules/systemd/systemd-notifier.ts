@@ -36,6 +36,7 @@ export class SystemdNotifier {
 export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid = process.pid): number | undefined {
   const usec = Number(env.WATCHDOG_USEC);
   if (!Number.isFinite(usec) || usec <= 0) return undefined;
-  if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== '' && Number(env.WATCHDOG_PID) !== pid) return undefined;
+  if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== '' && Number(env.WATCHDOG_PID) !== pid)
+    return undefined;
   return Math.max(Math.floor(usec / 1_000 / 2), 100);
 }

@@ -16,7 +16,9 @@ import { TelemetryService, cleanSample } from './telemetry.service.js';
 
 describe('cleanSample', () => {
   it('keeps valid metric names with finite values only', () => {
-    expect(cleanSample({ 'cpu.usage_pct': 3, 'Bad Name': 1, 'mem.used_bytes': Number.NaN, 'load.1m': Infinity })).toEqual({
+    expect(
+      cleanSample({ 'cpu.usage_pct': 3, 'Bad Name': 1, 'mem.used_bytes': Number.NaN, 'load.1m': Infinity }),
+    ).toEqual({
       'cpu.usage_pct': 3,
     });
   });

@@ -1,5 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { MetricNameSchema, SCHEMA_VERSION, TelemetryMessageSchema, type TelemetryMessage } from '@agentbox/schemas';
+import {
+  MetricNameSchema,
+  SCHEMA_VERSION,
+  TelemetryMessageSchema,
+  type TelemetryMessage,
+} from '@agentbox/schemas';
 import { RateLimitedLog } from '@agentbox/logging';
 import { OutboxService } from '../outbox/outbox.service.js';
 import { METRICS_COLLECTOR, type MetricsCollector } from '../runtime/metrics-collector.js';
@@ -59,7 +64,8 @@ export class TelemetryService {
     try {
       values = cleanSample(await this.collector.collect());
     } catch (error) {
-      if (this.rateLimited.take('collect') !== null) this.logger.warn({ err: error }, 'collecting metrics failed');
+      if (this.rateLimited.take('collect') !== null)
+        this.logger.warn({ err: error }, 'collecting metrics failed');
       return undefined;
     }
     if (Object.keys(values).length === 0) return undefined;
@@ -82,7 +88,8 @@ export class TelemetryService {
       this.inFlight = this.tick()
         .then(() => undefined)
         .catch((error: unknown) => {
-          if (this.rateLimited.take('tick') !== null) this.logger.error({ err: error }, 'telemetry tick failed');
+          if (this.rateLimited.take('tick') !== null)
+            this.logger.error({ err: error }, 'telemetry tick failed');
         })
         .finally(() => {
           this.inFlight = undefined;

@@ -1,4 +1,12 @@
-import { Catch, HttpException, Injectable, HttpStatus, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import {
+  Catch,
+  HttpException,
+  Injectable,
+  HttpStatus,
+  Logger,
+  type ArgumentsHost,
+  type ExceptionFilter,
+} from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
@@ -109,7 +117,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
       suppressed,
     };
     if (body.statusCode >= 500) {
-      this.logger.error({ ...fields, err: exception instanceof Error ? exception : String(exception) }, 'request failed');
+      this.logger.error(
+        { ...fields, err: exception instanceof Error ? exception : String(exception) },
+        'request failed',
+      );
     } else {
       this.logger.warn({ ...fields, message: body.message }, 'request rejected');
     }

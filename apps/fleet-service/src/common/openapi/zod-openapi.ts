@@ -13,7 +13,11 @@ const components = new Map<string, SchemaObject>();
 
 function register(name: string, schema: z.ZodType, io: 'input' | 'output'): { $ref: string } {
   if (!components.has(name)) {
-    const json = z.toJSONSchema(schema, { target: 'openapi-3.0', io, unrepresentable: 'any' }) as SchemaObject;
+    const json = z.toJSONSchema(schema, {
+      target: 'openapi-3.0',
+      io,
+      unrepresentable: 'any',
+    }) as SchemaObject;
     delete json.$schema;
     components.set(name, json);
   }
@@ -32,12 +36,19 @@ export function ApiZodBody(name: string, schema: z.ZodType): MethodDecorator {
 }
 
 /** Documents a successful JSON response. */
-export function ApiZodResponse(status: number, name: string, schema: z.ZodType, description = 'OK'): MethodDecorator {
+export function ApiZodResponse(
+  status: number,
+  name: string,
+  schema: z.ZodType,
+  description = 'OK',
+): MethodDecorator {
   return ApiResponse({ status, description, schema: register(name, schema, 'output') });
 }
 
 /** Documents error responses, all shaped `{statusCode, code, message}`. */
 export function ApiErrors(...statuses: number[]): MethodDecorator {
   const ref = register('ApiError', ApiErrorSchema, 'output');
-  return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: 'Error', schema: ref })));
+  return applyDecorators(
+    ...statuses.map((status) => ApiResponse({ status, description: 'Error', schema: ref })),
+  );
 }

@@ -17,7 +17,10 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   transform(value: unknown): z.output<S> {
     const parsed = this.schema.safeParse(value);
     if (!parsed.success) {
-      throw new CommonException(CommonExceptionCode.VALIDATION_FAILED, `Invalid request: ${formatZodIssues(parsed.error)}`);
+      throw new CommonException(
+        CommonExceptionCode.VALIDATION_FAILED,
+        `Invalid request: ${formatZodIssues(parsed.error)}`,
+      );
     }
     return parsed.data;
   }

@@ -41,7 +41,10 @@ export class CoreSchema1764280000000 implements MigrationInterface {
         ],
       }),
     );
-    await queryRunner.createIndex('devices', new TableIndex({ name: 'idx_devices_name', columnNames: ['name'] }));
+    await queryRunner.createIndex(
+      'devices',
+      new TableIndex({ name: 'idx_devices_name', columnNames: ['name'] }),
+    );
     await queryRunner.createIndex(
       'devices',
       new TableIndex({ name: 'idx_devices_last_seen_at', columnNames: ['last_seen_at'] }),

@@ -19,7 +19,10 @@ export class AuthGuard implements CanActivate {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { user?: AuthUser }>();
-    const token = this.extractToken(request, this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) ?? false);
+    const token = this.extractToken(
+      request,
+      this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) ?? false,
+    );
     if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
     const user = await this.auth.authenticate(token);
     request.user = user;

@@ -78,11 +78,13 @@ describe('AuthService', () => {
       await sut.login({ username: 'admin', password: 'wrong' }, '10.0.0.2').catch(() => undefined);
     }
     // Even the right password is refused while throttled...
-    expect(await codeOf(sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.2'))).toBe(
-      AuthExceptionCode.TOO_MANY_ATTEMPTS,
-    );
+    expect(
+      await codeOf(sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.2')),
+    ).toBe(AuthExceptionCode.TOO_MANY_ATTEMPTS);
     // ...but only for that address.
-    await expect(sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.3')).resolves.toBeTruthy();
+    await expect(
+      sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.3'),
+    ).resolves.toBeTruthy();
   });
 
   it('rejects tampered tokens, tokens of deleted users and duplicate usernames', async () => {
@@ -90,12 +92,16 @@ describe('AuthService', () => {
     await sut.createUser({ username: 'viewer1', password: 'viewer-password', role: 'viewer' });
     const { accessToken } = await sut.login({ username: 'viewer1', password: 'viewer-password' }, '::1');
     expect(await codeOf(sut.authenticate(`${accessToken}x`))).toBe(AuthExceptionCode.UNAUTHENTICATED);
-    const foreign = await new JwtService({ secret: 'y'.repeat(40) }).signAsync({ sub: 'x', username: 'a', role: 'admin' });
+    const foreign = await new JwtService({ secret: 'y'.repeat(40) }).signAsync({
+      sub: 'x',
+      username: 'a',
+      role: 'admin',
+    });
     expect(await codeOf(sut.authenticate(foreign))).toBe(AuthExceptionCode.UNAUTHENTICATED);
     expect(jwt.decode<{ role: string }>(accessToken).role).toBe('viewer');
-    expect(await codeOf(sut.createUser({ username: 'viewer1', password: 'another-pass', role: 'admin' }))).toBe(
-      AuthExceptionCode.USERNAME_TAKEN,
-    );
+    expect(
+      await codeOf(sut.createUser({ username: 'viewer1', password: 'another-pass', role: 'admin' })),
+    ).toBe(AuthExceptionCode.USERNAME_TAKEN);
     await users.delete({ username: 'viewer1' });
     expect(await codeOf(sut.authenticate(accessToken))).toBe(AuthExceptionCode.UNAUTHENTICATED);
   });

@@ -49,14 +49,19 @@ export class AuthService implements OnApplicationBootstrap {
     if (generated) {
       const line = `Admin login: admin / ${password}`;
       const bar = '='.repeat(line.length + 4);
-      process.stdout.write(`\n${bar}\n  ${line}\n  (shown once; set AGENTBOX_ADMIN_PASSWORD to choose it)\n${bar}\n\n`);
+      process.stdout.write(
+        `\n${bar}\n  ${line}\n  (shown once; set AGENTBOX_ADMIN_PASSWORD to choose it)\n${bar}\n\n`,
+      );
     }
   }
 
   async login(request: LoginRequest, ip: string): Promise<LoginResponse> {
     const retryAfter = this.throttle.retryAfter(request.username, ip);
     if (retryAfter > 0) {
-      throw new AuthException(AuthExceptionCode.TOO_MANY_ATTEMPTS, `Too many failed logins; retry in ${retryAfter} s`);
+      throw new AuthException(
+        AuthExceptionCode.TOO_MANY_ATTEMPTS,
+        `Too many failed logins; retry in ${retryAfter} s`,
+      );
     }
     const user = await this.users.findOneBy({ username: request.username });
     const ok = user

@@ -38,7 +38,10 @@ export function deviceRoleName(deviceId: string): string {
  */
 export class DynsecAdmin {
   private readonly logger = new Logger(DynsecAdmin.name);
-  private readonly pending = new Map<string, { resolve: (r: DynsecResponse) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    string,
+    { resolve: (r: DynsecResponse) => void; reject: (e: Error) => void }
+  >();
   private subscribed: Promise<void> | undefined;
 
   constructor(
@@ -91,7 +94,8 @@ export class DynsecAdmin {
       { command: 'deleteRole', rolename: deviceRoleName(deviceId) },
     ]);
     for (const response of [client, role]) {
-      if (response?.error && !/not found/i.test(response.error)) throw new DynsecError(response.command, response.error);
+      if (response?.error && !/not found/i.test(response.error))
+        throw new DynsecError(response.command, response.error);
     }
   }
 
@@ -132,7 +136,10 @@ export class DynsecAdmin {
       const code = granted[0]?.qos ?? 0;
       if (code >= 0x80) {
         this.subscribed = undefined;
-        throw new DynsecError('subscribe', `the service account may not read ${DYNSEC_RESPONSE_TOPIC} (0x${code.toString(16)})`);
+        throw new DynsecError(
+          'subscribe',
+          `the service account may not read ${DYNSEC_RESPONSE_TOPIC} (0x${code.toString(16)})`,
+        );
       }
     });
     return this.subscribed;

@@ -131,7 +131,11 @@ export class EmbeddedBroker {
             done(null, true);
             return;
           }
-          this.rejections.record(decision.reason, client.id, `CONNECT refused with 0x${decision.reasonCode.toString(16)}`);
+          this.rejections.record(
+            decision.reason,
+            client.id,
+            `CONNECT refused with 0x${decision.reasonCode.toString(16)}`,
+          );
           const error = new Error('connection refused') as AuthenticateError;
           error.returnCode = RETURN_CODE_BY_REASON[decision.reasonCode] as AuthenticateError['returnCode'];
           done(error, false);
@@ -153,7 +157,11 @@ export class EmbeddedBroker {
         done(null);
         return;
       }
-      this.rejections.record(decision.reason, client?.id ?? '', `PUBLISH ${packet.topic.slice(0, 200)}: ${decision.detail}`);
+      this.rejections.record(
+        decision.reason,
+        client?.id ?? '',
+        `PUBLISH ${packet.topic.slice(0, 200)}: ${decision.detail}`,
+      );
       // MQTT 5: a QoS 1/2 publish is answered with 0x87 (Not authorized) and the connection stays up.
       done(new Error('not authorized'));
     };
@@ -169,7 +177,11 @@ export class EmbeddedBroker {
         done(null, subscription);
         return;
       }
-      this.rejections.record(decision.reason, client.id, `SUBSCRIBE ${subscription.topic.slice(0, 200)}: ${decision.detail}`);
+      this.rejections.record(
+        decision.reason,
+        client.id,
+        `SUBSCRIBE ${subscription.topic.slice(0, 200)}: ${decision.detail}`,
+      );
       // A negated subscription: 0x87 (Not authorized) in the SUBACK for MQTT 5 clients, 0x80 for 3.1.1.
       done(null, null);
     };
@@ -184,7 +196,9 @@ export class EmbeddedBroker {
     aedes.on('clientDisconnect', (client) => {
       const principal = this.principals.get(client);
       // A session taken over by a new connection of the same box keeps it connected.
-      const stillThere = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[client.id];
+      const stillThere = (aedes as unknown as { clients: Record<string, Client | undefined> }).clients[
+        client.id
+      ];
       if (principal?.kind === 'device' && (stillThere === undefined || stillThere === client)) {
         this.connectedBoxes.delete(principal.deviceId);
         this.connectedGauge.set(this.connectedBoxes.size);
@@ -192,7 +206,11 @@ export class EmbeddedBroker {
     });
     const onError = (client: Client | null, error: Error & { maximumPacketSize?: number }) => {
       if (error.maximumPacketSize !== undefined) {
-        this.rejections.record('packet_too_large', client?.id ?? '', `${error.message} (cap ${error.maximumPacketSize} bytes)`);
+        this.rejections.record(
+          'packet_too_large',
+          client?.id ?? '',
+          `${error.message} (cap ${error.maximumPacketSize} bytes)`,
+        );
       }
     };
     aedes.on('clientError', onError);

@@ -20,20 +20,32 @@ describe('MqttAuthorizer', () => {
   describe('CONNECT', () => {
     it('accepts a box whose client id equals its username and whose secret matches', async () => {
       await expect(
-        sut.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: Buffer.from('secret-a-0123456789') }),
+        sut.authorizeConnect({
+          clientId: 'box-a',
+          username: 'box-a',
+          password: Buffer.from('secret-a-0123456789'),
+        }),
       ).resolves.toEqual({ ok: true, principal: boxA });
     });
 
     it('refuses a client id that differs from the username with 0x85', async () => {
       await expect(
         sut.authorizeConnect({ clientId: 'box-b', username: 'box-a', password: 'secret-a-0123456789' }),
-      ).resolves.toEqual({ ok: false, reason: 'client_id_mismatch', reasonCode: ReasonCode.CLIENT_IDENTIFIER_NOT_VALID });
+      ).resolves.toEqual({
+        ok: false,
+        reason: 'client_id_mismatch',
+        reasonCode: ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+      });
     });
 
     it.each(['box+a', 'box#', 'a/b', '$SYS', '+', '#', '', ' box', 'x'.repeat(65)])(
       'refuses the device id %j with 0x86 (or missing credentials)',
       async (id) => {
-        const decision = await sut.authorizeConnect({ clientId: id, username: id, password: 'whatever-secret' });
+        const decision = await sut.authorizeConnect({
+          clientId: id,
+          username: id,
+          password: 'whatever-secret',
+        });
         expect(decision.ok).toBe(false);
         if (!decision.ok) {
           expect(decision.reasonCode).toBe(ReasonCode.BAD_USER_NAME_OR_PASSWORD);
@@ -60,7 +72,11 @@ describe('MqttAuthorizer', () => {
         starting.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'secret-a-0123456789' }),
       ).resolves.toEqual({ ok: false, reason: 'not_ready', reasonCode: ReasonCode.SERVER_UNAVAILABLE });
       await expect(
-        starting.authorizeConnect({ clientId: 'fleet:service:1', username: 'fleet:service', password: SERVICE_PASSWORD }),
+        starting.authorizeConnect({
+          clientId: 'fleet:service:1',
+          username: 'fleet:service',
+          password: SERVICE_PASSWORD,
+        }),
       ).resolves.toEqual({ ok: true, principal: service });
       starting.acceptingDevices = true;
       await expect(
@@ -69,8 +85,13 @@ describe('MqttAuthorizer', () => {
     });
 
     it('answers 0x88 when the registry fails', async () => {
-      const failing = new MqttAuthorizer({ verifyCredentials: () => Promise.reject(new Error('db down')) }, 'x');
-      await expect(failing.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'p' })).resolves.toEqual({
+      const failing = new MqttAuthorizer(
+        { verifyCredentials: () => Promise.reject(new Error('db down')) },
+        'x',
+      );
+      await expect(
+        failing.authorizeConnect({ clientId: 'box-a', username: 'box-a', password: 'p' }),
+      ).resolves.toEqual({
         ok: false,
         reason: 'registry_unavailable',
         reasonCode: ReasonCode.SERVER_UNAVAILABLE,
@@ -79,7 +100,11 @@ describe('MqttAuthorizer', () => {
 
     it('accepts the service account only with its password and a service client id', async () => {
       await expect(
-        sut.authorizeConnect({ clientId: 'fleet:service:1', username: SERVICE_USERNAME, password: SERVICE_PASSWORD }),
+        sut.authorizeConnect({
+          clientId: 'fleet:service:1',
+          username: SERVICE_USERNAME,
+          password: SERVICE_PASSWORD,
+        }),
       ).resolves.toEqual({ ok: true, principal: service });
       await expect(
         sut.authorizeConnect({ clientId: 'fleet:service:1', username: SERVICE_USERNAME, password: 'nope' }),

@@ -19,8 +19,7 @@ import {
 export type MqttPrincipal = { kind: 'device'; deviceId: string } | { kind: 'service' };
 
 export type ConnectDecision =
-  | { ok: true; principal: MqttPrincipal }
-  | { ok: false; reason: MqttRejectionReason; reasonCode: ReasonCode };
+  { ok: true; principal: MqttPrincipal } | { ok: false; reason: MqttRejectionReason; reasonCode: ReasonCode };
 
 export type TopicDecision = { ok: true } | { ok: false; reason: MqttRejectionReason; detail: string };
 
@@ -58,13 +57,19 @@ export class MqttAuthorizer {
     if (username === undefined || username === '' || request.password === undefined) {
       return { ok: false, reason: 'missing_credentials', reasonCode: ReasonCode.BAD_USER_NAME_OR_PASSWORD };
     }
-    const password = Buffer.isBuffer(request.password) ? request.password : Buffer.from(request.password, 'utf8');
+    const password = Buffer.isBuffer(request.password)
+      ? request.password
+      : Buffer.from(request.password, 'utf8');
     if (username === SERVICE_USERNAME) {
       if (!sameSecret(password, Buffer.from(this.servicePassword, 'utf8'))) {
         return { ok: false, reason: 'bad_credentials', reasonCode: ReasonCode.BAD_USER_NAME_OR_PASSWORD };
       }
       if (!clientId.startsWith(SERVICE_CLIENT_ID_PREFIX)) {
-        return { ok: false, reason: 'client_id_mismatch', reasonCode: ReasonCode.CLIENT_IDENTIFIER_NOT_VALID };
+        return {
+          ok: false,
+          reason: 'client_id_mismatch',
+          reasonCode: ReasonCode.CLIENT_IDENTIFIER_NOT_VALID,
+        };
       }
       return { ok: true, principal: { kind: 'service' } };
     }
@@ -85,7 +90,8 @@ export class MqttAuthorizer {
     } catch {
       return { ok: false, reason: 'registry_unavailable', reasonCode: ReasonCode.SERVER_UNAVAILABLE };
     }
-    if (!valid) return { ok: false, reason: 'bad_credentials', reasonCode: ReasonCode.BAD_USER_NAME_OR_PASSWORD };
+    if (!valid)
+      return { ok: false, reason: 'bad_credentials', reasonCode: ReasonCode.BAD_USER_NAME_OR_PASSWORD };
     return { ok: true, principal: { kind: 'device', deviceId: username } };
   }
 
@@ -110,7 +116,11 @@ export class MqttAuthorizer {
       const plain = shared?.[1] ?? filter;
       return plain.startsWith(`${TOPIC_ROOT}/`)
         ? ALLOWED
-        : { ok: false, reason: 'subscribe_denied', detail: `the service subscribes only under ${TOPIC_ROOT}/` };
+        : {
+            ok: false,
+            reason: 'subscribe_denied',
+            detail: `the service subscribes only under ${TOPIC_ROOT}/`,
+          };
     }
     // '$SYS/#' and '$share/...' (MQTT-4.7.2, MQTT-4.8.2) are out of a box's reach.
     if (filter.startsWith('$')) return { ok: false, reason: 'subscribe_denied', detail: 'reserved $ filter' };

@@ -4,7 +4,11 @@ import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
-import { DesiredStateRequestSchema, DesiredStateResponseSchema, type DesiredStateRequest } from './desired-state.dto.js';
+import {
+  DesiredStateRequestSchema,
+  DesiredStateResponseSchema,
+  type DesiredStateRequest,
+} from './desired-state.dto.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 @ApiTags('desired-state')
@@ -14,7 +18,10 @@ export class DesiredStateController {
   constructor(private readonly desired: DesiredStateService) {}
 
   @Get()
-  @ApiOperation({ operationId: 'getDesiredState', summary: 'Desired document and last reported state of a box' })
+  @ApiOperation({
+    operationId: 'getDesiredState',
+    summary: 'Desired document and last reported state of a box',
+  })
   @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'DesiredStateResponse', DesiredStateResponseSchema)
   @ApiErrors(400, 401, 404)
@@ -24,7 +31,10 @@ export class DesiredStateController {
 
   @Put()
   @Roles('operator')
-  @ApiOperation({ operationId: 'setDesiredState', summary: 'Replace the desired document (version + 1) and publish it (operator)' })
+  @ApiOperation({
+    operationId: 'setDesiredState',
+    summary: 'Replace the desired document (version + 1) and publish it (operator)',
+  })
   @ApiParam({ name: 'id', type: String })
   @ApiZodBody('DesiredStateRequest', DesiredStateRequestSchema)
   @ApiZodResponse(200, 'DesiredStateResponse', DesiredStateResponseSchema)

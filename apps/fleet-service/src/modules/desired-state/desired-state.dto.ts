@@ -13,7 +13,9 @@ export const ReportedStateSchema = z.object({
 
 export const DesiredStateResponseSchema = z.object({
   deviceId: z.string(),
-  desired: DesiredStateMessageSchema.nullable().describe('null until the box first came online or an operator set one'),
+  desired: DesiredStateMessageSchema.nullable().describe(
+    'null until the box first came online or an operator set one',
+  ),
   reported: ReportedStateSchema.nullable(),
   inSync: z.boolean().describe('true when the box reports the current desired version'),
 });

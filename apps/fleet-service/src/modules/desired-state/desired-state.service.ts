@@ -45,7 +45,12 @@ export class DesiredStateService {
   /** Stores a new desired document (version + 1) and publishes it retained. */
   async setDesired(deviceId: string, spec: DesiredStateMessage['spec']): Promise<DesiredStateResponse> {
     await this.devices.get(deviceId);
-    const size = encodeMessage({ v: SCHEMA_VERSION, version: Number.MAX_SAFE_INTEGER, ts: Date.now(), spec }).length;
+    const size = encodeMessage({
+      v: SCHEMA_VERSION,
+      version: Number.MAX_SAFE_INTEGER,
+      ts: Date.now(),
+      spec,
+    }).length;
     if (size > this.config.maxPayloadBytes) {
       throw new CommonException(
         CommonExceptionCode.PAYLOAD_TOO_LARGE,
@@ -56,7 +61,10 @@ export class DesiredStateService {
       const now = new Date();
       await this.ensureRow(deviceId, now);
       await this.states.increment({ deviceId }, 'desiredVersion', 1);
-      await this.states.update({ deviceId }, { desiredSpec: spec, desiredAt: now } as QueryDeepPartialEntity<DeviceStateRow>);
+      await this.states.update({ deviceId }, {
+        desiredSpec: spec,
+        desiredAt: now,
+      } as QueryDeepPartialEntity<DeviceStateRow>);
       const row = await this.states.findOneByOrFail({ deviceId });
       await this.publish(row);
       return this.toResponse(deviceId, row);
@@ -112,7 +120,9 @@ export class DesiredStateService {
     const published = this.broker.publishDesired(row.deviceId, encodeMessage(message)).then(
       () => 'published' as const,
       (error: Error) => {
-        this.logger.warn(`Publishing desired state v${row.desiredVersion} to ${row.deviceId} failed: ${error.message}`);
+        this.logger.warn(
+          `Publishing desired state v${row.desiredVersion} to ${row.deviceId} failed: ${error.message}`,
+        );
         return 'failed' as const;
       },
     );
@@ -123,7 +133,9 @@ export class DesiredStateService {
     const outcome = await Promise.race([published, waited]);
     clearTimeout(timer);
     if (outcome === 'queued') {
-      this.logger.warn(`Desired state v${row.desiredVersion} for ${row.deviceId} is queued until the broker is back`);
+      this.logger.warn(
+        `Desired state v${row.desiredVersion} for ${row.deviceId} is queued until the broker is back`,
+      );
     }
   }
 
@@ -140,7 +152,12 @@ export class DesiredStateService {
         : null;
     return {
       deviceId,
-      desired: { v: SCHEMA_VERSION, version: row.desiredVersion, ts: row.desiredAt.getTime(), spec: row.desiredSpec },
+      desired: {
+        v: SCHEMA_VERSION,
+        version: row.desiredVersion,
+        ts: row.desiredAt.getTime(),
+        spec: row.desiredSpec,
+      },
       reported,
       inSync: reported?.desiredVersion === row.desiredVersion,
     };

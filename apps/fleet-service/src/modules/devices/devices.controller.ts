@@ -22,7 +22,12 @@ export class DevicesController {
 
   @Get()
   @ApiOperation({ operationId: 'listDevices', summary: 'List devices with search, filters and sorting' })
-  @ApiQuery({ name: 'q', required: false, type: String, description: 'Text search in name, id and hardwareId' })
+  @ApiQuery({
+    name: 'q',
+    required: false,
+    type: String,
+    description: 'Text search in name, id and hardwareId',
+  })
   @ApiQuery({ name: 'online', required: false, enum: ['true', 'false'] })
   @ApiQuery({ name: 'tag', required: false, type: String })
   @ApiQuery({ name: 'sort', required: false, enum: DEVICE_SORT_FIELDS })
@@ -61,7 +66,10 @@ export class DevicesController {
   @Delete(':id')
   @Roles('admin')
   @HttpCode(204)
-  @ApiOperation({ operationId: 'deleteDevice', summary: 'Delete a device and revoke its broker access (admin)' })
+  @ApiOperation({
+    operationId: 'deleteDevice',
+    summary: 'Delete a device and revoke its broker access (admin)',
+  })
   @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
   @ApiErrors(400, 401, 403, 404)

@@ -33,7 +33,10 @@ export const DEVICE_SORT_FIELDS = ['name', 'lastSeenAt', 'createdAt'] as const;
 /** Query string of GET /api/v1/devices. */
 export const DeviceListQuerySchema = z.object({
   q: z.string().max(100).optional().describe('case-insensitive text search in name, id and hardwareId'),
-  online: z.enum(['true', 'false']).transform((value) => value === 'true').optional(),
+  online: z
+    .enum(['true', 'false'])
+    .transform((value) => value === 'true')
+    .optional(),
   tag: TagSchema.optional(),
   sort: z.enum(DEVICE_SORT_FIELDS).default('name'),
   order: z.enum(['asc', 'desc']).default('asc'),

@@ -33,7 +33,9 @@ describe('DevicesService', () => {
     const live = new LiveEventsService();
     events = [];
     live.stream().subscribe((event) => events.push(event));
-    sut = new DevicesService(db.dataSource.getRepository(Device), live, { get: () => broker } as unknown as ModuleRef);
+    sut = new DevicesService(db.dataSource.getRepository(Device), live, {
+      get: () => broker,
+    } as unknown as ModuleRef);
   });
 
   afterEach(async () => {
@@ -74,7 +76,10 @@ describe('DevicesService', () => {
     expect(names(await list({ online: 'false' }))).toEqual(['beta_100%']);
     expect(names(await list({ tag: 'lab' }))).toEqual(['Alpha', 'Gamma']);
     expect(names(await list({ tag: 'gpu' }))).toEqual(['Alpha']);
-    expect(names(await list({ online: 'true', sort: 'lastSeenAt', order: 'desc' }))).toEqual(['Gamma', 'Alpha']);
+    expect(names(await list({ online: 'true', sort: 'lastSeenAt', order: 'desc' }))).toEqual([
+      'Gamma',
+      'Alpha',
+    ]);
     const page = await list({ sort: 'createdAt', limit: '1', offset: '1' });
     expect(page.total).toBe(3);
     expect(names(page)).toEqual(['beta_100%']);
@@ -89,7 +94,11 @@ describe('DevicesService', () => {
 
     await sut.applyBirth(deviceId, birth, new Date('2026-03-01T10:00:01Z'));
     const born = await sut.get(deviceId);
-    expect(born).toMatchObject({ agentVersion: '1.2.3', capabilities: ['shell'], metrics: ['cpu.usage_pct'] });
+    expect(born).toMatchObject({
+      agentVersion: '1.2.3',
+      capabilities: ['shell'],
+      metrics: ['cpu.usage_pct'],
+    });
     expect(born.hardware?.hostname).toBe('lab-1');
 
     await sut.touch([deviceId, deviceId], new Date('2026-03-01T10:05:00Z'));
@@ -97,10 +106,11 @@ describe('DevicesService', () => {
 
     await sut.markOffline(deviceId, new Date('2026-03-01T10:06:00Z'));
     expect((await sut.get(deviceId)).online).toBe(false);
-    expect(events.filter((e) => e.type === 'device.status').map((e) => (e.type === 'device.status' ? e.online : null))).toEqual([
-      true,
-      false,
-    ]);
+    expect(
+      events
+        .filter((e) => e.type === 'device.status')
+        .map((e) => (e.type === 'device.status' ? e.online : null)),
+    ).toEqual([true, false]);
   });
 
   it('marks every box offline at once for a freshly started embedded broker', async () => {

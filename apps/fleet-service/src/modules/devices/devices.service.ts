@@ -43,7 +43,10 @@ export class DevicesService implements DeviceRegistryPort {
   async list(query: DeviceListQuery): Promise<DeviceListResponse> {
     const qb = this.devices.createQueryBuilder('d');
     if (query.q !== undefined && query.q.trim() !== '') {
-      const like = `%${query.q.trim().toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      const like = `%${query.q
+        .trim()
+        .toLowerCase()
+        .replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
       qb.andWhere(
         "(LOWER(d.name) LIKE :like ESCAPE '\\' OR LOWER(d.id) LIKE :like ESCAPE '\\' OR LOWER(d.hardware_id) LIKE :like ESCAPE '\\')",
         { like },
@@ -54,11 +57,16 @@ export class DevicesService implements DeviceRegistryPort {
       if (this.devices.manager.connection.options.type === 'postgres') {
         qb.andWhere('d.tags @> CAST(:tagJson AS jsonb)', { tagJson: JSON.stringify([query.tag]) });
       } else {
-        qb.andWhere('EXISTS (SELECT 1 FROM json_each(d.tags) WHERE json_each.value = :tag)', { tag: query.tag });
+        qb.andWhere('EXISTS (SELECT 1 FROM json_each(d.tags) WHERE json_each.value = :tag)', {
+          tag: query.tag,
+        });
       }
     }
     const order = query.order === 'desc' ? 'DESC' : 'ASC';
-    qb.orderBy(SORT_COLUMNS[query.sort], order).addOrderBy('d.id', order).skip(query.offset).take(query.limit);
+    qb.orderBy(SORT_COLUMNS[query.sort], order)
+      .addOrderBy('d.id', order)
+      .skip(query.offset)
+      .take(query.limit);
     const [rows, total] = await qb.getManyAndCount();
     return { items: rows.map(toDeviceDto), total };
   }
@@ -92,12 +100,19 @@ export class DevicesService implements DeviceRegistryPort {
    * Enrols a box by hardware id: a new device, or the same device with a rotated secret when the
    * hardware id is already known (re-enrolling is idempotent). Only the argon2id hash is stored.
    */
-  async enroll(hardwareId: string, name: string | undefined, secret: string): Promise<{ deviceId: string; created: boolean }> {
+  async enroll(
+    hardwareId: string,
+    name: string | undefined,
+    secret: string,
+  ): Promise<{ deviceId: string; created: boolean }> {
     const secretHash = await hashSecret(secret);
     const now = new Date();
     const existing = await this.devices.findOneBy({ hardwareId });
     if (existing) {
-      await this.devices.update({ id: existing.id }, { secretHash, updatedAt: now, ...(name ? { name } : {}) });
+      await this.devices.update(
+        { id: existing.id },
+        { secretHash, updatedAt: now, ...(name ? { name } : {}) },
+      );
       this.forgetVerified(existing.id);
       this.live.publish({ type: 'device.updated', deviceId: existing.id });
       return { deviceId: existing.id, created: false };
@@ -141,7 +156,10 @@ export class DevicesService implements DeviceRegistryPort {
     if (expiry !== undefined && expiry > now) return true;
     const rejectedUntil = this.rejected.get(`${deviceId}:${key}`);
     if (rejectedUntil !== undefined && rejectedUntil > now) return false;
-    const row = await this.devices.findOne({ where: { id: deviceId }, select: { id: true, secretHash: true } });
+    const row = await this.devices.findOne({
+      where: { id: deviceId },
+      select: { id: true, secretHash: true },
+    });
     if (!row) return false;
     const ok = await verifySecret(row.secretHash, secret);
     if (ok) {
@@ -154,7 +172,10 @@ export class DevicesService implements DeviceRegistryPort {
   }
 
   async markOnline(deviceId: string, at: Date): Promise<void> {
-    const result = await this.devices.update({ id: deviceId }, { online: true, connectedAt: at, lastSeenAt: at });
+    const result = await this.devices.update(
+      { id: deviceId },
+      { online: true, connectedAt: at, lastSeenAt: at },
+    );
     if (!result.affected) return;
     this.live.publish({ type: 'device.status', deviceId, online: true, lastSeenAt: at.toISOString() });
   }

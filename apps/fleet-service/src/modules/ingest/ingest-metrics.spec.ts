@@ -26,7 +26,8 @@ describe('IngestMetrics', () => {
     const metrics = new MetricsService();
     const sut = new IngestMetrics(metrics);
 
-    for (let i = 0; i < 50; i += 1) sut.reject('malformed_json', 'agentbox/v1/devices/box-a/up/telemetry', 'Unexpected end');
+    for (let i = 0; i < 50; i += 1)
+      sut.reject('malformed_json', 'agentbox/v1/devices/box-a/up/telemetry', 'Unexpected end');
     sut.reject('invalid_schema', 'agentbox/v1/devices/box-a/up/state', 'seq: required');
     expect(logger.warnings).toHaveLength(2);
 

@@ -6,7 +6,11 @@ import { DevicesModule } from '../devices/devices.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
-import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS, TelemetryBatchWriter } from './telemetry-batch-writer.js';
+import {
+  BATCH_WRITER_OPTIONS,
+  DEFAULT_BATCH_WRITER_OPTIONS,
+  TelemetryBatchWriter,
+} from './telemetry-batch-writer.js';
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({

@@ -1,6 +1,11 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import { decodeUpMessage, type CommandResultMessage, type DecodedUpMessage, type ParsedTopic } from '@agentbox/schemas';
+import {
+  decodeUpMessage,
+  type CommandResultMessage,
+  type DecodedUpMessage,
+  type ParsedTopic,
+} from '@agentbox/schemas';
 import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';

@@ -12,7 +12,11 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { TelemetrySampleRow } from '../telemetry/telemetry-sample.entity.js';
 import { TelemetryStore } from '../telemetry/telemetry.store.js';
 import { IngestMetrics } from './ingest-metrics.js';
-import { DEFAULT_BATCH_WRITER_OPTIONS, TelemetryBatchWriter, type BatchWriterOptions } from './telemetry-batch-writer.js';
+import {
+  DEFAULT_BATCH_WRITER_OPTIONS,
+  TelemetryBatchWriter,
+  type BatchWriterOptions,
+} from './telemetry-batch-writer.js';
 
 /** The registry port as ingest sees it, recording what the writer asks of it. */
 class RecordingRegistry implements DeviceRegistryPort {
@@ -44,7 +48,10 @@ function message(seq: number, samples: number): TelemetryMessage {
     v: SCHEMA_VERSION,
     seq,
     ts: 1_000,
-    samples: Array.from({ length: samples }, (_, i) => ({ ts: 1_000 + seq * 100 + i, values: { 'cpu.usage_pct': i } })),
+    samples: Array.from({ length: samples }, (_, i) => ({
+      ts: 1_000 + seq * 100 + i,
+      values: { 'cpu.usage_pct': i },
+    })),
   };
 }
 
@@ -77,11 +84,18 @@ describe('TelemetryBatchWriter', () => {
   });
 
   const make = (options: Partial<BatchWriterOptions> = {}) =>
-    new TelemetryBatchWriter(store, registry, live, ingestMetrics, { ...DEFAULT_BATCH_WRITER_OPTIONS, ...options });
+    new TelemetryBatchWriter(store, registry, live, ingestMetrics, {
+      ...DEFAULT_BATCH_WRITER_OPTIONS,
+      ...options,
+    });
   const stored = async (deviceId: string) => (await store.query(deviceId, 0, 10_000)).length;
   const counter = async (name: string, labels: Record<string, string> = {}) => {
     const data = await metrics.registry.getSingleMetric(name)!.get();
-    return data.values.find((v) => Object.entries(labels).every(([k, e]) => String((v.labels as Record<string, unknown>)[k]) === e))?.value ?? 0;
+    return (
+      data.values.find((v) =>
+        Object.entries(labels).every(([k, e]) => String((v.labels as Record<string, unknown>)[k]) === e),
+      )?.value ?? 0
+    );
   };
 
   it('waits for the flush interval, then commits everything buffered in one batch', async () => {
@@ -114,12 +128,16 @@ describe('TelemetryBatchWriter', () => {
     await sut.flush();
     expect(sut.batches).toBe(1);
     expect((await stored('box-a')) + (await stored('box-b'))).toBe(1_000);
-    expect(events.map((e) => (e.type === 'telemetry' ? [e.deviceId, e.samples.length] : null)).sort()).toEqual([
+    expect(
+      events.map((e) => (e.type === 'telemetry' ? [e.deviceId, e.samples.length] : null)).sort(),
+    ).toEqual([
       ['box-a', 500],
       ['box-b', 500],
     ]);
     const histogram = await metrics.registry.getSingleMetric('agentbox_ingest_batch_size')!.get();
-    const sum = histogram.values.find((v) => (v as { metricName?: string }).metricName === 'agentbox_ingest_batch_size_sum');
+    const sum = histogram.values.find(
+      (v) => (v as { metricName?: string }).metricName === 'agentbox_ingest_batch_size_sum',
+    );
     expect(sum?.value).toBe(1_000);
   });
 

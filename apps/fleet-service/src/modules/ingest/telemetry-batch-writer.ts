@@ -53,7 +53,11 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
 
   add(deviceId: string, message: TelemetryMessage, receivedAt: number): void {
     if (this.buffer.rows.length + message.samples.length > this.options.maxBufferedSamples) {
-      this.metrics.drop('overloaded', message.samples.length, `buffer holds ${this.buffer.rows.length} samples`);
+      this.metrics.drop(
+        'overloaded',
+        message.samples.length,
+        `buffer holds ${this.buffer.rows.length} samples`,
+      );
       return;
     }
     message.samples.forEach((sample, idx) => {
@@ -101,13 +105,18 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
     const committedAt = Date.now();
     this.batches += 1;
     this.metrics.batchSize.observe(rows.length);
-    for (const receivedAt of batch.receivedAt) this.metrics.latency.observe((committedAt - receivedAt) / 1000);
+    for (const receivedAt of batch.receivedAt)
+      this.metrics.latency.observe((committedAt - receivedAt) / 1000);
     const duplicates = batch.rows.length - inserted.length;
     if (duplicates > 0) this.metrics.duplicates.inc(duplicates);
     await this.afterCommit(batch.rows, inserted, new Date(committedAt));
   }
 
-  private async afterCommit(all: NewTelemetrySample[], inserted: NewTelemetrySample[], at: Date): Promise<void> {
+  private async afterCommit(
+    all: NewTelemetrySample[],
+    inserted: NewTelemetrySample[],
+    at: Date,
+  ): Promise<void> {
     const deviceIds = [...new Set(all.map((row) => row.deviceId))];
     try {
       await this.registry.touch(deviceIds, at);
@@ -121,7 +130,11 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
       byDevice.set(row.deviceId, list);
     }
     for (const [deviceId, rows] of byDevice) {
-      this.live.publish({ type: 'telemetry', deviceId, samples: rows.map((row) => ({ ts: row.ts, values: row.values })) });
+      this.live.publish({
+        type: 'telemetry',
+        deviceId,
+        samples: rows.map((row) => ({ ts: row.ts, values: row.values })),
+      });
     }
   }
 }

@@ -17,9 +17,18 @@ export class LiveController {
     operationId: 'live',
     summary: 'Server-sent events: device.status, device.updated, telemetry (event name = LiveEvent.type)',
   })
-  @ApiQuery({ name: 'access_token', required: false, type: String, description: 'JWT, for EventSource clients' })
+  @ApiQuery({
+    name: 'access_token',
+    required: false,
+    type: String,
+    description: 'JWT, for EventSource clients',
+  })
   @ApiProduces('text/event-stream')
-  @ApiResponse({ status: 200, description: 'text/event-stream of LiveEvent JSON', schema: { type: 'string' } })
+  @ApiResponse({
+    status: 200,
+    description: 'text/event-stream of LiveEvent JSON',
+    schema: { type: 'string' },
+  })
   @ApiErrors(401)
   stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     this.streams.open(request, reply);

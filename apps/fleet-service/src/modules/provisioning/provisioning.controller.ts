@@ -11,7 +11,11 @@ import {
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { ClaimTokenCreatedSchema, ClaimTokenListResponseSchema, EnrollmentInfoSchema } from './provisioning.dto.js';
+import {
+  ClaimTokenCreatedSchema,
+  ClaimTokenListResponseSchema,
+  EnrollmentInfoSchema,
+} from './provisioning.dto.js';
 import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
 import { ProvisioningService } from './provisioning.service.js';
 
@@ -37,7 +41,10 @@ export class ProvisioningController {
   @Get('claim-tokens')
   @Roles('admin')
   @ApiBearerAuth()
-  @ApiOperation({ operationId: 'listClaimTokens', summary: 'List claim tokens, without their plaintext (admin)' })
+  @ApiOperation({
+    operationId: 'listClaimTokens',
+    summary: 'List claim tokens, without their plaintext (admin)',
+  })
   @ApiZodResponse(200, 'ClaimTokenListResponse', ClaimTokenListResponseSchema)
   @ApiErrors(401, 403)
   listTokens() {
@@ -67,7 +74,10 @@ export class ProvisioningController {
   @Public()
   @Post('provision')
   @HttpCode(200)
-  @ApiOperation({ operationId: 'provision', summary: 'Enrol a box with a claim token; returns its MQTT credentials' })
+  @ApiOperation({
+    operationId: 'provision',
+    summary: 'Enrol a box with a claim token; returns its MQTT credentials',
+  })
   @ApiZodBody('ProvisionRequest', ProvisionRequestSchema)
   @ApiZodResponse(200, 'ProvisionResponse', ProvisionResponseSchema)
   @ApiErrors(400, 401)

@@ -43,11 +43,19 @@ describe('ProvisioningService', () => {
 
   it('creates a device, stores only hashes and hands the secret to the broker', async () => {
     const token = await newToken();
-    const response = await sut.provision({ claimToken: token.token, hardwareId: 'hw-aaaaaaaa', name: 'lab box' });
+    const response = await sut.provision({
+      claimToken: token.token,
+      hardwareId: 'hw-aaaaaaaa',
+      name: 'lab box',
+    });
 
     expect(ProvisionResponseSchema.parse(response)).toEqual(response);
     expect(response.deviceId).toMatch(/^box-[a-z2-7]{12}$/);
-    expect(response.mqtt).toEqual({ url: broker.publicUrl(), username: response.deviceId, password: response.mqtt.password });
+    expect(response.mqtt).toEqual({
+      url: broker.publicUrl(),
+      username: response.deviceId,
+      password: response.mqtt.password,
+    });
     expect(broker.credentials.get(response.deviceId)).toBe(response.mqtt.password);
 
     const row = await db.dataSource.getRepository(Device).findOneByOrFail({ id: response.deviceId });
@@ -82,7 +90,9 @@ describe('ProvisioningService', () => {
     );
 
     const expired = await newToken();
-    await db.dataSource.getRepository(ClaimToken).update({ id: expired.id }, { expiresAt: new Date(Date.now() - 1_000) });
+    await db.dataSource
+      .getRepository(ClaimToken)
+      .update({ id: expired.id }, { expiresAt: new Date(Date.now() - 1_000) });
     await expectCode(
       sut.provision({ claimToken: expired.token, hardwareId: 'hw-cccccccc' }),
       ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED,
@@ -110,7 +120,9 @@ describe('ProvisioningService', () => {
   it('gives the claim back when the broker cannot take the credentials, so the box can retry', async () => {
     const token = await newToken({ maxUses: 1 });
     broker.failNextUpsert = new Error('broker down');
-    await expect(sut.provision({ claimToken: token.token, hardwareId: 'hw-retry-0001' })).rejects.toThrow('broker down');
+    await expect(sut.provision({ claimToken: token.token, hardwareId: 'hw-retry-0001' })).rejects.toThrow(
+      'broker down',
+    );
     expect((await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id })).uses).toBe(0);
 
     const retried = await sut.provision({ claimToken: token.token, hardwareId: 'hw-retry-0001' });
@@ -121,7 +133,9 @@ describe('ProvisioningService', () => {
   it('never lets concurrent claims exceed maxUses', async () => {
     const token = await newToken({ maxUses: 3 });
     const results = await Promise.allSettled(
-      Array.from({ length: 12 }, (_, i) => sut.provision({ claimToken: token.token, hardwareId: `hw-concurrent-${i}` })),
+      Array.from({ length: 12 }, (_, i) =>
+        sut.provision({ claimToken: token.token, hardwareId: `hw-concurrent-${i}` }),
+      ),
     );
 
     const ok = results.filter((r) => r.status === 'fulfilled');
@@ -139,7 +153,13 @@ describe('ProvisioningService', () => {
     const token = await newToken({ note: 'rack 4' });
     const listed = await sut.listTokens();
     expect(JSON.stringify(listed)).not.toContain(token.token);
-    expect(listed.items[0]).toMatchObject({ id: token.id, note: 'rack 4', state: 'active', uses: 0, maxUses: 1 });
+    expect(listed.items[0]).toMatchObject({
+      id: token.id,
+      note: 'rack 4',
+      state: 'active',
+      uses: 0,
+      maxUses: 1,
+    });
     await expectCode(
       sut.revokeToken('00000000-0000-4000-8000-000000000000'),
       ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND,

@@ -8,7 +8,12 @@ import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { randomSecret, sha256Hex } from '../../common/secrets.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ClaimToken } from './claim-token.entity.js';
-import type { ClaimTokenCreated, ClaimTokenDto, ClaimTokenListResponse, EnrollmentInfo } from './provisioning.dto.js';
+import type {
+  ClaimTokenCreated,
+  ClaimTokenDto,
+  ClaimTokenListResponse,
+  EnrollmentInfo,
+} from './provisioning.dto.js';
 import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
 
 /** Claim tokens are 32 random bytes; the prefix makes them recognisable in configs and leak scanners. */
@@ -96,12 +101,16 @@ export class ProvisioningService {
       throw error;
     }
     const { deviceId, created } = enrolled;
-    this.logger.log({ deviceId, claimTokenId: token.id, created }, created ? 'device enrolled' : 'device re-enrolled');
+    this.logger.log(
+      { deviceId, claimTokenId: token.id, created },
+      created ? 'device enrolled' : 'device re-enrolled',
+    );
     return { deviceId, mqtt: { url: this.broker.publicUrl(), username: deviceId, password: secret } };
   }
 
   enrollment(host: string | undefined, protocol: string): EnrollmentInfo {
-    const fleetUrl = this.config.publicUrl ?? (host ? `${protocol}://${host}` : `http://127.0.0.1:${this.config.httpPort}`);
+    const fleetUrl =
+      this.config.publicUrl ?? (host ? `${protocol}://${host}` : `http://127.0.0.1:${this.config.httpPort}`);
     return { fleetUrl: fleetUrl.replace(/\/+$/, ''), mqttUrl: this.broker.publicUrl() };
   }
 
@@ -110,7 +119,8 @@ export class ProvisioningService {
     if (token.expiresAt.getTime() <= Date.now()) {
       throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED);
     }
-    if (token.uses >= token.maxUses) throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
+    if (token.uses >= token.maxUses)
+      throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
   }
 }
 

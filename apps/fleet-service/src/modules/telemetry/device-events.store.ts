@@ -26,7 +26,11 @@ export class DeviceEventsStore {
 
   /** The latest events of a box, newest first. */
   latest(deviceId: string, limit: number): Promise<DeviceEventRow[]> {
-    return this.events.find({ where: { deviceId }, order: { ts: 'DESC', seq: 'DESC', idx: 'ASC' }, take: limit });
+    return this.events.find({
+      where: { deviceId },
+      order: { ts: 'DESC', seq: 'DESC', idx: 'ASC' },
+      take: limit,
+    });
   }
 
   async deleteOlderThan(cutoffMs: number): Promise<number> {

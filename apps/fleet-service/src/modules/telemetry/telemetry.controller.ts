@@ -25,8 +25,18 @@ export class TelemetryController {
   @Get('devices/:id/telemetry')
   @ApiOperation({ operationId: 'getDeviceTelemetry', summary: 'Telemetry samples of one box, oldest first' })
   @ApiParam({ name: 'id', type: String })
-  @ApiQuery({ name: 'since', required: false, type: String, description: 'ISO 8601 or epoch ms; absent = the latest samples' })
-  @ApiQuery({ name: 'limit', required: false, type: Number, description: `1-${TELEMETRY_MAX_LIMIT}, default 1000` })
+  @ApiQuery({
+    name: 'since',
+    required: false,
+    type: String,
+    description: 'ISO 8601 or epoch ms; absent = the latest samples',
+  })
+  @ApiQuery({
+    name: 'limit',
+    required: false,
+    type: Number,
+    description: `1-${TELEMETRY_MAX_LIMIT}, default 1000`,
+  })
   @ApiZodResponse(200, 'TelemetryResponse', TelemetryResponseSchema)
   @ApiErrors(400, 401)
   series(
@@ -37,7 +47,10 @@ export class TelemetryController {
   }
 
   @Get('telemetry/catalog')
-  @ApiOperation({ operationId: 'getTelemetryCatalog', summary: 'Definitions (unit, type, description) of the metrics boxes report' })
+  @ApiOperation({
+    operationId: 'getTelemetryCatalog',
+    summary: 'Definitions (unit, type, description) of the metrics boxes report',
+  })
   @ApiQuery({ name: 'name', required: false, type: String, description: 'also describe this metric name' })
   @ApiZodResponse(200, 'TelemetryCatalogResponse', TelemetryCatalogResponseSchema)
   @ApiErrors(400, 401)

@@ -45,7 +45,14 @@ export const MetricDefinitionSchema = z.object({
 export const TelemetryCatalogResponseSchema = z.object({
   metrics: z.array(MetricDefinitionSchema).describe('static metrics of every Linux box'),
   dynamic: z
-    .array(z.object({ pattern: z.string(), unit: z.string(), type: z.enum(['gauge', 'counter']), description: z.string() }))
+    .array(
+      z.object({
+        pattern: z.string(),
+        unit: z.string(),
+        type: z.enum(['gauge', 'counter']),
+        description: z.string(),
+      }),
+    )
     .describe('families of per-sensor metrics; describe one by name with ?name='),
   described: MetricDefinitionSchema.nullable().optional(),
 });

@@ -17,8 +17,18 @@ export class TelemetryService {
     const response: TelemetryCatalogResponse = {
       metrics: METRIC_CATALOG.map((metric) => ({ ...metric })),
       dynamic: [
-        { pattern: 'temp.<zone>_c', unit: 'celsius', type: 'gauge', description: 'Temperature of one thermal zone.' },
-        { pattern: 'power.<domain>_w', unit: 'watts', type: 'gauge', description: 'Average power of one RAPL domain.' },
+        {
+          pattern: 'temp.<zone>_c',
+          unit: 'celsius',
+          type: 'gauge',
+          description: 'Temperature of one thermal zone.',
+        },
+        {
+          pattern: 'power.<domain>_w',
+          unit: 'watts',
+          type: 'gauge',
+          description: 'Average power of one RAPL domain.',
+        },
       ],
     };
     if (name !== undefined) response.described = describeMetric(name) ?? null;

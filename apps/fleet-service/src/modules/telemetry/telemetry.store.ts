@@ -68,7 +68,10 @@ export class TelemetryStore {
     return result.affected ?? 0;
   }
 
-  private async insertChunk(manager: EntityManager, rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
+  private async insertChunk(
+    manager: EntityManager,
+    rows: readonly NewTelemetrySample[],
+  ): Promise<NewTelemetrySample[]> {
     const params: unknown[] = [];
     const tuples = rows.map((row) => {
       const base = params.length;
@@ -80,7 +83,10 @@ export class TelemetryStore {
       'INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ' +
       tuples.join(', ') +
       ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx';
-    const returned = await manager.query<Array<{ device_id: string; seq: number | string; idx: number }>>(sql, params);
+    const returned = await manager.query<Array<{ device_id: string; seq: number | string; idx: number }>>(
+      sql,
+      params,
+    );
     const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
     return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
   }

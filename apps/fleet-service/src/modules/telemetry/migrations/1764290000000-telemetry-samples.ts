@@ -24,7 +24,10 @@ export class TelemetrySamples1764290000000 implements MigrationInterface {
       new TableIndex({ name: 'idx_telemetry_samples_device_ts', columnNames: ['device_id', 'ts'] }),
     );
     // The retention job deletes by age across all boxes.
-    await queryRunner.createIndex('telemetry_samples', new TableIndex({ name: 'idx_telemetry_samples_ts', columnNames: ['ts'] }));
+    await queryRunner.createIndex(
+      'telemetry_samples',
+      new TableIndex({ name: 'idx_telemetry_samples_ts', columnNames: ['ts'] }),
+    );
 
     await queryRunner.createTable(
       new Table({
@@ -45,7 +48,10 @@ export class TelemetrySamples1764290000000 implements MigrationInterface {
       'device_events',
       new TableIndex({ name: 'idx_device_events_device_ts', columnNames: ['device_id', 'ts'] }),
     );
-    await queryRunner.createIndex('device_events', new TableIndex({ name: 'idx_device_events_ts', columnNames: ['ts'] }));
+    await queryRunner.createIndex(
+      'device_events',
+      new TableIndex({ name: 'idx_device_events_ts', columnNames: ['ts'] }),
+    );
 
     await queryRunner.createTable(
       new Table({
