@@ -11,9 +11,8 @@ import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
 import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
 import { FleetApi } from '../support/api.js';
-import { freePort } from '../support/ports.js';
 import { startFleet } from '../support/processes.js';
-import { waitFor } from '../support/wait.js';
+import { freePort, waitFor } from '@agentbox/test-support';
 
 const BOXES = Number(process.env.BENCH_BOXES ?? 50);
 const MESSAGES_PER_BOX = Number(process.env.BENCH_MESSAGES ?? 400);

@@ -1,20 +1,14 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ProvisionResponseSchema, type ProvisionResponse } from '@agentbox/schemas';
 import { FleetApi } from './api.js';
 import { startAgent, startFleet, type FleetProcess, type ManagedProcess } from './processes.js';
-import { waitFor } from './wait.js';
+import { waitFor } from '@agentbox/test-support';
 
-export interface StoredCredentials {
-  deviceId: string;
-  mqtt: { url: string; username: string; password: string };
-}
-
-export function readCredentials(stateDir: string): StoredCredentials {
-  const raw = JSON.parse(readFileSync(join(stateDir, 'credentials.json'), 'utf8')) as Record<string, unknown>;
-  // Accept both a flat and a nested layout of the credentials file.
-  const mqtt = (raw.mqtt ?? raw) as StoredCredentials['mqtt'];
-  return { deviceId: String(raw.deviceId), mqtt };
+/** The agent's `<stateDir>/credentials.json`: what provisioning returned, plus enrolment details. */
+export function readCredentials(stateDir: string): ProvisionResponse {
+  return ProvisionResponseSchema.parse(JSON.parse(readFileSync(join(stateDir, 'credentials.json'), 'utf8')));
 }
 
 /** A running platform in a temp dir: one fleet-service process, any number of device-agent processes. */

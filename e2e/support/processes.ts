@@ -2,8 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort } from './ports.js';
-import { waitFor } from './wait.js';
+import { freePort, waitFor } from '@agentbox/test-support';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const fleetMain = join(repoRoot, 'apps/fleet-service/dist/main.js');

@@ -4,7 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from '../support/platform.js';
 import { repoRoot } from '../support/processes.js';
-import { waitFor } from '../support/wait.js';
+import { waitFor } from '@agentbox/test-support';
 
 const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [

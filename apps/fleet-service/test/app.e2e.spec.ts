@@ -1,33 +1,18 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import { ApiErrorSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { createApp, type RunningApp } from '../src/app.js';
 import { PinoLoggerService } from '@agentbox/logging';
+import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { AppConfig } from '../src/config/app-config.js';
 import { DeviceDtoSchema, DeviceListResponseSchema } from '../src/modules/devices/devices.dto.js';
 
-const PG_URL = process.env.AGENTBOX_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const ADMIN_PASSWORD = 'e2e-admin-password';
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
 
 const pgReachable = await postgresReachable();
 
@@ -42,15 +27,10 @@ const drivers: Driver[] = [
     name: 'postgres',
     setup: () => {
       // A schema of our own, so runs never collide with each other or with other users of the database.
-      const schema = `agentbox_e2e_${randomBytes(6).toString('hex')}`;
+      const schema = randomSchemaName('agentbox_e2e');
       return Promise.resolve({
-        env: { DATABASE_URL: PG_URL, AGENTBOX_DB_SCHEMA: schema },
-        teardown: async () => {
-          const client = new pg.Client({ connectionString: PG_URL });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await client.end();
-        },
+        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
+        teardown: () => dropSchema(schema),
       });
     },
   },

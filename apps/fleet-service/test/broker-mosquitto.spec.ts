@@ -15,7 +15,7 @@ import {
   waitFor,
   type MqttSide,
 } from './broker-harness.js';
-import { startMosquitto, type PrivateMosquitto } from './support/mosquitto.js';
+import { startMosquitto, type PrivateMosquitto } from '@agentbox/test-support';
 
 const INFRA_CONFIG = new URL('../../../infra/mosquitto/mosquitto.conf', import.meta.url).pathname;
 

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
+import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { AppConfig } from '../src/config/app-config.js';
 import {
   ALL_MIGRATIONS,
@@ -10,35 +9,16 @@ import {
 } from '../src/database/data-source-options.js';
 import { Device } from '../src/modules/devices/device.entity.js';
 
-const PG_URL = process.env.AGENTBOX_TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 const pgReachable = await postgresReachable();
 
 describe.skipIf(!pgReachable)('PostgreSQL migrations', () => {
-  const schema = `agentbox_mig_${randomBytes(6).toString('hex')}`;
+  const schema = randomSchemaName('agentbox_mig');
 
-  afterAll(async () => {
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
-  });
+  afterAll(() => dropSchema(schema));
 
   it('lets several replicas boot at once on a fresh schema: one migrates, the others wait', async () => {
     const config = AppConfig.fromEnv({
-      DATABASE_URL: PG_URL,
+      DATABASE_URL: TEST_POSTGRES_URL,
       AGENTBOX_DB_SCHEMA: schema,
       AGENTBOX_DATA_DIR: '/tmp',
     });

@@ -1,6 +1,5 @@
-import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
-import pg from 'pg';
+import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
@@ -244,38 +243,21 @@ describe('ingest shutdown', () => {
   });
 });
 
-const PG_URL = process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
-  }
-}
-
 describe('ingest into PostgreSQL', async () => {
   const available = await postgresReachable();
-  const schema = `t_ingest_${randomBytes(6).toString('hex')}`;
+  const schema = randomSchemaName('t_ingest');
   let side: MqttSide;
 
   afterAll(async () => {
     if (!available) return;
     await side?.close();
-    const client = new pg.Client({ connectionString: PG_URL });
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await client.end();
+    await dropSchema(schema);
   });
 
   it.skipIf(!available)(
     'stores telemetry once, reported state and events, and publishes desired version 0',
     async () => {
-      side = await startMqttSide({ DATABASE_URL: PG_URL, AGENTBOX_DB_SCHEMA: schema });
+      side = await startMqttSide({ DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema });
       const { deviceId, secret } = await enrollBox(side, 'hw-ingest-pg');
       const box = await connectBox(side.url, deviceId, secret);
       try {

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
+import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppConfig } from '../src/config/app-config.js';
@@ -13,19 +12,7 @@ import { TelemetryRetentionService } from '../src/modules/telemetry/telemetry-re
 import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
 import { TelemetryStore, type NewTelemetrySample } from '../src/modules/telemetry/telemetry.store.js';
 
-const PG_URL = process.env.AGENTBOX_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const DAY = 24 * 60 * 60 * 1000;
-
-async function postgresReachable(): Promise<boolean> {
-  const client = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2_000 });
-  try {
-    await client.connect();
-    await client.end();
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function samples(deviceId: string, seq: number, count: number, ts: number): NewTelemetrySample[] {
   return Array.from({ length: count }, (_, idx) => ({
@@ -67,15 +54,15 @@ const drivers: Driver[] = [
   },
   {
     name: 'PostgreSQL',
-    available: postgresReachable,
+    available: () => postgresReachable(),
     async open() {
-      const schema = `t_telemetry_${randomBytes(6).toString('hex')}`;
+      const schema = randomSchemaName('t_telemetry');
       const config = AppConfig.fromEnv({
-        DATABASE_URL: PG_URL,
+        DATABASE_URL: TEST_POSTGRES_URL,
         AGENTBOX_DB_SCHEMA: schema,
         AGENTBOX_TELEMETRY_RETENTION_DAYS: '7',
       });
-      await ensurePostgresSchema(PG_URL, schema);
+      await ensurePostgresSchema(TEST_POSTGRES_URL, schema);
       const dataSource = new DataSource({
         ...buildDataSourceOptions(config),
         entities: [TelemetrySampleRow, DeviceEventRow],
@@ -86,10 +73,7 @@ const drivers: Driver[] = [
         config,
         async cleanup() {
           await dataSource.destroy();
-          const client = new pg.Client({ connectionString: PG_URL });
-          await client.connect();
-          await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-          await client.end();
+          await dropSchema(schema);
         },
       };
     },

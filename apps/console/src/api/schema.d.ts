@@ -445,10 +445,10 @@ export interface components {
             samples: {
                 /** @description milliseconds since the Unix epoch */
                 ts: number;
-                seq: number;
                 values: {
                     [key: string]: number;
                 };
+                seq: number;
             }[];
         };
         TelemetryCatalogResponse: {

@@ -8,7 +8,6 @@ import {
   topics,
   type CommandMessage,
   type CommandResultMessage,
-  type CommandStatus,
 } from '@agentbox/schemas';
 import { RateLimitedLog } from '@agentbox/logging';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
@@ -16,11 +15,7 @@ import { IdentityService } from '../identity/identity.service.js';
 import { LinkService } from '../link/link.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 
-export interface CommandOutcome {
-  status: CommandStatus;
-  output?: unknown;
-  error?: string;
-}
+export type CommandOutcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 
 type BuiltIn = (command: CommandMessage) => Promise<CommandOutcome> | CommandOutcome;
 

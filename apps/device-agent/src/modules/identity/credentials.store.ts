@@ -1,15 +1,14 @@
 import { join } from 'node:path';
 import { stat } from 'node:fs/promises';
 import { z } from 'zod';
-import { DeviceIdSchema } from '@agentbox/schemas';
+import { HardwareIdSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 
 export const CREDENTIALS_FILE = 'credentials.json';
 
-export const StoredCredentialsSchema = z.object({
-  deviceId: DeviceIdSchema,
-  hardwareId: z.string(),
-  mqtt: z.object({ url: z.string().min(1), username: DeviceIdSchema, password: z.string().min(1) }),
+/** What provisioning returned, plus what the box enrolled with and when. */
+export const StoredCredentialsSchema = ProvisionResponseSchema.extend({
+  hardwareId: HardwareIdSchema,
   enrolledAt: z.string(),
 });
 export type StoredCredentials = z.infer<typeof StoredCredentialsSchema>;

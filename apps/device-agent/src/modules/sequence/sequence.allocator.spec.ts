@@ -1,4 +1,4 @@
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -48,6 +48,7 @@ describe('SequenceAllocator', () => {
     const sut = new SequenceAllocator(dir, 2);
     for (let i = 0; i < 9; i++) sut.next();
     expect(await readdir(dir)).toEqual([SEQUENCE_FILE]);
+    expect((await stat(join(dir, SEQUENCE_FILE))).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a corrupt mark instead of starting again at zero', async () => {

@@ -1,5 +1,11 @@
 import { z } from 'zod';
-import { DeviceIdSchema, HardwareInfoSchema, TagSchema } from '@agentbox/schemas';
+import {
+  BirthMessageSchema,
+  DeviceIdSchema,
+  HardwareIdSchema,
+  HardwareInfoSchema,
+  TagSchema,
+} from '@agentbox/schemas';
 import type { Device } from './device.entity.js';
 
 const IsoTimestamp = z.iso.datetime();
@@ -8,15 +14,15 @@ const IsoTimestamp = z.iso.datetime();
 export const DeviceDtoSchema = z.object({
   id: DeviceIdSchema,
   name: z.string(),
-  hardwareId: z.string(),
-  tags: z.array(z.string()),
+  hardwareId: HardwareIdSchema,
+  tags: z.array(TagSchema),
   online: z.boolean(),
   lastSeenAt: IsoTimestamp.nullable(),
   connectedAt: IsoTimestamp.nullable(),
-  agentVersion: z.string().nullable(),
+  agentVersion: BirthMessageSchema.shape.agentVersion.nullable(),
   hardware: HardwareInfoSchema.nullable(),
-  capabilities: z.array(z.string()),
-  metrics: z.array(z.string()),
+  capabilities: BirthMessageSchema.shape.capabilities,
+  metrics: BirthMessageSchema.shape.metrics,
   createdAt: IsoTimestamp,
   updatedAt: IsoTimestamp,
 });

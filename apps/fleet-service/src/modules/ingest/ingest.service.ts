@@ -1,11 +1,6 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { Subject, type Observable, type Subscription } from 'rxjs';
-import {
-  decodeUpMessage,
-  type CommandResultMessage,
-  type DecodedUpMessage,
-  type ParsedTopic,
-} from '@agentbox/schemas';
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { type Subscription } from 'rxjs';
+import { decodeUpMessage, type DecodedUpMessage, type ParsedTopic } from '@agentbox/schemas';
 import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
@@ -14,13 +9,6 @@ import { DeviceEventsStore } from '../telemetry/device-events.store.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
-/** A command result a box published on `up/results/{commandId}`. */
-export interface IngestedCommandResult {
-  deviceId: string;
-  result: CommandResultMessage;
-  receivedAt: Date;
-}
-
 /**
  * Every message boxes publish under `up/`: decoded and validated against the wire contract, refused
  * messages counted by reason, the rest applied. Telemetry goes through the batch writer; status, birth,
@@ -28,7 +16,7 @@ export interface IngestedCommandResult {
  */
 @Injectable()
 export class IngestService implements OnModuleInit, OnApplicationShutdown {
-  private readonly results = new Subject<IngestedCommandResult>();
+  private readonly logger = new Logger('Ingest');
   private readonly chains = new Map<string, Promise<void>>();
   private subscription: Subscription | undefined;
 
@@ -50,12 +38,6 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     this.subscription?.unsubscribe();
     await Promise.all([...this.chains.values()]);
     await this.writer.flush();
-    this.results.complete();
-  }
-
-  /** Command results as they arrive (for the commands module). */
-  commandResults(): Observable<IngestedCommandResult> {
-    return this.results.asObservable();
   }
 
   /** Resolves when every message handed in so far is applied (telemetry committed). */
@@ -81,7 +63,11 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)));
   }
 
-  private async apply(deviceId: string, decoded: DecodedUpMessage, at: Date): Promise<void> {
+  private async apply(
+    deviceId: string,
+    decoded: Exclude<DecodedUpMessage, { channel: 'telemetry' }>,
+    at: Date,
+  ): Promise<void> {
     switch (decoded.channel) {
       case 'status':
         if (decoded.message.state === 'online') {
@@ -101,10 +87,8 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         await this.events.insert(deviceId, decoded.message);
         return;
       case 'results':
-        this.results.next({ deviceId, result: decoded.message, receivedAt: at });
-        return;
-      case 'telemetry':
-        this.writer.add(deviceId, decoded.message, at.getTime());
+        // Counted above; nothing in the cloud issues commands yet, so there is no one to hand them to.
+        this.logger.debug(`command ${decoded.message.commandId} of ${deviceId}: ${decoded.message.status}`);
         return;
     }
   }

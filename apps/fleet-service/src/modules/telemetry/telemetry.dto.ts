@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { MetricNameSchema } from '@agentbox/schemas';
+import { DeviceIdSchema, DeviceMessageBaseSchema, TelemetrySampleSchema } from '@agentbox/schemas';
 
 export const TELEMETRY_MAX_LIMIT = 5_000;
 
@@ -23,14 +23,12 @@ export const TelemetryQuerySchema = z.object({
 });
 export type TelemetryQuery = z.output<typeof TelemetryQuerySchema>;
 
-export const TelemetrySeriesSampleSchema = z.object({
-  ts: z.number().int().describe('milliseconds since the Unix epoch'),
-  seq: z.number().int(),
-  values: z.record(MetricNameSchema, z.number()),
+const TelemetrySeriesSampleSchema = TelemetrySampleSchema.extend({
+  seq: DeviceMessageBaseSchema.shape.seq,
 });
 
 export const TelemetryResponseSchema = z.object({
-  deviceId: z.string(),
+  deviceId: DeviceIdSchema,
   samples: z.array(TelemetrySeriesSampleSchema).describe('oldest first'),
 });
 export type TelemetryResponse = z.infer<typeof TelemetryResponseSchema>;

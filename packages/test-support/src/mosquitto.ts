@@ -2,10 +2,11 @@ import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './ports.js';
 
 const run = promisify(execFile);
 
@@ -24,6 +25,8 @@ export interface PrivateMosquitto {
   password: string;
   /** What the broker printed (stdout and stderr), for assertions and failure messages. */
   output(): string;
+  /** Stops the broker, waits `downtimeMs`, and starts it again on the same port, config and persistence. */
+  restart(downtimeMs: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -33,14 +36,6 @@ export interface MosquittoOptions {
    * persistence location are rewritten to this run's free port and temp dir.
    */
   configFile?: string;
-}
-
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function portOpen(port: number): Promise<boolean> {
@@ -116,7 +111,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Pr
         'per_listener_settings false',
         `listener ${port} 127.0.0.1`,
         'allow_anonymous false',
-        'persistence false',
+        // Sessions survive a restart, as in production: QoS 1 messages queued for an absent subscriber are kept.
+        'persistence true',
+        `persistence_location ${dir}/`,
         `plugin ${DYNSEC_PLUGIN}`,
         `plugin_opt_config_file ${dynsecFile}`,
         'max_packet_size 65536',
@@ -127,26 +124,49 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Pr
   writeFileSync(configPath, config);
 
   let output = '';
-  const child: ChildProcess = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exited = once(child, 'exit');
-  const stop = async () => {
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await exited;
+  const launch = async () => {
+    const child: ChildProcess = spawn('mosquitto', ['-c', configPath], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = once(child, 'exit');
+    const kill = async () => {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await exited;
+      }
+    };
+    const deadline = Date.now() + 10_000;
+    while (!(await portOpen(port))) {
+      if (child.exitCode !== null || Date.now() > deadline) {
+        await kill();
+        throw new Error(`mosquitto did not start on port ${port}:\n${output}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
     }
-    rmSync(dir, { recursive: true, force: true });
+    return kill;
   };
 
-  const deadline = Date.now() + 10_000;
-  while (!(await portOpen(port))) {
-    if (child.exitCode !== null || Date.now() > deadline) {
-      await stop();
-      throw new Error(`mosquitto did not start on port ${port}:\n${output}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+  let kill: () => Promise<void>;
+  try {
+    kill = await launch();
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
   }
-
-  return { url: `mqtt://127.0.0.1:${port}`, port, username, password, output: () => output, stop };
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    port,
+    username,
+    password,
+    output: () => output,
+    async restart(downtimeMs: number) {
+      await kill();
+      await new Promise((resolve) => setTimeout(resolve, downtimeMs));
+      kill = await launch();
+    },
+    async stop() {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

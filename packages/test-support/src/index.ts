@@ -1,0 +1,4 @@
+export * from './mosquitto.js';
+export * from './ports.js';
+export * from './postgres.js';
+export * from './wait.js';
