@@ -20,6 +20,9 @@ export const JSON_SCHEMA_DOCUMENTS = [
     'CommandResultMessageSchema',
     'MQTT agentbox/v1/devices/{deviceId}/up/results/{commandId}',
   ],
+  ['runs', 'RunsMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/runs'],
+  ['run-events', 'RunEventsMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/run-events'],
+  ['usage', 'UsageMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/usage'],
   ['desired-state', 'DesiredStateMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/down/desired'],
   ['command', 'CommandMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/down/commands/{commandId}'],
   ['live-event', 'LiveEventSchema', 'SSE GET /api/v1/live (one event)'],
@@ -32,6 +35,8 @@ export const JSON_SCHEMA_DOCUMENTS = [
     'HTTP POST /api/v1/claim-tokens request body',
   ],
   ['device-update-request', 'DeviceUpdateRequestSchema', 'HTTP PATCH /api/v1/devices/{id} request body'],
+  ['agent-create-request', 'AgentCreateRequestSchema', 'HTTP POST /api/v1/agents request body'],
+  ['provider-create-request', 'ProviderCreateRequestSchema', 'HTTP POST /api/v1/providers request body'],
   ['api-error', 'ApiErrorSchema', 'HTTP error body (every 4xx and 5xx)'],
 ];
 

@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  AgentDefinitionSchema,
+  AgentIdSchema,
+  AssignmentTargetSchema,
+  ProviderDefinitionSchema,
+  ProviderIdSchema,
+} from './agents.js';
 import { DeviceIdSchema } from './ids.js';
 
 /** HTTP API bodies shared by the fleet service (validation) and the console (forms). */
@@ -63,3 +70,51 @@ export const ApiErrorSchema = z.object({
   message: z.string(),
 });
 export type ApiError = z.infer<typeof ApiErrorSchema>;
+
+// ---------------------------------------------------------------- agents, providers, assignments, runs, usage
+
+export const ProviderCreateRequestSchema = ProviderDefinitionSchema.extend({
+  id: ProviderIdSchema,
+  /** Write-only: stored encrypted, sealed per box on delivery, never returned. */
+  apiKey: z.string().min(1).max(4_096).optional(),
+});
+export type ProviderCreateRequest = z.input<typeof ProviderCreateRequestSchema>;
+
+export const ProviderUpdateRequestSchema = ProviderDefinitionSchema.partial().extend({
+  /** A new key replaces the stored one; `null` removes it; absent keeps it. */
+  apiKey: z.string().min(1).max(4_096).nullable().optional(),
+});
+export type ProviderUpdateRequest = z.input<typeof ProviderUpdateRequestSchema>;
+
+export const AgentCreateRequestSchema = z.object({
+  id: AgentIdSchema,
+  definition: AgentDefinitionSchema,
+});
+export type AgentCreateRequest = z.input<typeof AgentCreateRequestSchema>;
+
+/** A new version of the definition; the whole definition, never a patch. */
+export const AgentUpdateRequestSchema = z.object({ definition: AgentDefinitionSchema });
+export type AgentUpdateRequest = z.input<typeof AgentUpdateRequestSchema>;
+
+export const AssignmentCreateRequestSchema = z.object({
+  agentId: AgentIdSchema,
+  target: AssignmentTargetSchema,
+});
+export type AssignmentCreateRequest = z.input<typeof AssignmentCreateRequestSchema>;
+
+export const AgentTaskRequestSchema = z.object({
+  deviceId: DeviceIdSchema,
+  input: z.string().min(1).max(10_000),
+});
+export type AgentTaskRequest = z.input<typeof AgentTaskRequestSchema>;
+
+export const USAGE_GROUPS = ['agent', 'device', 'model', 'provider'] as const;
+export const UsageQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  bucket: z.enum(['hour', 'day']).default('day'),
+  groupBy: z.enum(USAGE_GROUPS).optional(),
+  deviceId: DeviceIdSchema.optional(),
+  agentId: AgentIdSchema.optional(),
+});
+export type UsageQuery = z.input<typeof UsageQuerySchema>;

@@ -13,6 +13,9 @@ import {
   type DesiredStateMessage,
   type EventsMessage,
   type ReportedStateMessage,
+  type RunEventsMessage,
+  type RunsMessage,
+  type UsageMessage,
   type StatusMessage,
   type TelemetryMessage,
   type UpMessageByChannel,
@@ -79,7 +82,11 @@ const telemetryArb: fc.Arbitrary<TelemetryMessage> = fc.record({
 const reportedStateArb: fc.Arbitrary<ReportedStateMessage> = fc.record({
   ...base,
   desiredVersion: fc.option(fc.maxSafeNat(), { nil: null }),
-  current: jsonRecord,
+  current: fc.dictionary(
+    recordKey.filter((key) => key !== 'agents'),
+    jsonValue,
+    { maxKeys: 5, noNullPrototype: true },
+  ),
 });
 
 const eventsArb: fc.Arbitrary<EventsMessage> = fc.record({
@@ -108,6 +115,70 @@ const commandResultArb: fc.Arbitrary<CommandResultMessage> = fc.record(
   },
   { requiredKeys: ['v', 'seq', 'ts', 'commandId', 'status'] },
 );
+
+const recordId = fc.stringMatching(/^[A-Za-z0-9_-]{8,64}$/);
+const slug = fc.stringMatching(/^[a-z0-9][a-z0-9-]{0,62}$/);
+const tokens = fc.integer({ min: 0, max: 1_000_000 });
+
+const runsArb: fc.Arbitrary<RunsMessage> = fc.record({
+  ...base,
+  runs: fc.array(
+    fc.record(
+      {
+        id: recordId,
+        agentId: slug,
+        agentVersion: fc.integer({ min: 1, max: 1_000 }),
+        trigger: fc.record({
+          type: fc.constantFrom('cron' as const, 'interval' as const, 'message' as const),
+        }),
+        status: fc.constantFrom('running' as const, 'succeeded' as const, 'interrupted' as const),
+        output: text(1_000),
+        createdAt: epochMs,
+        steps: fc.integer({ min: 0, max: 100 }),
+        usage: fc.record({ inputTokens: tokens, outputTokens: tokens }),
+      },
+      { requiredKeys: ['id', 'agentId', 'agentVersion', 'trigger', 'status', 'createdAt', 'steps', 'usage'] },
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+const runEventsArb: fc.Arbitrary<RunEventsMessage> = fc.record({
+  ...base,
+  events: fc.array(
+    fc.record(
+      {
+        runId: recordId,
+        agentId: slug,
+        index: fc.integer({ min: 0, max: 1_000 }),
+        ts: epochMs,
+        type: fc.constantFrom('step' as const, 'tool-call' as const, 'text' as const),
+        name: text(200),
+        data: jsonValue,
+      },
+      { requiredKeys: ['runId', 'agentId', 'index', 'ts', 'type'] },
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
+const usageArb: fc.Arbitrary<UsageMessage> = fc.record({
+  ...base,
+  records: fc.array(
+    fc.record({
+      id: recordId,
+      agentId: slug,
+      provider: slug,
+      model: fc.string({ minLength: 1, maxLength: 50 }),
+      ts: epochMs,
+      inputTokens: tokens,
+      outputTokens: tokens,
+      estimated: fc.boolean(),
+      outcome: fc.constantFrom('ok' as const, 'error' as const, 'aborted' as const),
+    }),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
 
 const desiredStateArb: fc.Arbitrary<DesiredStateMessage> = fc
   .tuple(
@@ -139,6 +210,9 @@ const upCaseArbs: { [K in UpChannel]: fc.Arbitrary<Extract<UpCase, { channel: K 
   state: reportedStateArb.map((message) => ({ channel: 'state' as const, message })),
   events: eventsArb.map((message) => ({ channel: 'events' as const, message })),
   results: commandResultArb.map((message) => ({ channel: 'results' as const, message })),
+  runs: runsArb.map((message) => ({ channel: 'runs' as const, message })),
+  'run-events': runEventsArb.map((message) => ({ channel: 'run-events' as const, message })),
+  usage: usageArb.map((message) => ({ channel: 'usage' as const, message })),
 };
 const upCaseArb: fc.Arbitrary<UpCase> = fc.oneof(...Object.values(upCaseArbs));
 
@@ -146,6 +220,10 @@ function topicFor(device: string, upCase: UpCase): string {
   switch (upCase.channel) {
     case 'results':
       return topics.result(device, upCase.message.commandId);
+    case 'run-events':
+      return topics.runEvents(device);
+    case 'runs':
+    case 'usage':
     case 'status':
     case 'birth':
     case 'telemetry':
@@ -372,6 +450,24 @@ const FIELD_TYPES: Record<UpChannel, Record<string, { types: JsonType[]; require
     commandId: { types: ['string'], required: true },
     status: { types: ['string'], required: true },
     error: { types: ['string'], required: false },
+  },
+  runs: {
+    v: { types: ['number'], required: true },
+    seq: { types: ['number'], required: true },
+    ts: { types: ['number'], required: true },
+    runs: { types: ['array'], required: true },
+  },
+  'run-events': {
+    v: { types: ['number'], required: true },
+    seq: { types: ['number'], required: true },
+    ts: { types: ['number'], required: true },
+    events: { types: ['array'], required: true },
+  },
+  usage: {
+    v: { types: ['number'], required: true },
+    seq: { types: ['number'], required: true },
+    ts: { types: ['number'], required: true },
+    records: { types: ['array'], required: true },
   },
 };
 

@@ -1,3 +1,4 @@
+export * from './agents.js';
 export * from './api.js';
 export * from './codec.js';
 export * from './ids.js';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunEventSchema, RunRecordSchema, UsageRecordSchema } from './agents.js';
 import { TelemetrySampleSchema } from './messages.js';
 
 /** Server-sent events the fleet service streams to the console (`GET /api/v1/live`). */
@@ -18,5 +19,11 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
     deviceId: z.string(),
     samples: z.array(TelemetrySampleSchema),
   }),
+  /** A run started, changed status or ended. */
+  z.object({ type: z.literal('run'), deviceId: z.string(), run: RunRecordSchema }),
+  z.object({ type: z.literal('run.events'), deviceId: z.string(), events: z.array(RunEventSchema) }),
+  z.object({ type: z.literal('usage'), deviceId: z.string(), records: z.array(UsageRecordSchema) }),
+  /** A box reported new agent states (up/state). */
+  z.object({ type: z.literal('device.agents'), deviceId: z.string() }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;

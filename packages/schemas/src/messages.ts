@@ -1,4 +1,13 @@
 import { z } from 'zod';
+import {
+  DesiredAgentSchema,
+  DesiredProviderSchema,
+  ReportedAgentSchema,
+  RunEventSchema,
+  RunRecordSchema,
+  UsageRecordSchema,
+  AgentIdSchema,
+} from './agents.js';
 import { CommandIdSchema } from './ids.js';
 import { SCHEMA_VERSION } from './limits.js';
 
@@ -49,6 +58,8 @@ export const BirthMessageSchema = DeviceMessageBaseSchema.extend({
   /** Names of the metrics this box can report (absent sensors are left out). */
   metrics: z.array(MetricNameSchema).max(500),
   telemetryIntervalSec: z.number().positive().max(86_400),
+  /** The box's X25519 public key (base64 DER SPKI) that provider secrets are sealed to. */
+  secretsKey: z.string().min(1).max(200).optional(),
 });
 export type BirthMessage = z.infer<typeof BirthMessageSchema>;
 
@@ -68,7 +79,10 @@ export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
 export const ReportedStateMessageSchema = DeviceMessageBaseSchema.extend({
   /** Version of the last desired state the box has applied; null before it has taken any. */
   desiredVersion: z.number().int().nonnegative().nullable(),
-  current: z.record(z.string(), z.unknown()),
+  current: z.looseObject({
+    /** The agents the box has installed, by id. */
+    agents: z.record(AgentIdSchema, ReportedAgentSchema).optional(),
+  }),
 });
 export type ReportedStateMessage = z.infer<typeof ReportedStateMessageSchema>;
 
@@ -98,6 +112,24 @@ export const CommandResultMessageSchema = DeviceMessageBaseSchema.extend({
 });
 export type CommandResultMessage = z.infer<typeof CommandResultMessageSchema>;
 
+/** `up/runs`: run summaries, sent through the box's spool; the cloud keeps the latest status per run id. */
+export const RunsMessageSchema = DeviceMessageBaseSchema.extend({
+  runs: z.array(RunRecordSchema).min(1).max(100),
+});
+export type RunsMessage = z.infer<typeof RunsMessageSchema>;
+
+/** `up/run-events`: the steps of runs, in order per run. */
+export const RunEventsMessageSchema = DeviceMessageBaseSchema.extend({
+  events: z.array(RunEventSchema).min(1).max(200),
+});
+export type RunEventsMessage = z.infer<typeof RunEventsMessageSchema>;
+
+/** `up/usage`: token usage, one record per model call; each record id counts once. */
+export const UsageMessageSchema = DeviceMessageBaseSchema.extend({
+  records: z.array(UsageRecordSchema).min(1).max(500),
+});
+export type UsageMessage = z.infer<typeof UsageMessageSchema>;
+
 // ---------------------------------------------------------------- cloud -> device
 
 /** `down/desired`, retained and versioned; the box always takes the whole document. */
@@ -107,6 +139,10 @@ export const DesiredStateMessageSchema = z.object({
   ts: EpochMs,
   spec: z.looseObject({
     telemetry: z.object({ intervalSec: z.number().min(1).max(3_600) }).optional(),
+    /** The agents this box must run; absent means "leave the agents as they are" (older clouds). */
+    agents: z.array(DesiredAgentSchema).max(200).optional(),
+    /** The model providers those agents use, with their API keys sealed for this box. */
+    providers: z.array(DesiredProviderSchema).max(50).optional(),
   }),
 });
 export type DesiredStateMessage = z.infer<typeof DesiredStateMessageSchema>;
@@ -122,6 +158,13 @@ export const CommandMessageSchema = z.object({
 });
 export type CommandMessage = z.infer<typeof CommandMessageSchema>;
 
+/** Arguments of the `agent.run` command: a task sent from the console to one agent on the box. */
+export const AgentRunCommandArgsSchema = z.object({
+  agentId: AgentIdSchema,
+  input: z.string().min(1).max(10_000),
+});
+export type AgentRunCommandArgs = z.infer<typeof AgentRunCommandArgsSchema>;
+
 /** The schema for each `up/` channel. */
 export const upMessageSchemas = {
   status: StatusMessageSchema,
@@ -130,6 +173,9 @@ export const upMessageSchemas = {
   state: ReportedStateMessageSchema,
   events: EventsMessageSchema,
   results: CommandResultMessageSchema,
+  runs: RunsMessageSchema,
+  'run-events': RunEventsMessageSchema,
+  usage: UsageMessageSchema,
 } as const;
 
 export type UpMessageByChannel = {

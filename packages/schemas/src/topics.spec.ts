@@ -246,6 +246,11 @@ describe('parseTopic on arbitrary strings', () => {
           case 'commands':
             rebuilt = sut.topics.command(parsed.deviceId, parsed.commandId);
             break;
+          case 'run-events':
+            rebuilt = sut.topics.runEvents(parsed.deviceId);
+            break;
+          case 'runs':
+          case 'usage':
           case 'birth':
           case 'status':
           case 'telemetry':

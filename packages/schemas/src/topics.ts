@@ -3,7 +3,17 @@ import { isValidDeviceId } from './ids.js';
 export const TOPIC_ROOT = 'agentbox/v1/devices';
 
 /** Device-to-cloud channels, published under `{root}/{deviceId}/up/`. */
-export const UP_CHANNELS = ['birth', 'status', 'telemetry', 'state', 'events', 'results'] as const;
+export const UP_CHANNELS = [
+  'birth',
+  'status',
+  'telemetry',
+  'state',
+  'events',
+  'results',
+  'runs',
+  'run-events',
+  'usage',
+] as const;
 export type UpChannel = (typeof UP_CHANNELS)[number];
 
 /** Cloud-to-device channels, published under `{root}/{deviceId}/down/`. */
@@ -23,6 +33,9 @@ export const topics = {
   telemetry: (deviceId: string) => `${deviceRoot(deviceId)}/up/telemetry`,
   state: (deviceId: string) => `${deviceRoot(deviceId)}/up/state`,
   events: (deviceId: string) => `${deviceRoot(deviceId)}/up/events`,
+  runs: (deviceId: string) => `${deviceRoot(deviceId)}/up/runs`,
+  runEvents: (deviceId: string) => `${deviceRoot(deviceId)}/up/run-events`,
+  usage: (deviceId: string) => `${deviceRoot(deviceId)}/up/usage`,
   result: (deviceId: string, commandId: string) => {
     if (!isValidDeviceId(commandId)) throw new RangeError(`invalid command id: ${JSON.stringify(commandId)}`);
     return `${deviceRoot(deviceId)}/up/results/${commandId}`;
@@ -62,6 +75,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
       case 'telemetry':
       case 'state':
       case 'events':
+      case 'runs':
+      case 'run-events':
+      case 'usage':
         return extra === undefined ? { direction, deviceId, channel } : null;
       case 'results':
         return extra !== undefined && isValidDeviceId(extra)
