@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentConfig } from './config/agent-config.js';
+import { BoxSecretsKeyService } from './modules/agents/secrets/box-secrets-key.service.js';
 import { DesiredStateService } from './modules/desired-state/desired-state.service.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LinkService } from './modules/link/link.service.js';
@@ -25,6 +26,7 @@ export class AgentService {
     private readonly telemetry: TelemetryService,
     private readonly link: LinkService,
     private readonly systemd: SystemdService,
+    private readonly secretsKey: BoxSecretsKeyService,
   ) {}
 
   /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
@@ -42,6 +44,8 @@ export class AgentService {
     }
     if (this.abort.signal.aborted) return;
     this.seq.open();
+    // Before the first connect, so the first birth message already carries the key.
+    await this.secretsKey.load();
     await this.outbox.open();
     await this.desired.load();
     this.telemetry.start();

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AgentService } from './agent.service.js';
 import { AgentConfig } from './config/agent-config.js';
+import { SecretsModule } from './modules/agents/secrets/secrets.module.js';
 import { CommandsModule } from './modules/commands/commands.module.js';
 import { DesiredStateModule } from './modules/desired-state/desired-state.module.js';
 import { IdentityModule } from './modules/identity/identity.module.js';
@@ -26,6 +27,7 @@ export class AppModule {
         DesiredStateModule,
         CommandsModule,
         SystemdModule,
+        SecretsModule,
       ],
       providers: [{ provide: AgentConfig, useValue: config }, AgentService],
       exports: [AgentConfig],

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { arch, cpus, hostname, platform, totalmem } from 'node:os';
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import {
   BirthMessageSchema,
   MetricNameSchema,
@@ -9,6 +9,7 @@ import {
   type BirthMessage,
   type HardwareInfo,
 } from '@agentbox/schemas';
+import { BoxSecretsKeyService } from '../agents/secrets/box-secrets-key.service.js';
 import { AGENT_VERSION } from '../runtime/agent-version.js';
 import { METRICS_COLLECTOR, type MetricsCollector } from '../runtime/metrics-collector.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
@@ -46,6 +47,7 @@ export class BirthService {
   constructor(
     @Inject(METRICS_COLLECTOR) private readonly collector: MetricsCollector,
     private readonly runtime: RuntimeSettingsService,
+    @Optional() private readonly secrets?: BoxSecretsKeyService,
   ) {}
 
   async hardware(): Promise<HardwareInfo> {
@@ -80,6 +82,8 @@ export class BirthService {
       capabilities: [...CAPABILITIES],
       metrics: metrics.slice(0, 500),
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
+      // The cloud seals provider API keys to this key (docs/protocol.md section 11).
+      secretsKey: this.secrets?.publicKey,
     });
   }
 }
