@@ -1,0 +1,109 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type AgentDatabase = Database.Database;
+
+export const AGENTS_DB_FILE = 'agents.db';
+
+/**
+ * Schema migrations, applied in order; `PRAGMA user_version` holds how many have run. Append only:
+ * a box that updates its device agent carries its old database forward through every later step.
+ */
+const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE runs (
+    id            TEXT PRIMARY KEY,
+    agent_id      TEXT NOT NULL,
+    status        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    record        TEXT NOT NULL,
+    -- the run's record plus its events, in bytes of JSON: what retention by size counts
+    bytes         INTEGER NOT NULL DEFAULT 0,
+    next_index    INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE INDEX runs_by_agent ON runs (agent_id, created_at);
+  CREATE INDEX runs_by_status ON runs (status);
+  CREATE INDEX runs_by_created ON runs (created_at);
+
+  CREATE TABLE run_events (
+    run_id  TEXT NOT NULL,
+    idx     INTEGER NOT NULL,
+    event   TEXT NOT NULL,
+    PRIMARY KEY (run_id, idx)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE agent_memory (
+    agent_id   TEXT NOT NULL,
+    key        TEXT NOT NULL,
+    value      TEXT NOT NULL,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (agent_id, key)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE installed_agents (
+    id           TEXT PRIMARY KEY,
+    agent        TEXT NOT NULL,
+    installed_at INTEGER NOT NULL
+  );
+
+  CREATE TABLE usage_records (
+    id            TEXT PRIMARY KEY,
+    agent_id      TEXT NOT NULL,
+    run_id        TEXT,
+    provider      TEXT NOT NULL,
+    model         TEXT NOT NULL,
+    ts            INTEGER NOT NULL,
+    input_tokens  INTEGER NOT NULL,
+    output_tokens INTEGER NOT NULL,
+    estimated     INTEGER NOT NULL,
+    outcome       TEXT NOT NULL
+  );
+  CREATE INDEX usage_by_agent_ts ON usage_records (agent_id, ts);
+  CREATE INDEX usage_by_ts ON usage_records (ts);
+  `,
+];
+
+export const AGENT_DB_SCHEMA_VERSION = MIGRATIONS.length;
+
+export interface OpenAgentDatabaseOptions {
+  /** How long a statement waits for another connection's lock before SQLITE_BUSY. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Opens (creating when needed) `<stateDir>/agents.db`: runs, run events, agent memory, installed
+ * agents and usage. WAL with synchronous=NORMAL: a power cut may lose the last few commits but never
+ * corrupts the file, and a commit costs no fsync, which matters on SD cards.
+ */
+export function openAgentDatabase(stateDir: string, options: OpenAgentDatabaseOptions = {}): AgentDatabase {
+  mkdirSync(stateDir, { recursive: true, mode: 0o700 });
+  const db = new Database(join(stateDir, AGENTS_DB_FILE));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5_000))}`);
+    db.pragma('foreign_keys = ON');
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  return db;
+}
+
+function migrate(db: AgentDatabase): void {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `agents.db has schema version ${current}, newer than this device agent knows (${MIGRATIONS.length}); ` +
+        'downgrading the device agent over a newer database is not supported',
+    );
+  }
+  for (let version = current; version < MIGRATIONS.length; version++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[version]!);
+      db.pragma(`user_version = ${version + 1}`);
+    })();
+  }
+}
