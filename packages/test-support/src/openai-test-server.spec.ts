@@ -137,6 +137,17 @@ describe('startOpenAiTestServer', () => {
     );
   });
 
+  it('stops a text answer at max_tokens words with finish_reason "length"', async () => {
+    sut = await startOpenAiTestServer();
+    sut.enqueue({ kind: 'text', text: 'one two three four five' });
+
+    const json = await jsonOf(await post(sut, { model: 'm1', messages, max_tokens: 3 }));
+
+    expect(json.choices[0].message.content).toBe('one two three ');
+    expect(json.choices[0].finish_reason).toBe('length');
+    expect(json.usage.completion_tokens).toBe(3);
+  });
+
   it('answers 429 with Retry-After and 500 with an OpenAI error body', async () => {
     sut = await startOpenAiTestServer();
     sut.enqueue({ kind: 'rate-limit', retryAfterSec: 3, retryAfterMs: 2500 }, { kind: 'error' });

@@ -34,6 +34,7 @@ export type OpenAiTestBehaviour =
       text: string;
       /** Counts to report instead of the computed ones. */
       usage?: Partial<TestUsage>;
+      /** Finish reason when the text fits the request's max_tokens; cut at max_tokens words it is "length". */
       finishReason?: 'stop' | 'length' | 'content_filter';
     })
   | (Pacing & {
@@ -349,7 +350,11 @@ export async function startOpenAiTestServer(
     const id = `chatcmpl-${randomUUID()}`;
     const created = Math.floor(Date.now() / 1000);
     const model = body.model ?? models[0] ?? 'test-model';
-    const text = behaviour.text ?? '';
+    // Like real models, a text answer stops at the request's output limit (here counted in words).
+    const limit = body.max_completion_tokens ?? body.max_tokens;
+    const pieces = textPieces(behaviour.text ?? '');
+    const truncated = behaviour.kind === 'text' && typeof limit === 'number' && pieces.length > limit;
+    const text = truncated ? pieces.slice(0, limit).join('') : (behaviour.text ?? '');
     const calls = (behaviour.kind === 'tool-calls' ? behaviour.calls : []).map((call) => ({
       id: call.id ?? `call_${++callCounter}`,
       name: call.name,
@@ -359,7 +364,9 @@ export async function startOpenAiTestServer(
       behaviour.kind === 'tool-calls'
         ? 'tool_calls'
         : behaviour.kind === 'text'
-          ? (behaviour.finishReason ?? 'stop')
+          ? truncated
+            ? 'length'
+            : (behaviour.finishReason ?? 'stop')
           : 'stop';
     const overrides = behaviour.kind === 'cut' ? undefined : behaviour.usage;
     const promptTokens = overrides?.promptTokens ?? promptTestTokens(record.body);
