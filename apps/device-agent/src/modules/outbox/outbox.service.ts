@@ -11,10 +11,11 @@ import { SequenceService } from '../sequence/sequence.service.js';
 import { openSpool, type OutboxSpool } from './outbox-spool.js';
 
 /** Channels that go through the spool: what must not be lost while the box is offline. */
-export type SpooledChannel = 'telemetry' | 'events';
+export const SPOOLED_CHANNELS = ['telemetry', 'events', 'runs', 'run-events', 'usage'] as const;
+export type SpooledChannel = (typeof SPOOLED_CHANNELS)[number];
 
 const SpoolRecordSchema = z.object({
-  c: z.enum(['telemetry', 'events']),
+  c: z.enum(SPOOLED_CHANNELS),
   m: z.record(z.string(), z.unknown()),
 });
 
@@ -168,10 +169,25 @@ export class OutboxService {
       return;
     }
     const deviceId = this.identity.deviceId;
-    const topic = record.c === 'telemetry' ? topics.telemetry(deviceId) : topics.events(deviceId);
-    // Telemetry and events are only done once the cloud has them: with nobody subscribed (the fleet
+    const topic = spooledTopic(record.c, deviceId);
+    // Spooled records are only done once the cloud has them: with nobody subscribed (the fleet
     // service is still starting), the record stays in the spool and goes again on the next round.
     await this.link.publish(topic, record.m, { requireSubscriber: true });
     this.published += 1;
+  }
+}
+
+function spooledTopic(channel: SpooledChannel, deviceId: string): string {
+  switch (channel) {
+    case 'telemetry':
+      return topics.telemetry(deviceId);
+    case 'events':
+      return topics.events(deviceId);
+    case 'runs':
+      return topics.runs(deviceId);
+    case 'run-events':
+      return topics.runEvents(deviceId);
+    case 'usage':
+      return topics.usage(deviceId);
   }
 }

@@ -1,0 +1,169 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  RunEventsMessageSchema,
+  RunsMessageSchema,
+  UsageMessageSchema,
+  type RunEvent,
+  type RunRecord,
+  type UsageRecord,
+} from '@agentbox/schemas';
+import { AgentConfig } from '../../../config/agent-config.js';
+import { CredentialsStore } from '../../identity/credentials.store.js';
+import { IdentityService } from '../../identity/identity.service.js';
+import { BirthService } from '../../link/birth.service.js';
+import { LinkService } from '../../link/link.service.js';
+import { openSpool } from '../../outbox/outbox-spool.js';
+import { OutboxService } from '../../outbox/outbox.service.js';
+import { createMetricsCollector } from '../../runtime/metrics-collector.js';
+import { RuntimeSettingsService } from '../../runtime/runtime-settings.service.js';
+import { SequenceService } from '../../sequence/sequence.service.js';
+import { SpoolRunReporter } from './spool-run-reporter.js';
+
+const run = (id: string, status: RunRecord['status'], output?: string): RunRecord => ({
+  id,
+  agentId: 'triage',
+  agentVersion: 1,
+  trigger: { type: 'interval' },
+  status,
+  createdAt: 1_000,
+  steps: 0,
+  usage: { inputTokens: 0, outputTokens: 0 },
+  ...(output === undefined ? {} : { output }),
+});
+const event = (runId: string, index: number): RunEvent => ({
+  runId,
+  agentId: 'triage',
+  index,
+  ts: 1_000 + index,
+  type: 'step',
+});
+const usage = (id: string): UsageRecord => ({
+  id,
+  agentId: 'triage',
+  runId: 'run-00000001',
+  provider: 'deepseek',
+  model: 'deepseek-chat',
+  ts: 1_000,
+  inputTokens: 10,
+  outputTokens: 5,
+  estimated: false,
+  outcome: 'ok',
+});
+
+describe('SpoolRunReporter with the real outbox spool', () => {
+  let dir: string;
+  let outbox: OutboxService;
+  let seq: SequenceService;
+  const warnings: string[] = [];
+
+  beforeEach(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'agentbox-reporter-'));
+    warnings.length = 0;
+    const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
+    await new CredentialsStore(dir).save({
+      deviceId: 'box-1',
+      hardwareId: 'hw-0123456789',
+      mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
+      enrolledAt: new Date(0).toISOString(),
+    });
+    const identity = new IdentityService(config);
+    await identity.ensureEnrolled();
+    seq = new SequenceService(config);
+    seq.open();
+    // The link is never started: everything stays in the spool, as on a box that is offline.
+    const link = new LinkService(
+      config,
+      identity,
+      seq,
+      new BirthService(createMetricsCollector(), new RuntimeSettingsService(config)),
+    );
+    outbox = new OutboxService(config, identity, link, seq);
+    await outbox.open();
+  });
+
+  afterEach(async () => {
+    await outbox.close().catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  async function spooled(): Promise<{ c: string; m: Record<string, unknown> }[]> {
+    await outbox.close();
+    const spool = await openSpool(join(dir, 'spool'), 1024 * 1024);
+    try {
+      const records = await spool.peek(1_000);
+      return records.map(
+        (r) => JSON.parse(r.data.toString('utf8')) as { c: string; m: Record<string, unknown> },
+      );
+    } finally {
+      await spool.close();
+    }
+  }
+
+  function build(maxMessageBytes?: number) {
+    return new SpoolRunReporter(
+      outbox,
+      { warn: (message) => warnings.push(message) },
+      { nextSeq: () => seq.next(), batchWindowMs: 10_000, maxMessageBytes },
+    );
+  }
+
+  it('gathers a burst into one message per channel, runs first, the latest record per run', async () => {
+    const sut = build();
+    sut.event(event('run-00000001', 0));
+    sut.run(run('run-00000001', 'running'));
+    sut.usage(usage('use-00000001'));
+    sut.event(event('run-00000001', 1));
+    sut.run(run('run-00000001', 'succeeded', 'done'));
+    await sut.flush();
+    const records = await spooled();
+    expect(records.map((r) => r.c)).toEqual(['runs', 'run-events', 'usage']);
+    const runs = RunsMessageSchema.parse(records[0]!.m);
+    expect(runs.runs).toEqual([run('run-00000001', 'succeeded', 'done')]);
+    expect(RunEventsMessageSchema.parse(records[1]!.m).events.map((e) => e.index)).toEqual([0, 1]);
+    expect(UsageMessageSchema.parse(records[2]!.m).records.map((u) => u.id)).toEqual(['use-00000001']);
+    const seqs = records.map((r) => r.m.seq as number);
+    expect(seqs[1]).toBeGreaterThan(seqs[0]!);
+    expect(seqs[2]).toBeGreaterThan(seqs[1]!);
+  });
+
+  it('splits a big burst so each message stays within the item and byte caps', async () => {
+    const sut = build(20_000);
+    for (let i = 0; i < 450; i++) sut.event(event('run-00000001', i));
+    for (let i = 0; i < 5; i++) sut.run(run(`run-0000000${i}`, 'succeeded', 'x'.repeat(9_000)));
+    await sut.flush();
+    const records = await spooled();
+    const events = records.filter((r) => r.c === 'run-events').map((r) => RunEventsMessageSchema.parse(r.m));
+    expect(events.map((m) => m.events.length)).toEqual([200, 200, 50]);
+    expect(events.flatMap((m) => m.events.map((e) => e.index))).toEqual([...Array(450).keys()]);
+    const runs = records.filter((r) => r.c === 'runs').map((r) => RunsMessageSchema.parse(r.m));
+    expect(runs.length).toBeGreaterThanOrEqual(3);
+    for (const message of runs) expect(JSON.stringify(message).length).toBeLessThan(30_000);
+    expect(runs.flatMap((m) => m.runs.map((r) => r.id)).sort()).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `run-0000000${i}`),
+    );
+  });
+
+  it('leaves out an invalid item instead of losing the batch', async () => {
+    const sut = build();
+    sut.usage(usage('use-00000001'));
+    sut.usage({ ...usage('bad id!'), inputTokens: -1 });
+    await sut.flush();
+    const records = await spooled();
+    expect(UsageMessageSchema.parse(records[0]!.m).records.map((u) => u.id)).toEqual(['use-00000001']);
+    expect(sut.invalid).toBe(1);
+    expect(warnings).toEqual(['invalid usage record not reported']);
+  });
+
+  it('writes a burst on its own after the batch window', async () => {
+    const sut = new SpoolRunReporter(
+      outbox,
+      { warn: () => undefined },
+      { nextSeq: () => seq.next(), batchWindowMs: 20 },
+    );
+    sut.run(run('run-00000009', 'running'));
+    await expect.poll(() => outbox.stats()?.records, { timeout: 2_000 }).toBe(1);
+  });
+});
