@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AgentDefinitionSchema,
+  type CommandMessage,
+  type DesiredAgent,
+  type Trigger,
+} from '@agentbox/schemas';
+import type { TriggerOutcome } from '../agents.contracts.js';
+import { runAgentCommand } from './agent-run-command.js';
+
+const agent = (id: string, triggers: Trigger[]): DesiredAgent => ({
+  id,
+  version: 1,
+  definition: AgentDefinitionSchema.parse({
+    name: id,
+    instructions: 'Work.',
+    model: { provider: 'p', model: 'm' },
+    triggers,
+  }),
+});
+const agents = new Map([
+  ['helper', agent('helper', [{ type: 'message' }])],
+  ['cron-only', agent('cron-only', [{ type: 'interval', everySec: 60 }])],
+]);
+const command = (args: Record<string, unknown>): CommandMessage => ({
+  v: 1,
+  id: 'cmd-0001',
+  name: 'agent.run',
+  args,
+  issuedAt: 1,
+  expiresAt: Date.now() + 60_000,
+});
+
+describe('runAgentCommand', () => {
+  const fire = (agentId: string): TriggerOutcome =>
+    agentId === 'helper'
+      ? { accepted: true, runId: 'run-abcdef01', queued: true }
+      : { accepted: false, reason: 'no' };
+
+  it('starts a run and answers its id', async () => {
+    const calls: unknown[] = [];
+    const outcome = await runAgentCommand(
+      command({ agentId: 'helper', input: 'Check the disk.' }),
+      (id) => agents.get(id),
+      (...args) => {
+        calls.push(args);
+        return fire(args[0]);
+      },
+    );
+    expect(outcome).toEqual({ status: 'succeeded', output: { runId: 'run-abcdef01', queued: true } });
+    expect(calls).toEqual([['helper', { type: 'message', detail: 'cmd-0001' }, 'Check the disk.']]);
+  });
+
+  it('rejects bad arguments, unknown agents, agents without a message trigger, and refused runs', async () => {
+    const find = (id: string) => agents.get(id);
+    expect(await runAgentCommand(command({ agentId: 'helper' }), find, fire)).toMatchObject({
+      status: 'rejected',
+      error: expect.stringMatching(/^invalid agent.run arguments: input/) as unknown,
+    });
+    expect(await runAgentCommand(command({ agentId: 'Bad Id', input: 'x' }), find, fire)).toMatchObject({
+      status: 'rejected',
+    });
+    expect(await runAgentCommand(command({ agentId: 'ghost', input: 'x' }), find, fire)).toEqual({
+      status: 'rejected',
+      error: 'agent ghost is not installed on this box',
+    });
+    expect(await runAgentCommand(command({ agentId: 'cron-only', input: 'x' }), find, fire)).toEqual({
+      status: 'rejected',
+      error: 'agent cron-only does not take tasks from the console (no message trigger)',
+    });
+    const refusing = () => ({ accepted: false as const, reason: 'the queue of helper is full (10)' });
+    expect(await runAgentCommand(command({ agentId: 'helper', input: 'x' }), find, refusing)).toEqual({
+      status: 'rejected',
+      error: 'the queue of helper is full (10)',
+    });
+  });
+});

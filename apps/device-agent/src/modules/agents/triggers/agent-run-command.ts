@@ -1,0 +1,37 @@
+import { AgentRunCommandArgsSchema, type CommandMessage, type CommandResultMessage } from '@agentbox/schemas';
+import type { InstalledAgent } from '../agents.contracts.js';
+import type { FireRun } from './agent-schedules.js';
+
+export const AGENT_RUN_COMMAND = 'agent.run';
+
+type Outcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
+
+/**
+ * The `agent.run` command: a task sent from the console. Answers `{runId, queued}` once the run is
+ * accepted (not when it ends: the run itself is reported on `up/runs`), or `rejected` with the reason.
+ */
+export async function runAgentCommand(
+  command: CommandMessage,
+  findAgent: (agentId: string) => InstalledAgent | undefined,
+  fire: FireRun,
+): Promise<Outcome> {
+  const args = AgentRunCommandArgsSchema.safeParse(command.args);
+  if (!args.success) {
+    const issue = args.error.issues[0];
+    return {
+      status: 'rejected',
+      error: `invalid agent.run arguments: ${issue ? `${issue.path.join('.') || 'args'}: ${issue.message}` : 'invalid'}`,
+    };
+  }
+  const { agentId, input } = args.data;
+  const agent = findAgent(agentId);
+  if (!agent) return { status: 'rejected', error: `agent ${agentId} is not installed on this box` };
+  if (!agent.definition.triggers.some((trigger) => trigger.type === 'message'))
+    return {
+      status: 'rejected',
+      error: `agent ${agentId} does not take tasks from the console (no message trigger)`,
+    };
+  const outcome = await fire(agentId, { type: 'message', detail: command.id }, input);
+  if (!outcome.accepted) return { status: 'rejected', error: outcome.reason.slice(0, 2_000) };
+  return { status: 'succeeded', output: { runId: outcome.runId, queued: outcome.queued } };
+}
