@@ -12,6 +12,23 @@ describe('AgentConfig.fromEnv', () => {
     expect(config.spoolMaxBytes).toBe(64 * 1024 * 1024);
     expect(config.fleetUrl).toBeUndefined();
     expect(config.deviceName.length).toBeGreaterThan(0);
+    expect(config.webhookPort).toBe(7450);
+    expect(config.runRetentionDays).toBe(30);
+    expect(config.runRetentionBytes).toBe(100 * 1024 * 1024);
+  });
+
+  it('takes the agent runtime settings, 0 turning the webhook off, and refuses bad ones', () => {
+    const config = sut({
+      AGENTBOX_WEBHOOK_PORT: '0',
+      AGENTBOX_RUN_RETENTION_DAYS: '7',
+      AGENTBOX_RUN_RETENTION_MB: '16',
+    });
+    expect(config.webhookPort).toBe(0);
+    expect(config.runRetentionDays).toBe(7);
+    expect(config.runRetentionBytes).toBe(16 * 1024 * 1024);
+    expect(() => sut({ AGENTBOX_WEBHOOK_PORT: '70000' })).toThrow(/AGENTBOX_WEBHOOK_PORT/);
+    expect(() => sut({ AGENTBOX_RUN_RETENTION_DAYS: '0' })).toThrow(/AGENTBOX_RUN_RETENTION_DAYS/);
+    expect(() => sut({ AGENTBOX_RUN_RETENTION_MB: 'lots' })).toThrow(/AGENTBOX_RUN_RETENTION_MB/);
   });
 
   it('resolves the state dir to an absolute path and trims the fleet URL', () => {

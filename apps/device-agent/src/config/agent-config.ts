@@ -28,6 +28,15 @@ export const AgentEnvSchema = z.object({
     .int()
     .min(64 * 1024)
     .default(64 * 1024 * 1024),
+  /** Loopback port of the agents' webhook trigger; 0 turns the webhook off. */
+  AGENTBOX_WEBHOOK_PORT: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(65_535, 'AGENTBOX_WEBHOOK_PORT must be a TCP port (0 turns the webhook off)')
+    .default(7450),
+  AGENTBOX_RUN_RETENTION_DAYS: PositiveInt(3_650).default(30),
+  AGENTBOX_RUN_RETENTION_MB: PositiveInt(100_000).default(100),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type AgentEnv = z.infer<typeof AgentEnvSchema>;
@@ -50,6 +59,10 @@ export class AgentConfig {
   readonly keepaliveSec: number;
   readonly spoolMaxBytes: number;
   readonly logLevel: AgentEnv['AGENTBOX_LOG_LEVEL'];
+  /** 0: no webhook. */
+  readonly webhookPort: number;
+  readonly runRetentionDays: number;
+  readonly runRetentionBytes: number;
 
   constructor(env: AgentEnv) {
     this.fleetUrl = env.AGENTBOX_FLEET_URL?.replace(/\/+$/, '');
@@ -62,6 +75,9 @@ export class AgentConfig {
     this.keepaliveSec = env.AGENTBOX_MQTT_KEEPALIVE_SEC;
     this.spoolMaxBytes = env.AGENTBOX_SPOOL_MAX_BYTES;
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
+    this.webhookPort = env.AGENTBOX_WEBHOOK_PORT;
+    this.runRetentionDays = env.AGENTBOX_RUN_RETENTION_DAYS;
+    this.runRetentionBytes = env.AGENTBOX_RUN_RETENTION_MB * 1024 * 1024;
   }
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */
