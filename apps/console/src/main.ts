@@ -4,8 +4,7 @@ import { configureAuth } from '@/api/client';
 import { currentLocale, i18n } from '@/locales';
 import { createAppRouter } from '@/router';
 import { useAuthStore } from '@/stores/auth';
-import { useDevicesStore } from '@/stores/devices';
-import { useTelemetryStore } from '@/stores/telemetry';
+import { resetSessionStores } from '@/stores/session';
 import App from './App.vue';
 
 const app = createApp(App);
@@ -19,8 +18,7 @@ configureAuth({
   onUnauthorized: () => {
     if (!auth.token) return;
     auth.logout();
-    useDevicesStore(pinia).reset();
-    useTelemetryStore(pinia).clear();
+    resetSessionStores(pinia);
     const here = router.currentRoute.value;
     if (here.name !== 'login') {
       void router.replace({ name: 'login', query: { redirect: here.fullPath, expired: '1' } });

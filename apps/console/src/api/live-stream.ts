@@ -1,7 +1,15 @@
 import { LiveEventSchema, type LiveEvent } from '@agentbox/schemas';
 
 /** SSE event names the fleet service sends on `GET /api/v1/live`. */
-export const LIVE_EVENT_NAMES = ['device.status', 'device.updated', 'telemetry'] as const;
+export const LIVE_EVENT_NAMES = [
+  'device.status',
+  'device.updated',
+  'telemetry',
+  'run',
+  'run.events',
+  'usage',
+  'device.agents',
+] as const;
 
 export type LiveConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
 

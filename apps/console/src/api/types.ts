@@ -26,3 +26,20 @@ export type TelemetryPoint = TelemetryPage['samples'][number];
 export type ClaimTokenCreateBody = RequestBody<paths['/api/v1/claim-tokens']['post']>;
 export type ClaimToken = OkBody<paths['/api/v1/claim-tokens']['post']>;
 export type Enrollment = OkBody<paths['/api/v1/enrollment']['get']>;
+
+// ---------------------------------------------------------------- agents, providers, runs, usage
+
+export type Provider = OkBody<paths['/api/v1/providers/{id}']['get']>;
+export type ProviderCreateBody = RequestBody<paths['/api/v1/providers']['post']>;
+export type ProviderUpdateBody = RequestBody<paths['/api/v1/providers/{id}']['patch']>;
+export type Agent = OkBody<paths['/api/v1/agents/{id}']['get']>;
+export type AgentCreateBody = RequestBody<paths['/api/v1/agents']['post']>;
+export type AgentUpdateBody = RequestBody<paths['/api/v1/agents/{id}']['put']>;
+export type AgentVersion = OkBody<paths['/api/v1/agents/{id}/versions']['get']>[number];
+export type Assignment = OkBody<paths['/api/v1/assignments']['post']>;
+export type TaskAccepted = OkBody<paths['/api/v1/agents/{id}/tasks']['post']>;
+export type DeviceAgent = OkBody<paths['/api/v1/devices/{id}/agents']['get']>[number];
+export type Run = OkBody<paths['/api/v1/runs']['get']>[number];
+export type RunDetail = OkBody<paths['/api/v1/runs/{id}']['get']>;
+export type UsageSeriesPage = OkBody<paths['/api/v1/usage']['get']>;
+export type UsageSummary = OkBody<paths['/api/v1/usage/summary']['get']>;

@@ -1,9 +1,12 @@
 import { onScopeDispose, watch } from 'vue';
 import { LiveStream } from '@/api/live-stream';
 import { useAuthStore } from '@/stores/auth';
+import { useDeviceAgentsStore } from '@/stores/device-agents';
 import { useDevicesStore } from '@/stores/devices';
 import { useLiveStore } from '@/stores/live';
+import { useRunsStore } from '@/stores/runs';
 import { useTelemetryStore } from '@/stores/telemetry';
+import { useUsageStore } from '@/stores/usage';
 import { createRateLimitedLogger } from '@/utils/rate-limited-log';
 
 const warn = createRateLimitedLogger(10_000);
@@ -14,6 +17,9 @@ export function useLiveUpdates(): void {
   const devices = useDevicesStore();
   const telemetry = useTelemetryStore();
   const live = useLiveStore();
+  const runs = useRunsStore();
+  const usage = useUsageStore();
+  const deviceAgents = useDeviceAgentsStore();
 
   const stream = new LiveStream({
     url: () => {
@@ -22,8 +28,26 @@ export function useLiveUpdates(): void {
     },
     onEvent: (event) => {
       live.recordEvent();
-      if (event.type === 'telemetry') telemetry.appendLive(event.deviceId, event.samples);
+      switch (event.type) {
+        case 'telemetry':
+          telemetry.appendLive(event.deviceId, event.samples);
+          break;
+        case 'run':
+        case 'run.events':
+          runs.applyLiveEvent(event);
+          break;
+        case 'usage':
+          usage.applyLiveEvent(event);
+          break;
+        case 'device.status':
+        case 'device.updated':
+        case 'device.agents':
+          break;
+      }
       devices.applyLiveEvent(event).catch((error: unknown) => warn('live event could not be applied', error));
+      deviceAgents
+        .applyLiveEvent(event)
+        .catch((error: unknown) => warn('box agents could not be refetched', error));
     },
     onInvalid: (reason) => {
       live.recordInvalid();
@@ -36,6 +60,18 @@ export function useLiveUpdates(): void {
       devices.fetchAll().catch((error: unknown) => warn('refetch after reconnect failed', error));
       if (telemetry.deviceId !== null) {
         telemetry.load(telemetry.deviceId).catch((error: unknown) => warn('telemetry refetch failed', error));
+      }
+      if (deviceAgents.deviceId !== null) {
+        deviceAgents
+          .load(deviceAgents.deviceId)
+          .catch((error: unknown) => warn('box agents refetch failed', error));
+      }
+      if (runs.currentId !== null) runs.loadRun(runs.currentId).catch(() => undefined);
+      if (runs.filter !== null) {
+        runs.loadList(runs.filter).catch((error: unknown) => warn('runs refetch failed', error));
+      }
+      if (usage.summary !== null) {
+        usage.load().catch((error: unknown) => warn('usage refetch failed', error));
       }
     },
     onRepeatedFailure: () => {

@@ -59,7 +59,11 @@ describe('locales', () => {
       messages,
       missingWarn: false,
     });
-    const named = { role: 'r', count: 2, id: 'x', at: 'now', message: 'm' };
+    const named = {
+      ...{ role: 'r', count: 2, id: 'x', at: 'now', message: 'm', name: 'n', min: 1, max: 9, value: 'v' },
+      ...{ input: 'i', output: 'o', percent: '5%', range: 'r', target: 't', times: 't', n: 1 },
+      ...{ from: 1, to: 2, tag: 't' },
+    };
     for (const locale of ['en', 'zh-CN'] as const) {
       i18n.global.locale.value = locale;
       const flat = locale === 'en' ? english : chinese;

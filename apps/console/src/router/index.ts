@@ -10,7 +10,7 @@ declare module 'vue-router' {
 
 /** Only same-app paths are followed after login (no `//evil.example` open redirect). */
 export function safeRedirect(value: unknown): string {
-  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/devices';
+  return typeof value === 'string' && value.startsWith('/') && !value.startsWith('//') ? value : '/';
 }
 
 export function createAppRouter(pinia: Pinia): Router {
@@ -27,7 +27,7 @@ export function createAppRouter(pinia: Pinia): Router {
         path: '/',
         component: () => import('@/components/AppShell.vue'),
         children: [
-          { path: '', redirect: { name: 'devices' } },
+          { path: '', name: 'dashboard', component: () => import('@/views/DashboardView.vue') },
           { path: 'devices', name: 'devices', component: () => import('@/views/DevicesView.vue') },
           {
             path: 'devices/:id',
@@ -35,6 +35,22 @@ export function createAppRouter(pinia: Pinia): Router {
             component: () => import('@/views/DeviceDetailView.vue'),
             props: true,
           },
+          { path: 'agents', name: 'agents', component: () => import('@/views/AgentsView.vue') },
+          { path: 'agents/new', name: 'agent-new', component: () => import('@/views/AgentEditView.vue') },
+          {
+            path: 'agents/:id',
+            name: 'agent',
+            component: () => import('@/views/AgentDetailView.vue'),
+            props: true,
+          },
+          {
+            path: 'agents/:id/edit',
+            name: 'agent-edit',
+            component: () => import('@/views/AgentEditView.vue'),
+            props: true,
+          },
+          { path: 'providers', name: 'providers', component: () => import('@/views/ProvidersView.vue') },
+          { path: 'runs/:id', name: 'run', component: () => import('@/views/RunView.vue'), props: true },
           { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
         ],
       },

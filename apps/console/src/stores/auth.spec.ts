@@ -107,9 +107,9 @@ describe('auth store', () => {
 describe('safeRedirect', () => {
   it('follows same-app paths only', () => {
     expect(safeRedirect('/devices/abc?x=1')).toBe('/devices/abc?x=1');
-    expect(safeRedirect('//evil.example/x')).toBe('/devices');
-    expect(safeRedirect('https://evil.example')).toBe('/devices');
-    expect(safeRedirect(undefined)).toBe('/devices');
-    expect(safeRedirect(['/a'])).toBe('/devices');
+    expect(safeRedirect('//evil.example/x')).toBe('/');
+    expect(safeRedirect('https://evil.example')).toBe('/');
+    expect(safeRedirect(undefined)).toBe('/');
+    expect(safeRedirect(['/a'])).toBe('/');
   });
 });

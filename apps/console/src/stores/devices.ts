@@ -213,6 +213,12 @@ export const useDevicesStore = defineStore('devices', () => {
         device.lastSeenAt = laterTime(device.lastSeenAt, new Date(newest).toISOString());
         return;
       }
+      // Agent runtime events change no device fields; their own stores take them.
+      case 'run':
+      case 'run.events':
+      case 'usage':
+      case 'device.agents':
+        return;
     }
   }
 

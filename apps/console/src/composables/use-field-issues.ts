@@ -1,0 +1,33 @@
+import { computed, ref, type ComputedRef, type Ref } from 'vue';
+import { useI18n } from 'vue-i18n';
+import { issuesAt, type FieldIssue } from '@/utils/agent-form';
+
+export interface FieldIssues {
+  issues: Ref<FieldIssue[]>;
+  hasIssues: ComputedRef<boolean>;
+  /** The translated text of a field's first problem, for an n-form-item's feedback. */
+  feedback: (path: string) => string | undefined;
+  status: (path: string) => 'error' | undefined;
+}
+
+/** Field errors from the shared schemas, in the current language. */
+export function useFieldIssues(): FieldIssues {
+  const { t, te } = useI18n();
+  const issues = ref<FieldIssue[]>([]);
+
+  function text(issue: FieldIssue): string {
+    const key = `validation.${issue.kind}`;
+    if (issue.kind === 'invalid' || !te(key)) return issue.message;
+    return t(key, issue.params);
+  }
+
+  return {
+    issues,
+    hasIssues: computed(() => issues.value.length > 0),
+    feedback: (path) => {
+      const first = issuesAt(issues.value, path)[0];
+      return first ? text(first) : undefined;
+    },
+    status: (path) => (issuesAt(issues.value, path).length > 0 ? 'error' : undefined),
+  };
+}

@@ -1,0 +1,19 @@
+import type { Pinia } from 'pinia';
+import { useAgentsStore } from './agents';
+import { useDeviceAgentsStore } from './device-agents';
+import { useDevicesStore } from './devices';
+import { useProvidersStore } from './providers';
+import { useRunsStore } from './runs';
+import { useTelemetryStore } from './telemetry';
+import { useUsageStore } from './usage';
+
+/** Forgets everything the signed-in user loaded, so the next user starts clean. */
+export function resetSessionStores(pinia?: Pinia): void {
+  useDevicesStore(pinia).reset();
+  useTelemetryStore(pinia).clear();
+  useProvidersStore(pinia).reset();
+  useAgentsStore(pinia).reset();
+  useRunsStore(pinia).reset();
+  useUsageStore(pinia).reset();
+  useDeviceAgentsStore(pinia).clear();
+}

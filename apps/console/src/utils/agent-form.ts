@@ -1,0 +1,299 @@
+import {
+  AgentCreateRequestSchema,
+  AgentUpdateRequestSchema,
+  BUSY_STRATEGIES,
+  type AgentDefinition,
+  type AgentDefinitionInput,
+  type ToolId,
+} from '@agentbox/schemas';
+import { Cron } from 'croner';
+
+export type BusyStrategy = (typeof BUSY_STRATEGIES)[number];
+export type TriggerType = 'cron' | 'interval' | 'message' | 'webhook';
+export const TRIGGER_TYPES: readonly TriggerType[] = ['message', 'cron', 'interval', 'webhook'];
+
+/** Tools with settings of their own; the others are granted as they are. */
+export const TOOL_SETTINGS: Record<ToolId, readonly ('allowHosts' | 'maxBytes' | 'timeoutMs')[]> = {
+  'http.fetch': ['allowHosts', 'maxBytes', 'timeoutMs'],
+  'mqtt.publish': [],
+  'files.read': ['maxBytes'],
+  'files.write': ['maxBytes'],
+  memory: [],
+  notify: [],
+};
+
+export interface FormModelRef {
+  provider: string | null;
+  model: string;
+}
+export interface FormTool {
+  tool: ToolId;
+  allowHosts: string[];
+  maxBytes: number | null;
+  timeoutMs: number | null;
+}
+/** One shape for every trigger type, so switching the type in the form keeps what was typed. */
+export interface FormTrigger {
+  type: TriggerType;
+  expression: string;
+  timezone: string;
+  everySec: number | null;
+  input: string;
+}
+
+/** What the agent form edits; `toDefinitionInput` turns it into the wire shape. */
+export interface AgentForm {
+  id: string;
+  name: string;
+  description: string;
+  instructions: string;
+  model: FormModelRef;
+  fallbacks: FormModelRef[];
+  tools: FormTool[];
+  triggers: FormTrigger[];
+  budget: { tokensPerDay: number | null; tokensPerRun: number | null };
+  limits: {
+    maxSteps: number | null;
+    runTimeoutSec: number | null;
+    memoryMb: number | null;
+    maxOutputTokens: number | null;
+  };
+  concurrency: { onBusy: BusyStrategy; queueSize: number | null };
+}
+
+export function newTrigger(type: TriggerType): FormTrigger {
+  return { type, expression: '0 9 * * *', timezone: '', everySec: 3600, input: '' };
+}
+
+export function newTool(tool: ToolId): FormTool {
+  return { tool, allowHosts: [], maxBytes: null, timeoutMs: null };
+}
+
+/** A new agent with the schema's defaults filled in, so the form shows what will apply. */
+export function emptyAgentForm(): AgentForm {
+  return {
+    id: '',
+    name: '',
+    description: '',
+    instructions: '',
+    model: { provider: null, model: '' },
+    fallbacks: [],
+    tools: [],
+    triggers: [newTrigger('message')],
+    budget: { tokensPerDay: 200_000, tokensPerRun: 20_000 },
+    limits: { maxSteps: 8, runTimeoutSec: 300, memoryMb: 256, maxOutputTokens: 1_024 },
+    concurrency: { onBusy: 'enqueue', queueSize: 10 },
+  };
+}
+
+export function formFromAgent(id: string, definition: AgentDefinition): AgentForm {
+  return {
+    id,
+    name: definition.name,
+    description: definition.description,
+    instructions: definition.instructions,
+    model: { ...definition.model },
+    fallbacks: definition.fallbacks.map((ref) => ({ ...ref })),
+    tools: definition.tools.map((grant) => ({
+      tool: grant.tool,
+      allowHosts: 'allowHosts' in grant ? [...grant.allowHosts] : [],
+      maxBytes: 'maxBytes' in grant ? grant.maxBytes : null,
+      timeoutMs: 'timeoutMs' in grant ? grant.timeoutMs : null,
+    })),
+    triggers: definition.triggers.map((trigger) => {
+      const base = newTrigger(trigger.type);
+      switch (trigger.type) {
+        case 'cron':
+          return {
+            ...base,
+            expression: trigger.expression,
+            timezone: trigger.timezone ?? '',
+            input: trigger.input ?? '',
+          };
+        case 'interval':
+          return { ...base, everySec: trigger.everySec, input: trigger.input ?? '' };
+        case 'message':
+        case 'webhook':
+          return base;
+      }
+    }),
+    budget: { ...definition.budget },
+    limits: { ...definition.limits },
+    concurrency: { ...definition.concurrency },
+  };
+}
+
+const optionalText = (value: string) => (value.trim() === '' ? undefined : value);
+const optionalNumber = (value: number | null) => value ?? undefined;
+
+function toolInput(tool: FormTool): NonNullable<AgentDefinitionInput['tools']>[number] {
+  switch (tool.tool) {
+    case 'http.fetch':
+      return {
+        tool: tool.tool,
+        allowHosts: tool.allowHosts.map((host) => host.trim()).filter((host) => host !== ''),
+        maxBytes: optionalNumber(tool.maxBytes),
+        timeoutMs: optionalNumber(tool.timeoutMs),
+      };
+    case 'files.read':
+    case 'files.write':
+      return { tool: tool.tool, maxBytes: optionalNumber(tool.maxBytes) };
+    case 'mqtt.publish':
+    case 'memory':
+    case 'notify':
+      return { tool: tool.tool };
+  }
+}
+
+function triggerInput(trigger: FormTrigger): NonNullable<AgentDefinitionInput['triggers']>[number] {
+  switch (trigger.type) {
+    case 'cron':
+      return {
+        type: 'cron',
+        expression: trigger.expression.trim(),
+        timezone: optionalText(trigger.timezone.trim()),
+        input: optionalText(trigger.input),
+      };
+    case 'interval':
+      // A cleared number field is sent as missing, so the schema reports it as required.
+      return {
+        type: 'interval',
+        everySec: trigger.everySec as number,
+        input: optionalText(trigger.input),
+      };
+    case 'message':
+      return { type: 'message' };
+    case 'webhook':
+      return { type: 'webhook' };
+  }
+}
+
+export function toDefinitionInput(form: AgentForm): AgentDefinitionInput {
+  return {
+    name: form.name.trim(),
+    description: form.description,
+    instructions: form.instructions,
+    model: { provider: form.model.provider ?? '', model: form.model.model.trim() },
+    fallbacks: form.fallbacks.map((ref) => ({ provider: ref.provider ?? '', model: ref.model.trim() })),
+    tools: form.tools.map(toolInput),
+    triggers: form.triggers.map(triggerInput),
+    budget: {
+      tokensPerDay: optionalNumber(form.budget.tokensPerDay),
+      tokensPerRun: optionalNumber(form.budget.tokensPerRun),
+    },
+    limits: {
+      maxSteps: optionalNumber(form.limits.maxSteps),
+      runTimeoutSec: optionalNumber(form.limits.runTimeoutSec),
+      memoryMb: optionalNumber(form.limits.memoryMb),
+      maxOutputTokens: optionalNumber(form.limits.maxOutputTokens),
+    },
+    concurrency: {
+      onBusy: form.concurrency.onBusy,
+      queueSize: optionalNumber(form.concurrency.queueSize),
+    },
+  };
+}
+
+/** One problem with one field, ready to translate (`validation.<kind>` with `params`). */
+export interface FieldIssue {
+  /** Dotted path in the form: `id`, `name`, `tools.0.allowHosts.1`, `triggers.2.expression`. */
+  path: string;
+  kind: string;
+  params: Record<string, string | number>;
+  /** The schema's own text, shown when no translation fits. */
+  message: string;
+}
+
+interface IssueLike {
+  code: string;
+  path: readonly PropertyKey[];
+  message: string;
+  origin?: string;
+  minimum?: number | bigint;
+  maximum?: number | bigint;
+  format?: string;
+  expected?: string;
+  input?: unknown;
+}
+
+/** Sorts a zod issue into a kind the console translates; `path` is already the form path. */
+export function classifyIssue(issue: IssueLike, path: string): FieldIssue {
+  const last = path.split('.').at(-1) ?? '';
+  const base = { path, message: issue.message, params: {} as Record<string, string | number> };
+  const limit = (value: number | bigint | undefined) => Number(value ?? 0);
+  switch (issue.code) {
+    case 'too_small':
+      if (issue.origin === 'string') {
+        return limit(issue.minimum) <= 1
+          ? { ...base, kind: 'required' }
+          : { ...base, kind: 'minLength', params: { min: limit(issue.minimum) } };
+      }
+      if (issue.origin === 'array')
+        return { ...base, kind: 'minItems', params: { min: limit(issue.minimum) } };
+      return { ...base, kind: 'min', params: { min: limit(issue.minimum) } };
+    case 'too_big':
+      if (issue.origin === 'string')
+        return { ...base, kind: 'maxLength', params: { max: limit(issue.maximum) } };
+      if (issue.origin === 'array')
+        return { ...base, kind: 'maxItems', params: { max: limit(issue.maximum) } };
+      return { ...base, kind: 'max', params: { max: limit(issue.maximum) } };
+    case 'invalid_type':
+      if (issue.input === undefined || issue.input === null || issue.input === '')
+        return { ...base, kind: 'required' };
+      if (issue.expected === 'int') return { ...base, kind: 'integer' };
+      return { ...base, kind: 'invalid' };
+    case 'invalid_format':
+      if (last === 'id' || last === 'provider') return { ...base, kind: 'slug' };
+      if (path.includes('allowHosts')) return { ...base, kind: 'host' };
+      if (issue.format === 'url' || last === 'baseUrl') return { ...base, kind: 'url' };
+      return { ...base, kind: 'invalid' };
+    case 'custom':
+      if (last === 'tools') return { ...base, kind: 'toolOnce' };
+      return { ...base, kind: 'invalid' };
+    default:
+      return { ...base, kind: 'invalid' };
+  }
+}
+
+export type AgentFormResult =
+  { ok: true; id: string; definition: AgentDefinition } | { ok: false; issues: FieldIssue[] };
+
+/**
+ * Validates the form with the same schemas the fleet service uses (AgentCreateRequestSchema when
+ * creating, AgentUpdateRequestSchema for a new version), plus cron expressions with croner, which
+ * the boxes schedule with.
+ */
+export function validateAgentForm(form: AgentForm, mode: 'create' | 'edit'): AgentFormResult {
+  const definition = toDefinitionInput(form);
+  const parsed =
+    mode === 'create'
+      ? AgentCreateRequestSchema.safeParse({ id: form.id.trim(), definition })
+      : AgentUpdateRequestSchema.safeParse({ definition });
+  const issues: FieldIssue[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      const [head, ...rest] = issue.path.map(String);
+      const path = head === 'definition' ? rest.join('.') : [head, ...rest].join('.');
+      issues.push(classifyIssue(issue as IssueLike, path));
+    }
+  }
+  form.triggers.forEach((trigger, i) => {
+    if (trigger.type !== 'cron' || trigger.expression.trim().length < 9) return;
+    try {
+      new Cron(trigger.expression.trim(), {
+        paused: true,
+        ...(trigger.timezone.trim() ? { timezone: trigger.timezone.trim() } : {}),
+      }).stop();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      issues.push({ path: `triggers.${i}.expression`, kind: 'cron', params: { message }, message });
+    }
+  });
+  if (issues.length > 0 || !parsed.success) return { ok: false, issues };
+  return { ok: true, id: form.id.trim(), definition: parsed.data.definition };
+}
+
+/** The issues of one field: its own path or anything below it (`allowHosts` shows `allowHosts.2`). */
+export function issuesAt(issues: readonly FieldIssue[], path: string): FieldIssue[] {
+  return issues.filter((issue) => issue.path === path || issue.path.startsWith(`${path}.`));
+}
