@@ -1,0 +1,428 @@
+import { randomUUID } from 'node:crypto';
+import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import type { ModelRef, UsageRecord } from '@agentbox/schemas';
+import { APICallError, jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
+import { countTokens } from 'gpt-tokenizer';
+import {
+  ModelGatewayError,
+  ModelGatewayErrorCode,
+  type ChatMessage,
+  type ModelCallRequest,
+  type ModelCallResult,
+  type ModelGatewayPort,
+  type ProviderDirectory,
+  type ResolvedProvider,
+  type ToolCall,
+  type ToolSpec,
+} from '../agents.contracts.js';
+import type { BudgetLedger } from './budget-ledger.js';
+
+/** Below this many output tokens an answer is hardly useful, so the budget refuses instead of clamping. */
+export const MIN_OUTPUT_TOKENS = 16;
+
+export interface GatewayRetryPolicy {
+  /** Further attempts per model after the first, for 429, 408, 409, 5xx, broken streams and connection failures. */
+  maxRetries: number;
+  /** Wait before retry n (from 0) when the provider sends no Retry-After: baseDelayMs * 2^n. */
+  baseDelayMs: number;
+  /** No wait is longer than this, whatever Retry-After asks for. */
+  maxDelayMs: number;
+}
+
+export const DEFAULT_RETRY_POLICY: GatewayRetryPolicy = {
+  maxRetries: 2,
+  baseDelayMs: 500,
+  maxDelayMs: 30_000,
+};
+
+export interface ModelGatewayOptions {
+  providers: ProviderDirectory;
+  ledger: BudgetLedger;
+  /** Called once for every model attempt that consumed tokens; it must not throw. */
+  onUsage: (record: UsageRecord) => void;
+  newId?: () => string;
+  retry?: Partial<GatewayRetryPolicy>;
+  /** Retries, fallbacks and a failing onUsage are reported here; messages never hold API keys. */
+  logger?: { warn(message: string): void };
+}
+
+type Attempt =
+  | { kind: 'ok'; result: Omit<ModelCallResult, 'durationMs'> }
+  | { kind: 'aborted' }
+  | { kind: 'failed'; retryable: boolean; retryAfterMs?: number; reason: string };
+
+/** Tool names as OpenAI-style APIs accept them (`^[a-zA-Z0-9_-]+$`): `http.fetch` travels as `http_fetch`. */
+function wireToolName(name: string): string {
+  return name.replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
+const abortedError = () => new ModelGatewayError(ModelGatewayErrorCode.ABORTED, 'the model call was aborted');
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortedError());
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortedError());
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** Retry-After as milliseconds: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
+export function retryAfterMs(
+  headers: Record<string, string> | undefined,
+  now = Date.now(),
+): number | undefined {
+  if (!headers) return undefined;
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] !== undefined && Number.isFinite(ms) && ms >= 0) return ms;
+  const value = headers['retry-after'];
+  if (value === undefined) return undefined;
+  const seconds = Number(value);
+  if (value.trim() !== '' && Number.isFinite(seconds) && seconds >= 0) return seconds * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
+}
+
+/** A rough count of the prompt in tokens (o200k), with a few tokens of framing per message. */
+export function estimatePromptTokens(
+  request: Pick<ModelCallRequest, 'system' | 'messages' | 'tools'>,
+): number {
+  let total = 3 + countTokens(request.system);
+  for (const message of request.messages) {
+    total += 4 + countTokens(message.content);
+    if (message.role === 'assistant') {
+      for (const call of message.toolCalls ?? [])
+        total += countTokens(call.name + JSON.stringify(call.input ?? {}));
+    }
+  }
+  if (request.tools.length > 0) total += countTokens(JSON.stringify(request.tools));
+  return total;
+}
+
+/**
+ * The only way agents reach models: every call reserves against the agent's day and run budgets
+ * before a request leaves the box, is settled with the usage the provider reports (or an estimate
+ * when a stream breaks off), and yields one usage record per attempt that consumed tokens. Retries
+ * (honouring Retry-After) and fallback models are decided here, not in the SDK.
+ */
+export class ModelGateway implements ModelGatewayPort {
+  private readonly providers: ProviderDirectory;
+  private readonly ledger: BudgetLedger;
+  private readonly onUsage: (record: UsageRecord) => void;
+  private readonly newId: () => string;
+  private readonly retry: GatewayRetryPolicy;
+  private readonly logger: { warn(message: string): void } | undefined;
+
+  constructor(options: ModelGatewayOptions) {
+    this.providers = options.providers;
+    this.ledger = options.ledger;
+    this.onUsage = options.onUsage;
+    this.newId = options.newId ?? randomUUID;
+    this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+    this.logger = options.logger;
+  }
+
+  async call(request: ModelCallRequest, signal?: AbortSignal): Promise<ModelCallResult> {
+    const startedAt = Date.now();
+    const promptTokens = estimatePromptTokens(request);
+    const failures: string[] = [];
+    let unavailable = 0;
+
+    for (const ref of request.models) {
+      const label = `${ref.provider}/${ref.model}`;
+      const provider = this.providers.get(ref.provider);
+      if (!provider) {
+        unavailable += 1;
+        failures.push(
+          `${label}: provider "${ref.provider}" is not available on this box (unknown, or its API key not delivered yet)`,
+        );
+        continue;
+      }
+      for (let attempt = 0; ; attempt++) {
+        if (signal?.aborted) throw abortedError();
+        const outcome = await this.attempt(ref, provider, request, promptTokens, signal);
+        if (outcome.kind === 'ok') return { ...outcome.result, durationMs: Date.now() - startedAt };
+        if (outcome.kind === 'aborted') throw abortedError();
+        const reason = redact(outcome.reason, provider.apiKey);
+        if (!outcome.retryable || attempt >= this.retry.maxRetries) {
+          failures.push(`${label}: ${reason}`);
+          break;
+        }
+        const wait = Math.min(
+          this.retry.maxDelayMs,
+          outcome.retryAfterMs ?? this.retry.baseDelayMs * 2 ** attempt,
+        );
+        this.logger?.warn(
+          `model ${label} for agent ${request.agentId}: ${reason}; retry ${attempt + 1} of ${this.retry.maxRetries} in ${wait} ms`,
+        );
+        await sleep(wait, signal);
+      }
+      if (ref !== request.models.at(-1)) {
+        this.logger?.warn(
+          `model ${label} for agent ${request.agentId} failed; trying the next fallback model`,
+        );
+      }
+    }
+
+    if (request.models.length === 0 || unavailable === request.models.length) {
+      throw new ModelGatewayError(
+        ModelGatewayErrorCode.PROVIDER_UNAVAILABLE,
+        failures.length > 0 ? failures.join('; ') : 'the agent names no model',
+      );
+    }
+    throw new ModelGatewayError(
+      ModelGatewayErrorCode.MODEL_FAILED,
+      `every model failed: ${failures.join('; ')}`.slice(0, 1_900),
+    );
+  }
+
+  private async attempt(
+    ref: ModelRef,
+    provider: ResolvedProvider,
+    request: ModelCallRequest,
+    promptTokens: number,
+    signal: AbortSignal | undefined,
+  ): Promise<Attempt> {
+    const id = this.newId();
+    const wanted = Math.max(1, request.maxOutputTokens);
+    const reservation = this.ledger.reserve({
+      id,
+      agentId: request.agentId,
+      runId: request.runId,
+      tokens: promptTokens + wanted,
+      minTokens: promptTokens + Math.min(wanted, MIN_OUTPUT_TOKENS),
+      budget: request.budget,
+    });
+    if (!reservation.ok) {
+      const limit = reservation.budget === 'day' ? request.budget.tokensPerDay : request.budget.tokensPerRun;
+      throw new ModelGatewayError(
+        ModelGatewayErrorCode.BUDGET_EXHAUSTED,
+        `the ${reservation.budget} budget of ${limit} tokens has ${reservation.remaining} left; ` +
+          `this call needs about ${promptTokens} for its prompt plus at least ${Math.min(wanted, MIN_OUTPUT_TOKENS)} for the answer` +
+          (reservation.resetsAt ? `; it reopens at ${new Date(reservation.resetsAt).toISOString()}` : ''),
+        { budget: reservation.budget, ...(reservation.resetsAt ? { resetsAt: reservation.resetsAt } : {}) },
+      );
+    }
+
+    const names = new Map(request.tools.map((spec) => [wireToolName(spec.name), spec.name]));
+    const model = createOpenAICompatible({
+      baseURL: provider.baseUrl,
+      name: provider.id,
+      includeUsage: true,
+      ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
+    }).chatModel(ref.model);
+
+    let responded = false;
+    let aborted = false;
+    let failure: unknown;
+    let finishReason: string | undefined;
+    let usage: { inputTokens: number | undefined; outputTokens: number | undefined } | undefined;
+    let text = '';
+    let toolInputText = '';
+    const toolCalls: ToolCall[] = [];
+
+    try {
+      const result = streamText({
+        model,
+        system: request.system,
+        messages: toModelMessages(request.messages),
+        ...(request.tools.length > 0 ? { tools: toToolSet(request.tools) } : {}),
+        maxOutputTokens: reservation.tokens - promptTokens,
+        maxRetries: 0,
+        stopWhen: stepCountIs(1),
+        ...(signal ? { abortSignal: signal } : {}),
+        // Errors arrive as stream parts below; the default handler would print them.
+        onError: () => undefined,
+      });
+      for await (const part of result.fullStream) {
+        switch (part.type) {
+          case 'start-step':
+            responded = true;
+            break;
+          case 'text-delta':
+            text += part.text;
+            break;
+          case 'tool-input-delta':
+            toolInputText += part.delta;
+            break;
+          case 'tool-call':
+            toolCalls.push({
+              id: part.toolCallId,
+              name: names.get(part.toolName) ?? part.toolName,
+              input: part.input,
+            });
+            break;
+          case 'finish-step':
+            usage = part.usage;
+            finishReason = part.finishReason;
+            break;
+          case 'error':
+            failure ??= part.error;
+            break;
+          case 'abort':
+            aborted = true;
+            break;
+          default:
+            break;
+        }
+      }
+    } catch (error) {
+      failure ??= error;
+    }
+    if (signal?.aborted) aborted = true;
+
+    const finished = finishReason !== undefined && failure === undefined && !aborted;
+    const reported = usage?.inputTokens !== undefined && usage.outputTokens !== undefined;
+    if (!finished && !responded) {
+      this.ledger.release(reservation.reservationId);
+      return aborted ? { kind: 'aborted' } : classify(failure, provider);
+    }
+
+    const inputTokens = reported ? (usage?.inputTokens ?? 0) : promptTokens;
+    const outputTokens = reported
+      ? (usage?.outputTokens ?? 0)
+      : countTokens(text) +
+        (finished
+          ? toolCalls.reduce(
+              (sum, call) => sum + countTokens(call.name + JSON.stringify(call.input ?? {})),
+              0,
+            )
+          : countTokens(toolInputText));
+    this.ledger.settle(reservation.reservationId, inputTokens + outputTokens);
+    this.report({
+      id,
+      agentId: request.agentId,
+      runId: request.runId,
+      provider: ref.provider,
+      model: ref.model,
+      ts: Date.now(),
+      inputTokens,
+      outputTokens,
+      estimated: !reported,
+      outcome: finished ? 'ok' : aborted ? 'aborted' : 'error',
+    });
+
+    if (finished) {
+      return {
+        kind: 'ok',
+        result: {
+          provider: ref.provider,
+          model: ref.model,
+          text,
+          toolCalls,
+          finishReason: finishReason ?? 'unknown',
+          inputTokens,
+          outputTokens,
+          estimated: !reported,
+        },
+      };
+    }
+    if (aborted) return { kind: 'aborted' };
+    return {
+      kind: 'failed',
+      retryable: true,
+      reason: `the response stream broke off after ${text.length + toolInputText.length} characters (${errorText(failure)})`,
+    };
+  }
+
+  private report(record: UsageRecord): void {
+    try {
+      this.onUsage(record);
+    } catch (error) {
+      this.logger?.warn(`usage record ${record.id} could not be reported: ${errorText(error)}`);
+    }
+  }
+}
+
+function errorText(error: unknown): string {
+  if (error instanceof Error) {
+    const cause = error.cause instanceof Error ? `: ${error.cause.message}` : '';
+    return `${error.message}${cause}`;
+  }
+  return String(error);
+}
+
+function redact(text: string, apiKey: string | undefined): string {
+  return apiKey ? text.split(apiKey).join('[redacted]') : text;
+}
+
+function classify(error: unknown, provider: ResolvedProvider): Attempt {
+  if (APICallError.isInstance(error) && error.statusCode !== undefined) {
+    const status = error.statusCode;
+    const message = error.message || `HTTP ${status}`;
+    if (status === 401 || status === 403) {
+      return {
+        kind: 'failed',
+        retryable: false,
+        reason: `the provider refused the API key of provider "${provider.id}" (HTTP ${status}: ${message})`,
+      };
+    }
+    const retryable = status === 408 || status === 409 || status === 429 || status >= 500;
+    const after = status === 429 || status === 503 ? retryAfterMs(error.responseHeaders) : undefined;
+    return {
+      kind: 'failed',
+      retryable,
+      ...(after !== undefined ? { retryAfterMs: after } : {}),
+      reason: `HTTP ${status}: ${message}`,
+    };
+  }
+  return {
+    kind: 'failed',
+    retryable: true,
+    reason: `no answer from ${provider.baseUrl} (${errorText(error)})`,
+  };
+}
+
+function toToolSet(specs: readonly ToolSpec[]): ToolSet {
+  // No execute functions: the SDK hands tool calls back, and the run worker decides what runs.
+  return Object.fromEntries(
+    specs.map((spec) => [
+      wireToolName(spec.name),
+      tool({ description: spec.description, inputSchema: jsonSchema(spec.inputSchema) }),
+    ]),
+  );
+}
+
+function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
+  return messages.map((message): ModelMessage => {
+    switch (message.role) {
+      case 'user':
+        return { role: 'user', content: message.content };
+      case 'assistant':
+        if (!message.toolCalls?.length) return { role: 'assistant', content: message.content };
+        return {
+          role: 'assistant',
+          content: [
+            ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
+            ...message.toolCalls.map((call) => ({
+              type: 'tool-call' as const,
+              toolCallId: call.id,
+              toolName: wireToolName(call.name),
+              input: call.input,
+            })),
+          ],
+        };
+      case 'tool':
+        return {
+          role: 'tool',
+          content: [
+            {
+              type: 'tool-result',
+              toolCallId: message.toolCallId,
+              toolName: wireToolName(message.toolName),
+              output: { type: 'text', value: message.content },
+            },
+          ],
+        };
+    }
+  });
+}
