@@ -3,6 +3,7 @@ import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
 import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
+import { AgentsModule } from './modules/agents/agents.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BrokerModule } from './modules/broker/broker.module.js';
 import { ConsoleModule } from './modules/console/console.module.js';
@@ -12,8 +13,11 @@ import { HealthModule } from './modules/health/health.module.js';
 import { IngestModule } from './modules/ingest/ingest.module.js';
 import { LiveModule } from './modules/live/live.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
+import { ProvidersModule } from './modules/providers/providers.module.js';
 import { ProvisioningModule } from './modules/provisioning/provisioning.module.js';
+import { RunsModule } from './modules/runs/runs.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
+import { UsageModule } from './modules/usage/usage.module.js';
 
 @Module({})
 export class AppModule {
@@ -32,6 +36,10 @@ export class AppModule {
         TelemetryModule,
         DesiredStateModule,
         ProvisioningModule,
+        ProvidersModule,
+        AgentsModule,
+        RunsModule,
+        UsageModule,
         HealthModule,
         // Last: its catch-all GET route is the SPA fallback.
         ConsoleModule,

@@ -7,6 +7,14 @@ const Bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((value) => value === 'true' || value === '1' || value === 'yes');
 
+/** base64 of exactly 32 bytes (an AES-256 key). */
+const SecretsKey = z
+  .string()
+  .refine(
+    (value) => /^[A-Za-z0-9+/_-]+={0,2}$/.test(value) && Buffer.from(value, 'base64').length === 32,
+    'must be base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`',
+  );
+
 /** Environment of the fleet service (brief section 5), validated at boot. */
 export const FleetEnvSchema = z.object({
   AGENTBOX_HTTP_PORT: Port.default(8080),
@@ -59,6 +67,24 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_INGEST_BATCH_SAMPLES: z.coerce.number().int().min(1).max(20_000).default(1_000),
   /** Directory of the built console; defaults to apps/console/dist next to this service. */
   AGENTBOX_CONSOLE_DIR: z.string().min(1).optional(),
+  /**
+   * Key that encrypts provider API keys at rest: base64 of 32 bytes. Unset: generated into
+   * <dataDir>/secrets.key on first start. Replicas sharing one PostgreSQL database must all set the same one.
+   */
+  AGENTBOX_SECRETS_KEY: SecretsKey.optional(),
+  /** Former keys (comma-separated), still accepted for reading while rows are re-encrypted at start. */
+  AGENTBOX_SECRETS_KEY_PREVIOUS: z
+    .string()
+    .transform((value) =>
+      value
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== ''),
+    )
+    .pipe(z.array(SecretsKey).max(10))
+    .optional(),
+  /** How long POST /agents/:id/tasks waits for the box to answer the agent.run command. */
+  AGENTBOX_TASK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
 });
 export type FleetEnv = z.infer<typeof FleetEnvSchema>;
 
@@ -92,6 +118,8 @@ export class AppConfig {
   readonly consoleDir: string | undefined;
   readonly telemetryRetentionDays: number;
   readonly ingest: { flushIntervalMs: number; maxBatchSamples: number };
+  readonly secrets: { key: string | undefined; previousKeys: string[] };
+  readonly taskTimeoutMs: number;
 
   constructor(env: FleetEnv) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
@@ -123,6 +151,11 @@ export class AppConfig {
       flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS,
       maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES,
     };
+    this.secrets = {
+      key: env.AGENTBOX_SECRETS_KEY,
+      previousKeys: env.AGENTBOX_SECRETS_KEY_PREVIOUS ?? [],
+    };
+    this.taskTimeoutMs = env.AGENTBOX_TASK_TIMEOUT_MS;
   }
 
   /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */

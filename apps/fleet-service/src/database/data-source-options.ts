@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
+import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 
@@ -10,6 +11,7 @@ import { CORE_MIGRATIONS } from './migrations/index.js';
 export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...CORE_MIGRATIONS,
   ...TELEMETRY_MIGRATIONS,
+  ...AGENT_MIGRATIONS,
 ];
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */

@@ -11,13 +11,23 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
 import { MetricsService } from '../../modules/metrics/metrics.service.js';
+import { AgentExceptionCode } from '../../modules/agents/agents.exception.js';
 import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
 import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js';
+import { ProviderExceptionCode } from '../../modules/providers/providers.exception.js';
 import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioning.exception.js';
+import { RunExceptionCode } from '../../modules/runs/runs.exception.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { CommonExceptionCode, DomainException } from './domain-exception.js';
 
-type ErrorCode = CommonExceptionCode | AuthExceptionCode | DeviceExceptionCode | ProvisioningExceptionCode;
+type ErrorCode =
+  | CommonExceptionCode
+  | AuthExceptionCode
+  | DeviceExceptionCode
+  | ProvisioningExceptionCode
+  | ProviderExceptionCode
+  | AgentExceptionCode
+  | RunExceptionCode;
 
 /** The one place domain codes become HTTP statuses. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -39,6 +49,17 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED]: HttpStatus.UNAUTHORIZED,
   [ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED]: HttpStatus.UNAUTHORIZED,
   [ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ProviderExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ProviderExceptionCode.EXISTS]: HttpStatus.CONFLICT,
+  [ProviderExceptionCode.IN_USE]: HttpStatus.CONFLICT,
+  [AgentExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [AgentExceptionCode.EXISTS]: HttpStatus.CONFLICT,
+  [AgentExceptionCode.UNKNOWN_PROVIDER]: HttpStatus.BAD_REQUEST,
+  [AgentExceptionCode.ASSIGNMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [AgentExceptionCode.DEVICE_OFFLINE]: HttpStatus.CONFLICT,
+  [AgentExceptionCode.TASK_REJECTED]: HttpStatus.CONFLICT,
+  [AgentExceptionCode.TASK_TIMEOUT]: HttpStatus.GATEWAY_TIMEOUT,
+  [RunExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
 };
 
 /** Fastify's own request errors (body parsing happens before any Nest code runs). */

@@ -60,14 +60,63 @@ export class DesiredStateService {
     return this.serialised(deviceId, async () => {
       const now = new Date();
       await this.ensureRow(deviceId, now);
+      const current = await this.states.findOneByOrFail({ deviceId });
+      // Once composed from assignments, the agents and providers sections belong to the agents module.
+      const merged =
+        current.agentsFingerprint === null
+          ? spec
+          : { ...spec, agents: current.desiredSpec.agents, providers: current.desiredSpec.providers };
       await this.states.increment({ deviceId }, 'desiredVersion', 1);
       await this.states.update({ deviceId }, {
-        desiredSpec: spec,
+        desiredSpec: merged,
         desiredAt: now,
       } as QueryDeepPartialEntity<DeviceStateRow>);
       const row = await this.states.findOneByOrFail({ deviceId });
       await this.publish(row);
       return this.toResponse(deviceId, row);
+    });
+  }
+
+  /**
+   * Replaces the agents and providers sections (other sections such as telemetry are kept) with what
+   * `build` composes, as a new version, unless `fingerprint` equals the one they were last composed from.
+   * A box that never had agents from the cloud is left alone while it has none (`empty`).
+   * Returns whether a new version was published.
+   */
+  async applyAgents(
+    deviceId: string,
+    fingerprint: string,
+    empty: boolean,
+    build: () => Pick<DesiredStateMessage['spec'], 'agents' | 'providers'>,
+  ): Promise<boolean> {
+    return this.serialised(deviceId, async () => {
+      const existing = await this.states.findOneBy({ deviceId });
+      if (existing?.agentsFingerprint === fingerprint) return false;
+      if (empty && (existing?.agentsFingerprint ?? null) === null) return false;
+      const now = new Date();
+      await this.ensureRow(deviceId, now);
+      const current = existing ?? (await this.states.findOneByOrFail({ deviceId }));
+      const spec = { ...current.desiredSpec, ...build() };
+      const size = encodeMessage({
+        v: SCHEMA_VERSION,
+        version: Number.MAX_SAFE_INTEGER,
+        ts: Date.now(),
+        spec,
+      }).length;
+      if (size > this.config.maxPayloadBytes) {
+        this.logger.error(
+          `The desired state of ${deviceId} would be ${size} bytes, over the ${this.config.maxPayloadBytes}-byte MQTT payload cap; its agents were not updated`,
+        );
+        return false;
+      }
+      await this.states.increment({ deviceId }, 'desiredVersion', 1);
+      await this.states.update(
+        { deviceId },
+        { desiredSpec: spec, desiredAt: now, agentsFingerprint: fingerprint },
+      );
+      const row = await this.states.findOneByOrFail({ deviceId });
+      await this.publish(row);
+      return true;
     });
   }
 

@@ -17,6 +17,10 @@ export class DeviceStateRow {
   @Column({ name: 'desired_at', type: Date })
   desiredAt!: Date;
 
+  /** What the agents and providers sections were composed from; unchanged inputs publish nothing new. */
+  @Column({ name: 'agents_fingerprint', type: 'varchar', length: 64, nullable: true })
+  agentsFingerprint!: string | null;
+
   /** Sequence number of the report stored, so an older or redelivered report never overwrites a newer one. */
   @Column({ name: 'reported_seq', type: 'bigint', nullable: true, transformer: bigintNumber })
   reportedSeq!: number | null;

@@ -31,6 +31,10 @@ export class Device {
   @Column({ type: 'text', transformer: jsonTransformer })
   metrics!: string[];
 
+  /** The box's X25519 public key (base64 DER SPKI) from its birth message; provider keys are sealed to it. */
+  @Column({ name: 'secrets_key', type: 'varchar', length: 200, nullable: true })
+  secretsKey!: string | null;
+
   @Column({ type: Boolean, default: false })
   online!: boolean;
 

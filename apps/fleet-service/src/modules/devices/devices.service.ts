@@ -3,9 +3,16 @@ import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { BirthMessage, DeviceUpdateRequest } from '@agentbox/schemas';
-import { BROKER, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
+import {
+  AGENT_FLEET,
+  BROKER,
+  type AgentFleetPort,
+  type BrokerPort,
+  type DeviceRegistryPort,
+} from '../../common/ports.js';
 import { hashSecret, randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
 import { LiveEventsService } from '../live/live-events.service.js';
+import { isValidBoxPublicKey } from '../secrets/sealed-secret.js';
 import { Device } from './device.entity.js';
 import { toDeviceDto, type DeviceDto, type DeviceListQuery, type DeviceListResponse } from './devices.dto.js';
 import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
@@ -18,6 +25,13 @@ const REJECTED_CACHE_TTL_MS = 30_000;
 const REJECTED_CACHE_MAX = 10_000;
 
 const SORT_COLUMNS = { name: 'd.name', lastSeenAt: 'd.last_seen_at', createdAt: 'd.created_at' } as const;
+
+/** What composing a box's agents needs to know about it. */
+export interface FleetTarget {
+  id: string;
+  tags: string[];
+  secretsKey: string | null;
+}
 
 export function generateDeviceId(): string {
   return `box-${randomBase32(12)}`;
@@ -82,6 +96,8 @@ export class DevicesService implements DeviceRegistryPort {
     device.updatedAt = new Date();
     await this.devices.save(device);
     this.live.publish({ type: 'device.updated', deviceId: id });
+    // Tags decide which agents a box runs.
+    if (patch.tags !== undefined) await this.agentFleet()?.refreshDevices([id]);
     return toDeviceDto(device);
   }
 
@@ -132,6 +148,7 @@ export class DevicesService implements DeviceRegistryPort {
         online: false,
         lastSeenAt: null,
         connectedAt: null,
+        secretsKey: null,
         createdAt: now,
         updatedAt: now,
       });
@@ -200,6 +217,11 @@ export class DevicesService implements DeviceRegistryPort {
   }
 
   async applyBirth(deviceId: string, birth: BirthMessage, at: Date): Promise<void> {
+    let secretsKey: string | undefined;
+    if (birth.secretsKey !== undefined) {
+      if (isValidBoxPublicKey(birth.secretsKey)) secretsKey = birth.secretsKey;
+      else this.logger.warn(`${deviceId} sent a secretsKey that is not an X25519 public key; ignored`);
+    }
     const result = await this.devices.update(
       { id: deviceId },
       {
@@ -209,9 +231,25 @@ export class DevicesService implements DeviceRegistryPort {
         metrics: birth.metrics,
         lastSeenAt: at,
         updatedAt: new Date(),
+        ...(secretsKey ? { secretsKey } : {}),
       },
     );
-    if (result.affected) this.live.publish({ type: 'device.updated', deviceId });
+    if (!result.affected) return;
+    this.live.publish({ type: 'device.updated', deviceId });
+    // A new secrets key needs the provider keys sealed again; unchanged inputs publish nothing.
+    await this.agentFleet()?.refreshDevices([deviceId]);
+  }
+
+  /** Id, tags and secrets key of the given boxes (every box when `ids` is absent). */
+  async fleetTargets(ids?: readonly string[]): Promise<FleetTarget[]> {
+    const select = { id: true, tags: true, secretsKey: true } as const;
+    if (ids === undefined) return this.devices.find({ select, order: { id: 'ASC' } });
+    const unique = [...new Set(ids)];
+    const rows: FleetTarget[] = [];
+    for (let i = 0; i < unique.length; i += 500) {
+      rows.push(...(await this.devices.find({ select, where: { id: In(unique.slice(i, i + 500)) } })));
+    }
+    return rows;
   }
 
   async touch(deviceIds: readonly string[], at: Date): Promise<void> {
@@ -235,6 +273,15 @@ export class DevicesService implements DeviceRegistryPort {
    */
   private broker(): BrokerPort {
     return this.moduleRef.get<BrokerPort>(BROKER, { strict: false });
+  }
+
+  /** The agents module, when this app has one (the MQTT-only test harness has none). */
+  private agentFleet(): AgentFleetPort | undefined {
+    try {
+      return this.moduleRef.get<AgentFleetPort>(AGENT_FLEET, { strict: false });
+    } catch {
+      return undefined;
+    }
   }
 
   private remember(deviceId: string, key: string, expiry: number): void {

@@ -16,6 +16,8 @@ export class IngestMetrics {
   readonly rejections: Counter<'reason'>;
   readonly duplicates: Counter;
   readonly dropped: Counter<'reason'>;
+  readonly recordDuplicatesTotal: Counter<'channel'>;
+  readonly droppedRecords: Counter<'reason'>;
   readonly batchSize: Histogram;
   readonly latency: Histogram;
 
@@ -39,6 +41,16 @@ export class IngestMetrics {
       help: 'Telemetry samples ingest could not store, by reason',
       labelNames: ['reason'],
     });
+    this.recordDuplicatesTotal = metrics.counter({
+      name: 'agentbox_ingest_duplicate_records_total',
+      help: 'Run events and usage records dropped as already stored (spool replays, QoS 1 redelivery), by channel',
+      labelNames: ['channel'],
+    });
+    this.droppedRecords = metrics.counter({
+      name: 'agentbox_ingest_dropped_records_total',
+      help: 'Runs, run events and usage records ingest could not store, by reason',
+      labelNames: ['reason'],
+    });
     this.batchSize = metrics.histogram({
       name: 'agentbox_ingest_batch_size',
       help: 'Telemetry samples per committed batch',
@@ -51,6 +63,8 @@ export class IngestMetrics {
     });
     for (const channel of UP_CHANNELS) this.messages.inc({ channel }, 0);
     for (const reason of REJECTION_REASONS) this.rejections.inc({ reason }, 0);
+    for (const channel of ['run-events', 'usage']) this.recordDuplicatesTotal.inc({ channel }, 0);
+    for (const reason of ['overloaded', 'store_failed']) this.droppedRecords.inc({ reason }, 0);
   }
 
   /** Counts a refused message and logs at most one line per reason per 10 s, with the suppressed count. */
@@ -68,6 +82,18 @@ export class IngestMetrics {
     if (suppressed === null) return;
     const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
     this.logger.error(`Dropped ${samples} telemetry samples (${reason}): ${detail}${more}`);
+  }
+
+  recordDuplicates(channel: 'run-events' | 'usage', count: number): void {
+    if (count > 0) this.recordDuplicatesTotal.inc({ channel }, count);
+  }
+
+  dropRecords(reason: IngestDropReason, records: number, detail: string): void {
+    this.droppedRecords.inc({ reason }, records);
+    const suppressed = this.log.take(`drop-records:${reason}`);
+    if (suppressed === null) return;
+    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
+    this.logger.error(`Dropped ${records} agent records (${reason}): ${detail}${more}`);
   }
 
   /** Logs a failure while applying a message (database down, ...), rate-limited per key. */

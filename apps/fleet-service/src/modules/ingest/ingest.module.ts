@@ -3,7 +3,10 @@ import { AppConfig } from '../../config/app-config.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
+import { UsageModule } from '../usage/usage.module.js';
+import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
 import {
@@ -14,10 +17,11 @@ import {
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({
-  imports: [BrokerModule, DevicesModule, TelemetryModule, DesiredStateModule],
+  imports: [BrokerModule, DevicesModule, TelemetryModule, DesiredStateModule, RunsModule, UsageModule],
   providers: [
     IngestMetrics,
     TelemetryBatchWriter,
+    AgentRecordsWriter,
     IngestService,
     {
       provide: BATCH_WRITER_OPTIONS,

@@ -4,8 +4,11 @@ import { decodeUpMessage, type DecodedUpMessage, type ParsedTopic } from '@agent
 import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
+import { CommandSender } from '../broker/command-sender.js';
+import { LiveEventsService } from '../live/live-events.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DeviceEventsStore } from '../telemetry/device-events.store.js';
+import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
@@ -27,6 +30,9 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly desired: DesiredStateService,
     private readonly events: DeviceEventsStore,
     private readonly writer: TelemetryBatchWriter,
+    private readonly records: AgentRecordsWriter,
+    private readonly commands: CommandSender,
+    private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
   ) {}
 
@@ -37,13 +43,13 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
     await Promise.all([...this.chains.values()]);
-    await this.writer.flush();
+    await Promise.all([this.writer.flush(), this.records.flush()]);
   }
 
   /** Resolves when every message handed in so far is applied (telemetry committed). */
   async drain(): Promise<void> {
     await Promise.all([...this.chains.values()]);
-    await this.writer.flush();
+    await Promise.all([this.writer.flush(), this.records.flush()]);
   }
 
   handle(inbound: InboundMessage): void {
@@ -56,16 +62,32 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     // DecodedUpMessage types `topic` per channel narrowly enough to collapse for some channels; every variant has deviceId.
     const deviceId = (message.topic as ParsedTopic).deviceId;
     this.metrics.messages.inc({ channel: message.channel });
-    if (message.channel === 'telemetry') {
-      this.writer.add(deviceId, message.message, inbound.receivedAt);
-      return;
+    switch (message.channel) {
+      case 'telemetry':
+        this.writer.add(deviceId, message.message, inbound.receivedAt);
+        return;
+      case 'runs':
+        this.records.addRuns(deviceId, message.message);
+        return;
+      case 'run-events':
+        this.records.addRunEvents(deviceId, message.message);
+        return;
+      case 'usage':
+        this.records.addUsage(deviceId, message.message);
+        return;
+      case 'results':
+        // Settled at once: a waiting request should not queue behind the box's other messages.
+        this.commands.resolve(deviceId, message.message);
+        break;
+      default:
+        break;
     }
     this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)));
   }
 
   private async apply(
     deviceId: string,
-    decoded: Exclude<DecodedUpMessage, { channel: 'telemetry' }>,
+    decoded: Exclude<DecodedUpMessage, { channel: 'telemetry' | 'runs' | 'run-events' | 'usage' }>,
     at: Date,
   ): Promise<void> {
     switch (decoded.channel) {
@@ -82,12 +104,14 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         return;
       case 'state':
         await this.desired.recordReported(deviceId, decoded.message, at);
+        if (decoded.message.current.agents !== undefined)
+          this.live.publish({ type: 'device.agents', deviceId });
         return;
       case 'events':
         await this.events.insert(deviceId, decoded.message);
         return;
       case 'results':
-        // Counted above; nothing in the cloud issues commands yet, so there is no one to hand them to.
+        // Handed to the waiting requester in handle(); nothing is stored.
         this.logger.debug(`command ${decoded.message.commandId} of ${deviceId}: ${decoded.message.status}`);
         return;
     }

@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { z } from 'zod';
+import { RecordIdSchema, type AgentRunCommandArgs } from '@agentbox/schemas';
+import { AppConfig } from '../../config/app-config.js';
+import { CommandSender, CommandTimeoutError } from '../broker/command-sender.js';
+import { DevicesService } from '../devices/devices.service.js';
+import type { AgentTaskResponse } from './agents.dto.js';
+import { AgentException, AgentExceptionCode } from './agents.exception.js';
+import { AgentsService } from './agents.service.js';
+
+const RunOutputSchema = z.looseObject({ runId: RecordIdSchema });
+
+/** Tasks sent from the console: the `agent.run` command, answered by the box with the new run's id. */
+@Injectable()
+export class AgentTasksService {
+  constructor(
+    private readonly agents: AgentsService,
+    private readonly devices: DevicesService,
+    private readonly commands: CommandSender,
+    private readonly config: AppConfig,
+  ) {}
+
+  async send(agentId: string, deviceId: string, input: string): Promise<AgentTaskResponse> {
+    await this.agents.get(agentId);
+    const device = await this.devices.get(deviceId);
+    if (!device.online) {
+      throw new AgentException(AgentExceptionCode.DEVICE_OFFLINE, `Box ${deviceId} is offline`);
+    }
+    const args: AgentRunCommandArgs = { agentId, input };
+    let result;
+    try {
+      result = await this.commands.send(deviceId, 'agent.run', args, this.config.taskTimeoutMs);
+    } catch (error) {
+      if (error instanceof CommandTimeoutError) {
+        throw new AgentException(AgentExceptionCode.TASK_TIMEOUT, `Box ${deviceId} did not answer in time`);
+      }
+      throw error;
+    }
+    if (result.status !== 'succeeded') {
+      throw new AgentException(
+        AgentExceptionCode.TASK_REJECTED,
+        `Box ${deviceId} refused the task (${result.status})${result.error ? `: ${result.error}` : ''}`,
+      );
+    }
+    const output = RunOutputSchema.safeParse(result.output);
+    if (!output.success) {
+      throw new AgentException(
+        AgentExceptionCode.TASK_REJECTED,
+        `Box ${deviceId} accepted the task but named no run id`,
+      );
+    }
+    return { runId: output.data.runId, commandId: result.commandId };
+  }
+}

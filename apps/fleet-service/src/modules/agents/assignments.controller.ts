@@ -1,0 +1,59 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { AssignmentCreateRequestSchema } from '@agentbox/schemas';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { Roles } from '../auth/auth.decorators.js';
+import { AssignmentDtoSchema } from './agents.dto.js';
+import { AgentsService } from './agents.service.js';
+
+@ApiTags('assignments')
+@ApiBearerAuth()
+@Controller('api/v1/assignments')
+export class AssignmentsController {
+  constructor(private readonly agents: AgentsService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'listAssignments', summary: 'Every assignment of an agent to boxes' })
+  @ApiZodResponse(200, 'AssignmentDtoList', z.array(AssignmentDtoSchema))
+  @ApiErrors(401)
+  list() {
+    return this.agents.listAssignments();
+  }
+
+  @Post()
+  @Roles('operator')
+  @ApiOperation({
+    operationId: 'createAssignment',
+    summary: 'Assign an agent to a box, a tag or every box; the same one again returns it (operator)',
+  })
+  @ApiZodBody('AssignmentCreateRequest', AssignmentCreateRequestSchema)
+  @ApiZodResponse(201, 'AssignmentDto', AssignmentDtoSchema, 'Created')
+  @ApiZodResponse(200, 'AssignmentDto', AssignmentDtoSchema, 'Already assigned')
+  @ApiErrors(400, 401, 403, 404)
+  async create(
+    @Body(new ZodValidationPipe(AssignmentCreateRequestSchema))
+    body: z.output<typeof AssignmentCreateRequestSchema>,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ) {
+    const { created, assignment } = await this.agents.assign(body);
+    void reply.status(created ? 201 : 200);
+    return assignment;
+  }
+
+  @Delete(':id')
+  @Roles('operator')
+  @HttpCode(204)
+  @ApiOperation({
+    operationId: 'deleteAssignment',
+    summary: 'Remove an assignment; boxes it reached drop the agent (operator)',
+  })
+  @ApiParam({ name: 'id', type: String })
+  @ApiResponse({ status: 204, description: 'Deleted' })
+  @ApiErrors(400, 401, 403, 404)
+  remove(@Param('id', new ZodValidationPipe(z.uuid())) id: string) {
+    return this.agents.unassign(id);
+  }
+}

@@ -1,0 +1,27 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { z } from 'zod';
+import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { DeviceIdPipe } from '../devices/device-id.pipe.js';
+import { AgentFleetService } from './agent-fleet.service.js';
+import { DeviceAgentDtoSchema } from './agents.dto.js';
+
+@ApiTags('agents')
+@ApiBearerAuth()
+@Controller('api/v1/devices/:id/agents')
+export class DeviceAgentsController {
+  constructor(private readonly fleet: AgentFleetService) {}
+
+  @Get()
+  @ApiOperation({
+    operationId: 'listDeviceAgents',
+    summary:
+      'Agents of one box: the ones it should run and the ones it reports (desiredVersion null: to be removed)',
+  })
+  @ApiParam({ name: 'id', type: String })
+  @ApiZodResponse(200, 'DeviceAgentDtoList', z.array(DeviceAgentDtoSchema))
+  @ApiErrors(400, 401, 404)
+  list(@Param('id', DeviceIdPipe) id: string) {
+    return this.fleet.deviceAgents(id);
+  }
+}

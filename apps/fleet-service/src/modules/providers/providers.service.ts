@@ -1,0 +1,140 @@
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Not, IsNull, Repository } from 'typeorm';
+import type { ProviderCreateRequestSchema, ProviderUpdateRequestSchema } from '@agentbox/schemas';
+import type { z } from 'zod';
+import { AGENT_FLEET, type AgentFleetPort } from '../../common/ports.js';
+import { SecretCipher } from '../secrets/secret-cipher.js';
+import { ProviderRow } from './provider.entity.js';
+import { toProviderDto, type ProviderDto } from './providers.dto.js';
+import { ProviderException, ProviderExceptionCode } from './providers.exception.js';
+
+type ProviderCreate = z.output<typeof ProviderCreateRequestSchema>;
+type ProviderUpdate = z.output<typeof ProviderUpdateRequestSchema>;
+
+/** Binds a stored ciphertext to its provider row. */
+const aadOf = (providerId: string) => `provider:${providerId}:apiKey`;
+
+/** Model providers; API keys encrypted at rest, handed out only in plain text to the sealing step. */
+@Injectable()
+export class ProvidersService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(ProvidersService.name);
+
+  constructor(
+    @InjectRepository(ProviderRow) private readonly providers: Repository<ProviderRow>,
+    private readonly cipher: SecretCipher,
+    private readonly moduleRef: ModuleRef,
+  ) {}
+
+  /** Re-encrypts keys stored under a previous AGENTBOX_SECRETS_KEY with the current one. */
+  async onApplicationBootstrap(): Promise<void> {
+    const rotated = await this.reencryptStale();
+    if (rotated > 0) this.logger.log(`re-encrypted ${rotated} provider keys with the current secrets key`);
+  }
+
+  async list(): Promise<ProviderDto[]> {
+    return (await this.providers.find({ order: { id: 'ASC' } })).map(toProviderDto);
+  }
+
+  async get(id: string): Promise<ProviderDto> {
+    return toProviderDto(await this.require(id));
+  }
+
+  async create(body: ProviderCreate): Promise<ProviderDto> {
+    if (await this.providers.existsBy({ id: body.id })) {
+      throw new ProviderException(ProviderExceptionCode.EXISTS, `Provider ${body.id} already exists`);
+    }
+    const now = new Date();
+    const row: ProviderRow = {
+      id: body.id,
+      name: body.name,
+      kind: body.kind,
+      baseUrl: body.baseUrl,
+      models: [...new Set(body.models)],
+      version: 1,
+      apiKey: body.apiKey === undefined ? null : this.cipher.encrypt(body.apiKey, aadOf(body.id)),
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.providers.insert(row);
+    } catch (error) {
+      if (await this.providers.existsBy({ id: body.id })) {
+        throw new ProviderException(ProviderExceptionCode.EXISTS, `Provider ${body.id} already exists`);
+      }
+      throw error;
+    }
+    return toProviderDto(row);
+  }
+
+  async update(id: string, patch: ProviderUpdate): Promise<ProviderDto> {
+    const row = await this.require(id);
+    if (patch.name !== undefined) row.name = patch.name;
+    if (patch.kind !== undefined) row.kind = patch.kind;
+    if (patch.baseUrl !== undefined) row.baseUrl = patch.baseUrl;
+    if (patch.models !== undefined) row.models = [...new Set(patch.models)];
+    if (patch.apiKey === null) row.apiKey = null;
+    else if (patch.apiKey !== undefined) row.apiKey = this.cipher.encrypt(patch.apiKey, aadOf(id));
+    row.version += 1;
+    row.updatedAt = new Date();
+    await this.providers.save(row);
+    await this.fleet().providerChanged(id);
+    return toProviderDto(row);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.require(id);
+    const users = await this.fleet().agentsUsingProvider(id);
+    if (users.length > 0) {
+      throw new ProviderException(
+        ProviderExceptionCode.IN_USE,
+        `Provider ${id} is used by agent${users.length > 1 ? 's' : ''} ${users.join(', ')}`,
+      );
+    }
+    await this.providers.delete({ id });
+  }
+
+  /** Every provider row (the sealing step decrypts keys of the ones a box needs with apiKeyOf). */
+  all(): Promise<ProviderRow[]> {
+    return this.providers.find();
+  }
+
+  /** The plain API key, for sealing it to one box; never returned by the API nor logged. */
+  apiKeyOf(row: ProviderRow): string | undefined {
+    return row.apiKey === null ? undefined : this.cipher.decrypt(row.apiKey, aadOf(row.id));
+  }
+
+  /** Re-encrypts every key not sealed with the current key; returns how many. Safe to run on several replicas. */
+  async reencryptStale(): Promise<number> {
+    const rows = await this.providers.find({ where: { apiKey: Not(IsNull()) } });
+    let rotated = 0;
+    for (const row of rows) {
+      if (row.apiKey === null || !this.cipher.isStale(row.apiKey)) continue;
+      let plain: string;
+      try {
+        plain = this.cipher.decrypt(row.apiKey, aadOf(row.id));
+      } catch (error) {
+        this.logger.error(`The API key of provider ${row.id} cannot be read: ${(error as Error).message}`);
+        continue;
+      }
+      // Only the row still holding the old ciphertext is updated, so a concurrent edit is never overwritten.
+      const result = await this.providers.update(
+        { id: row.id, apiKey: row.apiKey },
+        { apiKey: this.cipher.encrypt(plain, aadOf(row.id)) },
+      );
+      rotated += result.affected ?? 0;
+    }
+    return rotated;
+  }
+
+  private async require(id: string): Promise<ProviderRow> {
+    const row = await this.providers.findOneBy({ id });
+    if (!row) throw new ProviderException(ProviderExceptionCode.NOT_FOUND, `Provider ${id} not found`);
+    return row;
+  }
+
+  private fleet(): AgentFleetPort {
+    return this.moduleRef.get<AgentFleetPort>(AGENT_FLEET, { strict: false });
+  }
+}

@@ -1,0 +1,164 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { UsageRecord } from '@agentbox/schemas';
+import { SqlDialect } from '../../database/sql-values.js';
+
+export interface IncomingUsage {
+  deviceId: string;
+  record: UsageRecord;
+}
+
+export type UsageGroup = 'agent' | 'device' | 'model' | 'provider';
+
+export interface UsageFilter {
+  fromMs: number;
+  toMs: number;
+  deviceId?: string | undefined;
+  agentId?: string | undefined;
+}
+
+export interface UsageBucketRow {
+  bucket: number;
+  key: string;
+  inputTokens: number;
+  outputTokens: number;
+}
+
+const ROWS_PER_STATEMENT = 500;
+const GROUP_COLUMNS: Record<UsageGroup, string> = {
+  agent: 'agent_id',
+  device: 'device_id',
+  model: 'model',
+  provider: 'provider',
+};
+
+/** Storage and aggregation of token usage; every sum is computed by the database. */
+@Injectable()
+export class UsageStore {
+  private readonly sql: SqlDialect;
+
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {
+    this.sql = new SqlDialect(dataSource);
+  }
+
+  /** Inserts records in `manager`'s transaction, skipping ids already stored; returns the ones inserted. */
+  async insert(manager: EntityManager, incoming: readonly IncomingUsage[]): Promise<IncomingUsage[]> {
+    const seen = new Set<string>();
+    const rows = incoming.filter(({ record }) => {
+      if (seen.has(record.id)) return false;
+      seen.add(record.id);
+      return true;
+    });
+    const inserted = new Set<string>();
+    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
+      const params: unknown[] = [];
+      const tuples = rows
+        .slice(start, start + ROWS_PER_STATEMENT)
+        .map(({ deviceId, record }) =>
+          this.sql.tuple(params, [
+            record.id,
+            deviceId,
+            record.agentId,
+            record.runId ?? null,
+            record.provider,
+            record.model,
+            record.ts,
+            record.inputTokens,
+            record.outputTokens,
+            record.estimated,
+            record.outcome,
+          ]),
+        );
+      const statement =
+        'INSERT INTO usage_records (id, device_id, agent_id, run_id, provider, model, ts, input_tokens, ' +
+        'output_tokens, estimated, outcome) VALUES ' +
+        tuples.join(', ') +
+        ' ON CONFLICT (id) DO NOTHING RETURNING id';
+      const returned = await manager.query<Array<{ id: string }>>(statement, params);
+      for (const row of returned) inserted.add(row.id);
+    }
+    return rows.filter(({ record }) => inserted.has(record.id));
+  }
+
+  /** Token sums per (bucket start, group key); `bucketMs` divides the epoch into UTC hours or days. */
+  async buckets(
+    filter: UsageFilter,
+    bucketMs: number,
+    groupBy: UsageGroup | undefined,
+  ): Promise<UsageBucketRow[]> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const bucket = `(ts - (ts % ${Math.trunc(bucketMs)}))`;
+    const key = groupBy ? GROUP_COLUMNS[groupBy] : undefined;
+    const statement =
+      `SELECT ${bucket} AS bucket, ${key ? `${key} AS key, ` : ''}` +
+      'SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens ' +
+      `FROM usage_records WHERE ${where} GROUP BY ${bucket}${key ? `, ${key}` : ''} ORDER BY 1`;
+    const rows = await this.dataSource.query<
+      Array<{
+        bucket: string | number;
+        key?: string;
+        input_tokens: string | number;
+        output_tokens: string | number;
+      }>
+    >(statement, params);
+    return rows.map((row) => ({
+      bucket: Number(row.bucket),
+      key: row.key ?? 'all',
+      inputTokens: Number(row.input_tokens),
+      outputTokens: Number(row.output_tokens),
+    }));
+  }
+
+  async totals(
+    filter: UsageFilter,
+  ): Promise<{ inputTokens: number; outputTokens: number; estimatedRecords: number }> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const rows = await this.dataSource.query<
+      Array<{
+        input_tokens: string | number | null;
+        output_tokens: string | number | null;
+        estimated: string | number | null;
+      }>
+    >(
+      'SELECT SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, ' +
+        `SUM(CASE WHEN estimated THEN 1 ELSE 0 END) AS estimated FROM usage_records WHERE ${where}`,
+      params,
+    );
+    const row = rows[0];
+    return {
+      inputTokens: Number(row?.input_tokens ?? 0),
+      outputTokens: Number(row?.output_tokens ?? 0),
+      estimatedRecords: Number(row?.estimated ?? 0),
+    };
+  }
+
+  /** The `limit` keys with the most tokens (input + output) in the range. */
+  async top(
+    filter: UsageFilter,
+    groupBy: 'agent' | 'device',
+    limit: number,
+  ): Promise<Array<{ key: string; tokens: number }>> {
+    const params: unknown[] = [];
+    const where = this.where(filter, params);
+    const column = GROUP_COLUMNS[groupBy];
+    const rows = await this.dataSource.query<Array<{ key: string; tokens: string | number }>>(
+      `SELECT ${column} AS key, SUM(input_tokens + output_tokens) AS tokens FROM usage_records ` +
+        `WHERE ${where} GROUP BY ${column} ORDER BY tokens DESC, ${column} ASC LIMIT ${Math.trunc(limit)}`,
+      params,
+    );
+    return rows.map((row) => ({ key: row.key, tokens: Number(row.tokens) }));
+  }
+
+  private where(filter: UsageFilter, params: unknown[]): string {
+    const clauses = [
+      `ts >= ${this.sql.param(params, filter.fromMs)}`,
+      `ts < ${this.sql.param(params, filter.toMs)}`,
+    ];
+    if (filter.deviceId) clauses.push(`device_id = ${this.sql.param(params, filter.deviceId)}`);
+    if (filter.agentId) clauses.push(`agent_id = ${this.sql.param(params, filter.agentId)}`);
+    return clauses.join(' AND ');
+  }
+}
