@@ -6,6 +6,7 @@ import { EventSource as NodeEventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   backoffDelay,
+  LIVE_EVENT_NAMES,
   LiveStream,
   parseLiveEvent,
   type LiveConnectionState,
@@ -182,5 +183,29 @@ describe('LiveStream against a real SSE endpoint', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(states.filter((state) => state !== 'idle')).toEqual([]);
     expect(server.tokens).toHaveLength(1);
+  });
+});
+
+describe('agent runtime live events', () => {
+  it('accepts run, run.events, usage and device.agents events', () => {
+    const run = {
+      id: 'run-00000001',
+      agentId: 'daily-report',
+      agentVersion: 1,
+      trigger: { type: 'message' },
+      status: 'running',
+      createdAt: 1,
+      steps: 0,
+      usage: { inputTokens: 0, outputTokens: 0 },
+    };
+    for (const name of ['run', 'run.events', 'usage', 'device.agents'] as const)
+      expect(LIVE_EVENT_NAMES).toContain(name);
+    expect(parseLiveEvent('run', JSON.stringify({ deviceId: 'box-1', run })).ok).toBe(true);
+    expect(parseLiveEvent('device.agents', JSON.stringify({ deviceId: 'box-1' })).ok).toBe(true);
+    const badRun = parseLiveEvent(
+      'run',
+      JSON.stringify({ deviceId: 'box-1', run: { ...run, status: 'odd' } }),
+    );
+    expect(badRun.ok).toBe(false);
   });
 });
