@@ -97,6 +97,17 @@ describe('startOpenAiTestServer', () => {
     expect(plain.at(-1).choices[0].finish_reason).toBe('stop');
   });
 
+  it('can play a provider that ignores include_usage', async () => {
+    sut = await startOpenAiTestServer({ streamUsage: 'never' });
+
+    const { data } = await readSse(
+      await post(sut, { model: 'm1', messages, stream: true, stream_options: { include_usage: true } }),
+    );
+
+    expect(data.at(-1)).toBe('[DONE]');
+    expect(parseChunks(data).some((c) => 'usage' in c)).toBe(false);
+  });
+
   it('streams tool calls as indexed deltas whose argument fragments join into the JSON', async () => {
     sut = await startOpenAiTestServer({ argumentFragmentSize: 5 });
     const args = { city: 'Paris', units: 'metric' };

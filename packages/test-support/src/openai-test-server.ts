@@ -87,6 +87,11 @@ export interface OpenAiTestServerOptions {
   port?: number;
   /** Answer when neither the queue nor the responder has one; a text answer "ok" unless told. */
   fallback?: OpenAiTestBehaviour;
+  /**
+   * `never` plays a provider that ignores `stream_options.include_usage` (some local servers): streams
+   * then end without a usage chunk. `when-asked` (the default) is OpenAI's behaviour.
+   */
+  streamUsage?: 'when-asked' | 'never';
   /** Characters per tool-call argument fragment in streams. */
   argumentFragmentSize?: number;
 }
@@ -417,7 +422,7 @@ export async function startOpenAiTestServer(
       return;
     }
 
-    const includeUsage = body.stream_options?.include_usage === true;
+    const includeUsage = body.stream_options?.include_usage === true && options.streamUsage !== 'never';
     const chunk = (choices: unknown[], extra: Record<string, unknown> = {}) => ({
       id,
       object: 'chat.completion.chunk',

@@ -179,6 +179,35 @@ describe('ModelGateway', () => {
     expect(usage.map((r) => r.outcome)).toEqual(['ok', 'ok']);
   });
 
+  it('passes tool arguments that are not JSON through as their raw text, for the tool host to refuse', async () => {
+    server.enqueue({ kind: 'tool-calls', calls: [{ name: 'http_fetch', arguments: '{"url": ' }] });
+
+    const result = await sut.call(request({ tools: [weatherTool] }));
+
+    expect(result.toolCalls).toEqual([{ id: expect.any(String), name: 'http.fetch', input: '{"url": ' }]);
+  });
+
+  it('estimates the usage of a provider that sends none', async () => {
+    const quiet = await startOpenAiTestServer({ streamUsage: 'never' });
+    providers.set('quiet', { id: 'quiet', version: 1, baseUrl: quiet.url });
+    quiet.enqueue({ kind: 'text', text: 'Sunny and mild.' });
+    try {
+      const result = await sut.call(request({ models: [{ provider: 'quiet', model: 'llama' }] }));
+
+      const expected = {
+        inputTokens: estimatePromptTokens(request()),
+        outputTokens: countTokens('Sunny and mild.'),
+        estimated: true,
+      };
+      expect(result).toMatchObject({ text: 'Sunny and mild.', ...expected });
+      expect(usage).toEqual([expect.objectContaining({ ...expected, outcome: 'ok', provider: 'quiet' })]);
+      // no key configured: none is sent
+      expect(quiet.completionRequests[0]!.headers.authorization).toBeUndefined();
+    } finally {
+      await quiet.close();
+    }
+  });
+
   it('waits as long as Retry-After asks after a 429, then succeeds', async () => {
     server.enqueue({ kind: 'rate-limit', retryAfterSec: 1 }, { kind: 'text', text: 'Sunny.' });
 
