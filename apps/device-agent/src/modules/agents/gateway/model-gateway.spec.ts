@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageRecordSchema, type UsageRecord } from '@agentbox/schemas';
 import {
+  freePort,
   promptTestTokens,
   startOpenAiTestServer,
   toolLoopResponder,
@@ -253,6 +254,33 @@ describe('ModelGateway', () => {
     expect(result).toMatchObject({ model: 'm2', text: 'From the fallback.' });
     expect(usage.map((r) => [r.model, r.outcome])).toEqual([['m2', 'ok']]);
     expect(warnings.some((w) => w.includes('HTTP 500'))).toBe(true);
+  });
+
+  it('retries a provider that cannot be reached, then falls back to another provider', async () => {
+    sut = gateway({ retry: { maxRetries: 1, baseDelayMs: 10, maxDelayMs: 1_000 } });
+    const closedPort = await freePort();
+    providers.set('down', {
+      id: 'down',
+      version: 1,
+      baseUrl: `http://127.0.0.1:${closedPort}/v1`,
+      apiKey: 'x',
+    });
+    server.enqueue({ kind: 'text', text: 'Sunny.' });
+
+    const result = await sut.call(
+      request({
+        models: [
+          { provider: 'down', model: 'm1' },
+          { provider: 'p1', model: 'm1' },
+        ],
+      }),
+    );
+
+    expect(result).toMatchObject({ provider: 'p1', text: 'Sunny.' });
+    expect(
+      warnings.filter((w) => w.includes(`no answer from http://127.0.0.1:${closedPort}/v1`)),
+    ).toHaveLength(1);
+    expect(usage.map((r) => r.provider)).toEqual(['p1']);
   });
 
   it('fails with MODEL_FAILED naming every model when all fail, and holds no budget', async () => {
