@@ -16,12 +16,15 @@ export interface TestDatabase {
 }
 
 /** A real SQLite file in a fresh temp dir, migrated exactly as at boot. */
-export async function openTestDatabase(env: Record<string, string> = {}): Promise<TestDatabase> {
+export async function openTestDatabase(
+  env: Record<string, string> = {},
+  extraEntities: Array<new () => object> = [],
+): Promise<TestDatabase> {
   const dataDir = mkdtempSync(join(tmpdir(), 'agentbox-fleet-test-'));
   const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dataDir, ...env });
   const dataSource = new DataSource({
     ...buildDataSourceOptions(config),
-    entities: [User, Device, ClaimToken],
+    entities: [User, Device, ClaimToken, ...extraEntities],
   });
   await dataSource.initialize();
   return {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BirthMessage, LiveEvent } from '@agentbox/schemas';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
+import { BROKER } from '../../common/ports.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
 import { DeviceListQuerySchema } from './devices.dto.js';
@@ -34,7 +35,10 @@ describe('DevicesService', () => {
     events = [];
     live.stream().subscribe((event) => events.push(event));
     sut = new DevicesService(db.dataSource.getRepository(Device), live, {
-      get: () => broker,
+      get: (token: unknown) => {
+        if (token === BROKER) return broker;
+        throw new Error('not in this module graph');
+      },
     } as unknown as ModuleRef);
   });
 
