@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { BirthMessage, LiveEvent } from '@agentbox/schemas';
@@ -115,6 +116,20 @@ describe('DevicesService', () => {
         .filter((e) => e.type === 'device.status')
         .map((e) => (e.type === 'device.status' ? e.online : null)),
     ).toEqual([true, false]);
+  });
+
+  it('stores the X25519 secrets key of a birth and ignores anything else', async () => {
+    const { deviceId } = await sut.enroll('hw-secrets-01', undefined, 'secret-secrets-0123456789');
+    const spki = (type: 'x25519' | 'ed25519') =>
+      generateKeyPairSync(type as 'x25519')
+        .publicKey.export({ format: 'der', type: 'spki' })
+        .toString('base64');
+    const key = spki('x25519');
+    await sut.applyBirth(deviceId, { ...birth, secretsKey: key }, new Date());
+    expect(await sut.fleetTargets([deviceId])).toEqual([{ id: deviceId, tags: [], secretsKey: key }]);
+    await sut.applyBirth(deviceId, { ...birth, secretsKey: spki('ed25519') }, new Date());
+    await sut.applyBirth(deviceId, birth, new Date());
+    expect((await sut.fleetTargets())[0]?.secretsKey).toBe(key);
   });
 
   it('marks every box offline at once for a freshly started embedded broker', async () => {
