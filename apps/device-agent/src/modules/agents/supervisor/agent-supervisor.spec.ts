@@ -326,6 +326,51 @@ describe('AgentSupervisor', () => {
     expect(sut.status().hungry?.lastRunStatus).toBe('failed');
   });
 
+  it('detects a run process that ran out of JavaScript heap', async () => {
+    const hog = join(dir, 'heap-hog-worker.mjs');
+    writeFileSync(hog, 'const hoard = [];\nfor (;;) hoard.push(new Array(100_000).fill(hoard.length));\n');
+    await sut.stop();
+    sut = new AgentSupervisor({
+      store: stores,
+      gateway: { call: () => Promise.reject(new Error('never called')) },
+      tools: new ToolHost({
+        stateDir: dir,
+        memory: stores.memory,
+        publish: () => undefined,
+        notify: () => undefined,
+      }),
+      reporter,
+      workerPath: hog,
+      // Only the V8 heap cap (--max-old-space-size) is exercised here.
+      memoryPollMs: 600_000,
+    });
+    sut.upsert(agent('hog', { limits: { memoryMb: 64 } }));
+
+    const record = await finished(accepted(sut.trigger('hog', { type: 'message' })));
+
+    expect(record).toMatchObject({
+      status: 'failed',
+      error: 'the run process ran out of memory (its limit is 64 MB) and was stopped',
+    });
+  });
+
+  it('fails a run that uses all its steps without a final answer', async () => {
+    sut.upsert(agent('looper', { tools: [{ tool: 'memory' }], limits: { maxSteps: 2 } }));
+    behaviours.set('looper', () => ({
+      kind: 'tool-calls',
+      calls: [{ name: 'memory', arguments: { op: 'list' } }],
+    }));
+
+    const record = await finished(accepted(sut.trigger('looper', { type: 'message' })));
+
+    expect(record).toMatchObject({
+      status: 'failed',
+      steps: 2,
+      error: 'the run used all of its 2 steps without a final answer',
+    });
+    expect(server.completionRequests.filter((r) => agentOf(r) === 'looper')).toHaveLength(2);
+  });
+
   describe('a trigger while the agent is busy', () => {
     it('reject: refused with the reason, recorded as a rejected run', async () => {
       sut.upsert(agent('solo', { concurrency: { onBusy: 'reject' } }));
@@ -408,6 +453,11 @@ describe('AgentSupervisor', () => {
     );
     const refused = sut.trigger('thrifty', { type: 'message' }, 'again');
     expect(refused).toEqual({ accepted: false, reason: status?.detail });
+
+    // A larger budget from the owner lifts the block at once.
+    sut.upsert(agent('thrifty', { budget: { tokensPerDay: 100_000, tokensPerRun: 100_000 } }));
+    expect(sut.status().thrifty?.status).toBe('idle');
+    expect((await finished(accepted(sut.trigger('thrifty', { type: 'message' })))).status).toBe('succeeded');
   });
 
   it('fails the run, not the device agent, when the run process sends a malformed message', async () => {

@@ -157,6 +157,11 @@ export class AgentSupervisor {
   upsert(agent: InstalledAgent): void {
     const slot = this.slots.get(agent.id);
     if (slot) {
+      // A new budget is a new decision by the owner: the old day block no longer holds.
+      if (JSON.stringify(slot.agent.definition.budget) !== JSON.stringify(agent.definition.budget)) {
+        slot.budgetResetsAt = undefined;
+        clearTimeout(slot.budgetTimer);
+      }
       slot.agent = agent;
     } else {
       this.slots.set(agent.id, {
