@@ -187,7 +187,7 @@ describe('telemetry and desired-state REST API', () => {
     expect((await call('PUT', '/api/v1/devices/box-nope/desired', admin, { spec: {} })).status).toBe(404);
 
     const put = await call('PUT', `/api/v1/devices/${deviceId}/desired`, admin, {
-      spec: { telemetry: { intervalSec: 5 }, agents: ['a'] },
+      spec: { telemetry: { intervalSec: 5 }, futureSection: ['a'] },
     });
     expect(put.status).toBe(200);
     expect(DesiredStateResponseSchema.parse(put.body).desired).toMatchObject({
@@ -195,7 +195,7 @@ describe('telemetry and desired-state REST API', () => {
       spec: { telemetry: { intervalSec: 5 } },
     });
     expect(await waitFor('desired v1 on the box', () => desired.find((d) => d.version === 1))).toMatchObject({
-      spec: { telemetry: { intervalSec: 5 }, agents: ['a'] },
+      spec: { telemetry: { intervalSec: 5 }, futureSection: ['a'] },
     });
 
     await box.publishAsync(
