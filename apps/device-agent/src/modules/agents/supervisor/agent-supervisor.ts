@@ -191,6 +191,16 @@ export class AgentSupervisor {
   }
 
   trigger(agentId: string, trigger: RunTrigger, input?: string): TriggerOutcome {
+    try {
+      return this.admit(agentId, trigger, input);
+    } catch (error) {
+      // The store failed (disk full, I/O error): the caller learns why instead of catching.
+      this.deps.logger?.warn(`a run of ${agentId} could not be admitted: ${errorText(error)}`);
+      return { accepted: false, reason: `the run could not be recorded on the box: ${errorText(error)}` };
+    }
+  }
+
+  private admit(agentId: string, trigger: RunTrigger, input: string | undefined): TriggerOutcome {
     const slot = this.slots.get(agentId);
     if (!slot) return { accepted: false, reason: `no agent "${agentId}" is installed on this box` };
     if (this.stopping) return this.reject(slot, trigger, input, STOPPING_REASON);
@@ -203,10 +213,16 @@ export class AgentSupervisor {
     const { onBusy, queueSize } = slot.agent.definition.concurrency;
     const restarting = slot.restartAt > this.clock();
     if (slot.active && onBusy === 'interrupt' && !restarting) {
-      this.end(slot, slot.active, {
-        status: 'interrupted',
-        error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
-      });
+      // The newcomer takes the freed slot ahead of anything queued.
+      this.end(
+        slot,
+        slot.active,
+        {
+          status: 'interrupted',
+          error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
+        },
+        { startNext: false },
+      );
       return this.startNew(slot, trigger, input);
     }
     if (slot.active && onBusy === 'reject') {
@@ -567,7 +583,7 @@ export class AgentSupervisor {
   }
 
   /** Ends a run once: records its final state, stops its process, and moves the agent on. */
-  private end(slot: AgentSlot, run: ActiveRun, ending: Ending): void {
+  private end(slot: AgentSlot, run: ActiveRun, ending: Ending, { startNext = true } = {}): void {
     if (run.finished) return;
     run.finished = true;
     for (const timer of run.timers) clearTimeout(timer);
@@ -611,7 +627,7 @@ export class AgentSupervisor {
     }
     if (slot.active === run) slot.active = undefined;
     this.changed();
-    this.schedulePump(slot);
+    if (startNext) this.schedulePump(slot);
   }
 
   /** Starts the next queued run when the agent is free, now or once its restart backoff is over. */
