@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AgentConfig } from './config/agent-config.js';
+import { AgentsService } from './modules/agents/agents.service.js';
 import { BoxSecretsKeyService } from './modules/agents/secrets/box-secrets-key.service.js';
 import { DesiredStateService } from './modules/desired-state/desired-state.service.js';
 import { IdentityService } from './modules/identity/identity.service.js';
@@ -27,6 +28,7 @@ export class AgentService {
     private readonly link: LinkService,
     private readonly systemd: SystemdService,
     private readonly secretsKey: BoxSecretsKeyService,
+    private readonly agents: AgentsService,
   ) {}
 
   /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
@@ -47,6 +49,8 @@ export class AgentService {
     // Before the first connect, so the first birth message already carries the key.
     await this.secretsKey.load();
     await this.outbox.open();
+    // The installed agents run from here on, online or not; the stored desired state then reconciles them.
+    await this.agents.start();
     await this.desired.load();
     this.telemetry.start();
     this.link.start();
@@ -57,13 +61,15 @@ export class AgentService {
     );
   }
 
-  /** Clean shutdown: stop sampling, say `offline` and disconnect, then flush and close the spool. */
+  /** Clean shutdown: stop sampling, interrupt the agents' runs, say `offline` and disconnect, then flush and close the spool. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.systemd.stopping();
     if (!this.started) return;
     this.started = false;
     await this.telemetry.stop();
+    // Runs are interrupted and their final records spooled while the link may still carry them.
+    await this.agents.stop();
     await this.link.stop();
     await this.outbox.close();
     this.logger.log('device agent stopped');

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import { AgentService } from './agent.service.js';
 import { AgentConfig } from './config/agent-config.js';
+import { AgentsModule } from './modules/agents/agents.module.js';
 import { SecretsModule } from './modules/agents/secrets/secrets.module.js';
 import { CommandsModule } from './modules/commands/commands.module.js';
 import { DesiredStateModule } from './modules/desired-state/desired-state.module.js';
@@ -28,6 +29,7 @@ export class AppModule {
         CommandsModule,
         SystemdModule,
         SecretsModule,
+        AgentsModule,
       ],
       providers: [{ provide: AgentConfig, useValue: config }, AgentService],
       exports: [AgentConfig],

@@ -4,5 +4,9 @@ import { IdentityModule } from '../identity/identity.module.js';
 import { LinkModule } from '../link/link.module.js';
 import { CommandsService } from './commands.service.js';
 
-@Module({ imports: [IdentityModule, LinkModule, DesiredStateModule], providers: [CommandsService] })
+@Module({
+  imports: [IdentityModule, LinkModule, DesiredStateModule],
+  providers: [CommandsService],
+  exports: [CommandsService],
+})
 export class CommandsModule {}

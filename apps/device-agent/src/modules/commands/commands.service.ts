@@ -17,7 +17,7 @@ import { SequenceService } from '../sequence/sequence.service.js';
 
 export type CommandOutcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 
-type BuiltIn = (command: CommandMessage) => Promise<CommandOutcome> | CommandOutcome;
+export type BuiltIn = (command: CommandMessage) => Promise<CommandOutcome> | CommandOutcome;
 
 /** Results of recent commands, so a QoS 1 redelivery gets the same answer instead of running twice. */
 const RECENT_RESULTS = 200;
@@ -49,7 +49,7 @@ export class CommandsService implements OnModuleInit {
   private readonly logger = new Logger(CommandsService.name);
   private readonly rateLimited = new RateLimitedLog(30_000);
   private readonly recent = new Map<string, CommandOutcome>();
-  readonly builtIns: ReadonlyMap<string, BuiltIn>;
+  private readonly commands: Map<string, BuiltIn>;
   /** Malformed commands seen since start. */
   rejected = 0;
 
@@ -59,7 +59,7 @@ export class CommandsService implements OnModuleInit {
     private readonly desired: DesiredStateService,
     private readonly seq: SequenceService,
   ) {
-    this.builtIns = new Map<string, BuiltIn>([
+    this.commands = new Map<string, BuiltIn>([
       ['ping', () => ({ status: 'succeeded', output: { pong: true, ts: Date.now() } })],
       [
         'report-state',
@@ -72,6 +72,16 @@ export class CommandsService implements OnModuleInit {
         },
       ],
     ]);
+  }
+
+  get builtIns(): ReadonlyMap<string, BuiltIn> {
+    return this.commands;
+  }
+
+  /** Adds a command another module answers (e.g. `agent.run`); names are unique. */
+  register(name: string, builtIn: BuiltIn): void {
+    if (this.commands.has(name)) throw new Error(`command ${name} is registered twice`);
+    this.commands.set(name, builtIn);
   }
 
   onModuleInit(): void {

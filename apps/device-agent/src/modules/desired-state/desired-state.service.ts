@@ -20,6 +20,9 @@ import { DesiredStateStore } from './desired-state.store.js';
 
 export type DesiredOutcome = 'applied' | 'ignored-older' | 'invalid' | 'cleared';
 
+/** Told about every applied document (the stored one at start, then each newer one). */
+export type DesiredListener = (document: DesiredStateMessage) => void;
+
 /**
  * Takes the retained, versioned `down/desired` after every (re)connect. The box only ever takes a
  * whole document, never a delta, and never goes back to an older version than the one it holds.
@@ -31,6 +34,9 @@ export class DesiredStateService implements OnModuleInit {
   private readonly store: DesiredStateStore;
   private current: DesiredStateMessage | undefined;
   private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<DesiredListener>();
+  /** Sections other modules add to `current` (e.g. `agents`), computed at each report. */
+  private readonly sections = new Map<string, () => unknown>();
   /** Invalid documents seen since start. */
   rejected = 0;
 
@@ -48,6 +54,17 @@ export class DesiredStateService implements OnModuleInit {
   onModuleInit(): void {
     this.link.handle('desired', ({ payload }) => this.receive(payload).then(() => undefined));
     this.link.onUp(() => void this.report());
+  }
+
+  /** Features that act on parts of the spec (the agents) subscribe here instead of this service knowing them. */
+  onApplied(listener: DesiredListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Adds a section to every `up/state` current, e.g. `agents`. */
+  addCurrentSection(name: string, provide: () => unknown): void {
+    this.sections.set(name, provide);
   }
 
   get document(): DesiredStateMessage | undefined {
@@ -111,7 +128,16 @@ export class DesiredStateService implements OnModuleInit {
 
   /** What the box runs now, as reported in `up/state`. */
   currentState(): ReportedStateMessage['current'] {
+    const sections: Record<string, unknown> = {};
+    for (const [name, provide] of this.sections) {
+      try {
+        sections[name] = provide();
+      } catch (error) {
+        this.logger.warn({ err: error, section: name }, 'a state section could not be computed');
+      }
+    }
     return {
+      ...sections,
       // Shaped like the desired spec, so a console can diff desired against current section by section.
       telemetry: { intervalSec: this.runtime.telemetryIntervalSec },
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
@@ -144,5 +170,12 @@ export class DesiredStateService implements OnModuleInit {
       telemetryIntervalSec: document.spec.telemetry?.intervalSec ?? this.config.telemetryIntervalSec,
       desiredVersion: document.version,
     });
+    for (const listener of this.listeners) {
+      try {
+        listener(document);
+      } catch (error) {
+        this.logger.error({ err: error }, 'applying the desired state failed in a listener');
+      }
+    }
   }
 }

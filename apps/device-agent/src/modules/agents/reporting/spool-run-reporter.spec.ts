@@ -20,6 +20,8 @@ import { OutboxService } from '../../outbox/outbox.service.js';
 import { createMetricsCollector } from '../../runtime/metrics-collector.js';
 import { RuntimeSettingsService } from '../../runtime/runtime-settings.service.js';
 import { SequenceService } from '../../sequence/sequence.service.js';
+import { openAgentDatabase } from '../store/agent-database.js';
+import { ReportJournal } from './report-journal.js';
 import { SpoolRunReporter } from './spool-run-reporter.js';
 
 const run = (id: string, status: RunRecord['status'], output?: string): RunRecord => ({
@@ -165,5 +167,38 @@ describe('SpoolRunReporter with the real outbox spool', () => {
     );
     sut.run(run('run-00000009', 'running'));
     await expect.poll(() => outbox.stats()?.records, { timeout: 2_000 }).toBe(1);
+  });
+
+  it('journals what is not yet in the spool and clears it once written', async () => {
+    const db = openAgentDatabase(dir);
+    try {
+      const journal = new ReportJournal(db);
+      const sut = new SpoolRunReporter(
+        outbox,
+        { warn: () => undefined },
+        {
+          nextSeq: () => seq.next(),
+          batchWindowMs: 10_000,
+          journal,
+        },
+      );
+      sut.run(run('run-00000001', 'running'));
+      sut.event(event('run-00000001', 0));
+      sut.usage(usage('use-00000001'));
+      // A kill -9 now would leave these for the next start to send again.
+      expect(journal.ids('run')).toEqual(['run-00000001']);
+      expect(journal.ids('events')).toEqual(['run-00000001']);
+      expect(journal.usage()).toEqual([usage('use-00000001')]);
+      await sut.flush();
+      expect(journal.size()).toBe(0);
+      // A write that fails leaves its entries in place.
+      await outbox.close();
+      sut.run(run('run-00000002', 'succeeded'));
+      await sut.flush();
+      expect(journal.ids('run')).toEqual(['run-00000002']);
+      expect(new ReportJournal(db).ids('run')).toEqual(['run-00000002']);
+    } finally {
+      db.close();
+    }
   });
 });

@@ -8,6 +8,7 @@ import {
   type UsageRecord,
 } from '@agentbox/schemas';
 import type { RunReporter } from '../agents.contracts.js';
+import type { JournalKind, ReportJournal } from './report-journal.js';
 
 /** Where messages go: the outbox spool (OutboxService.append). */
 export interface SpoolSink {
@@ -25,6 +26,8 @@ export interface SpoolRunReporterOptions {
   maxMessageBytes?: number;
   nextSeq: () => number;
   clock?: () => number;
+  /** Remembers in agents.db what is not yet in the spool, so a kill -9 loses no report. */
+  journal?: ReportJournal;
 }
 
 /** The wire schemas' caps on items per message. */
@@ -54,6 +57,9 @@ export class SpoolRunReporter implements RunReporter {
   private usages: Pending<UsageRecord> = { items: [], bytes: 0 };
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private readonly journal: ReportJournal | undefined;
+  /** After a failed write, entries stay in the journal (sent again at the next start). */
+  private writeFailed = false;
   /** Items that failed validation and were left out. */
   invalid = 0;
 
@@ -66,6 +72,7 @@ export class SpoolRunReporter implements RunReporter {
     this.maxMessageBytes = options.maxMessageBytes ?? 200_000;
     this.nextSeq = options.nextSeq;
     this.clock = options.clock ?? Date.now;
+    this.journal = options.journal;
   }
 
   run(record: RunRecord): void {
@@ -77,6 +84,7 @@ export class SpoolRunReporter implements RunReporter {
       (this.runs.size >= MAX_ITEMS.runs || this.runBytes + size > this.maxMessageBytes)
     )
       this.flushRuns();
+    this.mark('run', valid.id);
     this.runs.set(valid.id, valid);
     this.runBytes += size;
     this.schedule();
@@ -85,12 +93,14 @@ export class SpoolRunReporter implements RunReporter {
   event(event: RunEvent): void {
     const valid = this.validate(RunEventSchema, event, 'run event');
     if (!valid) return;
+    this.mark('events', valid.runId);
     this.add('run-events', this.events, valid);
   }
 
   usage(record: UsageRecord): void {
     const valid = this.validate(UsageRecordSchema, record, 'usage record');
     if (!valid) return;
+    this.mark('usage', valid.id, valid);
     this.add('usage', this.usages, valid);
   }
 
@@ -128,25 +138,66 @@ export class SpoolRunReporter implements RunReporter {
     const runs = [...this.runs.values()];
     this.runs = new Map();
     this.runBytes = 0;
-    this.write('runs', { runs });
+    this.write(
+      'runs',
+      { runs },
+      'run',
+      runs.map((run) => run.id),
+    );
   }
 
   private flushPending<T>(channel: 'run-events' | 'usage', pending: Pending<T>): void {
     if (pending.items.length === 0) return;
     const items = pending.items.splice(0);
     pending.bytes = 0;
-    this.write(channel, channel === 'usage' ? { records: items } : { events: items });
+    if (channel === 'usage') {
+      const records = items as UsageRecord[];
+      this.write(
+        channel,
+        { records },
+        'usage',
+        records.map((record) => record.id),
+      );
+    } else {
+      const events = items as RunEvent[];
+      this.write(
+        channel,
+        { events },
+        'events',
+        events.map((event) => event.runId),
+      );
+    }
+  }
+
+  private mark(kind: JournalKind, id: string, payload?: unknown): void {
+    try {
+      this.journal?.mark(kind, id, payload);
+    } catch (error) {
+      this.logger.warn('could not journal a report', { kind, err: (error as Error).message });
+    }
   }
 
   /** Messages get their seq in the order they are written, and are appended one after another. */
-  private write(channel: Channel, body: object): void {
+  private write(channel: Channel, body: object, kind: JournalKind, ids: string[]): void {
     const message = { v: SCHEMA_VERSION, seq: this.nextSeq(), ts: this.clock(), ...body };
+    // Every mark of this kind up to now is in this message or an earlier one.
+    const gen = this.journal?.currentGen ?? 0;
+    const entries = [...new Set(ids)].map((id) => ({ kind, id }));
     this.writing = this.writing
       .then(() => this.sink.append(channel, message))
       .then(
-        () => undefined,
-        (error: unknown) =>
-          this.logger.warn('could not spool a report', { channel, err: (error as Error).message }),
+        () => {
+          if (this.writeFailed) return;
+          try {
+            this.journal?.clear(entries, gen);
+          } catch (error) {
+            this.logger.warn('could not clear the report journal', { err: (error as Error).message });
+          }
+        },
+        (error: unknown) => {
+          this.writeFailed = true;
+          this.logger.warn('could not spool a report', { channel, err: (error as Error).message });
+        },
       );
   }
 

@@ -1,0 +1,389 @@
+import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import {
+  AgentDefinitionSchema,
+  BirthMessageSchema,
+  CommandResultMessageSchema,
+  ReportedStateMessageSchema,
+  RunEventsMessageSchema,
+  RunsMessageSchema,
+  UsageMessageSchema,
+  topics,
+  type DesiredAgent,
+  type DesiredStateMessage,
+  type RunEvent,
+  type RunRecord,
+  type UsageRecord,
+} from '@agentbox/schemas';
+import { freePort, startOpenAiTestServer, type OpenAiTestServer } from '@agentbox/test-support';
+import { BoxSecretsKey } from '../src/modules/agents/secrets/box-secrets-key.js';
+import { sealSecret } from '../src/modules/agents/secrets/sealed-secret.js';
+import { AgentProcess, ensureBuilt } from './support/agent-process.js';
+import { FakeFleet, waitFor } from './support/fake-fleet.js';
+
+const API_KEY = 'sk-e2e-0123456789abcdef';
+const SLOW_INPUT = 'a slow task that is still running when the box dies';
+
+const agent = (id: string, definition: Record<string, unknown>): DesiredAgent => ({
+  id,
+  version: 1,
+  definition: AgentDefinitionSchema.parse({
+    name: id,
+    instructions: 'You keep an eye on the box.',
+    model: { provider: 'testai', model: 'test-model' },
+    ...definition,
+  }),
+});
+
+function nonLoopbackAddress(): string | undefined {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const entry of list ?? []) if (entry.family === 'IPv4' && !entry.internal) return entry.address;
+  }
+  return undefined;
+}
+
+describe('agents on the built device agent, against a real broker and the model test server', () => {
+  const fleet = new FakeFleet();
+  let model: OpenAiTestServer;
+  let root: string;
+  let stateDir: string;
+  let agentProcess: AgentProcess | undefined;
+  let deviceId = '';
+  let secretsKey = '';
+  let webhookPort = 0;
+
+  const env = () => ({
+    AGENTBOX_FLEET_URL: fleet.fleetUrl,
+    AGENTBOX_STATE_DIR: stateDir,
+    AGENTBOX_MQTT_KEEPALIVE_SEC: '2',
+    AGENTBOX_TELEMETRY_INTERVAL_SEC: '5',
+    AGENTBOX_LOG_LEVEL: 'debug',
+    AGENTBOX_WEBHOOK_PORT: String(webhookPort),
+  });
+
+  // Every record the cloud got, latest per id (messages arrive in spool order).
+  const runs = () => {
+    const byId = new Map<string, RunRecord>();
+    for (const message of fleet.messages('/up/runs'))
+      for (const run of RunsMessageSchema.parse(message.json).runs) byId.set(run.id, run);
+    return byId;
+  };
+  const runEvents = (): RunEvent[] =>
+    fleet.messages('/up/run-events').flatMap((m) => RunEventsMessageSchema.parse(m.json).events);
+  const usage = (): UsageRecord[] =>
+    fleet.messages('/up/usage').flatMap((m) => UsageMessageSchema.parse(m.json).records);
+  const lastAgentsState = () => {
+    const states = fleet.messages('/up/state');
+    const last = states[states.length - 1];
+    return last ? ReportedStateMessageSchema.parse(last.json).current.agents : undefined;
+  };
+
+  beforeAll(async () => {
+    ensureBuilt();
+    root = await mkdtemp(join(tmpdir(), 'agentbox-agents-e2e-'));
+    stateDir = join(root, 'state');
+    webhookPort = await freePort();
+    await fleet.start();
+    model = await startOpenAiTestServer({ apiKey: API_KEY });
+    // ticker: calls the memory tool, then answers. helper: slow for SLOW_INPUT, else quick.
+    model.setResponder((request) => {
+      const messages = request.body?.messages ?? [];
+      const text = JSON.stringify(messages);
+      if (text.includes(SLOW_INPUT)) return { kind: 'text', text: 'finally done', delayMs: 60_000 };
+      const tools = request.body?.tools ?? [];
+      if (tools.length > 0 && !messages.some((m) => m.role === 'tool'))
+        return {
+          kind: 'tool-calls',
+          calls: [{ name: 'memory', arguments: { op: 'set', key: 'seen', value: 'yes' } }],
+        };
+      return { kind: 'text', text: 'all quiet on the box' };
+    });
+  });
+
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail' && agentProcess) {
+      console.error('agent stderr:', agentProcess.stderr, '\nlast logs:', agentProcess.logs.slice(-40));
+    }
+  });
+
+  afterAll(async () => {
+    await agentProcess?.dispose();
+    await model?.close();
+    await fleet.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it('sends its secrets key in the birth message (private key 0600 in the state dir)', async () => {
+    agentProcess = new AgentProcess({ ...env(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
+    const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
+    deviceId = birth.topic.split('/')[3]!;
+    const parsed = BirthMessageSchema.parse(birth.json);
+    expect(parsed.secretsKey).toBeDefined();
+    secretsKey = parsed.secretsKey!;
+    expect((await stat(join(stateDir, 'secrets-key.pem'))).mode & 0o777).toBe(0o600);
+    expect((await BoxSecretsKey.loadOrCreate(stateDir)).publicKey).toBe(secretsKey);
+  });
+
+  it('reconciles the desired agents and providers and reports them in up/state', async () => {
+    const otherKeyDir = join(root, 'other-key');
+    await mkdir(otherKeyDir);
+    const otherKey = await BoxSecretsKey.loadOrCreate(otherKeyDir);
+    const desired: DesiredStateMessage = {
+      v: 1,
+      version: 1,
+      ts: Date.now(),
+      spec: {
+        agents: [
+          agent('ticker', {
+            tools: [{ tool: 'memory' }],
+            triggers: [{ type: 'interval', everySec: 2, input: 'Check the box.' }],
+            concurrency: { onBusy: 'reject', queueSize: 1 },
+          }),
+          agent('helper', { triggers: [{ type: 'message' }, { type: 'webhook' }] }),
+          agent('locked-out', { model: { provider: 'sealed-elsewhere', model: 'x' } }),
+        ],
+        providers: [
+          { id: 'testai', version: 1, baseUrl: model.url, apiKey: sealSecret(API_KEY, secretsKey) },
+          {
+            id: 'sealed-elsewhere',
+            version: 1,
+            baseUrl: model.url,
+            apiKey: sealSecret('sk-not-for-this-box', otherKey.publicKey),
+          },
+        ],
+      },
+    };
+    await fleet.publish(topics.desired(deviceId), desired, { retain: true });
+    const agents = await waitFor(
+      () => {
+        const state = lastAgentsState();
+        const all = state && [state.ticker, state.helper, state['locked-out']];
+        return all?.every((a) => a && a.status !== 'installing') ? state : undefined;
+      },
+      15_000,
+      'agents in up/state',
+    );
+    expect(agents.ticker).toMatchObject({ version: 1 });
+    expect(['idle', 'running']).toContain(agents.ticker!.status);
+    expect(agents['locked-out']).toMatchObject({ status: 'error' });
+    expect(agents['locked-out']!.detail).toMatch(/sealed-elsewhere v1: its API key could not be opened/);
+    // The sealed key never shows up in plain text in the logs.
+    expect(JSON.stringify(agentProcess!.logs)).not.toContain(API_KEY);
+  });
+
+  it('runs the interval trigger: the model and a tool are called; up/runs, up/run-events and up/usage arrive', async () => {
+    const done = await waitFor(
+      () => [...runs().values()].find((r) => r.agentId === 'ticker' && r.status === 'succeeded'),
+      20_000,
+      'a succeeded ticker run',
+    );
+    expect(done).toMatchObject({
+      trigger: { type: 'interval' },
+      input: 'Check the box.',
+      output: 'all quiet on the box',
+    });
+    expect(done.usage.inputTokens).toBeGreaterThan(0);
+    const events = await waitFor(
+      () => {
+        const list = runEvents().filter((e) => e.runId === done.id);
+        return list.some((e) => e.type === 'status' && e.name === 'succeeded') ? list : undefined;
+      },
+      10_000,
+      'the run events',
+    );
+    const types = events.map((e) => `${e.type}:${e.name ?? ''}`);
+    expect(types).toContain('tool-call:memory');
+    expect(types).toContain('tool-result:memory');
+    expect(types.filter((t) => t.startsWith('model:'))).toHaveLength(2);
+    const records = await waitFor(
+      () => {
+        const list = usage().filter((u) => u.runId === done.id);
+        return list.length >= 2 ? list : undefined;
+      },
+      10_000,
+      'usage of the run',
+    );
+    expect(
+      records.every((u) => u.provider === 'testai' && u.model === 'test-model' && u.outcome === 'ok'),
+    ).toBe(true);
+    const total = records.reduce((sum, u) => sum + u.inputTokens, 0);
+    expect(total).toBe(done.usage.inputTokens);
+    // The model was called with the key the box opened.
+    expect(model.completionRequests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+  });
+
+  it('answers the agent.run command with a runId', async () => {
+    const now = Date.now();
+    await fleet.publish(
+      topics.command(deviceId, 'cmd-run-1'),
+      {
+        v: 1,
+        id: 'cmd-run-1',
+        name: 'agent.run',
+        args: { agentId: 'helper', input: 'Say hi.' },
+        issuedAt: now,
+        expiresAt: now + 60_000,
+      },
+      {
+        properties: {
+          responseTopic: topics.result(deviceId, 'cmd-run-1'),
+          correlationData: Buffer.from('c1'),
+        },
+      },
+    );
+    const result = CommandResultMessageSchema.parse(
+      (await waitFor(() => fleet.messages('/up/results/cmd-run-1')[0], 10_000, 'agent.run result')).json,
+    );
+    expect(result.status).toBe('succeeded');
+    const { runId } = result.output as { runId: string };
+    const run = await waitFor(
+      () => (runs().get(runId)?.status === 'succeeded' ? runs().get(runId) : undefined),
+      15_000,
+      'the task run',
+    );
+    expect(run).toMatchObject({
+      agentId: 'helper',
+      trigger: { type: 'message', detail: 'cmd-run-1' },
+      input: 'Say hi.',
+    });
+
+    await fleet.publish(topics.command(deviceId, 'cmd-run-2'), {
+      v: 1,
+      id: 'cmd-run-2',
+      name: 'agent.run',
+      args: { agentId: 'ticker', input: 'x' },
+      issuedAt: now,
+      expiresAt: now + 60_000,
+    });
+    const refused = await waitFor(() => fleet.messages('/up/results/cmd-run-2')[0], 10_000, 'refused task');
+    expect(refused.json).toMatchObject({
+      status: 'rejected',
+      error: 'agent ticker does not take tasks from the console (no message trigger)',
+    });
+  });
+
+  it('starts runs from the loopback webhook, and only there', async () => {
+    const res = await fetch(`http://127.0.0.1:${webhookPort}/agents/helper/runs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ input: 'From a local script.' }),
+    });
+    expect(res.status).toBe(202);
+    const { runId } = (await res.json()) as { runId: string };
+    await waitFor(() => runs().get(runId)?.status === 'succeeded', 15_000, 'the webhook run');
+    expect(runs().get(runId)!.trigger.type).toBe('webhook');
+    const noHook = await fetch(`http://127.0.0.1:${webhookPort}/agents/ticker/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ input: 'x' }),
+    });
+    expect(noHook.status).toBe(404);
+    const address = nonLoopbackAddress();
+    if (address !== undefined) {
+      await expect(
+        fetch(`http://${address}:${webhookPort}/agents/helper/runs`, {
+          method: 'POST',
+          body: '{"input":"x"}',
+        }),
+      ).rejects.toThrow();
+    }
+  });
+
+  it('after kill -9 mid-run and a restart, the run is reported interrupted and nothing stays running', async () => {
+    const res = await fetch(`http://127.0.0.1:${webhookPort}/agents/helper/runs`, {
+      method: 'POST',
+      body: JSON.stringify({ input: SLOW_INPUT }),
+    });
+    const { runId } = (await res.json()) as { runId: string };
+    await waitFor(
+      () => model.completionRequests.some((r) => JSON.stringify(r.body?.messages).includes(SLOW_INPUT)),
+      10_000,
+      'the slow model call',
+    );
+    await waitFor(() => runs().get(runId)?.status === 'running', 10_000, 'the slow run reported running');
+    const killedAt = Date.now();
+    agentProcess!.kill('SIGKILL');
+    await agentProcess!.exit;
+
+    agentProcess = new AgentProcess(env()).start();
+    const interrupted = await waitFor(
+      () => (runs().get(runId)?.status === 'interrupted' ? runs().get(runId) : undefined),
+      20_000,
+      'the killed run reported interrupted',
+    );
+    expect(interrupted.error).toMatch(/stopped while the run was in progress/);
+    // Nothing that started before the kill is left running, on the box or in what the cloud got.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const stale = [...runs().values()].filter(
+      (r) => r.createdAt < killedAt && (r.status === 'running' || r.status === 'queued'),
+    );
+    expect(stale).toEqual([]);
+    const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db
+        .prepare("SELECT count(*) AS n FROM runs WHERE status IN ('running', 'queued') AND created_at < ?")
+        .get(killedAt) as { n: number };
+      expect(row.n).toBe(0);
+    } finally {
+      db.close();
+    }
+    // The restarted box runs its installed agents again.
+    await waitFor(
+      () =>
+        [...runs().values()].some(
+          (r) => r.agentId === 'ticker' && r.createdAt > killedAt && r.status === 'succeeded',
+        ),
+      20_000,
+      'ticker running again after the restart',
+    );
+  });
+
+  it('offline from the broker for a while: runs and usage made meanwhile arrive after reconnect, with the same ids', async () => {
+    await fleet.stopBroker();
+    const from = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 6_000));
+    const to = Date.now();
+    const beforeReconnect = new Set(runs().keys());
+    await fleet.startBroker();
+    const offlineRuns = await waitFor(
+      () => {
+        const list = [...runs().values()].filter(
+          (r) =>
+            r.agentId === 'ticker' && r.createdAt >= from && r.createdAt <= to && r.status === 'succeeded',
+        );
+        return list.length >= 2 ? list : undefined;
+      },
+      30_000,
+      'runs made while offline',
+    );
+    for (const run of offlineRuns) expect(beforeReconnect.has(run.id)).toBe(false);
+    await waitFor(
+      () => offlineRuns.every((run) => usage().filter((u) => u.runId === run.id).length >= 2),
+      15_000,
+      'usage of the offline runs',
+    );
+    // A usage id arriving twice (a replay) is the same record, so the cloud counts it once.
+    const byId = new Map<string, string>();
+    for (const record of usage()) {
+      const json = JSON.stringify(record);
+      expect(byId.get(record.id) ?? json).toBe(json);
+      byId.set(record.id, json);
+    }
+  });
+
+  it('stops cleanly on SIGTERM', async () => {
+    agentProcess!.kill('SIGTERM');
+    expect((await agentProcess!.exit!).code).toBe(0);
+    const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+    try {
+      const row = db
+        .prepare("SELECT count(*) AS n FROM runs WHERE status IN ('running', 'queued')")
+        .get() as { n: number };
+      expect(row.n).toBe(0);
+    } finally {
+      db.close();
+    }
+  });
+});
