@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import mqtt, { type MqttClient } from 'mqtt';
-import { topics } from '@agentbox/schemas';
+import { SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
+import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
 import {
@@ -104,6 +105,44 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     await waitFor('telemetry stored', async () => (await store.query(b.deviceId, 0, 10)).length === 2);
     client.stream.destroy();
     await waitFor('offline by Last Will', async () => !(await side.devices.get(b.deviceId)).online);
+  });
+
+  it('settles each command on the replica that sent it, although ingest is shared between replicas', async () => {
+    const replica = await startMqttSide({
+      AGENTBOX_MQTT_URL: mosquitto.url,
+      AGENTBOX_MQTT_USERNAME: mosquitto.username,
+      AGENTBOX_MQTT_PASSWORD: mosquitto.password,
+    });
+    try {
+      await waitFor('second replica connected', () => replica.broker.isReady());
+      const client = await box(a);
+      client.on('message', (_topic, payload, packet) => {
+        const command = JSON.parse(payload.toString()) as { id: string };
+        void client.publishAsync(
+          packet.properties?.responseTopic ?? topics.result(a.deviceId, command.id),
+          encodeMessage({
+            v: SCHEMA_VERSION,
+            seq: nextSeq(),
+            ts: Date.now(),
+            commandId: command.id,
+            status: 'succeeded',
+            output: { echo: command.id },
+          }),
+          { qos: 1, properties: { correlationData: packet.properties?.correlationData ?? Buffer.alloc(0) } },
+        );
+      });
+      await client.subscribeAsync(`agentbox/v1/devices/${a.deviceId}/down/commands/+`, { qos: 1 });
+      const sender = side.app.get(CommandSender);
+      // With only the shared subscription, about half of these results would reach the other replica.
+      const results = await Promise.all(
+        Array.from({ length: 8 }, () => sender.send(a.deviceId, 'ping', {}, 5_000)),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(8).fill('succeeded'));
+      expect(results.every((r) => (r.output as { echo: string }).echo === r.commandId)).toBe(true);
+      expect(sender.waiting).toBe(0);
+    } finally {
+      await replica.close();
+    }
   });
 
   it('removes a box: disconnected and refused afterwards', async () => {

@@ -168,6 +168,20 @@ export class BrokerService
     await client.publishAsync(topic, payload, options);
   }
 
+  /**
+   * A plain (not shared) subscription of this replica, e.g. to one command's result topic: with the shared
+   * ingest subscription of an external broker, the result might otherwise reach another replica only.
+   */
+  async subscribeDirect(filter: string): Promise<void> {
+    const client = this.client;
+    if (!client) throw new Error('the MQTT client is not started');
+    await client.subscribeAsync(filter, { qos: 1 });
+  }
+
+  async unsubscribeDirect(filter: string): Promise<void> {
+    await this.client?.unsubscribeAsync(filter).catch(() => undefined);
+  }
+
   /** Everything boxes publish under `up/`; the ingest module is the one consumer. */
   onMessage(handler: (message: InboundMessage) => void): Subscription {
     return this.messages.subscribe((message) => {

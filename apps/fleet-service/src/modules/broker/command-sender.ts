@@ -57,11 +57,15 @@ export class CommandSender implements OnApplicationShutdown {
       }, timeoutMs);
       this.pending.set(commandId, { deviceId, resolve, timer });
     });
+    const resultTopic = topics.result(deviceId, commandId);
+    // The embedded broker's service client already receives every up/ topic itself.
+    const direct = this.broker.mode === 'external';
     try {
+      if (direct) await this.broker.subscribeDirect(resultTopic);
       await this.broker.publish(topics.command(deviceId, commandId), encodeMessage(command), {
         qos: 1,
         properties: {
-          responseTopic: topics.result(deviceId, commandId),
+          responseTopic: resultTopic,
           correlationData: Buffer.from(commandId, 'utf8'),
         },
       });
@@ -70,9 +74,14 @@ export class CommandSender implements OnApplicationShutdown {
       if (entry) clearTimeout(entry.timer);
       this.pending.delete(commandId);
       void result.catch(() => undefined);
+      if (direct) await this.broker.unsubscribeDirect(resultTopic);
       throw error;
     }
-    return result;
+    try {
+      return await result;
+    } finally {
+      if (direct) await this.broker.unsubscribeDirect(resultTopic);
+    }
   }
 
   /** Called by ingest for every `up/results/{commandId}`; a result nobody waits for is ignored. */
