@@ -39,11 +39,18 @@ describe('PinoLoggerService', () => {
   it('redacts secrets at any of the known paths', () => {
     const { lines, sut } = capture();
     sut.log(
-      { password: 'p1', claimToken: 'c1', credentials: { password: 'p2' }, mqtt: { password: 'p3' } },
+      {
+        password: 'p1',
+        claimToken: 'c1',
+        credentials: { password: 'p2' },
+        mqtt: { password: 'p3' },
+        apiKey: 'k1',
+        provider: { apiKey: 'k2' },
+      },
       'creds',
       'Ctx',
     );
     const text = JSON.stringify(lines[0]);
-    for (const secret of ['p1', 'c1', 'p2', 'p3']) expect(text).not.toContain(`"${secret}"`);
+    for (const secret of ['p1', 'c1', 'p2', 'p3', 'k1', 'k2']) expect(text).not.toContain(`"${secret}"`);
   });
 });
