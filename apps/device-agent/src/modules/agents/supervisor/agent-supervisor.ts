@@ -147,7 +147,7 @@ export class AgentSupervisor {
   recoverAtStart(): RunRecord[] {
     const records = this.runs.interruptStale(RECOVERED_REASON);
     for (const record of records) {
-      this.report(() => this.deps.reporter.run(record));
+      this.report(() => this.deps.reporter.run({ ...record }));
       this.appendEvent(record, { type: 'status', name: 'interrupted', error: RECOVERED_REASON });
     }
     return records;
@@ -244,7 +244,7 @@ export class AgentSupervisor {
       }
       const record = this.newRecord(slot, trigger, input, 'queued');
       this.runs.create(record);
-      this.report(() => this.deps.reporter.run(record));
+      this.report(() => this.deps.reporter.run({ ...record }));
       this.appendEvent(record, { type: 'status', name: 'queued' });
       slot.queue.push({ record, input: input ?? '' });
       this.schedulePump(slot);
@@ -364,7 +364,7 @@ export class AgentSupervisor {
       stderrTail: '',
     };
     slot.active = run;
-    this.report(() => this.deps.reporter.run(record));
+    this.report(() => this.deps.reporter.run({ ...record }));
     this.appendEvent(record, { type: 'status', name: 'running' });
 
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -664,7 +664,7 @@ export class AgentSupervisor {
       };
       this.appendEvent(record, { type: 'status', name: status, error: record.error });
       this.runs.update(record);
-      this.report(() => this.deps.reporter.run(record));
+      this.report(() => this.deps.reporter.run({ ...record }));
     }
   }
 
@@ -683,7 +683,7 @@ export class AgentSupervisor {
     } catch (error) {
       this.deps.logger?.warn(`rejected run ${record.id} could not be stored: ${errorText(error)}`);
     }
-    this.report(() => this.deps.reporter.run(record));
+    this.report(() => this.deps.reporter.run({ ...record }));
     return { accepted: false, reason };
   }
 
