@@ -247,6 +247,234 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/providers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Model providers (API keys are never returned) */
+        get: operations["listProviders"];
+        put?: never;
+        /** Define a model provider (admin) */
+        post: operations["createProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/providers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One model provider */
+        get: operations["getProvider"];
+        put?: never;
+        post?: never;
+        /** Delete a provider no agent uses (admin) */
+        delete: operations["deleteProvider"];
+        options?: never;
+        head?: never;
+        /** Change a provider (version + 1; apiKey null removes the key, absent keeps it) (admin) */
+        patch: operations["updateProvider"];
+        trace?: never;
+    };
+    "/api/v1/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agents at their latest version, with assignments */
+        get: operations["listAgents"];
+        put?: never;
+        /** Define an agent, version 1 (operator) */
+        post: operations["createAgent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One agent at its latest version */
+        get: operations["getAgent"];
+        /** Replace the definition: a new version, delivered to every box it is assigned to (operator) */
+        put: operations["updateAgent"];
+        post?: never;
+        /** Delete an agent and its assignments; boxes remove it (operator) */
+        delete: operations["deleteAgent"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/versions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every version of an agent, newest first */
+        get: operations["listAgentVersions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/agents/{id}/tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a task to the agent on one box (agent.run command) and return the new run id (operator) */
+        post: operations["sendAgentTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every assignment of an agent to boxes */
+        get: operations["listAssignments"];
+        put?: never;
+        /** Assign an agent to a box, a tag or every box; the same one again returns it (operator) */
+        post: operations["createAssignment"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/assignments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Remove an assignment; boxes it reached drop the agent (operator) */
+        delete: operations["deleteAssignment"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}/agents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agents of one box: the ones it should run and the ones it reports (desiredVersion null: to be removed) */
+        get: operations["listDeviceAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Agent runs, newest first */
+        get: operations["listRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/runs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One run with its steps */
+        get: operations["getRun"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Token usage per hour or day (UTC), optionally one series per agent, box, model or provider */
+        get: operations["getUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/usage/summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Tokens today and this week, the daily budget of everything assigned, top agents and boxes */
+        get: operations["getUsageSummary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -285,44 +513,6 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
-        LoginRequest: {
-            username: string;
-            password: string;
-        };
-        LoginResponse: {
-            accessToken: string;
-            /** @enum {string} */
-            tokenType: "Bearer";
-            expiresIn: number;
-            user: {
-                username: string;
-                /** @enum {string} */
-                role: "viewer" | "operator" | "admin";
-            };
-        };
-        ApiError: {
-            statusCode: number;
-            code: string;
-            message: string;
-        };
-        UserDto: {
-            username: string;
-            /** @enum {string} */
-            role: "viewer" | "operator" | "admin";
-        };
-        UserListResponse: {
-            items: {
-                username: string;
-                /** @enum {string} */
-                role: "viewer" | "operator" | "admin";
-            }[];
-        };
-        UserCreateRequest: {
-            username: string;
-            password: string;
-            /** @enum {string} */
-            role: "viewer" | "operator" | "admin";
-        };
         DeviceListResponse: {
             items: {
                 id: string;
@@ -353,6 +543,11 @@ export interface components {
                 updatedAt: string;
             }[];
             total: number;
+        };
+        ApiError: {
+            statusCode: number;
+            code: string;
+            message: string;
         };
         DeviceDto: {
             id: string;
@@ -399,6 +594,138 @@ export interface components {
                     telemetry?: {
                         intervalSec: number;
                     };
+                    agents?: {
+                        id: string;
+                        version: number;
+                        definition: {
+                            name: string;
+                            /** @default  */
+                            description: string;
+                            instructions: string;
+                            model: {
+                                provider: string;
+                                model: string;
+                            };
+                            /** @default [] */
+                            fallbacks: {
+                                provider: string;
+                                model: string;
+                            }[];
+                            /** @default [] */
+                            tools: ({
+                                /** @enum {string} */
+                                tool: "http.fetch";
+                                allowHosts: string[];
+                                /** @default 200000 */
+                                maxBytes: number;
+                                /** @default 10000 */
+                                timeoutMs: number;
+                            } | {
+                                /** @enum {string} */
+                                tool: "mqtt.publish";
+                            } | {
+                                /** @enum {string} */
+                                tool: "files.read";
+                                /** @default 200000 */
+                                maxBytes: number;
+                            } | {
+                                /** @enum {string} */
+                                tool: "files.write";
+                                /** @default 200000 */
+                                maxBytes: number;
+                            } | {
+                                /** @enum {string} */
+                                tool: "memory";
+                            } | {
+                                /** @enum {string} */
+                                tool: "notify";
+                            })[];
+                            /**
+                             * @default [
+                             *       {
+                             *         "type": "message"
+                             *       }
+                             *     ]
+                             */
+                            triggers: ({
+                                /** @enum {string} */
+                                type: "cron";
+                                expression: string;
+                                timezone?: string;
+                                input?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "interval";
+                                everySec: number;
+                                input?: string;
+                            } | {
+                                /** @enum {string} */
+                                type: "message";
+                            } | {
+                                /** @enum {string} */
+                                type: "webhook";
+                            })[];
+                            /**
+                             * @default {
+                             *       "tokensPerDay": 200000,
+                             *       "tokensPerRun": 20000
+                             *     }
+                             */
+                            budget: {
+                                /** @default 200000 */
+                                tokensPerDay: number;
+                                /** @default 20000 */
+                                tokensPerRun: number;
+                            };
+                            /**
+                             * @default {
+                             *       "maxSteps": 8,
+                             *       "runTimeoutSec": 300,
+                             *       "memoryMb": 256,
+                             *       "maxOutputTokens": 1024
+                             *     }
+                             */
+                            limits: {
+                                /** @default 8 */
+                                maxSteps: number;
+                                /** @default 300 */
+                                runTimeoutSec: number;
+                                /** @default 256 */
+                                memoryMb: number;
+                                /** @default 1024 */
+                                maxOutputTokens: number;
+                            };
+                            /**
+                             * @default {
+                             *       "onBusy": "enqueue",
+                             *       "queueSize": 10
+                             *     }
+                             */
+                            concurrency: {
+                                /**
+                                 * @default enqueue
+                                 * @enum {string}
+                                 */
+                                onBusy: "reject" | "enqueue" | "interrupt";
+                                /** @default 10 */
+                                queueSize: number;
+                            };
+                        };
+                    }[];
+                    providers?: {
+                        id: string;
+                        version: number;
+                        /** Format: uri */
+                        baseUrl: string;
+                        apiKey?: {
+                            /** @enum {string} */
+                            alg: "x25519-hkdf-sha256-aes256gcm";
+                            epk: string;
+                            iv: string;
+                            ct: string;
+                            tag: string;
+                        };
+                    }[];
                 } & {
                     [key: string]: unknown;
                 };
@@ -421,9 +748,945 @@ export interface components {
                 telemetry?: {
                     intervalSec: number;
                 };
+                agents?: {
+                    id: string;
+                    version: number;
+                    definition: {
+                        name: string;
+                        /** @default  */
+                        description: string;
+                        instructions: string;
+                        model: {
+                            provider: string;
+                            model: string;
+                        };
+                        /** @default [] */
+                        fallbacks: {
+                            provider: string;
+                            model: string;
+                        }[];
+                        /** @default [] */
+                        tools: ({
+                            /** @enum {string} */
+                            tool: "http.fetch";
+                            allowHosts: string[];
+                            /** @default 200000 */
+                            maxBytes: number;
+                            /** @default 10000 */
+                            timeoutMs: number;
+                        } | {
+                            /** @enum {string} */
+                            tool: "mqtt.publish";
+                        } | {
+                            /** @enum {string} */
+                            tool: "files.read";
+                            /** @default 200000 */
+                            maxBytes: number;
+                        } | {
+                            /** @enum {string} */
+                            tool: "files.write";
+                            /** @default 200000 */
+                            maxBytes: number;
+                        } | {
+                            /** @enum {string} */
+                            tool: "memory";
+                        } | {
+                            /** @enum {string} */
+                            tool: "notify";
+                        })[];
+                        /**
+                         * @default [
+                         *       {
+                         *         "type": "message"
+                         *       }
+                         *     ]
+                         */
+                        triggers: ({
+                            /** @enum {string} */
+                            type: "cron";
+                            expression: string;
+                            timezone?: string;
+                            input?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "interval";
+                            everySec: number;
+                            input?: string;
+                        } | {
+                            /** @enum {string} */
+                            type: "message";
+                        } | {
+                            /** @enum {string} */
+                            type: "webhook";
+                        })[];
+                        /**
+                         * @default {
+                         *       "tokensPerDay": 200000,
+                         *       "tokensPerRun": 20000
+                         *     }
+                         */
+                        budget: {
+                            /** @default 200000 */
+                            tokensPerDay: number;
+                            /** @default 20000 */
+                            tokensPerRun: number;
+                        };
+                        /**
+                         * @default {
+                         *       "maxSteps": 8,
+                         *       "runTimeoutSec": 300,
+                         *       "memoryMb": 256,
+                         *       "maxOutputTokens": 1024
+                         *     }
+                         */
+                        limits: {
+                            /** @default 8 */
+                            maxSteps: number;
+                            /** @default 300 */
+                            runTimeoutSec: number;
+                            /** @default 256 */
+                            memoryMb: number;
+                            /** @default 1024 */
+                            maxOutputTokens: number;
+                        };
+                        /**
+                         * @default {
+                         *       "onBusy": "enqueue",
+                         *       "queueSize": 10
+                         *     }
+                         */
+                        concurrency: {
+                            /**
+                             * @default enqueue
+                             * @enum {string}
+                             */
+                            onBusy: "reject" | "enqueue" | "interrupt";
+                            /** @default 10 */
+                            queueSize: number;
+                        };
+                    };
+                }[];
+                providers?: {
+                    id: string;
+                    version: number;
+                    /** Format: uri */
+                    baseUrl: string;
+                    apiKey?: {
+                        /** @enum {string} */
+                        alg: "x25519-hkdf-sha256-aes256gcm";
+                        epk: string;
+                        iv: string;
+                        ct: string;
+                        tag: string;
+                    };
+                }[];
             } & {
                 [key: string]: unknown;
             };
+        };
+        ProviderDtoList: {
+            id: string;
+            name: string;
+            /**
+             * @default openai-compatible
+             * @enum {string}
+             */
+            kind: "openai-compatible";
+            baseUrl: string;
+            models: string[];
+            version: number;
+            hasApiKey: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        }[];
+        ProviderCreateRequest: {
+            name: string;
+            /**
+             * @default openai-compatible
+             * @enum {string}
+             */
+            kind: "openai-compatible";
+            /** Format: uri */
+            baseUrl: string;
+            /** @default [] */
+            models: string[];
+            id: string;
+            apiKey?: string;
+        };
+        ProviderDto: {
+            id: string;
+            name: string;
+            /**
+             * @default openai-compatible
+             * @enum {string}
+             */
+            kind: "openai-compatible";
+            baseUrl: string;
+            models: string[];
+            version: number;
+            hasApiKey: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ProviderUpdateRequest: {
+            name?: string;
+            /**
+             * @default openai-compatible
+             * @enum {string}
+             */
+            kind: "openai-compatible";
+            /** Format: uri */
+            baseUrl?: string;
+            /** @default [] */
+            models: string[];
+            apiKey?: string | null;
+        };
+        AgentDtoList: {
+            id: string;
+            version: number;
+            definition: {
+                name: string;
+                /** @default  */
+                description: string;
+                instructions: string;
+                model: {
+                    provider: string;
+                    model: string;
+                };
+                /** @default [] */
+                fallbacks: {
+                    provider: string;
+                    model: string;
+                }[];
+                /** @default [] */
+                tools: ({
+                    /** @enum {string} */
+                    tool: "http.fetch";
+                    allowHosts: string[];
+                    /** @default 200000 */
+                    maxBytes: number;
+                    /** @default 10000 */
+                    timeoutMs: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "mqtt.publish";
+                } | {
+                    /** @enum {string} */
+                    tool: "files.read";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "files.write";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "memory";
+                } | {
+                    /** @enum {string} */
+                    tool: "notify";
+                })[];
+                /**
+                 * @default [
+                 *       {
+                 *         "type": "message"
+                 *       }
+                 *     ]
+                 */
+                triggers: ({
+                    /** @enum {string} */
+                    type: "cron";
+                    expression: string;
+                    timezone?: string;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "interval";
+                    everySec: number;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "message";
+                } | {
+                    /** @enum {string} */
+                    type: "webhook";
+                })[];
+                /**
+                 * @default {
+                 *       "tokensPerDay": 200000,
+                 *       "tokensPerRun": 20000
+                 *     }
+                 */
+                budget: {
+                    /** @default 200000 */
+                    tokensPerDay: number;
+                    /** @default 20000 */
+                    tokensPerRun: number;
+                };
+                /**
+                 * @default {
+                 *       "maxSteps": 8,
+                 *       "runTimeoutSec": 300,
+                 *       "memoryMb": 256,
+                 *       "maxOutputTokens": 1024
+                 *     }
+                 */
+                limits: {
+                    /** @default 8 */
+                    maxSteps: number;
+                    /** @default 300 */
+                    runTimeoutSec: number;
+                    /** @default 256 */
+                    memoryMb: number;
+                    /** @default 1024 */
+                    maxOutputTokens: number;
+                };
+                /**
+                 * @default {
+                 *       "onBusy": "enqueue",
+                 *       "queueSize": 10
+                 *     }
+                 */
+                concurrency: {
+                    /**
+                     * @default enqueue
+                     * @enum {string}
+                     */
+                    onBusy: "reject" | "enqueue" | "interrupt";
+                    /** @default 10 */
+                    queueSize: number;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            assignments: {
+                id: string;
+                agentId: string;
+                target: {
+                    /** @enum {string} */
+                    type: "device";
+                    deviceId: string;
+                } | {
+                    /** @enum {string} */
+                    type: "tag";
+                    tag: string;
+                } | {
+                    /** @enum {string} */
+                    type: "all";
+                };
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        }[];
+        AgentCreateRequest: {
+            id: string;
+            definition: {
+                name: string;
+                /** @default  */
+                description: string;
+                instructions: string;
+                model: {
+                    provider: string;
+                    model: string;
+                };
+                /** @default [] */
+                fallbacks: {
+                    provider: string;
+                    model: string;
+                }[];
+                /** @default [] */
+                tools: ({
+                    /** @enum {string} */
+                    tool: "http.fetch";
+                    allowHosts: string[];
+                    /** @default 200000 */
+                    maxBytes: number;
+                    /** @default 10000 */
+                    timeoutMs: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "mqtt.publish";
+                } | {
+                    /** @enum {string} */
+                    tool: "files.read";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "files.write";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "memory";
+                } | {
+                    /** @enum {string} */
+                    tool: "notify";
+                })[];
+                /**
+                 * @default [
+                 *       {
+                 *         "type": "message"
+                 *       }
+                 *     ]
+                 */
+                triggers: ({
+                    /** @enum {string} */
+                    type: "cron";
+                    expression: string;
+                    timezone?: string;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "interval";
+                    everySec: number;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "message";
+                } | {
+                    /** @enum {string} */
+                    type: "webhook";
+                })[];
+                /**
+                 * @default {
+                 *       "tokensPerDay": 200000,
+                 *       "tokensPerRun": 20000
+                 *     }
+                 */
+                budget: {
+                    /** @default 200000 */
+                    tokensPerDay: number;
+                    /** @default 20000 */
+                    tokensPerRun: number;
+                };
+                /**
+                 * @default {
+                 *       "maxSteps": 8,
+                 *       "runTimeoutSec": 300,
+                 *       "memoryMb": 256,
+                 *       "maxOutputTokens": 1024
+                 *     }
+                 */
+                limits: {
+                    /** @default 8 */
+                    maxSteps: number;
+                    /** @default 300 */
+                    runTimeoutSec: number;
+                    /** @default 256 */
+                    memoryMb: number;
+                    /** @default 1024 */
+                    maxOutputTokens: number;
+                };
+                /**
+                 * @default {
+                 *       "onBusy": "enqueue",
+                 *       "queueSize": 10
+                 *     }
+                 */
+                concurrency: {
+                    /**
+                     * @default enqueue
+                     * @enum {string}
+                     */
+                    onBusy: "reject" | "enqueue" | "interrupt";
+                    /** @default 10 */
+                    queueSize: number;
+                };
+            };
+        };
+        AgentDto: {
+            id: string;
+            version: number;
+            definition: {
+                name: string;
+                /** @default  */
+                description: string;
+                instructions: string;
+                model: {
+                    provider: string;
+                    model: string;
+                };
+                /** @default [] */
+                fallbacks: {
+                    provider: string;
+                    model: string;
+                }[];
+                /** @default [] */
+                tools: ({
+                    /** @enum {string} */
+                    tool: "http.fetch";
+                    allowHosts: string[];
+                    /** @default 200000 */
+                    maxBytes: number;
+                    /** @default 10000 */
+                    timeoutMs: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "mqtt.publish";
+                } | {
+                    /** @enum {string} */
+                    tool: "files.read";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "files.write";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "memory";
+                } | {
+                    /** @enum {string} */
+                    tool: "notify";
+                })[];
+                /**
+                 * @default [
+                 *       {
+                 *         "type": "message"
+                 *       }
+                 *     ]
+                 */
+                triggers: ({
+                    /** @enum {string} */
+                    type: "cron";
+                    expression: string;
+                    timezone?: string;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "interval";
+                    everySec: number;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "message";
+                } | {
+                    /** @enum {string} */
+                    type: "webhook";
+                })[];
+                /**
+                 * @default {
+                 *       "tokensPerDay": 200000,
+                 *       "tokensPerRun": 20000
+                 *     }
+                 */
+                budget: {
+                    /** @default 200000 */
+                    tokensPerDay: number;
+                    /** @default 20000 */
+                    tokensPerRun: number;
+                };
+                /**
+                 * @default {
+                 *       "maxSteps": 8,
+                 *       "runTimeoutSec": 300,
+                 *       "memoryMb": 256,
+                 *       "maxOutputTokens": 1024
+                 *     }
+                 */
+                limits: {
+                    /** @default 8 */
+                    maxSteps: number;
+                    /** @default 300 */
+                    runTimeoutSec: number;
+                    /** @default 256 */
+                    memoryMb: number;
+                    /** @default 1024 */
+                    maxOutputTokens: number;
+                };
+                /**
+                 * @default {
+                 *       "onBusy": "enqueue",
+                 *       "queueSize": 10
+                 *     }
+                 */
+                concurrency: {
+                    /**
+                     * @default enqueue
+                     * @enum {string}
+                     */
+                    onBusy: "reject" | "enqueue" | "interrupt";
+                    /** @default 10 */
+                    queueSize: number;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            assignments: {
+                id: string;
+                agentId: string;
+                target: {
+                    /** @enum {string} */
+                    type: "device";
+                    deviceId: string;
+                } | {
+                    /** @enum {string} */
+                    type: "tag";
+                    tag: string;
+                } | {
+                    /** @enum {string} */
+                    type: "all";
+                };
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
+        AgentUpdateRequest: {
+            definition: {
+                name: string;
+                /** @default  */
+                description: string;
+                instructions: string;
+                model: {
+                    provider: string;
+                    model: string;
+                };
+                /** @default [] */
+                fallbacks: {
+                    provider: string;
+                    model: string;
+                }[];
+                /** @default [] */
+                tools: ({
+                    /** @enum {string} */
+                    tool: "http.fetch";
+                    allowHosts: string[];
+                    /** @default 200000 */
+                    maxBytes: number;
+                    /** @default 10000 */
+                    timeoutMs: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "mqtt.publish";
+                } | {
+                    /** @enum {string} */
+                    tool: "files.read";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "files.write";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "memory";
+                } | {
+                    /** @enum {string} */
+                    tool: "notify";
+                })[];
+                /**
+                 * @default [
+                 *       {
+                 *         "type": "message"
+                 *       }
+                 *     ]
+                 */
+                triggers: ({
+                    /** @enum {string} */
+                    type: "cron";
+                    expression: string;
+                    timezone?: string;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "interval";
+                    everySec: number;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "message";
+                } | {
+                    /** @enum {string} */
+                    type: "webhook";
+                })[];
+                /**
+                 * @default {
+                 *       "tokensPerDay": 200000,
+                 *       "tokensPerRun": 20000
+                 *     }
+                 */
+                budget: {
+                    /** @default 200000 */
+                    tokensPerDay: number;
+                    /** @default 20000 */
+                    tokensPerRun: number;
+                };
+                /**
+                 * @default {
+                 *       "maxSteps": 8,
+                 *       "runTimeoutSec": 300,
+                 *       "memoryMb": 256,
+                 *       "maxOutputTokens": 1024
+                 *     }
+                 */
+                limits: {
+                    /** @default 8 */
+                    maxSteps: number;
+                    /** @default 300 */
+                    runTimeoutSec: number;
+                    /** @default 256 */
+                    memoryMb: number;
+                    /** @default 1024 */
+                    maxOutputTokens: number;
+                };
+                /**
+                 * @default {
+                 *       "onBusy": "enqueue",
+                 *       "queueSize": 10
+                 *     }
+                 */
+                concurrency: {
+                    /**
+                     * @default enqueue
+                     * @enum {string}
+                     */
+                    onBusy: "reject" | "enqueue" | "interrupt";
+                    /** @default 10 */
+                    queueSize: number;
+                };
+            };
+        };
+        AgentVersionDtoList: {
+            version: number;
+            definition: {
+                name: string;
+                /** @default  */
+                description: string;
+                instructions: string;
+                model: {
+                    provider: string;
+                    model: string;
+                };
+                /** @default [] */
+                fallbacks: {
+                    provider: string;
+                    model: string;
+                }[];
+                /** @default [] */
+                tools: ({
+                    /** @enum {string} */
+                    tool: "http.fetch";
+                    allowHosts: string[];
+                    /** @default 200000 */
+                    maxBytes: number;
+                    /** @default 10000 */
+                    timeoutMs: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "mqtt.publish";
+                } | {
+                    /** @enum {string} */
+                    tool: "files.read";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "files.write";
+                    /** @default 200000 */
+                    maxBytes: number;
+                } | {
+                    /** @enum {string} */
+                    tool: "memory";
+                } | {
+                    /** @enum {string} */
+                    tool: "notify";
+                })[];
+                /**
+                 * @default [
+                 *       {
+                 *         "type": "message"
+                 *       }
+                 *     ]
+                 */
+                triggers: ({
+                    /** @enum {string} */
+                    type: "cron";
+                    expression: string;
+                    timezone?: string;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "interval";
+                    everySec: number;
+                    input?: string;
+                } | {
+                    /** @enum {string} */
+                    type: "message";
+                } | {
+                    /** @enum {string} */
+                    type: "webhook";
+                })[];
+                /**
+                 * @default {
+                 *       "tokensPerDay": 200000,
+                 *       "tokensPerRun": 20000
+                 *     }
+                 */
+                budget: {
+                    /** @default 200000 */
+                    tokensPerDay: number;
+                    /** @default 20000 */
+                    tokensPerRun: number;
+                };
+                /**
+                 * @default {
+                 *       "maxSteps": 8,
+                 *       "runTimeoutSec": 300,
+                 *       "memoryMb": 256,
+                 *       "maxOutputTokens": 1024
+                 *     }
+                 */
+                limits: {
+                    /** @default 8 */
+                    maxSteps: number;
+                    /** @default 300 */
+                    runTimeoutSec: number;
+                    /** @default 256 */
+                    memoryMb: number;
+                    /** @default 1024 */
+                    maxOutputTokens: number;
+                };
+                /**
+                 * @default {
+                 *       "onBusy": "enqueue",
+                 *       "queueSize": 10
+                 *     }
+                 */
+                concurrency: {
+                    /**
+                     * @default enqueue
+                     * @enum {string}
+                     */
+                    onBusy: "reject" | "enqueue" | "interrupt";
+                    /** @default 10 */
+                    queueSize: number;
+                };
+            };
+            /** Format: date-time */
+            createdAt: string;
+        }[];
+        AgentTaskRequest: {
+            deviceId: string;
+            input: string;
+        };
+        AgentTaskResponse: {
+            runId: string;
+            commandId: string;
+        };
+        AssignmentDtoList: {
+            id: string;
+            agentId: string;
+            target: {
+                /** @enum {string} */
+                type: "device";
+                deviceId: string;
+            } | {
+                /** @enum {string} */
+                type: "tag";
+                tag: string;
+            } | {
+                /** @enum {string} */
+                type: "all";
+            };
+            /** Format: date-time */
+            createdAt: string;
+        }[];
+        AssignmentCreateRequest: {
+            agentId: string;
+            target: {
+                /** @enum {string} */
+                type: "device";
+                deviceId: string;
+            } | {
+                /** @enum {string} */
+                type: "tag";
+                tag: string;
+            } | {
+                /** @enum {string} */
+                type: "all";
+            };
+        };
+        AssignmentDto: {
+            id: string;
+            agentId: string;
+            target: {
+                /** @enum {string} */
+                type: "device";
+                deviceId: string;
+            } | {
+                /** @enum {string} */
+                type: "tag";
+                tag: string;
+            } | {
+                /** @enum {string} */
+                type: "all";
+            };
+            /** Format: date-time */
+            createdAt: string;
+        };
+        DeviceAgentDtoList: {
+            agentId: string;
+            name: string;
+            desiredVersion: number | null;
+            reported: {
+                version: number;
+                /** @enum {string} */
+                status: "installing" | "idle" | "running" | "crash-looping" | "budget-exhausted" | "error";
+                detail?: string;
+                /** @description milliseconds since the Unix epoch */
+                lastRunAt?: number;
+                /** @enum {string} */
+                lastRunStatus?: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+                /** @default 0 */
+                queued: number;
+                /** @default 0 */
+                tokensToday: number;
+            } | null;
+        }[];
+        LoginRequest: {
+            username: string;
+            password: string;
+        };
+        LoginResponse: {
+            accessToken: string;
+            /** @enum {string} */
+            tokenType: "Bearer";
+            expiresIn: number;
+            user: {
+                username: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "admin";
+            };
+        };
+        UserDto: {
+            username: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+        };
+        UserListResponse: {
+            items: {
+                username: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "admin";
+            }[];
+        };
+        UserCreateRequest: {
+            username: string;
+            password: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
         };
         Liveness: {
             /** @enum {string} */
@@ -438,6 +1701,86 @@ export interface components {
                 /** @enum {string} */
                 broker: "up" | "down";
             };
+        };
+        RunDtoList: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+        }[];
+        RunDetailDto: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+            /** @description the steps of the run, by index */
+            events: {
+                runId: string;
+                agentId: string;
+                index: number;
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                /** @enum {string} */
+                type: "step" | "model" | "tool-call" | "tool-result" | "text" | "status";
+                name?: string;
+                data?: unknown;
+                inputTokens?: number;
+                outputTokens?: number;
+                durationMs?: number;
+                error?: string;
+            }[];
         };
         TelemetryResponse: {
             deviceId: string;
@@ -475,6 +1818,61 @@ export interface components {
                 type: "gauge" | "counter";
                 description: string;
             } | null;
+        };
+        UsageResponse: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            bucket: "hour" | "day";
+            /**
+             * @description null: one series with key "all"
+             * @enum {string|null}
+             */
+            groupBy: "agent" | "device" | "model" | "provider" | null;
+            series: {
+                /** @description agent id, device id, model or provider id; "all" without groupBy */
+                key: string;
+                /** @description one point per bucket of the range, zeros included */
+                points: {
+                    inputTokens: number;
+                    outputTokens: number;
+                    /**
+                     * Format: date-time
+                     * @description start of the bucket (UTC)
+                     */
+                    start: string;
+                }[];
+            }[];
+            totals: {
+                inputTokens: number;
+                outputTokens: number;
+                /** @description records whose counts were estimated */
+                estimatedRecords: number;
+            };
+        };
+        UsageSummary: {
+            /** @description since 00:00 UTC */
+            today: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            /** @description the last 7 days, today included */
+            week: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            /** @description sum of tokensPerDay over every (agent, box) pair assigned */
+            budgetPerDay: number;
+            topAgents: {
+                agentId: string;
+                tokens: number;
+            }[];
+            topDevices: {
+                deviceId: string;
+                tokens: number;
+            }[];
         };
         ClaimTokenCreateRequest: {
             /** @default 24 */
@@ -1402,6 +2800,1030 @@ export interface operations {
             };
             /** @description Error */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listProviders: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDtoList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    updateProvider: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ProviderUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProviderDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDtoList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    updateAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteAgent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAgentVersions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentVersionDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    sendAgentTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AgentTaskRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AgentTaskResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAssignments: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentDtoList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AssignmentCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Already assigned */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentDto"];
+                };
+            };
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteAssignment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listDeviceAgents: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceAgentDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listRuns: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601: runs created before this time */
+                before?: string;
+                /** @description 1-200, default 50 */
+                limit?: number;
+                status?: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+                agentId?: string;
+                deviceId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getRun: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RunDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getUsage: {
+        parameters: {
+            query?: {
+                agentId?: string;
+                deviceId?: string;
+                groupBy?: "agent" | "device" | "model" | "provider";
+                bucket?: "hour" | "day";
+                /** @description ISO 8601; default now */
+                to?: string;
+                /** @description ISO 8601; default 7 days before `to` */
+                from?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getUsageSummary: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageSummary"];
+                };
+            };
+            /** @description Error */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -10,7 +10,9 @@ type OkBody<Op> = Op extends { responses: infer Rs }
     ? JsonOf<Rs[200]>
     : 201 extends keyof Rs
       ? JsonOf<Rs[201]>
-      : never
+      : 202 extends keyof Rs
+        ? JsonOf<Rs[202]>
+        : never
   : never;
 type RequestBody<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 

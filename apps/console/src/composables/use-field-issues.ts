@@ -6,19 +6,19 @@ export interface FieldIssues {
   issues: Ref<FieldIssue[]>;
   hasIssues: ComputedRef<boolean>;
   /** The translated text of a field's first problem, for an n-form-item's feedback. */
-  feedback: (path: string) => string | undefined;
-  status: (path: string) => 'error' | undefined;
+  feedback: (this: void, path: string) => string | undefined;
+  status: (this: void, path: string) => 'error' | undefined;
 }
 
 /** Field errors from the shared schemas, in the current language. */
 export function useFieldIssues(): FieldIssues {
-  const { t, te } = useI18n();
+  const i18n = useI18n();
   const issues = ref<FieldIssue[]>([]);
 
   function text(issue: FieldIssue): string {
     const key = `validation.${issue.kind}`;
-    if (issue.kind === 'invalid' || !te(key)) return issue.message;
-    return t(key, issue.params);
+    if (issue.kind === 'invalid' || !i18n.te(key)) return issue.message;
+    return i18n.t(key, issue.params);
   }
 
   return {

@@ -148,7 +148,7 @@ const en = {
       '7d': 'Last 7 days',
       '30d': 'Last 30 days',
     },
-    today: 'Tokens today',
+    today: 'Tokens today (UTC)',
     week: 'Tokens this week',
     inputOutput: '{input} in · {output} out',
     budgetPerDay: 'Budget per day',

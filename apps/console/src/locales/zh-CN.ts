@@ -150,7 +150,7 @@ const zhCN: MessageSchema = {
       '7d': '最近 7 天',
       '30d': '最近 30 天',
     },
-    today: '今日令牌',
+    today: '今日令牌（UTC）',
     week: '本周令牌',
     inputOutput: '输入 {input} · 输出 {output}',
     budgetPerDay: '每日预算',

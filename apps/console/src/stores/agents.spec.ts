@@ -1,6 +1,7 @@
 // @vitest-environment node
 import {
   AgentCreateRequestSchema,
+  AgentDefinitionSchema,
   AgentTaskRequestSchema,
   AgentUpdateRequestSchema,
   AssignmentCreateRequestSchema,
@@ -124,11 +125,12 @@ describe('agents store', () => {
     await server.stop();
   });
 
-  const definition = {
+  // What the agent form hands over: a definition parsed with the shared schema, defaults filled.
+  const definition = AgentDefinitionSchema.parse({
     name: 'Daily report',
     instructions: 'Summarise the box health.',
     model: { provider: 'deepseek', model: 'deepseek-chat' },
-  };
+  });
 
   it('creates an agent that the server accepts and fills with defaults', async () => {
     const sut = useAgentsStore();

@@ -1,4 +1,4 @@
-import type { AgentDefinitionInput, AssignmentTarget } from '@agentbox/schemas';
+import type { AgentDefinition, AssignmentTarget } from '@agentbox/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
@@ -71,16 +71,16 @@ export const useAgentsStore = defineStore('agents', () => {
     }
   }
 
-  async function create(id: string, definition: AgentDefinitionInput): Promise<Agent> {
-    const agent = await unwrap(api().POST('/api/v1/agents', { body: { id, definition } as never }));
+  async function create(id: string, definition: AgentDefinition): Promise<Agent> {
+    const agent = await unwrap(api().POST('/api/v1/agents', { body: { id, definition } }));
     upsert(agent);
     return agent;
   }
 
   /** Saves a new version: the whole definition, never a patch. */
-  async function update(id: string, definition: AgentDefinitionInput): Promise<Agent> {
+  async function update(id: string, definition: AgentDefinition): Promise<Agent> {
     const agent = await unwrap(
-      api().PUT('/api/v1/agents/{id}', { params: { path: { id } }, body: { definition } as never }),
+      api().PUT('/api/v1/agents/{id}', { params: { path: { id } }, body: { definition } }),
     );
     upsert(agent);
     if (versions.value[id]) await fetchVersions(id);

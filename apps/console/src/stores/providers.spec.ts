@@ -7,6 +7,15 @@ import type { Provider } from '@/api/types';
 import { FleetServer } from '@/testing/fleet-server';
 import { useProvidersStore } from './providers';
 
+const kind = 'openai-compatible' as const;
+const deepseek = {
+  id: 'deepseek',
+  kind,
+  name: 'DeepSeek',
+  baseUrl: 'https://api.deepseek.com/v1',
+  models: ['deepseek-chat'],
+};
+
 describe('providers store', () => {
   let server: FleetServer;
   let providers: Record<string, Provider & { key: string | null }>;
@@ -82,12 +91,14 @@ describe('providers store', () => {
     const sut = useProvidersStore();
     await sut.create({
       id: 'ollama',
+      kind,
       name: 'Ollama',
       baseUrl: 'http://127.0.0.1:11434/v1',
       models: ['qwen2.5:7b'],
     });
     await sut.create({
       id: 'deepseek',
+      kind,
       name: 'DeepSeek',
       baseUrl: 'https://api.deepseek.com/v1',
       models: ['deepseek-chat'],
@@ -104,28 +115,25 @@ describe('providers store', () => {
 
   it('keeps the key when the update leaves it out, replaces it, and removes it with null', async () => {
     const sut = useProvidersStore();
-    await sut.create({
-      id: 'deepseek',
-      name: 'DeepSeek',
-      baseUrl: 'https://api.deepseek.com/v1',
-      apiKey: 'sk-1',
-    });
+    await sut.create({ ...deepseek, apiKey: 'sk-1' });
 
-    await sut.update('deepseek', { name: 'DeepSeek V3' });
+    // The update body carries every field (see toUpdateBody); only the key is write-only.
+    const whole = { kind, name: 'DeepSeek V3', baseUrl: deepseek.baseUrl, models: ['deepseek-chat'] };
+    await sut.update('deepseek', whole);
     expect(providers.deepseek?.key).toBe('sk-1');
     expect(sut.get('deepseek')).toMatchObject({ name: 'DeepSeek V3', version: 2, hasApiKey: true });
 
-    await sut.update('deepseek', { apiKey: 'sk-2' });
+    await sut.update('deepseek', { ...whole, apiKey: 'sk-2' });
     expect(providers.deepseek?.key).toBe('sk-2');
 
-    await sut.update('deepseek', { apiKey: null });
+    await sut.update('deepseek', { ...whole, apiKey: null });
     expect(providers.deepseek?.key).toBeNull();
     expect(sut.get('deepseek')?.hasApiKey).toBe(false);
   });
 
   it('keeps a provider an agent still uses and reports why', async () => {
     const sut = useProvidersStore();
-    await sut.create({ id: 'deepseek', name: 'DeepSeek', baseUrl: 'https://api.deepseek.com/v1' });
+    await sut.create(deepseek);
     inUse.add('deepseek');
     await expect(sut.remove('deepseek')).rejects.toMatchObject({ code: 'PROVIDER_IN_USE', statusCode: 409 });
     expect(sut.get('deepseek')).toBeDefined();

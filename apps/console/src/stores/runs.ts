@@ -19,20 +19,19 @@ export interface RunFilter {
   agentId?: string;
 }
 
-const iso = (ms: number | undefined): string | undefined =>
-  ms === undefined ? undefined : new Date(ms).toISOString();
+const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** A run record from the live stream (times in epoch ms) in the shape the HTTP API returns. */
 export function runFromRecord(deviceId: string, record: RunRecord): Run {
-  const run = {
-    ...record,
+  const { startedAt, endedAt, ...rest } = record;
+  return {
+    ...rest,
     deviceId,
-    createdAt: iso(record.createdAt),
-    startedAt: iso(record.startedAt),
-    endedAt: iso(record.endedAt),
+    createdAt: new Date(record.createdAt).toISOString(),
+    ...(startedAt !== undefined ? { startedAt: iso(startedAt) } : {}),
+    ...(endedAt !== undefined ? { endedAt: iso(endedAt) } : {}),
     updatedAt: new Date().toISOString(),
   };
-  return run as unknown as Run;
 }
 
 export function isFinal(status: RunStatus): boolean {
@@ -143,8 +142,8 @@ export const useRunsStore = defineStore('runs', () => {
       const detail = await unwrap(api().GET('/api/v1/runs/{id}', { params: { path: { id } } }));
       if (mine !== currentRequest) return;
       const { events: steps, ...run } = detail;
-      current.value = mergeRun(current.value ?? undefined, run as Run);
-      events.value = mergeEvents(events.value, steps as RunEvent[]);
+      current.value = mergeRun(current.value ?? undefined, run);
+      events.value = mergeEvents(events.value, steps);
       currentError.value = null;
     } catch (caught) {
       if (mine !== currentRequest) return;

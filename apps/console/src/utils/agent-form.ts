@@ -274,7 +274,7 @@ export function validateAgentForm(form: AgentForm, mode: 'create' | 'edit'): Age
     for (const issue of parsed.error.issues) {
       const [head, ...rest] = issue.path.map(String);
       const path = head === 'definition' ? rest.join('.') : [head, ...rest].join('.');
-      issues.push(classifyIssue(issue as IssueLike, path));
+      issues.push(classifyIssue(issue, path));
     }
   }
   form.triggers.forEach((trigger, i) => {

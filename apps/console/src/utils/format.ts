@@ -42,8 +42,9 @@ export function showData(data: unknown): string {
   if (data === undefined) return '';
   if (typeof data === 'string') return data;
   try {
-    return JSON.stringify(data, null, 2);
+    return JSON.stringify(data, null, 2) ?? '';
   } catch {
-    return String(data);
+    // Circular or BigInt: nothing the box sends, but never break the page over it.
+    return Object.prototype.toString.call(data);
   }
 }

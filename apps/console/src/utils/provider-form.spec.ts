@@ -23,6 +23,7 @@ describe('provider form', () => {
       ok: true,
       body: {
         id: 'deepseek',
+        kind: 'openai-compatible',
         name: 'My DeepSeek',
         baseUrl: 'https://api.deepseek.com/v1',
         models: ['deepseek-chat', 'deepseek-reasoner'],

@@ -1,9 +1,5 @@
-import {
-  ProviderCreateRequestSchema,
-  ProviderUpdateRequestSchema,
-  type ProviderCreateRequest,
-  type ProviderUpdateRequest,
-} from '@agentbox/schemas';
+import { ProviderCreateRequestSchema, ProviderUpdateRequestSchema } from '@agentbox/schemas';
+import type { ProviderCreateBody, ProviderUpdateBody } from '@/api/types';
 import { classifyIssue, type FieldIssue } from './agent-form';
 
 /** Well-known OpenAI-compatible endpoints, offered as starting points in the provider form. */
@@ -106,9 +102,10 @@ const cleanModels = (models: readonly string[]) => [
   ...new Set(models.map((model) => model.trim()).filter((model) => model !== '')),
 ];
 
-export function toCreateBody(form: ProviderForm): ProviderFormResult<ProviderCreateRequest> {
-  const body: ProviderCreateRequest = {
+export function toCreateBody(form: ProviderForm): ProviderFormResult<ProviderCreateBody> {
+  const body: ProviderCreateBody = {
     id: form.id.trim(),
+    kind: 'openai-compatible',
     name: form.name.trim(),
     baseUrl: form.baseUrl.trim(),
     models: cleanModels(form.models),
@@ -118,9 +115,14 @@ export function toCreateBody(form: ProviderForm): ProviderFormResult<ProviderCre
   return parsed.success ? { ok: true, body } : { ok: false, issues: issuesOf(parsed.error) };
 }
 
-/** The key is write-only: absent keeps the stored one, a string replaces it, null removes it. */
-export function toUpdateBody(form: ProviderForm): ProviderFormResult<ProviderUpdateRequest> {
-  const body: ProviderUpdateRequest = {
+/**
+ * The key is write-only: absent keeps the stored one, a string replaces it, null removes it.
+ * Every other field is sent whole: the update schema fills a left-out `models` with its default (an
+ * empty list), so leaving it out would clear it.
+ */
+export function toUpdateBody(form: ProviderForm): ProviderFormResult<ProviderUpdateBody> {
+  const body: ProviderUpdateBody = {
+    kind: 'openai-compatible',
     name: form.name.trim(),
     baseUrl: form.baseUrl.trim(),
     models: cleanModels(form.models),
