@@ -55,12 +55,22 @@ export class AgentsService implements OnModuleInit {
       this.lastReported = JSON.stringify(agents);
       return agents;
     });
+    // The reconciler's health check, for the console and for operators: a cycle stuck for minutes fails it.
+    this.desired.addCurrentSection('agentsReconcile', () => ({
+      healthy: this.runtime.reconcileHealthy(),
+      stuckForMs: this.runtime.reconcileStuckForMs(),
+    }));
     this.commands.register(AGENT_RUN_COMMAND, (command) => this.runtime.runCommand(command));
   }
 
   /** Opens agents.db, recovers interrupted runs and starts the installed agents (before the box is online). */
   async start(): Promise<void> {
     await this.runtime.start();
+  }
+
+  /** Health check: false while a reconcile cycle has been stuck (failing or hanging) for more than 5 minutes. */
+  isHealthy(): boolean {
+    return this.runtime.reconcileHealthy();
   }
 
   async stop(): Promise<void> {
