@@ -10,6 +10,7 @@ import {
   ReportedStateMessageSchema,
   RunEventsMessageSchema,
   RunsMessageSchema,
+  TelemetryMessageSchema,
   UsageMessageSchema,
   topics,
   type DesiredAgent,
@@ -372,6 +373,20 @@ describe('agents on the built device agent, against a real broker and the model 
       byId.set(record.id, json);
     }
   });
+
+  it('counts tokens per agent per minute in telemetry', async () => {
+    const sample = await waitFor(
+      () =>
+        fleet
+          .messages('/up/telemetry')
+          .flatMap((m) => TelemetryMessageSchema.parse(m.json).samples)
+          .find((s) => (s.values['agent.ticker.tokens_in'] ?? 0) > 0),
+      70_000,
+      'agent token metrics',
+    );
+    expect(sample.ts % 60_000).toBe(0);
+    expect(sample.values['agent.ticker.tokens_out']).toBeGreaterThan(0);
+  }, 80_000);
 
   it('stops cleanly on SIGTERM', async () => {
     agentProcess!.kill('SIGTERM');
