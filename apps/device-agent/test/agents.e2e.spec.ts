@@ -388,9 +388,34 @@ describe('agents on the built device agent, against a real broker and the model 
     expect(sample.values['agent.ticker.tokens_out']).toBeGreaterThan(0);
   }, 80_000);
 
-  it('stops cleanly on SIGTERM', async () => {
+  it('stops cleanly on SIGTERM, and after a restart runs its installed agents before it is online', async () => {
     agentProcess!.kill('SIGTERM');
     expect((await agentProcess!.exit!).code).toBe(0);
+    const countSucceeded = (since: number) => {
+      const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+      try {
+        return (
+          db
+            .prepare(
+              "SELECT count(*) AS n FROM runs WHERE agent_id = 'ticker' AND status = 'succeeded' AND created_at > ?",
+            )
+            .get(since) as { n: number }
+        ).n;
+      } finally {
+        db.close();
+      }
+    };
+    await fleet.stopBroker();
+    const restartedAt = Date.now();
+    agentProcess = new AgentProcess(env()).start();
+    try {
+      await waitFor(() => countSucceeded(restartedAt) >= 1, 15_000, 'a ticker run with the broker away');
+      expect(agentProcess.hasLog('connected')).toBe(false);
+    } finally {
+      await fleet.startBroker();
+    }
+    agentProcess.kill('SIGTERM');
+    expect((await agentProcess.exit!).code).toBe(0);
     const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db
