@@ -503,6 +503,8 @@ const en = {
       RUN_NOT_FOUND: 'This run does not exist.',
       DEVICE_OFFLINE: 'The box is offline; it cannot take the task now.',
       TASK_REJECTED: 'The box refused the task: {message}',
+      TASK_TIMEOUT: 'The box did not answer in time.',
+      AGENT_PROVIDER_UNKNOWN: 'The agent names a provider that does not exist: {message}',
       HTTP_504: 'The box did not answer in time.',
     },
   },

@@ -501,6 +501,8 @@ const zhCN: MessageSchema = {
       RUN_NOT_FOUND: '此运行不存在。',
       DEVICE_OFFLINE: '设备离线，现在无法接收任务。',
       TASK_REJECTED: '设备拒绝了任务：{message}',
+      TASK_TIMEOUT: '设备未及时响应。',
+      AGENT_PROVIDER_UNKNOWN: '智能体引用了不存在的服务商：{message}',
       HTTP_504: '设备未及时响应。',
     },
   },

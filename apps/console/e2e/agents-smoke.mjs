@@ -1,0 +1,384 @@
+// Browser smoke test of the agent pages against a running fleet service.
+// A simulated box (real provisioning over HTTP, real MQTT) answers the `agent.run` command and reports the run,
+// its steps and its token usage the way a device agent does (docs/protocol.md sections 6 and 11).
+//
+//   AGENTBOX_E2E_URL=http://127.0.0.1:8080 AGENTBOX_E2E_PASSWORD=... node apps/console/e2e/agents-smoke.mjs
+//
+// Flow: create a provider (write-only key), create an agent with the form, assign it to the box, send a task,
+// watch the run live to its final answer, see the box's agents tab and the token chart on the dashboard.
+// Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
+// AGENTBOX_E2E_SCREENSHOTS=<dir>.
+import { randomBytes, randomUUID } from 'node:crypto';
+import mqtt from 'mqtt';
+import { chromium } from 'playwright-core';
+
+const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
+const username = process.env.AGENTBOX_E2E_USER ?? 'admin';
+const password = process.env.AGENTBOX_E2E_PASSWORD;
+if (!password) throw new Error('set AGENTBOX_E2E_PASSWORD');
+
+const step = (text) => console.log(`- ${text}`);
+const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
+const shot = async (page, name) => {
+  if (shots) await page.screenshot({ path: `${shots}/agents-${name}.png`, fullPage: true });
+};
+const root = (id) => `agentbox/v1/devices/${id}`;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const suffix = randomBytes(3).toString('hex');
+const providerId = `e2e-${suffix}`;
+const agentId = `e2e-agent-${suffix}`;
+const secretKey = `sk-e2e-${randomBytes(12).toString('hex')}`;
+
+async function pick(page, selectTestId, optionText) {
+  await page.click(`[data-testid=${selectTestId}]`);
+  await page.click(`.n-base-select-option:has-text("${optionText}")`);
+}
+
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  headless: process.env.AGENTBOX_E2E_HEADED !== '1',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--no-first-run',
+  ],
+});
+let box;
+try {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+
+  step('signing in lands on the token dashboard');
+  await page.goto(`${base}/`);
+  await page.waitForURL(/\/login/);
+  await page.fill('[data-testid=login-username]', username);
+  await page.fill('[data-testid=login-password]', password);
+  await page.click('[data-testid=login-submit]');
+  await page.waitForURL((url) => url.pathname === '/');
+  await page.waitForSelector('[data-testid=usage-today]');
+  const fresh = await page.$('[data-testid=getting-started]');
+  step(fresh ? 'a fleet without usage shows the getting-started steps' : 'the fleet already has usage');
+  await shot(page, '1-dashboard');
+  const token = await page.evaluate(() => JSON.parse(localStorage.getItem('agentbox.session')).token);
+  const api = async (path, init = {}) => {
+    const response = await fetch(`${base}/api/v1${path}`, {
+      ...init,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+    if (!response.ok)
+      throw new Error(`${init.method ?? 'GET'} ${path}: ${response.status} ${await response.text()}`);
+    return response.status === 204 ? null : response.json();
+  };
+
+  step('a simulated box enrolls and connects over MQTT');
+  const claim = await api('/claim-tokens', {
+    method: 'POST',
+    body: JSON.stringify({ ttlHours: 1, maxUses: 1 }),
+  });
+  const provisioned = await fetch(`${base}/api/v1/provision`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      claimToken: claim.token,
+      hardwareId: `e2e-agents-${suffix}`,
+      name: `agents box ${suffix}`,
+    }),
+  });
+  if (!provisioned.ok) throw new Error(`provision: ${provisioned.status} ${await provisioned.text()}`);
+  const { deviceId, mqtt: creds } = await provisioned.json();
+  let seq = 0;
+  const msg = (body) => JSON.stringify({ v: 1, seq: ++seq, ts: Date.now(), ...body });
+  box = await mqtt.connectAsync(creds.url, {
+    protocolVersion: 5,
+    clientId: deviceId,
+    username: creds.username,
+    password: creds.password,
+    will: {
+      topic: `${root(deviceId)}/up/status`,
+      payload: Buffer.from(msg({ state: 'offline' })),
+      qos: 1,
+      retain: true,
+    },
+  });
+  const publish = (channel, body) =>
+    box.publishAsync(`${root(deviceId)}/up/${channel}`, msg(body), { qos: 1 });
+
+  // What the box was told to run, and what it reports back.
+  let desiredVersion = null;
+  let desiredAgents = [];
+  const agentStates = {};
+  const reportState = () => publish('state', { desiredVersion, current: { agents: agentStates } });
+  let task = null;
+  box.on('message', (topic, payload, packet) => {
+    const body = JSON.parse(payload.toString('utf8'));
+    if (topic.endsWith('/down/desired')) {
+      desiredVersion = body.version;
+      desiredAgents = body.spec.agents ?? [];
+      for (const key of Object.keys(agentStates)) delete agentStates[key];
+      for (const agent of desiredAgents)
+        agentStates[agent.id] = { version: agent.version, status: 'idle', queued: 0, tokensToday: 0 };
+      void reportState();
+      return;
+    }
+    if (body.name === 'agent.run') {
+      const runId = `run-${randomUUID()}`;
+      task = { runId, commandId: body.id, ...body.args };
+      const result = msg({ commandId: body.id, status: 'succeeded', output: { runId } });
+      void box.publishAsync(
+        packet.properties?.responseTopic ?? `${root(deviceId)}/up/results/${body.id}`,
+        result,
+        {
+          qos: 1,
+          properties: { correlationData: packet.properties?.correlationData },
+        },
+      );
+    }
+  });
+  await box.subscribeAsync([`${root(deviceId)}/down/desired`, `${root(deviceId)}/down/commands/+`], {
+    qos: 1,
+  });
+  await box.publishAsync(`${root(deviceId)}/up/status`, msg({ state: 'online' }), { qos: 1, retain: true });
+  await publish('birth', {
+    agentVersion: '9.9.9-e2e',
+    bootId: 'boot-1',
+    hardware: { hostname: 'e2e-agents', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 2 ** 31 },
+    capabilities: [],
+    metrics: ['cpu.usage_pct'],
+    telemetryIntervalSec: 5,
+  });
+
+  step('an administrator adds a provider; the key is write-only');
+  await page.click('[data-testid=nav-providers]');
+  await page.click('[data-testid=provider-create]');
+  await page.click('[data-testid=provider-preset-deepseek]');
+  await page.fill('[data-testid=provider-id]', providerId);
+  await page.fill('[data-testid=provider-name]', `DeepSeek ${suffix}`);
+  await page.fill('[data-testid=provider-api-key]', secretKey);
+  await page.click('[data-testid=provider-save]');
+  await page.waitForSelector(`[data-testid=provider-row-${providerId}]`);
+  await page.waitForSelector('[data-testid=provider-dialog]', { state: 'detached' });
+  const keyTag = await page.textContent(`[data-testid=provider-key-${providerId}]`);
+  if (keyTag?.trim() !== 'Key set') throw new Error(`key tag: ${keyTag}`);
+  const stored = JSON.stringify(await api(`/providers/${providerId}`));
+  if (stored.includes(secretKey) || (await page.content()).includes(secretKey))
+    throw new Error('the API key came back');
+  await shot(page, '2-providers');
+
+  step('an agent is created with the form; a bad id is explained first');
+  await page.click('[data-testid=nav-agents]');
+  await page.click('[data-testid=agent-create]');
+  await page.fill('[data-testid=agent-name]', `E2E agent ${suffix}`);
+  await page.fill('[data-testid=agent-id]', 'Not A Slug');
+  await page.fill('[data-testid=agent-instructions]', 'Answer the question briefly.');
+  await pick(page, 'agent-provider', providerId);
+  await pick(page, 'agent-model', 'deepseek-chat');
+  await page.click('[data-testid=agent-add-trigger]');
+  await page.fill('[data-testid=agent-trigger-1-cron] >> visible=true', '*/15 * * * *');
+  await page.waitForFunction(() =>
+    document
+      .querySelector('[data-testid=agent-trigger-1-preview]')
+      ?.textContent?.includes('Every 15 minutes'),
+  );
+  await page.click('[data-testid=agent-save]');
+  await page.waitForSelector('[data-testid=agent-form-error]');
+  await page.waitForSelector('text=1 to 63 characters of a-z');
+  await page.fill('[data-testid=agent-id]', agentId);
+  await page.click('[data-testid=agent-save]');
+  await page.waitForURL(new RegExp(`/agents/${agentId}$`));
+  await page.waitForSelector('[data-testid=agent-name]');
+  await shot(page, '3-agent');
+
+  step('it is assigned to the box, which receives it in its desired state');
+  await page.click('.n-tabs-tab:has-text("Assignments")');
+  await pick(page, 'assign-device', deviceId);
+  await page.click('[data-testid=assign-submit]');
+  await page.waitForSelector(`[data-testid=assignment-device\\:${deviceId}]`);
+  for (let i = 0; i < 100 && !desiredAgents.some((a) => a.id === agentId); i += 1) await sleep(100);
+  if (!desiredAgents.some((a) => a.id === agentId)) throw new Error('the box never got the agent');
+
+  step('a task is sent; the run view follows it live to the final answer');
+  await page.click('[data-testid=agent-send-task]');
+  await page.fill('[data-testid=send-task-input]', 'How is the disk?');
+  await page.click('[data-testid=send-task-submit]');
+  await page.waitForURL(/\/runs\//);
+  if (!task || task.agentId !== agentId || task.input !== 'How is the disk?')
+    throw new Error(`task: ${JSON.stringify(task)}`);
+  if (!page.url().endsWith(`/runs/${task.runId}`)) throw new Error(`run view of ${page.url()}`);
+  const t0 = Date.now();
+  const run = {
+    id: task.runId,
+    agentId,
+    agentVersion: 1,
+    trigger: { type: 'message', detail: task.commandId },
+    status: 'running',
+    input: task.input,
+    createdAt: t0,
+    startedAt: t0,
+    steps: 0,
+    usage: { inputTokens: 0, outputTokens: 0 },
+  };
+  agentStates[agentId] = { ...agentStates[agentId], status: 'running' };
+  await reportState();
+  await publish('runs', { runs: [run] });
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') === 'running',
+    null,
+    { timeout: 15_000 },
+  );
+  const event = (index, type, extra) => ({
+    runId: run.id,
+    agentId,
+    index,
+    ts: t0 + index * 100,
+    type,
+    ...extra,
+  });
+  await publish('run-events', {
+    events: [
+      event(0, 'model', { name: 'deepseek-chat', inputTokens: 812, outputTokens: 40, durationMs: 900 }),
+      event(1, 'tool-call', { name: 'http.fetch', data: { url: 'https://status.example.com/disk' } }),
+    ],
+  });
+  await page.waitForSelector('[data-testid=run-event-1]', { timeout: 15_000 });
+  await page.waitForSelector('[data-testid=run-working]');
+  await shot(page, '4-run-live');
+  await publish('run-events', {
+    events: [
+      event(2, 'tool-result', { name: 'http.fetch', data: { usedPct: 41 } }),
+      event(3, 'model', { name: 'deepseek-chat', inputTokens: 901, outputTokens: 25, durationMs: 700 }),
+      event(4, 'text', { data: 'The disk is 41% full.' }),
+    ],
+  });
+  await publish('usage', {
+    records: [
+      {
+        id: `u-${randomUUID()}`,
+        agentId,
+        runId: run.id,
+        provider: providerId,
+        model: 'deepseek-chat',
+        inputTokens: 812,
+        outputTokens: 40,
+        ts: t0 + 900,
+        estimated: false,
+        outcome: 'ok',
+      },
+      {
+        id: `u-${randomUUID()}`,
+        agentId,
+        runId: run.id,
+        provider: providerId,
+        model: 'deepseek-chat',
+        inputTokens: 901,
+        outputTokens: 25,
+        ts: t0 + 1600,
+        estimated: false,
+        outcome: 'ok',
+      },
+    ],
+  });
+  await publish('runs', {
+    runs: [
+      {
+        ...run,
+        status: 'succeeded',
+        output: 'The disk is 41% full.',
+        endedAt: t0 + 1800,
+        steps: 2,
+        usage: { inputTokens: 1713, outputTokens: 65 },
+      },
+    ],
+  });
+  agentStates[agentId] = {
+    ...agentStates[agentId],
+    status: 'idle',
+    lastRunAt: t0 + 1800,
+    lastRunStatus: 'succeeded',
+    tokensToday: 1778,
+  };
+  await reportState();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') === 'succeeded',
+    null,
+    { timeout: 15_000 },
+  );
+  await page.waitForSelector('[data-testid=run-output]:has-text("The disk is 41% full.")');
+  const steps = Number(await page.getAttribute('[data-testid=run-timeline]', 'data-events'));
+  if (steps !== 5) throw new Error(`${steps} steps on screen`);
+  await shot(page, '5-run-done');
+
+  step("the box's agents tab shows the agent idle with its tokens, and its runs");
+  await page.goto(`${base}/devices/${deviceId}?tab=agents`);
+  await page.waitForSelector(`[data-testid=device-agent-row-${agentId}]`);
+  await page.waitForFunction(
+    (id) =>
+      document.querySelector(`[data-testid=device-agent-status-${id}]`)?.getAttribute('data-status') ===
+      'idle',
+    agentId,
+    { timeout: 15_000 },
+  );
+  await page.click('.n-tabs-tab:has-text("Runs")');
+  await page.waitForSelector(`[data-testid=run-row-${run.id}]`);
+  await shot(page, '6-box-agents');
+
+  step('the dashboard counts the tokens and draws them against the budget');
+  await page.click('[data-testid=nav-dashboard]');
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=usage-chart]')?.getAttribute('data-total')) >= 1778,
+    null,
+    {
+      timeout: 15_000,
+    },
+  );
+  const budget = Number(await page.getAttribute('[data-testid=usage-chart]', 'data-budget'));
+  if (!(budget >= 200_000)) throw new Error(`budget line at ${budget}`);
+  await page.waitForSelector(`[data-testid=top-agent-${agentId}]`);
+  await page.click('[data-testid=usage-stack-model]');
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=usage-chart]')?.getAttribute('data-series')) >= 1,
+  );
+  await page.click('[data-testid=usage-range-24h]');
+  await page.waitForFunction(
+    () => Number(document.querySelector('[data-testid=usage-chart]')?.getAttribute('data-total')) >= 1778,
+  );
+  await shot(page, '7-dashboard');
+
+  step('more usage arrives while the dashboard is open: the figures follow live');
+  const before = Number(await page.getAttribute('[data-testid=usage-today]', 'data-value'));
+  await publish('usage', {
+    records: [
+      {
+        id: `u-${randomUUID()}`,
+        agentId,
+        provider: providerId,
+        model: 'deepseek-chat',
+        inputTokens: 500,
+        outputTokens: 500,
+        ts: Date.now(),
+        estimated: false,
+        outcome: 'ok',
+      },
+    ],
+  });
+  await page.waitForFunction(
+    (n) =>
+      Number(document.querySelector('[data-testid=usage-today]')?.getAttribute('data-value')) >= n + 1000,
+    before,
+    { timeout: 15_000 },
+  );
+
+  step('the agent pages speak Simplified Chinese too');
+  await page.click('[data-testid=language-switcher]');
+  await page.click('.n-base-select-option:has-text("简体中文")');
+  await page.waitForSelector('h2:has-text("令牌消耗")');
+
+  for (const problem of problems) console.log(`  (browser) ${problem}`);
+  console.log('agents smoke test passed');
+} finally {
+  if (box) await box.endAsync(true).catch(() => undefined);
+  await browser.close();
+}
