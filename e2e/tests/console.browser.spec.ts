@@ -40,7 +40,7 @@ describe('console in a real browser', () => {
   });
 
   it('logs in and sees the box online', async () => {
-    await page.goto(`${platform.fleet.url}/`);
+    await page.goto(`${platform.fleet.url}/devices`);
     await page.getByTestId('login-username').fill('admin');
     await page.getByTestId('login-password').fill(platform.fleet.adminPassword);
     await page.getByTestId('login-submit').click();
@@ -69,6 +69,24 @@ describe('console in a real browser', () => {
   it('walks the whole console flow: add box, live row, charts, tags, language, offline, expired session', async () => {
     // The console's own smoke script drives a simulated box (real provisioning, real MQTT) through the UI.
     const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e/smoke.mjs')], {
+      env: {
+        ...process.env,
+        AGENTBOX_E2E_URL: platform.fleet.url,
+        AGENTBOX_E2E_PASSWORD: platform.fleet.adminPassword,
+        CHROMIUM_PATH: CHROMIUM,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(code, output).toBe(0);
+  });
+
+  it('walks the agents flow: provider, agent with a cron preview, assignment, task, live run, token chart', async () => {
+    // A simulated box (real provisioning, real MQTT) answers the task and reports the run, its steps and usage.
+    const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e/agents-smoke.mjs')], {
       env: {
         ...process.env,
         AGENTBOX_E2E_URL: platform.fleet.url,

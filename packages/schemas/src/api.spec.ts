@@ -151,3 +151,9 @@ describe('DeviceUpdateRequestSchema', () => {
     );
   });
 });
+
+describe('ProviderUpdateRequestSchema', () => {
+  it('leaves out what the request leaves out, so a rename keeps the models', () => {
+    expect(sut.ProviderUpdateRequestSchema.parse({ name: 'DeepSeek' })).toEqual({ name: 'DeepSeek' });
+  });
+});

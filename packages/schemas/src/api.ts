@@ -80,7 +80,12 @@ export const ProviderCreateRequestSchema = ProviderDefinitionSchema.extend({
 });
 export type ProviderCreateRequest = z.input<typeof ProviderCreateRequestSchema>;
 
-export const ProviderUpdateRequestSchema = ProviderDefinitionSchema.partial().extend({
+export const ProviderUpdateRequestSchema = z.object({
+  // No defaults here: a field left out keeps its stored value.
+  name: ProviderDefinitionSchema.shape.name.optional(),
+  kind: z.literal('openai-compatible').optional(),
+  baseUrl: ProviderDefinitionSchema.shape.baseUrl.optional(),
+  models: z.array(z.string().min(1).max(200)).max(100).optional(),
   /** A new key replaces the stored one; `null` removes it; absent keeps it. */
   apiKey: z.string().min(1).max(4_096).nullable().optional(),
 });

@@ -934,15 +934,11 @@ export interface components {
         };
         ProviderUpdateRequest: {
             name?: string;
-            /**
-             * @default openai-compatible
-             * @enum {string}
-             */
-            kind: "openai-compatible";
+            /** @enum {string} */
+            kind?: "openai-compatible";
             /** Format: uri */
             baseUrl?: string;
-            /** @default [] */
-            models: string[];
+            models?: string[];
             apiKey?: string | null;
         };
         AgentDtoList: {

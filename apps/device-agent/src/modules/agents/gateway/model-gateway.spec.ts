@@ -19,7 +19,8 @@ import {
   type ToolSpec,
 } from '../agents.contracts.js';
 import { BudgetLedger, nextUtcMidnight } from './budget-ledger.js';
-import { estimatePromptTokens, ModelGateway, type ModelGatewayOptions } from './model-gateway.js';
+import { ModelGateway, type ModelGatewayOptions } from './model-gateway.js';
+import { estimatePromptTokens, reservationPromptTokens } from './token-estimate.js';
 
 const KEY = 'sk-test-7f3a9c1e5b2d4680';
 
@@ -196,7 +197,7 @@ describe('ModelGateway', () => {
       const result = await sut.call(request({ models: [{ provider: 'quiet', model: 'llama' }] }));
 
       const expected = {
-        inputTokens: estimatePromptTokens(request()),
+        inputTokens: await estimatePromptTokens(request()),
         outputTokens: countTokens('Sunny and mild.'),
         estimated: true,
       };
@@ -321,7 +322,7 @@ describe('ModelGateway', () => {
     expect(usage[0]).toMatchObject({
       outcome: 'error',
       estimated: true,
-      inputTokens: estimatePromptTokens(request()),
+      inputTokens: await estimatePromptTokens(request()),
       outputTokens: countTokens('Sunny and '),
     });
     expect(usage[1]).toMatchObject({ outcome: 'ok', estimated: false });
@@ -384,7 +385,7 @@ describe('ModelGateway', () => {
   });
 
   it('refuses a call that would exceed the run budget before any request leaves', async () => {
-    const prompt = estimatePromptTokens(request());
+    const prompt = reservationPromptTokens(request());
     const budget = { tokensPerDay: 100_000, tokensPerRun: prompt + 10 };
 
     const error = await failure(sut.call(request({ budget })));
@@ -396,7 +397,7 @@ describe('ModelGateway', () => {
   });
 
   it('shrinks the output limit to what the run budget has left', async () => {
-    const prompt = estimatePromptTokens(request());
+    const prompt = reservationPromptTokens(request());
     server.enqueue({ kind: 'text', text: 'Sunny.' });
 
     await sut.call(request({ budget: { tokensPerDay: 100_000, tokensPerRun: prompt + 50 } }));
@@ -405,7 +406,7 @@ describe('ModelGateway', () => {
   });
 
   it('refuses on the day budget with the time it reopens', async () => {
-    const prompt = estimatePromptTokens(request());
+    const prompt = reservationPromptTokens(request());
 
     const error = await failure(
       sut.call(request({ budget: { tokensPerDay: prompt, tokensPerRun: 10_000 } })),
@@ -419,7 +420,7 @@ describe('ModelGateway', () => {
   it('never admits more than a small day budget holds, with 20 calls at once', async () => {
     server.setResponder(() => ({ kind: 'text', text: 'Sunny and mild.' }));
     const maxOutputTokens = 20;
-    const perCall = estimatePromptTokens(request()) + maxOutputTokens;
+    const perCall = reservationPromptTokens(request()) + maxOutputTokens;
     const budget = { tokensPerDay: 5 * perCall + 3, tokensPerRun: 10_000 };
 
     const outcomes = await Promise.allSettled(

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { estimatePromptTokens, loadTokenizer, reservationPromptTokens } from './token-estimate.js';
 import type { ModelRef, UsageRecord } from '@agentbox/schemas';
 import { APICallError, jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
-import { countTokens } from 'gpt-tokenizer';
 import {
   ModelGatewayError,
   ModelGatewayErrorCode,
@@ -92,22 +92,6 @@ export function retryAfterMs(
   return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }
 
-/** A rough count of the prompt in tokens (o200k), with a few tokens of framing per message. */
-export function estimatePromptTokens(
-  request: Pick<ModelCallRequest, 'system' | 'messages' | 'tools'>,
-): number {
-  let total = 3 + countTokens(request.system);
-  for (const message of request.messages) {
-    total += 4 + countTokens(message.content);
-    if (message.role === 'assistant') {
-      for (const call of message.toolCalls ?? [])
-        total += countTokens(call.name + JSON.stringify(call.input ?? {}));
-    }
-  }
-  if (request.tools.length > 0) total += countTokens(JSON.stringify(request.tools));
-  return total;
-}
-
 /**
  * The only way agents reach models: every call reserves against the agent's day and run budgets
  * before a request leaves the box, is settled with the usage the provider reports (or an estimate
@@ -133,7 +117,7 @@ export class ModelGateway implements ModelGatewayPort {
 
   async call(request: ModelCallRequest, signal?: AbortSignal): Promise<ModelCallResult> {
     const startedAt = Date.now();
-    const promptTokens = estimatePromptTokens(request);
+    const promptTokens = reservationPromptTokens(request);
     const failures: string[] = [];
     let unavailable = 0;
 
@@ -287,16 +271,17 @@ export class ModelGateway implements ModelGatewayPort {
       return aborted ? { kind: 'aborted' } : classify(failure, provider);
     }
 
-    const inputTokens = reported ? (usage?.inputTokens ?? 0) : promptTokens;
-    const outputTokens = reported
-      ? (usage?.outputTokens ?? 0)
-      : countTokens(text) +
+    const countTokens = reported ? undefined : await loadTokenizer();
+    const inputTokens = countTokens ? await estimatePromptTokens(request) : (usage?.inputTokens ?? 0);
+    const outputTokens = countTokens
+      ? countTokens(text) +
         (finished
           ? toolCalls.reduce(
               (sum, call) => sum + countTokens(call.name + JSON.stringify(call.input ?? {})),
               0,
             )
-          : countTokens(toolInputText));
+          : countTokens(toolInputText))
+      : (usage?.outputTokens ?? 0);
     this.ledger.settle(reservation.reservationId, inputTokens + outputTokens);
     this.report({
       id,
