@@ -121,5 +121,4 @@ export interface RunReporter {
 export type InstalledAgent = DesiredAgent;
 
 export type TriggerOutcome =
-  | { accepted: true; runId: string; queued: boolean }
-  | { accepted: false; reason: string };
+  { accepted: true; runId: string; queued: boolean } | { accepted: false; reason: string };
