@@ -174,10 +174,12 @@ export const AgentDefinitionSchema = z.object({
     .default({ maxSteps: 8, runTimeoutSec: 300, memoryMb: 256, maxOutputTokens: 1_024 }),
   concurrency: z
     .object({
+      /** Runs of this agent at once, each in its own process; the agent is busy when all are in use. */
+      maxParallel: z.number().int().min(1).max(20).default(1),
       onBusy: z.enum(BUSY_STRATEGIES).default('enqueue'),
       queueSize: z.number().int().min(1).max(1_000).default(10),
     })
-    .default({ onBusy: 'enqueue', queueSize: 10 }),
+    .default({ maxParallel: 1, onBusy: 'enqueue', queueSize: 10 }),
 });
 export type AgentDefinition = z.infer<typeof AgentDefinitionSchema>;
 /** What a form or an API body holds before defaults are filled in. */

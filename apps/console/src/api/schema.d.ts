@@ -697,11 +697,14 @@ export interface components {
                             };
                             /**
                              * @default {
+                             *       "maxParallel": 1,
                              *       "onBusy": "enqueue",
                              *       "queueSize": 10
                              *     }
                              */
                             concurrency: {
+                                /** @default 1 */
+                                maxParallel: number;
                                 /**
                                  * @default enqueue
                                  * @enum {string}
@@ -851,11 +854,14 @@ export interface components {
                         };
                         /**
                          * @default {
+                         *       "maxParallel": 1,
                          *       "onBusy": "enqueue",
                          *       "queueSize": 10
                          *     }
                          */
                         concurrency: {
+                            /** @default 1 */
+                            maxParallel: number;
                             /**
                              * @default enqueue
                              * @enum {string}
@@ -1044,11 +1050,14 @@ export interface components {
                 };
                 /**
                  * @default {
+                 *       "maxParallel": 1,
                  *       "onBusy": "enqueue",
                  *       "queueSize": 10
                  *     }
                  */
                 concurrency: {
+                    /** @default 1 */
+                    maxParallel: number;
                     /**
                      * @default enqueue
                      * @enum {string}
@@ -1183,11 +1192,14 @@ export interface components {
                 };
                 /**
                  * @default {
+                 *       "maxParallel": 1,
                  *       "onBusy": "enqueue",
                  *       "queueSize": 10
                  *     }
                  */
                 concurrency: {
+                    /** @default 1 */
+                    maxParallel: number;
                     /**
                      * @default enqueue
                      * @enum {string}
@@ -1301,11 +1313,14 @@ export interface components {
                 };
                 /**
                  * @default {
+                 *       "maxParallel": 1,
                  *       "onBusy": "enqueue",
                  *       "queueSize": 10
                  *     }
                  */
                 concurrency: {
+                    /** @default 1 */
+                    maxParallel: number;
                     /**
                      * @default enqueue
                      * @enum {string}
@@ -1439,11 +1454,14 @@ export interface components {
                 };
                 /**
                  * @default {
+                 *       "maxParallel": 1,
                  *       "onBusy": "enqueue",
                  *       "queueSize": 10
                  *     }
                  */
                 concurrency: {
+                    /** @default 1 */
+                    maxParallel: number;
                     /**
                      * @default enqueue
                      * @enum {string}
@@ -1556,11 +1574,14 @@ export interface components {
                 };
                 /**
                  * @default {
+                 *       "maxParallel": 1,
                  *       "onBusy": "enqueue",
                  *       "queueSize": 10
                  *     }
                  */
                 concurrency: {
+                    /** @default 1 */
+                    maxParallel: number;
                     /**
                      * @default enqueue
                      * @enum {string}
