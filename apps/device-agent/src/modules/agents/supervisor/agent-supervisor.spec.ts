@@ -431,6 +431,128 @@ describe('AgentSupervisor', () => {
       // An interruption asked for is no crash.
       expect(sut.status().impatient?.status).toBe('idle');
     });
+
+    it('runs up to maxParallel runs of one agent at once, each in its own process', async () => {
+      sut.upsert(agent('twins', { concurrency: { maxParallel: 2 } }));
+      behaviours.set('twins', () => ({ kind: 'text', text: 'together', delayMs: 1_000 }));
+
+      const outcomes = [
+        sut.trigger('twins', { type: 'message' }, 'a'),
+        sut.trigger('twins', { type: 'message' }, 'b'),
+      ];
+
+      expect(outcomes.map((o) => o.accepted && o.queued)).toEqual([false, false]);
+      await waitFor('both model requests', () => server.completionRequests.length === 2, { intervalMs: 20 });
+      const active = sut.activeRuns();
+      expect(active.map((run) => run.runId).sort()).toEqual(outcomes.map(accepted).sort());
+      const pids = active.map((run) => run.pid!);
+      expect(new Set(pids).size).toBe(2);
+      expect(pids.every(isAlive)).toBe(true);
+      expect(sut.status().twins).toMatchObject({ status: 'running', queued: 0 });
+      expect(sut.status().twins?.detail).toMatch(/^2 runs: /);
+
+      const [a, b] = await Promise.all(outcomes.map((o) => finished(accepted(o))));
+      expect([a!.status, b!.status]).toEqual(['succeeded', 'succeeded']);
+      // Each waited a second for the model, so had they run one after the other, one would start after the other ended.
+      expect(b!.startedAt!).toBeLessThan(a!.endedAt!);
+      expect(a!.startedAt!).toBeLessThan(b!.endedAt!);
+      expect(sut.status().twins?.status).toBe('idle');
+      await waitFor('both run processes to exit', () => !pids.some(isAlive), { timeoutMs: 5_000 });
+    });
+
+    it('reject with maxParallel: the run past the limit is refused while the others go on', async () => {
+      sut.upsert(agent('pair', { concurrency: { maxParallel: 2, onBusy: 'reject' } }));
+      behaviours.set('pair', () => ({ kind: 'text', text: 'done', delayMs: 800 }));
+
+      const first = accepted(sut.trigger('pair', { type: 'message' }));
+      const second = accepted(sut.trigger('pair', { type: 'message' }));
+      const third = sut.trigger('pair', { type: 'message' });
+
+      expect(third).toEqual({
+        accepted: false,
+        reason: `the agent is busy with runs ${first}, ${second} (all 2 of its parallel runs; it is set to reject runs when busy)`,
+      });
+      expect((await finished(first)).status).toBe('succeeded');
+      expect((await finished(second)).status).toBe('succeeded');
+      // A slot is free again.
+      expect((await finished(accepted(sut.trigger('pair', { type: 'message' })))).status).toBe('succeeded');
+    });
+
+    it('enqueue with maxParallel: the run past the limit waits for the first free slot', async () => {
+      sut.upsert(agent('trio', { concurrency: { maxParallel: 2, onBusy: 'enqueue' } }));
+      behaviours.set('trio', (request) => ({
+        kind: 'text',
+        text: 'done',
+        delayMs: JSON.stringify(request.body?.messages).includes('short') ? 300 : 1_500,
+      }));
+
+      const long = accepted(sut.trigger('trio', { type: 'message' }, 'long'));
+      const short = accepted(sut.trigger('trio', { type: 'message' }, 'short'));
+      const waiting = sut.trigger('trio', { type: 'message' }, 'third');
+
+      expect(waiting).toMatchObject({ accepted: true, queued: true });
+      expect(sut.status().trio).toMatchObject({ status: 'running', queued: 1 });
+      const third = await finished(accepted(waiting));
+      const [longRecord, shortRecord] = [await finished(long), await finished(short)];
+      expect(third.status).toBe('succeeded');
+      // It took the slot the short run freed, while the long one still ran.
+      expect(third.startedAt!).toBeGreaterThanOrEqual(shortRecord.endedAt!);
+      expect(third.startedAt!).toBeLessThan(longRecord.endedAt!);
+    });
+
+    it('interrupt with maxParallel: the oldest run gives way, the others go on', async () => {
+      sut.upsert(agent('crowd', { concurrency: { maxParallel: 2, onBusy: 'interrupt' } }));
+      behaviours.set('crowd', () => ({ kind: 'text', text: 'done', delayMs: 1_000 }));
+
+      const oldest = accepted(sut.trigger('crowd', { type: 'message' }, 'oldest'));
+      const younger = accepted(sut.trigger('crowd', { type: 'message' }, 'younger'));
+      await waitFor('both model requests', () => server.completionRequests.length === 2, { intervalMs: 20 });
+      const newest = sut.trigger('crowd', { type: 'message' }, 'newest');
+
+      expect(newest).toMatchObject({ accepted: true, queued: false });
+      expect(stores.runs.get(oldest)).toMatchObject({
+        status: 'interrupted',
+        error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
+      });
+      expect(stores.runs.get(younger)?.status).toBe('running');
+      expect(await finished(younger)).toMatchObject({ status: 'succeeded', input: 'younger' });
+      expect(await finished(accepted(newest))).toMatchObject({ status: 'succeeded', input: 'newest' });
+      expect(sut.status().crowd?.status).toBe('idle');
+    });
+
+    it('remove interrupts every parallel run of the agent and waits for their processes', async () => {
+      sut.upsert(agent('swarm', { concurrency: { maxParallel: 3 } }));
+      behaviours.set('swarm', () => ({ kind: 'text', text: 'x', delayMs: 5_000 }));
+      const runIds = [1, 2, 3].map(() => accepted(sut.trigger('swarm', { type: 'message' })));
+      await waitFor('three model requests', () => server.completionRequests.length === 3, { intervalMs: 20 });
+      const pids = sut.activeRuns().map((run) => run.pid!);
+      expect(pids).toHaveLength(3);
+
+      await sut.remove('swarm');
+
+      expect(pids.filter(isAlive)).toEqual([]);
+      expect(runIds.map((id) => stores.runs.get(id)?.status)).toEqual([
+        'interrupted',
+        'interrupted',
+        'interrupted',
+      ]);
+      expect(sut.activeRuns()).toEqual([]);
+    });
+
+    it('a larger maxParallel starts queued runs at once', async () => {
+      sut.upsert(agent('grows', { concurrency: { maxParallel: 1, onBusy: 'enqueue' } }));
+      behaviours.set('grows', () => ({ kind: 'text', text: 'done', delayMs: 1_500 }));
+      const first = accepted(sut.trigger('grows', { type: 'message' }));
+      const second = accepted(sut.trigger('grows', { type: 'message' }));
+      expect(stores.runs.get(second)?.status).toBe('queued');
+
+      sut.upsert(agent('grows', { concurrency: { maxParallel: 2, onBusy: 'enqueue' } }));
+
+      expect(stores.runs.get(second)?.status).toBe('running');
+      expect(sut.activeRuns()).toHaveLength(2);
+      expect((await finished(first)).status).toBe('succeeded');
+      expect((await finished(second)).status).toBe('succeeded');
+    });
   });
 
   it('ends a run budget-exhausted when the day budget is used up, and refuses triggers until it reopens', async () => {

@@ -93,7 +93,8 @@ interface QueuedRun {
 
 interface AgentSlot {
   agent: InstalledAgent;
-  active?: ActiveRun;
+  /** The runs in progress, oldest first; at most `concurrency.maxParallel` of them start. */
+  active: ActiveRun[];
   queue: QueuedRun[];
   consecutiveCrashes: number;
   lastCrash?: string;
@@ -112,8 +113,9 @@ interface AgentSlot {
 type ChangeListener = (status: Record<string, ReportedAgent>) => void;
 
 /**
- * Runs agents: one child process per run (the run worker), none for an idle agent. It decides what
- * a trigger does when the agent is busy, enforces each run's memory and time limits, records every
+ * Runs agents: one child process per run (the run worker), none for an idle agent, and up to
+ * `concurrency.maxParallel` runs of one agent at once. It decides what a trigger does when all of an
+ * agent's runs are in use (it is busy), enforces each run's memory and time limits, records every
  * run and its events (store first, then the reporter), answers the worker's model calls through the
  * gateway and its tool calls through the tool host, and restarts an agent whose runs crash with a
  * capped exponential backoff.
@@ -163,9 +165,12 @@ export class AgentSupervisor {
         clearTimeout(slot.budgetTimer);
       }
       slot.agent = agent;
+      // More parallel runs allowed: queued runs may start now.
+      this.schedulePump(slot);
     } else {
       this.slots.set(agent.id, {
         agent,
+        active: [],
         queue: [],
         consecutiveCrashes: 0,
         restartAt: 0,
@@ -184,10 +189,10 @@ export class AgentSupervisor {
     clearTimeout(slot.budgetTimer);
     const reason = 'the agent was removed from this box';
     this.dropQueue(slot, 'interrupted', reason);
-    const exited = slot.active?.exited;
-    if (slot.active) this.end(slot, slot.active, { status: 'interrupted', error: reason });
+    const runs = [...slot.active];
+    for (const run of runs) this.end(slot, run, { status: 'interrupted', error: reason });
     this.changed();
-    await exited;
+    await Promise.all(runs.map((run) => run.exited));
   }
 
   trigger(agentId: string, trigger: RunTrigger, input?: string): TriggerOutcome {
@@ -210,13 +215,15 @@ export class AgentSupervisor {
     const budgetBlock = this.budgetBlock(slot);
     if (budgetBlock) return this.reject(slot, trigger, input, budgetBlock);
 
-    const { onBusy, queueSize } = slot.agent.definition.concurrency;
+    const { maxParallel, onBusy, queueSize } = slot.agent.definition.concurrency;
     const restarting = slot.restartAt > this.clock();
-    if (slot.active && onBusy === 'interrupt' && !restarting) {
+    const oldest = slot.active[0];
+    const busy = slot.active.length >= maxParallel;
+    if (busy && oldest && onBusy === 'interrupt' && !restarting) {
       // The newcomer takes the freed slot ahead of anything queued.
       this.end(
         slot,
-        slot.active,
+        oldest,
         {
           status: 'interrupted',
           error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
@@ -225,15 +232,15 @@ export class AgentSupervisor {
       );
       return this.startNew(slot, trigger, input);
     }
-    if (slot.active && onBusy === 'reject') {
-      return this.reject(
-        slot,
-        trigger,
-        input,
-        `the agent is busy with run ${slot.active.record.id} (it is set to reject runs when busy)`,
-      );
+    if (busy && oldest && onBusy === 'reject') {
+      const reason =
+        slot.active.length === 1
+          ? `the agent is busy with run ${oldest.record.id} (it is set to reject runs when busy)`
+          : `the agent is busy with runs ${slot.active.map((run) => run.record.id).join(', ')} ` +
+            `(all ${slot.active.length} of its parallel runs; it is set to reject runs when busy)`;
+      return this.reject(slot, trigger, input, reason);
     }
-    if (slot.active || restarting || slot.queue.length > 0) {
+    if (busy || restarting || slot.queue.length > 0) {
       if (slot.queue.length >= queueSize) {
         return this.reject(
           slot,
@@ -280,9 +287,10 @@ export class AgentSupervisor {
       } else if (slot.consecutiveCrashes >= this.crashLoopAfter) {
         reported.status = 'crash-looping';
         reported.detail = `the last ${slot.consecutiveCrashes} runs crashed; the last: ${slot.lastCrash ?? 'unknown'}`;
-      } else if (slot.active) {
+      } else if (slot.active.length > 0) {
         reported.status = 'running';
-        reported.detail = `run ${slot.active.record.id}`;
+        const ids = slot.active.map((run) => run.record.id);
+        reported.detail = ids.length === 1 ? `run ${ids[0]}` : `${ids.length} runs: ${ids.join(', ')}`;
       }
       if (reported.detail) reported.detail = reported.detail.slice(0, 500);
       out[agentId] = reported;
@@ -293,16 +301,12 @@ export class AgentSupervisor {
   /** The runs in progress, with their process ids (for diagnostics and benchmarks). */
   activeRuns(): { agentId: string; runId: string; pid: number | undefined; startedAt: number }[] {
     return [...this.slots.values()].flatMap((slot) =>
-      slot.active
-        ? [
-            {
-              agentId: slot.agent.id,
-              runId: slot.active.record.id,
-              pid: slot.active.child.pid,
-              startedAt: slot.active.record.startedAt ?? slot.active.record.createdAt,
-            },
-          ]
-        : [],
+      slot.active.map((run) => ({
+        agentId: slot.agent.id,
+        runId: run.record.id,
+        pid: run.child.pid,
+        startedAt: run.record.startedAt ?? run.record.createdAt,
+      })),
     );
   }
 
@@ -320,9 +324,9 @@ export class AgentSupervisor {
       clearTimeout(slot.restartTimer);
       clearTimeout(slot.budgetTimer);
       this.dropQueue(slot, 'interrupted', STOPPING_REASON);
-      if (slot.active) {
-        exits.push(slot.active.exited);
-        this.end(slot, slot.active, { status: 'interrupted', error: STOPPING_REASON });
+      for (const run of [...slot.active]) {
+        exits.push(run.exited);
+        this.end(slot, run, { status: 'interrupted', error: STOPPING_REASON });
       }
     }
     this.changed();
@@ -363,7 +367,7 @@ export class AgentSupervisor {
       exiting: false,
       stderrTail: '',
     };
-    slot.active = run;
+    slot.active.push(run);
     this.report(() => this.deps.reporter.run({ ...record }));
     this.appendEvent(record, { type: 'status', name: 'running' });
 
@@ -625,33 +629,35 @@ export class AgentSupervisor {
       slot.consecutiveCrashes = 0;
       slot.lastCrash = undefined;
     }
-    if (slot.active === run) slot.active = undefined;
+    const index = slot.active.indexOf(run);
+    if (index >= 0) slot.active.splice(index, 1);
     this.changed();
     if (startNext) this.schedulePump(slot);
   }
 
-  /** Starts the next queued run when the agent is free, now or once its restart backoff is over. */
+  /** Starts queued runs while the agent has free parallel runs, now or once its restart backoff is over. */
   private schedulePump(slot: AgentSlot): void {
-    if (slot.active || slot.queue.length === 0 || this.stopping || this.slots.get(slot.agent.id) !== slot)
-      return;
-    const budgetBlock = this.budgetBlock(slot);
-    if (budgetBlock) {
-      this.dropQueue(slot, 'rejected', budgetBlock);
-      this.changed();
-      return;
+    if (this.stopping || this.slots.get(slot.agent.id) !== slot) return;
+    while (slot.queue.length > 0 && slot.active.length < slot.agent.definition.concurrency.maxParallel) {
+      const budgetBlock = this.budgetBlock(slot);
+      if (budgetBlock) {
+        this.dropQueue(slot, 'rejected', budgetBlock);
+        this.changed();
+        return;
+      }
+      const wait = slot.restartAt - this.clock();
+      if (wait > 0) {
+        clearTimeout(slot.restartTimer);
+        slot.restartTimer = setTimeout(() => this.schedulePump(slot), wait);
+        return;
+      }
+      const next = slot.queue.shift();
+      if (!next) return;
+      next.record.status = 'running';
+      next.record.startedAt = this.clock();
+      this.runs.update(next.record);
+      this.start(slot, next.record, next.input);
     }
-    const wait = slot.restartAt - this.clock();
-    if (wait > 0) {
-      clearTimeout(slot.restartTimer);
-      slot.restartTimer = setTimeout(() => this.schedulePump(slot), wait);
-      return;
-    }
-    const next = slot.queue.shift();
-    if (!next) return;
-    next.record.status = 'running';
-    next.record.startedAt = this.clock();
-    this.runs.update(next.record);
-    this.start(slot, next.record, next.input);
   }
 
   private dropQueue(slot: AgentSlot, status: RunStatus, reason: string): void {
