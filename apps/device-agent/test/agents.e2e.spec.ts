@@ -386,6 +386,11 @@ describe('agents on the built device agent, against a real broker and the model 
     );
     expect(sample.ts % 60_000).toBe(0);
     expect(sample.values['agent.ticker.tokens_out']).toBeGreaterThan(0);
+    // The same tokens per model: ticker uses test-model only.
+    expect(sample.values['agent.ticker.test_model.tokens_in']).toBe(sample.values['agent.ticker.tokens_in']);
+    expect(sample.values['agent.ticker.test_model.tokens_out']).toBe(
+      sample.values['agent.ticker.tokens_out'],
+    );
   }, 80_000);
 
   it('stops cleanly on SIGTERM, and after a restart runs its installed agents before it is online', async () => {
@@ -426,4 +431,153 @@ describe('agents on the built device agent, against a real broker and the model 
       db.close();
     }
   });
+});
+
+describe('parallel runs of one agent on the built device agent, against one day budget', () => {
+  const fleet = new FakeFleet();
+  let model: OpenAiTestServer;
+  let root: string;
+  let agentProcess: AgentProcess | undefined;
+  let webhookPort = 0;
+
+  const PARALLEL = 20;
+  const MODEL_DELAY_MS = 3_000;
+  const MAX_OUTPUT_TOKENS = 200;
+  const TOKENS_PER_DAY = 1_000;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    root = await mkdtemp(join(tmpdir(), 'agentbox-parallel-e2e-'));
+    webhookPort = await freePort();
+    await fleet.start();
+    model = await startOpenAiTestServer({ apiKey: API_KEY });
+    // Slow, so the runs overlap, and long, so each answer uses its whole output limit: had the budget
+    // admitted every run, their usage would be far over it.
+    model.setResponder(() => ({
+      kind: 'text',
+      text: 'word '.repeat(MAX_OUTPUT_TOKENS * 2),
+      delayMs: MODEL_DELAY_MS,
+    }));
+    agentProcess = new AgentProcess({
+      AGENTBOX_FLEET_URL: fleet.fleetUrl,
+      AGENTBOX_STATE_DIR: join(root, 'state'),
+      AGENTBOX_LOG_LEVEL: 'debug',
+      AGENTBOX_WEBHOOK_PORT: String(webhookPort),
+      AGENTBOX_CLAIM_TOKEN: fleet.claimToken,
+    }).start();
+  });
+
+  afterEach((context) => {
+    if (context.task.result?.state === 'fail' && agentProcess) {
+      console.error('agent stderr:', agentProcess.stderr, '\nlast logs:', agentProcess.logs.slice(-40));
+    }
+  });
+
+  afterAll(async () => {
+    await agentProcess?.dispose();
+    await model?.close();
+    await fleet.stop();
+    await rm(root, { recursive: true, force: true });
+  });
+
+  it(`${PARALLEL} runs at once never use more than the day budget; the refused ones end budget-exhausted`, async () => {
+    const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
+    const deviceId = birth.topic.split('/')[3]!;
+    const { secretsKey } = BirthMessageSchema.parse(birth.json);
+    const swarm = agent('swarm', {
+      triggers: [{ type: 'webhook' }],
+      concurrency: { maxParallel: PARALLEL, onBusy: 'reject' },
+      budget: { tokensPerDay: TOKENS_PER_DAY, tokensPerRun: 100_000 },
+      limits: { maxOutputTokens: MAX_OUTPUT_TOKENS },
+    });
+    await fleet.publish(
+      topics.desired(deviceId),
+      {
+        v: 1,
+        version: 1,
+        ts: Date.now(),
+        spec: {
+          agents: [swarm],
+          providers: [
+            { id: 'testai', version: 1, baseUrl: model.url, apiKey: sealSecret(API_KEY, secretsKey!) },
+          ],
+        },
+      } satisfies DesiredStateMessage,
+      { retain: true },
+    );
+    const agentState = () => {
+      const states = fleet.messages('/up/state');
+      const last = states[states.length - 1];
+      return last ? ReportedStateMessageSchema.parse(last.json).current.agents?.swarm : undefined;
+    };
+    await waitFor(() => agentState()?.status === 'idle', 15_000, 'swarm installed');
+
+    const responses = await Promise.all(
+      Array.from({ length: PARALLEL }, (_, i) =>
+        fetch(`http://127.0.0.1:${webhookPort}/agents/swarm/runs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ input: `Task number ${i}.` }),
+        }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> })),
+      ),
+    );
+    // All started at once, none waited in a queue.
+    expect(responses.map((r) => [r.status, r.body.queued])).toEqual(
+      Array.from({ length: PARALLEL }, () => [202, false]),
+    );
+    const runIds = responses.map((r) => r.body.runId as string);
+
+    const ended = await waitFor(
+      () => {
+        const byId = new Map<string, RunRecord>();
+        for (const message of fleet.messages('/up/runs'))
+          for (const run of RunsMessageSchema.parse(message.json).runs) byId.set(run.id, run);
+        const list = runIds.map((id) => byId.get(id));
+        return list.every((r) => r && r.status !== 'running' && r.status !== 'queued')
+          ? (list as RunRecord[])
+          : undefined;
+      },
+      30_000,
+      'every run to end',
+    );
+    const succeeded = ended.filter((r) => r.status === 'succeeded');
+    const refused = ended.filter((r) => r.status !== 'succeeded');
+    expect(succeeded.length).toBeGreaterThanOrEqual(2);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.map((r) => r.status)).toEqual(refused.map(() => 'budget-exhausted'));
+    for (const run of refused) expect(run.error).toMatch(/^the day budget of 1000 tokens has \d+ left/);
+
+    // The admitted calls were in flight together: each was held MODEL_DELAY_MS, and they all arrived
+    // within less than that.
+    const arrivals = model.completionRequests.map((r) => r.receivedAt).sort((a, b) => a - b);
+    expect(arrivals).toHaveLength(succeeded.length);
+    expect(arrivals.at(-1)! - arrivals[0]!).toBeLessThan(MODEL_DELAY_MS);
+
+    const records = await waitFor(
+      () => {
+        const list = fleet
+          .messages('/up/usage')
+          .flatMap((m) => UsageMessageSchema.parse(m.json).records)
+          .filter((u) => u.agentId === 'swarm');
+        return list.length >= succeeded.length ? list : undefined;
+      },
+      10_000,
+      'usage of the admitted runs',
+    );
+    expect(records).toHaveLength(succeeded.length);
+    const tokens = (u: { inputTokens: number; outputTokens: number }) => u.inputTokens + u.outputTokens;
+    const used = records.reduce((sum, u) => sum + tokens(u), 0);
+    expect(used).toBeLessThanOrEqual(TOKENS_PER_DAY);
+    // The budget mattered: every run admitted would have used several times the day budget.
+    expect(Math.max(...records.map(tokens)) * PARALLEL).toBeGreaterThan(2 * TOKENS_PER_DAY);
+    expect(succeeded.reduce((sum, r) => sum + tokens(r.usage), 0)).toBe(used);
+
+    const state = await waitFor(
+      () => (agentState()?.status === 'budget-exhausted' ? agentState() : undefined),
+      10_000,
+      'swarm reported budget-exhausted',
+    );
+    expect(state.detail).toMatch(/daily token budget \(1000 tokens\) is used up until/);
+    expect(state.tokensToday).toBe(used);
+  }, 90_000);
 });
