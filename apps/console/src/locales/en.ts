@@ -306,6 +306,7 @@ const en = {
     maxOutputTokens: 'Max output tokens',
     runTimeoutSec: 'Run timeout (s)',
     memoryMb: 'Memory (MB)',
+    maxParallel: 'Parallel runs',
     onBusy: 'When busy',
     queueSize: 'Queue size',
     busy: {
@@ -314,9 +315,9 @@ const en = {
       interrupt: 'Interrupt',
     },
     busyHint: {
-      reject: 'A trigger that fires during a run is refused.',
-      enqueue: 'A trigger that fires during a run waits in a bounded queue.',
-      interrupt: 'A trigger that fires during a run stops it and starts anew.',
+      reject: 'A trigger that fires while all parallel runs are in use is refused.',
+      enqueue: 'A trigger that fires while all parallel runs are in use waits in a bounded queue.',
+      interrupt: 'A trigger that fires while all parallel runs are in use stops the oldest and starts anew.',
     },
   },
   tools: {

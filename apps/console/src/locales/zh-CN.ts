@@ -305,6 +305,7 @@ const zhCN: MessageSchema = {
     maxOutputTokens: '最大输出令牌',
     runTimeoutSec: '运行超时（秒）',
     memoryMb: '内存（MB）',
+    maxParallel: '并行运行数',
     onBusy: '忙碌时',
     queueSize: '队列长度',
     busy: {
@@ -313,9 +314,9 @@ const zhCN: MessageSchema = {
       interrupt: '中断',
     },
     busyHint: {
-      reject: '运行期间触发的任务会被拒绝。',
-      enqueue: '运行期间触发的任务在有限队列中等待。',
-      interrupt: '运行期间触发的任务会中断当前运行并重新开始。',
+      reject: '并行运行数已满时触发的任务会被拒绝。',
+      enqueue: '并行运行数已满时触发的任务在有限队列中等待。',
+      interrupt: '并行运行数已满时触发的任务会中断最早的运行并重新开始。',
     },
   },
   tools: {

@@ -107,7 +107,7 @@ describe('agent form', () => {
         { type: 'webhook' },
       ],
       budget: { tokensPerDay: 50_000 },
-      concurrency: { onBusy: 'reject' },
+      concurrency: { maxParallel: 4, onBusy: 'reject' },
     });
     const form = formFromAgent('watcher', definition);
     expect(AgentDefinitionSchema.parse(toDefinitionInput(form))).toEqual(definition);

@@ -58,7 +58,7 @@ export interface AgentForm {
     memoryMb: number | null;
     maxOutputTokens: number | null;
   };
-  concurrency: { onBusy: BusyStrategy; queueSize: number | null };
+  concurrency: { maxParallel: number | null; onBusy: BusyStrategy; queueSize: number | null };
 }
 
 export function newTrigger(type: TriggerType): FormTrigger {
@@ -82,7 +82,7 @@ export function emptyAgentForm(): AgentForm {
     triggers: [newTrigger('message')],
     budget: { tokensPerDay: 200_000, tokensPerRun: 20_000 },
     limits: { maxSteps: 8, runTimeoutSec: 300, memoryMb: 256, maxOutputTokens: 1_024 },
-    concurrency: { onBusy: 'enqueue', queueSize: 10 },
+    concurrency: { maxParallel: 1, onBusy: 'enqueue', queueSize: 10 },
   };
 }
 
@@ -188,6 +188,7 @@ export function toDefinitionInput(form: AgentForm): AgentDefinitionInput {
       maxOutputTokens: optionalNumber(form.limits.maxOutputTokens),
     },
     concurrency: {
+      maxParallel: optionalNumber(form.concurrency.maxParallel),
       onBusy: form.concurrency.onBusy,
       queueSize: optionalNumber(form.concurrency.queueSize),
     },
