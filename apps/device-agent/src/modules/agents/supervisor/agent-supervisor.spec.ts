@@ -539,6 +539,20 @@ describe('AgentSupervisor', () => {
       expect(sut.activeRuns()).toEqual([]);
     });
 
+    it('a lowered maxParallel holds: interrupt makes room down to the new limit', async () => {
+      sut.upsert(agent('shrinks', { concurrency: { maxParallel: 2, onBusy: 'interrupt' } }));
+      behaviours.set('shrinks', () => ({ kind: 'text', text: 'done', delayMs: 1_000 }));
+      const older = [1, 2].map(() => accepted(sut.trigger('shrinks', { type: 'message' })));
+
+      sut.upsert(agent('shrinks', { concurrency: { maxParallel: 1, onBusy: 'interrupt' } }));
+      expect(sut.activeRuns()).toHaveLength(2); // runs in progress are not cut short by the change
+      const newest = accepted(sut.trigger('shrinks', { type: 'message' }));
+
+      expect(older.map((id) => stores.runs.get(id)?.status)).toEqual(['interrupted', 'interrupted']);
+      expect(sut.activeRuns().map((run) => run.runId)).toEqual([newest]);
+      expect((await finished(newest)).status).toBe('succeeded');
+    });
+
     it('a larger maxParallel starts queued runs at once', async () => {
       sut.upsert(agent('grows', { concurrency: { maxParallel: 1, onBusy: 'enqueue' } }));
       behaviours.set('grows', () => ({ kind: 'text', text: 'done', delayMs: 1_500 }));

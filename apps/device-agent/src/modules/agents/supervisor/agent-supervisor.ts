@@ -219,17 +219,20 @@ export class AgentSupervisor {
     const restarting = slot.restartAt > this.clock();
     const oldest = slot.active[0];
     const busy = slot.active.length >= maxParallel;
-    if (busy && oldest && onBusy === 'interrupt' && !restarting) {
-      // The newcomer takes the freed slot ahead of anything queued.
-      this.end(
-        slot,
-        oldest,
-        {
-          status: 'interrupted',
-          error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
-        },
-        { startNext: false },
-      );
+    if (busy && onBusy === 'interrupt' && !restarting) {
+      // The oldest runs give way (more than one only after maxParallel was lowered); the newcomer takes
+      // the freed slot ahead of anything queued.
+      for (const run of slot.active.slice(0, slot.active.length - maxParallel + 1)) {
+        this.end(
+          slot,
+          run,
+          {
+            status: 'interrupted',
+            error: 'interrupted by a newer run (the agent is set to interrupt when busy)',
+          },
+          { startNext: false },
+        );
+      }
       return this.startNew(slot, trigger, input);
     }
     if (busy && oldest && onBusy === 'reject') {
