@@ -14,6 +14,7 @@ import {
   type RecordedRequest,
 } from '@agentbox/test-support';
 import { Platform, readCredentials } from '../support/platform.js';
+import { stacks } from '../support/stacks.js';
 
 /**
  * AI agents end to end: the real fleet service (embedded broker, SQLite), real device-agent processes
@@ -94,8 +95,9 @@ const definition = (marker: string, extra: Record<string, unknown> = {}) => ({
   ...extra,
 });
 
-describe('AI agents on real boxes', () => {
-  const platform = new Platform();
+describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
+  let platform: Platform;
+  let teardown: () => Promise<void> = () => Promise.resolve();
   let model: OpenAiTestServer;
   let boxA: string;
   let boxB: string;
@@ -155,6 +157,12 @@ describe('AI agents on real boxes', () => {
   beforeAll(async () => {
     model = await startOpenAiTestServer({ apiKey: API_KEY, models: ['test-model'] });
     model.setResponder(answer);
+    served.input = 0;
+    served.output = 0;
+    served.calls = 0;
+    const setup = await stack.setup();
+    teardown = () => setup.teardown();
+    platform = new Platform(setup.env);
     await platform.start();
     const claim = await platform.api.createClaimToken({ maxUses: 2 });
     // No webhook port: two boxes share this machine's loopback.
@@ -175,8 +183,9 @@ describe('AI agents on real boxes', () => {
   });
 
   afterAll(async () => {
-    await platform.stop();
+    await platform?.stop();
     await model?.close();
+    await teardown();
   });
 
   let scribeAssignment: string;

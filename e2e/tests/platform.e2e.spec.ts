@@ -5,64 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
 import { metricValue } from '../support/api.js';
 import { Platform, readCredentials } from '../support/platform.js';
-import {
-  dropSchema,
-  type PrivateMosquitto,
-  randomSchemaName,
-  sleep,
-  startMosquitto,
-  TEST_POSTGRES_URL,
-  waitFor,
-} from '@agentbox/test-support';
+import { type PrivateMosquitto, sleep, waitFor } from '@agentbox/test-support';
+import { REPLICA_ID, stacks } from '../support/stacks.js';
 
 const KEEPALIVE_SEC = 2;
-const REPLICA_ID = 'e2e-replica';
 const IMPOSTOR_SEQ = 2 ** 40;
-
-interface Stack {
-  name: string;
-  embedded: boolean;
-  setup(): Promise<{
-    env: Record<string, string>;
-    broker?: PrivateMosquitto;
-    restartBroker?: (downtimeMs: number) => Promise<void>;
-    teardown(): Promise<void>;
-  }>;
-}
-
-const stacks: Stack[] = [
-  {
-    name: 'embedded broker + SQLite',
-    embedded: true,
-    setup: () => Promise.resolve({ env: {}, teardown: () => Promise.resolve() }),
-  },
-  {
-    name: 'Mosquitto (dynamic security) + PostgreSQL',
-    embedded: false,
-    async setup() {
-      const broker = await startMosquitto();
-      const schema = randomSchemaName('agentbox_e2e');
-      return {
-        env: {
-          DATABASE_URL: TEST_POSTGRES_URL,
-          AGENTBOX_DB_SCHEMA: schema,
-          AGENTBOX_MQTT_URL: broker.url,
-          AGENTBOX_MQTT_USERNAME: broker.username,
-          AGENTBOX_MQTT_PASSWORD: broker.password,
-          AGENTBOX_MQTT_DYNSEC: 'true',
-          AGENTBOX_PUBLIC_MQTT_URL: broker.url,
-          AGENTBOX_REPLICA_ID: REPLICA_ID,
-        },
-        broker,
-        restartBroker: (downtimeMs) => broker.restart(downtimeMs),
-        async teardown() {
-          await broker.stop();
-          await dropSchema(schema);
-        },
-      };
-    },
-  },
-];
 
 /** Connects a raw MQTT 5 client and resolves with the CONNACK reason code (0 = accepted). */
 async function connectRaw(

@@ -625,7 +625,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         ts: now - 3_000 + index,
         type: index === 1 ? 'tool-call' : 'model',
         name: index === 1 ? 'http.fetch' : 'deepseek-chat',
-        data: { n: index },
+        // Any JSON value: a bare string (a final answer's text) must come back as that string.
+        data: index === 2 ? 'the answer' : { n: index },
       });
       await publish(topics.runEvents(deviceId), { events: [event(0), event(1)] });
       await publish(topics.runEvents(deviceId), { events: [event(0), event(1), event(2)] });
@@ -652,7 +653,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       expect(detail.events.map((e) => [e.index, e.type, e.data])).toEqual([
         [0, 'model', { n: 0 }],
         [1, 'tool-call', { n: 1 }],
-        [2, 'model', { n: 2 }],
+        [2, 'model', 'the answer'],
       ]);
       // Start and end may share a batch (then only the end is published); the late replay publishes nothing.
       const published = live.flatMap((e) =>

@@ -7,6 +7,7 @@ import {
   Injectable,
   Logger,
   type OnApplicationBootstrap,
+  type BeforeApplicationShutdown,
   type OnApplicationShutdown,
   type OnModuleInit,
 } from '@nestjs/common';
@@ -41,7 +42,12 @@ export interface InboundMessage {
  */
 @Injectable()
 export class BrokerService
-  implements BrokerPort, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+  implements
+    BrokerPort,
+    OnModuleInit,
+    OnApplicationBootstrap,
+    BeforeApplicationShutdown,
+    OnApplicationShutdown
 {
   private readonly logger = new Logger(BrokerService.name);
   private readonly messages = new Subject<InboundMessage>();
@@ -110,10 +116,19 @@ export class BrokerService
     await this.connectServiceClient();
   }
 
-  async onApplicationShutdown(): Promise<void> {
+  /**
+   * Stops taking messages before any module's onApplicationShutdown runs: ingest unsubscribes and flushes
+   * there, so a message acknowledged after that would be lost. The embedded broker goes first: boxes are
+   * disconnected rather than acknowledged into a broker with no subscriber (it would drop their QoS 1
+   * messages); an external broker keeps what arrives meanwhile in this replica's persistent session.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
-    await this.endClient();
     await this.embedded?.stop();
+    await this.endClient();
+  }
+
+  onApplicationShutdown(): void {
     this.messages.complete();
   }
 

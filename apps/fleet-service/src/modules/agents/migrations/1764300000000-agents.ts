@@ -126,7 +126,9 @@ export class Agents1764300000000 implements MigrationInterface {
           { name: 'ts', type: t.bigint },
           { name: 'type', type: 'varchar', length: '16' },
           { name: 'name', type: 'varchar', length: '200', isNullable: true },
-          { name: 'data', type: t.json, isNullable: true },
+          // Any JSON value, strings included: text on both engines, since jsonb hands back a bare string
+          // that could not be told apart from the encoded text SQLite returns.
+          { name: 'data', type: 'text', isNullable: true },
           { name: 'input_tokens', type: 'integer', isNullable: true },
           { name: 'output_tokens', type: 'integer', isNullable: true },
           { name: 'duration_ms', type: 'integer', isNullable: true },
