@@ -96,17 +96,19 @@ async function main(): Promise<void> {
   };
 
   // ------------------------------------------------------------ resident memory
-  const bare = fork('-e', ['setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+  // execArgv: [] so the children do not inherit this script's TypeScript loader.
+  const bare = fork('-e', ['setInterval(() => {}, 1000)'], { stdio: 'ignore', execArgv: [] });
   await sleep(2_000);
   const bareRss = await residentBytes(bare.pid!, 3);
   bare.kill();
-  await sleep(5_000);
+  // Start-up garbage settles within a few collections; sample once the box has been idle for a while.
+  await sleep(15_000);
   const memory: Record<number, number> = { 0: await residentBytes(box.child.pid!) };
   let defined = 0;
   for (const target of [10, 50]) {
     for (; defined < target; defined += 1) await define(`idle-${defined}`);
     await installed(target);
-    await sleep(5_000);
+    await sleep(15_000);
     memory[target] = await residentBytes(box.child.pid!);
   }
 
@@ -138,7 +140,10 @@ async function main(): Promise<void> {
   for (let i = 0; i < 30; i += 1) {
     const before = model.completionRequests.length;
     const startedAt = Date.now();
-    const child = fork('-e', ['process.send("ready", () => process.disconnect())'], { stdio: 'ignore' });
+    const child = fork('-e', ['process.send("ready", () => process.disconnect())'], {
+      stdio: 'ignore',
+      execArgv: [],
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     await new Promise((resolve) => child.once('message', resolve));
     const response = await fetch(`${model.url}/chat/completions`, {
