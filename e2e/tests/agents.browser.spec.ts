@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import type { RunEvent, RunRecord } from '@agentbox/schemas';
 import {
@@ -10,24 +10,13 @@ import {
   waitFor,
   type OpenAiTestServer,
 } from '@agentbox/test-support';
+import { launchChromium } from '../support/browser.js';
 import { Platform } from '../support/platform.js';
 
 /**
  * A new user's first agent, in a real browser: the built fleet service, one real device-agent process
  * running the agent, and an OpenAI-compatible test server standing in for the paid model API.
  */
-
-const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 const API_KEY = 'sk-browser-e2e-5f1c9a7d3b2e4f60';
 const PROVIDER_ID = 'test-llm';
@@ -101,7 +90,7 @@ describe('a first agent, end to end in the console', () => {
     const claim = await platform.api.createClaimToken();
     platform.startAgent('box-first', claim, { AGENTBOX_WEBHOOK_PORT: '0' });
     deviceId = (await platform.waitForDevice((d) => d.name === 'box-first' && d.online, 'box online')).id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
     page = await context.newPage();
     page.on('pageerror', (error) => pageErrors.push(error.message));

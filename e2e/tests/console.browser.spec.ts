@@ -1,22 +1,8 @@
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from '../support/platform.js';
-import { repoRoot } from '../support/processes.js';
+import { launchChromium, runConsoleSmoke } from '../support/browser.js';
 import { waitFor } from '@agentbox/test-support';
-
-const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 describe('console in a real browser', () => {
   let platform: Platform;
@@ -30,7 +16,7 @@ describe('console in a real browser', () => {
     const token = await platform.api.createClaimToken();
     platform.startAgent('box-ui', token);
     deviceId = (await platform.waitForDevice((d) => d.online, 'box-ui online')).id;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
     page = await browser.newPage();
   });
 
@@ -68,37 +54,13 @@ describe('console in a real browser', () => {
 
   it('walks the whole console flow: add box, live row, charts, tags, language, offline, expired session', async () => {
     // The console's own smoke script drives a simulated box (real provisioning, real MQTT) through the UI.
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e/smoke.mjs')], {
-      env: {
-        ...process.env,
-        AGENTBOX_E2E_URL: platform.fleet.url,
-        AGENTBOX_E2E_PASSWORD: platform.fleet.adminPassword,
-        CHROMIUM_PATH: CHROMIUM,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, output } = await runConsoleSmoke('smoke.mjs', platform.fleet);
     expect(code, output).toBe(0);
   });
 
   it('walks the agents flow: provider, agent with a cron preview, assignment, task, live run, token chart', async () => {
     // A simulated box (real provisioning, real MQTT) answers the task and reports the run, its steps and usage.
-    const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e/agents-smoke.mjs')], {
-      env: {
-        ...process.env,
-        AGENTBOX_E2E_URL: platform.fleet.url,
-        AGENTBOX_E2E_PASSWORD: platform.fleet.adminPassword,
-        CHROMIUM_PATH: CHROMIUM,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    const { code, output } = await runConsoleSmoke('agents-smoke.mjs', platform.fleet);
     expect(code, output).toBe(0);
   });
 });

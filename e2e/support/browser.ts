@@ -1,0 +1,45 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { repoRoot } from './processes.js';
+
+/** Debian's Chromium unless told otherwise; `.ci/run` installs it. */
+export const CHROMIUM = process.env.AGENTBOX_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/**
+ * Runs one of the console's own browser smoke scripts (apps/console/e2e/*.mjs) against a running fleet
+ * service; resolves with its exit code and everything it printed.
+ */
+export async function runConsoleSmoke(
+  script: string,
+  fleet: { url: string; adminPassword: string },
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, [join(repoRoot, 'apps/console/e2e', script)], {
+    env: {
+      ...process.env,
+      AGENTBOX_E2E_URL: fleet.url,
+      AGENTBOX_E2E_PASSWORD: fleet.adminPassword,
+      CHROMIUM_PATH: CHROMIUM,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, output };
+}
