@@ -15,6 +15,7 @@ import {
   type ReportedStateMessage,
   type RunEventsMessage,
   type RunsMessage,
+  type UpdateMessage,
   type UsageMessage,
   type StatusMessage,
   type TelemetryMessage,
@@ -180,11 +181,34 @@ const usageArb: fc.Arbitrary<UsageMessage> = fc.record({
   ),
 });
 
+const semver = fc
+  .tuple(fc.nat(99), fc.nat(99), fc.nat(99))
+  .map(([major, minor, patch]) => `${major}.${minor}.${patch}`);
+const updateArb: fc.Arbitrary<UpdateMessage> = fc.record({
+  ...base,
+  reports: fc.array(
+    fc.record(
+      {
+        rolloutId: fc.string({ minLength: 1, maxLength: 64 }),
+        version: semver,
+        status: fc.constantFrom('downloading' as const, 'healthy' as const, 'rolled-back' as const),
+        reason: fc.constantFrom('hash-mismatch' as const, 'health-check-failed' as const),
+        detail: text(500),
+        progress: fc.record({ bytes: fc.maxSafeNat(), total: fc.maxSafeNat() }),
+        runningVersion: semver,
+        ts: epochMs,
+      },
+      { requiredKeys: ['rolloutId', 'version', 'status', 'runningVersion', 'ts'] },
+    ),
+    { minLength: 1, maxLength: 3 },
+  ),
+});
+
 const desiredStateArb: fc.Arbitrary<DesiredStateMessage> = fc
   .tuple(
     fc.record({ v: fc.constant(SCHEMA_VERSION), version: fc.maxSafeNat(), ts: epochMs }),
     fc.dictionary(
-      recordKey.filter((key) => key !== 'telemetry'),
+      recordKey.filter((key) => !['telemetry', 'agents', 'providers', 'update'].includes(key)),
       jsonValue,
       { maxKeys: 4, noNullPrototype: true },
     ),
@@ -213,6 +237,7 @@ const upCaseArbs: { [K in UpChannel]: fc.Arbitrary<Extract<UpCase, { channel: K 
   runs: runsArb.map((message) => ({ channel: 'runs' as const, message })),
   'run-events': runEventsArb.map((message) => ({ channel: 'run-events' as const, message })),
   usage: usageArb.map((message) => ({ channel: 'usage' as const, message })),
+  update: updateArb.map((message) => ({ channel: 'update' as const, message })),
 };
 const upCaseArb: fc.Arbitrary<UpCase> = fc.oneof(...Object.values(upCaseArbs));
 
@@ -224,6 +249,7 @@ function topicFor(device: string, upCase: UpCase): string {
       return topics.runEvents(device);
     case 'runs':
     case 'usage':
+    case 'update':
     case 'status':
     case 'birth':
     case 'telemetry':
@@ -468,6 +494,12 @@ const FIELD_TYPES: Record<UpChannel, Record<string, { types: JsonType[]; require
     seq: { types: ['number'], required: true },
     ts: { types: ['number'], required: true },
     records: { types: ['array'], required: true },
+  },
+  update: {
+    v: { types: ['number'], required: true },
+    seq: { types: ['number'], required: true },
+    ts: { types: ['number'], required: true },
+    reports: { types: ['array'], required: true },
   },
 };
 

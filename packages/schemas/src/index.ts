@@ -4,5 +4,6 @@ export * from './codec.js';
 export * from './ids.js';
 export * from './limits.js';
 export * from './messages.js';
+export * from './ota.js';
 export * from './topics.js';
 export * from './live.js';

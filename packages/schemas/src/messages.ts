@@ -9,6 +9,7 @@ import {
   AgentIdSchema,
 } from './agents.js';
 import { CommandIdSchema } from './ids.js';
+import { UpdateOfferSchema, UpdateStatusReportSchema } from './ota.js';
 import { SCHEMA_VERSION } from './limits.js';
 
 const EpochMs = z.number().int().nonnegative().describe('milliseconds since the Unix epoch');
@@ -130,6 +131,12 @@ export const UsageMessageSchema = DeviceMessageBaseSchema.extend({
 });
 export type UsageMessage = z.infer<typeof UsageMessageSchema>;
 
+/** `up/update`: the box's progress through an over-the-air update, sent through its spool. */
+export const UpdateMessageSchema = DeviceMessageBaseSchema.extend({
+  reports: z.array(UpdateStatusReportSchema).min(1).max(50),
+});
+export type UpdateMessage = z.infer<typeof UpdateMessageSchema>;
+
 // ---------------------------------------------------------------- cloud -> device
 
 /** `down/desired`, retained and versioned; the box always takes the whole document. */
@@ -143,6 +150,8 @@ export const DesiredStateMessageSchema = z.object({
     agents: z.array(DesiredAgentSchema).max(200).optional(),
     /** The model providers those agents use, with their API keys sealed for this box. */
     providers: z.array(DesiredProviderSchema).max(50).optional(),
+    /** An over-the-air update of the device agent to take; absent means none is offered. */
+    update: UpdateOfferSchema.optional(),
   }),
 });
 export type DesiredStateMessage = z.infer<typeof DesiredStateMessageSchema>;
@@ -176,6 +185,7 @@ export const upMessageSchemas = {
   runs: RunsMessageSchema,
   'run-events': RunEventsMessageSchema,
   usage: UsageMessageSchema,
+  update: UpdateMessageSchema,
 } as const;
 
 export type UpMessageByChannel = {

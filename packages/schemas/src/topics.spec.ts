@@ -251,6 +251,7 @@ describe('parseTopic on arbitrary strings', () => {
             break;
           case 'runs':
           case 'usage':
+          case 'update':
           case 'birth':
           case 'status':
           case 'telemetry':

@@ -13,6 +13,7 @@ export const UP_CHANNELS = [
   'runs',
   'run-events',
   'usage',
+  'update',
 ] as const;
 export type UpChannel = (typeof UP_CHANNELS)[number];
 
@@ -36,6 +37,7 @@ export const topics = {
   runs: (deviceId: string) => `${deviceRoot(deviceId)}/up/runs`,
   runEvents: (deviceId: string) => `${deviceRoot(deviceId)}/up/run-events`,
   usage: (deviceId: string) => `${deviceRoot(deviceId)}/up/usage`,
+  update: (deviceId: string) => `${deviceRoot(deviceId)}/up/update`,
   result: (deviceId: string, commandId: string) => {
     if (!isValidDeviceId(commandId)) throw new RangeError(`invalid command id: ${JSON.stringify(commandId)}`);
     return `${deviceRoot(deviceId)}/up/results/${commandId}`;
@@ -78,6 +80,7 @@ export function parseTopic(topic: string): ParsedTopic | null {
       case 'runs':
       case 'run-events':
       case 'usage':
+      case 'update':
         return extra === undefined ? { direction, deviceId, channel } : null;
       case 'results':
         return extra !== undefined && isValidDeviceId(extra)
