@@ -28,6 +28,11 @@ export function toApiRequestError(
   return new ApiRequestError(response.status, `HTTP_${response.status}`, text || `HTTP ${response.status}`);
 }
 
+/** The fleet service answered 404: the thing asked for does not exist (or no longer). */
+export function isNotFound(error: unknown): boolean {
+  return error instanceof ApiRequestError && error.statusCode === 404;
+}
+
 type ApiResult<T> = { data?: T; error?: unknown; response: Response };
 
 /** Awaits an openapi-fetch call and returns its data, or throws an ApiRequestError. */

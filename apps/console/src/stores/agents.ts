@@ -2,16 +2,15 @@ import type { AgentDefinition, AssignmentTarget } from '@agentbox/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
-import { ApiRequestError, unwrap } from '@/api/errors';
+import { isNotFound, unwrap } from '@/api/errors';
 import type { Agent, AgentVersion, Assignment, TaskAccepted } from '@/api/types';
+import { useFetchState } from '@/stores/request-state';
 
 /** Agents of the fleet with their assignments, version history and the "send task" action. */
 export const useAgentsStore = defineStore('agents', () => {
   const byId = ref<Record<string, Agent>>({});
   const versions = ref<Record<string, AgentVersion[]>>({});
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
+  const { loaded, loading, error, track } = useFetchState();
 
   const all = computed(() =>
     Object.values(byId.value).sort(
@@ -42,18 +41,10 @@ export const useAgentsStore = defineStore('agents', () => {
   }
 
   async function fetchAll(): Promise<void> {
-    loading.value = true;
-    try {
+    await track(async () => {
       const list = await unwrap(api().GET('/api/v1/agents'));
       byId.value = Object.fromEntries(list.map((agent) => [agent.id, agent]));
-      loaded.value = true;
-      error.value = null;
-    } catch (caught) {
-      error.value = caught;
-      throw caught;
-    } finally {
-      loading.value = false;
-    }
+    });
   }
 
   /** The agent, or null when the fleet service does not know it. */
@@ -63,7 +54,7 @@ export const useAgentsStore = defineStore('agents', () => {
       upsert(agent);
       return agent;
     } catch (caught) {
-      if (caught instanceof ApiRequestError && caught.statusCode === 404) {
+      if (isNotFound(caught)) {
         drop(id);
         return null;
       }
@@ -116,7 +107,7 @@ export const useAgentsStore = defineStore('agents', () => {
       await unwrap(api().DELETE('/api/v1/assignments/{id}', { params: { path: { id: assignmentId } } }));
     } catch (caught) {
       // Already gone is what we wanted.
-      if (!(caught instanceof ApiRequestError && caught.statusCode === 404)) throw caught;
+      if (!isNotFound(caught)) throw caught;
     }
     const current = byId.value[agentId]?.assignments ?? [];
     setAssignments(

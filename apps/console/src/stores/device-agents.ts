@@ -4,15 +4,14 @@ import { computed, ref, shallowRef } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { DeviceAgent } from '@/api/types';
+import { useLatestRequest } from '@/stores/request-state';
 
 /** The agents of the box on screen: what it should run and what it reports, kept live. */
 export const useDeviceAgentsStore = defineStore('device-agents', () => {
   const deviceId = ref<string | null>(null);
   const items = shallowRef<DeviceAgent[]>([]);
   const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
-  let request = 0;
+  const { loading, error, latest, abandon } = useLatestRequest();
 
   const sorted = computed(() => [...items.value].sort((a, b) => a.name.localeCompare(b.name)));
   const tokensToday = computed(() =>
@@ -25,25 +24,18 @@ export const useDeviceAgentsStore = defineStore('device-agents', () => {
   );
 
   async function load(id: string): Promise<void> {
-    const mine = ++request;
     if (deviceId.value !== id) {
       items.value = [];
       loaded.value = false;
     }
     deviceId.value = id;
-    loading.value = true;
-    try {
-      const list = await unwrap(api().GET('/api/v1/devices/{id}/agents', { params: { path: { id } } }));
-      if (mine !== request) return;
-      items.value = list;
-      loaded.value = true;
-      error.value = null;
-    } catch (caught) {
-      if (mine === request) error.value = caught;
-      throw caught;
-    } finally {
-      if (mine === request) loading.value = false;
-    }
+    await latest(
+      () => unwrap(api().GET('/api/v1/devices/{id}/agents', { params: { path: { id } } })),
+      (list) => {
+        items.value = list;
+        loaded.value = true;
+      },
+    );
   }
 
   /** The box reported new agent states, or one of its runs changed: take its list again. */
@@ -53,12 +45,10 @@ export const useDeviceAgentsStore = defineStore('device-agents', () => {
   }
 
   function clear(): void {
-    request += 1;
+    abandon();
     deviceId.value = null;
     items.value = [];
     loaded.value = false;
-    loading.value = false;
-    error.value = null;
   }
 
   return {

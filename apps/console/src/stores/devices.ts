@@ -2,8 +2,9 @@ import type { LiveEvent } from '@agentbox/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
-import { ApiRequestError, unwrap } from '@/api/errors';
+import { isNotFound, unwrap } from '@/api/errors';
 import type { Device, DeviceUpdateBody } from '@/api/types';
+import { useFetchState } from '@/stores/request-state';
 
 export type DeviceSortKey = 'name' | 'status' | 'lastSeen' | 'agentVersion' | 'hostname';
 export type SortOrder = 'asc' | 'desc';
@@ -84,9 +85,7 @@ function laterTime(a: string | null, b: string | null): string | null {
 
 export const useDevicesStore = defineStore('devices', () => {
   const byId = ref<Record<string, Device>>({});
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
+  const { loaded, loading, error, track } = useFetchState();
   const filter = ref<DeviceFilter>({ text: '', status: 'all', tag: null });
   const sortKey = ref<DeviceSortKey>('name');
   const sortOrder = ref<SortOrder>('asc');
@@ -138,8 +137,7 @@ export const useDevicesStore = defineStore('devices', () => {
 
   async function fetchAll(): Promise<void> {
     const startedAt = Date.now();
-    loading.value = true;
-    try {
+    await track(async () => {
       const items = await fetchEveryPage();
       const next: Record<string, Device> = {};
       for (const device of items) {
@@ -155,14 +153,7 @@ export const useDevicesStore = defineStore('devices', () => {
             : device;
       }
       byId.value = next;
-      loaded.value = true;
-      error.value = null;
-    } catch (caught) {
-      error.value = caught;
-      throw caught;
-    } finally {
-      loading.value = false;
-    }
+    });
   }
 
   /** Fetches one device into the store; resolves to null when the fleet service does not know it. */
@@ -172,7 +163,7 @@ export const useDevicesStore = defineStore('devices', () => {
       upsert(device);
       return device;
     } catch (caught) {
-      if (caught instanceof ApiRequestError && caught.statusCode === 404) {
+      if (isNotFound(caught)) {
         remove(id);
         return null;
       }

@@ -3,13 +3,12 @@ import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { Provider, ProviderCreateBody, ProviderUpdateBody } from '@/api/types';
+import { useFetchState } from '@/stores/request-state';
 
 /** Model providers of the fleet. Their API keys never reach the console: only `hasApiKey`. */
 export const useProvidersStore = defineStore('providers', () => {
   const byId = ref<Record<string, Provider>>({});
-  const loaded = ref(false);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
+  const { loaded, loading, error, track } = useFetchState();
 
   const all = computed(() =>
     Object.values(byId.value).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
@@ -25,18 +24,10 @@ export const useProvidersStore = defineStore('providers', () => {
   }
 
   async function fetchAll(): Promise<void> {
-    loading.value = true;
-    try {
+    await track(async () => {
       const list = await unwrap(api().GET('/api/v1/providers'));
       byId.value = Object.fromEntries(list.map((provider) => [provider.id, provider]));
-      loaded.value = true;
-      error.value = null;
-    } catch (caught) {
-      error.value = caught;
-      throw caught;
-    } finally {
-      loading.value = false;
-    }
+    });
   }
 
   async function create(body: ProviderCreateBody): Promise<Provider> {

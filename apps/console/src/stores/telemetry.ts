@@ -3,6 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
+import { useLatestRequest } from '@/stores/request-state';
 import type { SampleLike } from '@/utils/metrics';
 
 export const TIME_RANGES = {
@@ -64,9 +65,7 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   // A fresh box has minutes of history: a short window shows it instead of a sliver at the edge.
   const range = ref<TimeRange>('15m');
   const samples = shallowRef<SampleLike[]>([]);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
-  let request = 0;
+  const { loading, error, latest, abandon } = useLatestRequest();
 
   const metricNames = computed(() => {
     const names = new Set<string>();
@@ -79,25 +78,16 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   }
 
   async function load(id: string, nextRange: TimeRange = range.value): Promise<void> {
-    const mine = ++request;
     if (deviceId.value !== id) samples.value = [];
     deviceId.value = id;
     range.value = nextRange;
-    loading.value = true;
     const since = windowStart();
-    try {
-      const history = await fetchHistory(id, since, () => mine !== request);
-      // A newer load (other device or range) started meanwhile: its answer wins.
-      if (mine !== request) return;
+    // A newer load (other device or range) may start meanwhile: its answer wins.
+    await latest(
+      (stale) => fetchHistory(id, since, stale),
       // Keep live samples that arrived while the history was loading.
-      samples.value = mergeSamples(samples.value, history, since);
-      error.value = null;
-    } catch (caught) {
-      if (mine === request) error.value = caught;
-      throw caught;
-    } finally {
-      if (mine === request) loading.value = false;
-    }
+      (history) => (samples.value = mergeSamples(samples.value, history, since)),
+    );
   }
 
   function appendLive(id: string, incoming: readonly TelemetrySample[]): void {
@@ -106,11 +96,9 @@ export const useTelemetryStore = defineStore('telemetry', () => {
   }
 
   function clear(): void {
-    request += 1;
+    abandon();
     deviceId.value = null;
     samples.value = [];
-    loading.value = false;
-    error.value = null;
   }
 
   return { deviceId, range, samples, loading, error, metricNames, load, appendLive, clear };

@@ -4,6 +4,7 @@ import { computed, ref, shallowRef } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { UsageSeriesPage, UsageSummary } from '@/api/types';
+import { useLatestRequest } from '@/stores/request-state';
 
 export const USAGE_RANGES = {
   '24h': { ms: 24 * 3_600_000, bucket: 'hour' },
@@ -26,10 +27,8 @@ export const useUsageStore = defineStore('usage', () => {
   const stackBy = ref<UsageStack>('agent');
   const summary = ref<UsageSummary | null>(null);
   const series = shallowRef<UsageSeriesPage | null>(null);
-  const loading = ref(false);
-  const error = ref<unknown>(null);
+  const { loading, error, latest, abandon } = useLatestRequest();
   const liveUpdates = ref(0);
-  let request = 0;
   let timer: ReturnType<typeof setTimeout> | null = null;
 
   const bucket = computed(() => USAGE_RANGES[range.value].bucket);
@@ -45,38 +44,32 @@ export const useUsageStore = defineStore('usage', () => {
     next: { range?: UsageRange; stackBy?: UsageStack } = {},
     now = Date.now(),
   ): Promise<void> {
-    const mine = ++request;
     if (next.range) range.value = next.range;
     if (next.stackBy) stackBy.value = next.stackBy;
-    loading.value = true;
     const { ms, bucket: size } = USAGE_RANGES[range.value];
-    try {
-      const [nextSummary, nextSeries] = await Promise.all([
-        unwrap(api().GET('/api/v1/usage/summary')),
-        unwrap(
-          api().GET('/api/v1/usage', {
-            params: {
-              query: {
-                from: new Date(now - ms).toISOString(),
-                to: new Date(now).toISOString(),
-                bucket: size,
-                groupBy: stackBy.value,
+    // A newer load (other range or stacking) may start meanwhile: its answer wins.
+    await latest(
+      () =>
+        Promise.all([
+          unwrap(api().GET('/api/v1/usage/summary')),
+          unwrap(
+            api().GET('/api/v1/usage', {
+              params: {
+                query: {
+                  from: new Date(now - ms).toISOString(),
+                  to: new Date(now).toISOString(),
+                  bucket: size,
+                  groupBy: stackBy.value,
+                },
               },
-            },
-          }),
-        ),
-      ]);
-      // A newer load (other range or stacking) started meanwhile: its answer wins.
-      if (mine !== request) return;
-      summary.value = nextSummary;
-      series.value = nextSeries;
-      error.value = null;
-    } catch (caught) {
-      if (mine === request) error.value = caught;
-      throw caught;
-    } finally {
-      if (mine === request) loading.value = false;
-    }
+            }),
+          ),
+        ]),
+      ([nextSummary, nextSeries]) => {
+        summary.value = nextSummary;
+        series.value = nextSeries;
+      },
+    );
   }
 
   /** New usage records: refetch soon (the server buckets and groups them), once per burst. */
@@ -91,13 +84,11 @@ export const useUsageStore = defineStore('usage', () => {
   }
 
   function reset(): void {
-    request += 1;
+    abandon();
     if (timer !== null) clearTimeout(timer);
     timer = null;
     summary.value = null;
     series.value = null;
-    loading.value = false;
-    error.value = null;
   }
 
   return {

@@ -1,0 +1,71 @@
+import { ref } from 'vue';
+
+/**
+ * `loaded`/`loading`/`error` of a store's list fetch. The refs are meant to be returned from the setup
+ * store, so they stay its state.
+ */
+export function useFetchState() {
+  const loaded = ref(false);
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+
+  /** Runs the fetch with `loading` on; the error is kept for the page and rethrown to the caller. */
+  async function track(fetch: () => Promise<void>): Promise<void> {
+    loading.value = true;
+    try {
+      await fetch();
+      loaded.value = true;
+      error.value = null;
+    } catch (caught) {
+      error.value = caught;
+      throw caught;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  return { loaded, loading, error, track };
+}
+
+/**
+ * `loading`/`error` of a fetch that is restarted with other arguments (another box, range or stacking):
+ * only the newest request may write the store, so a slow older answer never overwrites a newer one.
+ */
+export function useLatestRequest() {
+  const loading = ref(false);
+  const error = ref<unknown>(null);
+  let request = 0;
+
+  /**
+   * Fetches, then applies the result unless a newer request started meanwhile. `stale` lets a fetch of
+   * several pages stop early. The error is rethrown to the caller either way.
+   */
+  async function latest<T>(
+    fetch: (stale: () => boolean) => Promise<T>,
+    apply: (result: T) => void,
+  ): Promise<void> {
+    const mine = ++request;
+    const stale = () => mine !== request;
+    loading.value = true;
+    try {
+      const result = await fetch(stale);
+      if (stale()) return;
+      apply(result);
+      error.value = null;
+    } catch (caught) {
+      if (!stale()) error.value = caught;
+      throw caught;
+    } finally {
+      if (!stale()) loading.value = false;
+    }
+  }
+
+  /** Forgets the request in flight (its answer will be dropped) and clears `loading` and `error`. */
+  function abandon(): void {
+    request += 1;
+    loading.value = false;
+    error.value = null;
+  }
+
+  return { loading, error, latest, abandon };
+}
