@@ -4,6 +4,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AgentsModule } from './modules/agents/agents.module.js';
+import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BrokerModule } from './modules/broker/broker.module.js';
 import { ConsoleModule } from './modules/console/console.module.js';
@@ -15,6 +16,7 @@ import { LiveModule } from './modules/live/live.module.js';
 import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ProvidersModule } from './modules/providers/providers.module.js';
 import { ProvisioningModule } from './modules/provisioning/provisioning.module.js';
+import { ReleasesModule } from './modules/releases/releases.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
 import { UsageModule } from './modules/usage/usage.module.js';
@@ -40,6 +42,8 @@ export class AppModule {
         AgentsModule,
         RunsModule,
         UsageModule,
+        AuditModule,
+        ReleasesModule,
         HealthModule,
         // Last: its catch-all GET route is the SPA fallback.
         ConsoleModule,

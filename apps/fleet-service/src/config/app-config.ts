@@ -85,6 +85,26 @@ export const FleetEnvSchema = z.object({
     .optional(),
   /** How long POST /agents/:id/tasks waits for the box to answer the agent.run command. */
   AGENTBOX_TASK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** A signed root.json installed as the trusted OTA root at start (when newer than the stored one). */
+  AGENTBOX_OTA_ROOT_FILE: z.string().min(1).optional(),
+  /** Tolerated clock difference when checking signed metadata expiry. */
+  AGENTBOX_OTA_CLOCK_SLACK_SEC: z.coerce.number().int().min(0).max(86_400).default(600),
+  /** Where release bundles are stored; defaults to <dataDir>/artifacts. */
+  AGENTBOX_ARTIFACTS_DIR: z.string().min(1).optional(),
+  /** Largest release bundle accepted (bytes). */
+  AGENTBOX_ARTIFACT_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(16 * 1024 ** 3)
+    .default(1024 ** 3),
+  /** How long a box's download token for one release stays valid. */
+  AGENTBOX_DOWNLOAD_TOKEN_TTL_SEC: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
 });
 export type FleetEnv = z.infer<typeof FleetEnvSchema>;
 
@@ -120,6 +140,13 @@ export class AppConfig {
   readonly ingest: { flushIntervalMs: number; maxBatchSamples: number };
   readonly secrets: { key: string | undefined; previousKeys: string[] };
   readonly taskTimeoutMs: number;
+  readonly ota: {
+    rootFile: string | undefined;
+    clockSlackMs: number;
+    artifactsDir: string;
+    artifactMaxBytes: number;
+    downloadTokenTtlSec: number;
+  };
 
   constructor(env: FleetEnv) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
@@ -156,6 +183,13 @@ export class AppConfig {
       previousKeys: env.AGENTBOX_SECRETS_KEY_PREVIOUS ?? [],
     };
     this.taskTimeoutMs = env.AGENTBOX_TASK_TIMEOUT_MS;
+    this.ota = {
+      rootFile: env.AGENTBOX_OTA_ROOT_FILE === undefined ? undefined : resolve(env.AGENTBOX_OTA_ROOT_FILE),
+      clockSlackMs: env.AGENTBOX_OTA_CLOCK_SLACK_SEC * 1_000,
+      artifactsDir: resolve(env.AGENTBOX_ARTIFACTS_DIR ?? resolve(this.dataDir, 'artifacts')),
+      artifactMaxBytes: env.AGENTBOX_ARTIFACT_MAX_BYTES,
+      downloadTokenTtlSec: env.AGENTBOX_DOWNLOAD_TOKEN_TTL_SEC,
+    };
   }
 
   /** Validates the environment; throws a ConfigError naming every bad variable and how to fix it. */

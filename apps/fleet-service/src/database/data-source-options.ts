@@ -4,6 +4,8 @@ import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
+import { AUDIT_MIGRATIONS } from '../modules/audit/migrations/index.js';
+import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 
@@ -12,6 +14,8 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...CORE_MIGRATIONS,
   ...TELEMETRY_MIGRATIONS,
   ...AGENT_MIGRATIONS,
+  ...AUDIT_MIGRATIONS,
+  ...RELEASE_MIGRATIONS,
 ];
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */

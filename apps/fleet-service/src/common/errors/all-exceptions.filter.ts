@@ -16,6 +16,7 @@ import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
 import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js';
 import { ProviderExceptionCode } from '../../modules/providers/providers.exception.js';
 import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioning.exception.js';
+import { OtaRootExceptionCode, ReleaseExceptionCode } from '../../modules/releases/releases.exception.js';
 import { RunExceptionCode } from '../../modules/runs/runs.exception.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { CommonExceptionCode, DomainException } from './domain-exception.js';
@@ -27,7 +28,9 @@ type ErrorCode =
   | ProvisioningExceptionCode
   | ProviderExceptionCode
   | AgentExceptionCode
-  | RunExceptionCode;
+  | RunExceptionCode
+  | ReleaseExceptionCode
+  | OtaRootExceptionCode;
 
 /** The one place domain codes become HTTP statuses. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -60,6 +63,24 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [AgentExceptionCode.TASK_REJECTED]: HttpStatus.CONFLICT,
   [AgentExceptionCode.TASK_TIMEOUT]: HttpStatus.GATEWAY_TIMEOUT,
   [RunExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ReleaseExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ReleaseExceptionCode.EXISTS]: HttpStatus.CONFLICT,
+  [ReleaseExceptionCode.IN_USE]: HttpStatus.CONFLICT,
+  [ReleaseExceptionCode.NO_TRUSTED_ROOT]: HttpStatus.CONFLICT,
+  [ReleaseExceptionCode.BAD_SIGNATURE]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.UNKNOWN_KEY]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.KEY_REVOKED]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.METADATA_EXPIRED]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.ARTIFACT_TOO_LARGE]: HttpStatus.PAYLOAD_TOO_LARGE,
+  [ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.ARTIFACT_HASH_MISMATCH]: HttpStatus.BAD_REQUEST,
+  [ReleaseExceptionCode.ARTIFACT_PRESENT]: HttpStatus.CONFLICT,
+  [ReleaseExceptionCode.ARTIFACT_MISSING]: HttpStatus.CONFLICT,
+  [ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,
+  [ReleaseExceptionCode.DOWNLOAD_TOKEN_EXPIRED]: HttpStatus.UNAUTHORIZED,
+  [ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH]: HttpStatus.FORBIDDEN,
+  [OtaRootExceptionCode.REJECTED]: HttpStatus.BAD_REQUEST,
+  [OtaRootExceptionCode.NOT_NEXT]: HttpStatus.CONFLICT,
 };
 
 /** Fastify's own request errors (body parsing happens before any Nest code runs). */

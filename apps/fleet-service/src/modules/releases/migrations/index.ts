@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Releases1764310000001 } from './1764310000001-releases.js';
+
+/** Migrations of releases and the trusted OTA root, composed into the data source. */
+export const RELEASE_MIGRATIONS: Array<new () => MigrationInterface> = [Releases1764310000001];

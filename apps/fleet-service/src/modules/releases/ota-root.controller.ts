@@ -1,0 +1,45 @@
+import { Body, Controller, Get, Put } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { SignedRootSchema, type SignedRoot } from '@agentbox/schemas';
+import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { OtaTrustService } from './ota-trust.service.js';
+import { OtaRootDtoSchema } from './releases.dto.js';
+
+@ApiTags('releases')
+@ApiBearerAuth()
+@Controller('api/v1/ota/root')
+export class OtaRootController {
+  constructor(private readonly trust: OtaTrustService) {}
+
+  @Get()
+  @ApiOperation({ operationId: 'getOtaRoot', summary: 'The trusted OTA root metadata (latest version)' })
+  @ApiZodResponse(200, 'OtaRootDto', OtaRootDtoSchema)
+  @ApiErrors(401, 404)
+  async get() {
+    const root = await this.trust.describe();
+    if (!root) {
+      throw new CommonException(
+        CommonExceptionCode.NOT_FOUND,
+        'No trusted root yet: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
+      );
+    }
+    return root;
+  }
+
+  @Put()
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'putOtaRoot',
+    summary:
+      'Trust the first root metadata (signed by its own root keys) or the next version (signed by the trusted and its own root keys) (admin)',
+  })
+  @ApiZodBody('SignedRoot', SignedRootSchema)
+  @ApiZodResponse(200, 'OtaRootDto', OtaRootDtoSchema)
+  @ApiErrors(400, 401, 403, 409)
+  put(@Body(new ZodValidationPipe(SignedRootSchema)) body: SignedRoot, @CurrentUser() user: AuthUser) {
+    return this.trust.install(body, user.username, 'upload');
+  }
+}

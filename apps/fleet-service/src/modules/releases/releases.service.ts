@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { Injectable } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { Repository, type FindOptionsWhere } from 'typeorm';
+import type { SignedRelease } from '@agentbox/schemas';
+import { AppConfig } from '../../config/app-config.js';
+import { AuditService } from '../audit/audit.service.js';
+import { DevicesService } from '../devices/devices.service.js';
+import { ArtifactStore } from './artifact-store.js';
+import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
+import { OtaTrustService } from './ota-trust.service.js';
+import { verifyReleaseSignature, type MetadataFailure } from './ota-verification.js';
+import { ReleaseRow } from './release.entity.js';
+import {
+  toReleaseDetailDto,
+  toReleaseDto,
+  type ReleaseDetailDto,
+  type ReleaseDto,
+  type ReleaseListQuery,
+} from './releases.dto.js';
+import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js';
+
+/** Tells whether something (a rollout) still uses a release: its description, or null when unused. */
+export type ReleaseUsageCheck = (releaseId: string) => Promise<string | null>;
+
+const FAILURE_CODES: Record<MetadataFailure, ReleaseExceptionCode> = {
+  'bad-signature': ReleaseExceptionCode.BAD_SIGNATURE,
+  'unknown-key': ReleaseExceptionCode.UNKNOWN_KEY,
+  'key-revoked': ReleaseExceptionCode.KEY_REVOKED,
+  'metadata-expired': ReleaseExceptionCode.METADATA_EXPIRED,
+};
+
+/** Releases of the device agent: signed manifests verified against the trusted root, bundles on disk. */
+@Injectable()
+export class ReleasesService {
+  private readonly usageChecks: ReleaseUsageCheck[] = [];
+
+  constructor(
+    @InjectRepository(ReleaseRow) private readonly releases: Repository<ReleaseRow>,
+    private readonly trust: OtaTrustService,
+    private readonly audit: AuditService,
+    private readonly store: ArtifactStore,
+    private readonly tokens: DownloadTokens,
+    private readonly devices: DevicesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  /** Rollouts register here so a release they use cannot be deleted (checked in registration order). */
+  addUsageCheck(check: ReleaseUsageCheck): void {
+    this.usageChecks.push(check);
+  }
+
+  async list(query: ReleaseListQuery = {}): Promise<ReleaseDto[]> {
+    const where: FindOptionsWhere<ReleaseRow> = {};
+    if (query.channel !== undefined) where.channel = query.channel;
+    if (query.status !== undefined) where.status = query.status;
+    const rows = await this.releases.find({ where, order: { createdAt: 'DESC', id: 'ASC' } });
+    return rows.map(toReleaseDto);
+  }
+
+  async get(id: string): Promise<ReleaseDetailDto> {
+    return toReleaseDetailDto(await this.require(id));
+  }
+
+  /** The stored row (signed manifest included); throws RELEASE_NOT_FOUND. */
+  async require(id: string): Promise<ReleaseRow> {
+    const row = await this.releases.findOneBy({ id });
+    if (!row) throw new ReleaseException(ReleaseExceptionCode.NOT_FOUND, `Release ${id} not found`);
+    return row;
+  }
+
+  /** Verifies a signed manifest against the trusted root and stores it, awaiting its bundle. */
+  async create(release: SignedRelease, actor: string): Promise<ReleaseDto> {
+    const manifest = release.signed;
+    const refuse = async (code: ReleaseExceptionCode, reason: string, detail: string): Promise<never> => {
+      await this.audit.record({
+        actor,
+        action: 'release.rejected',
+        targetType: 'release',
+        targetId: manifest.version,
+        detail: { reason, detail, version: manifest.version, sha256: manifest.artifact.sha256 },
+      });
+      throw new ReleaseException(code, `Release ${manifest.version} refused (${reason}): ${detail}`);
+    };
+    const trusted = await this.trust.current();
+    if (!trusted) {
+      return refuse(
+        ReleaseExceptionCode.NO_TRUSTED_ROOT,
+        'no-trusted-root',
+        'no trusted root metadata: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
+      );
+    }
+    const history = (await this.trust.chain()).slice(0, -1);
+    const verified = verifyReleaseSignature(release, trusted, history, {
+      now: Date.now(),
+      slackMs: this.config.ota.clockSlackMs,
+    });
+    if (!verified.ok) return refuse(FAILURE_CODES[verified.reason], verified.reason, verified.detail);
+    if (manifest.artifact.size > this.config.ota.artifactMaxBytes) {
+      return refuse(
+        ReleaseExceptionCode.ARTIFACT_TOO_LARGE,
+        'artifact-too-large',
+        `the bundle has ${manifest.artifact.size} bytes, more than AGENTBOX_ARTIFACT_MAX_BYTES (${this.config.ota.artifactMaxBytes})`,
+      );
+    }
+    if (await this.releases.existsBy({ version: manifest.version })) {
+      return refuse(ReleaseExceptionCode.EXISTS, 'exists', `version ${manifest.version} already exists`);
+    }
+    const now = new Date();
+    const row: ReleaseRow = {
+      id: randomUUID(),
+      version: manifest.version,
+      channel: manifest.channel,
+      status: 'awaiting-artifact',
+      manifest: release,
+      artifactSha256: manifest.artifact.sha256,
+      artifactSize: manifest.artifact.size,
+      createdBy: actor,
+      createdAt: now,
+      updatedAt: now,
+    };
+    try {
+      await this.releases.insert(row);
+    } catch (error) {
+      if (await this.releases.existsBy({ version: manifest.version })) {
+        return refuse(ReleaseExceptionCode.EXISTS, 'exists', `version ${manifest.version} already exists`);
+      }
+      throw error;
+    }
+    await this.audit.record({
+      actor,
+      action: 'release.created',
+      targetType: 'release',
+      targetId: row.id,
+      detail: {
+        version: row.version,
+        channel: row.channel,
+        sha256: row.artifactSha256,
+        size: row.artifactSize,
+        signedBy: release.signatures.map((signature) => signature.keyid),
+        rootVersion: trusted.signed.version,
+      },
+    });
+    return toReleaseDto(row);
+  }
+
+  /** Streams the bundle to disk; it becomes the release's only when size and sha256 match the manifest. */
+  async uploadArtifact(
+    id: string,
+    body: Readable,
+    contentLength: number | undefined,
+    actor: string,
+  ): Promise<ReleaseDto> {
+    const row = await this.require(id);
+    const refuse = async (code: ReleaseExceptionCode, reason: string, detail: string): Promise<never> => {
+      await this.audit.record({
+        actor,
+        action: 'release.artifact-rejected',
+        targetType: 'release',
+        targetId: id,
+        detail: { reason, detail, version: row.version },
+      });
+      throw new ReleaseException(code, `Bundle of release ${row.version} refused (${reason}): ${detail}`);
+    };
+    if (row.status === 'ready') {
+      throw new ReleaseException(
+        ReleaseExceptionCode.ARTIFACT_PRESENT,
+        `The bundle of release ${row.version} was uploaded already`,
+      );
+    }
+    if (contentLength !== undefined && contentLength !== row.artifactSize) {
+      return refuse(
+        ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH,
+        'size-mismatch',
+        `Content-Length ${contentLength}, the manifest says ${row.artifactSize}`,
+      );
+    }
+    const checked = await this.store.put(body, { size: row.artifactSize, sha256: row.artifactSha256 });
+    if (!checked.ok) {
+      return refuse(
+        checked.reason === 'size-mismatch'
+          ? ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH
+          : ReleaseExceptionCode.ARTIFACT_HASH_MISMATCH,
+        checked.reason,
+        checked.detail,
+      );
+    }
+    row.status = 'ready';
+    row.updatedAt = new Date();
+    await this.releases.update({ id }, { status: row.status, updatedAt: row.updatedAt });
+    await this.audit.record({
+      actor,
+      action: 'release.artifact-uploaded',
+      targetType: 'release',
+      targetId: id,
+      detail: { version: row.version, sha256: row.artifactSha256, size: row.artifactSize },
+    });
+    return toReleaseDto(row);
+  }
+
+  /** Deletes a release no rollout uses, and its bundle unless another release shares it. */
+  async remove(id: string, actor: string): Promise<void> {
+    const row = await this.require(id);
+    for (const check of this.usageChecks) {
+      const usedBy = await check(id);
+      if (usedBy !== null) {
+        throw new ReleaseException(
+          ReleaseExceptionCode.IN_USE,
+          `Release ${row.version} is used by ${usedBy}`,
+        );
+      }
+    }
+    await this.releases.delete({ id });
+    if (!(await this.releases.existsBy({ artifactSha256: row.artifactSha256 }))) {
+      await this.store.remove(row.artifactSha256);
+    }
+    await this.audit.record({
+      actor,
+      action: 'release.deleted',
+      targetType: 'release',
+      targetId: id,
+      detail: { version: row.version, sha256: row.artifactSha256 },
+    });
+  }
+
+  /** A bearer token letting one box download one release's bundle (for `spec.update.downloadToken`). */
+  issueDownloadToken(deviceId: string, releaseId: string): string {
+    return this.tokens.issue(deviceId, releaseId);
+  }
+
+  /**
+   * Where a box downloads the bundle (`spec.update.url`): AGENTBOX_PUBLIC_URL, else this service's port
+   * on the loopback address (single-host setups and tests).
+   */
+  artifactUrl(releaseId: string, deviceId: string): string {
+    const base = (this.config.publicUrl ?? `http://127.0.0.1:${this.config.httpPort}`).replace(/\/+$/, '');
+    return `${base}/api/v1/releases/${encodeURIComponent(releaseId)}/artifact?device=${encodeURIComponent(deviceId)}`;
+  }
+
+  /**
+   * Checks a download token for this release (and box, when the request names one); the box must still
+   * be registered.
+   */
+  async authorizeDownload(
+    token: string,
+    releaseId: string,
+    deviceId: string | undefined,
+  ): Promise<DownloadGrant> {
+    const checked = this.tokens.verify(token);
+    if (!checked.ok) {
+      throw checked.reason === 'expired'
+        ? new ReleaseException(ReleaseExceptionCode.DOWNLOAD_TOKEN_EXPIRED, 'The download token expired')
+        : new ReleaseException(
+            ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID,
+            'The download token is not valid',
+          );
+    }
+    const { grant } = checked;
+    if (grant.releaseId !== releaseId || (deviceId !== undefined && grant.deviceId !== deviceId)) {
+      throw new ReleaseException(
+        ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH,
+        'The download token is for another box or release',
+      );
+    }
+    if ((await this.devices.fleetTargets([grant.deviceId])).length === 0) {
+      throw new ReleaseException(
+        ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID,
+        'The box of this token is gone',
+      );
+    }
+    return grant;
+  }
+
+  /** Path and size of a ready release's bundle. */
+  async artifactOf(id: string): Promise<{ path: string; size: number; sha256: string; name: string }> {
+    const row = await this.require(id);
+    if (row.status !== 'ready' || !(await this.store.exists(row.artifactSha256))) {
+      throw new ReleaseException(
+        ReleaseExceptionCode.ARTIFACT_MISSING,
+        `The bundle of release ${row.version} has not been uploaded`,
+      );
+    }
+    return {
+      path: this.store.pathOf(row.artifactSha256),
+      size: row.artifactSize,
+      sha256: row.artifactSha256,
+      name: row.manifest.signed.artifact.name,
+    };
+  }
+}
