@@ -5,6 +5,7 @@ import { BoxSecretsKeyService } from './modules/agents/secrets/box-secrets-key.s
 import { DesiredStateService } from './modules/desired-state/desired-state.service.js';
 import { IdentityService } from './modules/identity/identity.service.js';
 import { LinkService } from './modules/link/link.service.js';
+import { OtaService } from './modules/ota/ota.service.js';
 import { OutboxService } from './modules/outbox/outbox.service.js';
 import { AGENT_VERSION } from './modules/runtime/agent-version.js';
 import { SequenceService } from './modules/sequence/sequence.service.js';
@@ -29,6 +30,7 @@ export class AgentService {
     private readonly systemd: SystemdService,
     private readonly secretsKey: BoxSecretsKeyService,
     private readonly agents: AgentsService,
+    private readonly ota: OtaService,
   ) {}
 
   /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
@@ -51,7 +53,11 @@ export class AgentService {
     await this.outbox.open();
     // The installed agents run from here on, online or not; the stored desired state then reconciles them.
     await this.agents.start();
+    // Before the desired state: a rollback or commit left by the previous process is reported first,
+    // and a version on probation starts its health check.
+    await this.ota.start();
     await this.desired.load();
+    await this.ota.takeCurrentOffer();
     this.telemetry.start();
     this.link.start();
     this.started = true;
@@ -68,6 +74,7 @@ export class AgentService {
     if (!this.started) return;
     this.started = false;
     await this.telemetry.stop();
+    await this.ota.stop();
     // Runs are interrupted and their final records spooled while the link may still carry them.
     await this.agents.stop();
     await this.link.stop();

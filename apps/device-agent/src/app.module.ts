@@ -7,6 +7,7 @@ import { CommandsModule } from './modules/commands/commands.module.js';
 import { DesiredStateModule } from './modules/desired-state/desired-state.module.js';
 import { IdentityModule } from './modules/identity/identity.module.js';
 import { LinkModule } from './modules/link/link.module.js';
+import { OtaModule } from './modules/ota/ota.module.js';
 import { OutboxModule } from './modules/outbox/outbox.module.js';
 import { RuntimeModule } from './modules/runtime/runtime.module.js';
 import { SystemdModule } from './modules/systemd/systemd.module.js';
@@ -30,6 +31,7 @@ export class AppModule {
         SystemdModule,
         SecretsModule,
         AgentsModule,
+        OtaModule,
       ],
       providers: [{ provide: AgentConfig, useValue: config }, AgentService],
       exports: [AgentConfig],

@@ -5,6 +5,7 @@ import { AgentService } from './agent.service.js';
 import { AppModule } from './app.module.js';
 import { AgentException, EXIT_CODES } from './common/agent-exception.js';
 import { AgentConfig, ConfigError } from './config/agent-config.js';
+import { EXIT_RESTART, OtaService } from './modules/ota/ota.service.js';
 import { PinoLoggerService } from '@agentbox/logging';
 
 const EX_CONFIG = 78;
@@ -28,7 +29,7 @@ async function main(): Promise<void> {
   const agent = app.get(AgentService);
 
   let stopping: Promise<void> | undefined;
-  const shutdown = (signal: string) => {
+  const shutdown = (signal: string, exitCode = 0) => {
     if (stopping) {
       logger.warn(`${signal} again: exiting now`, 'Main');
       process.exit(1);
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
     stopping = agent
       .stop()
       .then(() => app.close())
-      .then(() => process.exit(0))
+      .then(() => process.exit(exitCode))
       .catch((error: unknown) => {
         logger.error(error, 'Main');
         process.exit(1);
@@ -50,6 +51,8 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  // An installed update: stop cleanly (the spool keeps the 'rebooting' report), then the launcher starts the new slot.
+  app.get(OtaService).onRestart(() => shutdown('update installed', EXIT_RESTART));
 
   try {
     await agent.start();

@@ -37,6 +37,14 @@ export const AgentEnvSchema = z.object({
     .default(7450),
   AGENTBOX_RUN_RETENTION_DAYS: PositiveInt(3_650).default(30),
   AGENTBOX_RUN_RETENTION_MB: PositiveInt(100_000).default(100),
+  /** Set by the launcher: its boot.json; without it the agent has no slots and takes no updates. */
+  AGENTBOX_BOOT_STATE: z.string().min(1).optional(),
+  /** Set by the launcher: the slot this process runs from. */
+  AGENTBOX_SLOT: z.enum(['a', 'b']).optional(),
+  /** Set by the launcher to 1 when this process is a new version on probation. */
+  AGENTBOX_BOOT_PENDING: z.enum(['0', '1']).default('0'),
+  /** Free disk kept beyond what an update needs (download plus unpacked bundle). */
+  AGENTBOX_OTA_DISK_RESERVE_MB: z.coerce.number().int().min(0).max(1_000_000).default(64),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 export type AgentEnv = z.infer<typeof AgentEnvSchema>;
@@ -63,6 +71,10 @@ export class AgentConfig {
   readonly webhookPort: number;
   readonly runRetentionDays: number;
   readonly runRetentionBytes: number;
+  readonly bootStatePath: string | undefined;
+  readonly slot: 'a' | 'b' | undefined;
+  readonly bootPending: boolean;
+  readonly otaDiskReserveBytes: number;
 
   constructor(env: AgentEnv) {
     this.fleetUrl = env.AGENTBOX_FLEET_URL?.replace(/\/+$/, '');
@@ -78,6 +90,10 @@ export class AgentConfig {
     this.webhookPort = env.AGENTBOX_WEBHOOK_PORT;
     this.runRetentionDays = env.AGENTBOX_RUN_RETENTION_DAYS;
     this.runRetentionBytes = env.AGENTBOX_RUN_RETENTION_MB * 1024 * 1024;
+    this.bootStatePath = env.AGENTBOX_BOOT_STATE ? resolve(env.AGENTBOX_BOOT_STATE) : undefined;
+    this.slot = env.AGENTBOX_SLOT;
+    this.bootPending = env.AGENTBOX_BOOT_PENDING === '1';
+    this.otaDiskReserveBytes = env.AGENTBOX_OTA_DISK_RESERVE_MB * 1024 * 1024;
   }
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */

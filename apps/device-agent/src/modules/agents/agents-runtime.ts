@@ -244,6 +244,16 @@ export class AgentsRuntime {
     return this.reconciler?.stuckFor() ?? 0;
   }
 
+  /** Runs in progress right now (an update waits for them before restarting the box). */
+  activeRunCount(): number {
+    return this.supervisor?.activeRuns().length ?? 0;
+  }
+
+  /** Reconcile steps not yet applied (0 once the box runs what the desired state asks for). */
+  reconcilePendingSteps(): number {
+    return this.reconciler?.pending().length ?? 0;
+  }
+
   reconcileHealthy(): boolean {
     return this.reconciler?.isHealthy() ?? true;
   }

@@ -11,7 +11,7 @@ import { SequenceService } from '../sequence/sequence.service.js';
 import { openSpool, type OutboxSpool } from './outbox-spool.js';
 
 /** Channels that go through the spool: what must not be lost while the box is offline. */
-export const SPOOLED_CHANNELS = ['telemetry', 'events', 'runs', 'run-events', 'usage'] as const;
+export const SPOOLED_CHANNELS = ['telemetry', 'events', 'runs', 'run-events', 'usage', 'update'] as const;
 export type SpooledChannel = (typeof SPOOLED_CHANNELS)[number];
 
 const SpoolRecordSchema = z.object({
@@ -189,5 +189,7 @@ function spooledTopic(channel: SpooledChannel, deviceId: string): string {
       return topics.runEvents(deviceId);
     case 'usage':
       return topics.usage(deviceId);
+    case 'update':
+      return topics.update(deviceId);
   }
 }

@@ -1,0 +1,159 @@
+import { randomBytes } from 'node:crypto';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { SCHEMA_VERSION, type UpdateMessage, type UpdateStatusReport } from '@agentbox/schemas';
+import { AgentConfig } from '../../config/agent-config.js';
+import { AgentsService } from '../agents/agents.service.js';
+import { DesiredStateService } from '../desired-state/desired-state.service.js';
+import { LinkService } from '../link/link.service.js';
+import { OutboxService } from '../outbox/outbox.service.js';
+import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
+import { SequenceService } from '../sequence/sequence.service.js';
+import { releaseTrust } from './release-trust.js';
+import { UpdateFlow } from './update-flow.js';
+
+/** Exit code that asks the launcher to start the pending slot at once. */
+export const EXIT_RESTART = 75;
+/** Margin kept before the launcher's deadline, so a commit never races the launcher's kill. */
+const DEADLINE_MARGIN_MS = 3_000;
+
+/**
+ * Over-the-air updates on the box: takes `spec.update` from the desired state and runs the update
+ * flow; when this process is a new version on probation, proves it healthy and commits it.
+ */
+@Injectable()
+export class OtaService implements OnModuleInit {
+  private readonly logger = new Logger('Ota');
+  readonly flow: UpdateFlow;
+  private restartListener: (() => void) | undefined;
+  private started = false;
+  private inTrial = false;
+  /** A desired state arrived from the cloud in this process (not only the stored one). */
+  private appliedOnline = false;
+  private readonly abort = new AbortController();
+  private trialDone: Promise<void> | undefined;
+
+  constructor(
+    private readonly config: AgentConfig,
+    private readonly outbox: OutboxService,
+    private readonly seq: SequenceService,
+    private readonly desired: DesiredStateService,
+    private readonly agents: AgentsService,
+    private readonly link: LinkService,
+    private readonly runtime: RuntimeSettingsService,
+  ) {
+    this.flow = new UpdateFlow({
+      stateDir: config.stateDir,
+      bootStatePath: config.bootStatePath,
+      runningSlot: config.slot,
+      currentVersion: AGENT_VERSION,
+      arch: process.arch,
+      diskReserveBytes: config.otaDiskReserveBytes,
+      trust: releaseTrust,
+      report: (report) => this.report(report),
+      runsInProgress: () => this.agents.runtime.activeRunCount(),
+      restart: () => this.restartListener?.(),
+      logger: {
+        log: (message, fields) => this.logger.log(fields ?? {}, message),
+        warn: (message, fields) => this.logger.warn(fields ?? {}, message),
+      },
+    });
+  }
+
+  onModuleInit(): void {
+    this.desired.onApplied((document) => {
+      if (this.link.connected) this.appliedOnline = true;
+      if (!this.started || this.inTrial) return;
+      void this.flow.offer(document.spec.update).catch((error: unknown) => {
+        this.logger.error({ err: error }, 'the update offer could not be handled');
+      });
+    });
+  }
+
+  /** main.ts stops the agent and exits with EXIT_RESTART when this fires. */
+  onRestart(listener: () => void): void {
+    this.restartListener = listener;
+  }
+
+  /**
+   * After the spool is open and before the desired state is loaded: finish what a previous process
+   * left (report a rollback or a commit), or start the probation of this version.
+   */
+  async start(): Promise<void> {
+    const next = await this.flow.recover(this.config.bootPending).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'the persisted update state could not be recovered');
+      return 'none' as const;
+    });
+    this.started = true;
+    if (next === 'trial') {
+      this.inTrial = true;
+      const deadline = Number(process.env.AGENTBOX_BOOT_DEADLINE);
+      const budgetMs = Number.isFinite(deadline) && deadline > 0 ? deadline - Date.now() : 120_000;
+      this.trialDone = this.flow
+        .trial(() => this.healthy(), Math.max(0, budgetMs - DEADLINE_MARGIN_MS), this.abort.signal)
+        .then((ok) => {
+          this.inTrial = false;
+          if (ok) void this.takeCurrentOffer();
+        })
+        .catch((error: unknown) => this.logger.error({ err: error }, 'the health check failed'));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.trialDone;
+    await this.flow.stop();
+  }
+
+  /** The desired state loaded at start is applied before this service may act; take its offer now. */
+  async takeCurrentOffer(): Promise<void> {
+    if (this.inTrial) return;
+    await this.flow.offer(this.desired.document?.spec.update);
+  }
+
+  /** Health of a version on probation: online, desired state applied, agents reconciled, self-test passed. */
+  async healthy(): Promise<{ ok: boolean; detail: string }> {
+    if (!this.link.connected) return { ok: false, detail: 'not connected to the cloud' };
+    if (!this.appliedOnline || this.runtime.desiredVersion === null)
+      return { ok: false, detail: 'no desired state from the cloud applied yet' };
+    const agents = this.agents.runtime;
+    if (!agents.started) return { ok: false, detail: 'the agent runtime has not started' };
+    if (!agents.reconcileHealthy()) return { ok: false, detail: 'the agents reconcile is stuck' };
+    const pending = agents.reconcilePendingSteps();
+    if (pending > 0) return { ok: false, detail: `${pending} reconcile steps still to apply` };
+    return this.selfTest();
+  }
+
+  /** The state dir takes writes and reads back what was written; the spool is open. */
+  private async selfTest(): Promise<{ ok: boolean; detail: string }> {
+    const probe = join(this.config.stateDir, `.self-test.${randomBytes(4).toString('hex')}`);
+    const token = randomBytes(16).toString('hex');
+    try {
+      await writeFile(probe, token);
+      if ((await readFile(probe, 'utf8')) !== token)
+        return { ok: false, detail: 'state dir read-back differs' };
+    } catch (error) {
+      return { ok: false, detail: `state dir not writable: ${(error as Error).message}` };
+    } finally {
+      await rm(probe, { force: true });
+    }
+    if (!this.outbox.stats()) return { ok: false, detail: 'the spool is not open' };
+    return { ok: true, detail: 'healthy' };
+  }
+
+  private async report(report: UpdateStatusReport): Promise<void> {
+    const message: UpdateMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.seq.next(),
+      ts: Date.now(),
+      reports: [report],
+    };
+    await this.outbox.append('update', message);
+    this.logger.log(
+      { rolloutId: report.rolloutId, version: report.version, status: report.status, reason: report.reason },
+      'update status',
+    );
+  }
+}
