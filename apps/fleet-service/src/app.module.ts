@@ -17,6 +17,7 @@ import { MetricsModule } from './modules/metrics/metrics.module.js';
 import { ProvidersModule } from './modules/providers/providers.module.js';
 import { ProvisioningModule } from './modules/provisioning/provisioning.module.js';
 import { ReleasesModule } from './modules/releases/releases.module.js';
+import { RolloutsModule } from './modules/rollouts/rollouts.module.js';
 import { RunsModule } from './modules/runs/runs.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
 import { UsageModule } from './modules/usage/usage.module.js';
@@ -44,6 +45,7 @@ export class AppModule {
         UsageModule,
         AuditModule,
         ReleasesModule,
+        RolloutsModule,
         HealthModule,
         // Last: its catch-all GET route is the SPA fallback.
         ConsoleModule,

@@ -25,5 +25,9 @@ export const LiveEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('usage'), deviceId: z.string(), records: z.array(UsageRecordSchema) }),
   /** A box reported new agent states (up/state). */
   z.object({ type: z.literal('device.agents'), deviceId: z.string() }),
+  /** A rollout changed: status, phase or the status of one of its boxes. */
+  z.object({ type: z.literal('rollout'), rolloutId: z.string() }),
+  /** A box reported progress of an over-the-air update (up/update); its update history grew. */
+  z.object({ type: z.literal('device.update'), deviceId: z.string(), rolloutId: z.string() }),
 ]);
 export type LiveEvent = z.infer<typeof LiveEventSchema>;

@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
 import { AUDIT_MIGRATIONS } from '../modules/audit/migrations/index.js';
 import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
+import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 
@@ -16,6 +17,7 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...AGENT_MIGRATIONS,
   ...AUDIT_MIGRATIONS,
   ...RELEASE_MIGRATIONS,
+  ...ROLLOUT_MIGRATIONS,
 ];
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */

@@ -17,6 +17,7 @@ import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js'
 import { ProviderExceptionCode } from '../../modules/providers/providers.exception.js';
 import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioning.exception.js';
 import { OtaRootExceptionCode, ReleaseExceptionCode } from '../../modules/releases/releases.exception.js';
+import { RolloutExceptionCode } from '../../modules/rollouts/rollouts.exception.js';
 import { RunExceptionCode } from '../../modules/runs/runs.exception.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { CommonExceptionCode, DomainException } from './domain-exception.js';
@@ -30,7 +31,8 @@ type ErrorCode =
   | AgentExceptionCode
   | RunExceptionCode
   | ReleaseExceptionCode
-  | OtaRootExceptionCode;
+  | OtaRootExceptionCode
+  | RolloutExceptionCode;
 
 /** The one place domain codes become HTTP statuses. */
 const HTTP_STATUS: Record<ErrorCode, number> = {
@@ -81,6 +83,12 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH]: HttpStatus.FORBIDDEN,
   [OtaRootExceptionCode.REJECTED]: HttpStatus.BAD_REQUEST,
   [OtaRootExceptionCode.NOT_NEXT]: HttpStatus.CONFLICT,
+  [RolloutExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [RolloutExceptionCode.INVALID_TRANSITION]: HttpStatus.CONFLICT,
+  [RolloutExceptionCode.RELEASE_NOT_READY]: HttpStatus.CONFLICT,
+  [RolloutExceptionCode.NO_TARGETS]: HttpStatus.BAD_REQUEST,
+  [RolloutExceptionCode.UNKNOWN_DEVICE]: HttpStatus.BAD_REQUEST,
+  [RolloutExceptionCode.TARGETS_BUSY]: HttpStatus.CONFLICT,
 };
 
 /** Fastify's own request errors (body parsing happens before any Nest code runs). */

@@ -7,6 +7,7 @@ import {
   encodeMessage,
   type DesiredStateMessage,
   type ReportedStateMessage,
+  type UpdateOffer,
 } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
@@ -61,11 +62,13 @@ export class DesiredStateService {
       const now = new Date();
       await this.ensureRow(deviceId, now);
       const current = await this.states.findOneByOrFail({ deviceId });
-      // Once composed from assignments, the agents and providers sections belong to the agents module.
-      const merged =
+      // Once composed from assignments, the agents and providers sections belong to the agents module;
+      // the update offer always belongs to the rollouts module.
+      const composed =
         current.agentsFingerprint === null
           ? spec
           : { ...spec, agents: current.desiredSpec.agents, providers: current.desiredSpec.providers };
+      const merged = { ...composed, update: current.desiredSpec.update };
       await this.states.increment({ deviceId }, 'desiredVersion', 1);
       await this.states.update({ deviceId }, {
         desiredSpec: merged,
@@ -114,6 +117,49 @@ export class DesiredStateService {
         { deviceId },
         { desiredSpec: spec, desiredAt: now, agentsFingerprint: fingerprint },
       );
+      const row = await this.states.findOneByOrFail({ deviceId });
+      await this.publish(row);
+      return true;
+    });
+  }
+
+  /**
+   * Puts the update offer (`spec.update`) in the box's document, or removes it (`offer` null), as a new
+   * version; nothing is published when the section already holds exactly that. `replaces` decides whether
+   * the offer in place may be overwritten (a rollout only withdraws its own offer). Returns whether a new
+   * version was published.
+   */
+  async applyUpdate(
+    deviceId: string,
+    offer: UpdateOffer | null,
+    replaces: (current: UpdateOffer | undefined) => boolean = () => true,
+  ): Promise<boolean> {
+    return this.serialised(deviceId, async () => {
+      await this.ensureRow(deviceId, new Date());
+      const current = await this.states.findOneByOrFail({ deviceId });
+      const existing = current.desiredSpec.update as UpdateOffer | undefined;
+      if (JSON.stringify(existing ?? null) === JSON.stringify(offer)) return false;
+      if (!replaces(existing)) return false;
+      const spec: Record<string, unknown> = { ...current.desiredSpec };
+      if (offer === null) delete spec.update;
+      else spec.update = offer;
+      const size = encodeMessage({
+        v: SCHEMA_VERSION,
+        version: Number.MAX_SAFE_INTEGER,
+        ts: Date.now(),
+        spec,
+      }).length;
+      if (size > this.config.maxPayloadBytes) {
+        throw new CommonException(
+          CommonExceptionCode.PAYLOAD_TOO_LARGE,
+          `The desired state of ${deviceId} would be ${size} bytes with the update offer; the MQTT payload cap is ${this.config.maxPayloadBytes}`,
+        );
+      }
+      await this.states.increment({ deviceId }, 'desiredVersion', 1);
+      await this.states.update({ deviceId }, {
+        desiredSpec: spec,
+        desiredAt: new Date(),
+      } as QueryDeepPartialEntity<DeviceStateRow>);
       const row = await this.states.findOneByOrFail({ deviceId });
       await this.publish(row);
       return true;

@@ -7,6 +7,7 @@ import { BrokerService, type InboundMessage } from '../broker/broker.service.js'
 import { CommandSender } from '../broker/command-sender.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
+import { RolloutsService } from '../rollouts/rollouts.service.js';
 import { DeviceEventsStore } from '../telemetry/device-events.store.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
@@ -15,7 +16,7 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 /**
  * Every message boxes publish under `up/`: decoded and validated against the wire contract, refused
  * messages counted by reason, the rest applied. Telemetry goes through the batch writer; status, birth,
- * state, events and results are applied in arrival order per box (a Last Will never overtakes `online`).
+ * state, events, update reports and results are applied in arrival order per box (a Last Will never overtakes `online`).
  */
 @Injectable()
 export class IngestService implements OnModuleInit, OnApplicationShutdown {
@@ -34,6 +35,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly commands: CommandSender,
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
+    private readonly rollouts: RolloutsService,
   ) {}
 
   onModuleInit(): void {
@@ -109,6 +111,10 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         return;
       case 'events':
         await this.events.insert(deviceId, decoded.message);
+        return;
+      case 'update':
+        // A few reports per box per update: stored per message, in order; the leading replica's engine reads them.
+        await this.rollouts.recordReports(deviceId, decoded.message, at);
         return;
       case 'results':
         // Handed to the waiting requester in handle(); nothing is stored.

@@ -1,0 +1,5 @@
+import type { MigrationInterface } from 'typeorm';
+import { Rollouts1764400000000 } from './1764400000000-rollouts.js';
+
+/** Migrations of rollouts and box update history, composed into the data source. */
+export const ROLLOUT_MIGRATIONS: Array<new () => MigrationInterface> = [Rollouts1764400000000];
