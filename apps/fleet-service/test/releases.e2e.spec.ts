@@ -1,0 +1,531 @@
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
+import {
+  ApiErrorSchema,
+  canonicalJson,
+  type ReleaseManifest,
+  type RootMetadata,
+  type SignedRelease,
+  type SignedRoot,
+} from '@agentbox/schemas';
+import { PinoLoggerService } from '@agentbox/logging';
+import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
+import { createApp, type RunningApp } from '../src/app.js';
+import { AppConfig } from '../src/config/app-config.js';
+import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
+import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
+import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
+import { ReleaseDetailDtoSchema, ReleaseDtoSchema } from '../src/modules/releases/releases.dto.js';
+import { ReleasesService } from '../src/modules/releases/releases.service.js';
+import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
+
+const ADMIN_PASSWORD = 'e2e-admin-password';
+const DAY_MS = 86_400_000;
+const pgReachable = await postgresReachable();
+
+/** An Ed25519 signing key as the OTA metadata names it (docs/protocol.md section 12). */
+interface SigningKey {
+  keyid: string;
+  publicKey: string;
+  privateKey: KeyObject;
+}
+
+function signingKey(): SigningKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  return {
+    keyid: createHash('sha256').update(raw).digest('hex'),
+    publicKey: raw.toString('base64'),
+    privateKey,
+  };
+}
+
+function envelope<T>(
+  signed: T,
+  keys: SigningKey[],
+): { signed: T; signatures: Array<{ keyid: string; sig: string }> } {
+  const bytes = Buffer.from(canonicalJson(signed), 'utf8');
+  return {
+    signed,
+    signatures: keys.map((key) => ({
+      keyid: key.keyid,
+      sig: sign(null, bytes, key.privateKey).toString('base64'),
+    })),
+  };
+}
+
+function rootMetadata(version: number, rootKeys: SigningKey[], releaseKeys: SigningKey[]): RootMetadata {
+  return {
+    type: 'root',
+    version,
+    expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
+    keys: Object.fromEntries(
+      [...rootKeys, ...releaseKeys].map((key) => [key.keyid, { type: 'ed25519', public: key.publicKey }]),
+    ),
+    roles: {
+      root: { keyids: rootKeys.map((key) => key.keyid), threshold: 1 },
+      release: { keyids: releaseKeys.map((key) => key.keyid), threshold: 1 },
+    },
+  };
+}
+
+function manifest(
+  version: string,
+  bundle: Buffer,
+  overrides: Partial<ReleaseManifest> = {},
+): ReleaseManifest {
+  return {
+    type: 'release',
+    version,
+    channel: 'stable',
+    createdAt: new Date().toISOString(),
+    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
+    artifact: {
+      name: `agentbox-device-agent-${version}.tar.gz`,
+      size: bundle.length,
+      sha256: createHash('sha256').update(bundle).digest('hex'),
+    },
+    compatibility: { arch: ['x64', 'arm64'] },
+    notes: `Release ${version}`,
+    rollbackTarget: false,
+    ...overrides,
+  };
+}
+
+interface Driver {
+  name: 'sqlite' | 'postgres';
+  setup(): { env: Record<string, string>; teardown(): Promise<void> };
+}
+
+const drivers: Driver[] = [
+  { name: 'sqlite', setup: () => ({ env: {}, teardown: () => Promise.resolve() }) },
+  {
+    name: 'postgres',
+    setup: () => {
+      const schema = randomSchemaName('agentbox_releases_e2e');
+      return {
+        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
+        teardown: () => dropSchema(schema),
+      };
+    },
+  },
+];
+
+describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($name)', (driver) => {
+  const skip = driver.name === 'postgres' && !pgReachable;
+  let running: RunningApp;
+  let base: string;
+  let dataDir: string;
+  let artifactsDir: string;
+  let teardown: () => Promise<void> = () => Promise.resolve();
+  let admin: string;
+  let operator: string;
+  let viewer: string;
+  let deviceId: string;
+  let otherDeviceId: string;
+
+  const rootKey = signingKey();
+  const releaseKey = signingKey();
+  const nextRootKey = signingKey();
+  const nextReleaseKey = signingKey();
+  const strangerKey = signingKey();
+  const root1: SignedRoot = envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey]);
+  const bundle = randomBytes(300_001);
+  const good: SignedRelease = envelope(manifest('1.2.0', bundle), [releaseKey]);
+  let releaseId: string;
+
+  beforeAll(async () => {
+    if (skip) return;
+    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-releases-e2e-'));
+    artifactsDir = join(dataDir, 'bundles');
+    const rootFile = join(dataDir, 'root.json');
+    writeFileSync(rootFile, JSON.stringify(root1));
+    const db = driver.setup();
+    teardown = () => db.teardown();
+    const config = AppConfig.fromEnv({
+      AGENTBOX_DATA_DIR: dataDir,
+      AGENTBOX_HTTP_HOST: '127.0.0.1',
+      AGENTBOX_HTTP_PORT: '0',
+      AGENTBOX_MQTT_HOST: '127.0.0.1',
+      AGENTBOX_MQTT_PORT: '0',
+      AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
+      AGENTBOX_OTA_ROOT_FILE: rootFile,
+      AGENTBOX_ARTIFACTS_DIR: artifactsDir,
+      ...db.env,
+    });
+    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
+    base = running.url;
+
+    admin = await login('admin', ADMIN_PASSWORD);
+    for (const role of ['operator', 'viewer'] as const) {
+      const created = await call('POST', '/api/v1/users', {
+        token: admin,
+        body: { username: `${role}1`, password: `${role}1-password`, role },
+      });
+      expect(created.status).toBe(201);
+    }
+    operator = await login('operator1', 'operator1-password');
+    viewer = await login('viewer1', 'viewer1-password');
+
+    const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
+    for (const hardwareId of ['releases-e2e-hw-1', 'releases-e2e-hw-2']) {
+      const provisioned = await call('POST', '/api/v1/provision', {
+        body: { claimToken: claim.body.token, hardwareId },
+      });
+      expect(provisioned.status).toBe(200);
+      if (hardwareId.endsWith('1')) deviceId = provisioned.body.deviceId;
+      else otherDeviceId = provisioned.body.deviceId;
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (skip) return;
+    await running?.close();
+    await teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {},
+  ): Promise<{ status: number; body: any; bytes: Buffer; headers: Headers }> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let body: string | Buffer | undefined;
+    if (options.raw !== undefined) {
+      headers['content-type'] ??= 'application/octet-stream';
+      body = options.raw;
+    } else if (options.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(options.body);
+    }
+    const response = await fetch(`${base}${path}`, { method, headers, body });
+    const bytes = Buffer.from(await response.arrayBuffer());
+    const json = (response.headers.get('content-type') ?? '').includes('json') && bytes.length > 0;
+    return {
+      status: response.status,
+      body: json ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8'),
+      bytes,
+      headers: response.headers,
+    };
+  }
+
+  async function login(username: string, password: string): Promise<string> {
+    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
+    expect(response.status).toBe(200);
+    return response.body.accessToken as string;
+  }
+
+  async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
+    const response = await promise;
+    expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
+    expect(ApiErrorSchema.parse(response.body).statusCode).toBe(status);
+    return response;
+  }
+
+  /** Bundles kept on disk (the upload area excluded). */
+  const storedBundles = () => {
+    try {
+      return readdirSync(artifactsDir).filter((name) => name !== '.incoming');
+    } catch {
+      return [];
+    }
+  };
+
+  it.skipIf(skip)('trusts the root from AGENTBOX_OTA_ROOT_FILE and shows it to viewers', async () => {
+    const response = await call('GET', '/api/v1/ota/root', { token: viewer });
+    expect(response.status).toBe(200);
+    expect(response.body).toMatchObject({ version: 1, source: 'file', installedBy: 'system' });
+    expect(response.body.document).toEqual(root1);
+    await expectError(call('PUT', '/api/v1/ota/root', { token: operator, body: root1 }), 403, 'FORBIDDEN');
+  });
+
+  it.skipIf(skip)(
+    'accepts a release signed by a release key of the trusted root, from admins only',
+    async () => {
+      await expectError(call('POST', '/api/v1/releases', { token: viewer, body: good }), 403, 'FORBIDDEN');
+      const created = await call('POST', '/api/v1/releases', { token: admin, body: good });
+      expect(created.status).toBe(201);
+      const dto = ReleaseDtoSchema.parse(created.body);
+      expect(dto).toMatchObject({
+        version: '1.2.0',
+        channel: 'stable',
+        status: 'awaiting-artifact',
+        artifact: good.signed.artifact,
+        signedBy: [releaseKey.keyid],
+        uploadedBy: 'admin',
+      });
+      releaseId = dto.id;
+      const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: viewer });
+      expect(ReleaseDetailDtoSchema.parse(detail.body).manifest).toEqual(good);
+    },
+  );
+
+  it.skipIf(skip)(
+    'refuses tampered, foreign-key, expired and existing releases with their codes, storing nothing',
+    async () => {
+      const tampered = structuredClone(good);
+      tampered.signed.version = '1.3.0';
+      await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: tampered }),
+        400,
+        'RELEASE_BAD_SIGNATURE',
+      );
+
+      const foreign = envelope(manifest('1.3.0', bundle), [strangerKey]);
+      await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: foreign }),
+        400,
+        'RELEASE_UNKNOWN_KEY',
+      );
+
+      const expired = envelope(
+        manifest('1.3.0', bundle, { expires: new Date(Date.now() - 3_600_000).toISOString() }),
+        [releaseKey],
+      );
+      await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: expired }),
+        400,
+        'RELEASE_METADATA_EXPIRED',
+      );
+
+      const again = envelope(manifest('1.2.0', randomBytes(10)), [releaseKey]);
+      await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: again }),
+        409,
+        'RELEASE_EXISTS',
+      );
+
+      await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: { signed: good.signed, signatures: [] } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+
+      const list = await call('GET', '/api/v1/releases', { token: viewer });
+      expect(list.body.map((release: { version: string }) => release.version)).toEqual(['1.2.0']);
+    },
+  );
+
+  it.skipIf(skip)('refuses a bundle of the wrong size or hash and keeps nothing', async () => {
+    const path = `/api/v1/releases/${releaseId}/artifact`;
+    await expectError(call('PUT', path, { token: viewer, raw: bundle }), 403, 'FORBIDDEN');
+    await expectError(
+      call('PUT', path, { token: admin, raw: bundle, headers: { 'content-type': 'application/x-tar' } }),
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    );
+    await expectError(
+      call('PUT', path, { token: admin, raw: bundle.subarray(0, 1_000) }),
+      400,
+      'ARTIFACT_SIZE_MISMATCH',
+    );
+    await expectError(
+      call('PUT', path, { token: admin, raw: Buffer.concat([bundle, Buffer.from('extra')]) }),
+      400,
+      'ARTIFACT_SIZE_MISMATCH',
+    );
+    const flipped = Buffer.from(bundle);
+    flipped[1234] = (flipped[1234] ?? 0) ^ 0xff;
+    await expectError(call('PUT', path, { token: admin, raw: flipped }), 400, 'ARTIFACT_HASH_MISMATCH');
+
+    expect(storedBundles()).toEqual([]);
+    expect(readdirSync(join(artifactsDir, '.incoming'))).toEqual([]);
+    const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: viewer });
+    expect(detail.body.status).toBe('awaiting-artifact');
+    const token = running.app.get(ReleasesService).issueDownloadToken(deviceId, releaseId);
+    await expectError(call('GET', `${path}?device=${deviceId}`, { token }), 409, 'ARTIFACT_MISSING');
+  });
+
+  it.skipIf(skip)('stores the matching bundle under its sha256 and marks the release ready', async () => {
+    const path = `/api/v1/releases/${releaseId}/artifact`;
+    const uploaded = await call('PUT', path, { token: admin, raw: bundle });
+    expect(uploaded.status).toBe(200);
+    expect(ReleaseDtoSchema.parse(uploaded.body).status).toBe('ready');
+    expect(storedBundles()).toEqual([`${good.signed.artifact.sha256}.tar.gz`]);
+    await expectError(call('PUT', path, { token: admin, raw: bundle }), 409, 'ARTIFACT_PRESENT');
+  });
+
+  it.skipIf(skip)('serves the bundle to the box holding a token in two Range requests', async () => {
+    const releases = running.app.get(ReleasesService);
+    const token = releases.issueDownloadToken(deviceId, releaseId);
+    const url = new URL(releases.artifactUrl(releaseId, deviceId));
+    expect(url.pathname).toBe(`/api/v1/releases/${releaseId}/artifact`);
+    const path = `${url.pathname}${url.search}`;
+    const half = Math.floor(bundle.length / 2);
+
+    const first = await call('GET', path, { token, headers: { range: `bytes=0-${half - 1}` } });
+    expect(first.status).toBe(206);
+    expect(first.headers.get('content-range')).toBe(`bytes 0-${half - 1}/${bundle.length}`);
+    expect(first.headers.get('accept-ranges')).toBe('bytes');
+    const etag = first.headers.get('etag') ?? '';
+    expect(etag).toBe(`"${good.signed.artifact.sha256}"`);
+
+    const rest = await call('GET', path, { token, headers: { range: `bytes=${half}-`, 'if-range': etag } });
+    expect(rest.status).toBe(206);
+    expect(rest.headers.get('content-range')).toBe(`bytes ${half}-${bundle.length - 1}/${bundle.length}`);
+    expect(Buffer.concat([first.bytes, rest.bytes]).equals(bundle)).toBe(true);
+
+    const whole = await call('GET', path, { token });
+    expect(whole.status).toBe(200);
+    expect(whole.bytes.equals(bundle)).toBe(true);
+
+    // A stale validator: the client's partial copy is of other bytes, so it gets the whole bundle.
+    const stale = await call('GET', path, { token, headers: { range: 'bytes=10-', 'if-range': '"other"' } });
+    expect(stale.status).toBe(200);
+    expect(stale.bytes.equals(bundle)).toBe(true);
+
+    const beyond = await call('GET', path, { token, headers: { range: `bytes=${bundle.length}-` } });
+    expect(beyond.status).toBe(416);
+    expect(beyond.headers.get('content-range')).toBe(`bytes */${bundle.length}`);
+  });
+
+  it.skipIf(skip)(
+    'refuses downloads without a token, with a token for another box or release, or expired',
+    async () => {
+      const releases = running.app.get(ReleasesService);
+      const path = `/api/v1/releases/${releaseId}/artifact`;
+      await expectError(call('GET', path), 401, 'UNAUTHENTICATED');
+      await expectError(call('GET', path, { token: 'dl1.garbage.garbage' }), 401, 'DOWNLOAD_TOKEN_INVALID');
+
+      const otherBox = releases.issueDownloadToken(otherDeviceId, releaseId);
+      await expectError(
+        call('GET', `${path}?device=${deviceId}`, { token: otherBox }),
+        403,
+        'DOWNLOAD_TOKEN_MISMATCH',
+      );
+      const otherRelease = releases.issueDownloadToken(deviceId, '00000000-0000-4000-8000-000000000000');
+      await expectError(
+        call('GET', `${path}?device=${deviceId}`, { token: otherRelease }),
+        403,
+        'DOWNLOAD_TOKEN_MISMATCH',
+      );
+
+      const issuedLongAgo = new DownloadTokens(
+        loadSecretsKey(undefined, dataDir),
+        60,
+        () => Date.now() - DAY_MS,
+      );
+      await expectError(
+        call('GET', `${path}?device=${deviceId}`, { token: issuedLongAgo.issue(deviceId, releaseId) }),
+        401,
+        'DOWNLOAD_TOKEN_EXPIRED',
+      );
+
+      await expectError(call('GET', path, { token: viewer }), 403, 'FORBIDDEN');
+      const asAdmin = await call('GET', path, { token: admin, headers: { range: 'bytes=-100' } });
+      expect(asAdmin.status).toBe(206);
+      expect(asAdmin.bytes.equals(bundle.subarray(bundle.length - 100))).toBe(true);
+    },
+  );
+
+  it.skipIf(skip)('rotates the release key through the next root; the old key is then revoked', async () => {
+    const root2 = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
+    const onlyNewSigned = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [nextRootKey]);
+    await expectError(
+      call('PUT', '/api/v1/ota/root', { token: admin, body: onlyNewSigned }),
+      400,
+      'OTA_ROOT_REJECTED',
+    );
+    const skipping = envelope(rootMetadata(3, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
+    await expectError(
+      call('PUT', '/api/v1/ota/root', { token: admin, body: skipping }),
+      409,
+      'OTA_ROOT_NOT_NEXT',
+    );
+
+    const installed = await call('PUT', '/api/v1/ota/root', { token: admin, body: root2 });
+    expect(installed.status).toBe(200);
+    expect(installed.body).toMatchObject({ version: 2, source: 'upload', installedBy: 'admin' });
+    await expectError(
+      call('PUT', '/api/v1/ota/root', { token: admin, body: root2 }),
+      409,
+      'OTA_ROOT_NOT_NEXT',
+    );
+    expect(await running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
+
+    const byOldKey = envelope(manifest('1.4.0', bundle), [releaseKey]);
+    await expectError(
+      call('POST', '/api/v1/releases', { token: admin, body: byOldKey }),
+      400,
+      'RELEASE_KEY_REVOKED',
+    );
+    const byNewKey = envelope(manifest('1.4.0', bundle), [nextReleaseKey]);
+    const created = await call('POST', '/api/v1/releases', { token: admin, body: byNewKey });
+    expect(created.status).toBe(201);
+  });
+
+  it.skipIf(skip)('deletes only releases no rollout uses, with their bundle', async () => {
+    const releases = running.app.get(ReleasesService);
+    releases.addUsageCheck((id) => Promise.resolve(id === releaseId ? 'rollout r-1' : null));
+    await expectError(call('DELETE', `/api/v1/releases/${releaseId}`, { token: viewer }), 403, 'FORBIDDEN');
+    await expectError(
+      call('DELETE', `/api/v1/releases/${releaseId}`, { token: admin }),
+      409,
+      'RELEASE_IN_USE',
+    );
+
+    const list = await call('GET', '/api/v1/releases', { token: viewer });
+    const unused = list.body.find((release: { version: string }) => release.version === '1.4.0');
+    const removed = await call('DELETE', `/api/v1/releases/${unused.id}`, { token: admin });
+    expect(removed.status).toBe(204);
+    await expectError(
+      call('GET', `/api/v1/releases/${unused.id}`, { token: viewer }),
+      404,
+      'RELEASE_NOT_FOUND',
+    );
+    // Its bundle was never uploaded; the used release keeps its own.
+    expect(storedBundles()).toEqual([`${good.signed.artifact.sha256}.tar.gz`]);
+  });
+
+  it.skipIf(skip)('records every release and root action in the audit log', async () => {
+    await expectError(call('GET', '/api/v1/audit', { token: viewer }), 403, 'FORBIDDEN');
+    const response = await call('GET', '/api/v1/audit?limit=100', { token: operator });
+    expect(response.status).toBe(200);
+    const entries = response.body.map((entry: unknown) => AuditEntryDtoSchema.parse(entry));
+    const actions = entries.map((entry: { action: string }) => entry.action).reverse();
+    expect(actions).toEqual([
+      'ota-root.installed',
+      'release.created',
+      'release.rejected',
+      'release.rejected',
+      'release.rejected',
+      'release.rejected',
+      'release.artifact-rejected',
+      'release.artifact-rejected',
+      'release.artifact-rejected',
+      'release.artifact-uploaded',
+      'ota-root.rejected',
+      'ota-root.rejected',
+      'ota-root.installed',
+      'ota-root.rejected',
+      'release.rejected',
+      'release.created',
+      'release.deleted',
+    ]);
+    const reasons = entries
+      .filter((entry: { action: string }) => entry.action === 'release.rejected')
+      .map((entry: { detail: { reason: string } }) => entry.detail.reason)
+      .reverse();
+    expect(reasons).toEqual(['bad-signature', 'unknown-key', 'metadata-expired', 'exists', 'key-revoked']);
+
+    const forRelease = await call('GET', `/api/v1/audit?targetType=release&targetId=${releaseId}`, {
+      token: admin,
+    });
+    expect(forRelease.body.map((entry: { action: string }) => entry.action)).toEqual([
+      'release.artifact-uploaded',
+      'release.artifact-rejected',
+      'release.artifact-rejected',
+      'release.artifact-rejected',
+      'release.created',
+    ]);
+    expect(forRelease.body.at(-1)).toMatchObject({ actor: 'admin', detail: { version: '1.2.0' } });
+  });
+});
