@@ -32,3 +32,11 @@ export {
 export { compareVersions, isValidVersion } from './versions.js';
 export { parseDuration } from './durations.js';
 export { sha256File } from './sha256-file.js';
+export {
+  buildBundle,
+  unpackBundle,
+  findMonorepoRoot,
+  type BuildBundleOptions,
+  type BundleInfo,
+  type UnpackOptions,
+} from './bundle.js';

@@ -1,0 +1,201 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gzipSync } from 'node:zlib';
+import * as tar from 'tar';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle, findMonorepoRoot, unpackBundle, type BundleInfo } from './bundle.js';
+import { OtaError } from './ota-error.js';
+import { sha256File } from './sha256-file.js';
+
+const run = promisify(execFile);
+const repo = findMonorepoRoot();
+
+/** A tar.gz written header by header, so it can hold what no honest packer writes. */
+function craftTarGz(
+  entries: {
+    path: string;
+    type: 'File' | 'Directory' | 'SymbolicLink' | 'Link';
+    linkpath?: string;
+    body?: string;
+  }[],
+): Buffer {
+  const blocks: Buffer[] = [];
+  for (const entry of entries) {
+    const body = Buffer.from(entry.body ?? '');
+    const header = Buffer.alloc(512);
+    new tar.Header({
+      path: entry.path,
+      type: entry.type,
+      linkpath: entry.linkpath,
+      size: entry.type === 'File' ? body.length : 0,
+      mode: entry.type === 'Directory' ? 0o755 : 0o644,
+      mtime: new Date(0),
+    }).encode(header, 0);
+    blocks.push(header);
+    if (entry.type === 'File' && body.length > 0) {
+      blocks.push(body, Buffer.alloc((512 - (body.length % 512)) % 512));
+    }
+  }
+  blocks.push(Buffer.alloc(1024));
+  return gzipSync(Buffer.concat(blocks));
+}
+
+const honest = [
+  { path: 'package.json', type: 'File' as const, body: '{}' },
+  { path: 'dist/', type: 'Directory' as const },
+  { path: 'dist/main.js', type: 'File' as const, body: 'process.exit(0)' },
+];
+
+describe('unpackBundle', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ota-unpack-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('unpacks an honest archive', async () => {
+    const file = join(dir, 'ok.tar.gz');
+    await writeFile(file, craftTarGz(honest));
+    const sut = await unpackBundle(file, join(dir, 'ok'));
+    expect(sut).toEqual({ files: 2, bytes: 17 });
+    expect(await readFile(join(dir, 'ok', 'dist', 'main.js'), 'utf8')).toBe('process.exit(0)');
+  });
+
+  const crafted: [string, Parameters<typeof craftTarGz>[0], RegExp][] = [
+    ['a ../ entry', [...honest, { path: '../escaped.txt', type: 'File', body: 'x' }], /climbs out/],
+    [
+      'a nested ../ entry',
+      [...honest, { path: 'dist/../../escaped.txt', type: 'File', body: 'x' }],
+      /climbs out/,
+    ],
+    ['an absolute path', [...honest, { path: '/tmp/ota-escaped.txt', type: 'File', body: 'x' }], /absolute/],
+    [
+      'a symlink out',
+      [...honest, { path: 'dist/out', type: 'SymbolicLink', linkpath: '../..' }],
+      /symbolic link/,
+    ],
+    [
+      'a file written through a symlink',
+      [
+        ...honest,
+        { path: 'up', type: 'SymbolicLink', linkpath: '..' },
+        { path: 'up/escaped.txt', type: 'File', body: 'x' },
+      ],
+      /symbolic link/,
+    ],
+    ['a hard link out', [...honest, { path: 'passwd', type: 'Link', linkpath: '/etc/passwd' }], /hard link/],
+  ];
+
+  it.each(crafted)('refuses %s and writes nothing', async (_name, entries, message) => {
+    const work = await mkdtemp(join(dir, 'case-'));
+    const file = join(work, 'evil.tar.gz');
+    await writeFile(file, craftTarGz(entries));
+    const slot = join(work, 'slots', 'b');
+    const error = await unpackBundle(file, slot).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(OtaError);
+    expect((error as OtaError).code).toBe('BUNDLE_UNSAFE');
+    expect((error as OtaError).message).toMatch(message);
+    expect(existsSync(slot)).toBe(false);
+    expect(existsSync(join(work, 'slots', 'escaped.txt'))).toBe(false);
+    expect(existsSync(join(work, 'escaped.txt'))).toBe(false);
+    expect(existsSync('/tmp/ota-escaped.txt')).toBe(false);
+  });
+
+  it('refuses an archive without the device agent, a corrupt one and a non-empty target', async () => {
+    const file = join(dir, 'empty.tar.gz');
+    await writeFile(file, craftTarGz([{ path: 'package.json', type: 'File', body: '{}' }]));
+    await expect(unpackBundle(file, join(dir, 'empty'))).rejects.toThrow(/no dist\/main.js/);
+    const corrupt = join(dir, 'corrupt.tar.gz');
+    await writeFile(corrupt, Buffer.from('not gzip at all'));
+    await expect(unpackBundle(corrupt, join(dir, 'corrupt'))).rejects.toThrow(/download the bundle again/);
+    const good = join(dir, 'good.tar.gz');
+    await writeFile(good, craftTarGz(honest));
+    await mkdir(join(dir, 'busy'));
+    await writeFile(join(dir, 'busy', 'old'), 'x');
+    await expect(unpackBundle(good, join(dir, 'busy'))).rejects.toThrow(/not empty/);
+  });
+
+  it('refuses an archive larger than the bound', async () => {
+    const file = join(dir, 'big.tar.gz');
+    await writeFile(file, craftTarGz([...honest, { path: 'blob', type: 'File', body: 'x'.repeat(5000) }]));
+    await expect(unpackBundle(file, join(dir, 'big'), { maxBytes: 4096 })).rejects.toThrow(
+      /more than 4096 bytes/,
+    );
+  });
+});
+
+describe('buildBundle', () => {
+  let dir: string;
+  let info: BundleInfo;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ota-bundle-'));
+    // The bundle is made of built output; build what is missing (a stale build is still a real bundle).
+    for (const [workspace, entry] of [
+      ['@agentbox/schemas', 'packages/schemas/dist/index.js'],
+      ['@agentbox/ota', 'packages/ota/dist/index.js'],
+      ['@agentbox/device-agent', 'apps/device-agent/dist/main.js'],
+    ] as const) {
+      if (!existsSync(join(repo, entry))) await run('npm', ['run', 'build', '-w', workspace], { cwd: repo });
+    }
+    info = await buildBundle({
+      version: '7.8.9',
+      out: join(dir, 'out', 'agentbox-device-agent-7.8.9.tar.gz'),
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('writes a bundle whose size and sha256 match the file', async () => {
+    expect(info.sha256).toBe(await sha256File(info.file));
+    expect(info.size).toBeGreaterThan(1_000_000);
+    expect(info.packages).toBeGreaterThan(10);
+    expect(info.nativeAddons.some((path) => path.endsWith('better_sqlite3.node'))).toBe(true);
+    console.info(
+      `bundle: ${(info.size / 1024 / 1024).toFixed(1)} MiB, ${info.files} files, ${info.packages} packages`,
+    );
+  });
+
+  it('unpacks into a tree without links that runs with node alone', async () => {
+    const slot = join(dir, 'slots', 'a');
+    await unpackBundle(info.file, slot);
+    const links = spawnSync('find', [slot, '-type', 'l'], { encoding: 'utf8' });
+    expect(links.stdout).toBe('');
+    const json = JSON.parse(await readFile(join(slot, 'package.json'), 'utf8'));
+    expect(json).toMatchObject({ version: '7.8.9', agentbox: { arch: process.arch } });
+    expect(json.devDependencies).toBeUndefined();
+    expect(await readdir(join(slot, 'node_modules', '@agentbox'))).toEqual(
+      expect.arrayContaining(['logging', 'schemas', 'telemetry']),
+    );
+    expect(existsSync(join(slot, 'node_modules', '@agentbox', 'test-support'))).toBe(false);
+
+    // Started with an invalid environment, the device agent loads its whole module graph and then
+    // stops at its configuration check (exit 78, EX_CONFIG).
+    const env = { PATH: process.env.PATH, HOME: slot, AGENTBOX_FLEET_URL: 'not-a-url' };
+    const started = spawnSync(process.execPath, ['dist/main.js'], { cwd: slot, env, encoding: 'utf8' });
+    expect(started.stderr).toContain('AGENTBOX_FLEET_URL must be an http(s) URL');
+    expect(started.status).toBe(78);
+
+    // What the graph loads lazily: the native SQLite addon and the tokenizer.
+    const lazy = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const D = (await import('better-sqlite3')).default; const { countTokens } = await import('gpt-tokenizer');" +
+          "console.log(JSON.stringify([new D(':memory:').prepare('select 41 + 1 as x').get().x, countTokens('hello world')]));",
+      ],
+      { cwd: slot, env, encoding: 'utf8' },
+    );
+    expect(lazy.stderr).toBe('');
+    expect(JSON.parse(lazy.stdout)).toEqual([42, 2]);
+  }, 60_000);
+});
