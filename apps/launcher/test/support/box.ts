@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import {
   appendFileSync,
   existsSync,
@@ -17,6 +17,7 @@ import type { BootState, Slot } from '../../types/boot-state.mjs';
 
 export const APP_DIR = join(dirname(fileURLToPath(import.meta.url)), '../..');
 export const LAUNCHER = join(APP_DIR, 'launcher.mjs');
+export const hasAnalyze = spawnSync('systemd-analyze', ['--version']).status === 0;
 const BOOT_STATE_MODULE = join(APP_DIR, 'boot-state.mjs');
 
 /**
@@ -128,7 +129,12 @@ export class TestBox {
   }
 
   startLauncher(env: Record<string, string> = {}): LauncherRun {
-    const child = spawn(process.execPath, [LAUNCHER, '--state-dir', this.stateDir], {
+    return this.startLauncherAt(LAUNCHER, this.stateDir, env);
+  }
+
+  /** Starts a launcher file (e.g. an installed copy) on a state dir; agents still log to this box's events. */
+  startLauncherAt(launcher: string, stateDir: string, env: Record<string, string> = {}): LauncherRun {
+    const child = spawn(process.execPath, [launcher, '--state-dir', stateDir], {
       env: {
         ...process.env,
         TEST_EVENTS: this.eventsPath,
