@@ -1,0 +1,613 @@
+import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import mqtt, { type MqttClient } from 'mqtt';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
+import {
+  DesiredStateMessageSchema,
+  SCHEMA_VERSION,
+  canonicalJson,
+  encodeMessage,
+  topics,
+  type DesiredStateMessage,
+  type LiveEvent,
+  type ReleaseManifest,
+  type RootMetadata,
+  type UpdateStatus,
+} from '@agentbox/schemas';
+import { PinoLoggerService } from '@agentbox/logging';
+import {
+  dropSchema,
+  freePort,
+  postgresReachable,
+  randomSchemaName,
+  TEST_POSTGRES_URL,
+  waitFor,
+} from '@agentbox/test-support';
+import { createApp, type RunningApp } from '../src/app.js';
+import { AppConfig } from '../src/config/app-config.js';
+import { LiveEventsService } from '../src/modules/live/live-events.service.js';
+import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
+import { DeviceUpdateDtoSchema, RolloutDetailDtoSchema } from '../src/modules/rollouts/rollouts.dto.js';
+
+const ADMIN_PASSWORD = 'e2e-admin-password';
+const DAY_MS = 86_400_000;
+const pgReachable = await postgresReachable();
+
+interface SigningKey {
+  keyid: string;
+  publicKey: string;
+  privateKey: KeyObject;
+}
+
+function signingKey(): SigningKey {
+  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
+  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
+  return {
+    keyid: createHash('sha256').update(raw).digest('hex'),
+    publicKey: raw.toString('base64'),
+    privateKey,
+  };
+}
+
+function envelope<T>(signed: T, keys: SigningKey[]) {
+  const bytes = Buffer.from(canonicalJson(signed), 'utf8');
+  return {
+    signed,
+    signatures: keys.map((key) => ({
+      keyid: key.keyid,
+      sig: sign(null, bytes, key.privateKey).toString('base64'),
+    })),
+  };
+}
+
+function rootMetadata(rootKey: SigningKey, releaseKey: SigningKey): RootMetadata {
+  return {
+    type: 'root',
+    version: 1,
+    expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
+    keys: Object.fromEntries(
+      [rootKey, releaseKey].map((key) => [key.keyid, { type: 'ed25519' as const, public: key.publicKey }]),
+    ),
+    roles: {
+      root: { keyids: [rootKey.keyid], threshold: 1 },
+      release: { keyids: [releaseKey.keyid], threshold: 1 },
+    },
+  };
+}
+
+function manifest(version: string, bundle: Buffer): ReleaseManifest {
+  return {
+    type: 'release',
+    version,
+    channel: 'stable',
+    createdAt: new Date().toISOString(),
+    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
+    artifact: {
+      name: `agentbox-device-agent-${version}.tar.gz`,
+      size: bundle.length,
+      sha256: createHash('sha256').update(bundle).digest('hex'),
+    },
+    compatibility: { arch: ['x64'] },
+    notes: '',
+    rollbackTarget: false,
+  };
+}
+
+/** How a simulated box answers an offer. */
+type Behaviour = 'healthy' | 'roll-back' | 'silent' | 'download-only';
+
+/** A box as docs/protocol.md section 12 describes it: takes spec.update, reports on up/update. */
+class SimulatedBox {
+  behaviour: Behaviour = 'healthy';
+  /** Every desired document received, in order. */
+  readonly documents: DesiredStateMessage[] = [];
+  /** Offer ids this box acted on. */
+  readonly handled = new Set<string>();
+  private seq = 1;
+
+  private constructor(
+    readonly deviceId: string,
+    private readonly client: MqttClient,
+  ) {}
+
+  static async connect(deviceId: string, url: string, password: string): Promise<SimulatedBox> {
+    const client = await mqtt.connectAsync(url, {
+      protocolVersion: 5,
+      clientId: deviceId,
+      username: deviceId,
+      password,
+      reconnectPeriod: 0,
+      connectTimeout: 5_000,
+    });
+    const box = new SimulatedBox(deviceId, client);
+    client.on('message', (topic, payload) => {
+      if (topic !== topics.desired(deviceId) || payload.length === 0) return;
+      const document = DesiredStateMessageSchema.parse(JSON.parse(payload.toString()));
+      box.documents.push(document);
+      void box.onDesired(document);
+    });
+    await client.subscribeAsync(topics.desired(deviceId), { qos: 1 });
+    await box.publish(topics.status(deviceId), { state: 'online' });
+    return box;
+  }
+
+  /** The offer in the latest document, if any. */
+  currentOffer() {
+    return this.documents[this.documents.length - 1]?.spec.update;
+  }
+
+  offered(): boolean {
+    return this.documents.some((document) => document.spec.update !== undefined);
+  }
+
+  async report(rolloutId: string, status: UpdateStatus, extra: Record<string, unknown> = {}): Promise<void> {
+    await this.publish(topics.update(this.deviceId), {
+      reports: [{ rolloutId, version: '2.0.0', status, runningVersion: '1.0.0', ts: Date.now(), ...extra }],
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.client.endAsync();
+  }
+
+  private async publish(topic: string, body: Record<string, unknown>): Promise<void> {
+    await this.client.publishAsync(
+      topic,
+      encodeMessage({ v: SCHEMA_VERSION, seq: this.seq++, ts: Date.now(), ...body }),
+      {
+        qos: 1,
+      },
+    );
+  }
+
+  private async onDesired(document: DesiredStateMessage): Promise<void> {
+    const offer = document.spec.update;
+    if (!offer || this.handled.has(offer.rolloutId)) return;
+    this.handled.add(offer.rolloutId);
+    if (this.behaviour === 'silent') return;
+    const total = offer.release.signed.artifact.size;
+    await this.report(offer.rolloutId, 'downloading', { progress: { bytes: 0, total } });
+    if (this.behaviour === 'download-only') return;
+    await this.report(offer.rolloutId, 'downloaded', { progress: { bytes: total, total } });
+    await this.report(offer.rolloutId, 'installing');
+    await this.report(offer.rolloutId, 'rebooting');
+    if (this.behaviour === 'roll-back') {
+      await this.report(offer.rolloutId, 'rolled-back', {
+        reason: 'health-check-failed',
+        detail: 'self-test failed',
+      });
+    } else {
+      await this.report(offer.rolloutId, 'healthy', { runningVersion: '2.0.0' });
+    }
+  }
+}
+
+interface Driver {
+  name: 'sqlite' | 'postgres';
+  setup(): { env: Record<string, string>; schema?: string; teardown(): Promise<void> };
+}
+
+const drivers: Driver[] = [
+  { name: 'sqlite', setup: () => ({ env: {}, teardown: () => Promise.resolve() }) },
+  {
+    name: 'postgres',
+    setup: () => {
+      const schema = randomSchemaName('agentbox_rollouts_e2e');
+      return {
+        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
+        schema,
+        teardown: () => dropSchema(schema),
+      };
+    },
+  },
+];
+
+async function http(
+  base: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; raw?: Buffer } = {},
+): Promise<{ status: number; body: any }> {
+  const headers: Record<string, string> = {};
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  let body: Uint8Array | string | undefined;
+  if (options.raw) {
+    headers['content-type'] = 'application/octet-stream';
+    body = new Uint8Array(options.raw);
+  } else if (options.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(options.body);
+  }
+  const response = await fetch(`${base}${path}`, { method, headers, ...(body ? { body } : {}) });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function appConfig(dataDir: string, rootFile: string, env: Record<string, string>): Promise<AppConfig> {
+  return AppConfig.fromEnv({
+    AGENTBOX_DATA_DIR: dataDir,
+    AGENTBOX_HTTP_HOST: '127.0.0.1',
+    // A known port: offers carry the bundle's URL on this service.
+    AGENTBOX_HTTP_PORT: String(await freePort()),
+    AGENTBOX_MQTT_HOST: '127.0.0.1',
+    AGENTBOX_MQTT_PORT: '0',
+    AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
+    AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
+    AGENTBOX_OTA_ROOT_FILE: rootFile,
+    ...env,
+  });
+}
+
+describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
+  const skip = driver.name === 'postgres' && !pgReachable;
+  let running: RunningApp;
+  let base: string;
+  let dataDir: string;
+  let teardown: () => Promise<void> = () => Promise.resolve();
+  let admin: string;
+  let operator: string;
+  let viewer: string;
+  let releaseId: string;
+  const boxes: SimulatedBox[] = [];
+  const live: LiveEvent[] = [];
+  const rootKey = signingKey();
+  const releaseKey = signingKey();
+
+  const call = (
+    method: string,
+    path: string,
+    options: { token?: string; body?: unknown; raw?: Buffer } = {},
+  ) => http(base, method, path, options);
+
+  async function login(username: string, password: string): Promise<string> {
+    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
+    expect(response.status).toBe(200);
+    return response.body.accessToken;
+  }
+
+  async function rollout(id: string) {
+    const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
+    expect(response.status).toBe(200);
+    return RolloutDetailDtoSchema.parse(response.body);
+  }
+
+  async function create(body: Record<string, unknown>): Promise<string> {
+    const response = await call('POST', '/api/v1/rollouts', {
+      token: operator,
+      body: { releaseId, ...body },
+    });
+    expect(response.status, JSON.stringify(response.body)).toBe(201);
+    return response.body.id;
+  }
+
+  beforeAll(async () => {
+    if (skip) return;
+    process.env.AGENTBOX_ROLLOUT_TICK_MS = '200';
+    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-rollouts-e2e-'));
+    const rootFile = join(dataDir, 'root.json');
+    writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
+    const db = driver.setup();
+    teardown = () => db.teardown();
+    running = await createApp(await appConfig(dataDir, rootFile, db.env), {
+      logger: new PinoLoggerService('fleet-service', 'silent'),
+    });
+    base = running.url;
+    running.app
+      .get(LiveEventsService)
+      .stream()
+      .subscribe((event) => live.push(event));
+    admin = await login('admin', ADMIN_PASSWORD);
+    for (const role of ['operator', 'viewer'] as const) {
+      const created = await call('POST', '/api/v1/users', {
+        token: admin,
+        body: { username: `${role}1`, password: `${role}1-password`, role },
+      });
+      expect(created.status).toBe(201);
+    }
+    operator = await login('operator1', 'operator1-password');
+    viewer = await login('viewer1', 'viewer1-password');
+
+    const bundle = randomBytes(10_000);
+    const release = await call('POST', '/api/v1/releases', {
+      token: admin,
+      body: envelope(manifest('2.0.0', bundle), [releaseKey]),
+    });
+    expect(release.status, JSON.stringify(release.body)).toBe(201);
+    releaseId = release.body.id;
+    expect(
+      (await call('PUT', `/api/v1/releases/${releaseId}/artifact`, { token: admin, raw: bundle })).status,
+    ).toBe(200);
+
+    const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 4 } });
+    for (let i = 0; i < 4; i += 1) {
+      const provisioned = await call('POST', '/api/v1/provision', {
+        body: { claimToken: claim.body.token, hardwareId: `rollouts-e2e-hw-${i}` },
+      });
+      expect(provisioned.status).toBe(200);
+      boxes.push(
+        await SimulatedBox.connect(
+          provisioned.body.deviceId,
+          provisioned.body.mqtt.url,
+          provisioned.body.mqtt.password,
+        ),
+      );
+    }
+    for (const box of boxes) {
+      await waitFor(
+        'box online',
+        async () => (await call('GET', `/api/v1/devices/${box.deviceId}`, { token: admin })).body.online,
+      );
+    }
+  }, 60_000);
+
+  afterAll(async () => {
+    if (skip) return;
+    for (const box of boxes) await box.close();
+    await running?.close();
+    await teardown();
+    delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {
+    const body = { releaseId, targets: { all: true }, phases: [{ name: 'all', percent: 100 }] };
+    expect((await call('POST', '/api/v1/rollouts', { token: viewer, body })).status).toBe(403);
+    expect(
+      (await call('POST', '/api/v1/rollouts', { token: operator, body: { ...body, phases: [] } })).status,
+    ).toBe(400);
+    expect(
+      (
+        await call('POST', '/api/v1/rollouts', {
+          token: operator,
+          body: { ...body, targets: { deviceIds: ['box-nope'] } },
+        })
+      ).status,
+    ).toBe(400);
+    expect((await call('GET', '/api/v1/rollouts', { token: viewer })).status).toBe(200);
+    expect((await call('GET', `/api/v1/rollouts/${crypto.randomUUID()}`, { token: viewer })).status).toBe(
+      404,
+    );
+  });
+
+  it.skipIf(skip)(
+    'a staged rollout offers one phase at a time and completes as boxes end healthy',
+    async () => {
+      for (const box of boxes) box.behaviour = 'healthy';
+      const id = await create({
+        targets: { deviceIds: boxes.map((box) => box.deviceId) },
+        phases: [
+          { name: 'canary', count: 1 },
+          { name: 'half', percent: 50 },
+          { name: 'all', percent: 100 },
+        ],
+        successThresholdPct: 100,
+        autoAdvance: false,
+        abort: { failurePct: 50, minFinished: 2 },
+        perBoxTimeoutSec: 60,
+        maintenanceWindow: { start: '02:00', end: '04:00' },
+      });
+      const created = await rollout(id);
+      expect(created.status).toBe('draft');
+      expect(created.phases.map((phase) => [phase.start, phase.end])).toEqual([
+        [0, 1],
+        [1, 2],
+        [2, 4],
+      ]);
+      expect(boxes.some((box) => box.offered())).toBe(false);
+      // A box in a rollout that has not ended cannot join another.
+      expect(
+        (
+          await call('POST', '/api/v1/rollouts', {
+            token: operator,
+            body: {
+              releaseId,
+              targets: { deviceIds: [boxes[0]!.deviceId] },
+              phases: [{ name: 'a', count: 1 }],
+            },
+          })
+        ).status,
+      ).toBe(409);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: viewer })).status).toBe(403);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(409);
+
+      await waitFor(
+        'canary healthy, phase waits for approval',
+        async () => (await rollout(id)).pauseReason === 'awaiting-approval',
+      );
+      const afterCanary = await rollout(id);
+      expect(afterCanary.phases[0]!.counts).toEqual({ healthy: 1 });
+      expect(boxes.slice(1).some((box) => box.offered())).toBe(false);
+      const offer = boxes[0]!.documents.find((document) => document.spec.update)!.spec.update!;
+      expect(offer.rolloutId).toBe(id);
+      expect(offer.release.signed.version).toBe('2.0.0');
+      expect(offer.policy.maintenanceWindow).toEqual({ start: '02:00', end: '04:00' });
+      expect(offer.url).toContain(`/api/v1/releases/${releaseId}/artifact`);
+      // The offer's URL and token download the bundle.
+      const download = await fetch(offer.url, {
+        headers: { authorization: `Bearer ${offer.downloadToken}` },
+      });
+      expect(download.status).toBe(200);
+      expect((await download.arrayBuffer()).byteLength).toBe(10_000);
+      // Done: the offer is withdrawn from the box's desired state.
+      await waitFor('canary offer withdrawn', () => boxes[0]!.currentOffer() === undefined);
+
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      await waitFor('second phase done', async () => (await rollout(id)).phases[1]!.counts.healthy === 1);
+      expect(boxes[1]!.offered()).toBe(true);
+      expect(boxes.slice(2).some((box) => box.offered())).toBe(false);
+      await waitFor('paused again', async () => (await rollout(id)).status === 'paused');
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      await waitFor('completed', async () => (await rollout(id)).status === 'completed');
+      const done = await rollout(id);
+      expect(done.counts).toEqual({ healthy: 4 });
+      expect(done.boxes.every((box) => box.attempt === 1)).toBe(true);
+      expect(live).toContainEqual({ type: 'rollout', rolloutId: id });
+
+      const history = await call('GET', `/api/v1/devices/${boxes[0]!.deviceId}/updates`, { token: viewer });
+      expect(history.status).toBe(200);
+      const entries = history.body.map((entry: unknown) => DeviceUpdateDtoSchema.parse(entry));
+      expect(entries.map((entry: { status: string }) => entry.status)).toEqual([
+        'healthy',
+        'rebooting',
+        'installing',
+        'downloaded',
+        'downloading',
+      ]);
+      const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, { token: admin });
+      const actions = audit.body.map((entry: { action: string }) => entry.action);
+      expect(actions).toEqual(
+        expect.arrayContaining([
+          'rollout.created',
+          'rollout.started',
+          'rollout.resumed',
+          'rollout.completed',
+        ]),
+      );
+    },
+  );
+
+  it.skipIf(skip)('aborts at the failure threshold; untouched boxes never get an offer', async () => {
+    for (const box of boxes) {
+      box.behaviour = 'roll-back';
+      box.documents.length = 0;
+    }
+    const id = await create({
+      targets: { deviceIds: boxes.map((box) => box.deviceId) },
+      phases: [
+        { name: 'first', count: 2 },
+        { name: 'rest', percent: 100 },
+      ],
+      successThresholdPct: 50,
+      abort: { failurePct: 50, minFinished: 2 },
+    });
+    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+    await waitFor('aborted', async () => (await rollout(id)).status === 'aborted');
+    const aborted = await rollout(id);
+    expect(aborted.boxes.map((box) => box.status)).toEqual([
+      'rolled-back',
+      'rolled-back',
+      'pending',
+      'pending',
+    ]);
+    expect(aborted.boxes[0]!.reason).toBe('health-check-failed');
+    // A few ticks later, still nothing offered to the rest.
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    expect(boxes.slice(2).some((box) => box.offered())).toBe(false);
+    expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(409);
+    const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, { token: admin });
+    expect(audit.body.find((entry: { action: string }) => entry.action === 'rollout.aborted')).toMatchObject({
+      actor: 'system',
+    });
+  });
+
+  it.skipIf(skip)(
+    'pause holds the next phase, resume goes on, cancel withdraws offers; silent boxes time out',
+    async () => {
+      boxes[0]!.behaviour = 'healthy';
+      for (const box of boxes.slice(1)) box.behaviour = 'download-only';
+      for (const box of boxes) box.documents.length = 0;
+      const id = await create({
+        targets: { deviceIds: boxes.map((box) => box.deviceId) },
+        phases: [
+          { name: 'one', count: 1 },
+          { name: 'rest', percent: 100 },
+        ],
+        abort: { failurePct: 100, minFinished: 10 },
+        perBoxTimeoutSec: 600,
+      });
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/pause`, { token: operator })).status).toBe(200);
+      await waitFor('first box healthy', async () => (await rollout(id)).boxes[0]!.status === 'healthy');
+      await new Promise((resolve) => setTimeout(resolve, 600));
+      expect((await rollout(id)).phase).toBe(0);
+      expect(boxes.slice(1).some((box) => box.offered())).toBe(false);
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      await waitFor('rest downloading', async () =>
+        (await rollout(id)).boxes.slice(1).every((box) => box.status === 'downloading'),
+      );
+      expect(boxes.slice(1).every((box) => box.currentOffer() !== undefined)).toBe(true);
+      const canceled = await call('POST', `/api/v1/rollouts/${id}/cancel`, { token: operator });
+      expect(canceled.status).toBe(200);
+      expect(canceled.body.status).toBe('canceled');
+      await waitFor('offers withdrawn', () =>
+        boxes.slice(1).every((box) => box.currentOffer() === undefined),
+      );
+      const after = await rollout(id);
+      expect(after.boxes.map((box) => box.status)).toEqual(['healthy', 'canceled', 'canceled', 'canceled']);
+
+      // A box that never answers fails with reason timeout, and retry-failed offers it again.
+      for (const box of boxes) {
+        box.behaviour = 'silent';
+        box.documents.length = 0;
+      }
+      const timed = await create({
+        targets: { deviceIds: [boxes[3]!.deviceId] },
+        phases: [{ name: 'all', percent: 100 }],
+        perBoxTimeoutSec: 1,
+        abort: { failurePct: 100, minFinished: 5 },
+        successThresholdPct: 0,
+      });
+      expect((await call('POST', `/api/v1/rollouts/${timed}/start`, { token: operator })).status).toBe(200);
+      await waitFor('timed out', async () => (await rollout(timed)).boxes[0]!.reason === 'timeout');
+      expect((await rollout(timed)).status).toBe('completed');
+      await waitFor('offer withdrawn after timeout', () => boxes[3]!.currentOffer() === undefined);
+      boxes[3]!.behaviour = 'healthy';
+      expect((await call('POST', `/api/v1/rollouts/${timed}/retry-failed`, { token: operator })).status).toBe(
+        200,
+      );
+      await waitFor('retried healthy', async () => (await rollout(timed)).boxes[0]!.status === 'healthy');
+      const retried = await rollout(timed);
+      expect(retried.boxes[0]!.attempt).toBe(2);
+      expect(retried.status).toBe('completed');
+      expect(boxes[3]!.handled.has(`${timed}~2`)).toBe(true);
+    },
+  );
+});
+
+describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgres)', () => {
+  it('two instances on one schema: exactly one leads, the other takes over when it stops', async () => {
+    process.env.AGENTBOX_ROLLOUT_TICK_MS = '100';
+    const schema = randomSchemaName('agentbox_rollout_leader');
+    const dirs = [
+      mkdtempSync(join(tmpdir(), 'agentbox-leader-a-')),
+      mkdtempSync(join(tmpdir(), 'agentbox-leader-b-')),
+    ];
+    const apps: RunningApp[] = [];
+    try {
+      for (const dir of dirs) {
+        const rootKey = signingKey();
+        const rootFile = join(dir, 'root.json');
+        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, signingKey()), [rootKey])));
+        apps.push(
+          await createApp(
+            await appConfig(dir, rootFile, {
+              DATABASE_URL: TEST_POSTGRES_URL,
+              AGENTBOX_DB_SCHEMA: schema,
+              // Both replicas share the secrets key so download tokens verify on either.
+              AGENTBOX_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
+            }),
+            { logger: new PinoLoggerService('fleet-service', 'silent') },
+          ),
+        );
+      }
+      const tickers = apps.map((app) => app.app.get(RolloutTicker));
+      await waitFor('a leader', () => tickers.some((ticker) => ticker.isLeader()));
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(tickers.filter((ticker) => ticker.isLeader())).toHaveLength(1);
+      const leader = tickers.findIndex((ticker) => ticker.isLeader());
+      await apps[leader]!.close();
+      apps.splice(leader, 1);
+      await waitFor('the other replica leads', () => apps[0]!.app.get(RolloutTicker).isLeader());
+    } finally {
+      for (const app of apps) await app.close();
+      await dropSchema(schema);
+      for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+      delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
+    }
+  });
+});
