@@ -108,7 +108,7 @@ describe('launcher', () => {
     box.installSlot('b', '1.1.0', { kind: 'hang' });
     box.writeBoot({
       active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 2, deadlineSec: 1.5, since: 1 },
+      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 2, deadlineSec: 2, since: 1 },
     });
     box.startLauncher();
 
@@ -131,7 +131,7 @@ describe('launcher', () => {
     box.installSlot('b', '1.1.0', { kind: 'hang-hard' });
     box.writeBoot({
       active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 1, deadlineSec: 0.5, since: 1 },
+      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 1, deadlineSec: 2, since: 1 },
     });
     box.startLauncher();
 
@@ -312,5 +312,24 @@ describe('launcher', () => {
     run.process.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
     expect(Date.now() - asked).toBeLessThan(2_000);
+  });
+  it('records a missed systemd watchdog (SIGUSR2) of a pending boot as reason watchdog and exits 134', async () => {
+    box = new TestBox();
+    box.installSlot('a', '1.0.0', { kind: 'commit' });
+    box.installSlot('b', '1.1.0', { kind: 'hang' });
+    box.writeBoot({
+      active: 'a',
+      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 1, deadlineSec: 60, since: 1 },
+    });
+    const run = box.startLauncher();
+    const [start] = await box.waitForEvent('pending started', (e) => startsOf(e, 'b').length === 1);
+    run.process.kill('SIGUSR2');
+    expect(await run.exited).toEqual({ code: 134, signal: null });
+    expect(isAlive(start!.pid)).toBe(false);
+    expect(box.readBoot()).toMatchObject({
+      active: 'a',
+      pending: null,
+      last: { result: 'rolled-back', slot: 'b', reason: 'watchdog', attempts: 1 },
+    });
   });
 });

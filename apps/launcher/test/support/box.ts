@@ -53,9 +53,9 @@ const behavior = ${JSON.stringify(behavior)};
 const slot = process.env.AGENTBOX_SLOT;
 const pending = process.env.AGENTBOX_BOOT_PENDING === '1';
 const log = (event) => appendFileSync(process.env.TEST_EVENTS, JSON.stringify({ event, slot, pending, pid: process.pid, at: Date.now(), deadline: process.env.AGENTBOX_BOOT_DEADLINE, watchdogPid: process.env.WATCHDOG_PID ?? null }) + '\\n');
-log('start');
 if (behavior.kind === 'hang-hard') process.on('SIGTERM', () => log('sigterm-ignored'));
 else for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => { log(signal.toLowerCase()); process.exit(${stopExitCode}); });
+log('start');
 setInterval(() => {}, 60_000);
 switch (behavior.kind) {
   case 'commit':
