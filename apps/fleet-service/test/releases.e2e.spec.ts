@@ -1,13 +1,13 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
+import { generateKeyPair, signEnvelope, type KeyPair } from '@agentbox/ota';
 import {
   ApiErrorSchema,
-  canonicalJson,
   type ReleaseManifest,
   type RootMetadata,
   type SignedRelease,
@@ -28,35 +28,15 @@ const ADMIN_PASSWORD = 'e2e-admin-password';
 const DAY_MS = 86_400_000;
 const pgReachable = await postgresReachable();
 
-/** An Ed25519 signing key as the OTA metadata names it (docs/protocol.md section 12). */
-interface SigningKey {
-  keyid: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
+type SigningKey = KeyPair;
 
-function signingKey(): SigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  return {
-    keyid: createHash('sha256').update(raw).digest('hex'),
-    publicKey: raw.toString('base64'),
-    privateKey,
-  };
-}
+const signingKey = (): SigningKey => generateKeyPair();
 
-function envelope<T>(
-  signed: T,
-  keys: SigningKey[],
-): { signed: T; signatures: Array<{ keyid: string; sig: string }> } {
-  const bytes = Buffer.from(canonicalJson(signed), 'utf8');
-  return {
+function envelope<T>(signed: T, keys: SigningKey[]) {
+  return signEnvelope(
     signed,
-    signatures: keys.map((key) => ({
-      keyid: key.keyid,
-      sig: sign(null, bytes, key.privateKey).toString('base64'),
-    })),
-  };
+    keys.map((key) => key.privateKeyPem),
+  );
 }
 
 function rootMetadata(version: number, rootKeys: SigningKey[], releaseKeys: SigningKey[]): RootMetadata {
@@ -457,9 +437,14 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       400,
       'RELEASE_KEY_REVOKED',
     );
-    const byNewKey = envelope(manifest('1.4.0', bundle), [nextReleaseKey]);
+    // Optional fields left out: the signature covers the document as sent, which is stored unchanged.
+    const { notes: _notes, rollbackTarget: _rollbackTarget, ...bare } = manifest('1.4.0', bundle);
+    const byNewKey = envelope(bare, [nextReleaseKey]);
     const created = await call('POST', '/api/v1/releases', { token: admin, body: byNewKey });
     expect(created.status).toBe(201);
+    const detail = await call('GET', `/api/v1/releases/${created.body.id}`, { token: viewer });
+    expect(detail.body.manifest).toEqual(byNewKey);
+    expect(detail.body).toMatchObject({ notes: '', rollbackTarget: false, signedBy: [nextReleaseKey.keyid] });
   });
 
   it.skipIf(skip)('deletes only releases no rollout uses, with their bundle', async () => {

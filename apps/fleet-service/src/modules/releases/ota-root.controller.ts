@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SignedRootSchema, type SignedRoot } from '@agentbox/schemas';
+import { SignedRootSchema } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
-import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { OtaTrustService } from './ota-trust.service.js';
 import { OtaRootDtoSchema } from './releases.dto.js';
@@ -39,7 +38,8 @@ export class OtaRootController {
   @ApiZodBody('SignedRoot', SignedRootSchema)
   @ApiZodResponse(200, 'OtaRootDto', OtaRootDtoSchema)
   @ApiErrors(400, 401, 403, 409)
-  put(@Body(new ZodValidationPipe(SignedRootSchema)) body: SignedRoot, @CurrentUser() user: AuthUser) {
+  put(@Body() body: unknown, @CurrentUser() user: AuthUser) {
+    // Validated in the service, which keeps the document as received: signatures cover its bytes.
     return this.trust.install(body, user.username, 'upload');
   }
 }

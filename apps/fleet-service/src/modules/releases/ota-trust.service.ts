@@ -2,10 +2,12 @@ import { readFile } from 'node:fs/promises';
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
+import { verifyRoot, verifyRootUpdate } from '@agentbox/ota';
 import { SignedRootSchema, type SignedRoot } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
+import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
-import { verifyInitialRoot, verifyRootUpdate } from './ota-verification.js';
 import { OtaRootRow } from './release.entity.js';
 import { OtaRootException, OtaRootExceptionCode } from './releases.exception.js';
 
@@ -47,7 +49,8 @@ export class OtaTrustService implements OnApplicationBootstrap {
   async onApplicationBootstrap(): Promise<void> {
     const file = this.config.ota.rootFile;
     if (file === undefined) return;
-    const parsed = SignedRootSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    const document: unknown = JSON.parse(await readFile(file, 'utf8'));
+    const parsed = SignedRootSchema.safeParse(document);
     if (!parsed.success) throw new Error(`AGENTBOX_OTA_ROOT_FILE ${file} is not signed root metadata`);
     const trusted = await this.latestRow();
     const version = parsed.data.signed.version;
@@ -58,7 +61,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
       );
       return;
     }
-    await this.install(parsed.data, SYSTEM_ACTOR, 'file');
+    await this.install(document, SYSTEM_ACTOR, 'file');
     this.logger.log(`trusted OTA root version ${version} from ${file}`);
   }
 
@@ -78,8 +81,19 @@ export class OtaTrustService implements OnApplicationBootstrap {
     return row ? toDto(row) : null;
   }
 
-  /** Verifies and stores the next root (or the first one); refusals are audited too. */
-  async install(next: SignedRoot, actor: string, source: 'file' | 'upload'): Promise<OtaRootDto> {
+  /**
+   * Verifies and stores the next root (or the first one) exactly as received, since signatures cover
+   * those bytes; refusals are audited too.
+   */
+  async install(document: unknown, actor: string, source: 'file' | 'upload'): Promise<OtaRootDto> {
+    const parsed = SignedRootSchema.safeParse(document);
+    if (!parsed.success) {
+      throw new CommonException(
+        CommonExceptionCode.VALIDATION_FAILED,
+        `Invalid root metadata: ${formatZodIssues(parsed.error)}`,
+      );
+    }
+    const next = parsed.data;
     const trusted = await this.latestRow();
     const options = { now: Date.now(), slackMs: this.config.ota.clockSlackMs };
     const refuse = async (code: OtaRootExceptionCode, reason: string, detail: string): Promise<never> => {
@@ -103,12 +117,12 @@ export class OtaTrustService implements OnApplicationBootstrap {
       );
     }
     const verified = trusted
-      ? verifyRootUpdate(trusted.document, next, options)
-      : verifyInitialRoot(next, options);
-    if (!verified.ok) await refuse(OtaRootExceptionCode.REJECTED, verified.reason, verified.detail);
+      ? verifyRootUpdate(trusted.document, document, options)
+      : verifyRoot(document, options);
+    if (!verified.ok) return refuse(OtaRootExceptionCode.REJECTED, verified.reason, verified.detail);
     const row: OtaRootRow = {
       version: next.signed.version,
-      document: next,
+      document: verified.root,
       source,
       installedBy: actor,
       installedAt: new Date(),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import {
   ARCHITECTURES,
   RELEASE_CHANNELS,
+  ReleaseManifestSchema,
   SemverSchema,
   Sha256Schema,
   SignedReleaseSchema,
@@ -56,7 +57,8 @@ export const OtaRootDtoSchema = z.object({
 });
 
 export function toReleaseDto(row: ReleaseRow): ReleaseDto {
-  const manifest = row.manifest.signed;
+  // Stored as received, so fields left to their defaults are filled in here.
+  const manifest = ReleaseManifestSchema.parse(row.manifest.signed);
   return {
     id: row.id,
     version: row.version,

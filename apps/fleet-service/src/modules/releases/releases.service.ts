@@ -3,14 +3,16 @@ import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository, type FindOptionsWhere } from 'typeorm';
-import type { SignedRelease } from '@agentbox/schemas';
+import { verifyRelease, type UpdateReason } from '@agentbox/ota';
+import { SignedReleaseSchema, type SignedRelease } from '@agentbox/schemas';
+import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ArtifactStore } from './artifact-store.js';
 import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
 import { OtaTrustService } from './ota-trust.service.js';
-import { verifyReleaseSignature, type MetadataFailure } from './ota-verification.js';
 import { ReleaseRow } from './release.entity.js';
 import {
   toReleaseDetailDto,
@@ -24,12 +26,19 @@ import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js'
 /** Tells whether something (a rollout) still uses a release: its description, or null when unused. */
 export type ReleaseUsageCheck = (releaseId: string) => Promise<string | null>;
 
-const FAILURE_CODES: Record<MetadataFailure, ReleaseExceptionCode> = {
-  'bad-signature': ReleaseExceptionCode.BAD_SIGNATURE,
-  'unknown-key': ReleaseExceptionCode.UNKNOWN_KEY,
-  'key-revoked': ReleaseExceptionCode.KEY_REVOKED,
-  'metadata-expired': ReleaseExceptionCode.METADATA_EXPIRED,
-};
+/** The verification failures possible without a box's version and architecture. */
+function failureCode(reason: UpdateReason): ReleaseExceptionCode {
+  switch (reason) {
+    case 'unknown-key':
+      return ReleaseExceptionCode.UNKNOWN_KEY;
+    case 'key-revoked':
+      return ReleaseExceptionCode.KEY_REVOKED;
+    case 'metadata-expired':
+      return ReleaseExceptionCode.METADATA_EXPIRED;
+    default:
+      return ReleaseExceptionCode.BAD_SIGNATURE;
+  }
+}
 
 /** Releases of the device agent: signed manifests verified against the trusted root, bundles on disk. */
 @Injectable()
@@ -70,8 +79,19 @@ export class ReleasesService {
     return row;
   }
 
-  /** Verifies a signed manifest against the trusted root and stores it, awaiting its bundle. */
-  async create(release: SignedRelease, actor: string): Promise<ReleaseDto> {
+  /**
+   * Verifies a signed manifest against the trusted root and stores it exactly as received (signatures
+   * cover those bytes, defaults not filled in), awaiting its bundle.
+   */
+  async create(document: unknown, actor: string): Promise<ReleaseDto> {
+    const parsed = SignedReleaseSchema.safeParse(document);
+    if (!parsed.success) {
+      throw new CommonException(
+        CommonExceptionCode.VALIDATION_FAILED,
+        `Invalid release manifest: ${formatZodIssues(parsed.error)}`,
+      );
+    }
+    const release = parsed.data;
     const manifest = release.signed;
     const refuse = async (code: ReleaseExceptionCode, reason: string, detail: string): Promise<never> => {
       await this.audit.record({
@@ -91,12 +111,12 @@ export class ReleasesService {
         'no trusted root metadata: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
       );
     }
-    const history = (await this.trust.chain()).slice(0, -1);
-    const verified = verifyReleaseSignature(release, trusted, history, {
+    const verified = verifyRelease(document, trusted, {
       now: Date.now(),
       slackMs: this.config.ota.clockSlackMs,
+      previousRoots: (await this.trust.chain()).slice(0, -1),
     });
-    if (!verified.ok) return refuse(FAILURE_CODES[verified.reason], verified.reason, verified.detail);
+    if (!verified.ok) return refuse(failureCode(verified.reason), verified.reason, verified.detail);
     if (manifest.artifact.size > this.config.ota.artifactMaxBytes) {
       return refuse(
         ReleaseExceptionCode.ARTIFACT_TOO_LARGE,
@@ -113,7 +133,7 @@ export class ReleasesService {
       version: manifest.version,
       channel: manifest.channel,
       status: 'awaiting-artifact',
-      manifest: release,
+      manifest: document as SignedRelease,
       artifactSha256: manifest.artifact.sha256,
       artifactSize: manifest.artifact.size,
       createdBy: actor,
