@@ -51,8 +51,9 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
-  // An installed update: stop cleanly (the spool keeps the 'rebooting' report), then the launcher starts the new slot.
-  app.get(OtaService).onRestart(() => shutdown('update installed', EXIT_RESTART));
+  // An installed update (or a rolled back one): stop cleanly (the spool keeps the reports), then the
+  // launcher starts the slot boot.json now names.
+  app.get(OtaService).onRestart((why) => shutdown(why, EXIT_RESTART));
 
   try {
     await agent.start();

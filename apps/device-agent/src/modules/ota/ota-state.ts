@@ -3,7 +3,7 @@ import { mkdir } from 'node:fs/promises';
 import { z } from 'zod';
 import { UPDATE_REASONS, UPDATE_STATUSES, UpdateOfferSchema } from '@agentbox/schemas';
 import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
-import { SLOTS } from './boot-state.js';
+import { SLOTS } from '@agentbox/launcher/boot-state';
 
 /**
  * Where the box is in one update, persisted after every step so a kill -9 (or a power cut) resumes

@@ -12,9 +12,12 @@ import { AGENT_VERSION } from '../runtime/agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { releaseTrust } from './release-trust.js';
-import { UpdateFlow } from './update-flow.js';
+import { UpdateFlow, type HealthCheck } from './update-flow.js';
 
-/** Exit code that asks the launcher to start the pending slot at once. */
+/**
+ * Exit code that asks the launcher to start again at once: into the pending slot after an install, into
+ * the active (old) slot after this version rolled itself back.
+ */
 export const EXIT_RESTART = 75;
 /** Margin kept before the launcher's deadline, so a commit never races the launcher's kill. */
 const DEADLINE_MARGIN_MS = 3_000;
@@ -27,7 +30,7 @@ const DEADLINE_MARGIN_MS = 3_000;
 export class OtaService implements OnModuleInit {
   private readonly logger = new Logger('Ota');
   readonly flow: UpdateFlow;
-  private restartListener: (() => void) | undefined;
+  private restartListener: ((why: string) => void) | undefined;
   private started = false;
   private inTrial = false;
   /** A desired state arrived from the cloud in this process (not only the stored one). */
@@ -54,7 +57,7 @@ export class OtaService implements OnModuleInit {
       trust: releaseTrust,
       report: (report) => this.report(report),
       runsInProgress: () => this.agents.runtime.activeRunCount(),
-      restart: () => this.restartListener?.(),
+      restart: () => this.restartListener?.('update installed'),
       logger: {
         log: (message, fields) => this.logger.log(fields ?? {}, message),
         warn: (message, fields) => this.logger.warn(fields ?? {}, message),
@@ -73,7 +76,7 @@ export class OtaService implements OnModuleInit {
   }
 
   /** main.ts stops the agent and exits with EXIT_RESTART when this fires. */
-  onRestart(listener: () => void): void {
+  onRestart(listener: (why: string) => void): void {
     this.restartListener = listener;
   }
 
@@ -93,9 +96,17 @@ export class OtaService implements OnModuleInit {
       const budgetMs = Number.isFinite(deadline) && deadline > 0 ? deadline - Date.now() : 120_000;
       this.trialDone = this.flow
         .trial(() => this.healthy(), Math.max(0, budgetMs - DEADLINE_MARGIN_MS), this.abort.signal)
-        .then((ok) => {
+        .then((outcome) => {
           this.inTrial = false;
-          if (ok) void this.takeCurrentOffer();
+          switch (outcome) {
+            case 'committed':
+              return this.takeCurrentOffer();
+            case 'rolled-back':
+              this.restartListener?.('update rolled back (health check failed)');
+              return;
+            case 'stopped':
+              return;
+          }
         })
         .catch((error: unknown) => this.logger.error({ err: error }, 'the health check failed'));
     }
@@ -114,7 +125,7 @@ export class OtaService implements OnModuleInit {
   }
 
   /** Health of a version on probation: online, desired state applied, agents reconciled, self-test passed. */
-  async healthy(): Promise<{ ok: boolean; detail: string }> {
+  async healthy(): Promise<HealthCheck> {
     if (!this.link.connected) return { ok: false, detail: 'not connected to the cloud' };
     if (!this.appliedOnline || this.runtime.desiredVersion === null)
       return { ok: false, detail: 'no desired state from the cloud applied yet' };
@@ -127,13 +138,13 @@ export class OtaService implements OnModuleInit {
   }
 
   /** The state dir takes writes and reads back what was written; the spool is open. */
-  private async selfTest(): Promise<{ ok: boolean; detail: string }> {
+  private async selfTest(): Promise<HealthCheck> {
     const probe = join(this.config.stateDir, `.self-test.${randomBytes(4).toString('hex')}`);
     const token = randomBytes(16).toString('hex');
     try {
       await writeFile(probe, token);
       if ((await readFile(probe, 'utf8')) !== token)
-        return { ok: false, detail: 'state dir read-back differs' };
+        return { ok: false, detail: 'state dir read-back differs', definitive: true };
     } catch (error) {
       return { ok: false, detail: `state dir not writable: ${(error as Error).message}` };
     } finally {

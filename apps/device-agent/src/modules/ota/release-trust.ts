@@ -1,35 +1,5 @@
-import { lstat, mkdir } from 'node:fs/promises';
-import { isAbsolute, normalize } from 'node:path';
-import { sha256File, verifyRelease, verifyRootUpdate } from '@agentbox/ota';
-import { extract } from 'tar';
+import { sha256File, unpackBundle, verifyRelease, verifyRootUpdate } from '@agentbox/ota';
 import type { OtaTrust } from './ota-trust.js';
-
-/** Only plain files and directories, inside the target: a bundle cannot plant links or escape its slot. */
-function safeEntry(path: string, type: string): boolean {
-  const normal = normalize(path);
-  if (isAbsolute(normal) || normal === '..' || normal.startsWith('../')) return false;
-  return type === 'File' || type === 'OldFile' || type === 'Directory';
-}
-
-async function unpackBundle(tarGz: string, dir: string): Promise<void> {
-  await mkdir(dir, { recursive: true });
-  if (!(await lstat(dir)).isDirectory()) throw new Error(`${dir} is not a directory`);
-  const refused: string[] = [];
-  await extract({
-    file: tarGz,
-    cwd: dir,
-    strict: true,
-    preservePaths: false,
-    filter: (path, entry) => {
-      const type = 'type' in entry ? entry.type : 'File';
-      const ok = safeEntry(path, type);
-      if (!ok) refused.push(`${path} (${type})`);
-      return ok;
-    },
-  });
-  if (refused.length > 0)
-    throw new Error(`the bundle holds entries outside plain files: ${refused.slice(0, 3).join(', ')}`);
-}
 
 /** The checks of @agentbox/ota, in the shape the update flow uses. */
 export const releaseTrust: OtaTrust = {
@@ -42,5 +12,7 @@ export const releaseTrust: OtaTrust = {
     return result.ok ? { ok: true, value: result.manifest } : result;
   },
   sha256File,
-  unpackBundle,
+  async unpackBundle(tarGz, dir) {
+    await unpackBundle(tarGz, dir);
+  },
 };

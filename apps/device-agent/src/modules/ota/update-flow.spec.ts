@@ -14,11 +14,17 @@ import type {
   UpdateOffer,
   UpdateStatusReport,
 } from '@agentbox/schemas';
-import { readBootState, writeBootState } from './boot-state.js';
+import { readBootState, writeBootState, type BootState } from '@agentbox/launcher/boot-state';
 import { releaseTrust } from './release-trust.js';
 import { UpdateFlow, type UpdateFlowOptions } from './update-flow.js';
 
 const DAY = 86_400_000;
+
+function bootState(path: string): BootState {
+  const state = readBootState(path);
+  if (!state) throw new Error(`no boot state at ${path}`);
+  return state;
+}
 const iso = (ms: number) => new Date(ms).toISOString();
 
 interface Served {
@@ -183,7 +189,7 @@ describe('UpdateFlow', () => {
       join(dir, 'slots', 'a', 'slot.json'),
       JSON.stringify({ version: '1.0.0', installedAt: 1 }),
     );
-    await writeBootState(bootPath, { v: 1, active: 'a', pending: null, last: null });
+    writeBootState(bootPath, { v: 1, active: 'a', pending: null, last: null });
     rootKey = generateKeyPair();
     releaseKey = generateKeyPair();
     await mkdir(join(dir, 'ota'), { recursive: true });
@@ -220,7 +226,7 @@ describe('UpdateFlow', () => {
       version: string;
     };
     expect(slot.version).toBe('1.1.0');
-    const boot = await readBootState(bootPath);
+    const boot = bootState(bootPath);
     expect(boot.active).toBe('a');
     expect(boot.pending).toMatchObject({ slot: 'b', version: '1.1.0', rolloutId: 'r1', attempts: 0 });
   });
@@ -234,12 +240,12 @@ describe('UpdateFlow', () => {
     const probation = flow({ currentVersion: '1.1.0', runningSlot: 'b' });
     expect(await probation.recover(true)).toBe('trial');
     let checks = 0;
-    const ok = await probation.trial(
+    const outcome = await probation.trial(
       () => Promise.resolve({ ok: ++checks >= 3, detail: 'warming up' }),
       5_000,
     );
-    expect(ok).toBe(true);
-    const boot = await readBootState(bootPath);
+    expect(outcome).toBe('committed');
+    const boot = bootState(bootPath);
     expect(boot).toMatchObject({
       active: 'b',
       pending: null,
@@ -254,9 +260,9 @@ describe('UpdateFlow', () => {
       const onB = flow({ currentVersion: '1.1.0', runningSlot: 'b' });
       await onB.offer(offer(release(bundle2, '1.2.0', releaseKey), { rolloutId: 'r2', url: served2.url }));
       await onB.idle();
-      expect((await readBootState(bootPath)).pending).toMatchObject({ slot: 'a', version: '1.2.0' });
-      const state = await readBootState(bootPath);
-      await writeBootState(bootPath, {
+      expect(bootState(bootPath).pending).toMatchObject({ slot: 'a', version: '1.2.0' });
+      const state = bootState(bootPath);
+      writeBootState(bootPath, {
         ...state,
         pending: null,
         last: {
@@ -288,6 +294,102 @@ describe('UpdateFlow', () => {
     }
   });
 
+  describe('a pending version that cannot prove healthy rolls itself back through boot.json', () => {
+    const installPending = async () => {
+      const first = flow();
+      await first.offer(offer(release(bundle, '1.1.0', releaseKey)));
+      await first.idle();
+      expect(bootState(bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      const probation = flow({ currentVersion: '1.1.0', runningSlot: 'b' });
+      expect(await probation.recover(true)).toBe('trial');
+      return probation;
+    };
+
+    const expectRolledBack = async (detail: RegExp) => {
+      const boot = bootState(bootPath);
+      expect(boot).toMatchObject({
+        active: 'a',
+        pending: null,
+        last: {
+          result: 'rolled-back',
+          slot: 'b',
+          version: '1.1.0',
+          rolloutId: 'r1',
+          reason: 'health-check-failed',
+        },
+      });
+      expect(boot.last?.detail).toMatch(detail);
+      expect(boot.last?.reportedAt).toBeUndefined();
+      expect(statuses()).not.toContain('healthy');
+      // The launcher starts the old slot, which reports the rollback once, with the reason.
+      reports = [];
+      const old = flow({ currentVersion: '1.0.0', runningSlot: 'a' });
+      expect(await old.recover(false)).toBe('none');
+      expect(reports).toEqual([
+        expect.objectContaining({
+          rolloutId: 'r1',
+          version: '1.1.0',
+          status: 'rolled-back',
+          reason: 'health-check-failed',
+          runningVersion: '1.0.0',
+        }),
+      ]);
+      expect(reports[0]!.detail).toMatch(detail);
+      expect(bootState(bootPath).last?.reportedAt).toBeGreaterThan(0);
+      expect(await flow({ currentVersion: '1.0.0', runningSlot: 'a' }).recover(false)).toBe('none');
+      expect(reports).toHaveLength(1);
+    };
+
+    it('deadline passed without a healthy check: pending cleared, last says why', async () => {
+      const sut = await installPending();
+      let checks = 0;
+      const outcome = await sut.trial(() => {
+        checks += 1;
+        return Promise.resolve({ ok: false, detail: 'not connected to the cloud' });
+      }, 300);
+      expect(outcome).toBe('rolled-back');
+      expect(checks).toBeGreaterThan(1);
+      await expectRolledBack(/not healthy within 0s: not connected to the cloud/);
+    });
+
+    it('a definitive failure rolls back at once, long before the deadline', async () => {
+      const sut = await installPending();
+      const started = Date.now();
+      const outcome = await sut.trial(
+        () => Promise.resolve({ ok: false, detail: 'state dir read-back differs', definitive: true }),
+        60_000,
+      );
+      expect(outcome).toBe('rolled-back');
+      expect(Date.now() - started).toBeLessThan(5_000);
+      await expectRolledBack(/health check failed: state dir read-back differs/);
+    });
+
+    it('a shutdown during the probation decides nothing: the slot stays pending for the launcher', async () => {
+      const sut = await installPending();
+      const abort = new AbortController();
+      setTimeout(() => abort.abort(), 100);
+      const outcome = await sut.trial(
+        () => Promise.resolve({ ok: false, detail: 'warming up' }),
+        60_000,
+        abort.signal,
+      );
+      expect(outcome).toBe('stopped');
+      expect(bootState(bootPath)).toMatchObject({
+        active: 'a',
+        pending: { slot: 'b', version: '1.1.0' },
+        last: null,
+      });
+    });
+
+    it('never rolls back a slot it does not run from', async () => {
+      await installPending();
+      const other = flow({ currentVersion: '1.1.0', runningSlot: 'a' });
+      const outcome = await other.trial(() => Promise.resolve({ ok: false, detail: 'no' }), 50);
+      expect(outcome).toBe('stopped');
+      expect(bootState(bootPath).pending).toMatchObject({ slot: 'b' });
+    });
+  });
+
   describe('rejections leave the inactive slot untouched', () => {
     const rejectedWith = async (o: UpdateOffer, patch: Partial<UpdateFlowOptions> = {}) => {
       const sut = flow(patch);
@@ -295,7 +397,7 @@ describe('UpdateFlow', () => {
       await sut.idle();
       expect(restarts).toBe(0);
       await expect(stat(join(dir, 'slots', 'b'))).rejects.toThrow();
-      expect((await readBootState(bootPath)).pending).toBeNull();
+      expect(bootState(bootPath).pending).toBeNull();
       return reports.at(-1)!;
     };
 
@@ -390,7 +492,7 @@ describe('UpdateFlow', () => {
       await sut.offer(o);
       await sut.idle();
       expect(restarts).toBe(1);
-      expect((await readBootState(bootPath)).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      expect(bootState(bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
       const slot = JSON.parse(await readFile(join(dir, 'slots', 'b', 'package.json'), 'utf8')) as {
         version: string;
       };
@@ -427,6 +529,11 @@ describe('UpdateFlow', () => {
       await killedAt('switch', async () => {
         await mkdir(join(dir, 'slots', 'b', 'dist'), { recursive: true });
         await writeFile(join(dir, 'slots', 'b', 'package.json'), JSON.stringify({ version: '1.1.0' }));
+        await writeFile(join(dir, 'slots', 'b', 'dist', 'main.js'), 'process.exit(0);\n');
+        await writeFile(
+          join(dir, 'slots', 'b', 'slot.json'),
+          JSON.stringify({ version: '1.1.0', installedAt: Date.now() }),
+        );
         await mkdir(join(dir, 'ota', 'download'), { recursive: true });
         await writeFile(join(dir, 'ota', 'download', `${sha}.tar.gz`), bundle);
       });
@@ -441,8 +548,8 @@ describe('UpdateFlow', () => {
       const probation = flow({ currentVersion: '1.1.0', runningSlot: 'b' });
       expect(await probation.recover(true)).toBe('trial');
       // Killed right after the commit: boot.json is committed, state.json still says trial.
-      const state = await readBootState(bootPath);
-      await writeBootState(bootPath, {
+      const state = bootState(bootPath);
+      writeBootState(bootPath, {
         ...state,
         active: 'b',
         pending: null,
@@ -460,7 +567,7 @@ describe('UpdateFlow', () => {
     await sut.offer(offer(release(bundle, '1.1.0', releaseKey)));
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(restarts).toBe(0);
-    expect((await readBootState(bootPath)).pending).toBeNull();
+    expect(bootState(bootPath).pending).toBeNull();
     runs = 0;
     await sut.idle();
     expect(restarts).toBe(1);

@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { mkdir, readdir, rename, rm, statfs as fsStatfs, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, statfs as fsStatfs, stat } from 'node:fs/promises';
 import {
   SignedRootSchema,
   type SignedRoot,
@@ -9,13 +9,16 @@ import {
 } from '@agentbox/schemas';
 import { readJsonFile, writeFileAtomic } from '../../common/atomic-file.js';
 import {
-  commitPending,
+  commitPendingSlot,
   markLastReported,
-  markPending,
   otherSlot,
   readBootState,
+  setPendingSlot,
+  writeBootState,
+  writeSlotInfo,
+  type BootState,
   type Slot,
-} from './boot-state.js';
+} from '@agentbox/launcher/boot-state';
 import type { OtaTrust, UpdateReason } from './ota-trust.js';
 import { OtaStateStore, type OtaFlowState } from './ota-state.js';
 import { DownloadError, downloadWithResume } from './range-download.js';
@@ -57,6 +60,15 @@ export interface UpdateFlowOptions {
   progressIntervalMs?: number;
   downloadRetryDelayMs?: (attempt: number) => number;
 }
+
+/** One health check of a version on probation; `definitive` failures end the probation at once. */
+export interface HealthCheck {
+  ok: boolean;
+  detail: string;
+  definitive?: boolean;
+}
+
+export type TrialOutcome = 'committed' | 'rolled-back' | 'stopped';
 
 interface Running {
   key: string;
@@ -130,7 +142,7 @@ export class UpdateFlow {
     const { bootStatePath } = this.options;
     if (state.step !== 'switch' && state.step !== 'trial') return 'resume';
     if (!bootStatePath) return 'resume';
-    const boot = await readBootState(bootStatePath);
+    const boot = bootStateAt(bootStatePath);
     if (state.version === this.options.currentVersion) {
       if (bootPending && boot.pending?.version === state.version) {
         if (state.step !== 'trial') await this.save(state, { step: 'trial' });
@@ -155,7 +167,7 @@ export class UpdateFlow {
         boot.last.reason ?? 'health-check-failed',
         boot.last.detail ?? `the launcher went back to ${this.options.currentVersion}`,
       );
-      await markLastReported(bootStatePath, this.now());
+      markLastReported(bootStatePath, { now: this.now() });
       return 'none';
     }
     return 'resume';
@@ -174,7 +186,7 @@ export class UpdateFlow {
       if (state && state.step !== 'final' && state.step !== 'trial') {
         await this.stopRunning();
         // A switch already written to boot.json is past the point of canceling: the trial decides.
-        if (state.step !== 'switch' || !(await this.pendingWritten(state))) {
+        if (state.step !== 'switch' || !this.pendingWritten(state)) {
           await this.finish(state, 'canceled', 'canceled', 'the offer was withdrawn');
         }
       }
@@ -215,33 +227,78 @@ export class UpdateFlow {
   }
 
   /**
-   * This process is the pending version: wait until `healthy()` holds (within the deadline), then
-   * commit boot.json and report `healthy`. Returns false when the deadline passed (the launcher rolls back).
+   * This process is the pending version: wait until `healthy()` holds (within the deadline), then commit
+   * boot.json and report `healthy`. When the check cannot pass in time, or fails for good, roll back
+   * through boot.json right away ('rolled-back': the caller exits so the launcher starts the old slot,
+   * which reports it); 'stopped' when `signal` ended the wait (a shutdown decides nothing).
    */
   async trial(
-    healthy: () => Promise<{ ok: boolean; detail: string }>,
+    healthy: () => Promise<HealthCheck>,
     deadlineMs: number,
     signal?: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<TrialOutcome> {
     const state = await this.store.load();
     const bootStatePath = this.options.bootStatePath;
-    if (!state || !bootStatePath) return false;
+    if (!state || !bootStatePath) return 'stopped';
     if (state.step !== 'trial') await this.save(state, { step: 'trial' });
     const until = this.now() + deadlineMs;
-    let last = { ok: false, detail: 'not checked' };
+    let last: HealthCheck = { ok: false, detail: 'not checked' };
     while (this.now() < until && !signal?.aborted) {
       last = await healthy().catch((error: unknown) => ({ ok: false, detail: (error as Error).message }));
       if (last.ok) {
-        const boot = await commitPending(bootStatePath, this.now());
+        const boot = this.commit(bootStatePath);
         this.options.logger.log('update committed', { version: state.version, slot: boot.active });
         await this.finish(state, 'healthy', undefined, `running ${state.version} from slot ${boot.active}`);
-        await markLastReported(bootStatePath, this.now());
-        return true;
+        if (boot.last) markLastReported(bootStatePath, { now: this.now() });
+        return 'committed';
       }
+      if (last.definitive) break;
       await delay(this.options.pollMs ?? 500, signal).catch(() => undefined);
     }
-    this.options.logger.warn('the new version did not prove healthy in time', { detail: last.detail });
-    return false;
+    if (signal?.aborted) return 'stopped';
+    const detail = last.definitive
+      ? `health check failed: ${last.detail}`
+      : `not healthy within ${Math.round(deadlineMs / 1_000)}s: ${last.detail}`;
+    this.options.logger.warn('the new version did not prove healthy; rolling back', { detail });
+    return this.rollBack(bootStatePath, detail) ? 'rolled-back' : 'stopped';
+  }
+
+  /** Makes the pending slot (this process's) the active one; a boot.json with nothing pending is kept. */
+  private commit(bootStatePath: string): BootState {
+    const boot = bootStateAt(bootStatePath);
+    if (!boot.pending) return boot;
+    const { runningSlot } = this.options;
+    return commitPendingSlot(bootStatePath, {
+      ...(runningSlot ? { slot: runningSlot } : {}),
+      now: this.now(),
+    });
+  }
+
+  /**
+   * Clears the pending boot and records why, in one atomic write: the launcher then starts the active
+   * (old) slot instead of trying this version again. False when this process is not the pending version.
+   */
+  private rollBack(bootStatePath: string, detail: string): boolean {
+    const boot = bootStateAt(bootStatePath);
+    const pending = boot.pending;
+    const { runningSlot, currentVersion } = this.options;
+    if (!pending || pending.version !== currentVersion || (runningSlot && runningSlot !== pending.slot))
+      return false;
+    writeBootState(bootStatePath, {
+      ...boot,
+      pending: null,
+      last: {
+        result: 'rolled-back',
+        slot: pending.slot,
+        version: pending.version,
+        rolloutId: pending.rolloutId ?? null,
+        reason: 'health-check-failed',
+        detail: detail.slice(0, 2_000),
+        attempts: pending.attempts,
+        at: this.now(),
+      },
+    });
+    return true;
   }
 
   // ------------------------------------------------------------------ the steps
@@ -383,7 +440,7 @@ export class UpdateFlow {
 
   private async install(state: OtaFlowState): Promise<OtaFlowState> {
     const bootStatePath = this.options.bootStatePath!;
-    const boot = await readBootState(bootStatePath);
+    const boot = bootStateAt(bootStatePath);
     const slot = state.slot ?? otherSlot(boot.active);
     if (slot === boot.active || slot === this.options.runningSlot) {
       throw new Stop('failed', 'unpack-failed', `slot ${slot} is the one running; refusing to overwrite it`);
@@ -413,10 +470,8 @@ export class UpdateFlow {
         `the bundle is not device agent ${state.version} (package.json version ${String(pkg?.version)}, dist/main.js ${pkg ? 'checked' : 'missing'})`,
       );
     }
-    await writeFile(
-      join(staging, 'slot.json'),
-      `${JSON.stringify({ version: state.version, installedAt: new Date(this.now()).toISOString() })}\n`,
-    );
+    // Written last: the launcher takes a slot without a valid slot.json for unusable.
+    writeSlotInfo(staging, { version: state.version, installedAt: this.now() });
     // The inactive slot is replaced only once the new one is complete, by renames.
     await rm(target, { recursive: true, force: true });
     await rename(staging, target);
@@ -450,13 +505,13 @@ export class UpdateFlow {
     }
     signal.throwIfAborted();
     const slot = state.slot!;
-    await markPending(this.options.bootStatePath!, {
+    setPendingSlot(this.options.bootStatePath!, {
       slot,
       version: state.version,
       rolloutId: state.rolloutId,
       maxAttempts: 3,
       deadlineSec: policy.healthDeadlineSec,
-      since: this.now(),
+      now: this.now(),
     });
     await this.report(state, 'rebooting', undefined, `restarting into slot ${slot}`);
     this.options.logger.log('restarting into the new version', { version: state.version, slot });
@@ -485,10 +540,13 @@ export class UpdateFlow {
     return parsed.data;
   }
 
-  private async pendingWritten(state: OtaFlowState): Promise<boolean> {
+  private pendingWritten(state: OtaFlowState): boolean {
     if (!this.options.bootStatePath) return false;
-    const boot = await readBootState(this.options.bootStatePath).catch(() => undefined);
-    return boot?.pending?.version === state.version;
+    try {
+      return readBootState(this.options.bootStatePath)?.pending?.version === state.version;
+    } catch {
+      return false;
+    }
   }
 
   private async removeStaleDownloads(keep: string): Promise<void> {
@@ -561,6 +619,13 @@ export class UpdateFlow {
     running.abort.abort(new Error('update flow stopped'));
     await running.done;
   }
+}
+
+/** A box under the launcher always has a boot.json: its absence is an error, not an empty state. */
+function bootStateAt(path: string): BootState {
+  const state = readBootState(path);
+  if (!state) throw new Error(`boot state ${path} does not exist`);
+  return state;
 }
 
 async function exists(path: string): Promise<boolean> {
