@@ -1,4 +1,4 @@
-import type { BirthMessage } from '@agentbox/schemas';
+import type { BirthMessage, UpdateMessage } from '@agentbox/schemas';
 
 /**
  * Seams between feature modules, so the broker and ingest depend on the device registry
@@ -50,3 +50,10 @@ export interface AgentFleetPort {
   agentsUsingProvider(providerId: string): Promise<string[]>;
 }
 export const AGENT_FLEET = Symbol('AGENT_FLEET');
+
+/** Implemented by the rollouts module (RolloutsService); used by ingest for `up/update`. */
+export interface UpdateReportsPort {
+  /** Stores a box's update status reports (its history, and the queue the rollout engine reads). */
+  recordReports(deviceId: string, message: UpdateMessage, receivedAt: Date): Promise<void>;
+}
+export const UPDATE_REPORTS = Symbol('UPDATE_REPORTS');

@@ -3,7 +3,6 @@ import { AppConfig } from '../../config/app-config.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
-import { RolloutsModule } from '../rollouts/rollouts.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { UsageModule } from '../usage/usage.module.js';
@@ -18,15 +17,7 @@ import {
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({
-  imports: [
-    BrokerModule,
-    DevicesModule,
-    TelemetryModule,
-    DesiredStateModule,
-    RunsModule,
-    UsageModule,
-    RolloutsModule,
-  ],
+  imports: [BrokerModule, DevicesModule, TelemetryModule, DesiredStateModule, RunsModule, UsageModule],
   providers: [
     IngestMetrics,
     TelemetryBatchWriter,

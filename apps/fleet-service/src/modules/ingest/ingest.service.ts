@@ -1,13 +1,18 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
 import { type Subscription } from 'rxjs';
 import { decodeUpMessage, type DecodedUpMessage, type ParsedTopic } from '@agentbox/schemas';
-import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
+import {
+  DEVICE_REGISTRY,
+  UPDATE_REPORTS,
+  type DeviceRegistryPort,
+  type UpdateReportsPort,
+} from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
 import { CommandSender } from '../broker/command-sender.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
-import { RolloutsService } from '../rollouts/rollouts.service.js';
 import { DeviceEventsStore } from '../telemetry/device-events.store.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
@@ -35,7 +40,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly commands: CommandSender,
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
-    private readonly rollouts: RolloutsService,
+    private readonly moduleRef: ModuleRef,
   ) {}
 
   onModuleInit(): void {
@@ -112,14 +117,28 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
       case 'events':
         await this.events.insert(deviceId, decoded.message);
         return;
-      case 'update':
+      case 'update': {
         // A few reports per box per update: stored per message, in order; the leading replica's engine reads them.
-        await this.rollouts.recordReports(deviceId, decoded.message, at);
+        const reports = this.updateReports();
+        if (reports) await reports.recordReports(deviceId, decoded.message, at);
         return;
+      }
       case 'results':
         // Handed to the waiting requester in handle(); nothing is stored.
         this.logger.debug(`command ${decoded.message.commandId} of ${deviceId}: ${decoded.message.status}`);
         return;
+    }
+  }
+
+  /**
+   * The rollouts module, reached at call time: it depends on releases and the HTTP server, which the
+   * MQTT-only ingest harness does not have.
+   */
+  private updateReports(): UpdateReportsPort | undefined {
+    try {
+      return this.moduleRef.get<UpdateReportsPort>(UPDATE_REPORTS, { strict: false });
+    } catch {
+      return undefined;
     }
   }
 

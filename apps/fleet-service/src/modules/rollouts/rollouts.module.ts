@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { UPDATE_REPORTS } from '../../common/ports.js';
 import { z } from 'zod';
 import { AuditModule } from '../audit/audit.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
@@ -39,8 +40,9 @@ export function rolloutTickerOptions(env: NodeJS.ProcessEnv = process.env): Roll
   providers: [
     RolloutsService,
     RolloutTicker,
+    { provide: UPDATE_REPORTS, useExisting: RolloutsService },
     { provide: ROLLOUT_TICKER_OPTIONS, useFactory: () => rolloutTickerOptions() },
   ],
-  exports: [RolloutsService, RolloutTicker],
+  exports: [RolloutsService, RolloutTicker, UPDATE_REPORTS],
 })
 export class RolloutsModule {}

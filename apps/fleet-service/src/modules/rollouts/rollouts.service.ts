@@ -3,6 +3,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, type EntityManager, type FindOptionsWhere } from 'typeorm';
 import type { UpdateMessage, UpdateOffer, UpdateStatus } from '@agentbox/schemas';
+import type { UpdateReportsPort } from '../../common/ports.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService } from '../devices/devices.service.js';
@@ -79,7 +80,7 @@ const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOStrin
  * offers and withdrawals the engine asked for, through the desired-state composition.
  */
 @Injectable()
-export class RolloutsService implements OnModuleInit {
+export class RolloutsService implements OnModuleInit, UpdateReportsPort {
   private readonly logger = new Logger(RolloutsService.name);
   /** In-process serialisation per rollout (SQLite has no row locks; PostgreSQL adds FOR UPDATE). */
   private readonly chains = new Map<string, Promise<unknown>>();
