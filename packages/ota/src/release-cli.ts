@@ -1,5 +1,5 @@
 import { createReadStream, existsSync } from 'node:fs';
-import { chmod, mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
@@ -246,6 +246,7 @@ async function build(argv: string[], io: CliIo, now: number): Promise<void> {
   });
   const foreign = arch.filter((item) => item !== bundle.arch);
   if (bundle.nativeAddons.length > 0 && foreign.length > 0) {
+    await rm(bundle.file, { force: true });
     throw new OtaError(
       'BUNDLE_BUILD',
       `the bundle holds native addons built for ${bundle.arch} (${bundle.nativeAddons[0]}), so it cannot run on ${foreign.join(', ')}`,
