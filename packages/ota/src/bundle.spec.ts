@@ -1,6 +1,6 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -127,6 +127,90 @@ describe('unpackBundle', () => {
     await expect(unpackBundle(file, join(dir, 'big'), { maxBytes: 4096 })).rejects.toThrow(
       /more than 4096 bytes/,
     );
+  });
+});
+
+describe('buildBundle layout', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'ota-layout-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  const pkg = async (at: string, json: object, files: Record<string, string> = {}) => {
+    await mkdir(join(dir, at), { recursive: true });
+    await writeFile(join(dir, at, 'package.json'), JSON.stringify(json));
+    for (const [name, text] of Object.entries(files)) {
+      await mkdir(join(dir, at, name, '..'), { recursive: true });
+      await writeFile(join(dir, at, name), text);
+    }
+  };
+
+  it('keeps each dependency resolving to the version it resolves to in the monorepo, links as real dirs', async () => {
+    const cjs = (version: string) => ({ 'index.js': `module.exports = ${JSON.stringify(version)};` });
+    await pkg('repo', { name: 'repo', workspaces: ['agent', 'lib'] });
+    // The agent wants b@2 (its own node_modules) and a, which wants b@1 (hoisted to the root).
+    await pkg(
+      'repo/agent',
+      {
+        name: 'agent',
+        type: 'module',
+        dependencies: { a: '*', b: '2', '@x/lib': '*' },
+        devDependencies: { dev: '*' },
+      },
+      {
+        'dist/main.js':
+          "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" +
+          "console.log(JSON.stringify([require('b'), require('a'), require('@x/lib')]));",
+      },
+    );
+    await pkg('repo/agent/node_modules/b', { name: 'b', version: '2.0.0' }, cjs('b2'));
+    await pkg(
+      'repo/node_modules/a',
+      { name: 'a', version: '1.0.0', dependencies: { b: '1' } },
+      {
+        'index.js': "module.exports = 'a+' + require('b');",
+        'README.md': 'docs are left out',
+      },
+    );
+    await pkg('repo/node_modules/b', { name: 'b', version: '1.0.0' }, cjs('b1'));
+    await pkg('repo/node_modules/dev', { name: 'dev', version: '1.0.0' }, cjs('dev'));
+    // A workspace package, linked by npm: it must arrive as a real directory with only its `files`.
+    await pkg(
+      'repo/lib',
+      { name: '@x/lib', version: '0.1.0', main: 'dist/index.js', files: ['dist'] },
+      {
+        'dist/index.js': "module.exports = 'lib';",
+        'src/index.ts': 'export {}',
+      },
+    );
+    await mkdir(join(dir, 'repo/node_modules/@x'), { recursive: true });
+    await symlink('../../lib', join(dir, 'repo/node_modules/@x/lib'));
+
+    const info = await buildBundle({
+      version: '1.0.0',
+      out: join(dir, 'b.tar.gz'),
+      agentDir: join(dir, 'repo/agent'),
+    });
+    expect(info.packages).toBe(4);
+    const slot = join(dir, 'slot');
+    await unpackBundle(info.file, slot);
+    expect(existsSync(join(slot, 'node_modules/a/node_modules/b/index.js'))).toBe(true);
+    expect(existsSync(join(slot, 'node_modules/a/README.md'))).toBe(false);
+    expect(existsSync(join(slot, 'node_modules/dev'))).toBe(false);
+    expect(existsSync(join(slot, 'node_modules/@x/lib/src'))).toBe(false);
+    const ran = spawnSync(process.execPath, ['dist/main.js'], { cwd: slot, encoding: 'utf8' });
+    expect(ran.stderr).toBe('');
+    expect(JSON.parse(ran.stdout)).toEqual(['b2', 'a+b1', 'lib']);
+
+    const again = await buildBundle({
+      version: '1.0.0',
+      out: join(dir, 'c.tar.gz'),
+      agentDir: join(dir, 'repo/agent'),
+    });
+    expect(again.sha256).toBe(info.sha256);
   });
 });
 

@@ -1,5 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -188,6 +190,80 @@ describe('agentbox-release', () => {
     expect(sut.code).toBe(1);
     expect(sut.err).toContain('which the trusted root does not list');
     expect(existsSync(at('out', 'agentbox-device-agent-1.5.1.manifest.json'))).toBe(false);
+  });
+
+  it('uploads the manifest, then streams the bundle, with the bearer token', async () => {
+    const seen: { method?: string; url?: string; auth?: string; type?: string; body: Buffer }[] = [];
+    let existing = false;
+    const server = createServer((request, response) => {
+      const chunks: Buffer[] = [];
+      request.on('data', (chunk: Buffer) => chunks.push(chunk));
+      request.on('end', () => {
+        seen.push({
+          method: request.method,
+          url: request.url,
+          auth: request.headers.authorization,
+          type: request.headers['content-type'],
+          body: Buffer.concat(chunks),
+        });
+        response.setHeader('content-type', 'application/json');
+        if (request.method === 'POST' && existing) {
+          response.statusCode = 409;
+          response.end(JSON.stringify({ code: 'RELEASE_EXISTS', message: 'Release 1.5.0 exists' }));
+          return;
+        }
+        response.statusCode = request.method === 'POST' ? 201 : 200;
+        response.end(JSON.stringify({ id: 'rel_1', version: '1.5.0', status: 'ready' }));
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const manifest = at('out', 'agentbox-device-agent-1.5.0.manifest.json');
+      const bundle = at('out', 'agentbox-device-agent-1.5.0.tar.gz');
+      const sut = await cli(
+        'upload',
+        '--url',
+        `${url}/`,
+        '--token',
+        'admin-token-1234567890',
+        '--manifest',
+        manifest,
+        '--bundle',
+        bundle,
+      );
+      expect(sut.err).toBe('');
+      expect(sut.out).toContain('is ready');
+      expect(seen.map((item) => [item.method, item.url, item.auth, item.type])).toEqual([
+        ['POST', '/api/v1/releases', 'Bearer admin-token-1234567890', 'application/json'],
+        [
+          'PUT',
+          '/api/v1/releases/rel_1/artifact',
+          'Bearer admin-token-1234567890',
+          'application/octet-stream',
+        ],
+      ]);
+      expect(JSON.parse(seen[0]!.body.toString())).toEqual(JSON.parse(await readFile(manifest, 'utf8')));
+      expect(seen[1]!.body.equals(await readFile(bundle))).toBe(true);
+
+      existing = true;
+      const again = await cli(
+        'upload',
+        '--url',
+        url,
+        '--token',
+        'admin-token-1234567890',
+        '--manifest',
+        manifest,
+        '--bundle',
+        bundle,
+      );
+      expect(again.code).toBe(1);
+      expect(again.err).toContain('RELEASE_EXISTS');
+      expect(again.err).toContain('build a new version');
+    } finally {
+      server.close();
+    }
   });
 
   it('explains usage mistakes', async () => {
