@@ -40,3 +40,4 @@ export {
   type BundleInfo,
   type UnpackOptions,
 } from './bundle.js';
+export { runReleaseCli, USAGE, type CliIo } from './release-cli.js';
