@@ -475,6 +475,232 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Audit log of release, root and rollout actions, newest first (operator) */
+        get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Releases of the device agent, newest first */
+        get: operations["listReleases"];
+        put?: never;
+        /** Upload a signed release manifest; verified against the trusted root, it then awaits its bundle (admin) */
+        post: operations["createRelease"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One release with its signed manifest */
+        get: operations["getRelease"];
+        put?: never;
+        post?: never;
+        /** Delete a release no rollout uses, with its bundle (admin) */
+        delete: operations["deleteRelease"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/releases/{id}/artifact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download the bundle, with Range support; Bearer: the box's download token for this release, or an admin's token */
+        get: operations["downloadReleaseArtifact"];
+        /** Upload the bundle (raw application/octet-stream body); kept only when size and sha256 match (admin) */
+        put: operations["uploadReleaseArtifact"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ota/root": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The trusted OTA root metadata (latest version) */
+        get: operations["getOtaRoot"];
+        /** Trust the first root metadata (signed by its own root keys) or the next version (signed by the trusted and its own root keys) (admin) */
+        put: operations["putOtaRoot"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Rollouts, newest first, with box counts per status */
+        get: operations["listRollouts"];
+        put?: never;
+        /** Create a rollout of a ready release to boxes, in phases; it waits for start (operator) */
+        post: operations["createRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A rollout with its phases (counts per status) and boxes */
+        get: operations["getRollout"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Start a created rollout: its first phase is offered (operator) */
+        post: operations["startRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause: no new box is offered the update; boxes already on it go on (operator) */
+        post: operations["pauseRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume a paused rollout; a phase waiting for approval moves on to the next (operator) */
+        post: operations["resumeRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel: offers not yet being installed are withdrawn; updated boxes stay updated (operator) */
+        post: operations["cancelRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/rollouts/{id}/retry-failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Offer the update again to boxes that failed, rolled back or rejected it (operator) */
+        post: operations["retryFailedRollout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}/updates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A box's update history (up/update reports), newest first */
+        get: operations["listDeviceUpdates"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -729,6 +955,92 @@ export interface components {
                             tag: string;
                         };
                     }[];
+                    update?: {
+                        rolloutId: string;
+                        release: {
+                            signed: {
+                                /** @enum {string} */
+                                type: "release";
+                                version: string;
+                                /** @enum {string} */
+                                channel: "stable" | "beta" | "dev";
+                                /** Format: date-time */
+                                createdAt: string;
+                                /** Format: date-time */
+                                expires: string;
+                                artifact: {
+                                    name: string;
+                                    size: number;
+                                    sha256: string;
+                                };
+                                compatibility: {
+                                    arch: ("x64" | "arm64")[];
+                                    minCurrentVersion?: string;
+                                };
+                                /** @default  */
+                                notes: string;
+                                /** @default false */
+                                rollbackTarget: boolean;
+                            };
+                            signatures: {
+                                keyid: string;
+                                sig: string;
+                            }[];
+                        };
+                        /** @default [] */
+                        roots: {
+                            signed: {
+                                /** @enum {string} */
+                                type: "root";
+                                version: number;
+                                /** Format: date-time */
+                                expires: string;
+                                keys: {
+                                    [key: string]: {
+                                        /** @enum {string} */
+                                        type: "ed25519";
+                                        public: string;
+                                    };
+                                };
+                                roles: {
+                                    root: {
+                                        keyids: string[];
+                                        threshold: number;
+                                    };
+                                    release: {
+                                        keyids: string[];
+                                        threshold: number;
+                                    };
+                                };
+                            };
+                            signatures: {
+                                keyid: string;
+                                sig: string;
+                            }[];
+                        }[];
+                        /** Format: uri */
+                        url: string;
+                        downloadToken: string;
+                        /**
+                         * @default {
+                         *       "force": false,
+                         *       "maxWaitSec": 600,
+                         *       "healthDeadlineSec": 120
+                         *     }
+                         */
+                        policy: {
+                            maintenanceWindow?: {
+                                start: string;
+                                end: string;
+                            };
+                            /** @default false */
+                            force: boolean;
+                            /** @default 600 */
+                            maxWaitSec: number;
+                            /** @default 120 */
+                            healthDeadlineSec: number;
+                        };
+                    };
                 } & {
                     [key: string]: unknown;
                 };
@@ -886,6 +1198,92 @@ export interface components {
                         tag: string;
                     };
                 }[];
+                update?: {
+                    rolloutId: string;
+                    release: {
+                        signed: {
+                            /** @enum {string} */
+                            type: "release";
+                            version: string;
+                            /** @enum {string} */
+                            channel: "stable" | "beta" | "dev";
+                            /** Format: date-time */
+                            createdAt: string;
+                            /** Format: date-time */
+                            expires: string;
+                            artifact: {
+                                name: string;
+                                size: number;
+                                sha256: string;
+                            };
+                            compatibility: {
+                                arch: ("x64" | "arm64")[];
+                                minCurrentVersion?: string;
+                            };
+                            /** @default  */
+                            notes: string;
+                            /** @default false */
+                            rollbackTarget: boolean;
+                        };
+                        signatures: {
+                            keyid: string;
+                            sig: string;
+                        }[];
+                    };
+                    /** @default [] */
+                    roots: {
+                        signed: {
+                            /** @enum {string} */
+                            type: "root";
+                            version: number;
+                            /** Format: date-time */
+                            expires: string;
+                            keys: {
+                                [key: string]: {
+                                    /** @enum {string} */
+                                    type: "ed25519";
+                                    public: string;
+                                };
+                            };
+                            roles: {
+                                root: {
+                                    keyids: string[];
+                                    threshold: number;
+                                };
+                                release: {
+                                    keyids: string[];
+                                    threshold: number;
+                                };
+                            };
+                        };
+                        signatures: {
+                            keyid: string;
+                            sig: string;
+                        }[];
+                    }[];
+                    /** Format: uri */
+                    url: string;
+                    downloadToken: string;
+                    /**
+                     * @default {
+                     *       "force": false,
+                     *       "maxWaitSec": 600,
+                     *       "healthDeadlineSec": 120
+                     *     }
+                     */
+                    policy: {
+                        maintenanceWindow?: {
+                            start: string;
+                            end: string;
+                        };
+                        /** @default false */
+                        force: boolean;
+                        /** @default 600 */
+                        maxWaitSec: number;
+                        /** @default 120 */
+                        healthDeadlineSec: number;
+                    };
+                };
             } & {
                 [key: string]: unknown;
             };
@@ -1672,6 +2070,18 @@ export interface components {
                 tokensToday: number;
             } | null;
         }[];
+        AuditEntryDtoList: {
+            id: string;
+            /** Format: date-time */
+            at: string;
+            actor: string;
+            action: string;
+            targetType: string;
+            targetId: string;
+            detail: {
+                [key: string]: unknown;
+            };
+        }[];
         LoginRequest: {
             username: string;
             password: string;
@@ -1719,6 +2129,449 @@ export interface components {
                 broker: "up" | "down";
             };
         };
+        OtaRootDto: {
+            version: number;
+            expires: string;
+            source: string;
+            installedBy: string;
+            /** Format: date-time */
+            installedAt: string;
+            document: {
+                signed: {
+                    /** @enum {string} */
+                    type: "root";
+                    version: number;
+                    /** Format: date-time */
+                    expires: string;
+                    keys: {
+                        [key: string]: {
+                            /** @enum {string} */
+                            type: "ed25519";
+                            public: string;
+                        };
+                    };
+                    roles: {
+                        root: {
+                            keyids: string[];
+                            threshold: number;
+                        };
+                        release: {
+                            keyids: string[];
+                            threshold: number;
+                        };
+                    };
+                };
+                signatures: {
+                    keyid: string;
+                    sig: string;
+                }[];
+            };
+        };
+        SignedRoot: {
+            signed: {
+                /** @enum {string} */
+                type: "root";
+                version: number;
+                /** Format: date-time */
+                expires: string;
+                keys: {
+                    [key: string]: {
+                        /** @enum {string} */
+                        type: "ed25519";
+                        public: string;
+                    };
+                };
+                roles: {
+                    root: {
+                        keyids: string[];
+                        threshold: number;
+                    };
+                    release: {
+                        keyids: string[];
+                        threshold: number;
+                    };
+                };
+            };
+            signatures: {
+                keyid: string;
+                sig: string;
+            }[];
+        };
+        ReleaseDtoList: {
+            id: string;
+            version: string;
+            /** @enum {string} */
+            channel: "stable" | "beta" | "dev";
+            /** @enum {string} */
+            status: "awaiting-artifact" | "ready";
+            artifact: {
+                name: string;
+                size: number;
+                sha256: string;
+            };
+            compatibility: {
+                arch: ("x64" | "arm64")[];
+                minCurrentVersion?: string;
+            };
+            notes: string;
+            rollbackTarget: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            expires: string;
+            signedBy: string[];
+            uploadedBy: string;
+            /** Format: date-time */
+            uploadedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        }[];
+        SignedRelease: {
+            signed: {
+                /** @enum {string} */
+                type: "release";
+                version: string;
+                /** @enum {string} */
+                channel: "stable" | "beta" | "dev";
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                expires: string;
+                artifact: {
+                    name: string;
+                    size: number;
+                    sha256: string;
+                };
+                compatibility: {
+                    arch: ("x64" | "arm64")[];
+                    minCurrentVersion?: string;
+                };
+                /** @default  */
+                notes: string;
+                /** @default false */
+                rollbackTarget: boolean;
+            };
+            signatures: {
+                keyid: string;
+                sig: string;
+            }[];
+        };
+        ReleaseDto: {
+            id: string;
+            version: string;
+            /** @enum {string} */
+            channel: "stable" | "beta" | "dev";
+            /** @enum {string} */
+            status: "awaiting-artifact" | "ready";
+            artifact: {
+                name: string;
+                size: number;
+                sha256: string;
+            };
+            compatibility: {
+                arch: ("x64" | "arm64")[];
+                minCurrentVersion?: string;
+            };
+            notes: string;
+            rollbackTarget: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            expires: string;
+            signedBy: string[];
+            uploadedBy: string;
+            /** Format: date-time */
+            uploadedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ReleaseDetailDto: {
+            id: string;
+            version: string;
+            /** @enum {string} */
+            channel: "stable" | "beta" | "dev";
+            /** @enum {string} */
+            status: "awaiting-artifact" | "ready";
+            artifact: {
+                name: string;
+                size: number;
+                sha256: string;
+            };
+            compatibility: {
+                arch: ("x64" | "arm64")[];
+                minCurrentVersion?: string;
+            };
+            notes: string;
+            rollbackTarget: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            expires: string;
+            signedBy: string[];
+            uploadedBy: string;
+            /** Format: date-time */
+            uploadedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            manifest: {
+                signed: {
+                    /** @enum {string} */
+                    type: "release";
+                    version: string;
+                    /** @enum {string} */
+                    channel: "stable" | "beta" | "dev";
+                    /** Format: date-time */
+                    createdAt: string;
+                    /** Format: date-time */
+                    expires: string;
+                    artifact: {
+                        name: string;
+                        size: number;
+                        sha256: string;
+                    };
+                    compatibility: {
+                        arch: ("x64" | "arm64")[];
+                        minCurrentVersion?: string;
+                    };
+                    /** @default  */
+                    notes: string;
+                    /** @default false */
+                    rollbackTarget: boolean;
+                };
+                signatures: {
+                    keyid: string;
+                    sig: string;
+                }[];
+            };
+        };
+        RolloutCreateRequest: {
+            releaseId: string;
+            targets: {
+                /** @enum {boolean} */
+                all: true;
+            } | {
+                tags: string[];
+            } | {
+                deviceIds: string[];
+            };
+            phases: {
+                name: string;
+                count?: number;
+                percent?: number;
+            }[] | {
+                exponential: {
+                    start: number;
+                    factor: number;
+                };
+            };
+            /** @default 100 */
+            successThresholdPct: number;
+            /** @default true */
+            autoAdvance: boolean;
+            /**
+             * @default {
+             *       "failurePct": 50,
+             *       "minFinished": 1
+             *     }
+             */
+            abort: {
+                failurePct: number;
+                minFinished: number;
+            };
+            /** @default 3600 */
+            perBoxTimeoutSec: number;
+            maintenanceWindow?: {
+                start: string;
+                end: string;
+            };
+            /** @default false */
+            force: boolean;
+            /** @default 600 */
+            maxWaitSec: number;
+            /** @default 120 */
+            healthDeadlineSec: number;
+        };
+        RolloutDetailDto: {
+            id: string;
+            releaseId: string;
+            releaseVersion: string;
+            /** @enum {string} */
+            status: "draft" | "running" | "paused" | "completed" | "aborted" | "canceled";
+            /** @enum {string|null} */
+            pauseReason: "operator" | "awaiting-approval" | "below-threshold" | null;
+            phase: number;
+            settings: {
+                targets: {
+                    /** @enum {boolean} */
+                    all: true;
+                } | {
+                    tags: string[];
+                } | {
+                    deviceIds: string[];
+                };
+                phases: {
+                    name: string;
+                    count?: number;
+                    percent?: number;
+                }[] | {
+                    exponential: {
+                        start: number;
+                        factor: number;
+                    };
+                };
+                /** @default 100 */
+                successThresholdPct: number;
+                /** @default true */
+                autoAdvance: boolean;
+                /**
+                 * @default {
+                 *       "failurePct": 50,
+                 *       "minFinished": 1
+                 *     }
+                 */
+                abort: {
+                    failurePct: number;
+                    minFinished: number;
+                };
+                /** @default 3600 */
+                perBoxTimeoutSec: number;
+                maintenanceWindow?: {
+                    start: string;
+                    end: string;
+                };
+                /** @default false */
+                force: boolean;
+                /** @default 600 */
+                maxWaitSec: number;
+                /** @default 120 */
+                healthDeadlineSec: number;
+            };
+            totalBoxes: number;
+            counts: {
+                [key: string]: number;
+            };
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            endedAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+            phases: {
+                index: number;
+                name: string;
+                start: number;
+                end: number;
+                counts: {
+                    [key: string]: number;
+                };
+            }[];
+            boxes: {
+                deviceId: string;
+                phase: number;
+                /** @enum {string} */
+                status: "pending" | "scheduled" | "downloading" | "downloaded" | "installing" | "rebooting" | "healthy" | "rolled-back" | "failed" | "rejected" | "canceled";
+                reason: string | null;
+                detail: string | null;
+                progress: {
+                    bytes: number;
+                    total: number;
+                } | null;
+                attempt: number;
+                /** Format: date-time */
+                offeredAt: string | null;
+                /** Format: date-time */
+                updatedAt: string;
+            }[];
+        };
+        RolloutDtoList: {
+            id: string;
+            releaseId: string;
+            releaseVersion: string;
+            /** @enum {string} */
+            status: "draft" | "running" | "paused" | "completed" | "aborted" | "canceled";
+            /** @enum {string|null} */
+            pauseReason: "operator" | "awaiting-approval" | "below-threshold" | null;
+            phase: number;
+            settings: {
+                targets: {
+                    /** @enum {boolean} */
+                    all: true;
+                } | {
+                    tags: string[];
+                } | {
+                    deviceIds: string[];
+                };
+                phases: {
+                    name: string;
+                    count?: number;
+                    percent?: number;
+                }[] | {
+                    exponential: {
+                        start: number;
+                        factor: number;
+                    };
+                };
+                /** @default 100 */
+                successThresholdPct: number;
+                /** @default true */
+                autoAdvance: boolean;
+                /**
+                 * @default {
+                 *       "failurePct": 50,
+                 *       "minFinished": 1
+                 *     }
+                 */
+                abort: {
+                    failurePct: number;
+                    minFinished: number;
+                };
+                /** @default 3600 */
+                perBoxTimeoutSec: number;
+                maintenanceWindow?: {
+                    start: string;
+                    end: string;
+                };
+                /** @default false */
+                force: boolean;
+                /** @default 600 */
+                maxWaitSec: number;
+                /** @default 120 */
+                healthDeadlineSec: number;
+            };
+            totalBoxes: number;
+            counts: {
+                [key: string]: number;
+            };
+            createdBy: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt: string | null;
+            /** Format: date-time */
+            endedAt: string | null;
+            /** Format: date-time */
+            updatedAt: string;
+        }[];
+        DeviceUpdateDtoList: {
+            id: string;
+            rolloutId: string;
+            attempt: number;
+            version: string;
+            /** @enum {string} */
+            status: "scheduled" | "downloading" | "downloaded" | "installing" | "rebooting" | "healthy" | "rolled-back" | "failed" | "rejected" | "canceled";
+            /** @enum {string|null} */
+            reason: "bad-signature" | "unknown-key" | "key-revoked" | "metadata-expired" | "hash-mismatch" | "size-mismatch" | "downgrade" | "incompatible-arch" | "version-too-old" | "insufficient-disk" | "download-failed" | "unpack-failed" | "health-check-failed" | "crashed" | "watchdog" | "timeout" | "canceled" | null;
+            detail: string | null;
+            progress: {
+                bytes: number;
+                total: number;
+            } | null;
+            runningVersion: string;
+            /** Format: date-time */
+            reportedAt: string;
+            /** Format: date-time */
+            receivedAt: string;
+        }[];
         RunDtoList: {
             id: string;
             agentId: string;
@@ -3841,6 +4694,1077 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAudit: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description ms since the epoch */
+                before?: number;
+                action?: string;
+                targetId?: string;
+                targetType?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditEntryDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listReleases: {
+        parameters: {
+            query?: {
+                status?: string;
+                channel?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignedRelease"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteRelease: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    downloadReleaseArtifact: {
+        parameters: {
+            query?: {
+                /** @description the box the token was issued to */
+                device?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The whole bundle */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The requested byte range */
+            206: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Range outside the bundle */
+            416: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    uploadReleaseArtifact: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReleaseDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getOtaRoot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtaRootDto"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    putOtaRoot: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SignedRoot"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OtaRootDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listRollouts: {
+        parameters: {
+            query?: {
+                releaseId?: string;
+                status?: "draft" | "running" | "paused" | "completed" | "aborted" | "canceled";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    startRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    pauseRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    resumeRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    cancelRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    retryFailedRollout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RolloutDetailDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listDeviceUpdates: {
+        parameters: {
+            query?: {
+                /** @description 1-1000, default 200 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceUpdateDtoList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

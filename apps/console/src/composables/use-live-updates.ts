@@ -2,8 +2,10 @@ import { onScopeDispose, watch } from 'vue';
 import { LiveStream } from '@/api/live-stream';
 import { useAuthStore } from '@/stores/auth';
 import { useDeviceAgentsStore } from '@/stores/device-agents';
+import { useDeviceUpdatesStore } from '@/stores/device-updates';
 import { useDevicesStore } from '@/stores/devices';
 import { useLiveStore } from '@/stores/live';
+import { useRolloutsStore } from '@/stores/rollouts';
 import { useRunsStore } from '@/stores/runs';
 import { useTelemetryStore } from '@/stores/telemetry';
 import { useUsageStore } from '@/stores/usage';
@@ -20,6 +22,8 @@ export function useLiveUpdates(): void {
   const runs = useRunsStore();
   const usage = useUsageStore();
   const deviceAgents = useDeviceAgentsStore();
+  const rollouts = useRolloutsStore();
+  const deviceUpdates = useDeviceUpdatesStore();
 
   const stream = new LiveStream({
     url: () => {
@@ -38,6 +42,14 @@ export function useLiveUpdates(): void {
           break;
         case 'usage':
           usage.applyLiveEvent(event);
+          break;
+        case 'rollout':
+          rollouts.applyLiveEvent(event).catch((error: unknown) => warn('rollout refetch failed', error));
+          break;
+        case 'device.update':
+          deviceUpdates
+            .applyLiveEvent(event)
+            .catch((error: unknown) => warn('box update history refetch failed', error));
           break;
         case 'device.status':
         case 'device.updated':
@@ -69,6 +81,12 @@ export function useLiveUpdates(): void {
       if (runs.currentId !== null) runs.loadRun(runs.currentId).catch(() => undefined);
       if (runs.filter !== null) {
         runs.loadList(runs.filter).catch((error: unknown) => warn('runs refetch failed', error));
+      }
+      rollouts.refetch().catch((error: unknown) => warn('rollouts refetch failed', error));
+      if (deviceUpdates.deviceId !== null) {
+        deviceUpdates
+          .load(deviceUpdates.deviceId)
+          .catch((error: unknown) => warn('box update history refetch failed', error));
       }
       if (usage.summary !== null) {
         usage.load().catch((error: unknown) => warn('usage refetch failed', error));

@@ -40,8 +40,9 @@ export const useDeviceAgentsStore = defineStore('device-agents', () => {
 
   /** The box reported new agent states, or one of its runs changed: take its list again. */
   async function applyLiveEvent(event: LiveEvent): Promise<void> {
+    if (event.type !== 'device.agents' && event.type !== 'run') return;
     if (deviceId.value === null || event.deviceId !== deviceId.value) return;
-    if (event.type === 'device.agents' || event.type === 'run') await load(deviceId.value);
+    await load(deviceId.value);
   }
 
   function clear(): void {

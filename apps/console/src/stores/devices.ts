@@ -209,6 +209,8 @@ export const useDevicesStore = defineStore('devices', () => {
       case 'run.events':
       case 'usage':
       case 'device.agents':
+      case 'rollout':
+      case 'device.update':
         return;
     }
   }

@@ -192,6 +192,8 @@ export const useRunsStore = defineStore('runs', () => {
       case 'telemetry':
       case 'usage':
       case 'device.agents':
+      case 'rollout':
+      case 'device.update':
         return;
     }
   }

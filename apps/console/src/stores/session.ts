@@ -1,8 +1,11 @@
 import type { Pinia } from 'pinia';
 import { useAgentsStore } from './agents';
 import { useDeviceAgentsStore } from './device-agents';
+import { useDeviceUpdatesStore } from './device-updates';
 import { useDevicesStore } from './devices';
 import { useProvidersStore } from './providers';
+import { useReleasesStore } from './releases';
+import { useRolloutsStore } from './rollouts';
 import { useRunsStore } from './runs';
 import { useTelemetryStore } from './telemetry';
 import { useUsageStore } from './usage';
@@ -16,4 +19,7 @@ export function resetSessionStores(pinia?: Pinia): void {
   useRunsStore(pinia).reset();
   useUsageStore(pinia).reset();
   useDeviceAgentsStore(pinia).clear();
+  useReleasesStore(pinia).reset();
+  useRolloutsStore(pinia).reset();
+  useDeviceUpdatesStore(pinia).clear();
 }

@@ -2,7 +2,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Device } from '@/api/types';
 
-export type Handler = (req: IncomingMessage, url: URL, body: string) => Promise<Reply> | Reply;
+/** `raw` is the body's bytes, for binary uploads that utf-8 decoding would mangle. */
+export type Handler = (req: IncomingMessage, url: URL, body: string, raw: Buffer) => Promise<Reply> | Reply;
 export interface Reply {
   status: number;
   body?: unknown;
@@ -40,7 +41,8 @@ export class FleetServer {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const raw = Buffer.concat(chunks);
+    const body = raw.toString('utf8');
     const url = new URL(req.url ?? '/', 'http://localhost');
     this.requests.push({
       method: req.method ?? 'GET',
@@ -50,7 +52,7 @@ export class FleetServer {
     });
     const handler = this.routes.get(`${req.method} ${url.pathname}`);
     const reply: Reply = handler
-      ? await handler(req, url, body)
+      ? await handler(req, url, body, raw)
       : { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: `no route ${url.pathname}` } };
     if (reply.raw !== undefined) {
       res.writeHead(reply.status, { 'content-type': 'text/html' }).end(reply.raw);
