@@ -2129,6 +2129,228 @@ export interface components {
                 broker: "up" | "down";
             };
         };
+        RunDtoList: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+        }[];
+        RunDetailDto: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+            /** @description the steps of the run, by index */
+            events: {
+                runId: string;
+                agentId: string;
+                index: number;
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                /** @enum {string} */
+                type: "step" | "model" | "tool-call" | "tool-result" | "text" | "status";
+                name?: string;
+                data?: unknown;
+                inputTokens?: number;
+                outputTokens?: number;
+                durationMs?: number;
+                error?: string;
+            }[];
+        };
+        TelemetryResponse: {
+            deviceId: string;
+            /** @description oldest first */
+            samples: {
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                values: {
+                    [key: string]: number;
+                };
+                seq: number;
+            }[];
+        };
+        TelemetryCatalogResponse: {
+            /** @description static metrics of every Linux box */
+            metrics: {
+                name: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            }[];
+            /** @description families of per-sensor metrics; describe one by name with ?name= */
+            dynamic: {
+                pattern: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            }[];
+            described?: {
+                name: string;
+                unit: string;
+                /** @enum {string} */
+                type: "gauge" | "counter";
+                description: string;
+            } | null;
+        };
+        UsageResponse: {
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @enum {string} */
+            bucket: "hour" | "day";
+            /**
+             * @description null: one series with key "all"
+             * @enum {string|null}
+             */
+            groupBy: "agent" | "device" | "model" | "provider" | null;
+            series: {
+                /** @description agent id, device id, model or provider id; "all" without groupBy */
+                key: string;
+                /** @description one point per bucket of the range, zeros included */
+                points: {
+                    inputTokens: number;
+                    outputTokens: number;
+                    /**
+                     * Format: date-time
+                     * @description start of the bucket (UTC)
+                     */
+                    start: string;
+                }[];
+            }[];
+            totals: {
+                inputTokens: number;
+                outputTokens: number;
+                /** @description records whose counts were estimated */
+                estimatedRecords: number;
+            };
+        };
+        UsageSummary: {
+            /** @description since 00:00 UTC */
+            today: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            /** @description the last 7 days, today included */
+            week: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            /** @description sum of tokensPerDay over every (agent, box) pair assigned */
+            budgetPerDay: number;
+            topAgents: {
+                agentId: string;
+                tokens: number;
+            }[];
+            topDevices: {
+                deviceId: string;
+                tokens: number;
+            }[];
+        };
+        ClaimTokenCreateRequest: {
+            /** @default 24 */
+            ttlHours: number;
+            /** @default 1 */
+            maxUses: number;
+            note?: string;
+        };
+        ClaimTokenCreated: {
+            id: string;
+            token: string;
+            /** Format: date-time */
+            expiresAt: string;
+            maxUses: number;
+            uses: number;
+            note: string | null;
+        };
+        ClaimTokenListResponse: {
+            items: {
+                id: string;
+                /** Format: date-time */
+                expiresAt: string;
+                maxUses: number;
+                uses: number;
+                note: string | null;
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                revokedAt: string | null;
+                /** @enum {string} */
+                state: "active" | "expired" | "exhausted" | "revoked";
+            }[];
+        };
+        ProvisionRequest: {
+            claimToken: string;
+            hardwareId: string;
+            name?: string;
+        };
+        ProvisionResponse: {
+            deviceId: string;
+            mqtt: {
+                url: string;
+                username: string;
+                password: string;
+            };
+        };
+        EnrollmentInfo: {
+            fleetUrl: string;
+            mqttUrl: string;
+        };
         OtaRootDto: {
             version: number;
             expires: string;
@@ -2572,228 +2794,6 @@ export interface components {
             /** Format: date-time */
             receivedAt: string;
         }[];
-        RunDtoList: {
-            id: string;
-            agentId: string;
-            agentVersion: number;
-            trigger: {
-                /** @enum {string} */
-                type: "cron" | "interval" | "message" | "webhook";
-                detail?: string;
-            };
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
-            input?: string;
-            output?: string;
-            error?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            startedAt?: string;
-            /** Format: date-time */
-            endedAt?: string;
-            steps: number;
-            usage: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            deviceId: string;
-            /**
-             * Format: date-time
-             * @description when the fleet service last changed this record
-             */
-            updatedAt: string;
-        }[];
-        RunDetailDto: {
-            id: string;
-            agentId: string;
-            agentVersion: number;
-            trigger: {
-                /** @enum {string} */
-                type: "cron" | "interval" | "message" | "webhook";
-                detail?: string;
-            };
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
-            input?: string;
-            output?: string;
-            error?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            startedAt?: string;
-            /** Format: date-time */
-            endedAt?: string;
-            steps: number;
-            usage: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            deviceId: string;
-            /**
-             * Format: date-time
-             * @description when the fleet service last changed this record
-             */
-            updatedAt: string;
-            /** @description the steps of the run, by index */
-            events: {
-                runId: string;
-                agentId: string;
-                index: number;
-                /** @description milliseconds since the Unix epoch */
-                ts: number;
-                /** @enum {string} */
-                type: "step" | "model" | "tool-call" | "tool-result" | "text" | "status";
-                name?: string;
-                data?: unknown;
-                inputTokens?: number;
-                outputTokens?: number;
-                durationMs?: number;
-                error?: string;
-            }[];
-        };
-        TelemetryResponse: {
-            deviceId: string;
-            /** @description oldest first */
-            samples: {
-                /** @description milliseconds since the Unix epoch */
-                ts: number;
-                values: {
-                    [key: string]: number;
-                };
-                seq: number;
-            }[];
-        };
-        TelemetryCatalogResponse: {
-            /** @description static metrics of every Linux box */
-            metrics: {
-                name: string;
-                unit: string;
-                /** @enum {string} */
-                type: "gauge" | "counter";
-                description: string;
-            }[];
-            /** @description families of per-sensor metrics; describe one by name with ?name= */
-            dynamic: {
-                pattern: string;
-                unit: string;
-                /** @enum {string} */
-                type: "gauge" | "counter";
-                description: string;
-            }[];
-            described?: {
-                name: string;
-                unit: string;
-                /** @enum {string} */
-                type: "gauge" | "counter";
-                description: string;
-            } | null;
-        };
-        UsageResponse: {
-            /** Format: date-time */
-            from: string;
-            /** Format: date-time */
-            to: string;
-            /** @enum {string} */
-            bucket: "hour" | "day";
-            /**
-             * @description null: one series with key "all"
-             * @enum {string|null}
-             */
-            groupBy: "agent" | "device" | "model" | "provider" | null;
-            series: {
-                /** @description agent id, device id, model or provider id; "all" without groupBy */
-                key: string;
-                /** @description one point per bucket of the range, zeros included */
-                points: {
-                    inputTokens: number;
-                    outputTokens: number;
-                    /**
-                     * Format: date-time
-                     * @description start of the bucket (UTC)
-                     */
-                    start: string;
-                }[];
-            }[];
-            totals: {
-                inputTokens: number;
-                outputTokens: number;
-                /** @description records whose counts were estimated */
-                estimatedRecords: number;
-            };
-        };
-        UsageSummary: {
-            /** @description since 00:00 UTC */
-            today: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            /** @description the last 7 days, today included */
-            week: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            /** @description sum of tokensPerDay over every (agent, box) pair assigned */
-            budgetPerDay: number;
-            topAgents: {
-                agentId: string;
-                tokens: number;
-            }[];
-            topDevices: {
-                deviceId: string;
-                tokens: number;
-            }[];
-        };
-        ClaimTokenCreateRequest: {
-            /** @default 24 */
-            ttlHours: number;
-            /** @default 1 */
-            maxUses: number;
-            note?: string;
-        };
-        ClaimTokenCreated: {
-            id: string;
-            token: string;
-            /** Format: date-time */
-            expiresAt: string;
-            maxUses: number;
-            uses: number;
-            note: string | null;
-        };
-        ClaimTokenListResponse: {
-            items: {
-                id: string;
-                /** Format: date-time */
-                expiresAt: string;
-                maxUses: number;
-                uses: number;
-                note: string | null;
-                createdBy: string;
-                /** Format: date-time */
-                createdAt: string;
-                /** Format: date-time */
-                revokedAt: string | null;
-                /** @enum {string} */
-                state: "active" | "expired" | "exhausted" | "revoked";
-            }[];
-        };
-        ProvisionRequest: {
-            claimToken: string;
-            hardwareId: string;
-            name?: string;
-        };
-        ProvisionResponse: {
-            deviceId: string;
-            mqtt: {
-                url: string;
-                username: string;
-                password: string;
-            };
-        };
-        EnrollmentInfo: {
-            fleetUrl: string;
-            mqttUrl: string;
-        };
     };
     responses: never;
     parameters: never;
