@@ -9,6 +9,8 @@ export const LIVE_EVENT_NAMES = [
   'run.events',
   'usage',
   'device.agents',
+  'rollout',
+  'device.update',
 ] as const;
 
 export type LiveConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
