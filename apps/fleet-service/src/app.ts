@@ -34,7 +34,13 @@ export interface RunningApp {
 /** Builds, wires and (by default) starts the fleet service; main.ts and the end-to-end tests share it. */
 export async function createApp(config: AppConfig, options: CreateAppOptions = {}): Promise<RunningApp> {
   const logger = options.logger ?? new PinoLoggerService('fleet-service', config.logLevel);
-  const adapter = new FastifyAdapter({ bodyLimit: HTTP_BODY_LIMIT_BYTES, trustProxy: config.trustProxy });
+  const adapter = new FastifyAdapter({
+    bodyLimit: HTTP_BODY_LIMIT_BYTES,
+    trustProxy: config.trustProxy,
+    // A stop must not wait on long-lived connections: live streams, or a box's bundle download stalled
+    // by a client that stopped reading (it resumes with Range after the restart).
+    forceCloseConnections: true,
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger,
     abortOnError: false,
