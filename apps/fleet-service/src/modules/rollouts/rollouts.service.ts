@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import type { UpdateMessage, UpdateOffer, UpdateStatus } from '@agentbox/schemas';
+import { UPDATE_STATUSES, type UpdateMessage, type UpdateOffer, type UpdateStatus } from '@agentbox/schemas';
 import type { UpdateReportsPort } from '../../common/ports.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
@@ -248,9 +248,18 @@ export class RolloutsService implements OnModuleInit, UpdateReportsPort {
     await this.devices.get(deviceId);
     const rows = await this.updates.find({
       where: { deviceId },
-      order: { receivedAt: 'DESC', id: 'DESC' },
+      order: { receivedAt: 'DESC', reportedAt: 'DESC' },
       take: limit,
     });
+    // Reports of one attempt often share a millisecond; the flow's own order breaks those ties.
+    const rank = (status: string) => UPDATE_STATUSES.indexOf(status as UpdateStatus);
+    rows.sort(
+      (a, b) =>
+        b.receivedAt - a.receivedAt ||
+        b.reportedAt - a.reportedAt ||
+        b.attempt - a.attempt ||
+        rank(b.status) - rank(a.status),
+    );
     return rows.map((row) => ({
       id: row.id,
       rolloutId: row.rolloutId,
