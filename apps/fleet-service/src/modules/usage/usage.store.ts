@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
-import type { UsageRecord } from '@agentbox/schemas';
+import type { USAGE_GROUPS, UsageRecord } from '@agentbox/schemas';
 import { SqlDialect } from '../../database/sql-values.js';
 
 export interface IncomingUsage {
@@ -9,7 +9,7 @@ export interface IncomingUsage {
   record: UsageRecord;
 }
 
-export type UsageGroup = 'agent' | 'device' | 'model' | 'provider';
+export type UsageGroup = (typeof USAGE_GROUPS)[number];
 
 export interface UsageFilter {
   fromMs: number;
