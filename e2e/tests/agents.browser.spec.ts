@@ -1,7 +1,9 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import type { RunEvent, RunRecord } from '@agentbox/schemas';
+import type { RunEvent } from '@agentbox/schemas';
+import type { RunDetailDto } from '@agentbox/fleet-service/dist/modules/runs/runs.dto.js';
+import type { UsageSummary as UsageSummaryDto } from '@agentbox/fleet-service/dist/modules/usage/usage.dto.js';
 import {
   completionTestTokens,
   promptTestTokens,
@@ -28,17 +30,10 @@ const TASK = 'Remember that the greeting is hello.';
 const ANSWER = 'I stored the greeting in memory.';
 const MEMORY_ARGS = { op: 'set', key: 'greeting', value: 'hello' };
 
-type RunDetail = RunRecord & { deviceId: string; events: RunEvent[] };
-interface Tokens {
-  inputTokens: number;
-  outputTokens: number;
-}
+type RunDetail = RunDetailDto;
 /** The parts of GET /api/v1/usage/summary the dashboard shows. */
-interface UsageSummary {
-  today: Tokens;
-  week: Tokens;
-  topAgents: Array<{ agentId: string; tokens: number }>;
-}
+type UsageSummary = Pick<UsageSummaryDto, 'today' | 'week' | 'topAgents'>;
+type Tokens = UsageSummary['today'];
 
 const total = (tokens: Tokens) => tokens.inputTokens + tokens.outputTokens;
 /** A count as the console prints it in English ("1,234"). */

@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ReportedAgent, RunEvent, RunRecord } from '@agentbox/schemas';
+import type { DeviceAgentDto } from '@agentbox/fleet-service/dist/modules/agents/agents.dto.js';
+import type { RunDetailDto, RunDto } from '@agentbox/fleet-service/dist/modules/runs/runs.dto.js';
+import type { UsageResponse } from '@agentbox/fleet-service/dist/modules/usage/usage.dto.js';
 import {
   completionTestTokens,
   countTestTokens,
@@ -24,16 +26,10 @@ import { stacks } from '../support/stacks.js';
 
 const API_KEY = 'sk-e2e-0123456789abcdef';
 
-type Run = RunRecord & { deviceId: string };
-type RunDetail = Run & { events: RunEvent[] };
-interface DeviceAgent {
-  agentId: string;
-  desiredVersion: number | null;
-  reported: ReportedAgent | null;
-}
-interface UsageTotals {
-  totals: { inputTokens: number; outputTokens: number; estimatedRecords: number };
-}
+type Run = RunDto;
+type RunDetail = RunDetailDto;
+type DeviceAgent = Pick<DeviceAgentDto, 'agentId' | 'desiredVersion' | 'reported'>;
+type UsageTotals = Pick<UsageResponse, 'totals'>;
 
 /** Tokens the test server reported, for every request it answered completely (what the fleet must count). */
 const served = { input: 0, output: 0, calls: 0 };
