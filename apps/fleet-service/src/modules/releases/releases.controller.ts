@@ -16,10 +16,6 @@ import { CommonException, CommonExceptionCode } from '../../common/errors/domain
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { AuthException, AuthExceptionCode } from '../auth/auth.exception.js';
-import { AuthService } from '../auth/auth.service.js';
-import { roleAtLeast } from '../auth/roles.js';
-import { DownloadTokens } from './download-tokens.js';
 import { parseRange } from './http-range.js';
 import {
   ReleaseDetailDtoSchema,
@@ -31,16 +27,13 @@ import {
 import { ReleasesService } from './releases.service.js';
 
 const ReleaseIdPipe = new ZodValidationPipe(ReleaseIdSchema);
-const DeviceQueryPipe = new ZodValidationPipe(z.string().min(1).max(64).optional());
+const DeviceQuerySchema = z.string().min(1).max(64).optional();
 
 @ApiTags('releases')
 @ApiBearerAuth()
 @Controller('api/v1/releases')
 export class ReleasesController {
-  constructor(
-    private readonly releases: ReleasesService,
-    private readonly auth: AuthService,
-  ) {}
+  constructor(private readonly releases: ReleasesService) {}
 
   @Get()
   @ApiOperation({ operationId: 'listReleases', summary: 'Releases of the device agent, newest first' })
@@ -90,6 +83,53 @@ export class ReleasesController {
     return this.releases.remove(id, user.username);
   }
 
+  @Get(':id/artifact')
+  @Public()
+  @ApiOperation({
+    operationId: 'downloadReleaseArtifact',
+    summary:
+      "Download the bundle, with Range support; Bearer: the box's download token for this release, or an admin's token",
+  })
+  @ApiParam({ name: 'id', type: String })
+  @ApiQuery({ name: 'device', required: false, type: String, description: 'the box the token was issued to' })
+  @ApiResponse({ status: 200, description: 'The whole bundle' })
+  @ApiResponse({ status: 206, description: 'The requested byte range' })
+  @ApiResponse({ status: 416, description: 'Range outside the bundle' })
+  @ApiErrors(400, 401, 403, 404, 409)
+  async download(
+    @Param('id', ReleaseIdPipe) id: string,
+    @Query('device', new ZodValidationPipe(DeviceQuerySchema)) device: string | undefined,
+    @Req() request: FastifyRequest,
+    @Res() reply: FastifyReply,
+  ): Promise<void> {
+    await this.releases.authorizeArtifactRequest(request.headers.authorization, id, device);
+    const artifact = await this.releases.artifactOf(id);
+    const etag = `"${artifact.sha256}"`;
+    void reply
+      .header('accept-ranges', 'bytes')
+      .header('etag', etag)
+      .header('cache-control', 'private, max-age=0')
+      .header('content-type', 'application/gzip')
+      .header('content-disposition', `attachment; filename="${artifact.name}"`);
+    const ifRange = request.headers['if-range'];
+    // A validator that no longer matches means the client's partial copy is of other bytes: send it all.
+    const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
+    const range = parseRange(rangeHeader, artifact.size);
+    if (range === 'unsatisfiable') {
+      await reply.status(416).header('content-range', `bytes */${artifact.size}`).send();
+      return;
+    }
+    if (range === null) {
+      await reply.status(200).header('content-length', artifact.size).send(createReadStream(artifact.path));
+      return;
+    }
+    await reply
+      .status(206)
+      .header('content-range', `bytes ${range.start}-${range.end}/${artifact.size}`)
+      .header('content-length', range.end - range.start + 1)
+      .send(createReadStream(artifact.path, { start: range.start, end: range.end }));
+  }
+
   @Put(':id/artifact')
   @Roles('admin')
   @ApiOperation({
@@ -120,70 +160,5 @@ export class ReleasesController {
       length === undefined ? undefined : Number(length),
       user.username,
     );
-  }
-
-  @Get(':id/artifact')
-  @Public()
-  @ApiOperation({
-    operationId: 'downloadReleaseArtifact',
-    summary:
-      "Download the bundle, with Range support; Bearer: the box's download token for this release, or an admin's token",
-  })
-  @ApiParam({ name: 'id', type: String })
-  @ApiQuery({ name: 'device', required: false, type: String, description: 'the box the token was issued to' })
-  @ApiResponse({ status: 200, description: 'The whole bundle' })
-  @ApiResponse({ status: 206, description: 'The requested byte range' })
-  @ApiResponse({ status: 416, description: 'Range outside the bundle' })
-  @ApiErrors(400, 401, 403, 404, 409)
-  async download(
-    @Param('id', ReleaseIdPipe) id: string,
-    @Query('device', DeviceQueryPipe) device: string | undefined,
-    @Req() request: FastifyRequest,
-    @Res() reply: FastifyReply,
-  ): Promise<void> {
-    await this.authorize(request, id, device);
-    const artifact = await this.releases.artifactOf(id);
-    const etag = `"${artifact.sha256}"`;
-    void reply
-      .header('accept-ranges', 'bytes')
-      .header('etag', etag)
-      .header('cache-control', 'private, max-age=0')
-      .header('content-type', 'application/gzip')
-      .header('content-disposition', `attachment; filename="${artifact.name}"`);
-    const ifRange = request.headers['if-range'];
-    // A validator that no longer matches means the client's partial copy is of other bytes: send it all.
-    const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
-    const range = parseRange(rangeHeader, artifact.size);
-    if (range === 'unsatisfiable') {
-      await reply.status(416).header('content-range', `bytes */${artifact.size}`).send();
-      return;
-    }
-    if (range === null) {
-      await reply.status(200).header('content-length', artifact.size).send(createReadStream(artifact.path));
-      return;
-    }
-    await reply
-      .status(206)
-      .header('content-range', `bytes ${range.start}-${range.end}/${artifact.size}`)
-      .header('content-length', range.end - range.start + 1)
-      .send(createReadStream(artifact.path, { start: range.start, end: range.end }));
-  }
-
-  private async authorize(
-    request: FastifyRequest,
-    releaseId: string,
-    device: string | undefined,
-  ): Promise<void> {
-    const match = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '');
-    const token = match?.[1];
-    if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
-    if (DownloadTokens.looksLike(token)) {
-      await this.releases.authorizeDownload(token, releaseId, device);
-      return;
-    }
-    const user = await this.auth.authenticate(token);
-    if (!roleAtLeast(user.role, 'admin')) {
-      throw new AuthException(AuthExceptionCode.FORBIDDEN, 'Downloading a bundle needs the admin role');
-    }
   }
 }

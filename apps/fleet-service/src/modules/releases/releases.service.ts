@@ -1,3 +1,6 @@
+import { AuthException, AuthExceptionCode } from '../auth/auth.exception.js';
+import { AuthService } from '../auth/auth.service.js';
+import { roleAtLeast } from '../auth/roles.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
@@ -53,6 +56,7 @@ export class ReleasesService {
     private readonly tokens: DownloadTokens,
     private readonly devices: DevicesService,
     private readonly config: AppConfig,
+    private readonly auth: AuthService,
   ) {}
 
   /** Rollouts register here so a release they use cannot be deleted (checked in registration order). */
@@ -262,6 +266,24 @@ export class ReleasesService {
    * Checks a download token for this release (and box, when the request names one); the box must still
    * be registered.
    */
+  /** A bundle download is for the box holding this release's download token, or for an admin. */
+  async authorizeArtifactRequest(
+    authorization: string | undefined,
+    releaseId: string,
+    device: string | undefined,
+  ): Promise<void> {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
+    if (DownloadTokens.looksLike(token)) {
+      await this.authorizeDownload(token, releaseId, device);
+      return;
+    }
+    const user = await this.auth.authenticate(token);
+    if (!roleAtLeast(user.role, 'admin')) {
+      throw new AuthException(AuthExceptionCode.FORBIDDEN, 'Downloading a bundle needs the admin role');
+    }
+  }
+
   async authorizeDownload(
     token: string,
     releaseId: string,
