@@ -1,13 +1,10 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { waitFor } from '@agentbox/test-support';
-import { installBox, LauncherBox, readBootJson, readSlotVersion, releaseCliRun } from '../support/box.js';
+import { readBootJson, readSlotVersion } from '../support/box.js';
 import { launchChromium } from '../support/browser.js';
-import { Platform } from '../support/platform.js';
-import { repoRoot } from '../support/processes.js';
+import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 
 /**
  * An over-the-air update driven from the console in a real browser: the built fleet service with a trusted
@@ -24,24 +21,14 @@ interface RolloutView {
 }
 
 const BOXES = 2;
-const X = (
-  JSON.parse(readFileSync(join(repoRoot, 'apps/device-agent/package.json'), 'utf8')) as { version: string }
-).version;
-const Y = (() => {
-  const [major, minor] = X.split('.').map(Number);
-  return `${major}.${(minor ?? 0) + 1}.0`;
-})();
+const X = currentAgentVersion;
+const Y = bumpMinor(X, 1);
 
 describe('over-the-air update in the console: upload, wizard, live rollout view, box history', () => {
-  const work = mkdtempSync(join(tmpdir(), 'agentbox-e2e-ota-browser-'));
-  const keys = join(work, 'keys');
-  const releases = join(work, 'releases');
-  const rootFile = join(work, 'root.json');
-  const bundleOf = (version: string) => join(releases, `agentbox-device-agent-${version}.tar.gz`);
-  const manifestOf = (version: string) => join(releases, `agentbox-device-agent-${version}.manifest.json`);
-  const platform = new Platform({ AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ROLLOUT_TICK_MS: '500' });
-  const boxes: LauncherBox[] = [];
-  const deviceIds: string[] = [];
+  const ota = new OtaSetup('agentbox-e2e-ota-browser-');
+  const { platform, boxes, deviceIds } = ota;
+  const bundleOf = (version: string) => ota.bundleOf(version);
+  const manifestOf = (version: string) => ota.manifestOf(version);
   let browser: Browser;
   let page: Page;
   let rolloutId: string;
@@ -62,64 +49,13 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
   }
 
   beforeAll(async () => {
-    mkdirSync(work, { recursive: true });
-    await releaseCliRun(['keygen', '--out', keys, '--name', 'root']);
-    await releaseCliRun(['keygen', '--out', keys, '--name', 'release']);
-    await releaseCliRun([
-      'root',
-      'init',
-      '--root-key',
-      join(keys, 'root.pem'),
-      '--release-key',
-      join(keys, 'release.pub.json'),
-      '--expires',
-      '30d',
-      '--out',
-      rootFile,
-    ]);
-    for (const version of [X, Y]) {
-      await releaseCliRun([
-        'build',
-        '--version',
-        version,
-        '--key',
-        join(keys, 'release.pem'),
-        '--root',
-        rootFile,
-        '--expires',
-        '30d',
-        '--out',
-        releases,
-      ]);
-    }
-
-    await platform.start();
-    const claimToken = await platform.api.createClaimToken({ ttlHours: 1, maxUses: BOXES });
-    for (let i = 0; i < BOXES; i += 1) {
-      const installed = installBox(join(work, `box-${i}`), bundleOf(X), rootFile);
-      boxes.push(
-        new LauncherBox(installed, {
-          AGENTBOX_FLEET_URL: platform.fleet.url,
-          AGENTBOX_CLAIM_TOKEN: claimToken,
-          AGENTBOX_DEVICE_NAME: `ota-browser-box-${i}`,
-          AGENTBOX_HARDWARE_ID: `ota-browser-box-${i}-hardware`,
-          AGENTBOX_MQTT_KEEPALIVE_SEC: '2',
-          AGENTBOX_TELEMETRY_INTERVAL_SEC: '5',
-          AGENTBOX_WEBHOOK_PORT: '0',
-          AGENTBOX_LOG_LEVEL: 'info',
-          AGENTBOX_LAUNCHER_BACKOFF_MS: '200',
-          AGENTBOX_LAUNCHER_BACKOFF_MAX_MS: '1000',
-          AGENTBOX_LAUNCHER_KILL_GRACE_MS: '5000',
-        }).start(),
-      );
-    }
-    for (let i = 0; i < BOXES; i += 1) {
-      const device = await platform.waitForDevice(
-        (d) => d.name === `ota-browser-box-${i}` && d.online && d.agentVersion === X,
-        `box ${i} enrolled and online on ${X}`,
-      );
-      deviceIds.push(device.id);
-    }
+    await ota.buildReleases([X, Y]);
+    await ota.startFleet({
+      count: BOXES,
+      version: X,
+      deviceName: (i) => `ota-browser-box-${i}`,
+      hardwareId: (i) => `ota-browser-box-${i}-hardware`,
+    });
 
     browser = await launchChromium();
     const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
@@ -132,7 +68,7 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all(boxes.map((box) => box.stop()));
+    await ota.stopBoxes();
     const keep = process.env.AGENTBOX_E2E_KEEP;
     if (failed) process.env.AGENTBOX_E2E_KEEP = '1';
     await platform.stop();
@@ -140,7 +76,7 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
       if (keep === undefined) delete process.env.AGENTBOX_E2E_KEEP;
       console.error(`platform root kept: ${platform.root}`);
     }
-    if (!failed && !process.env.AGENTBOX_E2E_KEEP) rmSync(work, { recursive: true, force: true });
+    if (!failed && !process.env.AGENTBOX_E2E_KEEP) ota.removeWork();
   }, 60_000);
 
   it('uploads release Y through the Releases page and shows the upload reach 100% and the verification', async (context) => {

@@ -1,21 +1,12 @@
 import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, sign } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalJson, type ReleaseManifest, type SignedRelease } from '@agentbox/schemas';
 import { waitFor } from '@agentbox/test-support';
-import {
-  installBox,
-  LauncherBox,
-  readBootJson,
-  readSlotVersion,
-  releaseCliRun,
-  type InstalledBox,
-} from '../support/box.js';
-import { Platform } from '../support/platform.js';
-import { repoRoot } from '../support/processes.js';
+import { readBootJson, readSlotVersion, releaseCliRun, type InstalledBox } from '../support/box.js';
+import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 
 /** The parts of GET /api/v1/rollouts/:id this test looks at. */
 interface RolloutView {
@@ -44,29 +35,15 @@ interface DeviceUpdateView {
 }
 
 const BOXES = 3;
-const currentVersion = (
-  JSON.parse(readFileSync(join(repoRoot, 'apps/device-agent/package.json'), 'utf8')) as { version: string }
-).version;
-
-function bumpMinor(version: string, by: number): string {
-  const [major, minor] = version.split('.').map(Number);
-  return `${major}.${(minor ?? 0) + by}.0`;
-}
-
-const X = currentVersion;
-const Y = bumpMinor(currentVersion, 1);
-const Z = bumpMinor(currentVersion, 2);
+const X = currentAgentVersion;
+const Y = bumpMinor(X, 1);
+const Z = bumpMinor(X, 2);
 
 describe('over-the-air updates: three real boxes under the launcher, rolled out phase by phase', () => {
-  const work = mkdtempSync(join(tmpdir(), 'agentbox-e2e-ota-'));
-  let platform: Platform;
-  const keys = join(work, 'keys');
-  const releases = join(work, 'releases');
-  const rootFile = join(work, 'root.json');
-  const boxes: LauncherBox[] = [];
-  const deviceIds: string[] = [];
-  const bundleOf = (version: string) => join(releases, `agentbox-device-agent-${version}.tar.gz`);
-  const manifestOf = (version: string) => join(releases, `agentbox-device-agent-${version}.manifest.json`);
+  const ota = new OtaSetup('agentbox-e2e-ota-');
+  const { work, keys, rootFile, platform, boxes, deviceIds } = ota;
+  const bundleOf = (version: string) => ota.bundleOf(version);
+  const manifestOf = (version: string) => ota.manifestOf(version);
 
   async function rollout(id: string): Promise<RolloutView> {
     const response = await platform.api.request<RolloutView>('GET', `/api/v1/rollouts/${id}`);
@@ -129,72 +106,19 @@ describe('over-the-air updates: three real boxes under the launcher, rolled out 
   }
 
   beforeAll(async () => {
-    mkdirSync(work, { recursive: true });
-    // Keys and the root the boxes pin, made the way a release manager makes them.
-    await releaseCliRun(['keygen', '--out', keys, '--name', 'root']);
-    await releaseCliRun(['keygen', '--out', keys, '--name', 'release']);
-    await releaseCliRun([
-      'root',
-      'init',
-      '--root-key',
-      join(keys, 'root.pem'),
-      '--release-key',
-      join(keys, 'release.pub.json'),
-      '--expires',
-      '30d',
-      '--out',
-      rootFile,
-    ]);
-    for (const version of [X, Y]) {
-      await releaseCliRun([
-        'build',
-        '--version',
-        version,
-        '--key',
-        join(keys, 'release.pem'),
-        '--root',
-        rootFile,
-        '--expires',
-        '30d',
-        '--out',
-        releases,
-      ]);
-    }
-
-    platform = new Platform({ AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ROLLOUT_TICK_MS: '500' });
-    await platform.start();
-    const claimToken = await platform.api.createClaimToken({ ttlHours: 1, maxUses: BOXES });
-    for (let i = 0; i < BOXES; i += 1) {
-      const installed = installBox(join(work, `box-${i}`), bundleOf(X), rootFile);
-      boxes.push(
-        new LauncherBox(installed, {
-          AGENTBOX_FLEET_URL: platform.fleet.url,
-          AGENTBOX_CLAIM_TOKEN: claimToken,
-          AGENTBOX_DEVICE_NAME: `ota-box-${i}`,
-          AGENTBOX_HARDWARE_ID: `ota-e2e-box-${i}-hardware`,
-          AGENTBOX_MQTT_KEEPALIVE_SEC: '2',
-          AGENTBOX_TELEMETRY_INTERVAL_SEC: '5',
-          AGENTBOX_WEBHOOK_PORT: '0',
-          AGENTBOX_LOG_LEVEL: 'info',
-          AGENTBOX_LAUNCHER_BACKOFF_MS: '200',
-          AGENTBOX_LAUNCHER_BACKOFF_MAX_MS: '1000',
-          AGENTBOX_LAUNCHER_KILL_GRACE_MS: '5000',
-        }).start(),
-      );
-    }
-    for (let i = 0; i < BOXES; i += 1) {
-      const device = await platform.waitForDevice(
-        (d) => d.name === `ota-box-${i}` && d.online && d.agentVersion === X,
-        `box ${i} enrolled and online on ${X}`,
-      );
-      deviceIds.push(device.id);
-    }
+    await ota.buildReleases([X, Y]);
+    await ota.startFleet({
+      count: BOXES,
+      version: X,
+      deviceName: (i) => `ota-box-${i}`,
+      hardwareId: (i) => `ota-e2e-box-${i}-hardware`,
+    });
   }, 300_000);
 
   afterAll(async () => {
-    await Promise.all(boxes.map((box) => box.stop()));
-    await platform?.stop();
-    if (!process.env.AGENTBOX_E2E_KEEP) rmSync(work, { recursive: true, force: true });
+    await ota.stopBoxes();
+    await platform.stop();
+    if (!process.env.AGENTBOX_E2E_KEEP) ota.removeWork();
   }, 60_000);
 
   const installed = (i: number): InstalledBox => boxes[i]!.box;
