@@ -6,9 +6,6 @@ import {
   hkdfSync,
   type KeyObject,
 } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -28,28 +25,18 @@ import {
   type SealedSecret,
   type UsageRecord,
 } from '@agentbox/schemas';
-import { PinoLoggerService } from '@agentbox/logging';
-import {
-  dropSchema,
-  postgresReachable,
-  randomSchemaName,
-  TEST_POSTGRES_URL,
-  waitFor,
-} from '@agentbox/test-support';
-import { createApp, type RunningApp } from '../src/app.js';
-import { AppConfig } from '../src/config/app-config.js';
+import { waitFor } from '@agentbox/test-support';
+import { type RunningApp } from '../src/app.js';
 import { AgentDtoSchema, DeviceAgentDtoSchema } from '../src/modules/agents/agents.dto.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { ProviderDtoSchema } from '../src/modules/providers/providers.dto.js';
 import { RunDetailDtoSchema } from '../src/modules/runs/runs.dto.js';
 import { UsageResponseSchema, UsageSummarySchema } from '../src/modules/usage/usage.dto.js';
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
-const ADMIN_PASSWORD = 'e2e-admin-password';
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';
 const ROTATED_KEY = 'sk-e2e-rotated-key-9876543210';
 const DAY_MS = 86_400_000;
-
-const pgReachable = await postgresReachable();
 
 /** The box side of docs/protocol.md section 11, written independently of the service's sealing code. */
 function openSealed(sealed: SealedSecret, privateKey: KeyObject): string {
@@ -66,31 +53,10 @@ function openSealed(sealed: SealedSecret, privateKey: KeyObject): string {
   );
 }
 
-interface Driver {
-  name: 'sqlite' | 'postgres';
-  setup(): Promise<{ env: Record<string, string>; teardown(): Promise<void> }>;
-}
-
-const drivers: Driver[] = [
-  { name: 'sqlite', setup: () => Promise.resolve({ env: {}, teardown: () => Promise.resolve() }) },
-  {
-    name: 'postgres',
-    setup: () => {
-      const schema = randomSchemaName('agentbox_agents_e2e');
-      return Promise.resolve({
-        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
-        teardown: () => dropSchema(schema),
-      });
-    },
-  },
-];
-
 describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($name)', (driver) => {
-  const skip = driver.name === 'postgres' && !pgReachable;
+  const skip = driver.skip;
+  let app: BootedApp;
   let running: RunningApp;
-  let base: string;
-  let dataDir: string;
-  let teardown: () => Promise<void> = () => Promise.resolve();
   let admin: string;
   let operator: string;
   let viewer: string;
@@ -112,23 +78,12 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
 
   beforeAll(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-agents-e2e-'));
-    const db = await driver.setup();
-    teardown = () => db.teardown();
-    const config = AppConfig.fromEnv({
-      AGENTBOX_DATA_DIR: dataDir,
-      AGENTBOX_HTTP_HOST: '127.0.0.1',
-      AGENTBOX_HTTP_PORT: '0',
-      AGENTBOX_MQTT_HOST: '127.0.0.1',
-      AGENTBOX_MQTT_PORT: '0',
-      AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
-      AGENTBOX_INGEST_FLUSH_MS: '20',
-      AGENTBOX_TASK_TIMEOUT_MS: '1500',
-      ...db.env,
+    app = await bootApp(driver, {
+      dataDirPrefix: 'agentbox-agents-e2e-',
+      schemaPrefix: 'agentbox_agents_e2e',
+      env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
     });
-    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
-    base = running.url;
+    running = app.running;
     running.app
       .get(LiveEventsService)
       .stream()
@@ -217,9 +172,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   afterAll(async () => {
     if (skip) return;
     await box?.endAsync(true);
-    await running?.close();
-    await teardown();
-    rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
   async function publish(topic: string, body: Record<string, unknown>): Promise<void> {
@@ -228,30 +181,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
   }
 
-  async function call(
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown } = {},
-  ): Promise<{ status: number; body: any; text: string }> {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: options.body === undefined ? undefined : JSON.stringify(options.body),
-    });
-    const text = await response.text();
-    const json =
-      (response.headers.get('content-type') ?? '').includes('json') && text ? JSON.parse(text) : text;
-    return { status: response.status, body: json, text };
-  }
-
-  async function login(username: string, password: string): Promise<string> {
-    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
-    expect(response.status).toBe(200);
-    return response.body.accessToken as string;
-  }
+  const call: Call = (method, path, options) => app.call(method, path, options);
+  const login = (username: string, password: string) => app.login(username, password);
 
   async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
     const response = await promise;

@@ -1,101 +1,31 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import { ApiErrorSchema, ProvisionResponseSchema } from '@agentbox/schemas';
-import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '@agentbox/logging';
-import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
-import { AppConfig } from '../src/config/app-config.js';
 import { DeviceDtoSchema, DeviceListResponseSchema } from '../src/modules/devices/devices.dto.js';
-
-const ADMIN_PASSWORD = 'e2e-admin-password';
-
-const pgReachable = await postgresReachable();
-
-interface Driver {
-  name: 'sqlite' | 'postgres';
-  setup(): Promise<{ env: Record<string, string>; teardown(): Promise<void> }>;
-}
-
-const drivers: Driver[] = [
-  { name: 'sqlite', setup: () => Promise.resolve({ env: {}, teardown: () => Promise.resolve() }) },
-  {
-    name: 'postgres',
-    setup: () => {
-      // A schema of our own, so runs never collide with each other or with other users of the database.
-      const schema = randomSchemaName('agentbox_e2e');
-      return Promise.resolve({
-        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
-        teardown: () => dropSchema(schema),
-      });
-    },
-  },
-];
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
-  const skip = driver.name === 'postgres' && !pgReachable;
-  let running: RunningApp;
+  const skip = driver.skip;
+  let app: BootedApp;
   let base: string;
-  let dataDir: string;
-  let teardown: () => Promise<void> = () => Promise.resolve();
   let adminToken: string;
   let viewerToken: string;
   let operatorToken: string;
 
   beforeAll(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-e2e-'));
-    const db = await driver.setup();
-    teardown = () => db.teardown();
-    const config = AppConfig.fromEnv({
-      AGENTBOX_DATA_DIR: dataDir,
-      AGENTBOX_HTTP_HOST: '127.0.0.1',
-      AGENTBOX_HTTP_PORT: '0',
-      AGENTBOX_MQTT_HOST: '127.0.0.1',
-      AGENTBOX_MQTT_PORT: '0',
-      AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
-      ...db.env,
-    });
-    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
-    base = running.url;
+    app = await bootApp(driver, { dataDirPrefix: 'agentbox-e2e-', schemaPrefix: 'agentbox_e2e' });
+    base = app.base;
   });
 
   afterAll(async () => {
     if (skip) return;
-    await running?.close();
-    await teardown();
-    rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: any; headers: Headers }> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
-    if (options.rawBody !== undefined) {
-      headers['content-type'] ??= 'application/json';
-      body = options.rawBody;
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    const response = await fetch(`${base}${path}`, { method, headers, body });
-    const text = await response.text();
-    const type = response.headers.get('content-type') ?? '';
-    return {
-      status: response.status,
-      body: type.includes('json') && text ? JSON.parse(text) : text,
-      headers: response.headers,
-    };
-  }
+  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** Asserts an error response: status, stable code, and the `{statusCode, code, message}` shape. */
   async function expectError(
@@ -132,11 +62,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     expect((await rejections(code)) - before).toBe(by);
   }
 
-  const login = async (username: string, password: string) => {
-    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
-    expect(response.status).toBe(200);
-    return response.body.accessToken as string;
-  };
+  const login = (username: string, password: string) => app.login(username, password);
 
   it.skipIf(skip)('serves liveness, readiness and Prometheus metrics without a token', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -203,7 +129,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
 
       await counted('MALFORMED_BODY', () =>
         expectError(
-          call('POST', '/api/v1/auth/login', { rawBody: '{"username": "admin",' }),
+          call('POST', '/api/v1/auth/login', { raw: '{"username": "admin",' }),
           400,
           'MALFORMED_BODY',
         ),
@@ -224,7 +150,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       );
       await expectError(
         call('POST', '/api/v1/auth/login', {
-          rawBody: 'username=admin',
+          raw: 'username=admin',
           headers: { 'content-type': 'text/x-nope' },
         }),
         415,

@@ -1,6 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -13,20 +12,16 @@ import {
   type SignedRelease,
   type SignedRoot,
 } from '@agentbox/schemas';
-import { PinoLoggerService } from '@agentbox/logging';
-import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
-import { createApp, type RunningApp } from '../src/app.js';
-import { AppConfig } from '../src/config/app-config.js';
+import { type RunningApp } from '../src/app.js';
 import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
 import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
 import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
 import { ReleaseDetailDtoSchema, ReleaseDtoSchema } from '../src/modules/releases/releases.dto.js';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
-const ADMIN_PASSWORD = 'e2e-admin-password';
 const DAY_MS = 86_400_000;
-const pgReachable = await postgresReachable();
 
 type SigningKey = KeyPair;
 
@@ -77,32 +72,12 @@ function manifest(
   };
 }
 
-interface Driver {
-  name: 'sqlite' | 'postgres';
-  setup(): { env: Record<string, string>; teardown(): Promise<void> };
-}
-
-const drivers: Driver[] = [
-  { name: 'sqlite', setup: () => ({ env: {}, teardown: () => Promise.resolve() }) },
-  {
-    name: 'postgres',
-    setup: () => {
-      const schema = randomSchemaName('agentbox_releases_e2e');
-      return {
-        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
-        teardown: () => dropSchema(schema),
-      };
-    },
-  },
-];
-
 describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($name)', (driver) => {
-  const skip = driver.name === 'postgres' && !pgReachable;
+  const skip = driver.skip;
+  let app: BootedApp;
   let running: RunningApp;
-  let base: string;
   let dataDir: string;
   let artifactsDir: string;
-  let teardown: () => Promise<void> = () => Promise.resolve();
   let admin: string;
   let operator: string;
   let viewer: string;
@@ -121,26 +96,18 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
 
   beforeAll(async () => {
     if (skip) return;
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-releases-e2e-'));
-    artifactsDir = join(dataDir, 'bundles');
-    const rootFile = join(dataDir, 'root.json');
-    writeFileSync(rootFile, JSON.stringify(root1));
-    const db = driver.setup();
-    teardown = () => db.teardown();
-    const config = AppConfig.fromEnv({
-      AGENTBOX_DATA_DIR: dataDir,
-      AGENTBOX_HTTP_HOST: '127.0.0.1',
-      AGENTBOX_HTTP_PORT: '0',
-      AGENTBOX_MQTT_HOST: '127.0.0.1',
-      AGENTBOX_MQTT_PORT: '0',
-      AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console-here'),
-      AGENTBOX_OTA_ROOT_FILE: rootFile,
-      AGENTBOX_ARTIFACTS_DIR: artifactsDir,
-      ...db.env,
+    app = await bootApp(driver, {
+      dataDirPrefix: 'agentbox-releases-e2e-',
+      schemaPrefix: 'agentbox_releases_e2e',
+      env: (dir) => {
+        const rootFile = join(dir, 'root.json');
+        writeFileSync(rootFile, JSON.stringify(root1));
+        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
+      },
     });
-    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
-    base = running.url;
+    running = app.running;
+    dataDir = app.dataDir;
+    artifactsDir = join(dataDir, 'bundles');
 
     admin = await login('admin', ADMIN_PASSWORD);
     for (const role of ['operator', 'viewer'] as const) {
@@ -166,42 +133,11 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
 
   afterAll(async () => {
     if (skip) return;
-    await running?.close();
-    await teardown();
-    rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
-  async function call(
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; raw?: Buffer; headers?: Record<string, string> } = {},
-  ): Promise<{ status: number; body: any; bytes: Buffer; headers: Headers }> {
-    const headers: Record<string, string> = { ...options.headers };
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | Buffer | undefined;
-    if (options.raw !== undefined) {
-      headers['content-type'] ??= 'application/octet-stream';
-      body = options.raw;
-    } else if (options.body !== undefined) {
-      headers['content-type'] = 'application/json';
-      body = JSON.stringify(options.body);
-    }
-    const response = await fetch(`${base}${path}`, { method, headers, body });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    const json = (response.headers.get('content-type') ?? '').includes('json') && bytes.length > 0;
-    return {
-      status: response.status,
-      body: json ? JSON.parse(bytes.toString('utf8')) : bytes.toString('utf8'),
-      bytes,
-      headers: response.headers,
-    };
-  }
-
-  async function login(username: string, password: string): Promise<string> {
-    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
-    expect(response.status).toBe(200);
-    return response.body.accessToken as string;
-  }
+  const call: Call = (method, path, options) => app.call(method, path, options);
+  const login = (username: string, password: string) => app.login(username, password);
 
   async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
     const response = await promise;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
+/* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
   DesiredStateMessageSchema,
   SCHEMA_VERSION,
@@ -32,8 +32,8 @@ import { AppConfig } from '../src/config/app-config.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
 import { DeviceUpdateDtoSchema, RolloutDetailDtoSchema } from '../src/modules/rollouts/rollouts.dto.js';
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
-const ADMIN_PASSWORD = 'e2e-admin-password';
 const DAY_MS = 86_400_000;
 const pgReachable = await postgresReachable();
 
@@ -186,47 +186,6 @@ class SimulatedBox {
   }
 }
 
-interface Driver {
-  name: 'sqlite' | 'postgres';
-  setup(): { env: Record<string, string>; schema?: string; teardown(): Promise<void> };
-}
-
-const drivers: Driver[] = [
-  { name: 'sqlite', setup: () => ({ env: {}, teardown: () => Promise.resolve() }) },
-  {
-    name: 'postgres',
-    setup: () => {
-      const schema = randomSchemaName('agentbox_rollouts_e2e');
-      return {
-        env: { DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema },
-        schema,
-        teardown: () => dropSchema(schema),
-      };
-    },
-  },
-];
-
-async function http(
-  base: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; raw?: Buffer } = {},
-): Promise<{ status: number; body: any }> {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: Uint8Array | string | undefined;
-  if (options.raw) {
-    headers['content-type'] = 'application/octet-stream';
-    body = new Uint8Array(options.raw);
-  } else if (options.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(options.body);
-  }
-  const response = await fetch(`${base}${path}`, { method, headers, ...(body ? { body } : {}) });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-}
-
 async function appConfig(dataDir: string, rootFile: string, env: Record<string, string>): Promise<AppConfig> {
   return AppConfig.fromEnv({
     AGENTBOX_DATA_DIR: dataDir,
@@ -243,11 +202,8 @@ async function appConfig(dataDir: string, rootFile: string, env: Record<string, 
 }
 
 describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
-  const skip = driver.name === 'postgres' && !pgReachable;
-  let running: RunningApp;
-  let base: string;
-  let dataDir: string;
-  let teardown: () => Promise<void> = () => Promise.resolve();
+  const skip = driver.skip;
+  let app: BootedApp;
   let admin: string;
   let operator: string;
   let viewer: string;
@@ -257,17 +213,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const rootKey = signingKey();
   const releaseKey = signingKey();
 
-  const call = (
-    method: string,
-    path: string,
-    options: { token?: string; body?: unknown; raw?: Buffer } = {},
-  ) => http(base, method, path, options);
-
-  async function login(username: string, password: string): Promise<string> {
-    const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
-    expect(response.status).toBe(200);
-    return response.body.accessToken;
-  }
+  const call: Call = (method, path, options) => app.call(method, path, options);
+  const login = (username: string, password: string) => app.login(username, password);
 
   async function rollout(id: string) {
     const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
@@ -287,16 +234,17 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   beforeAll(async () => {
     if (skip) return;
     process.env.AGENTBOX_ROLLOUT_TICK_MS = '200';
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-rollouts-e2e-'));
-    const rootFile = join(dataDir, 'root.json');
-    writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
-    const db = driver.setup();
-    teardown = () => db.teardown();
-    running = await createApp(await appConfig(dataDir, rootFile, db.env), {
-      logger: new PinoLoggerService('fleet-service', 'silent'),
+    app = await bootApp(driver, {
+      dataDirPrefix: 'agentbox-rollouts-e2e-',
+      schemaPrefix: 'agentbox_rollouts_e2e',
+      env: async (dir) => {
+        const rootFile = join(dir, 'root.json');
+        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
+        // A known port: offers carry the bundle's URL on this service.
+        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_HTTP_PORT: String(await freePort()) };
+      },
     });
-    base = running.url;
-    running.app
+    app.running.app
       .get(LiveEventsService)
       .stream()
       .subscribe((event) => live.push(event));
@@ -347,10 +295,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   afterAll(async () => {
     if (skip) return;
     for (const box of boxes) await box.close();
-    await running?.close();
-    await teardown();
+    await app?.close();
     delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
-    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {
