@@ -4,6 +4,7 @@ import { AppConfig } from './config/app-config.js';
 import { ConfigModule } from './config/config.module.js';
 import { DatabaseModule } from './database/database.module.js';
 import { AgentsModule } from './modules/agents/agents.module.js';
+import { ApiKeysModule } from './modules/api-keys/api-keys.module.js';
 import { AuditModule } from './modules/audit/audit.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { BrokerModule } from './modules/broker/broker.module.js';
@@ -33,6 +34,7 @@ export class AppModule {
         LiveModule,
         DatabaseModule,
         AuthModule,
+        ApiKeysModule,
         DevicesModule,
         BrokerModule,
         IngestModule,

@@ -4,6 +4,7 @@ import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
 import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
+import { API_KEY_MIGRATIONS } from '../modules/api-keys/migrations/index.js';
 import { AUDIT_MIGRATIONS } from '../modules/audit/migrations/index.js';
 import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
 import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
@@ -18,6 +19,7 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...AUDIT_MIGRATIONS,
   ...RELEASE_MIGRATIONS,
   ...ROLLOUT_MIGRATIONS,
+  ...API_KEY_MIGRATIONS,
 ];
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */

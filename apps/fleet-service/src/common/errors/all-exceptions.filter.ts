@@ -12,6 +12,7 @@ import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
 import { MetricsService } from '../../modules/metrics/metrics.service.js';
 import { AgentExceptionCode } from '../../modules/agents/agents.exception.js';
+import { ApiKeyExceptionCode } from '../../modules/api-keys/api-keys.exception.js';
 import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
 import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js';
 import { ProviderExceptionCode } from '../../modules/providers/providers.exception.js';
@@ -25,6 +26,7 @@ import { CommonExceptionCode, DomainException } from './domain-exception.js';
 type ErrorCode =
   | CommonExceptionCode
   | AuthExceptionCode
+  | ApiKeyExceptionCode
   | DeviceExceptionCode
   | ProvisioningExceptionCode
   | ProviderExceptionCode
@@ -47,6 +49,13 @@ const HTTP_STATUS: Record<ErrorCode, number> = {
   [AuthExceptionCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
   [AuthExceptionCode.TOO_MANY_ATTEMPTS]: HttpStatus.TOO_MANY_REQUESTS,
   [AuthExceptionCode.USERNAME_TAKEN]: HttpStatus.CONFLICT,
+  [ApiKeyExceptionCode.API_KEY_INVALID]: HttpStatus.UNAUTHORIZED,
+  [ApiKeyExceptionCode.API_KEY_REVOKED]: HttpStatus.UNAUTHORIZED,
+  [ApiKeyExceptionCode.API_KEY_EXPIRED]: HttpStatus.UNAUTHORIZED,
+  [ApiKeyExceptionCode.API_KEY_NOT_FOUND]: HttpStatus.NOT_FOUND,
+  [ApiKeyExceptionCode.API_KEY_ROLE_TOO_HIGH]: HttpStatus.FORBIDDEN,
+  [ApiKeyExceptionCode.API_KEY_NOT_ALLOWED]: HttpStatus.FORBIDDEN,
+  [ApiKeyExceptionCode.API_KEY_EXPIRY_PAST]: HttpStatus.BAD_REQUEST,
   [DeviceExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
   [DeviceExceptionCode.INVALID_ID]: HttpStatus.BAD_REQUEST,
   [ProvisioningExceptionCode.CLAIM_TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,

@@ -35,14 +35,20 @@ export function ApiZodBody(name: string, schema: z.ZodType): MethodDecorator {
   return ApiBody({ required: true, schema: register(name, schema, 'input') });
 }
 
-/** Documents a successful JSON response. */
+/** Documents a successful JSON response, and the response headers it carries, if any. */
 export function ApiZodResponse(
   status: number,
   name: string,
   schema: z.ZodType,
   description = 'OK',
+  headers?: Record<string, { description: string; schema: SchemaObject }>,
 ): MethodDecorator {
-  return ApiResponse({ status, description, schema: register(name, schema, 'output') });
+  return ApiResponse({
+    status,
+    description,
+    schema: register(name, schema, 'output'),
+    ...(headers ? { headers } : {}),
+  });
 }
 
 /** Documents error responses, all shaped `{statusCode, code, message}`. */

@@ -17,8 +17,11 @@ export const AcceptQueryToken = () => SetMetadata(QUERY_TOKEN, true);
 /** Who made the request, as the auth guard verified it. */
 export interface AuthUser {
   id: string;
+  /** The user's name; for an API key its public part, `abk_<id>`. */
   username: string;
   role: Role;
+  /** Set when the request authenticated with an API key rather than a user's session. */
+  apiKey?: { id: string; name: string };
 }
 
 export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {

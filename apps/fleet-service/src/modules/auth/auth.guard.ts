@@ -1,10 +1,15 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { isApiKeyToken } from '../api-keys/api-key-token.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { IS_PUBLIC, QUERY_TOKEN, REQUIRED_ROLE, type AuthUser } from './auth.decorators.js';
 import { AuthException, AuthExceptionCode } from './auth.exception.js';
 import { AuthService } from './auth.service.js';
 import { ROLES, roleAtLeast, type Role } from './roles.js';
+
+/** Requests that change nothing: an API key using them is not audited. */
+const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Global guard: a valid bearer token on every route not marked @Public(), and the role @Roles() asks for. */
 @Injectable()
@@ -12,6 +17,7 @@ export class AuthGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly auth: AuthService,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -27,11 +33,15 @@ export class AuthGuard implements CanActivate {
     const user = await this.auth.authenticate(token);
     request.user = user;
     const required = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLE, targets);
-    if (required && required.length > 0) {
-      const minimum = ROLES.find((role) => required.includes(role)) ?? 'admin';
-      if (!roleAtLeast(user.role, minimum)) {
-        throw new AuthException(AuthExceptionCode.FORBIDDEN, `This action needs the ${minimum} role`);
-      }
+    const minimum =
+      required && required.length > 0 ? (ROLES.find((role) => required.includes(role)) ?? 'admin') : null;
+    const allowed = minimum === null || roleAtLeast(user.role, minimum);
+    if (user.apiKey && !READ_ONLY_METHODS.has(request.method)) {
+      await this.apiKeys.recordUse(user, request.method, request.url.split('?')[0] ?? '', allowed);
+    }
+    if (!allowed) {
+      const who = user.apiKey ? `; this API key has the ${user.role} role` : '';
+      throw new AuthException(AuthExceptionCode.FORBIDDEN, `This action needs the ${minimum} role${who}`);
     }
     return true;
   }
@@ -44,7 +54,8 @@ export class AuthGuard implements CanActivate {
     }
     if (allowQuery) {
       const value = (request.query as Record<string, unknown> | undefined)?.access_token;
-      if (typeof value === 'string' && value !== '') return value;
+      // API keys live long: they go in the header only, never in URLs that end up in logs and histories.
+      if (typeof value === 'string' && value !== '' && !isApiKeyToken(value)) return value;
     }
     return undefined;
   }

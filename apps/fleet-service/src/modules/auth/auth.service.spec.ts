@@ -1,6 +1,10 @@
 import { JwtService } from '@nestjs/jwt';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { ApiKey } from '../api-keys/api-key.entity.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
+import { AuditEntryRow } from '../audit/audit-entry.entity.js';
+import { AuditService } from '../audit/audit.service.js';
 import { AuthException, AuthExceptionCode } from './auth.exception.js';
 import { AuthService } from './auth.service.js';
 import { LOGIN_FAILURES_PER_WINDOW } from './login-throttle.js';
@@ -16,9 +20,14 @@ describe('AuthService', () => {
   });
 
   async function setup(env: Record<string, string> = {}) {
-    db = await openTestDatabase(env);
+    db = await openTestDatabase(env, [ApiKey, AuditEntryRow]);
     const jwt = new JwtService({ secret: 'x'.repeat(40), signOptions: { algorithm: 'HS256' } });
-    const sut = new AuthService(db.dataSource.getRepository(User), jwt, db.config);
+    const apiKeys = new ApiKeysService(
+      db.dataSource.getRepository(ApiKey),
+      db.dataSource.getRepository(User),
+      new AuditService(db.dataSource.getRepository(AuditEntryRow)),
+    );
+    const sut = new AuthService(db.dataSource.getRepository(User), jwt, db.config, apiKeys);
     return { sut, jwt, users: db.dataSource.getRepository(User) };
   }
 

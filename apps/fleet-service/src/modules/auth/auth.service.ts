@@ -5,6 +5,8 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import type { LoginRequest } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
+import { isApiKeyToken } from '../api-keys/api-key-token.js';
+import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { hashSecret, randomSecret, verifySecret } from '../../common/secrets.js';
 import type { AuthUser } from './auth.decorators.js';
 import type { AccessTokenClaims, LoginResponse, UserCreateRequest, UserDto } from './auth.dto.js';
@@ -27,6 +29,7 @@ export class AuthService implements OnApplicationBootstrap {
     @InjectRepository(User) private readonly users: Repository<User>,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
+    private readonly apiKeys: ApiKeysService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -77,8 +80,12 @@ export class AuthService implements OnApplicationBootstrap {
     return { accessToken, tokenType: 'Bearer', expiresIn: ACCESS_TOKEN_TTL_SEC, user: toUserDto(user) };
   }
 
-  /** Verifies an access token; the user must still exist (deleted users lose access at once). */
+  /**
+   * Verifies a bearer token: an API key (`abk_...`) or an access token, whose user must still exist
+   * (deleted users lose access at once).
+   */
   async authenticate(token: string): Promise<AuthUser> {
+    if (isApiKeyToken(token)) return this.apiKeys.authenticate(token);
     let claims: AccessTokenClaims;
     try {
       claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, { algorithms: ['HS256'] });

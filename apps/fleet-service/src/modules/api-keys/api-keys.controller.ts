@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import {
+  ApiKeyCreatedDtoSchema,
+  ApiKeyCreateRequestSchema,
+  ApiKeyDtoSchema,
+  ApiKeyIdSchema,
+  ApiKeyListResponseSchema,
+  type ApiKeyCreateRequest,
+} from './api-keys.dto.js';
+import { ApiKeysService } from './api-keys.service.js';
+
+@ApiTags('api-keys')
+@ApiBearerAuth()
+@Controller('api/v1/api-keys')
+export class ApiKeysController {
+  constructor(private readonly apiKeys: ApiKeysService) {}
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'listApiKeys',
+    summary: 'API keys, newest first, without their secrets (admin)',
+  })
+  @ApiZodResponse(200, 'ApiKeyListResponse', ApiKeyListResponseSchema)
+  @ApiErrors(401, 403)
+  list() {
+    return this.apiKeys.list();
+  }
+
+  @Post()
+  @Roles('admin')
+  @ApiOperation({
+    operationId: 'createApiKey',
+    summary: 'Create an API key; its secret is in this response only (admin, signed in)',
+  })
+  @ApiZodBody('ApiKeyCreateRequest', ApiKeyCreateRequestSchema)
+  @ApiZodResponse(201, 'ApiKeyCreatedDto', ApiKeyCreatedDtoSchema, 'Created')
+  @ApiErrors(400, 401, 403)
+  create(
+    @Body(new ZodValidationPipe(ApiKeyCreateRequestSchema)) body: ApiKeyCreateRequest,
+    @CurrentUser() user: AuthUser,
+  ) {
+    return this.apiKeys.create(body, user);
+  }
+
+  @Post(':id/revoke')
+  @Roles('admin')
+  @HttpCode(200)
+  @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key at once (admin, signed in)' })
+  @ApiParam({ name: 'id', type: String })
+  @ApiZodResponse(200, 'ApiKeyDto', ApiKeyDtoSchema)
+  @ApiErrors(400, 401, 403, 404)
+  revoke(@Param('id', new ZodValidationPipe(ApiKeyIdSchema)) id: string, @CurrentUser() user: AuthUser) {
+    return this.apiKeys.revoke(id, user);
+  }
+}
