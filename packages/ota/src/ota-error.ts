@@ -19,4 +19,6 @@ export type OtaErrorCode =
   | 'BUNDLE_BUILD'
   | 'BUNDLE_UNSAFE'
   | 'BUNDLE_UNPACK'
+  /** The fleet service refused the upload's credentials (unknown, revoked, expired, or too low a role). */
+  | 'UPLOAD_REFUSED'
   | 'USAGE';

@@ -266,6 +266,87 @@ describe('agentbox-release', () => {
     }
   });
 
+  it('authenticates the upload with --api-key or AGENTBOX_API_KEY, and says what to fix when refused', async () => {
+    const seen: (string | undefined)[] = [];
+    let status = 201;
+    const server = createServer((request, response) => {
+      seen.push(request.headers.authorization);
+      request.resume();
+      request.on('end', () => {
+        response.setHeader('content-type', 'application/json');
+        response.statusCode = request.method === 'POST' ? status : 200;
+        response.end(
+          JSON.stringify(
+            status === 201
+              ? { id: 'rel_2', version: '1.5.0', status: 'ready' }
+              : { code: status === 401 ? 'API_KEY_REVOKED' : 'FORBIDDEN', message: 'refused' },
+          ),
+        );
+      });
+    });
+    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const files = [
+      '--manifest',
+      at('out', 'agentbox-device-agent-1.5.0.manifest.json'),
+      '--bundle',
+      at('out', 'agentbox-device-agent-1.5.0.tar.gz'),
+    ];
+    const key = `abk_${'a'.repeat(12)}_${'b'.repeat(40)}`;
+    const envKey = `abk_${'c'.repeat(12)}_${'d'.repeat(40)}`;
+    const saved = { key: process.env.AGENTBOX_API_KEY, token: process.env.AGENTBOX_API_TOKEN };
+    try {
+      delete process.env.AGENTBOX_API_TOKEN;
+      delete process.env.AGENTBOX_API_KEY;
+      expect((await cli('upload', '--url', url, '--api-key', key, ...files)).code).toBe(0);
+      process.env.AGENTBOX_API_KEY = envKey;
+      const fromEnv = await cli('upload', '--url', url, ...files);
+      expect(fromEnv.code, fromEnv.err).toBe(0);
+      // A flag wins over the environment.
+      expect((await cli('upload', '--url', url, '--token', 'login-jwt', ...files)).code).toBe(0);
+      expect(seen).toEqual([
+        `Bearer ${key}`,
+        `Bearer ${key}`,
+        `Bearer ${envKey}`,
+        `Bearer ${envKey}`,
+        'Bearer login-jwt',
+        'Bearer login-jwt',
+      ]);
+
+      status = 403;
+      const forbidden = await cli('upload', '--url', url, '--api-key', key, ...files);
+      expect(forbidden.code).toBe(1);
+      expect(forbidden.err).toContain('refused the credentials: HTTP 403 FORBIDDEN');
+      expect(forbidden.err).toContain('use an admin API key');
+      status = 401;
+      const revoked = await cli('upload', '--url', url, '--api-key', key, ...files);
+      expect(revoked.err).toContain('API_KEY_REVOKED');
+      expect(revoked.err).toContain('create a new admin API key');
+
+      seen.length = 0;
+      const both = await cli('upload', '--url', url, '--api-key', key, '--token', 't', ...files);
+      expect(both.code).toBe(2);
+      expect(both.err).toContain('both --api-key and --token');
+      const notKey = await cli('upload', '--url', url, '--api-key', 'eyJhbGciOi', ...files);
+      expect(notKey.code).toBe(2);
+      expect(notKey.err).toContain('--api-key is not an API key (abk_...)');
+      delete process.env.AGENTBOX_API_KEY;
+      const none = await cli('upload', '--url', url, ...files);
+      expect(none.code).toBe(2);
+      expect(none.err).toContain('no credentials');
+      expect(seen).toEqual([]);
+    } finally {
+      server.close();
+      for (const [name, value] of [
+        ['AGENTBOX_API_KEY', saved.key],
+        ['AGENTBOX_API_TOKEN', saved.token],
+      ] as const) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    }
+  });
+
   it('explains usage mistakes', async () => {
     expect((await cli('build', '--version', 'one')).err).toContain('not semantic');
     expect((await cli('frobnicate')).code).toBe(2);

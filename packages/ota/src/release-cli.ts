@@ -30,8 +30,9 @@ export const USAGE = `agentbox-release: build and sign releases of the AgentBox 
       Builds the device agent bundle and its signed manifest into DIR (build the device agent first).
   verify --root root.json [--roots r2.json,...] --manifest M [--bundle B] [--current-version V] [--arch A]
       Checks the root chain, the manifest signatures and expiry, and the bundle's size and sha256.
-  upload --url FLEET_URL --token TOKEN --manifest M --bundle B
-      Registers the release on the fleet service and uploads its bundle (an admin API token).
+  upload --url FLEET_URL (--api-key abk_... | --token TOKEN) --manifest M --bundle B
+      Registers the release on the fleet service and uploads its bundle. Authenticate with an admin
+      API key (console: API keys; or env AGENTBOX_API_KEY), or an admin's login token (AGENTBOX_API_TOKEN).
 
 KEY is a .pem private key, a .pub.json public key or a base64 raw Ed25519 public key; repeat the flag
 or separate with commas.`;
@@ -335,14 +336,14 @@ async function upload(argv: string[], io: CliIo): Promise<void> {
     args: argv,
     options: {
       url: { type: 'string' },
+      'api-key': { type: 'string' },
       token: { type: 'string' },
       manifest: { type: 'string' },
       bundle: { type: 'string' },
     },
   });
   const base = required(values.url, '--url FLEET_URL').replace(/\/+$/, '');
-  const token = values.token ?? process.env.AGENTBOX_API_TOKEN;
-  if (!token) throw usage('no API token', 'pass --token or set AGENTBOX_API_TOKEN (an admin API key)');
+  const token = uploadCredential(values['api-key'], values.token);
   const release = await readJson<SignedRelease>(required(values.manifest, '--manifest FILE'), 'manifest');
   const bundle = required(values.bundle, '--bundle FILE');
   const { size } = await stat(bundle);
@@ -355,12 +356,20 @@ async function upload(argv: string[], io: CliIo): Promise<void> {
   });
   const body = (await created.json().catch(() => ({}))) as { id?: string; message?: string; code?: string };
   if (created.status !== 201 || !body.id) {
+    const refusal = `HTTP ${created.status} ${body.code ?? ''} ${body.message ?? ''}`.trim();
+    if (created.status === 401 || created.status === 403) {
+      throw new OtaError(
+        'UPLOAD_REFUSED',
+        `the fleet service refused the credentials: ${refusal}`,
+        credentialHint(created.status),
+      );
+    }
     throw new OtaError(
       'INVALID_METADATA',
-      `the fleet service refused the manifest: HTTP ${created.status} ${body.code ?? ''} ${body.message ?? ''}`.trim(),
+      `the fleet service refused the manifest: ${refusal}`,
       created.status === 409
         ? 'that version exists: build a new version'
-        : 'check the token, the trusted root and the manifest',
+        : 'check the trusted root and the manifest',
     );
   }
   io.out(`release ${release.signed.version} registered as ${body.id}; uploading ${formatBytes(size)}`);
@@ -371,7 +380,14 @@ async function upload(argv: string[], io: CliIo): Promise<void> {
     duplex: 'half',
   });
   if (!put.ok) {
-    const failure = (await put.json().catch(() => ({}))) as { message?: string };
+    const failure = (await put.json().catch(() => ({}))) as { message?: string; code?: string };
+    if (put.status === 401 || put.status === 403) {
+      throw new OtaError(
+        'UPLOAD_REFUSED',
+        `the fleet service refused the credentials: HTTP ${put.status} ${failure.code ?? ''} ${failure.message ?? ''}`.trim(),
+        credentialHint(put.status),
+      );
+    }
     throw new OtaError(
       'INVALID_METADATA',
       `the fleet service refused the bundle: HTTP ${put.status} ${failure.message ?? ''}`.trim(),
@@ -379,6 +395,37 @@ async function upload(argv: string[], io: CliIo): Promise<void> {
     );
   }
   io.out(`release ${release.signed.version} is ready`);
+}
+
+/** The bearer credential of an upload: an API key, else an admin's login token, from flags or the environment. */
+function uploadCredential(apiKey: string | undefined, token: string | undefined): string {
+  if (apiKey !== undefined && token !== undefined) {
+    throw usage('both --api-key and --token given', 'pass one of them');
+  }
+  const key = apiKey ?? (token === undefined ? process.env.AGENTBOX_API_KEY : undefined);
+  if (key !== undefined && key !== '') {
+    if (!key.startsWith('abk_')) {
+      throw usage(
+        `${apiKey !== undefined ? '--api-key' : 'AGENTBOX_API_KEY'} is not an API key (abk_...)`,
+        'create one in the console (API keys) or pass a login token with --token',
+      );
+    }
+    return key;
+  }
+  const login = token ?? process.env.AGENTBOX_API_TOKEN;
+  if (!login) {
+    throw usage(
+      'no credentials',
+      'pass --api-key (or set AGENTBOX_API_KEY) with an admin API key from the console (API keys)',
+    );
+  }
+  return login;
+}
+
+function credentialHint(status: number): string {
+  return status === 401
+    ? 'the key or token is unknown, revoked or expired: create a new admin API key in the console (API keys)'
+    : 'publishing releases needs the admin role: use an admin API key';
 }
 
 // ------------------------------------------------------------------------------------------ helpers

@@ -1,0 +1,160 @@
+import { spawn } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createReleaseManifest, createRootMetadata, generateKeyPair, signEnvelope } from '@agentbox/ota';
+import { ApiKeyCreatedDtoSchema } from '../src/modules/api-keys/api-keys.dto.js';
+import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+
+const DAY_MS = 86_400_000;
+/** The built release CLI, run as a release manager runs it (turbo builds @agentbox/ota before these tests). */
+const RELEASE_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/ota/dist/cli.js');
+
+interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function releaseCli(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+  const { AGENTBOX_API_KEY: _key, AGENTBOX_API_TOKEN: _token, ...inherited } = process.env;
+  const child = spawn(process.execPath, [RELEASE_CLI, ...args], {
+    env: { ...inherited, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+}
+
+describe.each(drivers)(
+  'agentbox-release upload with an API key against the fleet service ($name)',
+  (driver) => {
+    const skip = driver.skip;
+    let app: BootedApp;
+    let admin: string;
+    const rootKey = generateKeyPair();
+    const releaseKey = generateKeyPair();
+
+    /** A signed manifest and its bundle on disk, as `agentbox-release build` leaves them. */
+    function release(version: string): string[] {
+      const bundle = randomBytes(200_000 + Math.floor(Math.random() * 1000));
+      const bundleFile = join(app.dataDir, `agentbox-device-agent-${version}.tar.gz`);
+      const manifestFile = join(app.dataDir, `agentbox-device-agent-${version}.manifest.json`);
+      writeFileSync(bundleFile, bundle);
+      const manifest = createReleaseManifest({
+        type: 'release',
+        version,
+        channel: 'stable',
+        createdAt: new Date().toISOString(),
+        expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
+        artifact: {
+          name: `agentbox-device-agent-${version}.tar.gz`,
+          size: bundle.length,
+          sha256: createHash('sha256').update(bundle).digest('hex'),
+        },
+        compatibility: { arch: ['x64', 'arm64'] },
+        notes: '',
+        rollbackTarget: false,
+      });
+      writeFileSync(manifestFile, JSON.stringify(signEnvelope(manifest, [releaseKey.privateKeyPem])));
+      return ['--manifest', manifestFile, '--bundle', bundleFile];
+    }
+
+    async function createKey(name: string, role: string) {
+      const response = await app.call('POST', '/api/v1/api-keys', { token: admin, body: { name, role } });
+      expect(response.status).toBe(201);
+      return ApiKeyCreatedDtoSchema.parse(response.body);
+    }
+
+    async function releaseVersions(): Promise<Array<{ version: string; status: string }>> {
+      const response = await app.call('GET', '/api/v1/releases', { token: admin });
+      expect(response.status).toBe(200);
+      return (response.body as Array<{ version: string; status: string }>).map(({ version, status }) => ({
+        version,
+        status,
+      }));
+    }
+
+    beforeAll(async () => {
+      if (skip) return;
+      expect(existsSync(RELEASE_CLI), `${RELEASE_CLI} missing: build @agentbox/ota first`).toBe(true);
+      app = await bootApp(driver, {
+        dataDirPrefix: 'agentbox-release-cli-',
+        schemaPrefix: 'release_cli',
+        env: (dir) => {
+          const root = createRootMetadata({
+            version: 1,
+            expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
+            rootKeys: [rootKey.publicKey],
+            releaseKeys: [releaseKey.publicKey],
+          });
+          const rootFile = join(dir, 'root.json');
+          writeFileSync(rootFile, JSON.stringify(signEnvelope(root, [rootKey.privateKeyPem])));
+          return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
+        },
+      });
+      admin = await app.login('admin', ADMIN_PASSWORD);
+    });
+
+    afterAll(async () => {
+      await app?.close();
+    });
+
+    it.skipIf(skip)('refuses a viewer key with a message that says an admin key is needed', async () => {
+      const viewer = await createKey('read only', 'viewer');
+      const run = await releaseCli(['upload', '--url', app.base, ...release('2.0.0')], {
+        AGENTBOX_API_KEY: viewer.secret,
+      });
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(
+        'refused the credentials: HTTP 403 FORBIDDEN This action needs the admin role; this API key has the viewer role',
+      );
+      expect(run.stderr).toContain('publishing releases needs the admin role: use an admin API key');
+      expect(run.stderr).not.toContain(viewer.secret);
+      expect(await releaseVersions()).toEqual([]);
+    });
+
+    it.skipIf(skip)('uploads with an admin key; the release is ready and audited under the key', async () => {
+      const key = await createKey('release CI', 'admin');
+      const run = await releaseCli([
+        'upload',
+        '--url',
+        `${app.base}/`,
+        '--api-key',
+        key.secret,
+        ...release('2.1.0'),
+      ]);
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('release 2.1.0 is ready');
+      expect(await releaseVersions()).toEqual([{ version: '2.1.0', status: 'ready' }]);
+
+      const audit = await app.call('GET', '/api/v1/audit?limit=100', { token: admin });
+      const entries = AuditEntryDtoSchema.array().parse(audit.body);
+      expect(entries.find((entry) => entry.action === 'release.created')?.actor).toBe(key.prefix);
+      const uses = entries.filter((entry) => entry.action === 'api-key.used' && entry.targetId === key.id);
+      expect(uses.map((entry) => [entry.detail.method, entry.detail.allowed])).toEqual([
+        ['PUT', true],
+        ['POST', true],
+      ]);
+
+      // Revoked, the key no longer uploads, and the CLI says what to do.
+      expect((await app.call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: admin })).status).toBe(
+        200,
+      );
+      const revoked = await releaseCli(['upload', '--url', app.base, ...release('2.2.0')], {
+        AGENTBOX_API_KEY: key.secret,
+      });
+      expect(revoked.code).toBe(1);
+      expect(revoked.stderr).toContain('HTTP 401 API_KEY_REVOKED');
+      expect(revoked.stderr).toContain('create a new admin API key');
+      expect((await releaseVersions()).map((item) => item.version)).toEqual(['2.1.0']);
+    });
+  },
+);
