@@ -90,6 +90,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/api-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** API keys, newest first, without their secrets (admin) */
+        get: operations["listApiKeys"];
+        put?: never;
+        /** Create an API key; its secret is in this response only (admin, signed in) */
+        post: operations["createApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/api-keys/{id}/revoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Revoke an API key at once (admin, signed in) */
+        post: operations["revokeApiKey"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices": {
         parameters: {
             query?: never;
@@ -482,8 +517,25 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit log of release, root and rollout actions, newest first (operator) */
+        /** Audit log of release, root, rollout and API key actions, newest first; X-Next-Cursor holds the next page (operator) */
         get: operations["listAudit"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audit/export.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The audit log as CSV, newest first, with the same filters as the list; streamed (admin) */
+        get: operations["exportAuditCsv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2082,6 +2134,73 @@ export interface components {
                 [key: string]: unknown;
             };
         }[];
+        ApiKeyListResponse: {
+            items: {
+                id: string;
+                name: string;
+                /** @enum {string} */
+                role: "viewer" | "operator" | "admin";
+                prefix: string;
+                /** @enum {string} */
+                status: "active" | "expired" | "revoked";
+                /** Format: date-time */
+                createdAt: string;
+                createdBy: string;
+                /** Format: date-time */
+                expiresAt: string | null;
+                /** Format: date-time */
+                lastUsedAt: string | null;
+                /** Format: date-time */
+                revokedAt: string | null;
+                revokedBy: string | null;
+            }[];
+        };
+        ApiKeyCreateRequest: {
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** Format: date-time */
+            expiresAt?: string;
+        };
+        ApiKeyCreatedDto: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            prefix: string;
+            /** @enum {string} */
+            status: "active" | "expired" | "revoked";
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            revokedBy: string | null;
+            secret: string;
+        };
+        ApiKeyDto: {
+            id: string;
+            name: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            prefix: string;
+            /** @enum {string} */
+            status: "active" | "expired" | "revoked";
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: date-time */
+            expiresAt: string | null;
+            /** Format: date-time */
+            lastUsedAt: string | null;
+            /** Format: date-time */
+            revokedAt: string | null;
+            revokedBy: string | null;
+        };
         LoginRequest: {
             username: string;
             password: string;
@@ -3024,6 +3143,153 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listApiKeys: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyListResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ApiKeyCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyCreatedDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    revokeApiKey: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiKeyDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4707,11 +4973,20 @@ export interface operations {
         parameters: {
             query?: {
                 limit?: number;
-                /** @description ms since the epoch */
-                before?: number;
+                /** @description X-Next-Cursor of the previous page */
+                cursor?: string;
+                /** @description ISO 8601 instant, inclusive */
+                from?: string;
+                /** @description ISO 8601 instant, exclusive */
+                to?: string;
+                /** @description user name, system or abk_<id> */
+                actor?: string;
+                /** @description exact action, or a prefix ending in * (release.*) */
                 action?: string;
-                targetId?: string;
                 targetType?: string;
+                targetId?: string;
+                /** @description ms since the epoch, exclusive */
+                before?: number;
             };
             header?: never;
             path?: never;
@@ -4722,6 +4997,8 @@ export interface operations {
             /** @description OK */
             200: {
                 headers: {
+                    /** @description Pass as `cursor` for the next (older) page; absent on the last page */
+                    "X-Next-Cursor"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4753,6 +5030,66 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    exportAuditCsv: {
+        parameters: {
+            query?: {
+                /** @description ISO 8601 instant, inclusive */
+                from?: string;
+                /** @description ISO 8601 instant, exclusive */
+                to?: string;
+                /** @description user name, system or abk_<id> */
+                actor?: string;
+                /** @description exact action, or a prefix ending in * (release.*) */
+                action?: string;
+                targetType?: string;
+                targetId?: string;
+                /** @description ms since the epoch, exclusive */
+                before?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description CSV: at, actor, action, target_type, target_id, detail (JSON) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": components["schemas"]["ApiError"];
                 };
             };
         };
