@@ -89,8 +89,36 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_OTA_ROOT_FILE: z.string().min(1).optional(),
   /** Tolerated clock difference when checking signed metadata expiry. */
   AGENTBOX_OTA_CLOCK_SLACK_SEC: z.coerce.number().int().min(0).max(86_400).default(600),
-  /** Where release bundles are stored; defaults to <dataDir>/artifacts. */
+  /** Where release bundles are stored on disk; defaults to <dataDir>/artifacts. */
   AGENTBOX_ARTIFACTS_DIR: z.string().min(1).optional(),
+  /** Set: release bundles live in this S3-compatible bucket instead of on disk (shared by replicas). */
+  AGENTBOX_ARTIFACTS_S3_BUCKET: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]$/,
+      'must be a bucket name (letters, digits, dots, hyphens, underscores; 3 to 255 characters)',
+    )
+    .optional(),
+  /** The S3 API's URL for MinIO, Ceph RGW, R2…; unset: AWS S3 of the region. */
+  AGENTBOX_ARTIFACTS_S3_ENDPOINT: z.url({ protocol: /^https?$/ }).optional(),
+  AGENTBOX_ARTIFACTS_S3_REGION: z
+    .string()
+    .regex(/^[a-z0-9-]{1,40}$/, 'must be a region name such as eu-west-1 (auto for R2)')
+    .optional(),
+  /** Key prefix inside the bucket, e.g. `agentbox/releases/`. */
+  AGENTBOX_ARTIFACTS_S3_PREFIX: z
+    .string()
+    .max(512)
+    .regex(
+      /^[A-Za-z0-9!_.*'()-][A-Za-z0-9!_.*'()/-]*$/,
+      "must be a key prefix of letters, digits, '/' and !_.*'()- that does not start with '/'",
+    )
+    .optional(),
+  /** Address buckets as `<endpoint>/<bucket>` instead of `<bucket>.<endpoint>` (MinIO, Ceph). */
+  AGENTBOX_ARTIFACTS_S3_FORCE_PATH_STYLE: Bool.default(false),
+  /** Both or neither; neither: the AWS SDK's own chain (AWS_* variables, role, profile). */
+  AGENTBOX_ARTIFACTS_S3_ACCESS_KEY_ID: z.string().min(1).optional(),
+  AGENTBOX_ARTIFACTS_S3_SECRET_ACCESS_KEY: z.string().min(1).optional(),
   /** Largest release bundle accepted (bytes). */
   AGENTBOX_ARTIFACT_MAX_BYTES: z.coerce
     .number()
@@ -109,6 +137,99 @@ export const FleetEnvSchema = z.object({
 export type FleetEnv = z.infer<typeof FleetEnvSchema>;
 
 export class ConfigError extends Error {}
+
+/** Static S3 credentials; the secret is not enumerable, so it never shows in a logged or serialized config. */
+export interface S3Credentials {
+  readonly accessKeyId: string;
+  readonly secretAccessKey: string;
+}
+
+function s3Credentials(accessKeyId: string, secretAccessKey: string): S3Credentials {
+  const credentials = { accessKeyId } as S3Credentials;
+  Object.defineProperty(credentials, 'secretAccessKey', { value: secretAccessKey, enumerable: false });
+  return credentials;
+}
+
+export interface DiskArtifactStorage {
+  type: 'disk';
+  dir: string;
+}
+
+export interface S3ArtifactStorage {
+  type: 's3';
+  bucket: string;
+  /** Empty, or ends with '/'. */
+  prefix: string;
+  region: string;
+  endpoint: string | undefined;
+  forcePathStyle: boolean;
+  /** Unset: the AWS SDK's default credential chain. */
+  credentials: S3Credentials | undefined;
+}
+
+export type ArtifactStorage = DiskArtifactStorage | S3ArtifactStorage;
+
+/** Where release bundles are kept, or the configuration problems that prevent knowing it. */
+function artifactStorage(
+  env: FleetEnv,
+  dataDir: string,
+  awsRegion: string | undefined,
+): ArtifactStorage | string[] {
+  const bucket = env.AGENTBOX_ARTIFACTS_S3_BUCKET;
+  const s3Settings = (Object.keys(env) as (keyof FleetEnv)[]).filter(
+    (name) =>
+      name.startsWith('AGENTBOX_ARTIFACTS_S3_') &&
+      name !== 'AGENTBOX_ARTIFACTS_S3_BUCKET' &&
+      name !== 'AGENTBOX_ARTIFACTS_S3_FORCE_PATH_STYLE' &&
+      env[name] !== undefined,
+  );
+  if (bucket === undefined) {
+    if (s3Settings.length > 0) {
+      return s3Settings.map(
+        (name) => `${name}: needs AGENTBOX_ARTIFACTS_S3_BUCKET (S3 storage of release bundles)`,
+      );
+    }
+    return { type: 'disk', dir: resolve(env.AGENTBOX_ARTIFACTS_DIR ?? resolve(dataDir, 'artifacts')) };
+  }
+  const problems: string[] = [];
+  if (env.AGENTBOX_ARTIFACTS_DIR !== undefined) {
+    problems.push(
+      'AGENTBOX_ARTIFACTS_DIR: release bundles go to AGENTBOX_ARTIFACTS_S3_BUCKET; set one of the two, not both',
+    );
+  }
+  const accessKeyId = env.AGENTBOX_ARTIFACTS_S3_ACCESS_KEY_ID;
+  const secretAccessKey = env.AGENTBOX_ARTIFACTS_S3_SECRET_ACCESS_KEY;
+  if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+    problems.push(
+      accessKeyId === undefined
+        ? 'AGENTBOX_ARTIFACTS_S3_ACCESS_KEY_ID: needed with AGENTBOX_ARTIFACTS_S3_SECRET_ACCESS_KEY'
+        : 'AGENTBOX_ARTIFACTS_S3_SECRET_ACCESS_KEY: needed with AGENTBOX_ARTIFACTS_S3_ACCESS_KEY_ID',
+    );
+  }
+  const endpoint = env.AGENTBOX_ARTIFACTS_S3_ENDPOINT;
+  // S3-compatible stores mostly ignore the region but the request signature names one.
+  const region =
+    env.AGENTBOX_ARTIFACTS_S3_REGION ?? awsRegion ?? (endpoint === undefined ? undefined : 'us-east-1');
+  if (region === undefined) {
+    problems.push(
+      'AGENTBOX_ARTIFACTS_S3_REGION: needed for AWS S3 (or AWS_REGION), e.g. eu-west-1; or set AGENTBOX_ARTIFACTS_S3_ENDPOINT',
+    );
+  }
+  if (problems.length > 0 || region === undefined) return problems;
+  const prefix = env.AGENTBOX_ARTIFACTS_S3_PREFIX ?? '';
+  return {
+    type: 's3',
+    bucket,
+    prefix: prefix === '' || prefix.endsWith('/') ? prefix : `${prefix}/`,
+    region,
+    endpoint,
+    forcePathStyle: env.AGENTBOX_ARTIFACTS_S3_FORCE_PATH_STYLE,
+    credentials:
+      accessKeyId !== undefined && secretAccessKey !== undefined
+        ? s3Credentials(accessKeyId, secretAccessKey)
+        : undefined,
+  };
+}
 
 /** The validated configuration every module injects (`constructor(private readonly config: AppConfig)`). */
 export class AppConfig {
@@ -143,12 +264,12 @@ export class AppConfig {
   readonly ota: {
     rootFile: string | undefined;
     clockSlackMs: number;
-    artifactsDir: string;
+    artifacts: ArtifactStorage;
     artifactMaxBytes: number;
     downloadTokenTtlSec: number;
   };
 
-  constructor(env: FleetEnv) {
+  constructor(env: FleetEnv, artifacts: ArtifactStorage) {
     this.httpPort = env.AGENTBOX_HTTP_PORT;
     this.httpHost = env.AGENTBOX_HTTP_HOST;
     this.trustProxy = env.AGENTBOX_TRUST_PROXY;
@@ -186,7 +307,7 @@ export class AppConfig {
     this.ota = {
       rootFile: env.AGENTBOX_OTA_ROOT_FILE === undefined ? undefined : resolve(env.AGENTBOX_OTA_ROOT_FILE),
       clockSlackMs: env.AGENTBOX_OTA_CLOCK_SLACK_SEC * 1_000,
-      artifactsDir: resolve(env.AGENTBOX_ARTIFACTS_DIR ?? resolve(this.dataDir, 'artifacts')),
+      artifacts,
       artifactMaxBytes: env.AGENTBOX_ARTIFACT_MAX_BYTES,
       downloadTokenTtlSec: env.AGENTBOX_DOWNLOAD_TOKEN_TTL_SEC,
     };
@@ -205,6 +326,14 @@ export class AppConfig {
         'Invalid configuration:\n  AGENTBOX_MQTT_DYNSEC: needs AGENTBOX_MQTT_URL (an external Mosquitto)',
       );
     }
-    return new AppConfig(parsed.data);
+    const artifacts = artifactStorage(
+      parsed.data,
+      resolve(parsed.data.AGENTBOX_DATA_DIR),
+      cleaned.AWS_REGION,
+    );
+    if (Array.isArray(artifacts)) {
+      throw new ConfigError(`Invalid configuration:\n${artifacts.map((line) => `  ${line}`).join('\n')}`);
+    }
+    return new AppConfig(parsed.data, artifacts);
   }
 }

@@ -1,14 +1,44 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash } from 'node:crypto';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import type { ByteRange } from './http-range.js';
 
-export type ArtifactCheck =
-  { ok: true; path: string } | { ok: false; reason: 'size-mismatch' | 'hash-mismatch'; detail: string };
+export type ArtifactRefusal = { ok: false; reason: 'size-mismatch' | 'hash-mismatch'; detail: string };
+export type ArtifactCheck = { ok: true } | ArtifactRefusal;
 
-class TooLarge extends Error {}
+/** The bytes of a stored bundle (all of them, or one range) and the bundle's full size. */
+export interface OpenedArtifact {
+  body: Readable;
+  size: number;
+}
+
+/**
+ * Where release bundles live, named by their sha256. Whatever the backend, `put` makes a bundle
+ * visible only once its size and sha256 match the manifest: a refused or interrupted upload leaves
+ * nothing behind. Also the injection token of the configured store.
+ */
+export abstract class ArtifactStore {
+  /** Where the bundles are, for the start-up log line (never credentials). */
+  abstract readonly description: string;
+
+  /** Streams `body` in, refusing it as soon as it exceeds `expected.size` bytes. */
+  abstract put(body: Readable, expected: { size: number; sha256: string }): Promise<ArtifactCheck>;
+
+  abstract exists(sha256: string): Promise<boolean>;
+
+  /** The bundle's bytes (`range`: inclusive bounds), or null when no such bundle is stored. */
+  abstract open(sha256: string, range?: ByteRange): Promise<OpenedArtifact | null>;
+
+  /** Deletes the bundle; deleting one that is not there is not an error. */
+  abstract remove(sha256: string): Promise<void>;
+}
+
+/** The stored name of a bundle: `<sha256>.tar.gz`. */
+export function artifactFileName(sha256: string): string {
+  return `${sha256}.tar.gz`;
+}
+
+/** Raised through the upload pipeline when a client keeps sending far past the announced size. */
+export class ArtifactOverrun extends Error {}
 
 /**
  * Bytes past the announced size that are still read (and dropped) so the client gets its 400 answer; a
@@ -17,84 +47,67 @@ class TooLarge extends Error {}
 const OVERRUN_DRAIN_BYTES = 1024 * 1024;
 
 /**
- * Release bundles on disk, named by their sha256 (`<dir>/<sha256>.tar.gz`). An upload streams into a
- * temp file while it is hashed and counted, and only a bundle matching its manifest is renamed into
- * place: a refused or interrupted upload leaves nothing behind.
+ * Counts and hashes an upload on its way to storage. It passes on at most `expected.size` bytes (the
+ * result is a size mismatch anyway past that) and fails with ArtifactOverrun once the client sends
+ * more than a little past it. `verdict()` is meaningful once the input has ended.
  */
-export class ArtifactStore {
-  constructor(readonly dir: string) {}
+export class ArtifactMeter extends Transform {
+  private readonly hash = createHash('sha256');
+  private received = 0;
+  private checked: ArtifactCheck | undefined;
 
-  pathOf(sha256: string): string {
-    return join(this.dir, `${sha256}.tar.gz`);
+  constructor(private readonly expected: { size: number; sha256: string }) {
+    super();
   }
 
-  async exists(sha256: string): Promise<boolean> {
-    try {
-      return (await stat(this.pathOf(sha256))).isFile();
-    } catch {
-      return false;
+  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
+    const before = this.received;
+    this.received += chunk.length;
+    if (this.received > this.expected.size + OVERRUN_DRAIN_BYTES) {
+      callback(new ArtifactOverrun());
+      return;
     }
-  }
-
-  /** Streams `body` to disk, refusing it as soon as it exceeds `expected.size` bytes. */
-  async put(body: Readable, expected: { size: number; sha256: string }): Promise<ArtifactCheck> {
-    const incoming = join(this.dir, '.incoming');
-    await mkdir(incoming, { recursive: true });
-    const temp = join(incoming, `${randomUUID()}.part`);
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        const before = size;
-        size += chunk.length;
-        if (size > expected.size + OVERRUN_DRAIN_BYTES) {
-          callback(new TooLarge());
-          return;
-        }
-        if (size > expected.size) {
-          // Keep the file at the announced size at most; the result is a size mismatch anyway.
-          callback(null, before < expected.size ? chunk.subarray(0, expected.size - before) : undefined);
-          return;
-        }
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
-    try {
-      await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o640 }));
-      if (size !== expected.size) {
-        return {
-          ok: false,
-          reason: 'size-mismatch',
-          detail: `received ${size} bytes, the manifest says ${expected.size}`,
-        };
-      }
-      const sha256 = hash.digest('hex');
-      if (sha256 !== expected.sha256) {
-        return {
-          ok: false,
-          reason: 'hash-mismatch',
-          detail: `sha256 ${sha256} does not match the manifest's ${expected.sha256}`,
-        };
-      }
-      const path = this.pathOf(sha256);
-      await rename(temp, path);
-      return { ok: true, path };
-    } catch (error) {
-      if (error instanceof TooLarge) {
-        return {
-          ok: false,
-          reason: 'size-mismatch',
-          detail: `more than the ${expected.size} bytes the manifest says`,
-        };
-      }
-      throw error;
-    } finally {
-      await rm(temp, { force: true });
+    if (this.received > this.expected.size) {
+      callback(
+        null,
+        before < this.expected.size ? chunk.subarray(0, this.expected.size - before) : undefined,
+      );
+      return;
     }
+    this.hash.update(chunk);
+    callback(null, chunk);
   }
 
-  async remove(sha256: string): Promise<void> {
-    await rm(this.pathOf(sha256), { force: true });
+  /** Whether what was received is the announced bundle. */
+  verdict(): ArtifactCheck {
+    this.checked ??= this.check();
+    return this.checked;
+  }
+
+  private check(): ArtifactCheck {
+    if (this.received !== this.expected.size) {
+      return {
+        ok: false,
+        reason: 'size-mismatch',
+        detail: `received ${this.received} bytes, the manifest says ${this.expected.size}`,
+      };
+    }
+    const sha256 = this.hash.digest('hex');
+    if (sha256 !== this.expected.sha256) {
+      return {
+        ok: false,
+        reason: 'hash-mismatch',
+        detail: `sha256 ${sha256} does not match the manifest's ${this.expected.sha256}`,
+      };
+    }
+    return { ok: true };
+  }
+
+  static overrun(expected: { size: number }): ArtifactRefusal {
+    return {
+      ok: false,
+      reason: 'size-mismatch',
+      detail: `more than the ${expected.size} bytes the manifest says`,
+    };
   }
 }

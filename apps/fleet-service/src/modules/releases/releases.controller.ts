@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
 import {
   ApiBearerAuth,
@@ -105,29 +104,31 @@ export class ReleasesController {
     await this.releases.authorizeArtifactRequest(request.headers.authorization, id, device);
     const artifact = await this.releases.artifactOf(id);
     const etag = `"${artifact.sha256}"`;
+    const ifRange = request.headers['if-range'];
+    // A validator that no longer matches means the client's partial copy is of other bytes: send it all.
+    const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
+    const range = parseRange(rangeHeader, artifact.size);
+    const opened =
+      range === 'unsatisfiable' ? undefined : await this.releases.openArtifact(artifact, range ?? undefined);
     void reply
       .header('accept-ranges', 'bytes')
       .header('etag', etag)
       .header('cache-control', 'private, max-age=0')
       .header('content-type', 'application/gzip')
       .header('content-disposition', `attachment; filename="${artifact.name}"`);
-    const ifRange = request.headers['if-range'];
-    // A validator that no longer matches means the client's partial copy is of other bytes: send it all.
-    const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
-    const range = parseRange(rangeHeader, artifact.size);
-    if (range === 'unsatisfiable') {
+    if (range === 'unsatisfiable' || opened === undefined) {
       await reply.status(416).header('content-range', `bytes */${artifact.size}`).send();
       return;
     }
     if (range === null) {
-      await reply.status(200).header('content-length', artifact.size).send(createReadStream(artifact.path));
+      await reply.status(200).header('content-length', artifact.size).send(opened.body);
       return;
     }
     await reply
       .status(206)
       .header('content-range', `bytes ${range.start}-${range.end}/${artifact.size}`)
       .header('content-length', range.end - range.start + 1)
-      .send(createReadStream(artifact.path, { start: range.start, end: range.end }));
+      .send(opened.body);
   }
 
   @Put(':id/artifact')

@@ -13,8 +13,9 @@ import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js'
 import { AppConfig } from '../../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { DevicesService } from '../devices/devices.service.js';
-import { ArtifactStore } from './artifact-store.js';
+import { ArtifactStore, type OpenedArtifact } from './artifact-store.js';
 import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
+import type { ByteRange } from './http-range.js';
 import { OtaTrustService } from './ota-trust.service.js';
 import { ReleaseRow } from './release.entity.js';
 import {
@@ -25,6 +26,15 @@ import {
   type ReleaseListQuery,
 } from './releases.dto.js';
 import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js';
+
+/** A ready release's bundle as its download sees it. */
+export interface ArtifactInfo {
+  version: string;
+  size: number;
+  sha256: string;
+  /** File name from the manifest, for Content-Disposition. */
+  name: string;
+}
 
 /** Tells whether something (a rollout) still uses a release: its description, or null when unused. */
 export type ReleaseUsageCheck = (releaseId: string) => Promise<string | null>;
@@ -43,7 +53,10 @@ function failureCode(reason: UpdateReason): ReleaseExceptionCode {
   }
 }
 
-/** Releases of the device agent: signed manifests verified against the trusted root, bundles on disk. */
+/**
+ * Releases of the device agent: signed manifests verified against the trusted root, bundles in the
+ * configured artifact store (disk or S3).
+ */
 @Injectable()
 export class ReleasesService {
   private readonly usageChecks: ReleaseUsageCheck[] = [];
@@ -169,7 +182,7 @@ export class ReleasesService {
     return toReleaseDto(row);
   }
 
-  /** Streams the bundle to disk; it becomes the release's only when size and sha256 match the manifest. */
+  /** Streams the bundle to the store; it becomes the release's only when size and sha256 match the manifest. */
   async uploadArtifact(
     id: string,
     body: Readable,
@@ -314,20 +327,39 @@ export class ReleasesService {
     return grant;
   }
 
-  /** Path and size of a ready release's bundle. */
-  async artifactOf(id: string): Promise<{ path: string; size: number; sha256: string; name: string }> {
+  /** What a download of a ready release's bundle needs to know before reading it. */
+  async artifactOf(id: string): Promise<ArtifactInfo> {
     const row = await this.require(id);
-    if (row.status !== 'ready' || !(await this.store.exists(row.artifactSha256))) {
+    if (row.status !== 'ready') {
       throw new ReleaseException(
         ReleaseExceptionCode.ARTIFACT_MISSING,
         `The bundle of release ${row.version} has not been uploaded`,
       );
     }
     return {
-      path: this.store.pathOf(row.artifactSha256),
+      version: row.version,
       size: row.artifactSize,
       sha256: row.artifactSha256,
       name: row.manifest.signed.artifact.name,
     };
+  }
+
+  /** The bundle's bytes (all, or one range) from the store; ARTIFACT_MISSING when the store lacks it. */
+  async openArtifact(artifact: ArtifactInfo, range: ByteRange | undefined): Promise<OpenedArtifact> {
+    const opened = await this.store.open(artifact.sha256, range);
+    if (opened === null) {
+      throw new ReleaseException(
+        ReleaseExceptionCode.ARTIFACT_MISSING,
+        `The bundle of release ${artifact.version} is missing from the artifact store`,
+      );
+    }
+    if (opened.size !== artifact.size) {
+      opened.body.destroy();
+      throw new ReleaseException(
+        ReleaseExceptionCode.ARTIFACT_MISSING,
+        `The stored bundle of release ${artifact.version} has ${opened.size} bytes, its manifest says ${artifact.size}`,
+      );
+    }
+    return opened;
   }
 }
