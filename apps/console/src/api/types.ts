@@ -45,3 +45,11 @@ export type Run = OkBody<paths['/api/v1/runs']['get']>[number];
 export type RunDetail = OkBody<paths['/api/v1/runs/{id}']['get']>;
 export type UsageSeriesPage = OkBody<paths['/api/v1/usage']['get']>;
 export type UsageSummary = OkBody<paths['/api/v1/usage/summary']['get']>;
+
+// ---------------------------------------------------------------- API keys, audit log
+
+export type ApiKey = OkBody<paths['/api/v1/api-keys/{id}/revoke']['post']>;
+export type ApiKeyCreated = OkBody<paths['/api/v1/api-keys']['post']>;
+export type ApiKeyCreateBody = RequestBody<paths['/api/v1/api-keys']['post']>;
+export type AuditEntry = OkBody<paths['/api/v1/audit']['get']>[number];
+export type AuditQuery = NonNullable<paths['/api/v1/audit']['get']['parameters']['query']>;

@@ -9,6 +9,8 @@ export interface Reply {
   body?: unknown;
   /** Sent as is (not JSON), e.g. a proxy's HTML error page. */
   raw?: string;
+  /** Extra response headers; a `content-type` here replaces the default. */
+  headers?: Record<string, string>;
 }
 
 /**
@@ -55,10 +57,10 @@ export class FleetServer {
       ? await handler(req, url, body, raw)
       : { status: 404, body: { statusCode: 404, code: 'NOT_FOUND', message: `no route ${url.pathname}` } };
     if (reply.raw !== undefined) {
-      res.writeHead(reply.status, { 'content-type': 'text/html' }).end(reply.raw);
+      res.writeHead(reply.status, { 'content-type': 'text/html', ...reply.headers }).end(reply.raw);
       return;
     }
-    res.writeHead(reply.status, { 'content-type': 'application/json' });
+    res.writeHead(reply.status, { 'content-type': 'application/json', ...reply.headers });
     res.end(reply.body === undefined ? '' : JSON.stringify(reply.body));
   }
 }
