@@ -12,6 +12,7 @@ import { AGENT_VERSION } from '../runtime/agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { releaseTrust } from './release-trust.js';
+import { otaTestHooksFromEnv } from './ota-test-hooks.js';
 import { UpdateFlow, type HealthCheck } from './update-flow.js';
 
 /**
@@ -47,6 +48,8 @@ export class OtaService implements OnModuleInit {
     private readonly link: LinkService,
     private readonly runtime: RuntimeSettingsService,
   ) {
+    // Inert unless a test sets them (see ota-test-hooks.ts).
+    const hooks = otaTestHooksFromEnv(process.env);
     this.flow = new UpdateFlow({
       stateDir: config.stateDir,
       bootStatePath: config.bootStatePath,
@@ -62,6 +65,8 @@ export class OtaService implements OnModuleInit {
         log: (message, fields) => this.logger.log(fields ?? {}, message),
         warn: (message, fields) => this.logger.warn(fields ?? {}, message),
       },
+      ...(hooks.holdAt ? { testHoldAt: hooks.holdAt } : {}),
+      ...(hooks.minuteOfDay ? { minuteOfDay: hooks.minuteOfDay } : {}),
     });
   }
 

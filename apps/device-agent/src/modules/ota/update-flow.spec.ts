@@ -16,7 +16,7 @@ import type {
 } from '@agentbox/schemas';
 import { readBootState, writeBootState, type BootState } from '@agentbox/launcher/boot-state';
 import { releaseTrust } from './release-trust.js';
-import { UpdateFlow, type UpdateFlowOptions } from './update-flow.js';
+import { UpdateFlow, inWindow, type UpdateFlowOptions } from './update-flow.js';
 
 const DAY = 86_400_000;
 
@@ -558,6 +558,7 @@ describe('UpdateFlow', () => {
       reports = [];
       expect(await flow({ currentVersion: '1.1.0', runningSlot: 'b' }).recover(false)).toBe('none');
       expect(statuses()).toEqual(['healthy']);
+      expect(bootState(bootPath).last?.reportedAt).toBeGreaterThan(0);
     });
   });
 
@@ -571,6 +572,102 @@ describe('UpdateFlow', () => {
     runs = 0;
     await sut.idle();
     expect(restarts).toBe(1);
+  });
+
+  describe('maintenance window (box local time)', () => {
+    const at = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
+    const windowed = (start: string, end: string) =>
+      offer(release(bundle, '1.1.0', releaseKey), {
+        policy: {
+          maintenanceWindow: { start, end },
+          force: false,
+          maxWaitSec: 600,
+          healthDeadlineSec: 120,
+        },
+      });
+    const until = async (check: () => boolean) => {
+      for (let i = 0; i < 500 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(check()).toBe(true);
+    };
+
+    it('inWindow: start inclusive, end exclusive, wrapping midnight, no window is always open', () => {
+      expect(inWindow(undefined, at('12:00'))).toBe(true);
+      expect(inWindow({ start: '02:00', end: '04:00' }, at('01:59'))).toBe(false);
+      expect(inWindow({ start: '02:00', end: '04:00' }, at('02:00'))).toBe(true);
+      expect(inWindow({ start: '02:00', end: '04:00' }, at('03:59'))).toBe(true);
+      expect(inWindow({ start: '02:00', end: '04:00' }, at('04:00'))).toBe(false);
+      expect(inWindow({ start: '22:00', end: '04:00' }, at('23:30'))).toBe(true);
+      expect(inWindow({ start: '22:00', end: '04:00' }, at('00:10'))).toBe(true);
+      expect(inWindow({ start: '22:00', end: '04:00' }, at('12:00'))).toBe(false);
+    });
+
+    it('closed: downloads at once and stays at downloaded; unpacks and restarts once the window opens', async () => {
+      let clock = at('10:00');
+      const sut = flow({ minuteOfDay: () => clock });
+      await sut.offer(windowed('02:00', '04:00'));
+      await until(() => statuses().includes('downloaded'));
+      // Many polls of a closed window: nothing installed, nothing pending, no restart.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(statuses().filter((status) => status !== 'downloading')).toEqual(['downloaded']);
+      expect(reports.find((report) => report.status === 'downloaded')?.detail).toBe(
+        'installs in the maintenance window 02:00-04:00 (box local time)',
+      );
+      expect((await sut.store.load())?.step).toBe('install');
+      await expect(stat(join(dir, 'slots', 'b'))).rejects.toThrow();
+      await expect(stat(join(dir, 'slots', '.b.staging'))).rejects.toThrow();
+      expect(bootState(bootPath).pending).toBeNull();
+      expect(restarts).toBe(0);
+      expect(served.bytesSent).toBe(bundle.length);
+
+      clock = at('02:00');
+      await sut.idle();
+      expect(restarts).toBe(1);
+      expect(statuses().slice(-3)).toEqual(['downloaded', 'installing', 'rebooting']);
+      expect(bootState(bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      expect(served.bytesSent).toBe(bundle.length);
+    });
+
+    it('a window wrapping midnight that is open: installs at once', async () => {
+      const sut = flow({ minuteOfDay: () => at('23:30') });
+      await sut.offer(windowed('22:00', '04:00'));
+      await sut.idle();
+      expect(restarts).toBe(1);
+      expect(reports.find((report) => report.status === 'downloaded')?.detail).toBeUndefined();
+    });
+
+    it('a restart while waiting for the window: no new download, still waits, installs once open', async () => {
+      let clock = at('05:00');
+      const first = flow({ minuteOfDay: () => clock });
+      await first.offer(windowed('02:00', '04:00'));
+      await until(() => statuses().includes('downloaded'));
+      await first.stop();
+      reports = [];
+      const second = flow({ minuteOfDay: () => clock });
+      expect(await second.recover(false)).toBe('resume');
+      await second.offer(windowed('02:00', '04:00'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(restarts).toBe(0);
+      expect(bootState(bootPath).pending).toBeNull();
+      clock = at('03:00');
+      await second.idle();
+      expect(restarts).toBe(1);
+      expect(served.ranges).toEqual([undefined]);
+      expect(statuses()).toEqual(['installing', 'rebooting']);
+    });
+
+    it('withdrawn while waiting for the window: canceled, the inactive slot never touched', async () => {
+      const sut = flow({ minuteOfDay: () => at('12:00') });
+      await sut.offer(windowed('02:00', '04:00'));
+      await until(() => statuses().includes('downloaded'));
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(statuses()).not.toContain('installing');
+      await sut.offer(undefined);
+      await sut.idle();
+      expect(statuses().at(-1)).toBe('canceled:canceled');
+      expect(restarts).toBe(0);
+      await expect(stat(join(dir, 'slots', 'b'))).rejects.toThrow();
+      await expect(stat(join(dir, 'ota', 'download'))).rejects.toThrow();
+    });
   });
 
   it('forced: restarts after maxWaitSec even with a run in progress', async () => {

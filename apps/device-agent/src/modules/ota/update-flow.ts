@@ -21,6 +21,7 @@ import {
 } from '@agentbox/launcher/boot-state';
 import type { OtaTrust, UpdateReason } from './ota-trust.js';
 import { OtaStateStore, type OtaFlowState } from './ota-state.js';
+import type { TestHoldPoint } from './ota-test-hooks.js';
 import { DownloadError, downloadWithResume } from './range-download.js';
 
 /** An unpacked bundle (node_modules included) is several times its compressed size. */
@@ -59,6 +60,8 @@ export interface UpdateFlowOptions {
   pollMs?: number;
   progressIntervalMs?: number;
   downloadRetryDelayMs?: (attempt: number) => number;
+  /** Test hook only (ota-test-hooks.ts): park the flow at this point until it is stopped. */
+  testHoldAt?: TestHoldPoint;
 }
 
 /** One health check of a version on probation; `definitive` failures end the probation at once. */
@@ -151,6 +154,7 @@ export class UpdateFlow {
       if (boot.last?.result === 'committed' && boot.last.version === state.version) {
         // Committed, then killed before the report went out.
         await this.finish(state, 'healthy', undefined, `running ${state.version} from slot ${boot.active}`);
+        markLastReported(bootStatePath, { now: this.now() });
         return 'none';
       }
       return 'trial';
@@ -248,6 +252,7 @@ export class UpdateFlow {
       if (last.ok) {
         const boot = this.commit(bootStatePath);
         this.options.logger.log('update committed', { version: state.version, slot: boot.active });
+        await this.testHold('after-commit', signal).catch(() => undefined);
         await this.finish(state, 'healthy', undefined, `running ${state.version} from slot ${boot.active}`);
         if (boot.last) markLastReported(bootStatePath, { now: this.now() });
         return 'committed';
@@ -309,13 +314,13 @@ export class UpdateFlow {
       while (!signal.aborted) {
         switch (state.step) {
           case 'verify':
-            state = await this.verify(state);
+            state = await this.verify(state, signal);
             break;
           case 'download':
             state = await this.download(state, signal);
             break;
           case 'install':
-            state = await this.install(state);
+            state = await this.install(state, signal);
             break;
           case 'switch':
             await this.switchOver(state, signal);
@@ -337,7 +342,8 @@ export class UpdateFlow {
     }
   }
 
-  private async verify(state: OtaFlowState): Promise<OtaFlowState> {
+  private async verify(state: OtaFlowState, signal: AbortSignal): Promise<OtaFlowState> {
+    await this.testHold('before-verify', signal);
     const { bootStatePath, trust, currentVersion, arch } = this.options;
     if (!bootStatePath) {
       throw new Stop(
@@ -411,6 +417,7 @@ export class UpdateFlow {
         }
         throw new Stop('failed', 'download-failed', (error as Error).message);
       }
+      await this.testHold('before-bundle-check', signal);
       const size = (await stat(part)).size;
       if (size !== artifact.size) {
         await rm(part, { force: true });
@@ -431,14 +438,24 @@ export class UpdateFlow {
       }
       await rename(part, done);
     }
-    await this.report(state, 'downloaded', undefined, undefined, {
-      bytes: artifact.size,
-      total: artifact.size,
-    });
+    const window = state.offer.policy.maintenanceWindow;
+    const waiting = window && !inWindow(window, this.minuteOfDay());
+    await this.report(
+      state,
+      'downloaded',
+      undefined,
+      waiting
+        ? `installs in the maintenance window ${window.start}-${window.end} (box local time)`
+        : undefined,
+      { bytes: artifact.size, total: artifact.size },
+    );
     return this.save(state, { step: 'install' });
   }
 
-  private async install(state: OtaFlowState): Promise<OtaFlowState> {
+  private async install(state: OtaFlowState, signal: AbortSignal): Promise<OtaFlowState> {
+    // Downloaded at once, installed only inside the window: until then the inactive slot is not touched
+    // and the box stays at `downloaded`, where the offer can still be withdrawn.
+    await this.waitForWindow(state, signal);
     const bootStatePath = this.options.bootStatePath!;
     const boot = bootStateAt(bootStatePath);
     const slot = state.slot ?? otherSlot(boot.active);
@@ -480,16 +497,11 @@ export class UpdateFlow {
 
   private async switchOver(state: OtaFlowState, signal: AbortSignal): Promise<void> {
     const { policy } = state.offer;
-    const minuteOfDay =
-      this.options.minuteOfDay ??
-      (() => {
-        const date = new Date(this.now());
-        return date.getHours() * 60 + date.getMinutes();
-      });
     const poll = this.options.pollMs ?? 5_000;
     let waitingSince: number | undefined;
     for (;;) {
-      if (!inWindow(policy.maintenanceWindow, minuteOfDay())) {
+      // Checked again: the window may have closed while the bundle was unpacked or runs were awaited.
+      if (!inWindow(policy.maintenanceWindow, this.minuteOfDay())) {
         waitingSince = undefined;
         await delay(poll, signal);
         continue;
@@ -519,6 +531,39 @@ export class UpdateFlow {
   }
 
   // ------------------------------------------------------------------ helpers
+
+  /** Box local time of day in minutes (maintenance windows are in local time). */
+  private minuteOfDay(): number {
+    if (this.options.minuteOfDay) return this.options.minuteOfDay();
+    const date = new Date(this.now());
+    return date.getHours() * 60 + date.getMinutes();
+  }
+
+  private async waitForWindow(state: OtaFlowState, signal: AbortSignal): Promise<void> {
+    const window = state.offer.policy.maintenanceWindow;
+    let logged = false;
+    while (!inWindow(window, this.minuteOfDay())) {
+      if (!logged) {
+        this.options.logger.log('update downloaded; waiting for the maintenance window', {
+          version: state.version,
+          window,
+        });
+        logged = true;
+      }
+      await delay(this.options.pollMs ?? 5_000, signal);
+    }
+  }
+
+  /** Test hook (ota-test-hooks.ts): with `testHoldAt` set to `point`, waits here until the flow stops. */
+  private async testHold(point: TestHoldPoint, signal?: AbortSignal): Promise<void> {
+    if (this.options.testHoldAt !== point) return;
+    this.options.logger.warn('update flow held by a test hook', { point });
+    await new Promise<void>((resolve) => {
+      if (signal?.aborted) return resolve();
+      signal?.addEventListener('abort', () => resolve(), { once: true });
+    });
+    signal?.throwIfAborted();
+  }
 
   private async trustedRoot(): Promise<SignedRoot> {
     let raw: unknown;
