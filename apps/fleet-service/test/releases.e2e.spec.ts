@@ -385,7 +385,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
 
   it.skipIf(skip)('deletes only releases no rollout uses, with their bundle', async () => {
     const releases = running.app.get(ReleasesService);
-    releases.addUsageCheck((id) => Promise.resolve(id === releaseId ? 'rollout r-1' : null));
+    releases.addUsageCheck((release) => Promise.resolve(release.id === releaseId ? 'rollout r-1' : null));
     await expectError(call('DELETE', `/api/v1/releases/${releaseId}`, { token: viewer }), 403, 'FORBIDDEN');
     await expectError(
       call('DELETE', `/api/v1/releases/${releaseId}`, { token: admin }),
@@ -449,4 +449,51 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
     ]);
     expect(forRelease.body.at(-1)).toMatchObject({ actor: 'admin', detail: { version: '1.2.0' } });
   });
+  it.skipIf(skip)(
+    'keeps one release per version and architecture: a mixed fleet gets a build per architecture',
+    async () => {
+      const forX64 = envelope(manifest('1.5.0', bundle, { compatibility: { arch: ['x64'] } }), [
+        nextReleaseKey,
+      ]);
+      const armBundle = randomBytes(64);
+      const forArm = envelope(manifest('1.5.0', armBundle, { compatibility: { arch: ['arm64'] } }), [
+        nextReleaseKey,
+      ]);
+      const x64 = await call('POST', '/api/v1/releases', { token: admin, body: forX64 });
+      expect(x64.status).toBe(201);
+      const arm = await call('POST', '/api/v1/releases', { token: admin, body: forArm });
+      expect(arm.status).toBe(201);
+
+      const overlapping = envelope(
+        manifest('1.5.0', randomBytes(32), { compatibility: { arch: ['arm64', 'x64'] } }),
+        [nextReleaseKey],
+      );
+      const refused = await expectError(
+        call('POST', '/api/v1/releases', { token: admin, body: overlapping }),
+        409,
+        'RELEASE_EXISTS',
+      );
+      expect(refused.body.message).toContain('version 1.5.0 already exists for arm64, x64');
+
+      const releases = running.app.get(ReleasesService);
+      // A box takes the build for its architecture once that build has its bundle; until then the one shipped.
+      expect((await releases.buildFor(x64.body.id, 'arm64')).id).toBe(x64.body.id);
+      const armPath = `/api/v1/releases/${arm.body.id}/artifact`;
+      expect((await call('PUT', armPath, { token: admin, raw: armBundle })).status).toBe(200);
+      expect((await releases.buildFor(x64.body.id, 'arm64')).id).toBe(arm.body.id);
+      expect((await releases.buildFor(x64.body.id, 'x64')).id).toBe(x64.body.id);
+      expect((await releases.buildFor(x64.body.id, undefined)).id).toBe(x64.body.id);
+      expect((await releases.buildFor(arm.body.id, 'x64')).id).toBe(arm.body.id);
+
+      // A rollout of the x64 build uses the arm64 one too: neither can be deleted under it.
+      releases.addUsageCheck((release) =>
+        Promise.resolve(release.version === '1.5.0' ? 'rollout r-150' : null),
+      );
+      await expectError(
+        call('DELETE', `/api/v1/releases/${arm.body.id}`, { token: admin }),
+        409,
+        'RELEASE_IN_USE',
+      );
+    },
+  );
 });

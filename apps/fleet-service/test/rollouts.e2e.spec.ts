@@ -150,6 +150,24 @@ class SimulatedBox {
     });
   }
 
+  /** The birth message a box sends on connect, saying which architecture it runs on. */
+  async announce(arch: string): Promise<void> {
+    await this.publish(topics.birth(this.deviceId), {
+      agentVersion: '1.0.0',
+      bootId: `boot-${this.deviceId}`,
+      hardware: {
+        hostname: this.deviceId,
+        platform: 'linux',
+        arch,
+        cpuCores: 4,
+        memTotalBytes: 8_000_000_000,
+      },
+      capabilities: [],
+      metrics: [],
+      telemetryIntervalSec: 60,
+    });
+  }
+
   async close(): Promise<void> {
     await this.client.endAsync();
   }
@@ -229,6 +247,15 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
     return response.body.id;
+  }
+
+  /** A release some rollout uses cannot be deleted. */
+  async function expectDeleteRefused(id: string): Promise<void> {
+    const response = await call('DELETE', `/api/v1/releases/${id}`, { token: admin });
+    expect({ status: response.status, code: response.body?.code }).toEqual({
+      status: 409,
+      code: 'RELEASE_IN_USE',
+    });
   }
 
   beforeAll(async () => {
@@ -513,6 +540,56 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       expect(boxes[3]!.handled.has(`${timed}~2`)).toBe(true);
     },
   );
+
+  it.skipIf(skip)('offers each box the build of the rolled-out version for its architecture', async () => {
+    const armBundle = randomBytes(12_000);
+    const armRelease = await call('POST', '/api/v1/releases', {
+      token: admin,
+      body: envelope({ ...manifest('2.0.0', armBundle), compatibility: { arch: ['arm64'] } }, [releaseKey]),
+    });
+    expect(armRelease.status, JSON.stringify(armRelease.body)).toBe(201);
+    const armId = armRelease.body.id as string;
+    expect(
+      (await call('PUT', `/api/v1/releases/${armId}/artifact`, { token: admin, raw: armBundle })).status,
+    ).toBe(200);
+    const [armBox, x64Box] = [boxes[0]!, boxes[1]!];
+    await armBox.announce('arm64');
+    await x64Box.announce('x64');
+    await waitFor(
+      'architectures known',
+      async () =>
+        (await call('GET', `/api/v1/devices/${armBox.deviceId}`, { token: admin })).body.hardware?.arch ===
+        'arm64',
+    );
+    for (const box of [armBox, x64Box]) {
+      box.behaviour = 'healthy';
+      box.documents.length = 0;
+    }
+    // The rollout names the x64 build; the arm64 box is offered the arm64 build of the same version.
+    const id = await create({
+      targets: { deviceIds: [armBox.deviceId, x64Box.deviceId] },
+      phases: [{ name: 'all', percent: 100 }],
+    });
+    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+    await waitFor('both healthy', async () => (await rollout(id)).status === 'completed');
+    const offerTo = (box: SimulatedBox) =>
+      box.documents.find((document) => document.spec.update)?.spec.update;
+    expect(offerTo(armBox)?.release.signed.compatibility.arch).toEqual(['arm64']);
+    expect(offerTo(armBox)?.url).toContain(`/api/v1/releases/${armId}/artifact`);
+    expect(offerTo(x64Box)?.release.signed.compatibility.arch).toEqual(['x64']);
+    expect(offerTo(x64Box)?.url).toContain(`/api/v1/releases/${releaseId}/artifact`);
+    // The arm64 box's token fetches the arm64 bundle, and not the x64 one.
+    const armOffer = offerTo(armBox)!;
+    const fetched = await fetch(armOffer.url, {
+      headers: { authorization: `Bearer ${armOffer.downloadToken}` },
+    });
+    expect(Buffer.from(await fetched.arrayBuffer())).toEqual(armBundle);
+    const wrong = await fetch(armOffer.url.replace(armId, releaseId), {
+      headers: { authorization: `Bearer ${armOffer.downloadToken}` },
+    });
+    expect(wrong.status).toBe(403);
+    await expectDeleteRefused(armId);
+  });
 });
 
 describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgres)', () => {

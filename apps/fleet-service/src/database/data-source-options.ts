@@ -11,7 +11,15 @@ import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 
-/** Every migration of the service, in order: the core tables, then each feature's own. */
+/** The timestamp TypeORM orders migrations by: the last 13 digits of the class name. */
+function migrationTimestamp(migration: new () => MigrationInterface): number {
+  return Number(/(\d{13})$/.exec(migration.name)?.[1] ?? Number.NaN);
+}
+
+/**
+ * Every migration of the service, in the order they run (TypeORM's: by timestamp); a feature's later
+ * migration may come after another feature's.
+ */
 export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...CORE_MIGRATIONS,
   ...TELEMETRY_MIGRATIONS,
@@ -20,7 +28,7 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...RELEASE_MIGRATIONS,
   ...ROLLOUT_MIGRATIONS,
   ...API_KEY_MIGRATIONS,
-];
+].sort((a, b) => migrationTimestamp(a) - migrationTimestamp(b));
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */
 export async function ensurePostgresSchema(url: string, schema: string): Promise<void> {

@@ -12,7 +12,10 @@ export class ReleaseRow {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;
 
-  /** Unique: one release per version. */
+  /**
+   * Several releases may share a version, one per architecture (bundles carry native addons): no two
+   * releases of one version list the same architecture (table release_architectures).
+   */
   @Column({ type: 'varchar', length: 64 })
   version!: string;
 
@@ -40,6 +43,22 @@ export class ReleaseRow {
 
   @Column({ name: 'updated_at', type: Date })
   updatedAt!: Date;
+}
+
+/**
+ * Which release of a version is built for an architecture. The primary key makes a second release of
+ * one version for the same architecture fail to insert, whichever replica receives it.
+ */
+@Entity('release_architectures')
+export class ReleaseArchitectureRow {
+  @PrimaryColumn({ type: 'varchar', length: 64 })
+  version!: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 16 })
+  arch!: string;
+
+  @Column({ name: 'release_id', type: 'varchar', length: 36 })
+  releaseId!: string;
 }
 
 /** Every root metadata version the service has trusted, so boxes can be handed the chain they lack. */

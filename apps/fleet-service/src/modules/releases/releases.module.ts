@@ -12,7 +12,7 @@ import { DiskArtifactStore } from './disk-artifact-store.js';
 import { DownloadTokens } from './download-tokens.js';
 import { OtaRootController } from './ota-root.controller.js';
 import { OtaTrustService } from './ota-trust.service.js';
-import { OtaRootRow, ReleaseRow } from './release.entity.js';
+import { OtaRootRow, ReleaseArchitectureRow, ReleaseRow } from './release.entity.js';
 import { ReleasesController } from './releases.controller.js';
 import { ReleasesService } from './releases.service.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
@@ -33,7 +33,12 @@ function artifactStore(config: AppConfig): ArtifactStore {
  * and the trusted OTA root. Exports ReleasesService and OtaTrustService for rollouts.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([ReleaseRow, OtaRootRow]), AuditModule, AuthModule, DevicesModule],
+  imports: [
+    TypeOrmModule.forFeature([ReleaseRow, ReleaseArchitectureRow, OtaRootRow]),
+    AuditModule,
+    AuthModule,
+    DevicesModule,
+  ],
   controllers: [ReleasesController, OtaRootController],
   providers: [
     ReleasesService,

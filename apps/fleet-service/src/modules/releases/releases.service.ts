@@ -4,8 +4,8 @@ import { roleAtLeast } from '../auth/roles.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
-import { Repository, type FindOptionsWhere } from 'typeorm';
+import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
+import { DataSource, In, Repository, type FindOptionsWhere } from 'typeorm';
 import { verifyRelease, type UpdateReason } from '@agentbox/ota';
 import { SignedReleaseSchema, type SignedRelease } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
@@ -17,7 +17,7 @@ import { ArtifactStore, type OpenedArtifact } from './artifact-store.js';
 import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
 import type { ByteRange } from './http-range.js';
 import { OtaTrustService } from './ota-trust.service.js';
-import { ReleaseRow } from './release.entity.js';
+import { ReleaseArchitectureRow, ReleaseRow } from './release.entity.js';
 import {
   toReleaseDetailDto,
   toReleaseDto,
@@ -37,7 +37,7 @@ export interface ArtifactInfo {
 }
 
 /** Tells whether something (a rollout) still uses a release: its description, or null when unused. */
-export type ReleaseUsageCheck = (releaseId: string) => Promise<string | null>;
+export type ReleaseUsageCheck = (release: { id: string; version: string }) => Promise<string | null>;
 
 /** The verification failures possible without a box's version and architecture. */
 function failureCode(reason: UpdateReason): ReleaseExceptionCode {
@@ -63,6 +63,9 @@ export class ReleasesService {
 
   constructor(
     @InjectRepository(ReleaseRow) private readonly releases: Repository<ReleaseRow>,
+    @InjectRepository(ReleaseArchitectureRow)
+    private readonly architectures: Repository<ReleaseArchitectureRow>,
+    @InjectDataSource() private readonly dataSource: DataSource,
     private readonly trust: OtaTrustService,
     private readonly audit: AuditService,
     private readonly store: ArtifactStore,
@@ -87,6 +90,21 @@ export class ReleasesService {
 
   async get(id: string): Promise<ReleaseDetailDto> {
     return toReleaseDetailDto(await this.require(id));
+  }
+
+  /**
+   * The release a box of `arch` takes when a rollout ships `releaseId`: that release when it is built for
+   * the box's architecture (or the box has not said which it is), else the ready release of the same
+   * version built for it, else `releaseId` still, which the box refuses itself as `incompatible-arch`.
+   */
+  async buildFor(releaseId: string, arch: string | undefined): Promise<ReleaseRow> {
+    const release = await this.require(releaseId);
+    const architectures: readonly string[] = release.manifest.signed.compatibility.arch;
+    if (arch === undefined || architectures.includes(arch)) return release;
+    const sibling = await this.architectures.findOneBy({ version: release.version, arch });
+    if (!sibling) return release;
+    const row = await this.releases.findOneBy({ id: sibling.releaseId, status: 'ready' });
+    return row ?? release;
   }
 
   /** The stored row (signed manifest included); throws RELEASE_NOT_FOUND. */
@@ -141,9 +159,21 @@ export class ReleasesService {
         `the bundle has ${manifest.artifact.size} bytes, more than AGENTBOX_ARTIFACT_MAX_BYTES (${this.config.ota.artifactMaxBytes})`,
       );
     }
-    if (await this.releases.existsBy({ version: manifest.version })) {
-      return refuse(ReleaseExceptionCode.EXISTS, 'exists', `version ${manifest.version} already exists`);
-    }
+    const taken = async () => {
+      const rows = await this.architectures.findBy({
+        version: manifest.version,
+        arch: In(manifest.compatibility.arch),
+      });
+      return rows.map((taken) => taken.arch).sort();
+    };
+    const refuseTaken = (arch: string[]) =>
+      refuse(
+        ReleaseExceptionCode.EXISTS,
+        'exists',
+        `version ${manifest.version} already exists for ${arch.join(', ')}`,
+      );
+    const clash = await taken();
+    if (clash.length > 0) return refuseTaken(clash);
     const now = new Date();
     const row: ReleaseRow = {
       id: randomUUID(),
@@ -158,11 +188,21 @@ export class ReleasesService {
       updatedAt: now,
     };
     try {
-      await this.releases.insert(row);
+      await this.dataSource.transaction(async (manager) => {
+        await manager.insert(ReleaseRow, row);
+        await manager.insert(
+          ReleaseArchitectureRow,
+          [...new Set(manifest.compatibility.arch)].map((arch) => ({
+            version: row.version,
+            arch,
+            releaseId: row.id,
+          })),
+        );
+      });
     } catch (error) {
-      if (await this.releases.existsBy({ version: manifest.version })) {
-        return refuse(ReleaseExceptionCode.EXISTS, 'exists', `version ${manifest.version} already exists`);
-      }
+      // Another upload of this version and architecture won the race (on this replica or another).
+      const raced = await taken();
+      if (raced.length > 0) return refuseTaken(raced);
       throw error;
     }
     await this.audit.record({
@@ -240,7 +280,7 @@ export class ReleasesService {
   async remove(id: string, actor: string): Promise<void> {
     const row = await this.require(id);
     for (const check of this.usageChecks) {
-      const usedBy = await check(id);
+      const usedBy = await check({ id, version: row.version });
       if (usedBy !== null) {
         throw new ReleaseException(
           ReleaseExceptionCode.IN_USE,
@@ -248,7 +288,10 @@ export class ReleasesService {
         );
       }
     }
-    await this.releases.delete({ id });
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(ReleaseArchitectureRow, { releaseId: id });
+      await manager.delete(ReleaseRow, { id });
+    });
     if (!(await this.releases.existsBy({ artifactSha256: row.artifactSha256 }))) {
       await this.store.remove(row.artifactSha256);
     }
@@ -275,10 +318,6 @@ export class ReleasesService {
     return `${base}/api/v1/releases/${encodeURIComponent(releaseId)}/artifact?device=${encodeURIComponent(deviceId)}`;
   }
 
-  /**
-   * Checks a download token for this release (and box, when the request names one); the box must still
-   * be registered.
-   */
   /** A bundle download is for the box holding this release's download token, or for an admin. */
   async authorizeArtifactRequest(
     authorization: string | undefined,
@@ -297,6 +336,10 @@ export class ReleasesService {
     }
   }
 
+  /**
+   * Checks a download token for this release (and box, when the request names one); the box must still
+   * be registered.
+   */
   async authorizeDownload(
     token: string,
     releaseId: string,

@@ -99,8 +99,12 @@ export class RolloutsService implements OnModuleInit, UpdateReportsPort {
   ) {}
 
   onModuleInit(): void {
-    this.releases.addUsageCheck(async (releaseId) => {
-      const row = await this.rollouts.findOne({ where: { releaseId }, order: { createdAt: 'DESC' } });
+    // A rollout of a version uses every architecture's release of that version (boxes take their own).
+    this.releases.addUsageCheck(async (release) => {
+      const row = await this.rollouts.findOne({
+        where: [{ releaseId: release.id }, { releaseVersion: release.version }],
+        order: { createdAt: 'DESC' },
+      });
       return row ? `rollout ${row.id}` : null;
     });
   }
@@ -616,15 +620,16 @@ export class RolloutsService implements OnModuleInit, UpdateReportsPort {
   }
 
   private async offer(row: RolloutRow, deviceId: string, attempt: number): Promise<void> {
-    const release = await this.releases.require(row.releaseId);
+    const arch = (await this.devices.get(deviceId)).hardware?.arch;
+    const release = await this.releases.buildFor(row.releaseId, arch);
     const { settings } = row;
     const offer: UpdateOffer = {
       rolloutId: offerIdOf(row.id, attempt),
       release: release.manifest,
       // Boxes pin root version 1 or later at install; they skip versions they already trust.
       roots: (await this.trust.chain(1)).slice(-20),
-      url: this.releases.artifactUrl(row.releaseId, deviceId),
-      downloadToken: this.releases.issueDownloadToken(deviceId, row.releaseId),
+      url: this.releases.artifactUrl(release.id, deviceId),
+      downloadToken: this.releases.issueDownloadToken(deviceId, release.id),
       policy: {
         ...(settings.maintenanceWindow ? { maintenanceWindow: settings.maintenanceWindow } : {}),
         force: settings.force,

@@ -1,0 +1,62 @@
+import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+
+interface ExistingRelease {
+  id: string;
+  version: string;
+  manifest: string | { signed?: { compatibility?: { arch?: unknown } } };
+}
+
+/**
+ * One version may have a release per architecture: the unique version index gives way to
+ * release_architectures (version, arch) -> release, filled from the manifests already stored.
+ */
+export class ReleaseArchitectures1764600000000 implements MigrationInterface {
+  name = 'ReleaseArchitectures1764600000000';
+
+  async up(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.createTable(
+      new Table({
+        name: 'release_architectures',
+        columns: [
+          { name: 'version', type: 'varchar', length: '64', isPrimary: true },
+          { name: 'arch', type: 'varchar', length: '16', isPrimary: true },
+          { name: 'release_id', type: 'varchar', length: '36' },
+        ],
+      }),
+    );
+    await queryRunner.createIndex(
+      'release_architectures',
+      new TableIndex({ name: 'idx_release_architectures_release', columnNames: ['release_id'] }),
+    );
+    const rows = (await queryRunner.query('SELECT id, version, manifest FROM releases')) as ExistingRelease[];
+    for (const row of rows) {
+      // jsonb comes back parsed on PostgreSQL, text on SQLite.
+      const manifest =
+        typeof row.manifest === 'string'
+          ? (JSON.parse(row.manifest) as ExistingRelease['manifest'])
+          : row.manifest;
+      const arch = typeof manifest === 'object' ? manifest.signed?.compatibility?.arch : undefined;
+      for (const name of Array.isArray(arch) ? arch : []) {
+        await queryRunner.manager.insert('release_architectures', {
+          version: row.version,
+          arch: String(name),
+          release_id: row.id,
+        });
+      }
+    }
+    await queryRunner.dropIndex('releases', 'uq_releases_version');
+    await queryRunner.createIndex(
+      'releases',
+      new TableIndex({ name: 'idx_releases_version', columnNames: ['version'] }),
+    );
+  }
+
+  async down(queryRunner: QueryRunner): Promise<void> {
+    await queryRunner.dropIndex('releases', 'idx_releases_version');
+    await queryRunner.createIndex(
+      'releases',
+      new TableIndex({ name: 'uq_releases_version', columnNames: ['version'], isUnique: true }),
+    );
+    await queryRunner.dropTable('release_architectures');
+  }
+}
