@@ -208,6 +208,48 @@ describe('rollout engine', () => {
     expect([timed.status, timed.pauseReason]).toEqual(['paused', 'below-threshold']);
   });
 
+  it('with a maintenance window, a downloaded box waits for it untimed; then each step has the timeout', () => {
+    const config: EngineConfig = {
+      ...base,
+      phases: [{ name: 'all', percent: 100 }],
+      perBoxTimeoutSec: 10,
+      abort: { failurePct: 100, minFinished: 5 },
+      waitsForWindow: true,
+    };
+    let { state: sut } = started(config, 2, 0);
+    ({ state: sut } = step(
+      config,
+      sut,
+      [report('box-000', 'downloaded'), report('box-001', 'downloading')],
+      5_000,
+    ));
+    // Hours later: the box still downloading has timed out as usual, the one waiting for its window has not.
+    ({ state: sut } = step(config, sut, [], 6 * 3_600_000));
+    expect(sut.boxes.map((box) => [box.status, box.reason])).toEqual([
+      ['downloaded', null],
+      ['failed', 'timeout'],
+    ]);
+    // The window opens: installing, then stuck rebooting past the timeout.
+    const opened = 6 * 3_600_000 + 1_000;
+    ({ state: sut } = step(config, sut, [report('box-000', 'installing')], opened));
+    ({ state: sut } = step(config, sut, [report('box-000', 'rebooting')], opened + 8_000));
+    ({ state: sut } = step(config, sut, [], opened + 17_000));
+    expect(sut.boxes[0]?.status).toBe('rebooting');
+    ({ state: sut } = step(config, sut, [], opened + 18_000));
+    expect(sut.boxes[0]).toMatchObject({
+      status: 'failed',
+      reason: 'timeout',
+      detail: 'no progress past rebooting within 10 s',
+    });
+
+    // Without a window the same wait at downloaded is a timeout.
+    const plain = { ...config, waitsForWindow: false };
+    let { state: other } = started(plain, 1, 0);
+    ({ state: other } = step(plain, other, [report('box-000', 'downloaded')], 5_000));
+    ({ state: other } = step(plain, other, [], 10_000));
+    expect(other.boxes[0]).toMatchObject({ status: 'failed', reason: 'timeout' });
+  });
+
   it('pause stops new offers; resume after an operator pause stays in the phase', () => {
     const config: EngineConfig = {
       ...base,
@@ -289,6 +331,7 @@ const configArb: fc.Arbitrary<EngineConfig> = fc.record({
     minFinished: fc.integer({ min: 0, max: 10 }),
   }),
   perBoxTimeoutSec: fc.integer({ min: 1, max: 100 }),
+  waitsForWindow: fc.boolean(),
 });
 
 type Op =

@@ -42,6 +42,12 @@ export interface EngineConfig {
   autoAdvance: boolean;
   abort: { failurePct: number; minFinished: number };
   perBoxTimeoutSec: number;
+  /**
+   * The rollout has a maintenance window: a box that has downloaded waits for it, which may take hours,
+   * so the per-box timeout does not run at `downloaded`, and past it each step must come within the
+   * timeout of the one before.
+   */
+  waitsForWindow?: boolean;
 }
 
 export interface BoxState {
@@ -122,6 +128,21 @@ export function isFailure(status: BoxStatus): boolean {
 }
 
 /** Order of the steps within one attempt: a late report of an earlier step never overrides a later one. */
+/** Why an in-flight box has run out of time, or null while it has not. */
+function timeoutOf(config: EngineConfig, box: BoxState, now: number): string | null {
+  if (!isInFlight(box.status) || box.offeredAt === null) return null;
+  const timeoutMs = config.perBoxTimeoutSec * 1000;
+  if (config.waitsForWindow && rank(box.status) >= rank('downloaded')) {
+    // Parked until the box's maintenance window opens; then installing, rebooting and the health
+    // check each have the timeout (updatedAt is when the box reached its current status).
+    if (box.status === 'downloaded') return null;
+    return now - box.updatedAt >= timeoutMs
+      ? `no progress past ${box.status} within ${config.perBoxTimeoutSec} s`
+      : null;
+  }
+  return now - box.offeredAt >= timeoutMs ? `no final status within ${config.perBoxTimeoutSec} s` : null;
+}
+
 function rank(status: BoxStatus): number {
   switch (status) {
     case 'pending':
@@ -335,11 +356,11 @@ export function step(
   }
 
   // Time passes for boxes in flight whatever the rollout's status: a box that never answers fails.
-  const timeoutMs = config.perBoxTimeoutSec * 1000;
   for (const box of state.boxes) {
-    if (isInFlight(box.status) && box.offeredAt !== null && now - box.offeredAt >= timeoutMs) {
+    const timeout = timeoutOf(config, box, now);
+    if (timeout !== null) {
       box.reason = 'timeout';
-      box.detail = `no final status within ${config.perBoxTimeoutSec} s`;
+      box.detail = timeout;
       setBox(box, 'failed');
       actions.push({ type: 'withdraw', deviceId: box.deviceId });
     }

@@ -47,7 +47,10 @@ export const RolloutCreateRequestSchema = z
       .object({ failurePct: z.number().min(1).max(100), minFinished: z.number().int().min(0).max(100_000) })
       .strict()
       .default({ failurePct: 50, minFinished: 1 }),
-    /** A box that has not ended healthy or failed within this long after its offer fails (timeout). */
+    /**
+     * A box that has not ended healthy or failed within this long after its offer fails (timeout). With a
+     * maintenance window the wait at `downloaded` does not count; past it each step has this long.
+     */
     perBoxTimeoutSec: z
       .number()
       .int()

@@ -69,6 +69,7 @@ export function engineConfigOf(settings: RolloutSettings): EngineConfig {
     autoAdvance: settings.autoAdvance,
     abort: settings.abort,
     perBoxTimeoutSec: settings.perBoxTimeoutSec,
+    waitsForWindow: settings.maintenanceWindow !== undefined,
   };
 }
 
