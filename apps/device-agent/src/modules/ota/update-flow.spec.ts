@@ -512,6 +512,18 @@ describe('UpdateFlow', () => {
       expect(served.bytesSent).toBe(bundle.length - half);
     });
 
+    it('a partial file a power cut left corrupt: the resumed bundle fails its hash and is fetched again whole', async () => {
+      const half = Math.floor(bundle.length / 3);
+      await killedAt('download', async () => {
+        await mkdir(join(dir, 'ota', 'download'), { recursive: true });
+        const sha = createHash('sha256').update(bundle).digest('hex');
+        // The size is right, the bytes are not: blocks the file system never wrote.
+        await writeFile(join(dir, 'ota', 'download', `${sha}.part`), Buffer.alloc(half));
+      });
+      expect(served.ranges).toEqual([`bytes=${half}-`, undefined]);
+      expect(served.bytesSent).toBe(bundle.length - half + bundle.length);
+    });
+
     it('midway through unpacking: the half-written staging dir is wiped and the unpack redone', async () => {
       await killedAt('install', async () => {
         const sha = createHash('sha256').update(bundle).digest('hex');

@@ -397,39 +397,50 @@ export class UpdateFlow {
           `needs ${need} bytes free on ${this.store.dir} (bundle ${artifact.size} bytes, unpacked about ${artifact.size * UNPACK_FACTOR}, reserve ${this.options.diskReserveBytes}); ${free} free`,
         );
       }
-      await this.report(state, 'downloading', undefined, undefined, { bytes: have, total: artifact.size });
-      try {
-        await downloadWithResume({
-          url: state.offer.url,
-          token: state.offer.downloadToken,
-          path: part,
-          size: artifact.size,
-          signal,
-          ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
-          ...(this.options.downloadRetryDelayMs ? { retryDelayMs: this.options.downloadRetryDelayMs } : {}),
-          onProgress: (bytes, total) => this.progress(state, bytes, total),
+      let resumedFrom = have;
+      for (;;) {
+        await this.report(state, 'downloading', undefined, undefined, {
+          bytes: resumedFrom,
+          total: artifact.size,
         });
-      } catch (error) {
-        if (signal.aborted) throw error;
-        if (error instanceof DownloadError && /more than the/.test(error.message)) {
-          await rm(part, { force: true });
-          throw new Stop('rejected', 'size-mismatch', error.message);
+        try {
+          await downloadWithResume({
+            url: state.offer.url,
+            token: state.offer.downloadToken,
+            path: part,
+            size: artifact.size,
+            signal,
+            ...(this.options.fetch ? { fetch: this.options.fetch } : {}),
+            ...(this.options.downloadRetryDelayMs ? { retryDelayMs: this.options.downloadRetryDelayMs } : {}),
+            onProgress: (bytes, total) => this.progress(state, bytes, total),
+          });
+        } catch (error) {
+          if (signal.aborted) throw error;
+          if (error instanceof DownloadError && /more than the/.test(error.message)) {
+            await rm(part, { force: true });
+            throw new Stop('rejected', 'size-mismatch', error.message);
+          }
+          throw new Stop('failed', 'download-failed', (error as Error).message);
         }
-        throw new Stop('failed', 'download-failed', (error as Error).message);
-      }
-      await this.testHold('before-bundle-check', signal);
-      const size = (await stat(part)).size;
-      if (size !== artifact.size) {
+        await this.testHold('before-bundle-check', signal);
+        const size = (await stat(part)).size;
+        if (size !== artifact.size) {
+          await rm(part, { force: true });
+          throw new Stop(
+            'rejected',
+            'size-mismatch',
+            `bundle is ${size} bytes, the manifest says ${artifact.size}`,
+          );
+        }
+        const sha256 = await this.options.trust.sha256File(part);
+        if (sha256 === artifact.sha256) break;
         await rm(part, { force: true });
-        throw new Stop(
-          'rejected',
-          'size-mismatch',
-          `bundle is ${size} bytes, the manifest says ${artifact.size}`,
-        );
-      }
-      const sha256 = await this.options.trust.sha256File(part);
-      if (sha256 !== artifact.sha256) {
-        await rm(part, { force: true });
+        // A power cut can leave the tail of a partial file unwritten (zeros, old blocks) while its size
+        // says otherwise: a resumed download that does not verify is fetched once more from the start.
+        if (resumedFrom > 0) {
+          resumedFrom = 0;
+          continue;
+        }
         throw new Stop(
           'rejected',
           'hash-mismatch',
