@@ -6,6 +6,7 @@
 // Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
 // AGENTBOX_E2E_SCREENSHOTS=<dir> to keep a screenshot of each page.
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import mqtt from 'mqtt';
 import { chromium } from 'playwright-core';
 
@@ -43,7 +44,11 @@ const browser = await chromium.launch({
 });
 let box;
 try {
-  const context = await browser.newContext({ locale: 'en-US' });
+  const context = await browser.newContext({
+    locale: 'en-US',
+    // The API key dialog's copy button writes the clipboard; the test reads it back.
+    permissions: ['clipboard-read', 'clipboard-write'],
+  });
   const page = await context.newPage();
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
@@ -221,6 +226,142 @@ try {
   await page.waitForURL(/\/login\?.*expired=1/);
   if ((await page.evaluate(() => localStorage.getItem('agentbox.session'))) !== null)
     throw new Error('session kept after 401');
+
+  step('an admin signs in again (in English) and creates a viewer API key from the nav');
+  await page.evaluate(() => localStorage.setItem('agentbox.locale', 'en'));
+  await page.reload();
+  await page.fill('[data-testid=login-username]', username);
+  await page.fill('[data-testid=login-password]', password);
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector('[data-testid=nav-api-keys]');
+  await page.click('[data-testid=nav-api-keys]');
+  await page.waitForURL(/\/api-keys$/);
+  await page.waitForSelector('[data-testid=api-keys-table]');
+  const existingKeys = await page.$$('[data-testid^=api-key-row-]');
+  if (existingKeys.length === 0) {
+    await page.waitForSelector('[data-testid=api-keys-empty]');
+    const emptyCommand = (await page.textContent('[data-testid=api-keys-empty-command]')) ?? '';
+    if (
+      !emptyCommand.includes('AGENTBOX_API_KEY=') ||
+      !emptyCommand.includes(`npm run release -- upload --url ${base}`)
+    )
+      throw new Error(`API keys empty state: ${emptyCommand}`);
+  }
+  await shot(page, '6-api-keys');
+  await page.click('[data-testid=api-key-create]');
+  await page.fill('[data-testid=api-key-name]', 'smoke viewer');
+  await page.click('[data-testid=api-key-submit]');
+  await page.waitForSelector('[data-testid=api-key-secret]');
+  const secret = ((await page.textContent('[data-testid=api-key-secret]')) ?? '').trim();
+  if (!/^abk_[a-z2-7]{12}_[a-z2-7]{40}$/.test(secret)) throw new Error(`API key secret: ${secret}`);
+  const warning = (await page.textContent('[data-testid=api-key-shown-once]')) ?? '';
+  if (!warning.includes('shown only this once')) throw new Error(`no shown-once warning: ${warning}`);
+  await page.click('[data-testid=api-key-secret-copy]');
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid=api-key-secret-copy]')?.textContent?.trim() === 'Copied',
+  );
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  if (copied !== secret) throw new Error('the copy button did not copy the key');
+  await shot(page, '7-api-key-created');
+  await page.click('[data-testid=api-key-close]');
+  const keyId = secret.slice(4, 16);
+  await page.waitForSelector(`[data-testid=api-key-status-${keyId}]`);
+  if ((await page.content()).includes(secret.slice(17))) throw new Error('the secret is still on the page');
+
+  step('the key reads the fleet, is refused a change, then is revoked and refused outright');
+  const withKey = (path, init = {}) =>
+    fetch(`${base}${path}`, { ...init, headers: { ...init.headers, authorization: `Bearer ${secret}` } });
+  if ((await withKey('/api/v1/devices')).status !== 200) throw new Error('viewer key cannot read');
+  const change = await withKey('/api/v1/claim-tokens', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{}',
+  });
+  if (change.status !== 403) throw new Error(`viewer key made a change: ${change.status}`);
+  await page.reload();
+  await page.waitForSelector(`[data-testid=api-key-last-used-${keyId}]`);
+  if ((await page.textContent(`[data-testid=api-key-last-used-${keyId}]`))?.trim() === 'Never')
+    throw new Error('last used not shown');
+  await page.click(`[data-testid=api-key-revoke-${keyId}]`);
+  await page.click('.n-popconfirm__action .n-button--primary-type');
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid=api-key-status-${id}]`)?.textContent?.trim() === 'Revoked',
+    keyId,
+  );
+  const revoked = await withKey('/api/v1/devices');
+  const revokedBody = await revoked.json();
+  if (revoked.status !== 401 || revokedBody.code !== 'API_KEY_REVOKED')
+    throw new Error(`revoked key: ${revoked.status} ${JSON.stringify(revokedBody)}`);
+  step(`revoked key refused: "${revokedBody.message}"`);
+
+  step('the audit log lists what happened to the key, filters, pages and exports CSV');
+  await page.click('[data-testid=nav-audit]');
+  await page.waitForURL(/\/audit$/);
+  await page.waitForSelector('[data-testid=audit-table]');
+  await page.fill('[data-testid=audit-filter-target-id]', keyId);
+  await page.click('[data-testid=audit-search]');
+  const actions = async () =>
+    page.$$eval('[data-testid^=audit-row-]', (rows) => rows.map((row) => row.getAttribute('data-action')));
+  await page.waitForFunction(() => document.querySelectorAll('[data-testid^=audit-row-]').length === 3);
+  if ((await actions()).join() !== 'api-key.revoked,api-key.used,api-key.created')
+    throw new Error(`audit rows: ${await actions()}`);
+  await shot(page, '8-audit');
+  await page.click('[data-testid=audit-page-size]');
+  await page.click('.n-base-select-option:has-text("25 per page")');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.click('[data-testid=audit-export]'),
+  ]);
+  if (!/^agentbox-audit-[0-9TZ-]+\.csv$/.test(download.suggestedFilename()))
+    throw new Error(`export file name: ${download.suggestedFilename()}`);
+  const csv = readFileSync(await download.path(), 'utf8');
+  const lines = csv.trimEnd().split('\r\n');
+  if (
+    lines[0] !== 'at,actor,action,target_type,target_id,detail' ||
+    lines.length !== 4 ||
+    !lines[1].includes('api-key.revoked')
+  )
+    throw new Error(`export: ${csv}`);
+  step(`exported ${download.suggestedFilename()} with ${lines.length - 1} entries`);
+  await page.fill('[data-testid=audit-filter-actor]', 'nobody-at-all');
+  await page.click('[data-testid=audit-search]');
+  await page.waitForSelector('[data-testid=audit-empty]');
+  if (!(await page.textContent('[data-testid=audit-empty]'))?.includes('No entries match these filters'))
+    throw new Error('audit empty state');
+
+  step('both pages speak Simplified Chinese too');
+  await page.click('[data-testid=language-switcher]');
+  await page.click('.n-base-select-option:has-text("简体中文")');
+  await page.waitForFunction(() =>
+    document.querySelector('[data-testid=audit-empty]')?.textContent?.includes('没有符合筛选条件的记录'),
+  );
+  await page.click('[data-testid=nav-api-keys]');
+  await page.waitForFunction(
+    (id) => document.querySelector(`[data-testid=api-key-status-${id}]`)?.textContent?.trim() === '已吊销',
+    keyId,
+  );
+  await shot(page, '9-api-keys-zh');
+
+  step('an operator sees the audit log but neither API keys nor the export');
+  const operatorName = `smoke-op-${randomBytes(3).toString('hex')}`;
+  const adminToken = await page.evaluate(() => JSON.parse(localStorage.getItem('agentbox.session')).token);
+  const user = await fetch(`${base}/api/v1/users`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ username: operatorName, password: 'smoke-operator-pass', role: 'operator' }),
+  });
+  if (user.status !== 201) throw new Error(`operator user: ${user.status} ${await user.text()}`);
+  await page.click('[data-testid=user-menu]');
+  await page.click('[data-testid=logout]');
+  await page.waitForURL(/\/login/);
+  await page.fill('[data-testid=login-username]', operatorName);
+  await page.fill('[data-testid=login-password]', 'smoke-operator-pass');
+  await page.click('[data-testid=login-submit]');
+  await page.waitForSelector('[data-testid=nav-audit]');
+  if (await page.$('[data-testid=nav-api-keys]')) throw new Error('an operator is offered API keys');
+  await page.click('[data-testid=nav-audit]');
+  await page.waitForSelector('[data-testid^=audit-row-]');
+  if (!(await page.isDisabled('[data-testid=audit-export]'))) throw new Error('an operator may export');
 
   for (const problem of problems) console.log(`  (browser) ${problem}`);
   console.log('console smoke test passed');

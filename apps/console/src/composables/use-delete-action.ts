@@ -21,14 +21,17 @@ export function useDeleteAction<T>(remove: (row: T) => Promise<unknown>, deleted
     }
   }
 
-  function renderDelete(row: T, options: { testId: string; confirm: string }): VNode {
+  /** `label` names the button when the action is not a deletion (e.g. revoke). */
+  function renderDelete(row: T, options: { testId: string; confirm: string; label?: string }): VNode {
     return h(
       NPopconfirm,
       { onPositiveClick: () => void run(row) },
       {
         trigger: () =>
-          h(NButton, { size: 'small', type: 'error', secondary: true, 'data-testid': options.testId }, () =>
-            t('common.delete'),
+          h(
+            NButton,
+            { size: 'small', type: 'error', secondary: true, 'data-testid': options.testId },
+            () => options.label ?? t('common.delete'),
           ),
         default: () => options.confirm,
       },

@@ -58,6 +58,8 @@ export function createAppRouter(pinia: Pinia): Router {
             component: () => import('@/views/RolloutView.vue'),
             props: true,
           },
+          { path: 'api-keys', name: 'api-keys', component: () => import('@/views/ApiKeysView.vue') },
+          { path: 'audit', name: 'audit', component: () => import('@/views/AuditView.vue') },
           { path: 'runs/:id', name: 'run', component: () => import('@/views/RunView.vue'), props: true },
           { path: ':pathMatch(.*)*', name: 'not-found', component: () => import('@/views/NotFoundView.vue') },
         ],

@@ -1,5 +1,7 @@
 import type { Pinia } from 'pinia';
 import { useAgentsStore } from './agents';
+import { useApiKeysStore } from './api-keys';
+import { useAuditStore } from './audit';
 import { useDeviceAgentsStore } from './device-agents';
 import { useDeviceUpdatesStore } from './device-updates';
 import { useDevicesStore } from './devices';
@@ -22,4 +24,6 @@ export function resetSessionStores(pinia?: Pinia): void {
   useReleasesStore(pinia).reset();
   useRolloutsStore(pinia).reset();
   useDeviceUpdatesStore(pinia).clear();
+  useApiKeysStore(pinia).reset();
+  useAuditStore(pinia).reset();
 }
