@@ -9,7 +9,9 @@ const T0 = Date.parse('2031-03-01T00:00:00Z');
 const MINUTE = 60_000;
 
 /** A strict RFC 4180 reader, so the test checks the export's quoting rather than trusting it. */
-function parseCsv(text: string): string[][] {
+function parseCsv(withBom: string): string[][] {
+  expect(withBom.startsWith('\uFEFF')).toBe(true);
+  const text = withBom.slice(1);
   const rows: string[][] = [];
   let row: string[] = [];
   let cell = '';
@@ -178,6 +180,7 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
       expect(response.headers.get('content-disposition')).toMatch(
         /^attachment; filename="agentbox-audit-[0-9TZ-]+\.csv"$/,
       );
+      expect([...response.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       const rows = parseCsv(response.text);
       expect(rows[0]).toEqual(['at', 'actor', 'action', 'target_type', 'target_id', 'detail']);
       const listed = (await list(`${window}&limit=100`)).items;

@@ -66,7 +66,9 @@ export class AuditService {
 
   /** The matching entries as CSV, newest first, read page by page as the consumer pulls. */
   async *exportCsv(filter: AuditFilter): AsyncGenerator<string> {
-    yield csvRow(AUDIT_CSV_COLUMNS);
+    // A UTF-8 byte order mark: without it spreadsheet programs guess a legacy code page and garble
+    // non-ASCII names (Chinese box or agent names). CSV readers that expect none skip it.
+    yield '\uFEFF' + csvRow(AUDIT_CSV_COLUMNS);
     let cursor: AuditCursor | undefined;
     for (;;) {
       const rows = await this.page(filter, cursor, EXPORT_PAGE_SIZE);
