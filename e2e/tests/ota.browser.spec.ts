@@ -121,6 +121,10 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
     const wizard = page.getByTestId('rollout-wizard');
     await wizard.waitFor();
     expect(await page.getByTestId('wizard-release').textContent()).toContain(Y);
+    // Built on this machine: the one architecture of Y, which each box gets its build of.
+    expect(await page.getByTestId('wizard-release-builds').textContent()).toContain(
+      `${Y} for its architecture (${process.arch})`,
+    );
     await page.getByTestId('wizard-targets').getByText('All boxes', { exact: false }).click();
     await page.getByTestId('wizard-next').click();
 

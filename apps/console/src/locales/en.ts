@@ -666,6 +666,8 @@ const en = {
     },
     release: 'Release',
     noReadyRelease: 'No release is ready: upload one first',
+    releaseBuilds:
+      'Each box gets the build of {version} for its architecture ({arch}); a box of another architecture refuses the update.',
     targets: 'Boxes',
     targetAll: 'All boxes',
     targetTags: 'By tag',

@@ -660,6 +660,7 @@ const zhCN: MessageSchema = {
     },
     release: '版本',
     noReadyRelease: '没有就绪的版本：请先上传',
+    releaseBuilds: '每台设备获取 {version} 对应其架构的构建（{arch}）；其他架构的设备会拒绝此更新。',
     targets: '设备',
     targetAll: '全部设备',
     targetTags: '按标签',
