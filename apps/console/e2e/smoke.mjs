@@ -316,8 +316,9 @@ try {
     throw new Error(`export file name: ${download.suggestedFilename()}`);
   const csv = readFileSync(await download.path(), 'utf8');
   const lines = csv.trimEnd().split('\r\n');
+  // The file as saved starts with the UTF-8 byte order mark spreadsheets need for non-ASCII text.
   if (
-    lines[0] !== 'at,actor,action,target_type,target_id,detail' ||
+    lines[0] !== '\uFEFFat,actor,action,target_type,target_id,detail' ||
     lines.length !== 4 ||
     !lines[1].includes('api-key.revoked')
   )
