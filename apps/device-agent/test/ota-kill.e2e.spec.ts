@@ -21,6 +21,7 @@ import {
   installBox,
   updateOffer,
   workDirInRepo,
+  withoutRepeats,
   type BundleFile,
   type InstalledBox,
 } from './support/ota-box.js';
@@ -84,11 +85,6 @@ function fingerprint(dir: string): string {
   };
   walk(dir);
   return hash.digest('hex');
-}
-
-/** The statuses with consecutive repeats collapsed. */
-function withoutRepeats<T>(statuses: T[]): T[] {
-  return statuses.filter((status, index) => index === 0 || statuses[index - 1] !== status);
 }
 
 describe('kill -9 and power loss at every step of a box update; the maintenance window', () => {

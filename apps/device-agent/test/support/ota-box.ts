@@ -55,6 +55,15 @@ export async function builtAgentVersion(): Promise<string> {
   return (JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
+/**
+ * Update statuses with consecutive repeats collapsed: reports are delivered at least once (a report
+ * journaled but not yet acknowledged goes out again after a restart), and a restarted agent says again
+ * where it stands.
+ */
+export function withoutRepeats<T>(statuses: readonly T[]): T[] {
+  return statuses.filter((status, index) => index === 0 || statuses[index - 1] !== status);
+}
+
 export function bumpMinor(version: string, by: number): string {
   const [major, minor] = version.split('.').map(Number);
   return `${major}.${minor! + by}.0`;
