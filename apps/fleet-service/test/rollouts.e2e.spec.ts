@@ -590,6 +590,32 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     expect(wrong.status).toBe(403);
     await expectDeleteRefused(armId);
   });
+
+  it.skipIf(skip)(
+    'keeps a report the box sent again after a restart once in its update history',
+    async () => {
+      const box = boxes[2]!;
+      const history = async () =>
+        (await call('GET', `/api/v1/devices/${box.deviceId}/updates`, { token: viewer })).body as Array<{
+          status: string;
+          reportedAt: string;
+        }>;
+      const before = (await history()).length;
+      const offerId = `${crypto.randomUUID()}~1`;
+      const ts = Date.now() - 5_000;
+      // The same journaled report, delivered twice (once before the restart, once after), then a new one.
+      await box.report(offerId, 'downloaded', { ts });
+      await box.report(offerId, 'downloaded', { ts });
+      await box.report(offerId, 'downloaded', { ts: ts + 1 });
+      await waitFor('the new report stored', async () => (await history()).length > before + 1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      const added = (await history()).slice(0, (await history()).length - before);
+      expect(added.map((entry) => [entry.status, Date.parse(entry.reportedAt) - ts]).sort()).toEqual([
+        ['downloaded', 0],
+        ['downloaded', 1],
+      ]);
+    },
+  );
 });
 
 describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgres)', () => {
