@@ -15,4 +15,14 @@ describe('RateLimitedLog', () => {
     expect(sut.take('A')).toBe(3);
     expect(sut.take('A')).toBeNull();
   });
+
+  it('writes the line with the count of suppressed ones appended', () => {
+    let now = 0;
+    const sut = new RateLimitedLog(1_000, () => now);
+    expect(sut.line('k', 'disk full')).toBe('disk full');
+    expect(sut.line('k', 'disk full')).toBeNull();
+    expect(sut.line('k', 'disk full')).toBeNull();
+    now = 1_000;
+    expect(sut.line('k', 'disk full')).toBe('disk full (2 more since the last line)');
+  });
 });

@@ -24,6 +24,16 @@ export class RateLimitedLog {
     return null;
   }
 
+  /**
+   * The line to write for `key`, with the count of lines suppressed since the last one appended, or null
+   * to stay quiet.
+   */
+  line(key: string, message: string): string | null {
+    const suppressed = this.take(key);
+    if (suppressed === null) return null;
+    return suppressed > 0 ? `${message} (${suppressed} more since the last line)` : message;
+  }
+
   private prune(now: number): void {
     for (const [key, entry] of this.last) {
       if (now - entry.at >= this.windowMs) this.last.delete(key);

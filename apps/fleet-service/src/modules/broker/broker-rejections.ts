@@ -22,9 +22,10 @@ export class BrokerRejections {
 
   record(reason: MqttRejectionReason, clientId: string, detail: string): void {
     this.counter.inc({ reason });
-    const suppressed = this.log.take(reason);
-    if (suppressed === null) return;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
-    this.logger.warn(`MQTT ${reason} for client ${JSON.stringify(clientId.slice(0, 80))}: ${detail}${more}`);
+    const line = this.log.line(
+      reason,
+      `MQTT ${reason} for client ${JSON.stringify(clientId.slice(0, 80))}: ${detail}`,
+    );
+    if (line !== null) this.logger.warn(line);
   }
 }

@@ -70,18 +70,20 @@ export class IngestMetrics {
   /** Counts a refused message and logs at most one line per reason per 10 s, with the suppressed count. */
   reject(reason: RejectionReason, topic: string, detail: string): void {
     this.rejections.inc({ reason });
-    const suppressed = this.log.take(`reject:${reason}`);
-    if (suppressed === null) return;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
-    this.logger.warn(`Rejected ${reason} on ${topic.slice(0, 200)}: ${detail.slice(0, 500)}${more}`);
+    const line = this.log.line(
+      `reject:${reason}`,
+      `Rejected ${reason} on ${topic.slice(0, 200)}: ${detail.slice(0, 500)}`,
+    );
+    if (line !== null) this.logger.warn(line);
   }
 
   drop(reason: IngestDropReason, samples: number, detail: string): void {
     this.dropped.inc({ reason }, samples);
-    const suppressed = this.log.take(`drop:${reason}`);
-    if (suppressed === null) return;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
-    this.logger.error(`Dropped ${samples} telemetry samples (${reason}): ${detail}${more}`);
+    const line = this.log.line(
+      `drop:${reason}`,
+      `Dropped ${samples} telemetry samples (${reason}): ${detail}`,
+    );
+    if (line !== null) this.logger.error(line);
   }
 
   recordDuplicates(channel: 'run-events' | 'usage', count: number): void {
@@ -90,17 +92,16 @@ export class IngestMetrics {
 
   dropRecords(reason: IngestDropReason, records: number, detail: string): void {
     this.droppedRecords.inc({ reason }, records);
-    const suppressed = this.log.take(`drop-records:${reason}`);
-    if (suppressed === null) return;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
-    this.logger.error(`Dropped ${records} agent records (${reason}): ${detail}${more}`);
+    const line = this.log.line(
+      `drop-records:${reason}`,
+      `Dropped ${records} agent records (${reason}): ${detail}`,
+    );
+    if (line !== null) this.logger.error(line);
   }
 
   /** Logs a failure while applying a message (database down, ...), rate-limited per key. */
   failure(key: string, detail: string): void {
-    const suppressed = this.log.take(`fail:${key}`);
-    if (suppressed === null) return;
-    const more = suppressed > 0 ? ` (${suppressed} more since the last line)` : '';
-    this.logger.error(`${detail}${more}`);
+    const line = this.log.line(`fail:${key}`, detail);
+    if (line !== null) this.logger.error(line);
   }
 }

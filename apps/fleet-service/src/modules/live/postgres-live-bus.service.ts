@@ -192,8 +192,7 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
   }
 
   private warn(key: string, message: string): void {
-    const suppressed = this.log.take(key);
-    if (suppressed === null) return;
-    this.logger.warn(suppressed > 0 ? `${message} (${suppressed} more since the last line)` : message);
+    const line = this.log.line(key, message);
+    if (line !== null) this.logger.warn(line);
   }
 }
