@@ -91,6 +91,9 @@ export class RolloutDeviceRow {
 @Entity('device_updates')
 @Index('idx_device_updates_device_received', ['deviceId', 'receivedAt'])
 @Index('idx_device_updates_processed', ['processed'])
+@Index('uq_device_updates_report', ['deviceId', 'rolloutId', 'attempt', 'status', 'reportedAt'], {
+  unique: true,
+})
 export class DeviceUpdateRow {
   @PrimaryColumn({ type: 'varchar', length: 36 })
   id!: string;

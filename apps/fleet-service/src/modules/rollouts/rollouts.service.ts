@@ -306,25 +306,9 @@ export class RolloutsService implements OnModuleInit, UpdateReportsPort {
       };
     });
     // A report the box journaled but saw no acknowledgement for goes out again after its restart, with
-    // its original timestamp: the same (offer, status, time) is kept once.
-    const key = (row: Pick<DeviceUpdateRow, 'rolloutId' | 'attempt' | 'status' | 'reportedAt'>) =>
-      `${row.rolloutId}\u0000${row.attempt}\u0000${row.status}\u0000${row.reportedAt}`;
-    const seen = new Set(
-      (
-        await this.updates.find({
-          select: { rolloutId: true, attempt: true, status: true, reportedAt: true },
-          where: { deviceId, reportedAt: In([...new Set(rows.map((row) => row.reportedAt))]) },
-        })
-      ).map(key),
-    );
-    const fresh = rows.filter((row) => {
-      if (seen.has(key(row))) return false;
-      seen.add(key(row));
-      return true;
-    });
-    if (fresh.length === 0) return;
-    await this.updates.insert(fresh);
-    for (const rolloutId of new Set(fresh.map((row) => row.rolloutId))) {
+    // its original timestamp: the unique (box, offer, status, box time) index keeps it once.
+    await this.updates.createQueryBuilder().insert().into(DeviceUpdateRow).values(rows).orIgnore().execute();
+    for (const rolloutId of new Set(rows.map((row) => row.rolloutId))) {
       this.live.publish({ type: 'device.update', deviceId, rolloutId });
     }
   }
