@@ -4,11 +4,11 @@ import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { isNotFound, unwrap } from '@/api/errors';
 import type { Agent, AgentVersion, Assignment, TaskAccepted } from '@/api/types';
-import { useFetchState } from '@/stores/request-state';
+import { useById, useFetchState } from '@/stores/request-state';
 
 /** Agents of the fleet with their assignments, version history and the "send task" action. */
 export const useAgentsStore = defineStore('agents', () => {
-  const byId = ref<Record<string, Agent>>({});
+  const { byId, get, upsert, drop: dropAgent, replaceAll } = useById<Agent>();
   const versions = ref<Record<string, AgentVersion[]>>({});
   const { loaded, loading, error, track } = useFetchState();
 
@@ -20,22 +20,13 @@ export const useAgentsStore = defineStore('agents', () => {
   const count = computed(() => all.value.length);
   const assignmentCount = computed(() => all.value.reduce((sum, agent) => sum + agent.assignments.length, 0));
 
-  function get(id: string): Agent | undefined {
-    return byId.value[id];
-  }
-
   /** The agent's name, or its id while the list is not loaded (or it was deleted). */
   function nameOf(id: string): string {
     return byId.value[id]?.definition.name ?? id;
   }
 
-  function upsert(agent: Agent): void {
-    byId.value = { ...byId.value, [agent.id]: agent };
-  }
-
   function drop(id: string): void {
-    const { [id]: _gone, ...rest } = byId.value;
-    byId.value = rest;
+    dropAgent(id);
     const { [id]: _history, ...others } = versions.value;
     versions.value = others;
   }
@@ -43,7 +34,7 @@ export const useAgentsStore = defineStore('agents', () => {
   async function fetchAll(): Promise<void> {
     await track(async () => {
       const list = await unwrap(api().GET('/api/v1/agents'));
-      byId.value = Object.fromEntries(list.map((agent) => [agent.id, agent]));
+      replaceAll(list);
     });
   }
 

@@ -1,16 +1,16 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { ApiKey, ApiKeyCreateBody, ApiKeyCreated } from '@/api/types';
-import { useFetchState } from '@/stores/request-state';
+import { useById, useFetchState } from '@/stores/request-state';
 
 /**
  * API keys of the fleet (admin). A new key's secret is handed to the caller of `create` once and never
  * kept here: the list holds what the fleet service lists, without secrets.
  */
 export const useApiKeysStore = defineStore('api-keys', () => {
-  const byId = ref<Record<string, ApiKey>>({});
+  const { byId, upsert, replaceAll } = useById<ApiKey>();
   const { loaded, loading, error, track } = useFetchState();
 
   /** Newest first, as the fleet service lists them. */
@@ -20,14 +20,10 @@ export const useApiKeysStore = defineStore('api-keys', () => {
     ),
   );
 
-  function upsert(key: ApiKey): void {
-    byId.value = { ...byId.value, [key.id]: key };
-  }
-
   async function fetchAll(): Promise<void> {
     await track(async () => {
       const list = await unwrap(api().GET('/api/v1/api-keys'));
-      byId.value = Object.fromEntries(list.items.map((key) => [key.id, key]));
+      replaceAll(list.items);
     });
   }
 

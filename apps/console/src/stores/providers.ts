@@ -1,13 +1,13 @@
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { Provider, ProviderCreateBody, ProviderUpdateBody } from '@/api/types';
-import { useFetchState } from '@/stores/request-state';
+import { useById, useFetchState } from '@/stores/request-state';
 
 /** Model providers of the fleet. Their API keys never reach the console: only `hasApiKey`. */
 export const useProvidersStore = defineStore('providers', () => {
-  const byId = ref<Record<string, Provider>>({});
+  const { byId, get, upsert, drop, replaceAll } = useById<Provider>();
   const { loaded, loading, error, track } = useFetchState();
 
   const all = computed(() =>
@@ -15,18 +15,10 @@ export const useProvidersStore = defineStore('providers', () => {
   );
   const count = computed(() => all.value.length);
 
-  function get(id: string): Provider | undefined {
-    return byId.value[id];
-  }
-
-  function upsert(provider: Provider): void {
-    byId.value = { ...byId.value, [provider.id]: provider };
-  }
-
   async function fetchAll(): Promise<void> {
     await track(async () => {
       const list = await unwrap(api().GET('/api/v1/providers'));
-      byId.value = Object.fromEntries(list.map((provider) => [provider.id, provider]));
+      replaceAll(list);
     });
   }
 
@@ -46,8 +38,7 @@ export const useProvidersStore = defineStore('providers', () => {
 
   async function remove(id: string): Promise<void> {
     await unwrap(api().DELETE('/api/v1/providers/{id}', { params: { path: { id } } }));
-    const { [id]: _gone, ...rest } = byId.value;
-    byId.value = rest;
+    drop(id);
   }
 
   function reset(): void {

@@ -1,12 +1,12 @@
 import { SignedReleaseSchema } from '@agentbox/schemas';
 import { defineStore } from 'pinia';
-import { computed, ref } from 'vue';
+import { computed } from 'vue';
 import { api } from '@/api/client';
 import { ApiRequestError, unwrap } from '@/api/errors';
 import type { Release, SignedReleaseBody } from '@/api/ota-types';
 import { putWithProgress, type UploadProgress } from '@/api/upload';
 import { useAuthStore } from '@/stores/auth';
-import { useFetchState } from '@/stores/request-state';
+import { useById, useFetchState } from '@/stores/request-state';
 
 /** Code of the error thrown when the chosen manifest file is not a signed release manifest. */
 export const MANIFEST_UNREADABLE = 'MANIFEST_UNREADABLE';
@@ -46,7 +46,7 @@ export interface PublishOptions {
 
 /** Releases of the device agent: signed manifests verified by the fleet service, then their bundles. */
 export const useReleasesStore = defineStore('releases', () => {
-  const byId = ref<Record<string, Release>>({});
+  const { byId, get, upsert, drop, replaceAll } = useById<Release>();
   const { loaded, loading, error, track } = useFetchState();
 
   /** Newest upload first. */
@@ -57,18 +57,10 @@ export const useReleasesStore = defineStore('releases', () => {
   );
   const ready = computed(() => all.value.filter((release) => release.status === 'ready'));
 
-  function get(id: string): Release | undefined {
-    return byId.value[id];
-  }
-
-  function upsert(release: Release): void {
-    byId.value = { ...byId.value, [release.id]: release };
-  }
-
   async function fetchAll(): Promise<void> {
     await track(async () => {
       const list = await unwrap(api().GET('/api/v1/releases'));
-      byId.value = Object.fromEntries(list.map((release) => [release.id, release]));
+      replaceAll(list);
     });
   }
 
@@ -127,8 +119,7 @@ export const useReleasesStore = defineStore('releases', () => {
 
   async function remove(id: string): Promise<void> {
     await unwrap(api().DELETE('/api/v1/releases/{id}', { params: { path: { id } } }));
-    const { [id]: _gone, ...rest } = byId.value;
-    byId.value = rest;
+    drop(id);
   }
 
   function reset(): void {

@@ -69,3 +69,30 @@ export function useLatestRequest() {
 
   return { loading, error, latest, abandon };
 }
+
+/**
+ * Items of a store's list by id (`byId` is meant to be returned from the setup store as its state); every
+ * change replaces the record, so computed lists over it update.
+ */
+export function useById<T extends { id: string }>() {
+  const byId = ref<Record<string, T>>({});
+
+  function get(id: string): T | undefined {
+    return byId.value[id];
+  }
+
+  function upsert(item: T): void {
+    byId.value = { ...byId.value, [item.id]: item };
+  }
+
+  function drop(id: string): void {
+    const { [id]: _gone, ...rest } = byId.value;
+    byId.value = rest;
+  }
+
+  function replaceAll(items: readonly T[]): void {
+    byId.value = Object.fromEntries(items.map((item) => [item.id, item]));
+  }
+
+  return { byId, get, upsert, drop, replaceAll };
+}
