@@ -596,10 +596,9 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     async () => {
       const box = boxes[2]!;
       const history = async () =>
-        (await call('GET', `/api/v1/devices/${box.deviceId}/updates`, { token: viewer })).body as Array<{
-          status: string;
-          reportedAt: string;
-        }>;
+        DeviceUpdateDtoSchema.array().parse(
+          (await call('GET', `/api/v1/devices/${box.deviceId}/updates`, { token: viewer })).body,
+        );
       const before = (await history()).length;
       const offerId = `${crypto.randomUUID()}~1`;
       const ts = Date.now() - 5_000;
