@@ -92,9 +92,12 @@ export class ReleaseWorkspace {
     await this.prepare(...this.rootInitArgs());
   }
 
-  /** root-v2.json, rotated to root2 and release2; needs root.json and the keys root, root2 and release2. */
-  async rootV2(): Promise<void> {
-    await this.prepare(
+  /**
+   * `root rotate` of root.json to root-v2.json with the root key root2 and the release key release2, signed by
+   * `signers` (key names); needs root.json.
+   */
+  rootRotateArgs(...signers: string[]): string[] {
+    return [
       'root',
       'rotate',
       '--root',
@@ -106,8 +109,13 @@ export class ReleaseWorkspace {
       '--out',
       this.at('root-v2.json'),
       '--sign',
-      `${this.at('keys', 'root.pem')},${this.at('keys', 'root2.pem')}`,
-    );
+      signers.map((name) => this.at('keys', `${name}.pem`)).join(','),
+    ];
+  }
+
+  /** root-v2.json, signed by root and root2; needs the keys root, root2 and release2. */
+  async rootV2(): Promise<void> {
+    await this.prepare(...this.rootRotateArgs('root', 'root2'));
   }
 
   /** `build` of `version` for x64 and arm64 from 1.0.0 on, with notes, checked against root.json. */

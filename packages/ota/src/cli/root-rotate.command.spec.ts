@@ -13,27 +13,11 @@ describe('agentbox-release root rotate', () => {
   afterAll(() => ws.remove());
 
   it('rotates root v1 only with both key sets signing', async () => {
-    const common = [
-      '--root',
-      ws.at('root.json'),
-      '--root-key',
-      ws.at('keys', 'root2.pub.json'),
-      '--release-key',
-      ws.at('keys', 'release2.pub.json'),
-      '--out',
-      ws.at('root-v2.json'),
-    ];
-    const unsigned = await cli('root', 'rotate', ...common, '--sign', ws.at('keys', 'root2.pem'));
+    const unsigned = await cli(...ws.rootRotateArgs('root2'));
     expect(unsigned.code).toBe(1);
     expect(unsigned.err).toContain('keys of the trusted root v1');
     expect(existsSync(ws.at('root-v2.json'))).toBe(false);
-    const sut = await cli(
-      'root',
-      'rotate',
-      ...common,
-      '--sign',
-      `${ws.at('keys', 'root.pem')},${ws.at('keys', 'root2.pem')}`,
-    );
+    const sut = await cli(...ws.rootRotateArgs('root', 'root2'));
     expect(sut).toMatchObject({ code: 0 });
     expect(JSON.parse(await readFile(ws.at('root-v2.json'), 'utf8')).signed.version).toBe(2);
   });

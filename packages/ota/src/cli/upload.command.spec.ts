@@ -16,6 +16,20 @@ describe('agentbox-release upload', () => {
   afterEach(() => server?.close());
   afterAll(() => ws.remove());
 
+  /** `upload` of release 1.5.0 to `url` with an admin's login token. */
+  const uploadWithToken = (url: string) =>
+    cli(
+      'upload',
+      '--url',
+      url,
+      '--token',
+      'admin-token-1234567890',
+      '--manifest',
+      ws.manifest('1.5.0'),
+      '--bundle',
+      ws.bundle('1.5.0'),
+    );
+
   /** A stand-in fleet service on a free loopback port; returns its URL. */
   async function fleetService(listener: RequestListener): Promise<string> {
     const started = createServer(listener);
@@ -50,17 +64,7 @@ describe('agentbox-release upload', () => {
     });
     const manifest = ws.manifest('1.5.0');
     const bundle = ws.bundle('1.5.0');
-    const sut = await cli(
-      'upload',
-      '--url',
-      `${url}/`,
-      '--token',
-      'admin-token-1234567890',
-      '--manifest',
-      manifest,
-      '--bundle',
-      bundle,
-    );
+    const sut = await uploadWithToken(`${url}/`);
     expect(sut.err).toBe('');
     expect(sut.out).toContain('is ready');
     expect(seen.map((item) => [item.method, item.url, item.auth, item.type])).toEqual([
@@ -71,17 +75,7 @@ describe('agentbox-release upload', () => {
     expect(seen[1]!.body.equals(await readFile(bundle))).toBe(true);
 
     existing = true;
-    const again = await cli(
-      'upload',
-      '--url',
-      url,
-      '--token',
-      'admin-token-1234567890',
-      '--manifest',
-      manifest,
-      '--bundle',
-      bundle,
-    );
+    const again = await uploadWithToken(url);
     expect(again.code).toBe(1);
     expect(again.err).toContain('RELEASE_EXISTS');
     expect(again.err).toContain('build a new version');
@@ -98,17 +92,7 @@ describe('agentbox-release upload', () => {
         response.end('<html>a web server, not the fleet service</html>');
       });
     });
-    const sut = await cli(
-      'upload',
-      '--url',
-      url,
-      '--token',
-      'admin-token-1234567890',
-      '--manifest',
-      ws.manifest('1.5.0'),
-      '--bundle',
-      ws.bundle('1.5.0'),
-    );
+    const sut = await uploadWithToken(url);
     expect(sut.code).toBe(1);
     expect(sut.err).toContain('its answer is not JSON');
     expect(sut.err).toContain('check --url');
