@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { repoRoot } from './processes.js';
 
 const installScript = join(repoRoot, 'infra/box/install.sh');
-const releaseCli = join(repoRoot, 'packages/ota/dist/cli.js');
+const releaseCli = join(repoRoot, 'packages/release-cli/dist/cli.js');
 
 /** Runs `agentbox-release` (the built CLI) and returns its output; a non-zero exit throws with it. */
 export async function releaseCliRun(args: string[]): Promise<string> {

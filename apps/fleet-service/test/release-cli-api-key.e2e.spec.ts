@@ -10,7 +10,7 @@ import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/flee
 
 const DAY_MS = 86_400_000;
 /** The built release CLI, run as a release manager runs it (turbo builds @agentbox/ota before these tests). */
-const RELEASE_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/ota/dist/cli.js');
+const RELEASE_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/release-cli/dist/cli.js');
 
 interface CliRun {
   code: number | null;

@@ -40,4 +40,3 @@ export {
   type BundleInfo,
   type UnpackOptions,
 } from './bundle.js';
-export { runReleaseCli, USAGE, type CliIo } from './release-cli.js';

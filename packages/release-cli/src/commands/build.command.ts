@@ -2,11 +2,14 @@ import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ARCHITECTURES, RELEASE_CHANNELS, type SignedRoot } from '@agentbox/schemas';
-import { buildBundle } from '../bundle.js';
-import { signEnvelope } from '../envelope.js';
-import { OtaError } from '../ota-error.js';
-import { createReleaseManifest, verifyRelease } from '../release-manifest.js';
-import { isValidVersion } from '../versions.js';
+import {
+  buildBundle,
+  createReleaseManifest,
+  isValidVersion,
+  OtaError,
+  signEnvelope,
+  verifyRelease,
+} from '@agentbox/ota';
 import {
   expiresAt,
   formatBytes,

@@ -1,9 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { parseDuration } from '../durations.js';
-import { keyIdOf, publicKeyOfPrivate } from '../keys.js';
-import { OtaError } from '../ota-error.js';
+import { keyIdOf, OtaError, parseDuration, publicKeyOfPrivate } from '@agentbox/ota';
 
 /** What every command shares: argument checks, the errors they end with, and the files they read and write. */
 

@@ -2,9 +2,7 @@ import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { SignedRelease } from '@agentbox/schemas';
-import { verifyRelease } from '../release-manifest.js';
-import { verifyRoot, verifyRootChain } from '../root-metadata.js';
-import { sha256File } from '../sha256-file.js';
+import { sha256File, verifyRelease, verifyRoot, verifyRootChain } from '@agentbox/ota';
 import { list, readJson, refused, required, type CliIo } from './cli-support.js';
 
 /** `verify`: what a box checks (root chain, manifest signatures and expiry, bundle size and sha256), offline. */

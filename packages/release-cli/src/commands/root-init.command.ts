@@ -1,8 +1,5 @@
 import { parseArgs } from 'node:util';
-import { signEnvelope } from '../envelope.js';
-import { publicKeyOfPrivate } from '../keys.js';
-import { OtaError } from '../ota-error.js';
-import { createRootMetadata, verifyRoot } from '../root-metadata.js';
+import { createRootMetadata, OtaError, publicKeyOfPrivate, signEnvelope, verifyRoot } from '@agentbox/ota';
 import {
   expiresAt,
   list,

@@ -1,8 +1,6 @@
 import { parseArgs } from 'node:util';
 import type { SignedRoot } from '@agentbox/schemas';
-import { signEnvelope } from '../envelope.js';
-import { OtaError } from '../ota-error.js';
-import { createRootMetadata, verifyRootUpdate } from '../root-metadata.js';
+import { createRootMetadata, OtaError, signEnvelope, verifyRootUpdate } from '@agentbox/ota';
 import {
   expiresAt,
   list,

@@ -4,7 +4,7 @@ import { Readable } from 'node:stream';
 import { parseArgs } from 'node:util';
 import { createFleetClient, rawBody, type ApiErrorBody, type FleetClient } from '@agentbox/api-client';
 import type { SignedRelease } from '@agentbox/schemas';
-import { OtaError } from '../ota-error.js';
+import { OtaError } from '@agentbox/ota';
 import { formatBytes, readJson, required, usage, type CliIo } from './cli-support.js';
 
 /** `upload`: registers the signed manifest on the fleet service, then streams its bundle there. */

@@ -1,13 +1,13 @@
-import { buildCommand } from './cli/build.command.js';
-import { usage, type CliIo } from './cli/cli-support.js';
-import { keygenCommand } from './cli/keygen.command.js';
-import { rootInitCommand } from './cli/root-init.command.js';
-import { rootRotateCommand } from './cli/root-rotate.command.js';
-import { uploadCommand } from './cli/upload.command.js';
-import { verifyCommand } from './cli/verify.command.js';
-import { OtaError } from './ota-error.js';
+import { OtaError } from '@agentbox/ota';
+import { buildCommand } from './commands/build.command.js';
+import { usage, type CliIo } from './commands/cli-support.js';
+import { keygenCommand } from './commands/keygen.command.js';
+import { rootInitCommand } from './commands/root-init.command.js';
+import { rootRotateCommand } from './commands/root-rotate.command.js';
+import { uploadCommand } from './commands/upload.command.js';
+import { verifyCommand } from './commands/verify.command.js';
 
-export type { CliIo } from './cli/cli-support.js';
+export type { CliIo } from './commands/cli-support.js';
 
 export const USAGE = `agentbox-release: build and sign releases of the AgentBox device agent
 

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { generateKeyPair } from '../keys.js';
+import { generateKeyPair } from '@agentbox/ota';
 import { required, usage, type CliIo } from './cli-support.js';
 
 /** `keygen --out DIR [--name release|root]`: a new Ed25519 key pair, never over an existing one. */
