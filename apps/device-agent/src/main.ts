@@ -1,10 +1,10 @@
 #!/usr/bin/env node
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
-import { AgentService } from './agent.service.js';
-import { AppModule } from './app.module.js';
-import { AgentException, EXIT_CODES } from './common/agent-exception.js';
-import { AgentConfig, ConfigError } from './config/agent-config.js';
+import { BoxService } from './box.service.js';
+import { BoxModule } from './box.module.js';
+import { BoxException, EXIT_CODES } from './common/box-exception.js';
+import { BoxConfig, ConfigError } from './config/box-config.js';
 import { EXIT_RESTART, OtaService } from './modules/ota/ota.service.js';
 import { PinoLoggerService } from '@agentbox/logging';
 
@@ -13,20 +13,20 @@ const EX_SOFTWARE = 70;
 const STOP_TIMEOUT_MS = 15_000;
 
 async function main(): Promise<void> {
-  let config: AgentConfig;
+  let config: BoxConfig;
   try {
-    config = AgentConfig.fromEnv();
+    config = BoxConfig.fromEnv();
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`agentbox-device-agent: ${error.message}\n`);
     process.exit(EX_CONFIG);
   }
   const logger = new PinoLoggerService('device-agent', config.logLevel);
-  const app = await NestFactory.createApplicationContext(AppModule.forConfig(config), {
+  const app = await NestFactory.createApplicationContext(BoxModule.forConfig(config), {
     logger,
     abortOnError: false,
   });
-  const agent = app.get(AgentService);
+  const box = app.get(BoxService);
 
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: string, exitCode = 0) => {
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }, STOP_TIMEOUT_MS);
     timer.unref();
-    stopping = agent
+    stopping = box
       .stop()
       .then(() => app.close())
       .then(() => process.exit(exitCode))
@@ -56,9 +56,9 @@ async function main(): Promise<void> {
   app.get(OtaService).onRestart((why) => shutdown(why, EXIT_RESTART));
 
   try {
-    await agent.start();
+    await box.start();
   } catch (error) {
-    if (error instanceof AgentException) {
+    if (error instanceof BoxException) {
       logger.fatal(error.message, { code: error.code, hint: error.hint }, 'Main');
       process.stderr.write(
         `agentbox-device-agent: ${error.message}\n${error.hint ? `  hint: ${error.hint}\n` : ''}`,

@@ -25,12 +25,12 @@ import {
   type UpdateOffer,
   type UpdateStatusReport,
 } from '@agentbox/schemas';
-import { APP_DIR } from './agent-process.js';
+import { APP_DIR } from './device-agent-process.js';
 import { waitFor, type FakeFleet } from './fake-fleet.js';
 
 /**
  * What the OTA end-to-end tests share: the fleet's keys and signed releases, a box laid out by the real
- * infra/box/install.sh, the real launcher as a process tree (with kill -9 of the agent and power loss), an
+ * infra/box/install.sh, the real launcher as a process tree (with kill -9 of the device agent and power loss), an
  * HTTP server for bundles (Range, optional throttle) and the fleet's side of `spec.update` / `up/update`.
  */
 
@@ -51,13 +51,13 @@ export async function readBundle(version: string, path: string): Promise<BundleF
 }
 
 /** The version in apps/device-agent/package.json (what the built agent reports). */
-export async function builtAgentVersion(): Promise<string> {
+export async function builtDeviceAgentVersion(): Promise<string> {
   return (JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
  * Update statuses with consecutive repeats collapsed: reports are delivered at least once (a report
- * journaled but not yet acknowledged goes out again after a restart), and a restarted agent says again
+ * journaled but not yet acknowledged goes out again after a restart), and a restarted device agent says again
  * where it stands.
  */
 export function withoutRepeats<T>(statuses: readonly T[]): T[] {
@@ -70,7 +70,7 @@ export function bumpMinor(version: string, by: number): string {
 }
 
 /**
- * The built agent (dist/ and package.json set to `version`) as a bundle WITHOUT node_modules: the box
+ * The built device agent (dist/ and package.json set to `version`) as a bundle WITHOUT node_modules: the box
  * must then live below the repository's node_modules (see `workDirInRepo`), where Node finds the
  * dependencies. Seconds instead of the minute a self-contained bundle costs to build and unpack;
  * `filler` adds incompressible files so a download or an unpack lasts long enough to be interrupted.
@@ -251,7 +251,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 export class Box {
   /** Launcher messages (stderr) and any non-JSON output, across every start. */
   output = '';
-  /** The agents' JSON log lines, across every start. */
+  /** The device agents' JSON log lines, across every start. */
   readonly logs: Record<string, unknown>[] = [];
   private child: ChildProcess | undefined;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
@@ -296,7 +296,7 @@ export class Box {
   }
 
   /** The device agent the launcher runs now (its one child), if any. */
-  agentPid(): number | undefined {
+  deviceAgentPid(): number | undefined {
     const launcher = this.launcherPid;
     return launcher === undefined ? undefined : childPids(launcher)[0];
   }
@@ -305,16 +305,16 @@ export class Box {
     return this.logs.some((line) => line.msg === msg);
   }
 
-  /** Log lines with this message, optionally only from one agent process. */
+  /** Log lines with this message, optionally only from one device agent process. */
   logsWith(msg: string, pid?: number): Record<string, unknown>[] {
     return this.logs.filter((line) => line.msg === msg && (pid === undefined || line.pid === pid));
   }
 
   /** kill -9 of the device agent alone (a crash); the launcher stays and restarts it. Returns its pid. */
-  async killAgent(): Promise<number> {
-    const pid = await waitFor(() => this.agentPid(), 20_000, 'a running device agent');
+  async killDeviceAgent(): Promise<number> {
+    const pid = await waitFor(() => this.deviceAgentPid(), 20_000, 'a running device agent');
     killQuietly(pid, 'SIGKILL');
-    await waitFor(() => isGone(pid), 10_000, `agent ${pid} gone`);
+    await waitFor(() => isGone(pid), 10_000, `device agent ${pid} gone`);
     return pid;
   }
 
@@ -329,31 +329,31 @@ export class Box {
     const children = childPids(launcher);
     killQuietly(launcher, 'SIGKILL');
     for (const pid of children) {
-      killQuietly(-pid, 'SIGKILL'); // the agent leads its own process group
+      killQuietly(-pid, 'SIGKILL'); // the device agent leads its own process group
       killQuietly(pid, 'SIGKILL');
     }
     await this.exit;
     // Orphans are reaped by pid 1; after a real power loss no old process is left either.
-    await waitFor(() => children.every(isGone), 10_000, 'the agents gone');
+    await waitFor(() => children.every(isGone), 10_000, 'the device agents gone');
   }
 
-  /** SIGTERM goes through the launcher to the agent; anything still alive after that is killed. */
+  /** SIGTERM goes through the launcher to the device agent; anything still alive after that is killed. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const agents = child.pid === undefined ? [] : childPids(child.pid);
+    const deviceAgents = child.pid === undefined ? [] : childPids(child.pid);
     child.kill('SIGTERM');
     const stopped = await Promise.race([
       this.exit!.then(() => true),
       new Promise<false>((done) => setTimeout(() => done(false), 20_000)),
     ]);
     if (stopped) return;
-    for (const pid of agents) killQuietly(pid, 'SIGKILL');
+    for (const pid of deviceAgents) killQuietly(pid, 'SIGKILL');
     child.kill('SIGKILL');
     await this.exit;
   }
 
-  /** For a failed test: the launcher's output and the agents' last log lines. */
+  /** For a failed test: the launcher's output and the device agents' last log lines. */
   describe(): string {
     return `box output:\n${this.output.slice(-4_000)}\nlast logs:\n${this.logs
       .slice(-40)
@@ -509,7 +509,7 @@ export class FleetView {
   }
 
   /** `current.agentVersion` of every `up/state` received, in order. */
-  reportedAgentVersions(): string[] {
+  reportedDeviceAgentVersions(): string[] {
     return this.fleet
       .messages(`${this.deviceId}/up/state`)
       .map((message) => ReportedStateMessageSchema.parse(message.json).current.agentVersion)

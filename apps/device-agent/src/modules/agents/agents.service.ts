@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CommandsService } from '../commands/commands.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { OutboxService } from '../outbox/outbox.service.js';
@@ -26,7 +26,7 @@ export class AgentsService implements OnModuleInit {
   private stopped = false;
 
   constructor(
-    config: AgentConfig,
+    config: BoxConfig,
     outbox: OutboxService,
     seq: SequenceService,
     secretsKey: BoxSecretsKeyService,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeMessage, type DesiredStateMessage } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CredentialsStore } from '../identity/credentials.store.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { BirthService } from '../link/birth.service.js';
@@ -24,11 +24,11 @@ const doc = (version: number, intervalSec?: number): DesiredStateMessage => ({
 
 /** The service with real parts; the link is never started, so state reports are skipped as offline. */
 async function build(stateDir: string) {
-  const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
+  const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
   const runtime = new RuntimeSettingsService(config);
   const seq = new SequenceService(config);
   const identity = new IdentityService(config);
-  // An enrolled box: stored credentials, loaded the way the agent loads them at start.
+  // An enrolled box: stored credentials, loaded the way the box loads them at start.
   await new CredentialsStore(stateDir).save({
     deviceId: 'box-1',
     hardwareId: 'hw-0123456789',
@@ -90,7 +90,7 @@ describe('DesiredStateService', () => {
     expect(await sut.receive(Buffer.alloc(0))).toBe('cleared');
   });
 
-  it('applies the stored document at start, and a restarted agent still refuses older versions', async () => {
+  it('applies the stored document at start, and a restarted box still refuses older versions', async () => {
     const first = await build(dir);
     await first.sut.receive(encodeMessage(doc(12, 20)));
     const second = await build(dir);

@@ -7,13 +7,13 @@ import {
   type DesiredStateMessage,
   type ReportedStateMessage,
 } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkException } from '../link/link.exception.js';
 import { LinkService } from '../link/link.service.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { DesiredStateStore } from './desired-state.store.js';
@@ -41,7 +41,7 @@ export class DesiredStateService implements OnModuleInit {
   rejected = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly link: LinkService,
     private readonly outbox: OutboxService,
@@ -141,7 +141,7 @@ export class DesiredStateService implements OnModuleInit {
       // Shaped like the desired spec, so a console can diff desired against current section by section.
       telemetry: { intervalSec: this.runtime.telemetryIntervalSec },
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
-      agentVersion: AGENT_VERSION,
+      agentVersion: DEVICE_AGENT_VERSION,
     };
   }
 
@@ -164,7 +164,7 @@ export class DesiredStateService implements OnModuleInit {
     }
   }
 
-  /** Applies what this agent version knows of the spec; unknown sections are kept for newer agents. */
+  /** Applies what this device agent version knows of the spec; unknown sections are kept for newer versions. */
   private apply(document: DesiredStateMessage): void {
     this.runtime.apply({
       telemetryIntervalSec: document.spec.telemetry?.intervalSec ?? this.config.telemetryIntervalSec,

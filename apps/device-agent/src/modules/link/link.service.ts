@@ -11,7 +11,7 @@ import {
 } from '@agentbox/schemas';
 import { backoffDelay, sleep } from '@agentbox/retry';
 import { RateLimitedLog } from '@agentbox/logging';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CLOUD_BACKOFF } from '../../common/backoff.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
@@ -84,7 +84,7 @@ export class LinkService {
   connections = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly seq: SequenceService,
     private readonly birth: BirthService,

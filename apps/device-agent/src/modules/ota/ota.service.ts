@@ -3,12 +3,12 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { SCHEMA_VERSION, type UpdateMessage, type UpdateStatusReport } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { LinkService } from '../link/link.service.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { releaseTrust } from './release-trust.js';
@@ -40,7 +40,7 @@ export class OtaService implements OnModuleInit {
   private trialDone: Promise<void> | undefined;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly outbox: OutboxService,
     private readonly seq: SequenceService,
     private readonly desired: DesiredStateService,
@@ -54,7 +54,7 @@ export class OtaService implements OnModuleInit {
       stateDir: config.stateDir,
       bootStatePath: config.bootStatePath,
       runningSlot: config.slot,
-      currentVersion: AGENT_VERSION,
+      currentVersion: DEVICE_AGENT_VERSION,
       arch: process.arch,
       diskReserveBytes: config.otaDiskReserveBytes,
       trust: releaseTrust,
@@ -80,7 +80,7 @@ export class OtaService implements OnModuleInit {
     });
   }
 
-  /** main.ts stops the agent and exits with EXIT_RESTART when this fires. */
+  /** main.ts stops the box and exits with EXIT_RESTART when this fires. */
   onRestart(listener: (why: string) => void): void {
     this.restartListener = listener;
   }

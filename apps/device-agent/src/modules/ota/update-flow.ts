@@ -36,7 +36,7 @@ export interface FlowLogger {
 
 export interface UpdateFlowOptions {
   stateDir: string;
-  /** boot.json of the launcher; undefined when the agent does not run under it (no slots: no updates). */
+  /** boot.json of the launcher; undefined when the device agent does not run under it (no slots: no updates). */
   bootStatePath: string | undefined;
   /** AGENTBOX_SLOT: the slot this process runs from. */
   runningSlot: Slot | undefined;
@@ -49,7 +49,7 @@ export interface UpdateFlowOptions {
   report: (report: UpdateStatusReport) => Promise<void>;
   /** Agent runs in progress (a restart waits for them unless the rollout forces it). */
   runsInProgress: () => number;
-  /** Stops the agent with exit code 75 so the launcher starts the pending slot. */
+  /** Stops the box with exit code 75 so the launcher starts the pending slot. */
   restart: () => void;
   logger: FlowLogger;
   statfs?: (path: string) => Promise<{ bavail: number; bsize: number }>;
@@ -225,7 +225,7 @@ export class UpdateFlow {
     this.running = running;
   }
 
-  /** Stops the flow in progress (agent shutdown); its persisted step resumes on the next start. */
+  /** Stops the flow in progress (the box shutting down); its persisted step resumes on the next start. */
   async stop(): Promise<void> {
     await this.stopRunning();
   }

@@ -37,7 +37,7 @@ export class SystemdService implements OnModuleDestroy {
     this.logger.log({ intervalMs: interval }, 'systemd watchdog enabled');
   }
 
-  /** Tells systemd the agent is stopping (shown by `systemctl status`). */
+  /** Tells systemd the box is stopping (shown by `systemctl status`). */
   async stopping(): Promise<void> {
     clearInterval(this.watchdog);
     await this.send({ STOPPING: '1', STATUS: 'stopping' });

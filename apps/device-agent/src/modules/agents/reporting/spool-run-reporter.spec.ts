@@ -10,7 +10,7 @@ import {
   type RunRecord,
   type UsageRecord,
 } from '@agentbox/schemas';
-import { AgentConfig } from '../../../config/agent-config.js';
+import { BoxConfig } from '../../../config/box-config.js';
 import { CredentialsStore } from '../../identity/credentials.store.js';
 import { IdentityService } from '../../identity/identity.service.js';
 import { BirthService } from '../../link/birth.service.js';
@@ -64,7 +64,7 @@ describe('SpoolRunReporter with the real outbox spool', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'agentbox-reporter-'));
     warnings.length = 0;
-    const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
+    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
     await new CredentialsStore(dir).save({
       deviceId: 'box-1',
       hardwareId: 'hw-0123456789',

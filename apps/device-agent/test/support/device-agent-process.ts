@@ -4,7 +4,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const AGENT_MAIN = join(APP_DIR, 'dist/main.js');
+export const DEVICE_AGENT_MAIN = join(APP_DIR, 'dist/main.js');
 
 function newestSourceMtime(dir: string): number {
   let newest = 0;
@@ -17,16 +17,19 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-/** Builds the agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
+/** Builds the device agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
 export function ensureBuilt(): void {
-  if (existsSync(AGENT_MAIN) && statSync(AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src')))
+  if (
+    existsSync(DEVICE_AGENT_MAIN) &&
+    statSync(DEVICE_AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src'))
+  )
     return;
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: APP_DIR, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the device agent failed');
 }
 
-/** The built agent as a real child process, with its JSON log lines collected. */
-export class AgentProcess {
+/** The built device agent as a real child process, with its JSON log lines collected. */
+export class DeviceAgentProcess {
   readonly logs: Record<string, unknown>[] = [];
   stderr = '';
   private child: ChildProcess | undefined;
@@ -35,7 +38,7 @@ export class AgentProcess {
   constructor(private readonly env: Record<string, string>) {}
 
   start(): this {
-    const child = spawn(process.execPath, [AGENT_MAIN], {
+    const child = spawn(process.execPath, [DEVICE_AGENT_MAIN], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -6,7 +6,7 @@ import { HardwareIdSchema } from '@agentbox/schemas';
 const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
 /** Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot. */
-export const AgentEnvSchema = z.object({
+export const BoxEnvSchema = z.object({
   AGENTBOX_FLEET_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' })
     .optional(),
@@ -37,7 +37,7 @@ export const AgentEnvSchema = z.object({
     .default(7450),
   AGENTBOX_RUN_RETENTION_DAYS: PositiveInt(3_650).default(30),
   AGENTBOX_RUN_RETENTION_MB: PositiveInt(100_000).default(100),
-  /** Set by the launcher: its boot.json; without it the agent has no slots and takes no updates. */
+  /** Set by the launcher: its boot.json; without it the box has no slots and takes no updates. */
   AGENTBOX_BOOT_STATE: z.string().min(1).optional(),
   /** Set by the launcher: the slot this process runs from. */
   AGENTBOX_SLOT: z.enum(['a', 'b']).optional(),
@@ -47,14 +47,14 @@ export const AgentEnvSchema = z.object({
   AGENTBOX_OTA_DISK_RESERVE_MB: z.coerce.number().int().min(0).max(1_000_000).default(64),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
-export type AgentEnv = z.infer<typeof AgentEnvSchema>;
+export type BoxEnv = z.infer<typeof BoxEnvSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Validated configuration every module injects (`constructor(private readonly config: AgentConfig)`). */
-export class AgentConfig {
+/** Validated configuration every module injects (`constructor(private readonly config: BoxConfig)`). */
+export class BoxConfig {
   readonly fleetUrl: string | undefined;
   /** Only needed on first boot, and for re-enrolment when the broker refuses stored credentials. */
   readonly claimToken: string | undefined;
@@ -66,7 +66,7 @@ export class AgentConfig {
   readonly telemetryIntervalSec: number;
   readonly keepaliveSec: number;
   readonly spoolMaxBytes: number;
-  readonly logLevel: AgentEnv['AGENTBOX_LOG_LEVEL'];
+  readonly logLevel: BoxEnv['AGENTBOX_LOG_LEVEL'];
   /** 0: no webhook. */
   readonly webhookPort: number;
   readonly runRetentionDays: number;
@@ -76,7 +76,7 @@ export class AgentConfig {
   readonly bootPending: boolean;
   readonly otaDiskReserveBytes: number;
 
-  constructor(env: AgentEnv) {
+  constructor(env: BoxEnv) {
     this.fleetUrl = env.AGENTBOX_FLEET_URL?.replace(/\/+$/, '');
     this.claimToken = env.AGENTBOX_CLAIM_TOKEN;
     this.stateDir = resolve(env.AGENTBOX_STATE_DIR);
@@ -97,17 +97,17 @@ export class AgentConfig {
   }
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): BoxConfig {
     const cleaned = Object.fromEntries(
       Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
     );
-    const parsed = AgentEnvSchema.safeParse(cleaned);
+    const parsed = BoxEnvSchema.safeParse(cleaned);
     if (!parsed.success) {
       const lines = parsed.error.issues.map(
         (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
       );
       throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
     }
-    return new AgentConfig(parsed.data);
+    return new BoxConfig(parsed.data);
   }
 }
