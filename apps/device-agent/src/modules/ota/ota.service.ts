@@ -59,7 +59,7 @@ export class OtaService implements OnModuleInit {
       diskReserveBytes: config.otaDiskReserveBytes,
       trust: releaseTrust,
       report: (report) => this.report(report),
-      runsInProgress: () => this.agents.runtime.activeRunCount(),
+      runsInProgress: () => this.agents.activeRunCount(),
       restart: () => this.restartListener?.('update installed'),
       logger: {
         log: (message, fields) => this.logger.log(fields ?? {}, message),
@@ -134,9 +134,9 @@ export class OtaService implements OnModuleInit {
     if (!this.link.connected) return { ok: false, detail: 'not connected to the cloud' };
     if (!this.appliedOnline || this.runtime.desiredVersion === null)
       return { ok: false, detail: 'no desired state from the cloud applied yet' };
-    const agents = this.agents.runtime;
+    const agents = this.agents;
     if (!agents.started) return { ok: false, detail: 'the agent runtime has not started' };
-    if (!agents.reconcileHealthy()) return { ok: false, detail: 'the agents reconcile is stuck' };
+    if (!agents.isHealthy()) return { ok: false, detail: 'the agents reconcile is stuck' };
     const pending = agents.reconcilePendingSteps();
     if (pending > 0) return { ok: false, detail: `${pending} reconcile steps still to apply` };
     return this.selfTest();
