@@ -56,9 +56,11 @@ export class BoxService {
     await this.outbox.open();
     // The installed agents run from here on, online or not; the stored desired state then reconciles them.
     await this.agents.start();
-    // Before the desired state: a rollback or commit left by the previous process is reported first,
-    // and a version on probation starts its health check.
-    await this.ota.start();
+    // Updates, in this order (see OtaPhase): a rollback or commit left by the previous process is
+    // reported first and a version on probation starts its health check; then the stored desired
+    // state is applied to every section's owner (its update offer only remembered); then the offer
+    // it holds is taken, unless this version is still on probation.
+    await this.ota.recover();
     await this.desired.load();
     await this.ota.takeCurrentOffer();
     this.telemetry.start();

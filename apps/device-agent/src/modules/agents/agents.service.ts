@@ -1,11 +1,12 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { LazyModuleLoader } from '@nestjs/core';
-import type { DesiredStateMessage } from '@agentbox/schemas';
 import { CommandsService } from '../commands/commands.service.js';
-import { DesiredStateService } from '../desired-state/desired-state.service.js';
+import { DesiredStateService, type DesiredSpec } from '../desired-state/desired-state.service.js';
 import { AgentsRuntime } from './runtime/agents-runtime.js';
 import { AgentsRuntimeModule } from './runtime/agents-runtime.module.js';
 import { AGENT_RUN_COMMAND, runAgentCommand } from './triggers/agent-run-command.js';
+
+type AgentsTarget = Pick<DesiredSpec, 'agents' | 'providers'>;
 
 /** At most one `up/state` for agent changes per this many ms (a burst of run starts and ends is one report). */
 export const AGENT_STATE_REPORT_MIN_MS = 1_000;
@@ -20,7 +21,7 @@ export const AGENT_STATE_REPORT_MIN_MS = 1_000;
 export class AgentsService implements OnModuleInit {
   private readonly logger = new Logger('Agents');
   private runtime: AgentsRuntime | undefined;
-  private pendingTarget: DesiredStateMessage['spec'] | undefined;
+  private pendingTarget: AgentsTarget | undefined;
   private lastReported: string | undefined;
   private lastReportAt = 0;
   private reportTimer: NodeJS.Timeout | undefined;
@@ -33,7 +34,7 @@ export class AgentsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.desired.onApplied((document) => this.setDesired(document.spec));
+    this.desired.onSection(['agents', 'providers'], (target) => this.setDesired(target));
     this.desired.addCurrentSection('agents', () => {
       const agents = this.runtime?.reportedAgents() ?? {};
       this.lastReported = JSON.stringify(agents);
@@ -99,7 +100,7 @@ export class AgentsService implements OnModuleInit {
     this.runtime = undefined;
   }
 
-  private setDesired(spec: DesiredStateMessage['spec']): void {
+  private setDesired(spec: AgentsTarget): void {
     if (!this.runtime?.started) {
       this.pendingTarget = spec;
       return;

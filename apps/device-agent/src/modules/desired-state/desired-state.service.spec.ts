@@ -99,4 +99,30 @@ describe('DesiredStateService', () => {
     expect(await second.sut.receive(encodeMessage(doc(11, 40)))).toBe('ignored-older');
     expect(second.runtime.telemetryIntervalSec).toBe(20);
   });
+
+  it('hands each owner its own sections of every applied document, the stored one first', async () => {
+    const first = await build(dir);
+    const update: unknown[] = [];
+    const agents: unknown[] = [];
+    first.sut.onSection('update', (sections, applied) => update.push([sections, applied.version]));
+    first.sut.onSection(['agents', 'providers'], () => {
+      throw new Error('a broken owner');
+    });
+    first.sut.onSection(['agents', 'providers'], (sections) => agents.push(sections));
+    const document = { ...doc(3, 10), spec: { telemetry: { intervalSec: 10 }, agents: [], newer: { x: 1 } } };
+    expect(await first.sut.receive(encodeMessage(document))).toBe('applied');
+    expect(first.sut.appliedFromCloud).toBe(true);
+    expect(update).toEqual([[{ update: undefined }, 3]]);
+    expect(agents).toEqual([{ agents: [], providers: undefined }]);
+    // A section this version does not know is kept for a newer one.
+    const stored = JSON.parse(await readFile(join(dir, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
+    expect(stored.spec).toMatchObject({ newer: { x: 1 } });
+
+    const second = await build(dir);
+    const loaded: unknown[] = [];
+    second.sut.onSection('agents', (sections, applied) => loaded.push([sections, applied.version]));
+    await second.sut.load();
+    expect(loaded).toEqual([[{ agents: [] }, 3]]);
+    expect(second.sut.appliedFromCloud).toBe(false);
+  });
 });
