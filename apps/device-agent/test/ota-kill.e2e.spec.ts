@@ -35,14 +35,14 @@ import {
  * and end with the box running Y, committed, and saying so over MQTT. Then an offer with a closed
  * maintenance window: downloaded at once, installed only once the window opens.
  *
- * Steps that last milliseconds (verifying the metadata, checking the downloaded bundle, the moment
- * between the commit and its report) are held with the flow's test hook AGENTBOX_OTA_TEST_HOLD_AT; the
- * others are caught by watching the real state: the bytes of the partial download (the bundle server is
- * throttled), the unpack's staging dir, boot.json. The maintenance window reads the box's local time from
- * a file (AGENTBOX_OTA_TEST_LOCAL_TIME_FILE), so the test opens it when it wants.
- *
  * The bundles hold the real built device agent without node_modules (the box lives below the repository's
- * node_modules, where Node finds them): ota.e2e.spec.ts covers a self-contained bundle.
+ * node_modules, where Node finds them), started through the test entry support/ota-box-main.ts: steps that
+ * last milliseconds (verifying the metadata, checking the downloaded bundle, the moment between the commit
+ * and its report) are held at the flow's checkpoint named by AGENTBOX_OTA_TEST_HOLD_AT; the others are
+ * caught by watching the real state: the bytes of the partial download (the bundle server is throttled),
+ * the unpack's staging dir, boot.json. The maintenance window reads the box's local time from a file
+ * (AGENTBOX_OTA_TEST_LOCAL_TIME_FILE), so the test opens it when it wants. ota.e2e.spec.ts covers a
+ * self-contained bundle started through src/main.ts.
  */
 
 const KIB = 1024;
@@ -171,13 +171,13 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     work = await workDirInRepo('ota-kill-e2e');
     const current = await builtDeviceAgentVersion();
     [x, y, z] = await Promise.all([
-      buildSlimBundle(current, join(work, 'bundles', 'x.tar.gz')),
+      buildSlimBundle(current, join(work, 'bundles', 'x.tar.gz'), { otaTestMain: true }),
       // Incompressible filler: a download worth throttling and an unpack that lasts long enough to kill.
       buildSlimBundle(bumpMinor(current, 1), join(work, 'bundles', 'y.tar.gz'), {
-        files: 1_500,
-        bytesEach: 2 * KIB,
+        filler: { files: 1_500, bytesEach: 2 * KIB },
+        otaTestMain: true,
       }),
-      buildSlimBundle(bumpMinor(current, 2), join(work, 'bundles', 'z.tar.gz')),
+      buildSlimBundle(bumpMinor(current, 2), join(work, 'bundles', 'z.tar.gz'), { otaTestMain: true }),
     ]);
     installed = await installBox(work, x.path, keys);
     store = new OtaStateStore(installed.stateDir);

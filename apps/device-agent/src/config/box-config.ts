@@ -2,10 +2,14 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HardwareIdSchema } from '@agentbox/schemas';
+import { watchdogIntervalMs } from './systemd-watchdog.js';
 
 const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
-/** Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot. */
+/**
+ * Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot:
+ * the only place the device agent reads its environment.
+ */
 export const BoxEnvSchema = z.object({
   AGENTBOX_FLEET_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' })
@@ -43,6 +47,13 @@ export const BoxEnvSchema = z.object({
   AGENTBOX_SLOT: z.enum(['a', 'b']).optional(),
   /** Set by the launcher to 1 when this process is a new version on probation. */
   AGENTBOX_BOOT_PENDING: z.enum(['0', '1']).default('0'),
+  /** Set by the launcher for a version on probation: epoch ms by which it must have committed. */
+  AGENTBOX_BOOT_DEADLINE: z.string().optional(),
+  /** Set by systemd (Type=notify): where READY=1, STATUS= and WATCHDOG=1 go. */
+  NOTIFY_SOCKET: z.string().optional(),
+  /** Set by systemd (WatchdogSec=): the watchdog period, and the process it applies to. */
+  WATCHDOG_USEC: z.string().optional(),
+  WATCHDOG_PID: z.string().optional(),
   /** Free disk kept beyond what an update needs (download plus unpacked bundle). */
   AGENTBOX_OTA_DISK_RESERVE_MB: z.coerce.number().int().min(0).max(1_000_000).default(64),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -75,6 +86,12 @@ export class BoxConfig {
   readonly slot: 'a' | 'b' | undefined;
   readonly bootPending: boolean;
   readonly otaDiskReserveBytes: number;
+  /** Epoch ms by which a version on probation must commit; undefined when none is set (or it is invalid). */
+  readonly bootDeadline: number | undefined;
+  /** systemd's notify socket; undefined when not started by systemd with Type=notify. */
+  readonly notifySocket: string | undefined;
+  /** How often to feed systemd's watchdog (half its period); undefined when none applies to this process. */
+  readonly watchdogIntervalMs: number | undefined;
 
   constructor(env: BoxEnv) {
     this.fleetUrl = env.AGENTBOX_FLEET_URL?.replace(/\/+$/, '');
@@ -94,6 +111,10 @@ export class BoxConfig {
     this.slot = env.AGENTBOX_SLOT;
     this.bootPending = env.AGENTBOX_BOOT_PENDING === '1';
     this.otaDiskReserveBytes = env.AGENTBOX_OTA_DISK_RESERVE_MB * 1024 * 1024;
+    const deadline = Number(env.AGENTBOX_BOOT_DEADLINE);
+    this.bootDeadline = Number.isFinite(deadline) && deadline > 0 ? deadline : undefined;
+    this.notifySocket = env.NOTIFY_SOCKET;
+    this.watchdogIntervalMs = watchdogIntervalMs(env);
   }
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */

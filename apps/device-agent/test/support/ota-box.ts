@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { create } from 'tar';
+import ts from 'typescript';
 import {
   createReleaseManifest,
   createRootMetadata,
@@ -69,16 +70,30 @@ export function bumpMinor(version: string, by: number): string {
   return `${major}.${minor! + by}.0`;
 }
 
+/** The test entry (ota-box-main.ts) as plain JavaScript, for a test bundle's dist/main.js. */
+async function otaTestMain(): Promise<string> {
+  const source = await readFile(join(APP_DIR, 'test', 'support', 'ota-box-main.ts'), 'utf8');
+  return ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+}
+
+export interface SlimBundleOptions {
+  /** Incompressible files, so a download or an unpack lasts long enough to be interrupted. */
+  filler?: { files: number; bytesEach: number };
+  /** `dist/main.js` is the test entry (ota-box-main.ts), with its hold and clock, instead of src/main.ts. */
+  otaTestMain?: boolean;
+}
+
 /**
  * The built device agent (dist/ and package.json set to `version`) as a bundle WITHOUT node_modules: the box
  * must then live below the repository's node_modules (see `workDirInRepo`), where Node finds the
- * dependencies. Seconds instead of the minute a self-contained bundle costs to build and unpack;
- * `filler` adds incompressible files so a download or an unpack lasts long enough to be interrupted.
+ * dependencies. Seconds instead of the minute a self-contained bundle costs to build and unpack.
  */
 export async function buildSlimBundle(
   version: string,
   out: string,
-  filler: { files: number; bytesEach: number } = { files: 0, bytesEach: 0 },
+  { filler = { files: 0, bytesEach: 0 }, otaTestMain: withTestMain = false }: SlimBundleOptions = {},
 ): Promise<BundleFile> {
   const tree = `${out}.tree`;
   await rm(tree, { recursive: true, force: true });
@@ -86,6 +101,7 @@ export async function buildSlimBundle(
   const pkg = JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(tree, 'package.json'), `${JSON.stringify({ ...pkg, version }, null, 2)}\n`);
   await cp(join(APP_DIR, 'dist'), join(tree, 'dist'), { recursive: true });
+  if (withTestMain) await writeFile(join(tree, 'dist', 'main.js'), await otaTestMain());
   const entries = ['package.json', 'dist'];
   if (filler.files > 0) {
     await mkdir(join(tree, 'filler'));

@@ -17,7 +17,8 @@ import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { releaseTrust } from './release-trust.js';
-import { otaTestHooksFromEnv } from './ota-test-hooks.js';
+import { UpdateFlowCheckpoints } from './flow-checkpoints.js';
+import { LocalClock } from './local-clock.js';
 import { UpdateFlow, type HealthCheck } from './update-flow.js';
 
 /**
@@ -61,9 +62,9 @@ export class OtaService implements OnModuleInit {
     private readonly agents: AgentsService,
     private readonly link: LinkService,
     private readonly runtime: RuntimeSettingsService,
+    clock: LocalClock,
+    checkpoints: UpdateFlowCheckpoints,
   ) {
-    // Inert unless a test sets them (see ota-test-hooks.ts).
-    const hooks = otaTestHooksFromEnv(process.env);
     this.flow = new UpdateFlow({
       stateDir: config.stateDir,
       bootStatePath: config.bootStatePath,
@@ -79,8 +80,8 @@ export class OtaService implements OnModuleInit {
         log: (message, fields) => this.logger.log(fields ?? {}, message),
         warn: (message, fields) => this.logger.warn(fields ?? {}, message),
       },
-      ...(hooks.holdAt ? { testHoldAt: hooks.holdAt } : {}),
-      ...(hooks.minuteOfDay ? { minuteOfDay: hooks.minuteOfDay } : {}),
+      minuteOfDay: () => clock.minuteOfDay(),
+      checkpoints,
     });
   }
 
@@ -116,8 +117,8 @@ export class OtaService implements OnModuleInit {
       return;
     }
     this.phase = 'on-probation';
-    const deadline = Number(process.env.AGENTBOX_BOOT_DEADLINE);
-    const budgetMs = Number.isFinite(deadline) && deadline > 0 ? deadline - Date.now() : 120_000;
+    const deadline = this.config.bootDeadline;
+    const budgetMs = deadline !== undefined ? deadline - Date.now() : 120_000;
     this.trialDone = this.flow
       .trial(() => this.healthy(), Math.max(0, budgetMs - DEADLINE_MARGIN_MS), this.abort.signal)
       .then((outcome) => {

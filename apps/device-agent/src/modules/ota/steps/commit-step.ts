@@ -39,7 +39,7 @@ export async function commitStep(
     if (last.ok) {
       const boot = commit(ctx, bootStatePath);
       ctx.logger.log('update committed', { version: state.version, slot: boot.active });
-      await ctx.testHold('after-commit', signal).catch(() => undefined);
+      await ctx.checkpoint('after-commit', signal).catch(() => undefined);
       await ctx.finish(state, 'healthy', undefined, `running ${state.version} from slot ${boot.active}`);
       if (boot.last) markLastReported(bootStatePath, { now: ctx.now() });
       return 'committed';

@@ -77,7 +77,7 @@ export class DownloadStep {
         total: artifact.size,
       });
       await this.fetch(state, part, signal);
-      await ctx.testHold('before-bundle-check', signal);
+      await ctx.checkpoint('before-bundle-check', signal);
       const size = (await stat(part)).size;
       if (size !== artifact.size) {
         await rm(part, { force: true });

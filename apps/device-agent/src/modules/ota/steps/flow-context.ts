@@ -4,7 +4,7 @@ import type { UpdateOffer, UpdateStatus, UpdateStatusReport } from '@agentbox/sc
 import { readBootState, type BootState, type Slot } from '@agentbox/launcher/boot-state';
 import type { OtaTrust, UpdateReason } from '../ota-trust.js';
 import { OtaStateStore, type OtaFlowState } from '../ota-state.js';
-import type { TestHoldPoint } from '../ota-test-hooks.js';
+import type { UpdateFlowCheckpoints, FlowCheckpoint } from '../flow-checkpoints.js';
 
 /** An unpacked bundle (node_modules included) is several times its compressed size. */
 export const UNPACK_FACTOR = 4;
@@ -42,8 +42,8 @@ export interface UpdateFlowOptions {
   pollMs?: number;
   progressIntervalMs?: number;
   downloadRetryDelayMs?: (attempt: number) => number;
-  /** Test hook only (ota-test-hooks.ts): park the flow at this point until it is stopped. */
-  testHoldAt?: TestHoldPoint;
+  /** Told at each checkpoint of the flow (flow-checkpoints.ts); by default the flow goes straight on. */
+  checkpoints?: UpdateFlowCheckpoints;
 }
 
 /** A step's verdict that ends the flow with this status (rather than an unexpected failure). */
@@ -122,15 +122,9 @@ export class FlowContext {
     return date.getHours() * 60 + date.getMinutes();
   }
 
-  /** Test hook (ota-test-hooks.ts): with `testHoldAt` set to `point`, waits here until the flow stops. */
-  async testHold(point: TestHoldPoint, signal?: AbortSignal): Promise<void> {
-    if (this.options.testHoldAt !== point) return;
-    this.logger.warn('update flow held by a test hook', { point });
-    await new Promise<void>((resolve) => {
-      if (signal?.aborted) return resolve();
-      signal?.addEventListener('abort', () => resolve(), { once: true });
-    });
-    signal?.throwIfAborted();
+  /** The flow reached `point`: its owner may hold it there (see flow-checkpoints.ts). */
+  async checkpoint(point: FlowCheckpoint, signal?: AbortSignal): Promise<void> {
+    await this.options.checkpoints?.reached(point, signal);
   }
 
   /** Persists the flow one step further (or with more of its state). */

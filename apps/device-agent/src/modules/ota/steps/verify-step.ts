@@ -13,7 +13,7 @@ export async function verifyStep(
   state: OtaFlowState,
   signal: AbortSignal,
 ): Promise<OtaFlowState> {
-  await ctx.testHold('before-verify', signal);
+  await ctx.checkpoint('before-verify', signal);
   const { bootStatePath, trust, currentVersion, arch } = ctx.options;
   if (!bootStatePath) {
     throw new Stop(
