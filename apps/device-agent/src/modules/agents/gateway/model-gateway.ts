@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
+import { backoffDelay, sleepOrThrow } from '@agentbox/retry';
 import { estimatePromptTokens, loadTokenizer, reservationPromptTokens } from './token-estimate.js';
 import type { ModelRef, UsageRecord } from '@agentbox/schemas';
 import { APICallError, jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
@@ -57,24 +58,6 @@ function wireToolName(name: string): string {
 }
 
 const abortedError = () => new ModelGatewayError(ModelGatewayErrorCode.ABORTED, 'the model call was aborted');
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError());
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Retry-After as milliseconds: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
 export function retryAfterMs(
@@ -143,12 +126,13 @@ export class ModelGateway implements ModelGatewayPort {
         }
         const wait = Math.min(
           this.retry.maxDelayMs,
-          outcome.retryAfterMs ?? this.retry.baseDelayMs * 2 ** attempt,
+          outcome.retryAfterMs ??
+            backoffDelay(attempt, { baseMs: this.retry.baseDelayMs, capMs: this.retry.maxDelayMs }),
         );
         this.logger?.warn(
           `model ${label} for agent ${request.agentId}: ${reason}; retry ${attempt + 1} of ${this.retry.maxRetries} in ${wait} ms`,
         );
-        await sleep(wait, signal);
+        await sleepOrThrow(wait, signal, abortedError);
       }
       if (ref !== request.models.at(-1)) {
         this.logger?.warn(
