@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AgentDefinitionSchema,
   BirthMessageSchema,
@@ -22,7 +22,7 @@ import {
 import { freePort, startOpenAiTestServer, type OpenAiTestServer } from '@agentbox/test-support';
 import { sealSecret } from '@agentbox/sealed-secret';
 import { BoxSecretsKey } from '../src/modules/agents/secrets/box-secrets-key.js';
-import { DeviceAgentProcess, ensureBuilt } from './support/device-agent-process.js';
+import { DeviceAgentProcess, ensureBuilt, logOnFailure } from './support/device-agent-process.js';
 import { FakeFleet, waitFor } from './support/fake-fleet.js';
 
 const API_KEY = 'sk-e2e-0123456789abcdef';
@@ -104,11 +104,7 @@ describe('agents on the built device agent, against a real broker and the model 
     });
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && deviceAgent) {
-      console.error('device agent stderr:', deviceAgent.stderr, '\nlast logs:', deviceAgent.logs.slice(-40));
-    }
-  });
+  logOnFailure(() => deviceAgent, 40);
 
   afterAll(async () => {
     await deviceAgent?.dispose();
@@ -467,11 +463,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
     }).start();
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && deviceAgent) {
-      console.error('device agent stderr:', deviceAgent.stderr, '\nlast logs:', deviceAgent.logs.slice(-40));
-    }
-  });
+  logOnFailure(() => deviceAgent, 40);
 
   afterAll(async () => {
     await deviceAgent?.dispose();

@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BirthMessageSchema,
   CommandResultMessageSchema,
@@ -11,7 +11,7 @@ import {
   TelemetryMessageSchema,
   topics,
 } from '@agentbox/schemas';
-import { DeviceAgentProcess, ensureBuilt } from './support/device-agent-process.js';
+import { DeviceAgentProcess, ensureBuilt, logOnFailure } from './support/device-agent-process.js';
 import { NotifyReceiver } from './support/notify-receiver.js';
 import { FakeFleet, waitFor, type ReceivedMessage } from './support/fake-fleet.js';
 
@@ -65,11 +65,7 @@ describe('device agent as a real process against a real broker and provisioning 
     await fleet.start();
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && deviceAgent) {
-      console.error('device agent stderr:', deviceAgent.stderr, '\nlast logs:', deviceAgent.logs.slice(-30));
-    }
-  });
+  logOnFailure(() => deviceAgent, 30);
 
   afterAll(async () => {
     await deviceAgent?.dispose();

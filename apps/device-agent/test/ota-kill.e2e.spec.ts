@@ -50,15 +50,8 @@ const HELD = 'update flow held by a test hook';
 const WINDOW = { start: '02:00', end: '04:00' };
 
 /** Polls every few ms: some of the states watched here last well under a second. */
-async function waitFast<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
-}
+const waitFast = <T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> =>
+  waitFor(check, timeoutMs, what, 3);
 
 function sizeOf(path: string): number {
   try {

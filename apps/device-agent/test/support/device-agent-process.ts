@@ -2,6 +2,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { onJsonLines } from './json-lines.js';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const DEVICE_AGENT_MAIN = join(APP_DIR, 'dist/main.js');
@@ -43,21 +45,11 @@ export class DeviceAgentProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          this.logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          this.logs.push({ raw: line });
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
+    onJsonLines(
+      child.stdout,
+      (line) => this.logs.push(line),
+      (raw) => this.logs.push({ raw }),
+    );
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
@@ -84,4 +76,19 @@ export class DeviceAgentProcess {
       await this.exit;
     }
   }
+}
+
+/** After a failed test of the calling block: the device agent's stderr and its last `lines` log lines. */
+export function logOnFailure(process: () => DeviceAgentProcess | undefined, lines: number): void {
+  afterEach((context) => {
+    const deviceAgent = process();
+    if (context.task.result?.state === 'fail' && deviceAgent) {
+      console.error(
+        'device agent stderr:',
+        deviceAgent.stderr,
+        '\nlast logs:',
+        deviceAgent.logs.slice(-lines),
+      );
+    }
+  });
 }

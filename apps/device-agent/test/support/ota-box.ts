@@ -28,6 +28,7 @@ import {
 } from '@agentbox/schemas';
 import { APP_DIR } from './device-agent-process.js';
 import { waitFor, type FakeFleet } from './fake-fleet.js';
+import { onJsonLines } from './json-lines.js';
 
 /**
  * What the OTA end-to-end tests share: the fleet's keys and signed releases, a box laid out by the real
@@ -284,21 +285,13 @@ export class Box {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          this.logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          this.output += `${line}\n`;
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
+    onJsonLines(
+      child.stdout,
+      (line) => this.logs.push(line),
+      (line) => {
+        this.output += `${line}\n`;
+      },
+    );
     child.stderr.on('data', (chunk: Buffer) => {
       this.output += chunk.toString('utf8');
     });

@@ -3,25 +3,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord, UsageRecord } from '@agentbox/schemas';
+import { runRecord } from '../../../../test/support/agent-fixtures.js';
 import { CollectingReporter } from '../../../../test/support/supervisor-harness.js';
 import { ReportJournal } from '../reporting/report-journal.js';
 import { openAgentStores, type AgentStores } from '../store/agent-stores.js';
 import { RunRecovery } from './run-recovery.js';
 
-const run = (id: string, status: RunRecord['status']): RunRecord => ({
-  id,
-  agentId: 'keeper',
-  agentVersion: 1,
-  trigger: { type: 'interval' },
-  status,
-  createdAt: 1_000,
-  steps: 0,
-  usage: { inputTokens: 0, outputTokens: 0 },
-});
+const run = (id: string, status: RunRecord['status']) => runRecord(id, status);
 
 const usage: UsageRecord = {
   id: 'usage-0001',
-  agentId: 'keeper',
+  agentId: 'triage',
   runId: 'run-done',
   provider: 'local',
   model: 'test-model',
@@ -65,7 +57,7 @@ describe('RunRecovery', () => {
     stores.runs.create({ ...run('run-done', 'succeeded'), endedAt: 1_500 });
     const event = {
       runId: 'run-done',
-      agentId: 'keeper',
+      agentId: 'triage',
       ts: 1_100,
       type: 'status',
       name: 'running',

@@ -23,18 +23,10 @@ import { SequenceService } from '../../sequence/sequence.service.js';
 import { openAgentDatabase } from '../store/agent-database.js';
 import { ReportJournal } from './report-journal.js';
 import { SpoolRunReporter } from './spool-run-reporter.js';
+import { runRecord } from '../../../../test/support/agent-fixtures.js';
 
-const run = (id: string, status: RunRecord['status'], output?: string): RunRecord => ({
-  id,
-  agentId: 'triage',
-  agentVersion: 1,
-  trigger: { type: 'interval' },
-  status,
-  createdAt: 1_000,
-  steps: 0,
-  usage: { inputTokens: 0, outputTokens: 0 },
-  ...(output === undefined ? {} : { output }),
-});
+const run = (id: string, status: RunRecord['status'], output?: string): RunRecord =>
+  runRecord(id, status, output === undefined ? {} : { output });
 const event = (runId: string, index: number): RunEvent => ({
   runId,
   agentId: 'triage',
