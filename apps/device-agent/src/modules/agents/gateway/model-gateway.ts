@@ -3,7 +3,16 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { backoffDelay, sleepOrThrow } from '@agentbox/retry';
 import { estimatePromptTokens, loadTokenizer, reservationPromptTokens } from './token-estimate.js';
 import type { ModelRef, UsageRecord } from '@agentbox/schemas';
-import { APICallError, jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
+import {
+  APICallError,
+  jsonSchema,
+  stepCountIs,
+  streamText,
+  tool,
+  type ModelMessage,
+  type TextStreamPart,
+  type ToolSet,
+} from 'ai';
 import {
   ModelGatewayError,
   ModelGatewayErrorCode,
@@ -161,111 +170,16 @@ export class ModelGateway implements ModelGatewayPort {
     signal: AbortSignal | undefined,
   ): Promise<Attempt> {
     const id = this.newId();
-    const wanted = Math.max(1, request.maxOutputTokens);
-    const reservation = this.ledger.reserve({
-      id,
-      agentId: request.agentId,
-      runId: request.runId,
-      tokens: promptTokens + wanted,
-      minTokens: promptTokens + Math.min(wanted, MIN_OUTPUT_TOKENS),
-      budget: request.budget,
-    });
-    if (!reservation.ok) {
-      const limit = reservation.budget === 'day' ? request.budget.tokensPerDay : request.budget.tokensPerRun;
-      throw new ModelGatewayError(
-        ModelGatewayErrorCode.BUDGET_EXHAUSTED,
-        `the ${reservation.budget} budget of ${limit} tokens has ${reservation.remaining} left; ` +
-          `this call needs about ${promptTokens} for its prompt plus at least ${Math.min(wanted, MIN_OUTPUT_TOKENS)} for the answer` +
-          (reservation.resetsAt ? `; it reopens at ${new Date(reservation.resetsAt).toISOString()}` : ''),
-        { budget: reservation.budget, ...(reservation.resetsAt ? { resetsAt: reservation.resetsAt } : {}) },
-      );
-    }
-
-    const names = new Map(request.tools.map((spec) => [wireToolName(spec.name), spec.name]));
-    const model = createOpenAICompatible({
-      baseURL: provider.baseUrl,
-      name: provider.id,
-      includeUsage: true,
-      ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
-    }).chatModel(ref.model);
-
-    let responded = false;
-    let aborted = false;
-    let failure: unknown;
-    let finishReason: string | undefined;
-    let usage: { inputTokens: number | undefined; outputTokens: number | undefined } | undefined;
-    let text = '';
-    let toolInputText = '';
-    const toolCalls: ToolCall[] = [];
-
-    try {
-      const result = streamText({
-        model,
-        system: request.system,
-        messages: toModelMessages(request.messages),
-        ...(request.tools.length > 0 ? { tools: toToolSet(request.tools) } : {}),
-        maxOutputTokens: reservation.tokens - promptTokens,
-        maxRetries: 0,
-        stopWhen: stepCountIs(1),
-        ...(signal ? { abortSignal: signal } : {}),
-        // Errors arrive as stream parts below; the default handler would print them.
-        onError: () => undefined,
-      });
-      for await (const part of result.fullStream) {
-        switch (part.type) {
-          case 'start-step':
-            responded = true;
-            break;
-          case 'text-delta':
-            text += part.text;
-            break;
-          case 'tool-input-delta':
-            toolInputText += part.delta;
-            break;
-          case 'tool-call':
-            toolCalls.push({
-              id: part.toolCallId,
-              name: names.get(part.toolName) ?? part.toolName,
-              input: part.input,
-            });
-            break;
-          case 'finish-step':
-            usage = part.usage;
-            finishReason = part.finishReason;
-            break;
-          case 'error':
-            failure ??= part.error;
-            break;
-          case 'abort':
-            aborted = true;
-            break;
-          default:
-            break;
-        }
-      }
-    } catch (error) {
-      failure ??= error;
-    }
-    if (signal?.aborted) aborted = true;
-
+    const reservation = this.reserve(id, request, promptTokens);
+    const answer = await streamAnswer(ref, provider, request, reservation.tokens - promptTokens, signal);
+    const { text, toolCalls, toolInputText, finishReason, failure, aborted } = answer;
     const finished = finishReason !== undefined && failure === undefined && !aborted;
-    const reported = usage?.inputTokens !== undefined && usage.outputTokens !== undefined;
-    if (!finished && !responded) {
+    if (!finished && !answer.responded) {
       this.ledger.release(reservation.reservationId);
       return aborted ? { kind: 'aborted' } : classify(failure, provider);
     }
 
-    const countTokens = reported ? undefined : await loadTokenizer();
-    const inputTokens = countTokens ? await estimatePromptTokens(request) : (usage?.inputTokens ?? 0);
-    const outputTokens = countTokens
-      ? countTokens(text) +
-        (finished
-          ? toolCalls.reduce(
-              (sum, call) => sum + countTokens(call.name + JSON.stringify(call.input ?? {})),
-              0,
-            )
-          : countTokens(toolInputText))
-      : (usage?.outputTokens ?? 0);
+    const { inputTokens, outputTokens, estimated } = await countTokens(request, answer, finished);
     this.ledger.settle(reservation.reservationId, inputTokens + outputTokens);
     this.report({
       id,
@@ -276,7 +190,7 @@ export class ModelGateway implements ModelGatewayPort {
       ts: Date.now(),
       inputTokens,
       outputTokens,
-      estimated: !reported,
+      estimated,
       outcome: finished ? 'ok' : aborted ? 'aborted' : 'error',
     });
 
@@ -291,7 +205,7 @@ export class ModelGateway implements ModelGatewayPort {
           finishReason: finishReason ?? 'unknown',
           inputTokens,
           outputTokens,
-          estimated: !reported,
+          estimated,
         },
       };
     }
@@ -303,6 +217,32 @@ export class ModelGateway implements ModelGatewayPort {
     };
   }
 
+  /** Reserves prompt + max output tokens against the run and day budgets, or refuses the call. */
+  private reserve(
+    id: string,
+    request: ModelCallRequest,
+    promptTokens: number,
+  ): { reservationId: string; tokens: number } {
+    const wanted = Math.max(1, request.maxOutputTokens);
+    const reservation = this.ledger.reserve({
+      id,
+      agentId: request.agentId,
+      runId: request.runId,
+      tokens: promptTokens + wanted,
+      minTokens: promptTokens + Math.min(wanted, MIN_OUTPUT_TOKENS),
+      budget: request.budget,
+    });
+    if (reservation.ok) return reservation;
+    const limit = reservation.budget === 'day' ? request.budget.tokensPerDay : request.budget.tokensPerRun;
+    throw new ModelGatewayError(
+      ModelGatewayErrorCode.BUDGET_EXHAUSTED,
+      `the ${reservation.budget} budget of ${limit} tokens has ${reservation.remaining} left; ` +
+        `this call needs about ${promptTokens} for its prompt plus at least ${Math.min(wanted, MIN_OUTPUT_TOKENS)} for the answer` +
+        (reservation.resetsAt ? `; it reopens at ${new Date(reservation.resetsAt).toISOString()}` : ''),
+      { budget: reservation.budget, ...(reservation.resetsAt ? { resetsAt: reservation.resetsAt } : {}) },
+    );
+  }
+
   private report(record: UsageRecord): void {
     try {
       this.onUsage(record);
@@ -310,6 +250,124 @@ export class ModelGateway implements ModelGatewayPort {
       this.logger?.warn(`usage record ${record.id} could not be reported: ${errorText(error)}`);
     }
   }
+}
+
+/** What one streamed answer brought, however it ended. */
+interface StreamedAnswer {
+  /** The provider started an answer (tokens may have been spent). */
+  responded: boolean;
+  aborted: boolean;
+  failure: unknown;
+  finishReason: string | undefined;
+  usage: { inputTokens: number | undefined; outputTokens: number | undefined } | undefined;
+  text: string;
+  /** Tool call arguments as streamed so far (what a broken stream had produced). */
+  toolInputText: string;
+  toolCalls: ToolCall[];
+}
+
+/** One request to the model, streamed; errors and aborts end up in the answer, never thrown. */
+async function streamAnswer(
+  ref: ModelRef,
+  provider: ResolvedProvider,
+  request: ModelCallRequest,
+  maxOutputTokens: number,
+  signal: AbortSignal | undefined,
+): Promise<StreamedAnswer> {
+  const names = new Map(request.tools.map((spec) => [wireToolName(spec.name), spec.name]));
+  const model = createOpenAICompatible({
+    baseURL: provider.baseUrl,
+    name: provider.id,
+    includeUsage: true,
+    ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
+  }).chatModel(ref.model);
+  const answer: StreamedAnswer = {
+    responded: false,
+    aborted: false,
+    failure: undefined,
+    finishReason: undefined,
+    usage: undefined,
+    text: '',
+    toolInputText: '',
+    toolCalls: [],
+  };
+  try {
+    const result = streamText({
+      model,
+      system: request.system,
+      messages: toModelMessages(request.messages),
+      ...(request.tools.length > 0 ? { tools: toToolSet(request.tools) } : {}),
+      maxOutputTokens,
+      maxRetries: 0,
+      stopWhen: stepCountIs(1),
+      ...(signal ? { abortSignal: signal } : {}),
+      // Errors arrive as stream parts below; the default handler would print them.
+      onError: () => undefined,
+    });
+    for await (const part of result.fullStream) addPart(answer, part, names);
+  } catch (error) {
+    answer.failure ??= error;
+  }
+  if (signal?.aborted) answer.aborted = true;
+  return answer;
+}
+
+/** Adds one part of the stream to the answer (tool names mapped back from their wire form). */
+function addPart(
+  answer: StreamedAnswer,
+  part: TextStreamPart<ToolSet>,
+  names: ReadonlyMap<string, string>,
+): void {
+  switch (part.type) {
+    case 'start-step':
+      answer.responded = true;
+      break;
+    case 'text-delta':
+      answer.text += part.text;
+      break;
+    case 'tool-input-delta':
+      answer.toolInputText += part.delta;
+      break;
+    case 'tool-call':
+      answer.toolCalls.push({
+        id: part.toolCallId,
+        name: names.get(part.toolName) ?? part.toolName,
+        input: part.input,
+      });
+      break;
+    case 'finish-step':
+      answer.usage = part.usage;
+      answer.finishReason = part.finishReason;
+      break;
+    case 'error':
+      answer.failure ??= part.error;
+      break;
+    case 'abort':
+      answer.aborted = true;
+      break;
+    default:
+      break;
+  }
+}
+
+/** The tokens an answer used: as the provider reported them, else estimated from the text. */
+async function countTokens(
+  request: ModelCallRequest,
+  answer: StreamedAnswer,
+  finished: boolean,
+): Promise<{ inputTokens: number; outputTokens: number; estimated: boolean }> {
+  const { usage } = answer;
+  const reported = usage?.inputTokens !== undefined && usage.outputTokens !== undefined;
+  if (reported)
+    return { inputTokens: usage.inputTokens ?? 0, outputTokens: usage.outputTokens ?? 0, estimated: false };
+  const count = await loadTokenizer();
+  const inputTokens = await estimatePromptTokens(request);
+  const outputTokens =
+    count(answer.text) +
+    (finished
+      ? answer.toolCalls.reduce((sum, call) => sum + count(call.name + JSON.stringify(call.input ?? {})), 0)
+      : count(answer.toolInputText));
+  return { inputTokens, outputTokens, estimated: true };
 }
 
 function errorText(error: unknown): string {

@@ -144,19 +144,7 @@ export class ActiveRun {
         this.abort.signal,
       );
     } catch (error) {
-      if (this.finished) return;
-      this.deps.recorder.event(this.record, {
-        type: 'model',
-        name: definition.model.model,
-        durationMs: Math.max(0, this.deps.clock() - startedAt),
-        error: errorText(error).slice(0, ERROR_MAX),
-      });
-      if (error instanceof ModelGatewayError && error.code === ModelGatewayErrorCode.BUDGET_EXHAUSTED) {
-        if (error.detail?.budget === 'day') this.deps.dayBudgetExhausted(error.detail.resetsAt);
-        this.end({ status: 'budget-exhausted', error: error.message });
-      } else {
-        this.end({ status: 'failed', error: errorText(error) });
-      }
+      if (!this.finished) this.modelCallFailed(error, startedAt);
       return;
     }
     this.busy = false;
@@ -186,6 +174,22 @@ export class ActiveRun {
       text: result.text,
       toolCalls: result.toolCalls,
     });
+  }
+
+  /** A model call that failed ends the run: budget-exhausted (blocking the day, when it was the day budget) or failed. */
+  private modelCallFailed(error: unknown, startedAt: number): void {
+    this.deps.recorder.event(this.record, {
+      type: 'model',
+      name: this.agent.definition.model.model,
+      durationMs: Math.max(0, this.deps.clock() - startedAt),
+      error: errorText(error).slice(0, ERROR_MAX),
+    });
+    if (error instanceof ModelGatewayError && error.code === ModelGatewayErrorCode.BUDGET_EXHAUSTED) {
+      if (error.detail?.budget === 'day') this.deps.dayBudgetExhausted(error.detail.resetsAt);
+      this.end({ status: 'budget-exhausted', error: error.message });
+    } else {
+      this.end({ status: 'failed', error: errorText(error) });
+    }
   }
 
   private async toolCall(message: Extract<WorkerToParent, { type: 'tool' }>): Promise<void> {
