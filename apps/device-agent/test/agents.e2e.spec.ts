@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AgentDefinitionSchema,
   BirthMessageSchema,
@@ -22,7 +22,7 @@ import {
 import { freePort, startOpenAiTestServer, type OpenAiTestServer } from '@agentbox/test-support';
 import { sealSecret } from '@agentbox/sealed-secret';
 import { BoxSecretsKey } from '../src/modules/agents/secrets/box-secrets-key.js';
-import { AgentProcess, ensureBuilt } from './support/agent-process.js';
+import { DeviceAgentProcess, ensureBuilt, logOnFailure } from './support/device-agent-process.js';
 import { FakeFleet, waitFor } from './support/fake-fleet.js';
 
 const API_KEY = 'sk-e2e-0123456789abcdef';
@@ -51,7 +51,7 @@ describe('agents on the built device agent, against a real broker and the model 
   let model: OpenAiTestServer;
   let root: string;
   let stateDir: string;
-  let agentProcess: AgentProcess | undefined;
+  let deviceAgent: DeviceAgentProcess | undefined;
   let deviceId = '';
   let secretsKey = '';
   let webhookPort = 0;
@@ -104,21 +104,17 @@ describe('agents on the built device agent, against a real broker and the model 
     });
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && agentProcess) {
-      console.error('agent stderr:', agentProcess.stderr, '\nlast logs:', agentProcess.logs.slice(-40));
-    }
-  });
+  logOnFailure(() => deviceAgent, 40);
 
   afterAll(async () => {
-    await agentProcess?.dispose();
+    await deviceAgent?.dispose();
     await model?.close();
     await fleet.stop();
     await rm(root, { recursive: true, force: true });
   });
 
   it('sends its secrets key in the birth message (private key 0600 in the state dir)', async () => {
-    agentProcess = new AgentProcess({ ...env(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
+    deviceAgent = new DeviceAgentProcess({ ...env(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
     deviceId = birth.topic.split('/')[3]!;
     const parsed = BirthMessageSchema.parse(birth.json);
@@ -172,7 +168,7 @@ describe('agents on the built device agent, against a real broker and the model 
     expect(agents['locked-out']).toMatchObject({ status: 'error' });
     expect(agents['locked-out']!.detail).toMatch(/sealed-elsewhere v1: its API key could not be opened/);
     // The sealed key never shows up in plain text in the logs.
-    expect(JSON.stringify(agentProcess!.logs)).not.toContain(API_KEY);
+    expect(JSON.stringify(deviceAgent!.logs)).not.toContain(API_KEY);
   });
 
   it('runs the interval trigger: the model and a tool are called; up/runs, up/run-events and up/usage arrive', async () => {
@@ -305,10 +301,10 @@ describe('agents on the built device agent, against a real broker and the model 
     );
     await waitFor(() => runs().get(runId)?.status === 'running', 10_000, 'the slow run reported running');
     const killedAt = Date.now();
-    agentProcess!.kill('SIGKILL');
-    await agentProcess!.exit;
+    deviceAgent!.kill('SIGKILL');
+    await deviceAgent!.exit;
 
-    agentProcess = new AgentProcess(env()).start();
+    deviceAgent = new DeviceAgentProcess(env()).start();
     const interrupted = await waitFor(
       () => (runs().get(runId)?.status === 'interrupted' ? runs().get(runId) : undefined),
       20_000,
@@ -394,8 +390,8 @@ describe('agents on the built device agent, against a real broker and the model 
   }, 80_000);
 
   it('stops cleanly on SIGTERM, and after a restart runs its installed agents before it is online', async () => {
-    agentProcess!.kill('SIGTERM');
-    expect((await agentProcess!.exit!).code).toBe(0);
+    deviceAgent!.kill('SIGTERM');
+    expect((await deviceAgent!.exit!).code).toBe(0);
     const countSucceeded = (since: number) => {
       const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
       try {
@@ -412,15 +408,15 @@ describe('agents on the built device agent, against a real broker and the model 
     };
     await fleet.stopBroker();
     const restartedAt = Date.now();
-    agentProcess = new AgentProcess(env()).start();
+    deviceAgent = new DeviceAgentProcess(env()).start();
     try {
       await waitFor(() => countSucceeded(restartedAt) >= 1, 15_000, 'a ticker run with the broker away');
-      expect(agentProcess.hasLog('connected')).toBe(false);
+      expect(deviceAgent.hasLog('connected')).toBe(false);
     } finally {
       await fleet.startBroker();
     }
-    agentProcess.kill('SIGTERM');
-    expect((await agentProcess.exit!).code).toBe(0);
+    deviceAgent.kill('SIGTERM');
+    expect((await deviceAgent.exit!).code).toBe(0);
     const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db
@@ -437,7 +433,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
   const fleet = new FakeFleet();
   let model: OpenAiTestServer;
   let root: string;
-  let agentProcess: AgentProcess | undefined;
+  let deviceAgent: DeviceAgentProcess | undefined;
   let webhookPort = 0;
 
   const PARALLEL = 20;
@@ -458,7 +454,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
       text: 'word '.repeat(MAX_OUTPUT_TOKENS * 2),
       delayMs: MODEL_DELAY_MS,
     }));
-    agentProcess = new AgentProcess({
+    deviceAgent = new DeviceAgentProcess({
       AGENTBOX_FLEET_URL: fleet.fleetUrl,
       AGENTBOX_STATE_DIR: join(root, 'state'),
       AGENTBOX_LOG_LEVEL: 'debug',
@@ -467,14 +463,10 @@ describe('parallel runs of one agent on the built device agent, against one day 
     }).start();
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && agentProcess) {
-      console.error('agent stderr:', agentProcess.stderr, '\nlast logs:', agentProcess.logs.slice(-40));
-    }
-  });
+  logOnFailure(() => deviceAgent, 40);
 
   afterAll(async () => {
-    await agentProcess?.dispose();
+    await deviceAgent?.dispose();
     await model?.close();
     await fleet.stop();
     await rm(root, { recursive: true, force: true });

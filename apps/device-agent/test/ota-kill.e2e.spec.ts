@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { readBootState, readSlotInfo, type BootState } from '@agentbox/launcher/boot-state';
 import { BirthMessageSchema } from '@agentbox/schemas';
 import { OtaStateStore, type FlowStep, type OtaFlowState } from '../src/modules/ota/ota-state.js';
-import { ensureBuilt } from './support/agent-process.js';
+import { ensureBuilt } from './support/device-agent-process.js';
 import { FakeFleet, waitFor } from './support/fake-fleet.js';
 import {
   Box,
@@ -16,7 +16,7 @@ import {
   artifactPath,
   boxEnv,
   buildSlimBundle,
-  builtAgentVersion,
+  builtDeviceAgentVersion,
   bumpMinor,
   installBox,
   updateOffer,
@@ -28,21 +28,21 @@ import {
 
 /**
  * Crash safety of the box's update flow with real processes: the real launcher runs the real device agent
- * from its slots, and the agent is killed with SIGKILL (alone: a crash the launcher restarts it from; or
+ * from its slots, and the device agent is killed with SIGKILL (alone: a crash the launcher restarts it from; or
  * together with the launcher: a power loss, after which the test starts the launcher again as systemd
  * would) at every step of one update from X to Y. Each restart must go on from where the box was, never
  * download from byte 0 again, never boot a half-unpacked slot, keep the old slot intact until the commit,
  * and end with the box running Y, committed, and saying so over MQTT. Then an offer with a closed
  * maintenance window: downloaded at once, installed only once the window opens.
  *
- * Steps that last milliseconds (verifying the metadata, checking the downloaded bundle, the moment
- * between the commit and its report) are held with the flow's test hook AGENTBOX_OTA_TEST_HOLD_AT; the
- * others are caught by watching the real state: the bytes of the partial download (the bundle server is
- * throttled), the unpack's staging dir, boot.json. The maintenance window reads the box's local time from
- * a file (AGENTBOX_OTA_TEST_LOCAL_TIME_FILE), so the test opens it when it wants.
- *
- * The bundles hold the real built agent without node_modules (the box lives below the repository's
- * node_modules, where Node finds them): ota.e2e.spec.ts covers a self-contained bundle.
+ * The bundles hold the real built device agent without node_modules (the box lives below the repository's
+ * node_modules, where Node finds them), started through the test entry support/ota-box-main.ts: steps that
+ * last milliseconds (verifying the metadata, checking the downloaded bundle, the moment between the commit
+ * and its report) are held at the flow's checkpoint named by AGENTBOX_OTA_TEST_HOLD_AT; the others are
+ * caught by watching the real state: the bytes of the partial download (the bundle server is throttled),
+ * the unpack's staging dir, boot.json. The maintenance window reads the box's local time from a file
+ * (AGENTBOX_OTA_TEST_LOCAL_TIME_FILE), so the test opens it when it wants. ota.e2e.spec.ts covers a
+ * self-contained bundle started through src/main.ts.
  */
 
 const KIB = 1024;
@@ -50,15 +50,8 @@ const HELD = 'update flow held by a test hook';
 const WINDOW = { start: '02:00', end: '04:00' };
 
 /** Polls every few ms: some of the states watched here last well under a second. */
-async function waitFast<T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 3));
-  }
-}
+const waitFast = <T>(check: () => T | undefined | false, timeoutMs: number, what: string): Promise<T> =>
+  waitFor(check, timeoutMs, what, 3);
 
 function sizeOf(path: string): number {
   try {
@@ -110,7 +103,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     if (!state) throw new Error('boot.json is missing');
     return state;
   };
-  /** state.json as the agent last persisted it (read synchronously, so it can be polled fast). */
+  /** state.json as the device agent last persisted it (read synchronously, so it can be polled fast). */
   const flowState = (): OtaFlowState | undefined => {
     try {
       return JSON.parse(readFileSync(store.path, 'utf8')) as OtaFlowState;
@@ -119,7 +112,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     }
   };
   const step = (): FlowStep | undefined => flowState()?.step;
-  /** An agent process logged that it runs after log line `since` (the launcher restarted one). */
+  /** A device agent process logged that it runs after log line `since` (the launcher restarted one). */
   const restarted = (since: number) =>
     waitFor(
       () => box.logs.slice(since).some((line) => line.msg === 'device agent running'),
@@ -150,10 +143,10 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     box.logsWith(HELD).find((line) => line.point === point && line.pid !== notPid);
   const launcherSaid = (text: string) => box.output.split(text).length - 1;
 
-  /** A new `up/state` from a running agent of `version`: the box is back and says what it runs. */
+  /** A new `up/state` from a running device agent of `version`: the box is back and says what it runs. */
   const backOnline = async (version: string, statesBefore: number) => {
     await waitFor(
-      () => view.reportedAgentVersions().slice(statesBefore).includes(version),
+      () => view.reportedDeviceAgentVersions().slice(statesBefore).includes(version),
       30_000,
       `up/state with agentVersion ${version}`,
     );
@@ -169,15 +162,15 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
   beforeAll(async () => {
     ensureBuilt();
     work = await workDirInRepo('ota-kill-e2e');
-    const current = await builtAgentVersion();
+    const current = await builtDeviceAgentVersion();
     [x, y, z] = await Promise.all([
-      buildSlimBundle(current, join(work, 'bundles', 'x.tar.gz')),
+      buildSlimBundle(current, join(work, 'bundles', 'x.tar.gz'), { otaTestMain: true }),
       // Incompressible filler: a download worth throttling and an unpack that lasts long enough to kill.
       buildSlimBundle(bumpMinor(current, 1), join(work, 'bundles', 'y.tar.gz'), {
-        files: 1_500,
-        bytesEach: 2 * KIB,
+        filler: { files: 1_500, bytesEach: 2 * KIB },
+        otaTestMain: true,
       }),
-      buildSlimBundle(bumpMinor(current, 2), join(work, 'bundles', 'z.tar.gz')),
+      buildSlimBundle(bumpMinor(current, 2), join(work, 'bundles', 'z.tar.gz'), { otaTestMain: true }),
     ]);
     installed = await installBox(work, x.path, keys);
     store = new OtaStateStore(installed.stateDir);
@@ -233,11 +226,11 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       box.start({ AGENTBOX_OTA_TEST_HOLD_AT: 'before-bundle-check' });
     }, 40_000);
 
-    it('kill -9 of the agent mid-download: the launcher restarts it and the download resumes with Range', async () => {
+    it('kill -9 of the device agent mid-download: the launcher restarts it and the download resumes with Range', async () => {
       const part = join(installed.stateDir, 'ota', 'download', `${y.sha256}.part`);
       await waitFast(() => sizeOf(part) >= 128 * KIB, 30_000, 'the first bytes of Y on disk');
-      const statesBefore = view.reportedAgentVersions().length;
-      const killed = await box.killAgent();
+      const statesBefore = view.reportedDeviceAgentVersions().length;
+      const killed = await box.killDeviceAgent();
       const have = sizeOf(part);
       expect(have).toBeGreaterThanOrEqual(128 * KIB);
       expect(have).toBeLessThan(y.bytes.length);
@@ -262,7 +255,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       killDuringUnpack = armed(
         waitFast(() => existsSync(join(staging, 'filler')), 30_000, 'the unpack into slot b').then(
           async () => {
-            await box.killAgent();
+            await box.killDeviceAgent();
             const seen = {
               logsAtKill: box.logs.length,
               stagingComplete: existsSync(join(staging, 'slot.json')),
@@ -272,7 +265,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
               step: step(),
               slotAPrint: fingerprint(slotA),
             };
-            // The restarted agent unpacks again and marks slot b pending: power loss right then.
+            // The restarted device agent unpacks again and marks slot b pending: power loss right then.
             powerLossWhenPending = armed(
               waitFast(() => boot().pending ?? undefined, 30_000, 'slot b pending').then(async (pending) => {
                 await box.powerLoss();
@@ -312,7 +305,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       expect(pending).toMatchObject({ slot: 'b', version: y.version, rolloutId: 'rollout-y' });
       const after = boot();
       expect(after.pending).toMatchObject({ slot: 'b', version: y.version });
-      // 0: lost before the agent exited for the switch; 1: while the launcher was starting slot b.
+      // 0: lost before the device agent exited for the switch; 1: while the launcher was starting slot b.
       attemptsAtPowerLoss = after.pending!.attempts;
       expect(attemptsAtPowerLoss).toBeLessThanOrEqual(1);
       // Complete before it was named: unpacked, checked, slot.json last; the staging dir renamed away.
@@ -335,7 +328,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
         'the launcher starting slot b',
       );
       await waitFor(() => step() === 'trial', 20_000, 'Y on probation');
-      const killed = await box.killAgent();
+      const killed = await box.killDeviceAgent();
       await waitFor(() => boot().pending?.lastFailure, 10_000, 'the launcher recording the failure');
       expect(boot().pending).toMatchObject({
         slot: 'b',
@@ -361,7 +354,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       expect(view.statuses('rollout-y')).not.toContain('healthy');
 
       await box.powerLoss();
-      const statesBefore = view.reportedAgentVersions().length;
+      const statesBefore = view.reportedDeviceAgentVersions().length;
       box.start();
       const healthy = await waitFor(
         () => view.updateReports('rollout-y').find((report) => report.status === 'healthy'),
@@ -370,7 +363,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       );
       expect(healthy).toMatchObject({ version: y.version, runningVersion: y.version });
       await backOnline(y.version, statesBefore);
-      expect(view.reportedAgentVersions().at(-1)).toBe(y.version);
+      expect(view.reportedDeviceAgentVersions().at(-1)).toBe(y.version);
 
       const statuses = view.statuses('rollout-y');
       expect(statuses).toEqual(
@@ -388,7 +381,7 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       // Over the whole update: one full download, once resumed; the old slot kept as the fallback.
       expect(server.requestsFor(artifactPath(y))).toHaveLength(2);
       expect(fingerprint(slotA)).toBe(slotAPrint);
-      expect(box.agentPid()).toBeDefined();
+      expect(box.deviceAgentPid()).toBeDefined();
     }, 60_000);
   });
 
@@ -408,9 +401,9 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
       detail: 'installs in the maintenance window 02:00-04:00 (box local time)',
     });
 
-    // A crash while waiting changes nothing: the restarted agent waits again without downloading again.
-    const statesBefore = view.reportedAgentVersions().length;
-    const killed = await box.killAgent();
+    // A crash while waiting changes nothing: the restarted device agent waits again without downloading again.
+    const statesBefore = view.reportedDeviceAgentVersions().length;
+    const killed = await box.killDeviceAgent();
     await waitFor(
       () =>
         box.logs.some(
@@ -418,12 +411,12 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
             line.msg === 'update downloaded; waiting for the maintenance window' && line.pid !== killed,
         ),
       30_000,
-      'the restarted agent waiting for the window',
+      'the restarted device agent waiting for the window',
     );
     await backOnline(y.version, statesBefore);
     // Longer than the flow's 5 s poll: still closed, so still nothing installed.
     await new Promise((resolve) => setTimeout(resolve, 6_000));
-    // `downloaded` may come twice: the restarted agent says again where it stands unless the first process
+    // `downloaded` may come twice: the restarted device agent says again where it stands unless the first process
     // had persisted that report before the kill (reports are at least once; the fleet keeps the furthest).
     expect(withoutRepeats(view.statuses('rollout-z').filter((status) => status !== 'downloading'))).toEqual([
       'downloaded',
@@ -454,6 +447,6 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     });
     expect(readSlotInfo(installed.bootPath, 'a')?.version).toBe(z.version);
     expect(fingerprint(join(installed.stateDir, 'slots', 'b'))).toBe(yPrint);
-    await waitFor(() => view.reportedAgentVersions().at(-1) === z.version, 20_000, 'up/state of Z');
+    await waitFor(() => view.reportedDeviceAgentVersions().at(-1) === z.version, 20_000, 'up/state of Z');
   }, 90_000);
 });

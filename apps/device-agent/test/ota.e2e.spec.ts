@@ -6,7 +6,7 @@ import { create } from 'tar';
 import { buildBundle, unpackBundle } from '@agentbox/ota';
 import { readBootState, readSlotInfo, type BootState } from '@agentbox/launcher/boot-state';
 import { BirthMessageSchema, topics } from '@agentbox/schemas';
-import { ensureBuilt } from './support/agent-process.js';
+import { ensureBuilt } from './support/device-agent-process.js';
 import { FakeFleet, waitFor } from './support/fake-fleet.js';
 import {
   Box,
@@ -15,7 +15,7 @@ import {
   FleetView,
   artifactPath,
   boxEnv,
-  builtAgentVersion,
+  builtDeviceAgentVersion,
   bumpMinor,
   installBox,
   readBundle,
@@ -58,7 +58,7 @@ describe('over-the-air update of a real box: launcher, slots, commit and self ro
   beforeAll(async () => {
     ensureBuilt();
     work = await mkdtemp(join(tmpdir(), 'agentbox-ota-e2e-'));
-    const current = await builtAgentVersion();
+    const current = await builtDeviceAgentVersion();
 
     // X (what the box is installed with) and Y (the update): the real device agent, bundled by the library.
     const [builtX, builtY] = await Promise.all([
@@ -68,7 +68,7 @@ describe('over-the-air update of a real box: launcher, slots, commit and self ro
     x = await readBundle(current, builtX.file);
     y = await readBundle(bumpMinor(current, 1), builtY.file);
 
-    // Z: the same agent, except that it can never reach the cloud, so it can never prove healthy.
+    // Z: the same device agent, except that it can never reach the cloud, so it can never prove healthy.
     const zVersion = bumpMinor(current, 2);
     const zTree = join(work, 'z-tree');
     await unpackBundle(y.path, zTree);

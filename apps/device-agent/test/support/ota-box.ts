@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { expect } from 'vitest';
 import { create } from 'tar';
+import ts from 'typescript';
 import {
   createReleaseManifest,
   createRootMetadata,
@@ -25,12 +26,13 @@ import {
   type UpdateOffer,
   type UpdateStatusReport,
 } from '@agentbox/schemas';
-import { APP_DIR } from './agent-process.js';
+import { APP_DIR } from './device-agent-process.js';
 import { waitFor, type FakeFleet } from './fake-fleet.js';
+import { onJsonLines } from './json-lines.js';
 
 /**
  * What the OTA end-to-end tests share: the fleet's keys and signed releases, a box laid out by the real
- * infra/box/install.sh, the real launcher as a process tree (with kill -9 of the agent and power loss), an
+ * infra/box/install.sh, the real launcher as a process tree (with kill -9 of the device agent and power loss), an
  * HTTP server for bundles (Range, optional throttle) and the fleet's side of `spec.update` / `up/update`.
  */
 
@@ -51,13 +53,13 @@ export async function readBundle(version: string, path: string): Promise<BundleF
 }
 
 /** The version in apps/device-agent/package.json (what the built agent reports). */
-export async function builtAgentVersion(): Promise<string> {
+export async function builtDeviceAgentVersion(): Promise<string> {
   return (JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /**
  * Update statuses with consecutive repeats collapsed: reports are delivered at least once (a report
- * journaled but not yet acknowledged goes out again after a restart), and a restarted agent says again
+ * journaled but not yet acknowledged goes out again after a restart), and a restarted device agent says again
  * where it stands.
  */
 export function withoutRepeats<T>(statuses: readonly T[]): T[] {
@@ -69,16 +71,30 @@ export function bumpMinor(version: string, by: number): string {
   return `${major}.${minor! + by}.0`;
 }
 
+/** The test entry (ota-box-main.ts) as plain JavaScript, for a test bundle's dist/main.js. */
+async function otaTestMain(): Promise<string> {
+  const source = await readFile(join(APP_DIR, 'test', 'support', 'ota-box-main.ts'), 'utf8');
+  return ts.transpileModule(source, {
+    compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 },
+  }).outputText;
+}
+
+export interface SlimBundleOptions {
+  /** Incompressible files, so a download or an unpack lasts long enough to be interrupted. */
+  filler?: { files: number; bytesEach: number };
+  /** `dist/main.js` is the test entry (ota-box-main.ts), with its hold and clock, instead of src/main.ts. */
+  otaTestMain?: boolean;
+}
+
 /**
- * The built agent (dist/ and package.json set to `version`) as a bundle WITHOUT node_modules: the box
+ * The built device agent (dist/ and package.json set to `version`) as a bundle WITHOUT node_modules: the box
  * must then live below the repository's node_modules (see `workDirInRepo`), where Node finds the
- * dependencies. Seconds instead of the minute a self-contained bundle costs to build and unpack;
- * `filler` adds incompressible files so a download or an unpack lasts long enough to be interrupted.
+ * dependencies. Seconds instead of the minute a self-contained bundle costs to build and unpack.
  */
 export async function buildSlimBundle(
   version: string,
   out: string,
-  filler: { files: number; bytesEach: number } = { files: 0, bytesEach: 0 },
+  { filler = { files: 0, bytesEach: 0 }, otaTestMain: withTestMain = false }: SlimBundleOptions = {},
 ): Promise<BundleFile> {
   const tree = `${out}.tree`;
   await rm(tree, { recursive: true, force: true });
@@ -86,6 +102,7 @@ export async function buildSlimBundle(
   const pkg = JSON.parse(await readFile(join(APP_DIR, 'package.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(tree, 'package.json'), `${JSON.stringify({ ...pkg, version }, null, 2)}\n`);
   await cp(join(APP_DIR, 'dist'), join(tree, 'dist'), { recursive: true });
+  if (withTestMain) await writeFile(join(tree, 'dist', 'main.js'), await otaTestMain());
   const entries = ['package.json', 'dist'];
   if (filler.files > 0) {
     await mkdir(join(tree, 'filler'));
@@ -251,7 +268,7 @@ function killQuietly(pid: number, signal: NodeJS.Signals): void {
 export class Box {
   /** Launcher messages (stderr) and any non-JSON output, across every start. */
   output = '';
-  /** The agents' JSON log lines, across every start. */
+  /** The device agents' JSON log lines, across every start. */
   readonly logs: Record<string, unknown>[] = [];
   private child: ChildProcess | undefined;
   exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }> | undefined;
@@ -268,21 +285,13 @@ export class Box {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          this.logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          this.output += `${line}\n`;
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
+    onJsonLines(
+      child.stdout,
+      (line) => this.logs.push(line),
+      (line) => {
+        this.output += `${line}\n`;
+      },
+    );
     child.stderr.on('data', (chunk: Buffer) => {
       this.output += chunk.toString('utf8');
     });
@@ -296,7 +305,7 @@ export class Box {
   }
 
   /** The device agent the launcher runs now (its one child), if any. */
-  agentPid(): number | undefined {
+  deviceAgentPid(): number | undefined {
     const launcher = this.launcherPid;
     return launcher === undefined ? undefined : childPids(launcher)[0];
   }
@@ -305,16 +314,16 @@ export class Box {
     return this.logs.some((line) => line.msg === msg);
   }
 
-  /** Log lines with this message, optionally only from one agent process. */
+  /** Log lines with this message, optionally only from one device agent process. */
   logsWith(msg: string, pid?: number): Record<string, unknown>[] {
     return this.logs.filter((line) => line.msg === msg && (pid === undefined || line.pid === pid));
   }
 
   /** kill -9 of the device agent alone (a crash); the launcher stays and restarts it. Returns its pid. */
-  async killAgent(): Promise<number> {
-    const pid = await waitFor(() => this.agentPid(), 20_000, 'a running device agent');
+  async killDeviceAgent(): Promise<number> {
+    const pid = await waitFor(() => this.deviceAgentPid(), 20_000, 'a running device agent');
     killQuietly(pid, 'SIGKILL');
-    await waitFor(() => isGone(pid), 10_000, `agent ${pid} gone`);
+    await waitFor(() => isGone(pid), 10_000, `device agent ${pid} gone`);
     return pid;
   }
 
@@ -329,31 +338,31 @@ export class Box {
     const children = childPids(launcher);
     killQuietly(launcher, 'SIGKILL');
     for (const pid of children) {
-      killQuietly(-pid, 'SIGKILL'); // the agent leads its own process group
+      killQuietly(-pid, 'SIGKILL'); // the device agent leads its own process group
       killQuietly(pid, 'SIGKILL');
     }
     await this.exit;
     // Orphans are reaped by pid 1; after a real power loss no old process is left either.
-    await waitFor(() => children.every(isGone), 10_000, 'the agents gone');
+    await waitFor(() => children.every(isGone), 10_000, 'the device agents gone');
   }
 
-  /** SIGTERM goes through the launcher to the agent; anything still alive after that is killed. */
+  /** SIGTERM goes through the launcher to the device agent; anything still alive after that is killed. */
   async stop(): Promise<void> {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const agents = child.pid === undefined ? [] : childPids(child.pid);
+    const deviceAgents = child.pid === undefined ? [] : childPids(child.pid);
     child.kill('SIGTERM');
     const stopped = await Promise.race([
       this.exit!.then(() => true),
       new Promise<false>((done) => setTimeout(() => done(false), 20_000)),
     ]);
     if (stopped) return;
-    for (const pid of agents) killQuietly(pid, 'SIGKILL');
+    for (const pid of deviceAgents) killQuietly(pid, 'SIGKILL');
     child.kill('SIGKILL');
     await this.exit;
   }
 
-  /** For a failed test: the launcher's output and the agents' last log lines. */
+  /** For a failed test: the launcher's output and the device agents' last log lines. */
   describe(): string {
     return `box output:\n${this.output.slice(-4_000)}\nlast logs:\n${this.logs
       .slice(-40)
@@ -509,7 +518,7 @@ export class FleetView {
   }
 
   /** `current.agentVersion` of every `up/state` received, in order. */
-  reportedAgentVersions(): string[] {
+  reportedDeviceAgentVersions(): string[] {
     return this.fleet
       .messages(`${this.deviceId}/up/state`)
       .map((message) => ReportedStateMessageSchema.parse(message.json).current.agentVersion)

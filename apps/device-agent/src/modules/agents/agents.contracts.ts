@@ -1,6 +1,7 @@
 import type {
   AgentDefinition,
   DesiredAgent,
+  DeviceEvent,
   ModelRef,
   RunEvent,
   RunRecord,
@@ -122,3 +123,15 @@ export type InstalledAgent = DesiredAgent;
 
 export type TriggerOutcome =
   { accepted: true; runId: string; queued: boolean } | { accepted: false; reason: string };
+
+/** The box's outbox as the agents use it (OutboxService). */
+export interface AgentsOutbox {
+  append(channel: 'runs' | 'run-events' | 'usage' | 'telemetry', message: object): Promise<unknown>;
+  event(event: DeviceEvent): Promise<void>;
+}
+
+/** The agents' log, with structured fields. */
+export interface AgentsLogger {
+  log(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+}

@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
 import { CommandsModule } from '../commands/commands.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
-import { OutboxModule } from '../outbox/outbox.module.js';
 import { AgentsService } from './agents.service.js';
-import { SecretsModule } from './secrets/secrets.module.js';
 
+/** The agents as the box sees them; their runtime (runtime/agents-runtime.module.ts) is loaded at start. */
 @Module({
-  imports: [OutboxModule, DesiredStateModule, CommandsModule, SecretsModule],
+  imports: [DesiredStateModule, CommandsModule],
   providers: [AgentsService],
   exports: [AgentsService],
 })

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { encodeMessage, type DesiredStateMessage } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CredentialsStore } from '../identity/credentials.store.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { BirthService } from '../link/birth.service.js';
@@ -24,11 +24,11 @@ const doc = (version: number, intervalSec?: number): DesiredStateMessage => ({
 
 /** The service with real parts; the link is never started, so state reports are skipped as offline. */
 async function build(stateDir: string) {
-  const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
+  const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
   const runtime = new RuntimeSettingsService(config);
   const seq = new SequenceService(config);
   const identity = new IdentityService(config);
-  // An enrolled box: stored credentials, loaded the way the agent loads them at start.
+  // An enrolled box: stored credentials, loaded the way the box loads them at start.
   await new CredentialsStore(stateDir).save({
     deviceId: 'box-1',
     hardwareId: 'hw-0123456789',
@@ -90,7 +90,7 @@ describe('DesiredStateService', () => {
     expect(await sut.receive(Buffer.alloc(0))).toBe('cleared');
   });
 
-  it('applies the stored document at start, and a restarted agent still refuses older versions', async () => {
+  it('applies the stored document at start, and a restarted box still refuses older versions', async () => {
     const first = await build(dir);
     await first.sut.receive(encodeMessage(doc(12, 20)));
     const second = await build(dir);
@@ -98,5 +98,31 @@ describe('DesiredStateService', () => {
     expect(second.runtime.telemetryIntervalSec).toBe(20);
     expect(await second.sut.receive(encodeMessage(doc(11, 40)))).toBe('ignored-older');
     expect(second.runtime.telemetryIntervalSec).toBe(20);
+  });
+
+  it('hands each owner its own sections of every applied document, the stored one first', async () => {
+    const first = await build(dir);
+    const update: unknown[] = [];
+    const agents: unknown[] = [];
+    first.sut.onSection('update', (sections, applied) => update.push([sections, applied.version]));
+    first.sut.onSection(['agents', 'providers'], () => {
+      throw new Error('a broken owner');
+    });
+    first.sut.onSection(['agents', 'providers'], (sections) => agents.push(sections));
+    const document = { ...doc(3, 10), spec: { telemetry: { intervalSec: 10 }, agents: [], newer: { x: 1 } } };
+    expect(await first.sut.receive(encodeMessage(document))).toBe('applied');
+    expect(first.sut.appliedFromCloud).toBe(true);
+    expect(update).toEqual([[{ update: undefined }, 3]]);
+    expect(agents).toEqual([{ agents: [], providers: undefined }]);
+    // A section this version does not know is kept for a newer one.
+    const stored = JSON.parse(await readFile(join(dir, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
+    expect(stored.spec).toMatchObject({ newer: { x: 1 } });
+
+    const second = await build(dir);
+    const loaded: unknown[] = [];
+    second.sut.onSection('agents', (sections, applied) => loaded.push([sections, applied.version]));
+    await second.sut.load();
+    expect(loaded).toEqual([[{ agents: [] }, 3]]);
+    expect(second.sut.appliedFromCloud).toBe(false);
   });
 });

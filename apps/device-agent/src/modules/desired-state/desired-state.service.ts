@@ -7,21 +7,36 @@ import {
   type DesiredStateMessage,
   type ReportedStateMessage,
 } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkException } from '../link/link.exception.js';
 import { LinkService } from '../link/link.service.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { DesiredStateStore } from './desired-state.store.js';
 
 export type DesiredOutcome = 'applied' | 'ignored-older' | 'invalid' | 'cleared';
 
-/** Told about every applied document (the stored one at start, then each newer one). */
-export type DesiredListener = (document: DesiredStateMessage) => void;
+export type DesiredSpec = DesiredStateMessage['spec'];
+/** The sections of the spec this device agent version knows; others are kept for newer versions. */
+export type DesiredSectionName = 'telemetry' | 'agents' | 'providers' | 'update';
+
+/**
+ * Told about its sections of every applied document (the stored one at start, then each newer one or
+ * the same one again), absent sections included as undefined, with the document's version.
+ */
+export type DesiredSectionHandler<K extends DesiredSectionName> = (
+  sections: Pick<DesiredSpec, K>,
+  applied: { version: number },
+) => void;
+
+interface SectionSubscription {
+  names: readonly DesiredSectionName[];
+  handler: (sections: Partial<DesiredSpec>, applied: { version: number }) => void;
+}
 
 /**
  * Takes the retained, versioned `down/desired` after every (re)connect. The box only ever takes a
@@ -34,14 +49,15 @@ export class DesiredStateService implements OnModuleInit {
   private readonly store: DesiredStateStore;
   private current: DesiredStateMessage | undefined;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<DesiredListener>();
+  private readonly subscriptions = new Set<SectionSubscription>();
   /** Sections other modules add to `current` (e.g. `agents`), computed at each report. */
-  private readonly sections = new Map<string, () => unknown>();
+  private readonly currentSections = new Map<string, () => unknown>();
+  private receivedFromCloud = false;
   /** Invalid documents seen since start. */
   rejected = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly link: LinkService,
     private readonly outbox: OutboxService,
@@ -49,6 +65,14 @@ export class DesiredStateService implements OnModuleInit {
     private readonly seq: SequenceService,
   ) {
     this.store = new DesiredStateStore(config.stateDir);
+    // The runtime settings are this service's own section, applied first: the telemetry interval (the
+    // configured one when the document sets none) and the version they come from.
+    this.onSection('telemetry', ({ telemetry }, { version }) =>
+      this.runtime.apply({
+        telemetryIntervalSec: telemetry?.intervalSec ?? this.config.telemetryIntervalSec,
+        desiredVersion: version,
+      }),
+    );
   }
 
   onModuleInit(): void {
@@ -56,15 +80,31 @@ export class DesiredStateService implements OnModuleInit {
     this.link.onUp(() => void this.report());
   }
 
-  /** Features that act on parts of the spec (the agents) subscribe here instead of this service knowing them. */
-  onApplied(listener: DesiredListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /**
+   * The owner of a part of the spec (the agents take `agents` and `providers`, updates take `update`)
+   * subscribes to its sections here instead of this service knowing them. Handlers run in the order
+   * they subscribed, each on its own: one that throws does not keep the others from their sections.
+   */
+  onSection<K extends DesiredSectionName>(
+    names: K | readonly K[],
+    handler: DesiredSectionHandler<K>,
+  ): () => void {
+    const subscription: SectionSubscription = {
+      names: typeof names === 'string' ? [names] : names,
+      handler: handler as SectionSubscription['handler'],
+    };
+    this.subscriptions.add(subscription);
+    return () => this.subscriptions.delete(subscription);
   }
 
-  /** Adds a section to every `up/state` current, e.g. `agents`. */
+  /** Adds a section to every `up/state` current, e.g. `agents` (the reported side of onSection). */
   addCurrentSection(name: string, provide: () => unknown): void {
-    this.sections.set(name, provide);
+    this.currentSections.set(name, provide);
+  }
+
+  /** A document from the cloud has been applied in this process (not only the stored one). */
+  get appliedFromCloud(): boolean {
+    return this.receivedFromCloud;
   }
 
   get document(): DesiredStateMessage | undefined {
@@ -120,6 +160,7 @@ export class DesiredStateService implements OnModuleInit {
     }
     await this.store.save(incoming);
     this.current = incoming;
+    this.receivedFromCloud = true;
     this.apply(incoming);
     this.logger.log({ version: incoming.version }, 'desired state applied');
     await this.report();
@@ -129,7 +170,7 @@ export class DesiredStateService implements OnModuleInit {
   /** What the box runs now, as reported in `up/state`. */
   currentState(): ReportedStateMessage['current'] {
     const sections: Record<string, unknown> = {};
-    for (const [name, provide] of this.sections) {
+    for (const [name, provide] of this.currentSections) {
       try {
         sections[name] = provide();
       } catch (error) {
@@ -141,7 +182,7 @@ export class DesiredStateService implements OnModuleInit {
       // Shaped like the desired spec, so a console can diff desired against current section by section.
       telemetry: { intervalSec: this.runtime.telemetryIntervalSec },
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
-      agentVersion: AGENT_VERSION,
+      agentVersion: DEVICE_AGENT_VERSION,
     };
   }
 
@@ -164,17 +205,15 @@ export class DesiredStateService implements OnModuleInit {
     }
   }
 
-  /** Applies what this agent version knows of the spec; unknown sections are kept for newer agents. */
+  /** Applies what this device agent version knows of the spec; unknown sections are kept for newer versions. */
   private apply(document: DesiredStateMessage): void {
-    this.runtime.apply({
-      telemetryIntervalSec: document.spec.telemetry?.intervalSec ?? this.config.telemetryIntervalSec,
-      desiredVersion: document.version,
-    });
-    for (const listener of this.listeners) {
+    const applied = { version: document.version };
+    for (const { names, handler } of this.subscriptions) {
+      const sections = Object.fromEntries(names.map((name) => [name, document.spec[name]]));
       try {
-        listener(document);
+        handler(sections, applied);
       } catch (error) {
-        this.logger.error({ err: error }, 'applying the desired state failed in a listener');
+        this.logger.error({ err: error, sections: names }, 'applying the desired state failed in a section');
       }
     }
   }

@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { AgentException, AgentExceptionCode } from '../../common/agent-exception.js';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxException, BoxExceptionCode } from '../../common/box-exception.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CREDENTIALS_FILE } from './credentials.store.js';
 import { IdentityService } from './identity.service.js';
 
@@ -64,7 +64,7 @@ describe('IdentityService', () => {
 
   const build = (env: Record<string, string>) =>
     new IdentityService(
-      AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_DEVICE_NAME: 'lab-box', ...env }),
+      BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_DEVICE_NAME: 'lab-box', ...env }),
     );
 
   it('enrolls on first boot through 5xx retries and stores the credentials 0600 in a 0700 dir', async () => {
@@ -96,17 +96,17 @@ describe('IdentityService', () => {
   it('fails with CLAIM_REJECTED carrying the server code on 401', async () => {
     const sut = build({ AGENTBOX_FLEET_URL: fleetUrl, AGENTBOX_CLAIM_TOKEN: 'some-other-token-0000' });
     const error = await sut.ensureEnrolled().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AgentException);
-    expect((error as AgentException).code).toBe(AgentExceptionCode.CLAIM_REJECTED);
-    expect((error as AgentException).message).toContain('CLAIM_TOKEN_EXPIRED');
+    expect(error).toBeInstanceOf(BoxException);
+    expect((error as BoxException).code).toBe(BoxExceptionCode.CLAIM_REJECTED);
+    expect((error as BoxException).message).toContain('CLAIM_TOKEN_EXPIRED');
   });
 
   it('names the missing variable on first boot', async () => {
     await expect(build({}).ensureEnrolled()).rejects.toMatchObject({
-      code: AgentExceptionCode.FLEET_URL_MISSING,
+      code: BoxExceptionCode.FLEET_URL_MISSING,
     });
     await expect(build({ AGENTBOX_FLEET_URL: fleetUrl }).ensureEnrolled()).rejects.toMatchObject({
-      code: AgentExceptionCode.CLAIM_TOKEN_MISSING,
+      code: BoxExceptionCode.CLAIM_TOKEN_MISSING,
     });
   });
 
@@ -114,7 +114,7 @@ describe('IdentityService', () => {
     await build({ AGENTBOX_FLEET_URL: fleetUrl, AGENTBOX_CLAIM_TOKEN: CLAIM }).ensureEnrolled();
     await writeFile(join(dir, CREDENTIALS_FILE), '{"deviceId": ');
     await expect(build({}).ensureEnrolled()).rejects.toMatchObject({
-      code: AgentExceptionCode.CREDENTIALS_UNREADABLE,
+      code: BoxExceptionCode.CREDENTIALS_UNREADABLE,
     });
     const repaired = await build({
       AGENTBOX_FLEET_URL: fleetUrl,

@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AgentConfig } from '../../config/agent-config.js';
-import { AgentException, AgentExceptionCode } from '../../common/agent-exception.js';
+import { BoxConfig } from '../../config/box-config.js';
+import { BoxException, BoxExceptionCode } from '../../common/box-exception.js';
 import { ensurePrivateDir } from '../../common/atomic-file.js';
 import { CredentialsStore, type StoredCredentials } from './credentials.store.js';
 import { resolveHardwareId } from './hardware-id.js';
@@ -14,7 +14,7 @@ export class IdentityService {
   private current: StoredCredentials | undefined;
   private hardwareId: string | undefined;
 
-  constructor(private readonly config: AgentConfig) {
+  constructor(private readonly config: BoxConfig) {
     this.store = new CredentialsStore(config.stateDir);
   }
 
@@ -32,15 +32,15 @@ export class IdentityService {
     return this.config.mqttUrlOverride ?? this.credentials.mqtt.url;
   }
 
-  /** Loads stored credentials, or enrolls on first boot. Throws AgentException when it cannot. */
+  /** Loads stored credentials, or enrolls on first boot. Throws BoxException when it cannot. */
   async ensureEnrolled(signal?: AbortSignal): Promise<StoredCredentials> {
     try {
       await ensurePrivateDir(this.config.stateDir);
     } catch (error) {
-      throw new AgentException(
-        AgentExceptionCode.STATE_DIR_UNUSABLE,
+      throw new BoxException(
+        BoxExceptionCode.STATE_DIR_UNUSABLE,
         `cannot use the state directory ${this.config.stateDir}: ${(error as Error).message}`,
-        'set AGENTBOX_STATE_DIR to a directory the agent may write (systemd: StateDirectory=agentbox)',
+        'set AGENTBOX_STATE_DIR to a directory the device agent may write (systemd: StateDirectory=agentbox)',
       );
     }
     this.hardwareId = await resolveHardwareId(this.config.stateDir, this.config.hardwareIdOverride);
@@ -49,8 +49,8 @@ export class IdentityService {
       stored = await this.store.load();
     } catch (error) {
       if (!this.canReenroll()) {
-        throw new AgentException(
-          AgentExceptionCode.CREDENTIALS_UNREADABLE,
+        throw new BoxException(
+          BoxExceptionCode.CREDENTIALS_UNREADABLE,
           `cannot read the stored credentials: ${(error as Error).message}`,
           'set AGENTBOX_CLAIM_TOKEN (and AGENTBOX_FLEET_URL) so the box enrolls again under the same device id',
         );
@@ -74,15 +74,15 @@ export class IdentityService {
   async enroll(signal?: AbortSignal): Promise<StoredCredentials> {
     const { fleetUrl, claimToken } = this.config;
     if (fleetUrl === undefined) {
-      throw new AgentException(
-        AgentExceptionCode.FLEET_URL_MISSING,
+      throw new BoxException(
+        BoxExceptionCode.FLEET_URL_MISSING,
         'this box is not enrolled yet and AGENTBOX_FLEET_URL is not set',
         'set AGENTBOX_FLEET_URL to the fleet service URL (e.g. https://fleet.example.com) in /etc/agentbox/agent.env',
       );
     }
     if (claimToken === undefined) {
-      throw new AgentException(
-        AgentExceptionCode.CLAIM_TOKEN_MISSING,
+      throw new BoxException(
+        BoxExceptionCode.CLAIM_TOKEN_MISSING,
         'this box is not enrolled yet and AGENTBOX_CLAIM_TOKEN is not set',
         'create a claim token in the console (Add box) and set AGENTBOX_CLAIM_TOKEN in /etc/agentbox/agent.env',
       );

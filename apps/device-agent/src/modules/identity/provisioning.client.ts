@@ -6,7 +6,7 @@ import {
   type ProvisionResponse,
 } from '@agentbox/schemas';
 import { backoffDelay, sleep, type BackoffPolicy } from '@agentbox/retry';
-import { AgentException, AgentExceptionCode } from '../../common/agent-exception.js';
+import { BoxException, BoxExceptionCode } from '../../common/box-exception.js';
 import { CLOUD_BACKOFF } from '../../common/backoff.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
@@ -70,8 +70,8 @@ export class ProvisioningClient {
     const code = apiError.success ? apiError.data.code : `HTTP_${response.status}`;
     const message = apiError.success ? apiError.data.message : text.slice(0, 200) || response.statusText;
     if (response.status === 401 || response.status === 403) {
-      throw new AgentException(
-        AgentExceptionCode.CLAIM_REJECTED,
+      throw new BoxException(
+        BoxExceptionCode.CLAIM_REJECTED,
         `the fleet service rejected the claim token: ${code}: ${message}`,
         'create a new claim token in the console (Add box) and set AGENTBOX_CLAIM_TOKEN to it',
       );
@@ -79,10 +79,10 @@ export class ProvisioningClient {
     if (response.status >= 500 || response.status === 429 || response.status === 408) {
       throw new RetryableProvisionError(`${url} answered ${response.status} ${code}: ${message}`);
     }
-    throw new AgentException(
-      AgentExceptionCode.PROVISION_REFUSED,
+    throw new BoxException(
+      BoxExceptionCode.PROVISION_REFUSED,
       `the fleet service refused provisioning: ${response.status} ${code}: ${message}`,
-      `check AGENTBOX_FLEET_URL (${this.fleetUrl}) points at the fleet service, and the agent and service versions`,
+      `check AGENTBOX_FLEET_URL (${this.fleetUrl}) points at the fleet service, and the device agent and service versions`,
     );
   }
 }

@@ -10,7 +10,7 @@ import {
   type HardwareInfo,
 } from '@agentbox/schemas';
 import { BoxSecretsKeyService } from '../agents/secrets/box-secrets-key.service.js';
-import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { METRICS_COLLECTOR, type MetricsCollector } from '../runtime/metrics-collector.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 
@@ -37,7 +37,7 @@ export async function readOsRelease(
   return undefined;
 }
 
-/** Builds `up/birth`: who the agent is, what the box is and what it can report. */
+/** Builds `up/birth`: who the device is, what the box is and what it can report. */
 @Injectable()
 export class BirthService {
   private readonly logger = new Logger(BirthService.name);
@@ -76,7 +76,7 @@ export class BirthService {
       v: SCHEMA_VERSION,
       seq,
       ts: Date.now(),
-      agentVersion: AGENT_VERSION,
+      agentVersion: DEVICE_AGENT_VERSION,
       bootId: this.bootId,
       hardware: await this.hardware(),
       capabilities: [...CAPABILITIES],

@@ -11,7 +11,7 @@ import {
 } from '@agentbox/schemas';
 import { backoffDelay, sleep } from '@agentbox/retry';
 import { RateLimitedLog } from '@agentbox/logging';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CLOUD_BACKOFF } from '../../common/backoff.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
@@ -84,7 +84,7 @@ export class LinkService {
   connections = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly seq: SequenceService,
     private readonly birth: BirthService,
@@ -213,32 +213,8 @@ export class LinkService {
 
   private session(): Promise<SessionOutcome> {
     const deviceId = this.identity.deviceId;
-    const { password } = this.identity.credentials.mqtt;
     const url = this.identity.mqttUrl;
-    // A will seq is spent only once a CONNECT carrying it went out: an attempt refused at the TCP
-    // level never registered its will anywhere, so the next attempt may reuse the number.
-    this.willSeq ??= this.seq.next();
-    const will: StatusMessage = {
-      v: SCHEMA_VERSION,
-      seq: this.willSeq,
-      ts: Date.now(),
-      state: 'offline',
-      reason: 'connection lost',
-    };
-    const options: IClientOptions = {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: deviceId,
-      password,
-      clean: true,
-      // MQTT-3.1.2-22/24: the broker closes the link (and sends the will) after 1.5 x keepalive of silence.
-      keepalive: this.config.keepaliveSec,
-      reconnectPeriod: 0,
-      connectTimeout: CONNECT_TIMEOUT_MS,
-      properties: { sessionExpiryInterval: 0 },
-      // MQTT-3.1.2-8/9: published by the broker if the connection ends without a normal DISCONNECT.
-      will: { topic: topics.status(deviceId), payload: encodeMessage(will), qos: 1, retain: true },
-    };
+    const options = this.connectOptions(deviceId);
     return new Promise<SessionOutcome>((resolve) => {
       const outcome: SessionOutcome = { connected: false, badCredentials: false };
       const client = mqtt.connect(url, options);
@@ -296,6 +272,34 @@ export class LinkService {
         resolve(outcome);
       });
     });
+  }
+
+  /** MQTT 5, clean start without a session, and the Last Will `offline` (retained). */
+  private connectOptions(deviceId: string): IClientOptions {
+    // A will seq is spent only once a CONNECT carrying it went out: an attempt refused at the TCP
+    // level never registered its will anywhere, so the next attempt may reuse the number.
+    this.willSeq ??= this.seq.next();
+    const will: StatusMessage = {
+      v: SCHEMA_VERSION,
+      seq: this.willSeq,
+      ts: Date.now(),
+      state: 'offline',
+      reason: 'connection lost',
+    };
+    return {
+      protocolVersion: 5,
+      clientId: deviceId,
+      username: deviceId,
+      password: this.identity.credentials.mqtt.password,
+      clean: true,
+      // MQTT-3.1.2-22/24: the broker closes the link (and sends the will) after 1.5 x keepalive of silence.
+      keepalive: this.config.keepaliveSec,
+      reconnectPeriod: 0,
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      properties: { sessionExpiryInterval: 0 },
+      // MQTT-3.1.2-8/9: published by the broker if the connection ends without a normal DISCONNECT.
+      will: { topic: topics.status(deviceId), payload: encodeMessage(will), qos: 1, retain: true },
+    };
   }
 
   /** After every connect: `online` (retained), then birth, then the `down/#` subscription. */

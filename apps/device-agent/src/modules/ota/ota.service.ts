@@ -2,17 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { SCHEMA_VERSION, type UpdateMessage, type UpdateStatusReport } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import {
+  SCHEMA_VERSION,
+  type UpdateMessage,
+  type UpdateOffer,
+  type UpdateStatusReport,
+} from '@agentbox/schemas';
+import { BoxConfig } from '../../config/box-config.js';
 import { AgentsService } from '../agents/agents.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { LinkService } from '../link/link.service.js';
 import { OutboxService } from '../outbox/outbox.service.js';
-import { AGENT_VERSION } from '../runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { releaseTrust } from './release-trust.js';
-import { otaTestHooksFromEnv } from './ota-test-hooks.js';
+import { UpdateFlowCheckpoints } from './flow-checkpoints.js';
+import { LocalClock } from './local-clock.js';
 import { UpdateFlow, type HealthCheck } from './update-flow.js';
 
 /**
@@ -24,6 +30,16 @@ export const EXIT_RESTART = 75;
 const DEADLINE_MARGIN_MS = 3_000;
 
 /**
+ * Where updates stand in this process. Start-up goes through them in this order (BoxService.start):
+ *   recover()            'starting' -> 'on-probation' (this version must prove healthy) or 'holding'
+ *   desired.load()       the stored desired state is applied: its offer is remembered, not taken
+ *   takeCurrentOffer()   'holding' -> 'taking-offers': the offer held now, then each applied one
+ * A version on probation takes offers once its probation is over ('on-probation' -> 'taking-offers';
+ * once committed, the offer held then first).
+ */
+type OtaPhase = 'starting' | 'on-probation' | 'holding' | 'taking-offers';
+
+/**
  * Over-the-air updates on the box: takes `spec.update` from the desired state and runs the update
  * flow; when this process is a new version on probation, proves it healthy and commits it.
  */
@@ -32,89 +48,103 @@ export class OtaService implements OnModuleInit {
   private readonly logger = new Logger('Ota');
   readonly flow: UpdateFlow;
   private restartListener: ((why: string) => void) | undefined;
-  private started = false;
-  private inTrial = false;
-  /** A desired state arrived from the cloud in this process (not only the stored one). */
-  private appliedOnline = false;
+  private phase: OtaPhase = 'starting';
+  /** `spec.update` of the last applied desired state (undefined: none offered). */
+  private offer: UpdateOffer | undefined;
   private readonly abort = new AbortController();
   private trialDone: Promise<void> | undefined;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly outbox: OutboxService,
     private readonly seq: SequenceService,
     private readonly desired: DesiredStateService,
     private readonly agents: AgentsService,
     private readonly link: LinkService,
     private readonly runtime: RuntimeSettingsService,
+    clock: LocalClock,
+    checkpoints: UpdateFlowCheckpoints,
   ) {
-    // Inert unless a test sets them (see ota-test-hooks.ts).
-    const hooks = otaTestHooksFromEnv(process.env);
     this.flow = new UpdateFlow({
       stateDir: config.stateDir,
       bootStatePath: config.bootStatePath,
       runningSlot: config.slot,
-      currentVersion: AGENT_VERSION,
+      currentVersion: DEVICE_AGENT_VERSION,
       arch: process.arch,
       diskReserveBytes: config.otaDiskReserveBytes,
       trust: releaseTrust,
       report: (report) => this.report(report),
-      runsInProgress: () => this.agents.runtime.activeRunCount(),
+      runsInProgress: () => this.agents.activeRunCount(),
       restart: () => this.restartListener?.('update installed'),
       logger: {
         log: (message, fields) => this.logger.log(fields ?? {}, message),
         warn: (message, fields) => this.logger.warn(fields ?? {}, message),
       },
-      ...(hooks.holdAt ? { testHoldAt: hooks.holdAt } : {}),
-      ...(hooks.minuteOfDay ? { minuteOfDay: hooks.minuteOfDay } : {}),
+      minuteOfDay: () => clock.minuteOfDay(),
+      checkpoints,
     });
   }
 
   onModuleInit(): void {
-    this.desired.onApplied((document) => {
-      if (this.link.connected) this.appliedOnline = true;
-      if (!this.started || this.inTrial) return;
-      void this.flow.offer(document.spec.update).catch((error: unknown) => {
-        this.logger.error({ err: error }, 'the update offer could not be handled');
-      });
+    this.desired.onSection('update', ({ update }) => {
+      this.offer = update;
+      if (this.phase === 'taking-offers') this.takeOffer(update);
     });
   }
 
-  /** main.ts stops the agent and exits with EXIT_RESTART when this fires. */
+  private takeOffer(update: UpdateOffer | undefined): void {
+    void this.flow.offer(update).catch((error: unknown) => {
+      this.logger.error({ err: error }, 'the update offer could not be handled');
+    });
+  }
+
+  /** main.ts stops the box and exits with EXIT_RESTART when this fires. */
   onRestart(listener: (why: string) => void): void {
     this.restartListener = listener;
   }
 
   /**
-   * After the spool is open and before the desired state is loaded: finish what a previous process
-   * left (report a rollback or a commit), or start the probation of this version.
+   * First at start, after the spool is open and before the desired state is loaded: finish what a
+   * previous process left (report a rollback or a commit), or start the probation of this version.
    */
-  async start(): Promise<void> {
+  async recover(): Promise<void> {
     const next = await this.flow.recover(this.config.bootPending).catch((error: unknown) => {
       this.logger.error({ err: error }, 'the persisted update state could not be recovered');
       return 'none' as const;
     });
-    this.started = true;
-    if (next === 'trial') {
-      this.inTrial = true;
-      const deadline = Number(process.env.AGENTBOX_BOOT_DEADLINE);
-      const budgetMs = Number.isFinite(deadline) && deadline > 0 ? deadline - Date.now() : 120_000;
-      this.trialDone = this.flow
-        .trial(() => this.healthy(), Math.max(0, budgetMs - DEADLINE_MARGIN_MS), this.abort.signal)
-        .then((outcome) => {
-          this.inTrial = false;
-          switch (outcome) {
-            case 'committed':
-              return this.takeCurrentOffer();
-            case 'rolled-back':
-              this.restartListener?.('update rolled back (health check failed)');
-              return;
-            case 'stopped':
-              return;
-          }
-        })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'the health check failed'));
+    if (next !== 'trial') {
+      this.phase = 'holding';
+      return;
     }
+    this.phase = 'on-probation';
+    const deadline = this.config.bootDeadline;
+    const budgetMs = deadline !== undefined ? deadline - Date.now() : 120_000;
+    this.trialDone = this.flow
+      .trial(() => this.healthy(), Math.max(0, budgetMs - DEADLINE_MARGIN_MS), this.abort.signal)
+      .then((outcome) => {
+        // Probation over: offers reach the flow again (after a rollback, only until the box restarts).
+        this.phase = 'taking-offers';
+        switch (outcome) {
+          case 'committed':
+            return this.flow.offer(this.offer);
+          case 'rolled-back':
+            this.restartListener?.('update rolled back (health check failed)');
+            return;
+          case 'stopped':
+            return;
+        }
+      })
+      .catch((error: unknown) => this.logger.error({ err: error }, 'the health check failed'));
+  }
+
+  /**
+   * Once the stored desired state is applied: offers reach the flow from now on, starting with the one
+   * the desired state holds now. On probation this waits for the end of the probation instead.
+   */
+  async takeCurrentOffer(): Promise<void> {
+    if (this.phase === 'on-probation') return;
+    this.phase = 'taking-offers';
+    await this.flow.offer(this.offer);
   }
 
   async stop(): Promise<void> {
@@ -123,20 +153,14 @@ export class OtaService implements OnModuleInit {
     await this.flow.stop();
   }
 
-  /** The desired state loaded at start is applied before this service may act; take its offer now. */
-  async takeCurrentOffer(): Promise<void> {
-    if (this.inTrial) return;
-    await this.flow.offer(this.desired.document?.spec.update);
-  }
-
   /** Health of a version on probation: online, desired state applied, agents reconciled, self-test passed. */
   async healthy(): Promise<HealthCheck> {
     if (!this.link.connected) return { ok: false, detail: 'not connected to the cloud' };
-    if (!this.appliedOnline || this.runtime.desiredVersion === null)
+    if (!this.desired.appliedFromCloud || this.runtime.desiredVersion === null)
       return { ok: false, detail: 'no desired state from the cloud applied yet' };
-    const agents = this.agents.runtime;
+    const agents = this.agents;
     if (!agents.started) return { ok: false, detail: 'the agent runtime has not started' };
-    if (!agents.reconcileHealthy()) return { ok: false, detail: 'the agents reconcile is stuck' };
+    if (!agents.isHealthy()) return { ok: false, detail: 'the agents reconcile is stuck' };
     const pending = agents.reconcilePendingSteps();
     if (pending > 0) return { ok: false, detail: `${pending} reconcile steps still to apply` };
     return this.selfTest();

@@ -1,4 +1,8 @@
 import { open, stat, truncate } from 'node:fs/promises';
+import { backoffDelay, sleepOrThrow, type BackoffPolicy } from '@agentbox/retry';
+
+/** Between attempts without progress: min(2^n x 500 ms, 30 s), n counting from 0. */
+const RETRY_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 30_000 };
 
 export interface RangeDownloadOptions {
   url: string;
@@ -45,21 +49,6 @@ async function fileSize(path: string): Promise<number> {
   }
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(signal.reason as Error);
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal?.reason as Error);
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
 /**
  * Fetches `url` into `path` until the file holds `size` bytes, resuming with `Range: bytes=<have>-`
  * after a dropped connection (or a restart of the box), so bytes already on disk never travel again.
@@ -68,7 +57,7 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 export async function downloadWithResume(options: RangeDownloadOptions): Promise<RangeDownloadResult> {
   const doFetch = options.fetch ?? fetch;
   const maxAttempts = options.maxAttemptsWithoutProgress ?? 5;
-  const delay = options.retryDelayMs ?? ((attempt: number) => Math.min(30_000, 500 * 2 ** attempt));
+  const delay = options.retryDelayMs ?? ((attempt: number) => backoffDelay(attempt, RETRY_BACKOFF));
   const result: RangeDownloadResult = { transferred: 0, resumed: 0, requests: 0 };
   let failures = 0;
   for (;;) {
@@ -93,7 +82,7 @@ export async function downloadWithResume(options: RangeDownloadOptions): Promise
           false,
         );
       }
-      await sleep(delay(failures - 1), options.signal);
+      await sleepOrThrow(delay(failures - 1), options.signal);
       continue;
     }
     failures = 0;

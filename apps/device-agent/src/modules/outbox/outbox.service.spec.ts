@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, type TelemetryMessage } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CredentialsStore } from '../identity/credentials.store.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { BirthService } from '../link/birth.service.js';
@@ -57,7 +57,7 @@ describe('OutboxService against a real broker', () => {
       mqtt: { url, username: 'box-1', password: 'secret-secret-secret' },
       enrolledAt: new Date(0).toISOString(),
     });
-    const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_LOG_LEVEL: 'silent' });
+    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_LOG_LEVEL: 'silent' });
     const runtime = new RuntimeSettingsService(config);
     seq = new SequenceService(config);
     const identity = new IdentityService(config);

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
 import { z } from 'zod';
 import { SCHEMA_VERSION, topics, type DeviceEvent, type EventsMessage } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkException, LinkExceptionCode } from '../link/link.exception.js';
@@ -26,7 +26,7 @@ const DRAIN_RETRY_MS = 1_000;
 /**
  * Store-and-forward: messages are stamped with their seq and appended to the on-disk spool first,
  * then published in order while connected; a record is acked in the spool only after its PUBACK.
- * After a broker restart or an agent kill -9 the unacked records are published again with the same
+ * After a broker restart or a kill -9 of the device agent the unacked records are published again with the same
  * seq, and the cloud drops the duplicates.
  */
 @Injectable()
@@ -43,7 +43,7 @@ export class OutboxService {
   published = 0;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly link: LinkService,
     private readonly seq: SequenceService,

@@ -1,6 +1,6 @@
 import { LinuxCollector } from '@agentbox/telemetry';
 
-/** What the agent needs from a collector (LinuxCollector in production). */
+/** What the box needs from a collector (LinuxCollector in production). */
 export interface MetricsCollector {
   collect(): Promise<Record<string, number>>;
   availableMetrics(): Promise<string[]>;

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 
 type Listener = () => void;
 
@@ -13,7 +13,7 @@ export class RuntimeSettingsService {
   private appliedDesiredVersion: number | null = null;
   private readonly listeners = new Set<Listener>();
 
-  constructor(config: AgentConfig) {
+  constructor(config: BoxConfig) {
     this.intervalSec = config.telemetryIntervalSec;
   }
 

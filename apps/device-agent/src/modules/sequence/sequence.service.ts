@@ -1,13 +1,13 @@
 import { Injectable } from '@nestjs/common';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { SequenceAllocator } from './sequence.allocator.js';
 
-/** The agent's one sequence for every device message (`seq`), persisted in the state dir. */
+/** The box's one sequence for every device message (`seq`), persisted in the state dir. */
 @Injectable()
 export class SequenceService {
   private allocator: SequenceAllocator | undefined;
 
-  constructor(private readonly config: AgentConfig) {}
+  constructor(private readonly config: BoxConfig) {}
 
   /** Opens the high-water mark file; called once the state dir exists. */
   open(): void {

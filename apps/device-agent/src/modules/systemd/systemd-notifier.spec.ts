@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { NotifyReceiver } from '../../../test/support/notify-receiver.js';
-import { SystemdNotifier, watchdogIntervalMs } from './systemd-notifier.js';
+import { SystemdNotifier } from './systemd-notifier.js';
 
 describe('SystemdNotifier', () => {
   let dir: string;
@@ -39,24 +39,5 @@ describe('SystemdNotifier', () => {
   it('reports failure when nobody listens', async () => {
     const sut = new SystemdNotifier(join(dir, 'nobody.sock'));
     expect(await sut.notify({ READY: '1' })).toBe(false);
-  });
-});
-
-describe('watchdogIntervalMs', () => {
-  const sut = watchdogIntervalMs;
-
-  it('is half of WATCHDOG_USEC', () => {
-    expect(sut({ WATCHDOG_USEC: '30000000' }, 42)).toBe(15_000);
-  });
-
-  it('applies only to the process WATCHDOG_PID names', () => {
-    expect(sut({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '42' }, 42)).toBe(15_000);
-    expect(sut({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '43' }, 42)).toBeUndefined();
-  });
-
-  it('is off without a valid WATCHDOG_USEC', () => {
-    expect(sut({}, 42)).toBeUndefined();
-    expect(sut({ WATCHDOG_USEC: 'abc' }, 42)).toBeUndefined();
-    expect(sut({ WATCHDOG_USEC: '0' }, 42)).toBeUndefined();
   });
 });

@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 
 /**
  * sd_notify(3) through `systemd-notify`. Node has no AF_UNIX datagram sockets, and the npm packages
- * that add them are native addons (a compiler on every box, a rebuild per Node ABI), so the agent
+ * that add them are native addons (a compiler on every box, a rebuild per Node ABI), so the device agent
  * spawns the helper that ships with systemd itself. A child sends the datagram, hence
  * `NotifyAccess=all` in the unit; since systemd 246 the helper waits on a barrier until the
  * manager has processed the message, so it is attributed to the service even though the helper exits.
@@ -30,13 +30,4 @@ export class SystemdNotifier {
       );
     });
   }
-}
-
-/** Half the watchdog period systemd asked for (sd_watchdog_enabled(3)), or undefined when none applies to us. */
-export function watchdogIntervalMs(env: NodeJS.ProcessEnv, pid = process.pid): number | undefined {
-  const usec = Number(env.WATCHDOG_USEC);
-  if (!Number.isFinite(usec) || usec <= 0) return undefined;
-  if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== '' && Number(env.WATCHDOG_PID) !== pid)
-    return undefined;
-  return Math.max(Math.floor(usec / 1_000 / 2), 100);
 }

@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { LinkService } from '../link/link.service.js';
-import { SystemdNotifier, watchdogIntervalMs } from './systemd-notifier.js';
+import { BoxConfig } from '../../config/box-config.js';
+import { SystemdNotifier } from './systemd-notifier.js';
 
 /**
  * READY=1 once the box is first connected (Type=notify), and WATCHDOG=1 every WATCHDOG_USEC/2
@@ -9,13 +10,18 @@ import { SystemdNotifier, watchdogIntervalMs } from './systemd-notifier.js';
 @Injectable()
 export class SystemdService implements OnModuleDestroy {
   private readonly logger = new Logger(SystemdService.name);
-  private readonly notifier = new SystemdNotifier(process.env.NOTIFY_SOCKET);
+  private readonly notifier: SystemdNotifier;
   private watchdog: NodeJS.Timeout | undefined;
   private readySent = false;
   private lastTickAt = 0;
   private lastWarningAt = 0;
 
-  constructor(private readonly link: LinkService) {}
+  constructor(
+    private readonly config: BoxConfig,
+    private readonly link: LinkService,
+  ) {
+    this.notifier = new SystemdNotifier(config.notifySocket);
+  }
 
   start(): void {
     if (!this.notifier.enabled) return;
@@ -30,14 +36,14 @@ export class SystemdService implements OnModuleDestroy {
     });
     this.link.onDown(() => void this.send({ STATUS: 'reconnecting to the broker' }));
     void this.send({ STATUS: 'starting (enrolment, then connecting to the broker)' });
-    const interval = watchdogIntervalMs(process.env);
+    const interval = this.config.watchdogIntervalMs;
     if (interval === undefined) return;
     this.lastTickAt = Date.now();
     this.watchdog = setInterval(() => this.tick(interval), interval);
     this.logger.log({ intervalMs: interval }, 'systemd watchdog enabled');
   }
 
-  /** Tells systemd the agent is stopping (shown by `systemctl status`). */
+  /** Tells systemd the box is stopping (shown by `systemctl status`). */
   async stopping(): Promise<void> {
     clearInterval(this.watchdog);
     await this.send({ STOPPING: '1', STATUS: 'stopping' });

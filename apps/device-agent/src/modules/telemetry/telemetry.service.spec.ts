@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TelemetryMessageSchema } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
+import { BoxConfig } from '../../config/box-config.js';
 import { CredentialsStore } from '../identity/credentials.store.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { BirthService } from '../link/birth.service.js';
@@ -38,7 +38,7 @@ describe('TelemetryService (real collector, real spool, link offline)', () => {
       mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
       enrolledAt: new Date(0).toISOString(),
     });
-    const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '1' });
+    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '1' });
     runtime = new RuntimeSettingsService(config);
     const seq = new SequenceService(config);
     const identity = new IdentityService(config);

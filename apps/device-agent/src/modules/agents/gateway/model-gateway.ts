@@ -1,20 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import { estimatePromptTokens, loadTokenizer, reservationPromptTokens } from './token-estimate.js';
+import { backoffDelay, sleepOrThrow } from '@agentbox/retry';
 import type { ModelRef, UsageRecord } from '@agentbox/schemas';
-import { APICallError, jsonSchema, stepCountIs, streamText, tool, type ModelMessage, type ToolSet } from 'ai';
+import { APICallError } from 'ai';
 import {
   ModelGatewayError,
   ModelGatewayErrorCode,
-  type ChatMessage,
   type ModelCallRequest,
   type ModelCallResult,
   type ModelGatewayPort,
   type ProviderDirectory,
   type ResolvedProvider,
-  type ToolCall,
-  type ToolSpec,
 } from '../agents.contracts.js';
+import { countTokens, streamAnswer } from './model-stream.js';
+import { reservationPromptTokens } from './token-estimate.js';
 import type { BudgetLedger } from './budget-ledger.js';
 
 /** Below this many output tokens an answer is hardly useful, so the budget refuses instead of clamping. */
@@ -51,30 +49,7 @@ type Attempt =
   | { kind: 'aborted' }
   | { kind: 'failed'; retryable: boolean; retryAfterMs?: number; reason: string };
 
-/** Tool names as OpenAI-style APIs accept them (`^[a-zA-Z0-9_-]+$`): `http.fetch` travels as `http_fetch`. */
-function wireToolName(name: string): string {
-  return name.replace(/[^A-Za-z0-9_-]/g, '_');
-}
-
 const abortedError = () => new ModelGatewayError(ModelGatewayErrorCode.ABORTED, 'the model call was aborted');
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortedError());
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortedError());
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 /** Retry-After as milliseconds: `retry-after-ms`, else `retry-after` in seconds or as an HTTP date. */
 export function retryAfterMs(
@@ -143,12 +118,13 @@ export class ModelGateway implements ModelGatewayPort {
         }
         const wait = Math.min(
           this.retry.maxDelayMs,
-          outcome.retryAfterMs ?? this.retry.baseDelayMs * 2 ** attempt,
+          outcome.retryAfterMs ??
+            backoffDelay(attempt, { baseMs: this.retry.baseDelayMs, capMs: this.retry.maxDelayMs }),
         );
         this.logger?.warn(
           `model ${label} for agent ${request.agentId}: ${reason}; retry ${attempt + 1} of ${this.retry.maxRetries} in ${wait} ms`,
         );
-        await sleep(wait, signal);
+        await sleepOrThrow(wait, signal, abortedError);
       }
       if (ref !== request.models.at(-1)) {
         this.logger?.warn(
@@ -177,111 +153,16 @@ export class ModelGateway implements ModelGatewayPort {
     signal: AbortSignal | undefined,
   ): Promise<Attempt> {
     const id = this.newId();
-    const wanted = Math.max(1, request.maxOutputTokens);
-    const reservation = this.ledger.reserve({
-      id,
-      agentId: request.agentId,
-      runId: request.runId,
-      tokens: promptTokens + wanted,
-      minTokens: promptTokens + Math.min(wanted, MIN_OUTPUT_TOKENS),
-      budget: request.budget,
-    });
-    if (!reservation.ok) {
-      const limit = reservation.budget === 'day' ? request.budget.tokensPerDay : request.budget.tokensPerRun;
-      throw new ModelGatewayError(
-        ModelGatewayErrorCode.BUDGET_EXHAUSTED,
-        `the ${reservation.budget} budget of ${limit} tokens has ${reservation.remaining} left; ` +
-          `this call needs about ${promptTokens} for its prompt plus at least ${Math.min(wanted, MIN_OUTPUT_TOKENS)} for the answer` +
-          (reservation.resetsAt ? `; it reopens at ${new Date(reservation.resetsAt).toISOString()}` : ''),
-        { budget: reservation.budget, ...(reservation.resetsAt ? { resetsAt: reservation.resetsAt } : {}) },
-      );
-    }
-
-    const names = new Map(request.tools.map((spec) => [wireToolName(spec.name), spec.name]));
-    const model = createOpenAICompatible({
-      baseURL: provider.baseUrl,
-      name: provider.id,
-      includeUsage: true,
-      ...(provider.apiKey ? { apiKey: provider.apiKey } : {}),
-    }).chatModel(ref.model);
-
-    let responded = false;
-    let aborted = false;
-    let failure: unknown;
-    let finishReason: string | undefined;
-    let usage: { inputTokens: number | undefined; outputTokens: number | undefined } | undefined;
-    let text = '';
-    let toolInputText = '';
-    const toolCalls: ToolCall[] = [];
-
-    try {
-      const result = streamText({
-        model,
-        system: request.system,
-        messages: toModelMessages(request.messages),
-        ...(request.tools.length > 0 ? { tools: toToolSet(request.tools) } : {}),
-        maxOutputTokens: reservation.tokens - promptTokens,
-        maxRetries: 0,
-        stopWhen: stepCountIs(1),
-        ...(signal ? { abortSignal: signal } : {}),
-        // Errors arrive as stream parts below; the default handler would print them.
-        onError: () => undefined,
-      });
-      for await (const part of result.fullStream) {
-        switch (part.type) {
-          case 'start-step':
-            responded = true;
-            break;
-          case 'text-delta':
-            text += part.text;
-            break;
-          case 'tool-input-delta':
-            toolInputText += part.delta;
-            break;
-          case 'tool-call':
-            toolCalls.push({
-              id: part.toolCallId,
-              name: names.get(part.toolName) ?? part.toolName,
-              input: part.input,
-            });
-            break;
-          case 'finish-step':
-            usage = part.usage;
-            finishReason = part.finishReason;
-            break;
-          case 'error':
-            failure ??= part.error;
-            break;
-          case 'abort':
-            aborted = true;
-            break;
-          default:
-            break;
-        }
-      }
-    } catch (error) {
-      failure ??= error;
-    }
-    if (signal?.aborted) aborted = true;
-
+    const reservation = this.reserve(id, request, promptTokens);
+    const answer = await streamAnswer(ref, provider, request, reservation.tokens - promptTokens, signal);
+    const { text, toolCalls, toolInputText, finishReason, failure, aborted } = answer;
     const finished = finishReason !== undefined && failure === undefined && !aborted;
-    const reported = usage?.inputTokens !== undefined && usage.outputTokens !== undefined;
-    if (!finished && !responded) {
+    if (!finished && !answer.responded) {
       this.ledger.release(reservation.reservationId);
       return aborted ? { kind: 'aborted' } : classify(failure, provider);
     }
 
-    const countTokens = reported ? undefined : await loadTokenizer();
-    const inputTokens = countTokens ? await estimatePromptTokens(request) : (usage?.inputTokens ?? 0);
-    const outputTokens = countTokens
-      ? countTokens(text) +
-        (finished
-          ? toolCalls.reduce(
-              (sum, call) => sum + countTokens(call.name + JSON.stringify(call.input ?? {})),
-              0,
-            )
-          : countTokens(toolInputText))
-      : (usage?.outputTokens ?? 0);
+    const { inputTokens, outputTokens, estimated } = await countTokens(request, answer, finished);
     this.ledger.settle(reservation.reservationId, inputTokens + outputTokens);
     this.report({
       id,
@@ -292,7 +173,7 @@ export class ModelGateway implements ModelGatewayPort {
       ts: Date.now(),
       inputTokens,
       outputTokens,
-      estimated: !reported,
+      estimated,
       outcome: finished ? 'ok' : aborted ? 'aborted' : 'error',
     });
 
@@ -307,7 +188,7 @@ export class ModelGateway implements ModelGatewayPort {
           finishReason: finishReason ?? 'unknown',
           inputTokens,
           outputTokens,
-          estimated: !reported,
+          estimated,
         },
       };
     }
@@ -317,6 +198,32 @@ export class ModelGateway implements ModelGatewayPort {
       retryable: true,
       reason: `the response stream broke off after ${text.length + toolInputText.length} characters (${errorText(failure)})`,
     };
+  }
+
+  /** Reserves prompt + max output tokens against the run and day budgets, or refuses the call. */
+  private reserve(
+    id: string,
+    request: ModelCallRequest,
+    promptTokens: number,
+  ): { reservationId: string; tokens: number } {
+    const wanted = Math.max(1, request.maxOutputTokens);
+    const reservation = this.ledger.reserve({
+      id,
+      agentId: request.agentId,
+      runId: request.runId,
+      tokens: promptTokens + wanted,
+      minTokens: promptTokens + Math.min(wanted, MIN_OUTPUT_TOKENS),
+      budget: request.budget,
+    });
+    if (reservation.ok) return reservation;
+    const limit = reservation.budget === 'day' ? request.budget.tokensPerDay : request.budget.tokensPerRun;
+    throw new ModelGatewayError(
+      ModelGatewayErrorCode.BUDGET_EXHAUSTED,
+      `the ${reservation.budget} budget of ${limit} tokens has ${reservation.remaining} left; ` +
+        `this call needs about ${promptTokens} for its prompt plus at least ${Math.min(wanted, MIN_OUTPUT_TOKENS)} for the answer` +
+        (reservation.resetsAt ? `; it reopens at ${new Date(reservation.resetsAt).toISOString()}` : ''),
+      { budget: reservation.budget, ...(reservation.resetsAt ? { resetsAt: reservation.resetsAt } : {}) },
+    );
   }
 
   private report(record: UsageRecord): void {
@@ -365,49 +272,4 @@ function classify(error: unknown, provider: ResolvedProvider): Attempt {
     retryable: true,
     reason: `no answer from ${provider.baseUrl} (${errorText(error)})`,
   };
-}
-
-function toToolSet(specs: readonly ToolSpec[]): ToolSet {
-  // No execute functions: the SDK hands tool calls back, and the run worker decides what runs.
-  return Object.fromEntries(
-    specs.map((spec) => [
-      wireToolName(spec.name),
-      tool({ description: spec.description, inputSchema: jsonSchema(spec.inputSchema) }),
-    ]),
-  );
-}
-
-function toModelMessages(messages: readonly ChatMessage[]): ModelMessage[] {
-  return messages.map((message): ModelMessage => {
-    switch (message.role) {
-      case 'user':
-        return { role: 'user', content: message.content };
-      case 'assistant':
-        if (!message.toolCalls?.length) return { role: 'assistant', content: message.content };
-        return {
-          role: 'assistant',
-          content: [
-            ...(message.content ? [{ type: 'text' as const, text: message.content }] : []),
-            ...message.toolCalls.map((call) => ({
-              type: 'tool-call' as const,
-              toolCallId: call.id,
-              toolName: wireToolName(call.name),
-              input: call.input,
-            })),
-          ],
-        };
-      case 'tool':
-        return {
-          role: 'tool',
-          content: [
-            {
-              type: 'tool-result',
-              toolCallId: message.toolCallId,
-              toolName: wireToolName(message.toolName),
-              output: { type: 'text', value: message.content },
-            },
-          ],
-        };
-    }
-  });
 }

@@ -1,4 +1,5 @@
 import type { DesiredProvider, SealedSecret } from '@agentbox/schemas';
+import { backoffDelay } from '@agentbox/retry';
 import type { InstalledAgent } from '../agents.contracts.js';
 import type { BoxProviderDirectory } from '../providers/provider-directory.js';
 import {
@@ -45,10 +46,9 @@ export interface StepFailure {
   at: number;
 }
 
-/** `min(2^n * base, cap)`, n counting the failures in a row from 0. */
+/** `min(2^n * base, cap)`, n counting the failures in a row from 0 (no jitter). */
 export function reconcileBackoffMs(failuresInRow: number, baseMs = 500, capMs = 60_000): number {
-  const exponent = Math.min(Math.max(failuresInRow - 1, 0), 30);
-  return Math.min(2 ** exponent * baseMs, capMs);
+  return backoffDelay(failuresInRow - 1, { baseMs, capMs });
 }
 
 /**

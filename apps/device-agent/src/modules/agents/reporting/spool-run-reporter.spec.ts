@@ -10,7 +10,7 @@ import {
   type RunRecord,
   type UsageRecord,
 } from '@agentbox/schemas';
-import { AgentConfig } from '../../../config/agent-config.js';
+import { BoxConfig } from '../../../config/box-config.js';
 import { CredentialsStore } from '../../identity/credentials.store.js';
 import { IdentityService } from '../../identity/identity.service.js';
 import { BirthService } from '../../link/birth.service.js';
@@ -23,18 +23,10 @@ import { SequenceService } from '../../sequence/sequence.service.js';
 import { openAgentDatabase } from '../store/agent-database.js';
 import { ReportJournal } from './report-journal.js';
 import { SpoolRunReporter } from './spool-run-reporter.js';
+import { runRecord } from '../../../../test/support/agent-fixtures.js';
 
-const run = (id: string, status: RunRecord['status'], output?: string): RunRecord => ({
-  id,
-  agentId: 'triage',
-  agentVersion: 1,
-  trigger: { type: 'interval' },
-  status,
-  createdAt: 1_000,
-  steps: 0,
-  usage: { inputTokens: 0, outputTokens: 0 },
-  ...(output === undefined ? {} : { output }),
-});
+const run = (id: string, status: RunRecord['status'], output?: string): RunRecord =>
+  runRecord(id, status, output === undefined ? {} : { output });
 const event = (runId: string, index: number): RunEvent => ({
   runId,
   agentId: 'triage',
@@ -64,7 +56,7 @@ describe('SpoolRunReporter with the real outbox spool', () => {
   beforeEach(async () => {
     dir = await mkdtemp(join(tmpdir(), 'agentbox-reporter-'));
     warnings.length = 0;
-    const config = AgentConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
+    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
     await new CredentialsStore(dir).save({
       deviceId: 'box-1',
       hardwareId: 'hw-0123456789',

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { SealedSecret } from '@agentbox/schemas';
-import { AgentConfig } from '../../../config/agent-config.js';
+import { BoxConfig } from '../../../config/box-config.js';
 import { BoxSecretsKey } from './box-secrets-key.js';
 
 /** The box's secrets key for the rest of the agent; loaded once the state directory exists. */
@@ -8,7 +8,7 @@ import { BoxSecretsKey } from './box-secrets-key.js';
 export class BoxSecretsKeyService {
   private key: BoxSecretsKey | undefined;
 
-  constructor(private readonly config: AgentConfig) {}
+  constructor(private readonly config: BoxConfig) {}
 
   async load(): Promise<void> {
     this.key ??= await BoxSecretsKey.loadOrCreate(this.config.stateDir);

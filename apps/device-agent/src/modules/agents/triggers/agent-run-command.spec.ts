@@ -1,23 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import {
-  AgentDefinitionSchema,
-  type CommandMessage,
-  type DesiredAgent,
-  type Trigger,
-} from '@agentbox/schemas';
+import type { CommandMessage } from '@agentbox/schemas';
 import type { TriggerOutcome } from '../agents.contracts.js';
 import { runAgentCommand } from './agent-run-command.js';
+import { agentWithTriggers } from '../../../../test/support/agent-fixtures.js';
 
-const agent = (id: string, triggers: Trigger[]): DesiredAgent => ({
-  id,
-  version: 1,
-  definition: AgentDefinitionSchema.parse({
-    name: id,
-    instructions: 'Work.',
-    model: { provider: 'p', model: 'm' },
-    triggers,
-  }),
-});
+const agent = agentWithTriggers;
 const agents = new Map([
   ['helper', agent('helper', [{ type: 'message' }])],
   ['cron-only', agent('cron-only', [{ type: 'interval', everySec: 60 }])],

@@ -1,21 +1,12 @@
 import { request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AgentDefinitionSchema, type DesiredAgent, type Trigger } from '@agentbox/schemas';
 import { freePort } from '@agentbox/test-support';
 import type { RunTrigger, TriggerOutcome } from '../agents.contracts.js';
 import { WEBHOOK_MAX_BODY_BYTES, WebhookServer } from './webhook-server.js';
+import { agentWithTriggers } from '../../../../test/support/agent-fixtures.js';
 
-const agent = (id: string, triggers: Trigger[]): DesiredAgent => ({
-  id,
-  version: 1,
-  definition: AgentDefinitionSchema.parse({
-    name: id,
-    instructions: 'Work.',
-    model: { provider: 'p', model: 'm' },
-    triggers,
-  }),
-});
+const agent = agentWithTriggers;
 
 const agents = new Map([
   ['hooked', agent('hooked', [{ type: 'webhook' }])],

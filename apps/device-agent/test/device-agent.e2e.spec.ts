@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   BirthMessageSchema,
   CommandResultMessageSchema,
@@ -11,7 +11,7 @@ import {
   TelemetryMessageSchema,
   topics,
 } from '@agentbox/schemas';
-import { AgentProcess, ensureBuilt } from './support/agent-process.js';
+import { DeviceAgentProcess, ensureBuilt, logOnFailure } from './support/device-agent-process.js';
 import { NotifyReceiver } from './support/notify-receiver.js';
 import { FakeFleet, waitFor, type ReceivedMessage } from './support/fake-fleet.js';
 
@@ -48,7 +48,7 @@ async function retainedStatus(fleet: FakeFleet, deviceId: string): Promise<Recor
 describe('device agent as a real process against a real broker and provisioning endpoint', () => {
   const fleet = new FakeFleet();
   let stateDir: string;
-  let agent: AgentProcess | undefined;
+  let deviceAgent: DeviceAgentProcess | undefined;
   let deviceId = '';
   const baseEnv = () => ({
     AGENTBOX_FLEET_URL: fleet.fleetUrl,
@@ -65,27 +65,26 @@ describe('device agent as a real process against a real broker and provisioning 
     await fleet.start();
   });
 
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail' && agent) {
-      console.error('agent stderr:', agent.stderr, '\nlast logs:', agent.logs.slice(-30));
-    }
-  });
+  logOnFailure(() => deviceAgent, 30);
 
   afterAll(async () => {
-    await agent?.dispose();
+    await deviceAgent?.dispose();
     await fleet.stop();
     await rm(join(stateDir, '..'), { recursive: true, force: true });
   });
 
   it('refuses to start on first boot without a claim token (exit 78, clear message)', async () => {
-    const run = new AgentProcess({ ...baseEnv() }).start();
+    const run = new DeviceAgentProcess({ ...baseEnv() }).start();
     const exit = await run.exit!;
     expect(exit.code).toBe(78);
     expect(run.stderr).toContain('AGENTBOX_CLAIM_TOKEN is not set');
   });
 
   it('exits 77 with the server code when the claim token is rejected', async () => {
-    const run = new AgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: 'wrong-token-0123456789' }).start();
+    const run = new DeviceAgentProcess({
+      ...baseEnv(),
+      AGENTBOX_CLAIM_TOKEN: 'wrong-token-0123456789',
+    }).start();
     const exit = await run.exit!;
     expect(exit.code).toBe(77);
     expect(run.stderr).toContain('CLAIM_TOKEN_INVALID');
@@ -95,7 +94,7 @@ describe('device agent as a real process against a real broker and provisioning 
 
   it('keeps retrying enrolment while the fleet is unreachable, and stops cleanly on SIGTERM', async () => {
     const otherState = join(stateDir, '..', 'unreachable');
-    const run = new AgentProcess({
+    const run = new DeviceAgentProcess({
       ...baseEnv(),
       AGENTBOX_STATE_DIR: otherState,
       AGENTBOX_FLEET_URL: 'http://127.0.0.1:9',
@@ -111,7 +110,7 @@ describe('device agent as a real process against a real broker and provisioning 
   });
 
   it('enrolls, stores credentials 0600, says online and sends its birth', async () => {
-    agent = new AgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
+    deviceAgent = new DeviceAgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
     const credentials = JSON.parse(await readFile(join(stateDir, 'credentials.json'), 'utf8')) as {
       deviceId: string;
@@ -123,7 +122,7 @@ describe('device agent as a real process against a real broker and provisioning 
     expect((await stat(join(stateDir, 'credentials.json'))).mode & 0o777).toBe(0o600);
     expect((await stat(stateDir)).mode & 0o777).toBe(0o700);
     expect(credentials.mqtt.password).toBe(fleet.secrets.get(deviceId));
-    expect(JSON.stringify(agent.logs)).not.toContain(credentials.mqtt.password);
+    expect(JSON.stringify(deviceAgent.logs)).not.toContain(credentials.mqtt.password);
 
     const status = fleet.messages(`${deviceId}/up/status`);
     expect(status[0]!.retain).toBe(true);
@@ -242,7 +241,7 @@ describe('device agent as a real process against a real broker and provisioning 
       status: 'succeeded',
       output: { desiredVersion: 6, current: { telemetryIntervalSec: 1 } },
     });
-    // A malformed command is answered too, as rejected, and the agent keeps serving.
+    // A malformed command is answered too, as rejected, and the device agent keeps serving.
     await fleet.publish(topics.command(deviceId, 'c-bad'), { v: 1, id: 'c-bad', name: 'Not A Name' });
     const bad = await waitFor(
       () => fleet.messages('/up/results/c-bad')[0],
@@ -254,8 +253,8 @@ describe('device agent as a real process against a real broker and provisioning 
 
   it('leaves a retained offline Last Will after kill -9', async () => {
     const killedAt = Date.now();
-    agent!.kill('SIGKILL');
-    await agent!.exit;
+    deviceAgent!.kill('SIGKILL');
+    await deviceAgent!.exit;
     const will = await waitFor(
       () =>
         fleet
@@ -276,7 +275,7 @@ describe('device agent as a real process against a real broker and provisioning 
         .filter(Number.isFinite),
     );
     const since = fleet.received.length;
-    agent = new AgentProcess(baseEnv()).start();
+    deviceAgent = new DeviceAgentProcess(baseEnv()).start();
     const online = await waitFor(
       () =>
         fleet.received.slice(since).find((m) => m.topic.endsWith('/up/status') && m.json.state === 'online'),
@@ -337,11 +336,11 @@ describe('device agent as a real process against a real broker and provisioning 
     await fleet.stopBroker();
     const stoppedAt = Date.now();
     await new Promise((resolve) => setTimeout(resolve, 3_500));
-    agent!.kill('SIGKILL');
-    await agent!.exit;
+    deviceAgent!.kill('SIGKILL');
+    await deviceAgent!.exit;
     const killedAt = Date.now();
     await fleet.startBroker();
-    agent = new AgentProcess(baseEnv()).start();
+    deviceAgent = new DeviceAgentProcess(baseEnv()).start();
     const spooled = await waitFor(
       () => {
         const list = fleet
@@ -356,15 +355,15 @@ describe('device agent as a real process against a real broker and provisioning 
   });
 
   it('re-enrolls once when the broker refuses the stored secret and a claim token is set', async () => {
-    agent!.kill('SIGTERM');
-    expect((await agent!.exit!).code).toBe(0);
+    deviceAgent!.kill('SIGTERM');
+    expect((await deviceAgent!.exit!).code).toBe(0);
     // Clean shutdown: the retained status says offline with reason shutdown (not the will).
     const retained = await retainedStatus(fleet, deviceId);
     expect(retained).toMatchObject({ state: 'offline', reason: 'shutdown' });
     fleet.secrets.set(deviceId, 'rotated-elsewhere-000000000000');
     const calls = fleet.provisionCalls.length;
     const since = fleet.received.length;
-    agent = new AgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
+    deviceAgent = new DeviceAgentProcess({ ...baseEnv(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     await waitFor(
       () =>
         fleet.received
@@ -380,13 +379,13 @@ describe('device agent as a real process against a real broker and provisioning 
     expect(credentials.deviceId).toBe(deviceId);
   });
   it('tells systemd READY=1 once connected and feeds the watchdog (real notify socket)', async () => {
-    agent!.kill('SIGTERM');
-    await agent!.exit;
+    deviceAgent!.kill('SIGTERM');
+    await deviceAgent!.exit;
     const receiver = new NotifyReceiver(join(stateDir, '..', 'notify.sock'));
     await receiver.start();
     try {
       const since = fleet.received.length;
-      agent = new AgentProcess({
+      deviceAgent = new DeviceAgentProcess({
         ...baseEnv(),
         NOTIFY_SOCKET: receiver.socketPath,
         WATCHDOG_USEC: '1000000',
@@ -402,8 +401,8 @@ describe('device agent as a real process against a real broker and provisioning 
         'watchdog pings',
       );
       expect(receiver.assignments.some((line) => line.startsWith('STATUS=connected'))).toBe(true);
-      agent.kill('SIGTERM');
-      expect((await agent.exit!).code).toBe(0);
+      deviceAgent.kill('SIGTERM');
+      expect((await deviceAgent.exit!).code).toBe(0);
       expect(receiver.assignments).toContain('STOPPING=1');
     } finally {
       receiver.stop();

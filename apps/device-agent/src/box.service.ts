@@ -1,5 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { AgentConfig } from './config/agent-config.js';
+import { BoxConfig } from './config/box-config.js';
 import { AgentsService } from './modules/agents/agents.service.js';
 import { BoxSecretsKeyService } from './modules/agents/secrets/box-secrets-key.service.js';
 import { DesiredStateService } from './modules/desired-state/desired-state.service.js';
@@ -7,20 +7,20 @@ import { IdentityService } from './modules/identity/identity.service.js';
 import { LinkService } from './modules/link/link.service.js';
 import { OtaService } from './modules/ota/ota.service.js';
 import { OutboxService } from './modules/outbox/outbox.service.js';
-import { AGENT_VERSION } from './modules/runtime/agent-version.js';
+import { DEVICE_AGENT_VERSION } from './modules/runtime/device-agent-version.js';
 import { SequenceService } from './modules/sequence/sequence.service.js';
 import { SystemdService } from './modules/systemd/systemd.service.js';
 import { TelemetryService } from './modules/telemetry/telemetry.service.js';
 
-/** Start and stop order of the agent's parts. */
+/** Start and stop order of the box's parts. */
 @Injectable()
-export class AgentService {
-  private readonly logger = new Logger(AgentService.name);
+export class BoxService {
+  private readonly logger = new Logger(BoxService.name);
   private readonly abort = new AbortController();
   private started = false;
 
   constructor(
-    private readonly config: AgentConfig,
+    private readonly config: BoxConfig,
     private readonly identity: IdentityService,
     private readonly seq: SequenceService,
     private readonly outbox: OutboxService,
@@ -33,9 +33,12 @@ export class AgentService {
     private readonly ota: OtaService,
   ) {}
 
-  /** Enrolls if needed, then runs until stop(); throws AgentException when the box cannot be enrolled. */
+  /** Enrolls if needed, then runs until stop(); throws BoxException when the box cannot be enrolled. */
   async start(): Promise<void> {
-    this.logger.log({ version: AGENT_VERSION, stateDir: this.config.stateDir }, 'device agent starting');
+    this.logger.log(
+      { version: DEVICE_AGENT_VERSION, stateDir: this.config.stateDir },
+      'device agent starting',
+    );
     // systemd arms the watchdog when the process starts, so it is fed from here on, enrolment included.
     this.systemd.start();
     let credentials;
@@ -53,9 +56,11 @@ export class AgentService {
     await this.outbox.open();
     // The installed agents run from here on, online or not; the stored desired state then reconciles them.
     await this.agents.start();
-    // Before the desired state: a rollback or commit left by the previous process is reported first,
-    // and a version on probation starts its health check.
-    await this.ota.start();
+    // Updates, in this order (see OtaPhase): a rollback or commit left by the previous process is
+    // reported first and a version on probation starts its health check; then the stored desired
+    // state is applied to every section's owner (its update offer only remembered); then the offer
+    // it holds is taken, unless this version is still on probation.
+    await this.ota.recover();
     await this.desired.load();
     await this.ota.takeCurrentOffer();
     this.telemetry.start();

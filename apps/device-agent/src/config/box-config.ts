@@ -2,11 +2,15 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { HardwareIdSchema } from '@agentbox/schemas';
+import { watchdogIntervalMs } from './systemd-watchdog.js';
 
 const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
-/** Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot. */
-export const AgentEnvSchema = z.object({
+/**
+ * Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot:
+ * the only place the device agent reads its environment.
+ */
+export const BoxEnvSchema = z.object({
   AGENTBOX_FLEET_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' })
     .optional(),
@@ -37,24 +41,31 @@ export const AgentEnvSchema = z.object({
     .default(7450),
   AGENTBOX_RUN_RETENTION_DAYS: PositiveInt(3_650).default(30),
   AGENTBOX_RUN_RETENTION_MB: PositiveInt(100_000).default(100),
-  /** Set by the launcher: its boot.json; without it the agent has no slots and takes no updates. */
+  /** Set by the launcher: its boot.json; without it the box has no slots and takes no updates. */
   AGENTBOX_BOOT_STATE: z.string().min(1).optional(),
   /** Set by the launcher: the slot this process runs from. */
   AGENTBOX_SLOT: z.enum(['a', 'b']).optional(),
   /** Set by the launcher to 1 when this process is a new version on probation. */
   AGENTBOX_BOOT_PENDING: z.enum(['0', '1']).default('0'),
+  /** Set by the launcher for a version on probation: epoch ms by which it must have committed. */
+  AGENTBOX_BOOT_DEADLINE: z.string().optional(),
+  /** Set by systemd (Type=notify): where READY=1, STATUS= and WATCHDOG=1 go. */
+  NOTIFY_SOCKET: z.string().optional(),
+  /** Set by systemd (WatchdogSec=): the watchdog period, and the process it applies to. */
+  WATCHDOG_USEC: z.string().optional(),
+  WATCHDOG_PID: z.string().optional(),
   /** Free disk kept beyond what an update needs (download plus unpacked bundle). */
   AGENTBOX_OTA_DISK_RESERVE_MB: z.coerce.number().int().min(0).max(1_000_000).default(64),
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
-export type AgentEnv = z.infer<typeof AgentEnvSchema>;
+export type BoxEnv = z.infer<typeof BoxEnvSchema>;
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-/** Validated configuration every module injects (`constructor(private readonly config: AgentConfig)`). */
-export class AgentConfig {
+/** Validated configuration every module injects (`constructor(private readonly config: BoxConfig)`). */
+export class BoxConfig {
   readonly fleetUrl: string | undefined;
   /** Only needed on first boot, and for re-enrolment when the broker refuses stored credentials. */
   readonly claimToken: string | undefined;
@@ -66,7 +77,7 @@ export class AgentConfig {
   readonly telemetryIntervalSec: number;
   readonly keepaliveSec: number;
   readonly spoolMaxBytes: number;
-  readonly logLevel: AgentEnv['AGENTBOX_LOG_LEVEL'];
+  readonly logLevel: BoxEnv['AGENTBOX_LOG_LEVEL'];
   /** 0: no webhook. */
   readonly webhookPort: number;
   readonly runRetentionDays: number;
@@ -75,8 +86,14 @@ export class AgentConfig {
   readonly slot: 'a' | 'b' | undefined;
   readonly bootPending: boolean;
   readonly otaDiskReserveBytes: number;
+  /** Epoch ms by which a version on probation must commit; undefined when none is set (or it is invalid). */
+  readonly bootDeadline: number | undefined;
+  /** systemd's notify socket; undefined when not started by systemd with Type=notify. */
+  readonly notifySocket: string | undefined;
+  /** How often to feed systemd's watchdog (half its period); undefined when none applies to this process. */
+  readonly watchdogIntervalMs: number | undefined;
 
-  constructor(env: AgentEnv) {
+  constructor(env: BoxEnv) {
     this.fleetUrl = env.AGENTBOX_FLEET_URL?.replace(/\/+$/, '');
     this.claimToken = env.AGENTBOX_CLAIM_TOKEN;
     this.stateDir = resolve(env.AGENTBOX_STATE_DIR);
@@ -94,20 +111,24 @@ export class AgentConfig {
     this.slot = env.AGENTBOX_SLOT;
     this.bootPending = env.AGENTBOX_BOOT_PENDING === '1';
     this.otaDiskReserveBytes = env.AGENTBOX_OTA_DISK_RESERVE_MB * 1024 * 1024;
+    const deadline = Number(env.AGENTBOX_BOOT_DEADLINE);
+    this.bootDeadline = Number.isFinite(deadline) && deadline > 0 ? deadline : undefined;
+    this.notifySocket = env.NOTIFY_SOCKET;
+    this.watchdogIntervalMs = watchdogIntervalMs(env);
   }
 
   /** Parses the environment; throws a ConfigError naming every bad variable. Empty values count as unset. */
-  static fromEnv(env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  static fromEnv(env: NodeJS.ProcessEnv = process.env): BoxConfig {
     const cleaned = Object.fromEntries(
       Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
     );
-    const parsed = AgentEnvSchema.safeParse(cleaned);
+    const parsed = BoxEnvSchema.safeParse(cleaned);
     if (!parsed.success) {
       const lines = parsed.error.issues.map(
         (issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`,
       );
       throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
     }
-    return new AgentConfig(parsed.data);
+    return new BoxConfig(parsed.data);
   }
 }

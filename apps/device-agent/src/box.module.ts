@@ -1,6 +1,6 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { AgentService } from './agent.service.js';
-import { AgentConfig } from './config/agent-config.js';
+import { BoxService } from './box.service.js';
+import { BoxConfig } from './config/box-config.js';
 import { AgentsModule } from './modules/agents/agents.module.js';
 import { SecretsModule } from './modules/agents/secrets/secrets.module.js';
 import { CommandsModule } from './modules/commands/commands.module.js';
@@ -14,11 +14,11 @@ import { SystemdModule } from './modules/systemd/systemd.module.js';
 import { TelemetryModule } from './modules/telemetry/telemetry.module.js';
 
 @Module({})
-export class AppModule {
+export class BoxModule {
   /** The root module, with the validated configuration available to every module. */
-  static forConfig(config: AgentConfig): DynamicModule {
+  static forConfig(config: BoxConfig): DynamicModule {
     return {
-      module: AppModule,
+      module: BoxModule,
       global: true,
       imports: [
         RuntimeModule,
@@ -33,8 +33,8 @@ export class AppModule {
         AgentsModule,
         OtaModule,
       ],
-      providers: [{ provide: AgentConfig, useValue: config }, AgentService],
-      exports: [AgentConfig],
+      providers: [{ provide: BoxConfig, useValue: config }, BoxService],
+      exports: [BoxConfig],
     };
   }
 }

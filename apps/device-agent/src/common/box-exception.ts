@@ -1,5 +1,5 @@
-/** Why the agent cannot go on; each maps to a process exit code once, in main.ts. */
-export enum AgentExceptionCode {
+/** Why the box cannot go on; each maps to a process exit code once, in main.ts. */
+export enum BoxExceptionCode {
   /** First boot without AGENTBOX_FLEET_URL. */
   FLEET_URL_MISSING = 'FLEET_URL_MISSING',
   /** First boot without AGENTBOX_CLAIM_TOKEN. */
@@ -14,11 +14,11 @@ export enum AgentExceptionCode {
   CREDENTIALS_UNREADABLE = 'CREDENTIALS_UNREADABLE',
 }
 
-export class AgentException extends Error {
-  override readonly name = 'AgentException';
+export class BoxException extends Error {
+  override readonly name = 'BoxException';
 
   constructor(
-    readonly code: AgentExceptionCode,
+    readonly code: BoxExceptionCode,
     message: string,
     /** What the operator should do about it. */
     readonly hint?: string,
@@ -28,11 +28,11 @@ export class AgentException extends Error {
 }
 
 /** sysexits(3) values, so `RestartPreventExitStatus=` in the unit can stop a restart loop that cannot heal. */
-export const EXIT_CODES: Record<AgentExceptionCode, number> = {
-  [AgentExceptionCode.FLEET_URL_MISSING]: 78, // EX_CONFIG
-  [AgentExceptionCode.CLAIM_TOKEN_MISSING]: 78, // EX_CONFIG
-  [AgentExceptionCode.CLAIM_REJECTED]: 77, // EX_NOPERM
-  [AgentExceptionCode.PROVISION_REFUSED]: 76, // EX_PROTOCOL
-  [AgentExceptionCode.STATE_DIR_UNUSABLE]: 73, // EX_CANTCREAT
-  [AgentExceptionCode.CREDENTIALS_UNREADABLE]: 78, // EX_CONFIG
+export const EXIT_CODES: Record<BoxExceptionCode, number> = {
+  [BoxExceptionCode.FLEET_URL_MISSING]: 78, // EX_CONFIG
+  [BoxExceptionCode.CLAIM_TOKEN_MISSING]: 78, // EX_CONFIG
+  [BoxExceptionCode.CLAIM_REJECTED]: 77, // EX_NOPERM
+  [BoxExceptionCode.PROVISION_REFUSED]: 76, // EX_PROTOCOL
+  [BoxExceptionCode.STATE_DIR_UNUSABLE]: 73, // EX_CANTCREAT
+  [BoxExceptionCode.CREDENTIALS_UNREADABLE]: 78, // EX_CONFIG
 };

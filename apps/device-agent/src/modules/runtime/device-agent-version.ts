@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 /** Version from the agent's package.json (one level above both src/ and dist/). */
-export const AGENT_VERSION: string = (() => {
+export const DEVICE_AGENT_VERSION: string = (() => {
   try {
     const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as {
       version?: unknown;

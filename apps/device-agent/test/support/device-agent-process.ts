@@ -2,9 +2,11 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { afterEach } from 'vitest';
+import { onJsonLines } from './json-lines.js';
 
 export const APP_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const AGENT_MAIN = join(APP_DIR, 'dist/main.js');
+export const DEVICE_AGENT_MAIN = join(APP_DIR, 'dist/main.js');
 
 function newestSourceMtime(dir: string): number {
   let newest = 0;
@@ -17,16 +19,19 @@ function newestSourceMtime(dir: string): number {
   return newest;
 }
 
-/** Builds the agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
+/** Builds the device agent when dist/ is missing or older than src/ (CI builds it before the tests anyway). */
 export function ensureBuilt(): void {
-  if (existsSync(AGENT_MAIN) && statSync(AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src')))
+  if (
+    existsSync(DEVICE_AGENT_MAIN) &&
+    statSync(DEVICE_AGENT_MAIN).mtimeMs >= newestSourceMtime(join(APP_DIR, 'src'))
+  )
     return;
   const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: APP_DIR, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('building the device agent failed');
 }
 
-/** The built agent as a real child process, with its JSON log lines collected. */
-export class AgentProcess {
+/** The built device agent as a real child process, with its JSON log lines collected. */
+export class DeviceAgentProcess {
   readonly logs: Record<string, unknown>[] = [];
   stderr = '';
   private child: ChildProcess | undefined;
@@ -35,26 +40,16 @@ export class AgentProcess {
   constructor(private readonly env: Record<string, string>) {}
 
   start(): this {
-    const child = spawn(process.execPath, [AGENT_MAIN], {
+    const child = spawn(process.execPath, [DEVICE_AGENT_MAIN], {
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...this.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
-    let buffer = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      buffer += chunk.toString('utf8');
-      let newline = buffer.indexOf('\n');
-      while (newline >= 0) {
-        const line = buffer.slice(0, newline);
-        buffer = buffer.slice(newline + 1);
-        try {
-          this.logs.push(JSON.parse(line) as Record<string, unknown>);
-        } catch {
-          this.logs.push({ raw: line });
-        }
-        newline = buffer.indexOf('\n');
-      }
-    });
+    onJsonLines(
+      child.stdout,
+      (line) => this.logs.push(line),
+      (raw) => this.logs.push({ raw }),
+    );
     child.stderr.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString('utf8');
     });
@@ -81,4 +76,19 @@ export class AgentProcess {
       await this.exit;
     }
   }
+}
+
+/** After a failed test of the calling block: the device agent's stderr and its last `lines` log lines. */
+export function logOnFailure(process: () => DeviceAgentProcess | undefined, lines: number): void {
+  afterEach((context) => {
+    const deviceAgent = process();
+    if (context.task.result?.state === 'fail' && deviceAgent) {
+      console.error(
+        'device agent stderr:',
+        deviceAgent.stderr,
+        '\nlast logs:',
+        deviceAgent.logs.slice(-lines),
+      );
+    }
+  });
 }

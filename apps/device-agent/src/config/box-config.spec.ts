@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { AgentConfig, ConfigError } from './agent-config.js';
+import { BoxConfig, ConfigError } from './box-config.js';
 
-describe('AgentConfig.fromEnv', () => {
-  const sut = (env: NodeJS.ProcessEnv) => AgentConfig.fromEnv(env);
+describe('BoxConfig.fromEnv', () => {
+  const sut = (env: NodeJS.ProcessEnv) => BoxConfig.fromEnv(env);
 
   it('applies the documented defaults', () => {
     const config = sut({});

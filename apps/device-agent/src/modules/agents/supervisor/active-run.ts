@@ -1,0 +1,220 @@
+import type { AgentDefinition, RunRecord } from '@agentbox/schemas';
+import { errorText } from '../../../common/error-text.js';
+import {
+  ModelGatewayError,
+  ModelGatewayErrorCode,
+  type InstalledAgent,
+  type ModelCallResult,
+  type ModelGatewayPort,
+  type ToolCall,
+  type ToolSpec,
+} from '../agents.contracts.js';
+import type { ToolContext, ToolOutcome } from '../tools/tool-host.js';
+import { toolIdOf } from '../tools/tool-host.js';
+import { WorkerToParentSchema, type WorkerToParent } from '../worker/ipc.js';
+import { RunProcess, type RunProcessOptions } from './run-process.js';
+import { ERROR_MAX, truncateData, type RunEnding, type RunRecorder } from './run-recorder.js';
+
+/** What the supervisor needs of the tool host (tools/tool-host.ts). */
+export interface SupervisorTools {
+  specsFor(definition: AgentDefinition): ToolSpec[];
+  execute(context: ToolContext, call: ToolCall): Promise<ToolOutcome>;
+}
+
+export interface ActiveRunDeps {
+  gateway: ModelGatewayPort;
+  tools: SupervisorTools;
+  recorder: RunRecorder;
+  clock: () => number;
+  process: Pick<RunProcessOptions, 'launch' | 'memoryPollMs' | 'logger'>;
+  /** Ends the run (once): the supervisor records it and moves the agent on. */
+  end: (run: ActiveRun, ending: RunEnding) => void;
+  /** A model call found the agent's day budget used up. */
+  dayBudgetExhausted: (resetsAt: number | undefined) => void;
+  /** Tokens a model call of this run used. */
+  tokensUsed: (tokens: number) => void;
+}
+
+/**
+ * One run in progress: its process, and the worker's side of the conversation. The parent answers the
+ * worker's model calls through the gateway (metering, budgets) and its tool calls through the tool
+ * host (grants), one request at a time, and records each as a run event.
+ */
+export class ActiveRun {
+  readonly process: RunProcess;
+  readonly abort = new AbortController();
+  private busy = false;
+  private modelCalls = 0;
+  finished = false;
+
+  constructor(
+    readonly record: RunRecord,
+    readonly agent: InstalledAgent,
+    private readonly input: string,
+    private readonly deps: ActiveRunDeps,
+  ) {
+    const { memoryMb, runTimeoutSec } = agent.definition.limits;
+    this.process = new RunProcess(record.id, {
+      ...deps.process,
+      limits: { memoryMb, runTimeoutSec },
+      onMessage: (raw) => this.onWorkerMessage(raw),
+      onEnd: (ending) => this.end(ending),
+    });
+  }
+
+  /** Model calls so far: the run's steps. */
+  get steps(): number {
+    return this.modelCalls;
+  }
+
+  get startedAt(): number {
+    return this.record.startedAt ?? this.record.createdAt;
+  }
+
+  private end(ending: RunEnding): void {
+    this.deps.end(this, ending);
+  }
+
+  private async onWorkerMessage(raw: unknown): Promise<void> {
+    if (this.finished) return;
+    const parsed = WorkerToParentSchema.safeParse(raw);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      this.end({
+        status: 'failed',
+        error: `the run process sent a malformed message (${issue ? `${issue.path.join('.')}: ${issue.message}` : 'invalid'})`,
+      });
+      return;
+    }
+    const message: WorkerToParent = parsed.data;
+    if ((message.type === 'model' || message.type === 'tool') && this.busy) {
+      this.end({ status: 'failed', error: 'the run process sent a request while another was outstanding' });
+      return;
+    }
+    switch (message.type) {
+      case 'ready':
+        this.process.send({
+          type: 'start',
+          runId: this.record.id,
+          input: this.input,
+          maxSteps: this.agent.definition.limits.maxSteps,
+        });
+        return;
+      case 'model':
+        return this.modelCall(message);
+      case 'tool':
+        return this.toolCall(message);
+      case 'done':
+        this.process.lastMessageSent();
+        this.deps.recorder.event(this.record, { type: 'text', data: truncateData(message.output) });
+        this.end({ status: 'succeeded', output: message.output });
+        return;
+      case 'failed':
+        this.process.lastMessageSent();
+        this.end({ status: 'failed', error: message.error });
+        return;
+    }
+  }
+
+  private async modelCall(message: Extract<WorkerToParent, { type: 'model' }>): Promise<void> {
+    const definition = this.agent.definition;
+    if (this.modelCalls >= definition.limits.maxSteps) {
+      this.end({
+        status: 'failed',
+        error: `the run used all of its ${definition.limits.maxSteps} steps without a final answer`,
+      });
+      return;
+    }
+    this.modelCalls++;
+    this.busy = true;
+    const startedAt = this.deps.clock();
+    let result: ModelCallResult;
+    try {
+      result = await this.deps.gateway.call(
+        {
+          agentId: this.agent.id,
+          runId: this.record.id,
+          models: [definition.model, ...definition.fallbacks],
+          system: definition.instructions,
+          messages: message.messages,
+          tools: this.deps.tools.specsFor(definition),
+          maxOutputTokens: definition.limits.maxOutputTokens,
+          budget: definition.budget,
+        },
+        this.abort.signal,
+      );
+    } catch (error) {
+      if (!this.finished) this.modelCallFailed(error, startedAt);
+      return;
+    }
+    this.busy = false;
+    if (this.finished) return;
+    this.record.steps = this.modelCalls;
+    this.record.usage = {
+      inputTokens: this.record.usage.inputTokens + result.inputTokens,
+      outputTokens: this.record.usage.outputTokens + result.outputTokens,
+    };
+    this.deps.tokensUsed(result.inputTokens + result.outputTokens);
+    this.deps.recorder.event(this.record, {
+      type: 'model',
+      name: result.model,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+      data: {
+        provider: result.provider,
+        finishReason: result.finishReason,
+        estimated: result.estimated,
+        ...(result.toolCalls.length > 0 ? { toolCalls: result.toolCalls.map((call) => call.name) } : {}),
+      },
+    });
+    this.process.send({
+      type: 'model-result',
+      requestId: message.requestId,
+      text: result.text,
+      toolCalls: result.toolCalls,
+    });
+  }
+
+  /** A model call that failed ends the run: budget-exhausted (blocking the day, when it was the day budget) or failed. */
+  private modelCallFailed(error: unknown, startedAt: number): void {
+    this.deps.recorder.event(this.record, {
+      type: 'model',
+      name: this.agent.definition.model.model,
+      durationMs: Math.max(0, this.deps.clock() - startedAt),
+      error: errorText(error).slice(0, ERROR_MAX),
+    });
+    if (error instanceof ModelGatewayError && error.code === ModelGatewayErrorCode.BUDGET_EXHAUSTED) {
+      if (error.detail?.budget === 'day') this.deps.dayBudgetExhausted(error.detail.resetsAt);
+      this.end({ status: 'budget-exhausted', error: error.message });
+    } else {
+      this.end({ status: 'failed', error: errorText(error) });
+    }
+  }
+
+  private async toolCall(message: Extract<WorkerToParent, { type: 'tool' }>): Promise<void> {
+    const name = toolIdOf(message.call.name) ?? message.call.name;
+    this.deps.recorder.event(this.record, {
+      type: 'tool-call',
+      name,
+      data: truncateData(message.call.input),
+    });
+    this.busy = true;
+    const startedAt = this.deps.clock();
+    let outcome: ToolOutcome;
+    try {
+      outcome = await this.deps.tools.execute({ agent: this.agent, runId: this.record.id }, message.call);
+    } catch (error) {
+      outcome = { ok: false, error: errorText(error) };
+    }
+    this.busy = false;
+    if (this.finished) return;
+    this.deps.recorder.event(this.record, {
+      type: 'tool-result',
+      name,
+      durationMs: Math.max(0, this.deps.clock() - startedAt),
+      ...(outcome.ok ? { data: truncateData(outcome.output) } : { error: outcome.error.slice(0, ERROR_MAX) }),
+    });
+    this.process.send({ type: 'tool-result', requestId: message.requestId, outcome });
+  }
+}
