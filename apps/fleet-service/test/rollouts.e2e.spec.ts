@@ -261,7 +261,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   beforeAll(async () => {
     if (skip) return;
-    process.env.AGENTBOX_ROLLOUT_TICK_MS = '200';
     app = await bootApp(driver, {
       dataDirPrefix: 'agentbox-rollouts-e2e-',
       schemaPrefix: 'agentbox_rollouts_e2e',
@@ -269,7 +268,11 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         const rootFile = join(dir, 'root.json');
         writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
         // A known port: offers carry the bundle's URL on this service.
-        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_HTTP_PORT: String(await freePort()) };
+        return {
+          AGENTBOX_OTA_ROOT_FILE: rootFile,
+          AGENTBOX_HTTP_PORT: String(await freePort()),
+          AGENTBOX_ROLLOUT_TICK_MS: '200',
+        };
       },
     });
     app.running.app
@@ -324,7 +327,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     if (skip) return;
     for (const box of boxes) await box.close();
     await app?.close();
-    delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
   });
 
   it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {
@@ -620,7 +622,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
 describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgres)', () => {
   it('two instances on one schema: exactly one leads, the other takes over when it stops', async () => {
-    process.env.AGENTBOX_ROLLOUT_TICK_MS = '100';
     const schema = randomSchemaName('agentbox_rollout_leader');
     const dirs = [
       mkdtempSync(join(tmpdir(), 'agentbox-leader-a-')),
@@ -637,6 +638,7 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
             await appConfig(dir, rootFile, {
               DATABASE_URL: TEST_POSTGRES_URL,
               AGENTBOX_DB_SCHEMA: schema,
+              AGENTBOX_ROLLOUT_TICK_MS: '100',
               // Both replicas share the secrets key so download tokens verify on either.
               AGENTBOX_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
             }),
@@ -656,7 +658,6 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
       for (const app of apps) await app.close();
       await dropSchema(schema);
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-      delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
     }
   });
 });

@@ -51,7 +51,7 @@ export interface AgentFleetPort {
 }
 export const AGENT_FLEET = Symbol('AGENT_FLEET');
 
-/** Implemented by the rollouts module (RolloutsService); used by ingest for `up/update`. */
+/** Implemented by the rollouts' UpdateReportsModule (UpdateReportsService); used by ingest for `up/update`. */
 export interface UpdateReportsPort {
   /** Stores a box's update status reports (its history, and the queue the rollout engine reads). */
   recordReports(deviceId: string, message: UpdateMessage, receivedAt: Date): Promise<void>;

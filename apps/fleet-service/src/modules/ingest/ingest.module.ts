@@ -3,6 +3,7 @@ import { AppConfig } from '../../config/app-config.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { UpdateReportsModule } from '../rollouts/update-reports.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { TelemetryModule } from '../telemetry/telemetry.module.js';
 import { UsageModule } from '../usage/usage.module.js';
@@ -17,7 +18,15 @@ import {
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({
-  imports: [BrokerModule, DevicesModule, TelemetryModule, DesiredStateModule, RunsModule, UsageModule],
+  imports: [
+    BrokerModule,
+    DevicesModule,
+    TelemetryModule,
+    DesiredStateModule,
+    RunsModule,
+    UsageModule,
+    UpdateReportsModule,
+  ],
   providers: [
     IngestMetrics,
     TelemetryBatchWriter,

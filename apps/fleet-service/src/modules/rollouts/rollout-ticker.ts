@@ -1,18 +1,9 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { RolloutsService } from './rollouts.service.js';
-
-export const ROLLOUT_TICKER_OPTIONS = Symbol('ROLLOUT_TICKER_OPTIONS');
-export interface RolloutTickerOptions {
-  intervalMs: number;
-}
+import { AppConfig } from '../../config/app-config.js';
+import { RolloutOffers } from './rollout-offers.service.js';
+import { RolloutStepper } from './rollout-stepper.service.js';
 
 /** Arbitrary constant naming the advisory lock held by the replica that runs the rollout engine. */
 export const ROLLOUT_LEADER_LOCK_KEY = 0x726f6c6c;
@@ -33,8 +24,9 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly rollouts: RolloutsService,
-    @Inject(ROLLOUT_TICKER_OPTIONS) private readonly options: RolloutTickerOptions,
+    private readonly stepper: RolloutStepper,
+    private readonly offers: RolloutOffers,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,14 +56,14 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.pass().finally(() => this.schedule());
-    }, this.options.intervalMs);
+    }, this.config.rolloutTickMs);
     this.timer.unref();
   }
 
   private async pass(): Promise<void> {
     try {
       if (!(await this.lead())) return;
-      await this.rollouts.tick();
+      await this.stepper.tick();
     } catch (error) {
       this.logger.error(`Rollout tick failed: ${(error as Error).message}`);
     }
@@ -81,7 +73,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     if (this.dataSource.options.type !== 'postgres') {
       if (!this.leading) {
         this.leading = true;
-        await this.rollouts.reconcileOffers();
+        await this.offers.reconcile();
       }
       return true;
     }
@@ -115,7 +107,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     this.lockRunner = runner;
     this.leading = true;
     this.logger.log('This replica now runs the rollout engine');
-    await this.rollouts.reconcileOffers();
+    await this.offers.reconcile();
     return true;
   }
 
