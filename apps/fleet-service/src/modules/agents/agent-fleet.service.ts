@@ -12,6 +12,7 @@ import {
 } from '@agentbox/schemas';
 import { sealSecret } from '@agentbox/sealed-secret';
 import type { AgentFleetPort } from '../../common/ports.js';
+import { DesiredStateException } from '../desired-state/desired-state.exception.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService, type FleetTarget } from '../devices/devices.service.js';
 import type { ProviderRow } from '../providers/provider.entity.js';
@@ -200,14 +201,30 @@ export class AgentFleetService implements AgentFleetPort {
         }),
       )
       .digest('hex');
-    await this.desired.applyAgents(device.id, fingerprint, agents.length === 0, () => ({
-      agents: agents.map((row): DesiredAgent => ({
-        id: row.id,
-        version: row.version,
-        definition: row.definition,
-      })),
-      providers: providers.map((row) => this.desiredProvider(row, device)),
-    }));
+    try {
+      await this.desired.write(device.id, 'agents', (current) => {
+        const composedFrom = current?.agentsFingerprint ?? null;
+        if (composedFrom === fingerprint) return null;
+        // A box that never had agents from the cloud is left alone while it has none.
+        if (agents.length === 0 && composedFrom === null) return null;
+        return {
+          sections: {
+            agents: agents.map((row): DesiredAgent => ({
+              id: row.id,
+              version: row.version,
+              definition: row.definition,
+            })),
+            providers: providers.map((row) => this.desiredProvider(row, device)),
+          },
+          agentsFingerprint: fingerprint,
+        };
+      });
+    } catch (error) {
+      if (!(error instanceof DesiredStateException)) throw error;
+      this.logger.error(
+        `The desired state of ${device.id} would be ${error.size.bytes} bytes, over the ${error.size.cap}-byte MQTT payload cap; its agents were not updated`,
+      );
+    }
   }
 
   private desiredProvider(row: ProviderRow, device: FleetTarget): DesiredProvider {

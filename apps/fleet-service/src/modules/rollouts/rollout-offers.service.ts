@@ -76,14 +76,33 @@ export class RolloutOffers {
       },
     };
     // A re-offer of the same attempt keeps the token already handed out (no new document version).
-    await this.desired.applyUpdate(deviceId, offer, (current) => current?.rolloutId !== offer.rolloutId);
+    await this.putOffer(deviceId, offer, (current) => current?.rolloutId !== offer.rolloutId);
   }
 
   private async withdraw(rolloutId: string, deviceId: string): Promise<void> {
-    await this.desired.applyUpdate(
+    // A rollout only withdraws its own offer.
+    await this.putOffer(
       deviceId,
       null,
       (current) => current !== undefined && parseOfferId(current.rolloutId).rolloutId === rolloutId,
     );
+  }
+
+  /**
+   * Puts the offer in the box's `update` section, or removes it (`offer` null), as a new version, unless
+   * the section already holds exactly that or `replaces` refuses the offer in place. A document over the
+   * payload cap throws DesiredStateException.
+   */
+  private async putOffer(
+    deviceId: string,
+    offer: UpdateOffer | null,
+    replaces: (current: UpdateOffer | undefined) => boolean,
+  ): Promise<void> {
+    await this.desired.write(deviceId, 'update', (state) => {
+      const current = state?.desiredSpec.update as UpdateOffer | undefined;
+      if (JSON.stringify(current ?? null) === JSON.stringify(offer)) return null;
+      if (!replaces(current)) return null;
+      return { sections: offer === null ? {} : { update: offer } };
+    });
   }
 }
