@@ -10,11 +10,8 @@ import { UsageModule } from '../usage/usage.module.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
-import {
-  BATCH_WRITER_OPTIONS,
-  DEFAULT_BATCH_WRITER_OPTIONS,
-  TelemetryBatchWriter,
-} from './telemetry-batch-writer.js';
+import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS } from './batch-buffer.js';
+import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({
