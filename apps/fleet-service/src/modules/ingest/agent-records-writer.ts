@@ -1,5 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { RunEventsMessage, RunsMessage, UsageMessage } from '@agentbox/schemas';
+import { groupByDevice } from '../../common/collections.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { toRunRecord } from '../runs/runs.dto.js';
 import { RunsStore, type IncomingRun, type IncomingRunEvent } from '../runs/runs.store.js';
@@ -7,7 +8,6 @@ import { UsageStore, type IncomingUsage } from '../usage/usage.store.js';
 import {
   BATCH_WRITER_OPTIONS,
   BatchBuffer,
-  groupByDevice,
   type BatchSink,
   type BatchWriterOptions,
 } from './batch-buffer.js';

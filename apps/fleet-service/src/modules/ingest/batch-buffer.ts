@@ -98,14 +98,3 @@ export class BatchBuffer<B, W> {
     await this.sink.afterCommit(batch, written);
   }
 }
-
-/** Rows grouped by box, in their order. */
-export function groupByDevice<T extends { deviceId: string }>(rows: readonly T[]): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const row of rows) {
-    const list = groups.get(row.deviceId) ?? [];
-    list.push(row);
-    groups.set(row.deviceId, list);
-  }
-  return groups;
-}

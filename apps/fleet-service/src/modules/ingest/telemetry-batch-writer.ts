@@ -1,12 +1,12 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { TelemetryMessage } from '@agentbox/schemas';
 import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
+import { groupByDevice, uniqueBy } from '../../common/collections.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { TelemetryStore, type NewTelemetrySample } from '../telemetry/telemetry.store.js';
 import {
   BATCH_WRITER_OPTIONS,
   BatchBuffer,
-  groupByDevice,
   type BatchSink,
   type BatchWriterOptions,
 } from './batch-buffer.js';
@@ -104,11 +104,5 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
 
 /** A message redelivered within the same batch would hit the primary key twice in one statement. */
 function dedupe(rows: NewTelemetrySample[]): NewTelemetrySample[] {
-  const seen = new Set<string>();
-  return rows.filter((row) => {
-    const key = `${row.deviceId}\u0000${row.seq}\u0000${row.idx}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  return uniqueBy(rows, (row) => `${row.deviceId}\u0000${row.seq}\u0000${row.idx}`);
 }

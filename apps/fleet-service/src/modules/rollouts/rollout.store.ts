@@ -5,7 +5,7 @@ import type { RolloutSettings, RolloutStatus } from '@agentbox/schemas';
 import { SerialByKey } from '../../common/serial-by-key.js';
 
 import { DeviceUpdateRow, RolloutDeviceRow, RolloutRow } from './rollout.entity.js';
-import { IN_FLIGHT_STATUSES, type EngineConfig, type RolloutState } from './rollout-state.js';
+import { IN_FLIGHT_STATUSES, type BoxState, type EngineConfig, type RolloutState } from './rollout-state.js';
 import { RolloutException, RolloutExceptionCode } from './rollouts.exception.js';
 
 /** Rollouts that have not ended: their boxes cannot be in another one. */
@@ -39,16 +39,7 @@ export function stateOf(row: RolloutRow, boxes: RolloutDeviceRow[]): RolloutStat
     pauseReason: row.pauseReason,
     phase: row.phase,
     phases: row.phases,
-    boxes: boxes.map((box) => ({
-      deviceId: box.deviceId,
-      status: box.status,
-      reason: box.reason,
-      detail: box.detail,
-      progress: box.progress,
-      attempt: box.attempt,
-      offeredAt: box.offeredAt,
-      updatedAt: box.updatedAt,
-    })),
+    boxes: boxes.map(({ rolloutId: _rollout, position: _position, ...box }) => box),
     startedAt: row.startedAt,
     endedAt: row.endedAt,
   };
@@ -167,23 +158,12 @@ export class RolloutStore {
   /** Inserts a new rollout and its boxes (in target order); `also` writes in the same transaction. */
   async insert(
     row: RolloutRow,
-    deviceIds: readonly string[],
+    boxes: readonly BoxState[],
     also: (manager: EntityManager) => Promise<unknown>,
   ): Promise<void> {
     await this.dataSource.transaction(async (manager) => {
       await manager.insert(RolloutRow, row);
-      const rows = deviceIds.map((deviceId, position): RolloutDeviceRow => ({
-        rolloutId: row.id,
-        deviceId,
-        position,
-        status: 'pending',
-        reason: null,
-        detail: null,
-        progress: null,
-        attempt: 0,
-        offeredAt: null,
-        updatedAt: row.createdAt,
-      }));
+      const rows = boxes.map((box, position): RolloutDeviceRow => ({ rolloutId: row.id, position, ...box }));
       for (let i = 0; i < rows.length; i += 200)
         await manager.insert(RolloutDeviceRow, rows.slice(i, i + 200));
       await also(manager);
@@ -237,20 +217,9 @@ export class RolloutStore {
         old.offeredAt !== box.offeredAt ||
         JSON.stringify(old.progress) !== JSON.stringify(box.progress);
       if (!changed) continue;
-      await manager.update(
-        RolloutDeviceRow,
-        { rolloutId: row.id, deviceId: box.deviceId },
-        {
-          status: box.status,
-          reason: box.reason,
-          detail: box.detail,
-          // The transformer stores JSON text; TypeORM's partial type does not know about it.
-          progress: box.progress,
-          attempt: box.attempt,
-          offeredAt: box.offeredAt,
-          updatedAt: box.updatedAt,
-        },
-      );
+      const { deviceId, ...fields } = box;
+      // The transformer stores `progress` as JSON text; TypeORM's partial type does not know about it.
+      await manager.update(RolloutDeviceRow, { rolloutId: row.id, deviceId }, fields);
     }
     if (
       row.status !== state.status ||

@@ -79,7 +79,7 @@ export class RolloutsService implements OnModuleInit {
       endedAt: null,
       updatedAt: now,
     };
-    await this.store.insert(row, deviceIds, (manager) =>
+    await this.store.insert(row, state.boxes, (manager) =>
       this.audit.record(
         {
           actor,
