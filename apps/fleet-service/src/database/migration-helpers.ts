@@ -3,8 +3,8 @@ import {
   TableIndex,
   type QueryRunner,
   type TableColumnOptions,
+  type TableForeignKeyOptions,
   type TableIndexOptions,
-  type TableOptions,
 } from 'typeorm';
 import { portableTypes } from './portable-types.js';
 
@@ -39,12 +39,16 @@ export function portableColumns(queryRunner: QueryRunner) {
   };
 }
 
-/** Creates a table, then each of its indices, as separate statements. */
+/** Creates a table (with its foreign keys), then each of its indices, as separate statements. */
 export async function createTable(
   queryRunner: QueryRunner,
-  table: TableOptions,
-  indices: TableIndexOptions[] = [],
+  name: string,
+  columns: TableColumnOptions[],
+  {
+    indices = [],
+    foreignKeys,
+  }: { indices?: TableIndexOptions[]; foreignKeys?: TableForeignKeyOptions[] } = {},
 ): Promise<void> {
-  await queryRunner.createTable(new Table(table));
-  for (const index of indices) await queryRunner.createIndex(table.name, new TableIndex(index));
+  await queryRunner.createTable(new Table({ name, columns, ...(foreignKeys ? { foreignKeys } : {}) }));
+  for (const index of indices) await queryRunner.createIndex(name, new TableIndex(index));
 }

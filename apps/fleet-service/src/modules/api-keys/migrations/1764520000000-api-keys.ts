@@ -7,22 +7,19 @@ export class ApiKeys1764520000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const c = portableColumns(queryRunner);
-    await createTable(queryRunner, {
-      name: 'api_keys',
-      columns: [
-        c.varchar('id', 16, PRIMARY),
-        c.varchar('name', 100),
-        c.varchar('role', 16),
-        c.varchar('secret_hash', 64),
-        c.varchar('created_by', 100),
-        c.varchar('created_by_id', 36),
-        c.timestamp('created_at'),
-        c.timestamp('expires_at', NULLABLE),
-        c.timestamp('last_used_at', NULLABLE),
-        c.timestamp('revoked_at', NULLABLE),
-        c.varchar('revoked_by', 100, NULLABLE),
-      ],
-    });
+    await createTable(queryRunner, 'api_keys', [
+      c.varchar('id', 16, PRIMARY),
+      c.varchar('name', 100),
+      c.varchar('role', 16),
+      c.varchar('secret_hash', 64),
+      c.varchar('created_by', 100),
+      c.varchar('created_by_id', 36),
+      c.timestamp('created_at'),
+      c.timestamp('expires_at', NULLABLE),
+      c.timestamp('last_used_at', NULLABLE),
+      c.timestamp('revoked_at', NULLABLE),
+      c.varchar('revoked_by', 100, NULLABLE),
+    ]);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -7,18 +7,15 @@ export class Audit1764310000000 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const c = portableColumns(queryRunner);
-    await createTable(queryRunner, {
-      name: 'audit_log',
-      columns: [
-        c.varchar('id', 36, PRIMARY),
-        c.bigint('at'),
-        c.varchar('actor', 100),
-        c.varchar('action', 64),
-        c.varchar('target_type', 32),
-        c.varchar('target_id', 100),
-        c.json('detail'),
-      ],
-    });
+    await createTable(queryRunner, 'audit_log', [
+      c.varchar('id', 36, PRIMARY),
+      c.bigint('at'),
+      c.varchar('actor', 100),
+      c.varchar('action', 64),
+      c.varchar('target_type', 32),
+      c.varchar('target_id', 100),
+      c.json('detail'),
+    ]);
     // The log is read newest first, whole or for one target.
     await queryRunner.createIndex(
       'audit_log',

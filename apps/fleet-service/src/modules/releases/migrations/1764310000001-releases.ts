@@ -7,21 +7,18 @@ export class Releases1764310000001 implements MigrationInterface {
 
   async up(queryRunner: QueryRunner): Promise<void> {
     const c = portableColumns(queryRunner);
-    await createTable(queryRunner, {
-      name: 'releases',
-      columns: [
-        c.varchar('id', 36, PRIMARY),
-        c.varchar('version', 64),
-        c.varchar('channel', 16),
-        c.varchar('status', 20),
-        c.json('manifest'),
-        c.varchar('artifact_sha256', 64),
-        c.bigint('artifact_size'),
-        c.varchar('created_by', 100),
-        c.timestamp('created_at'),
-        c.timestamp('updated_at'),
-      ],
-    });
+    await createTable(queryRunner, 'releases', [
+      c.varchar('id', 36, PRIMARY),
+      c.varchar('version', 64),
+      c.varchar('channel', 16),
+      c.varchar('status', 20),
+      c.json('manifest'),
+      c.varchar('artifact_sha256', 64),
+      c.bigint('artifact_size'),
+      c.varchar('created_by', 100),
+      c.timestamp('created_at'),
+      c.timestamp('updated_at'),
+    ]);
     // Two concurrent uploads of one version: the second insert fails, whichever replica it ran on.
     await queryRunner.createIndex(
       'releases',
@@ -31,16 +28,13 @@ export class Releases1764310000001 implements MigrationInterface {
       'releases',
       new TableIndex({ name: 'idx_releases_artifact_sha256', columnNames: ['artifact_sha256'] }),
     );
-    await createTable(queryRunner, {
-      name: 'ota_roots',
-      columns: [
-        c.integer('version', PRIMARY),
-        c.json('document'),
-        c.varchar('source', 16),
-        c.varchar('installed_by', 100),
-        c.timestamp('installed_at'),
-      ],
-    });
+    await createTable(queryRunner, 'ota_roots', [
+      c.integer('version', PRIMARY),
+      c.json('document'),
+      c.varchar('source', 16),
+      c.varchar('installed_by', 100),
+      c.timestamp('installed_at'),
+    ]);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -18,15 +18,9 @@ export class ReleaseArchitectures1764600000000 implements MigrationInterface {
     const c = portableColumns(queryRunner);
     await createTable(
       queryRunner,
-      {
-        name: 'release_architectures',
-        columns: [
-          c.varchar('version', 64, PRIMARY),
-          c.varchar('arch', 16, PRIMARY),
-          c.varchar('release_id', 36),
-        ],
-      },
-      [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }],
+      'release_architectures',
+      [c.varchar('version', 64, PRIMARY), c.varchar('arch', 16, PRIMARY), c.varchar('release_id', 36)],
+      { indices: [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }] },
     );
     const rows = (await queryRunner.query('SELECT id, version, manifest FROM releases')) as ExistingRelease[];
     for (const row of rows) {
