@@ -11,7 +11,6 @@ import {
   ReportedAgentSchema,
 } from '@agentbox/schemas';
 import { sealSecret } from '@agentbox/sealed-secret';
-import type { AgentFleetPort } from '../../common/ports.js';
 import { DesiredStateException } from '../desired-state/desired-state.exception.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService, type FleetTarget } from '../devices/devices.service.js';
@@ -54,7 +53,7 @@ export function providersOf(definition: AgentDefinition): string[] {
  * the box's X25519 key). A box's document gets a new version only when what it is composed from changed.
  */
 @Injectable()
-export class AgentFleetService implements AgentFleetPort {
+export class AgentFleetService {
   private readonly logger = new Logger(AgentFleetService.name);
 
   constructor(
@@ -65,6 +64,7 @@ export class AgentFleetService implements AgentFleetPort {
     private readonly desired: DesiredStateService,
   ) {}
 
+  /** Recomposes the agents and providers sections of these boxes' desired state (every box when absent). */
   async refreshDevices(deviceIds?: readonly string[]): Promise<void> {
     const targets = await this.devices.fleetTargets(deviceIds);
     if (targets.length === 0) return;
@@ -83,6 +83,7 @@ export class AgentFleetService implements AgentFleetPort {
     await this.refreshTargets(targets, await this.loadCatalog());
   }
 
+  /** Boxes running an agent that uses the provider get a new document. */
   async providerChanged(providerId: string): Promise<void> {
     const users = new Set(await this.agentsUsingProvider(providerId));
     if (users.size === 0) return;
@@ -90,6 +91,7 @@ export class AgentFleetService implements AgentFleetPort {
     await this.refreshForAssignments(assignments.filter((a) => users.has(a.agentId)));
   }
 
+  /** Ids of the agents whose model or fallbacks use the provider. */
   async agentsUsingProvider(providerId: string): Promise<string[]> {
     const rows = await this.agents.find({ order: { id: 'ASC' } });
     return rows.filter((row) => providersOf(row.definition).includes(providerId)).map((row) => row.id);
