@@ -5,8 +5,13 @@ import { AppConfig } from '../../config/app-config.js';
 import { RolloutOffers } from './rollout-offers.service.js';
 import { RolloutStepper } from './rollout-stepper.service.js';
 
-/** Arbitrary constant naming the advisory lock held by the replica that runs the rollout engine. */
+/**
+ * Arbitrary constant naming the advisory lock held by the replica that runs the rollout engine; the lock's
+ * second key is the hash of the fleet's schema, since advisory locks are database-wide and fleets in other
+ * schemas of the same database have leaders of their own.
+ */
 export const ROLLOUT_LEADER_LOCK_KEY = 0x726f6c6c;
+const LOCK_ARGS = '$1::int, hashtext(current_schema())';
 
 /**
  * Runs the rollout engine every few seconds, in one replica only. On PostgreSQL the leader holds a
@@ -91,7 +96,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      const rows = (await runner.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked`, [
         ROLLOUT_LEADER_LOCK_KEY,
       ])) as Array<{
         locked: boolean;
@@ -117,7 +122,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     this.leading = false;
     if (!runner) return;
     try {
-      await runner.query('SELECT pg_advisory_unlock($1)', [ROLLOUT_LEADER_LOCK_KEY]);
+      await runner.query(`SELECT pg_advisory_unlock(${LOCK_ARGS})`, [ROLLOUT_LEADER_LOCK_KEY]);
     } catch {
       // A broken session has dropped the lock already.
     }
