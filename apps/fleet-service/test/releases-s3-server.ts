@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { S3ArtifactStorage } from '../src/config/app-config.js';
+import type { S3ArtifactStorage } from '../src/config/artifact-storage.js';
 
 /** The parts of s3rver (a Koa application) used here; the package ships no types. */
 interface KoaContext {

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt, { type MqttClient } from 'mqtt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
@@ -15,6 +15,7 @@ import {
   type LiveEvent,
   type ReleaseManifest,
   RolloutDetailDtoSchema,
+  RolloutDtoSchema,
   type RootMetadata,
   SCHEMA_VERSION,
   topics,
@@ -241,6 +242,18 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     return RolloutDetailDtoSchema.parse(response.body);
   }
 
+  // A test that fails half-way leaves its rollout active, and its boxes could join no other: end it here
+  // so the failure does not cascade into the next test.
+  afterEach(async () => {
+    if (skip) return;
+    const listed = await call('GET', '/api/v1/rollouts', { token: viewer });
+    for (const item of RolloutDtoSchema.array().parse(listed.body)) {
+      if (item.status === 'draft' || item.status === 'running' || item.status === 'paused') {
+        await call('POST', `/api/v1/rollouts/${item.id}/cancel`, { token: operator });
+      }
+    }
+  });
+
   async function create(body: Record<string, unknown>): Promise<string> {
     const response = await call('POST', '/api/v1/rollouts', {
       token: operator,
@@ -261,7 +274,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   beforeAll(async () => {
     if (skip) return;
-    process.env.AGENTBOX_ROLLOUT_TICK_MS = '200';
     app = await bootApp(driver, {
       dataDirPrefix: 'agentbox-rollouts-e2e-',
       schemaPrefix: 'agentbox_rollouts_e2e',
@@ -269,7 +281,11 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         const rootFile = join(dir, 'root.json');
         writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
         // A known port: offers carry the bundle's URL on this service.
-        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_HTTP_PORT: String(await freePort()) };
+        return {
+          AGENTBOX_OTA_ROOT_FILE: rootFile,
+          AGENTBOX_HTTP_PORT: String(await freePort()),
+          AGENTBOX_ROLLOUT_TICK_MS: '200',
+        };
       },
     });
     app.running.app
@@ -324,7 +340,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     if (skip) return;
     for (const box of boxes) await box.close();
     await app?.close();
-    delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
   });
 
   it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {
@@ -482,8 +497,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)(
     'pause holds the next phase, resume goes on, cancel withdraws offers; silent boxes time out',
     async () => {
-      boxes[0]!.behaviour = 'healthy';
-      for (const box of boxes.slice(1)) box.behaviour = 'download-only';
+      for (const box of boxes) box.behaviour = 'download-only';
       for (const box of boxes) box.documents.length = 0;
       const id = await create({
         targets: { deviceIds: boxes.map((box) => box.deviceId) },
@@ -496,6 +510,14 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       });
       expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
       expect((await call('POST', `/api/v1/rollouts/${id}/pause`, { token: operator })).status).toBe(200);
+      // The first box finishes only once the pause is in: had it ended healthy before the pause landed,
+      // the engine would rightly have moved on to the next phase already.
+      const first = await waitFor('first box offered', () => boxes[0]!.currentOffer());
+      const total = first.release.signed.artifact.size;
+      await boxes[0]!.report(first.rolloutId, 'downloaded', { progress: { bytes: total, total } });
+      await boxes[0]!.report(first.rolloutId, 'installing');
+      await boxes[0]!.report(first.rolloutId, 'rebooting');
+      await boxes[0]!.report(first.rolloutId, 'healthy', { runningVersion: '2.0.0' });
       await waitFor('first box healthy', async () => (await rollout(id)).boxes[0]!.status === 'healthy');
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect((await rollout(id)).phase).toBe(0);
@@ -620,7 +642,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
 describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgres)', () => {
   it('two instances on one schema: exactly one leads, the other takes over when it stops', async () => {
-    process.env.AGENTBOX_ROLLOUT_TICK_MS = '100';
     const schema = randomSchemaName('agentbox_rollout_leader');
     const dirs = [
       mkdtempSync(join(tmpdir(), 'agentbox-leader-a-')),
@@ -637,6 +658,7 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
             await appConfig(dir, rootFile, {
               DATABASE_URL: TEST_POSTGRES_URL,
               AGENTBOX_DB_SCHEMA: schema,
+              AGENTBOX_ROLLOUT_TICK_MS: '100',
               // Both replicas share the secrets key so download tokens verify on either.
               AGENTBOX_SECRETS_KEY: Buffer.alloc(32, 7).toString('base64'),
             }),
@@ -656,7 +678,6 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
       for (const app of apps) await app.close();
       await dropSchema(schema);
       for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-      delete process.env.AGENTBOX_ROLLOUT_TICK_MS;
     }
   });
 });

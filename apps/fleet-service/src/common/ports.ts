@@ -37,21 +37,7 @@ export interface BrokerPort {
 }
 export const BROKER = Symbol('BROKER');
 
-/**
- * Implemented by the agents module (AgentFleetService); used by the device registry (tags, birth) and the
- * providers module, which reach it lazily through ModuleRef because the agents module depends on both.
- */
-export interface AgentFleetPort {
-  /** Recomposes the agents and providers sections of these boxes' desired state (every box when absent). */
-  refreshDevices(deviceIds?: readonly string[]): Promise<void>;
-  /** Boxes running an agent that uses the provider get a new document. */
-  providerChanged(providerId: string): Promise<void>;
-  /** Ids of the agents whose model or fallbacks use the provider. */
-  agentsUsingProvider(providerId: string): Promise<string[]>;
-}
-export const AGENT_FLEET = Symbol('AGENT_FLEET');
-
-/** Implemented by the rollouts module (RolloutsService); used by ingest for `up/update`. */
+/** Implemented by the rollouts' UpdateReportsModule (UpdateReportsService); used by ingest for `up/update`. */
 export interface UpdateReportsPort {
   /** Stores a box's update status reports (its history, and the queue the rollout engine reads). */
   recordReports(deviceId: string, message: UpdateMessage, receivedAt: Date): Promise<void>;

@@ -1,4 +1,4 @@
-import type { DataSource } from 'typeorm';
+import type { DataSource, EntityManager } from 'typeorm';
 
 /**
  * Raw multi-row statements (batched ingest, aggregates) written once for both drivers: placeholders and
@@ -16,6 +16,26 @@ export class SqlDialect {
     const base = params.length;
     params.push(...values.map((value) => this.value(value)));
     return `(${values.map((_, i) => (this.postgres ? `$${base + i + 1}` : '?')).join(', ')})`;
+  }
+
+  /**
+   * Inserts `rows` with multi-row statements of at most `perStatement` rows each: `statement` gets the
+   * `(...), (...)` list and adds the rest (columns, ON CONFLICT, RETURNING). Returns every row returned.
+   */
+  async insertRows<T, R>(
+    manager: EntityManager,
+    rows: readonly T[],
+    perStatement: number,
+    valuesOf: (row: T) => unknown[],
+    statement: (tuples: string) => string,
+  ): Promise<R[]> {
+    const returned: R[] = [];
+    for (let start = 0; start < rows.length; start += perStatement) {
+      const params: unknown[] = [];
+      const tuples = rows.slice(start, start + perStatement).map((row) => this.tuple(params, valuesOf(row)));
+      returned.push(...(await manager.query<R[]>(statement(tuples.join(', ')), params)));
+    }
+    return returned;
   }
 
   /** One placeholder for `value`, appended to `params`. */

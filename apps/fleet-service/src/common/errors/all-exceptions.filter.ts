@@ -2,7 +2,6 @@ import {
   Catch,
   HttpException,
   Injectable,
-  HttpStatus,
   Logger,
   type ArgumentsHost,
   type ExceptionFilter,
@@ -12,93 +11,8 @@ import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
 import { RateLimitedLog } from '@agentbox/logging';
 import { MetricsService } from '../../modules/metrics/metrics.service.js';
-import { AgentExceptionCode } from '../../modules/agents/agents.exception.js';
-import { ApiKeyExceptionCode } from '../../modules/api-keys/api-keys.exception.js';
 import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
-import { DeviceExceptionCode } from '../../modules/devices/devices.exception.js';
-import { ProviderExceptionCode } from '../../modules/providers/providers.exception.js';
-import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioning.exception.js';
-import { OtaRootExceptionCode, ReleaseExceptionCode } from '../../modules/releases/releases.exception.js';
-import { RolloutExceptionCode } from '../../modules/rollouts/rollouts.exception.js';
-import { RunExceptionCode } from '../../modules/runs/runs.exception.js';
-import { CommonExceptionCode, DomainException } from './domain-exception.js';
-
-type ErrorCode =
-  | CommonExceptionCode
-  | AuthExceptionCode
-  | ApiKeyExceptionCode
-  | DeviceExceptionCode
-  | ProvisioningExceptionCode
-  | ProviderExceptionCode
-  | AgentExceptionCode
-  | RunExceptionCode
-  | ReleaseExceptionCode
-  | OtaRootExceptionCode
-  | RolloutExceptionCode;
-
-/** The one place domain codes become HTTP statuses. */
-const HTTP_STATUS: Record<ErrorCode, number> = {
-  [CommonExceptionCode.VALIDATION_FAILED]: HttpStatus.BAD_REQUEST,
-  [CommonExceptionCode.MALFORMED_BODY]: HttpStatus.BAD_REQUEST,
-  [CommonExceptionCode.PAYLOAD_TOO_LARGE]: HttpStatus.PAYLOAD_TOO_LARGE,
-  [CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE]: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
-  [CommonExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [CommonExceptionCode.INTERNAL]: HttpStatus.INTERNAL_SERVER_ERROR,
-  [AuthExceptionCode.INVALID_CREDENTIALS]: HttpStatus.UNAUTHORIZED,
-  [AuthExceptionCode.UNAUTHENTICATED]: HttpStatus.UNAUTHORIZED,
-  [AuthExceptionCode.FORBIDDEN]: HttpStatus.FORBIDDEN,
-  [AuthExceptionCode.TOO_MANY_ATTEMPTS]: HttpStatus.TOO_MANY_REQUESTS,
-  [AuthExceptionCode.USERNAME_TAKEN]: HttpStatus.CONFLICT,
-  [ApiKeyExceptionCode.API_KEY_INVALID]: HttpStatus.UNAUTHORIZED,
-  [ApiKeyExceptionCode.API_KEY_REVOKED]: HttpStatus.UNAUTHORIZED,
-  [ApiKeyExceptionCode.API_KEY_EXPIRED]: HttpStatus.UNAUTHORIZED,
-  [ApiKeyExceptionCode.API_KEY_NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [ApiKeyExceptionCode.API_KEY_ROLE_TOO_HIGH]: HttpStatus.FORBIDDEN,
-  [ApiKeyExceptionCode.API_KEY_NOT_ALLOWED]: HttpStatus.FORBIDDEN,
-  [ApiKeyExceptionCode.API_KEY_EXPIRY_PAST]: HttpStatus.BAD_REQUEST,
-  [DeviceExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [DeviceExceptionCode.INVALID_ID]: HttpStatus.BAD_REQUEST,
-  [ProvisioningExceptionCode.CLAIM_TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,
-  [ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED]: HttpStatus.UNAUTHORIZED,
-  [ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED]: HttpStatus.UNAUTHORIZED,
-  [ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED]: HttpStatus.UNAUTHORIZED,
-  [ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [ProviderExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [ProviderExceptionCode.EXISTS]: HttpStatus.CONFLICT,
-  [ProviderExceptionCode.IN_USE]: HttpStatus.CONFLICT,
-  [AgentExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [AgentExceptionCode.EXISTS]: HttpStatus.CONFLICT,
-  [AgentExceptionCode.UNKNOWN_PROVIDER]: HttpStatus.BAD_REQUEST,
-  [AgentExceptionCode.ASSIGNMENT_NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [AgentExceptionCode.DEVICE_OFFLINE]: HttpStatus.CONFLICT,
-  [AgentExceptionCode.TASK_REJECTED]: HttpStatus.CONFLICT,
-  [AgentExceptionCode.TASK_TIMEOUT]: HttpStatus.GATEWAY_TIMEOUT,
-  [RunExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [ReleaseExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [ReleaseExceptionCode.EXISTS]: HttpStatus.CONFLICT,
-  [ReleaseExceptionCode.IN_USE]: HttpStatus.CONFLICT,
-  [ReleaseExceptionCode.NO_TRUSTED_ROOT]: HttpStatus.CONFLICT,
-  [ReleaseExceptionCode.BAD_SIGNATURE]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.UNKNOWN_KEY]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.KEY_REVOKED]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.METADATA_EXPIRED]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.ARTIFACT_TOO_LARGE]: HttpStatus.PAYLOAD_TOO_LARGE,
-  [ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.ARTIFACT_HASH_MISMATCH]: HttpStatus.BAD_REQUEST,
-  [ReleaseExceptionCode.ARTIFACT_PRESENT]: HttpStatus.CONFLICT,
-  [ReleaseExceptionCode.ARTIFACT_MISSING]: HttpStatus.CONFLICT,
-  [ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID]: HttpStatus.UNAUTHORIZED,
-  [ReleaseExceptionCode.DOWNLOAD_TOKEN_EXPIRED]: HttpStatus.UNAUTHORIZED,
-  [ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH]: HttpStatus.FORBIDDEN,
-  [OtaRootExceptionCode.REJECTED]: HttpStatus.BAD_REQUEST,
-  [OtaRootExceptionCode.NOT_NEXT]: HttpStatus.CONFLICT,
-  [RolloutExceptionCode.NOT_FOUND]: HttpStatus.NOT_FOUND,
-  [RolloutExceptionCode.INVALID_TRANSITION]: HttpStatus.CONFLICT,
-  [RolloutExceptionCode.RELEASE_NOT_READY]: HttpStatus.CONFLICT,
-  [RolloutExceptionCode.NO_TARGETS]: HttpStatus.BAD_REQUEST,
-  [RolloutExceptionCode.UNKNOWN_DEVICE]: HttpStatus.BAD_REQUEST,
-  [RolloutExceptionCode.TARGETS_BUSY]: HttpStatus.CONFLICT,
-};
+import { CommonException, CommonExceptionCode, DomainException } from './domain-exception.js';
 
 /** Fastify's own request errors (body parsing happens before any Nest code runs). */
 const FASTIFY_CODES: Record<string, CommonExceptionCode> = {
@@ -146,8 +60,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   private toBody(exception: unknown): ApiError {
     if (exception instanceof DomainException) {
-      const code = exception.code as ErrorCode;
-      return { statusCode: HTTP_STATUS[code] ?? 500, code, message: exception.message };
+      const { httpStatus, code, message } = exception as DomainException;
+      return { statusCode: httpStatus, code, message };
     }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
@@ -156,7 +70,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     const fastifyCode = (exception as { code?: unknown } | null)?.code;
     if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
       const code = FASTIFY_CODES[fastifyCode] ?? CommonExceptionCode.MALFORMED_BODY;
-      return { statusCode: HTTP_STATUS[code], code, message: (exception as Error).message };
+      return { statusCode: CommonException.statuses[code], code, message: (exception as Error).message };
     }
     const status = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

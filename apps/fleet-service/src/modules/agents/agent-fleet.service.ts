@@ -11,7 +11,7 @@ import {
   ReportedAgentSchema,
 } from '@agentbox/schemas';
 import { sealSecret } from '@agentbox/sealed-secret';
-import type { AgentFleetPort } from '../../common/ports.js';
+import { DesiredStateException } from '../desired-state/desired-state.exception.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService, type FleetTarget } from '../devices/devices.service.js';
 import type { ProviderRow } from '../providers/provider.entity.js';
@@ -53,7 +53,7 @@ export function providersOf(definition: AgentDefinition): string[] {
  * the box's X25519 key). A box's document gets a new version only when what it is composed from changed.
  */
 @Injectable()
-export class AgentFleetService implements AgentFleetPort {
+export class AgentFleetService {
   private readonly logger = new Logger(AgentFleetService.name);
 
   constructor(
@@ -64,6 +64,7 @@ export class AgentFleetService implements AgentFleetPort {
     private readonly desired: DesiredStateService,
   ) {}
 
+  /** Recomposes the agents and providers sections of these boxes' desired state (every box when absent). */
   async refreshDevices(deviceIds?: readonly string[]): Promise<void> {
     const targets = await this.devices.fleetTargets(deviceIds);
     if (targets.length === 0) return;
@@ -82,6 +83,7 @@ export class AgentFleetService implements AgentFleetPort {
     await this.refreshTargets(targets, await this.loadCatalog());
   }
 
+  /** Boxes running an agent that uses the provider get a new document. */
   async providerChanged(providerId: string): Promise<void> {
     const users = new Set(await this.agentsUsingProvider(providerId));
     if (users.size === 0) return;
@@ -89,6 +91,7 @@ export class AgentFleetService implements AgentFleetPort {
     await this.refreshForAssignments(assignments.filter((a) => users.has(a.agentId)));
   }
 
+  /** Ids of the agents whose model or fallbacks use the provider. */
   async agentsUsingProvider(providerId: string): Promise<string[]> {
     const rows = await this.agents.find({ order: { id: 'ASC' } });
     return rows.filter((row) => providersOf(row.definition).includes(providerId)).map((row) => row.id);
@@ -200,14 +203,30 @@ export class AgentFleetService implements AgentFleetPort {
         }),
       )
       .digest('hex');
-    await this.desired.applyAgents(device.id, fingerprint, agents.length === 0, () => ({
-      agents: agents.map((row): DesiredAgent => ({
-        id: row.id,
-        version: row.version,
-        definition: row.definition,
-      })),
-      providers: providers.map((row) => this.desiredProvider(row, device)),
-    }));
+    try {
+      await this.desired.write(device.id, 'agents', (current) => {
+        const composedFrom = current?.agentsFingerprint ?? null;
+        if (composedFrom === fingerprint) return null;
+        // A box that never had agents from the cloud is left alone while it has none.
+        if (agents.length === 0 && composedFrom === null) return null;
+        return {
+          sections: {
+            agents: agents.map((row): DesiredAgent => ({
+              id: row.id,
+              version: row.version,
+              definition: row.definition,
+            })),
+            providers: providers.map((row) => this.desiredProvider(row, device)),
+          },
+          agentsFingerprint: fingerprint,
+        };
+      });
+    } catch (error) {
+      if (!(error instanceof DesiredStateException)) throw error;
+      this.logger.error(
+        `The desired state of ${device.id} would be ${error.size.bytes} bytes, over the ${error.size.cap}-byte MQTT payload cap; its agents were not updated`,
+      );
+    }
   }
 
   private desiredProvider(row: ProviderRow, device: FleetTarget): DesiredProvider {

@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum AgentExceptionCode {
   NOT_FOUND = 'AGENT_NOT_FOUND',
@@ -13,8 +14,13 @@ export enum AgentExceptionCode {
   TASK_TIMEOUT = 'TASK_TIMEOUT',
 }
 
-export class AgentException extends DomainException<AgentExceptionCode> {
-  constructor(code: AgentExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class AgentException extends domainException(AgentExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [AgentExceptionCode.NOT_FOUND, AgentExceptionCode.ASSIGNMENT_NOT_FOUND],
+  [HttpStatus.CONFLICT]: [
+    AgentExceptionCode.EXISTS,
+    AgentExceptionCode.DEVICE_OFFLINE,
+    AgentExceptionCode.TASK_REJECTED,
+  ],
+  [HttpStatus.BAD_REQUEST]: [AgentExceptionCode.UNKNOWN_PROVIDER],
+  [HttpStatus.GATEWAY_TIMEOUT]: [AgentExceptionCode.TASK_TIMEOUT],
+}) {}

@@ -1,10 +1,11 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
-import { AGENT_FLEET } from '../../common/ports.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { ProvidersModule } from '../providers/providers.module.js';
+import { ProvidersService } from '../providers/providers.service.js';
 import { AgentRow, AgentVersionRow } from './agent.entity.js';
 import { AgentFleetService } from './agent-fleet.service.js';
 import { AgentTasksService } from './agent-tasks.service.js';
@@ -16,7 +17,7 @@ import { DeviceAgentsController } from './device-agents.controller.js';
 
 /**
  * Agents with their versions, assignments, the agents and providers sections of every box's desired
- * state (AGENT_FLEET, common/ports.ts), and tasks sent to agents on boxes.
+ * state, and tasks sent to agents on boxes.
  */
 @Module({
   imports: [
@@ -27,12 +28,20 @@ import { DeviceAgentsController } from './device-agents.controller.js';
     BrokerModule,
   ],
   controllers: [AgentsController, AssignmentsController, DeviceAgentsController],
-  providers: [
-    AgentsService,
-    AgentFleetService,
-    AgentTasksService,
-    { provide: AGENT_FLEET, useExisting: AgentFleetService },
-  ],
-  exports: [AgentFleetService, AGENT_FLEET],
+  providers: [AgentsService, AgentFleetService, AgentTasksService],
+  exports: [AgentFleetService],
 })
-export class AgentsModule {}
+export class AgentsModule implements OnModuleInit {
+  constructor(
+    private readonly devices: DevicesService,
+    private readonly providers: ProvidersService,
+    private readonly fleet: AgentFleetService,
+  ) {}
+
+  /** Devices and providers cannot depend on this module (it depends on them): it registers its reactions. */
+  onModuleInit(): void {
+    this.devices.retargeted.add((deviceIds) => this.fleet.refreshDevices(deviceIds));
+    this.providers.changed.add((providerId) => this.fleet.providerChanged(providerId));
+    this.providers.addUsageCheck((providerId) => this.fleet.agentsUsingProvider(providerId));
+  }
+}

@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum ApiKeyExceptionCode {
   /** Unknown key, wrong secret, or its creator no longer exists. */
@@ -13,8 +14,16 @@ export enum ApiKeyExceptionCode {
   API_KEY_EXPIRY_PAST = 'API_KEY_EXPIRY_PAST',
 }
 
-export class ApiKeyException extends DomainException<ApiKeyExceptionCode> {
-  constructor(code: ApiKeyExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class ApiKeyException extends domainException(ApiKeyExceptionCode, {
+  [HttpStatus.UNAUTHORIZED]: [
+    ApiKeyExceptionCode.API_KEY_INVALID,
+    ApiKeyExceptionCode.API_KEY_REVOKED,
+    ApiKeyExceptionCode.API_KEY_EXPIRED,
+  ],
+  [HttpStatus.NOT_FOUND]: [ApiKeyExceptionCode.API_KEY_NOT_FOUND],
+  [HttpStatus.FORBIDDEN]: [
+    ApiKeyExceptionCode.API_KEY_ROLE_TOO_HIGH,
+    ApiKeyExceptionCode.API_KEY_NOT_ALLOWED,
+  ],
+  [HttpStatus.BAD_REQUEST]: [ApiKeyExceptionCode.API_KEY_EXPIRY_PAST],
+}) {}

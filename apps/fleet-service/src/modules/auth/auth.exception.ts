@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum AuthExceptionCode {
   INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
@@ -8,8 +9,9 @@ export enum AuthExceptionCode {
   USERNAME_TAKEN = 'USERNAME_TAKEN',
 }
 
-export class AuthException extends DomainException<AuthExceptionCode> {
-  constructor(code: AuthExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class AuthException extends domainException(AuthExceptionCode, {
+  [HttpStatus.UNAUTHORIZED]: [AuthExceptionCode.INVALID_CREDENTIALS, AuthExceptionCode.UNAUTHENTICATED],
+  [HttpStatus.FORBIDDEN]: [AuthExceptionCode.FORBIDDEN],
+  [HttpStatus.TOO_MANY_REQUESTS]: [AuthExceptionCode.TOO_MANY_ATTEMPTS],
+  [HttpStatus.CONFLICT]: [AuthExceptionCode.USERNAME_TAKEN],
+}) {}

@@ -8,13 +8,22 @@ import {
   encodeMessage,
   type ReportedStateMessage,
   SCHEMA_VERSION,
-  type UpdateOffer,
 } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DevicesService } from '../devices/devices.service.js';
+import { SerialByKey } from '../../common/serial-by-key.js';
 import { DeviceStateRow } from './device-state.entity.js';
+import { mergeSections, type SectionOwner } from './desired-sections.js';
+import { DesiredStateException, DesiredStateExceptionCode } from './desired-state.exception.js';
+
+/** What a section owner writes: its sections, and for the agents owner what they were composed from. */
+export interface SectionWrite {
+  sections: Record<string, unknown>;
+  agentsFingerprint?: string;
+}
+export type ComposeSections = (current: DeviceStateRow | null) => SectionWrite | null;
 
 /** How long a request waits for the broker to acknowledge a desired-state publish. */
 const PUBLISH_WAIT_MS = 5_000;
@@ -28,7 +37,7 @@ const PUBLISH_WAIT_MS = 5_000;
 export class DesiredStateService {
   private readonly logger = new Logger(DesiredStateService.name);
   /** Serialises writes and publishes per box, so the retained document never goes back a version. */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  private readonly serial = new SerialByKey();
 
   constructor(
     @InjectRepository(DeviceStateRow) private readonly states: Repository<DeviceStateRow>,
@@ -43,126 +52,55 @@ export class DesiredStateService {
     return this.toResponse(deviceId, row);
   }
 
-  /** Stores a new desired document (version + 1) and publishes it retained. */
+  /**
+   * The operator's `PUT /devices/{id}/desired`: replaces the operator's sections (see desired-sections.ts),
+   * as a new version, published retained. Too large a document is refused with HTTP 413.
+   */
   async setDesired(deviceId: string, spec: DesiredStateMessage['spec']): Promise<DesiredStateResponse> {
     await this.devices.get(deviceId);
-    const size = encodeMessage({
-      v: SCHEMA_VERSION,
-      version: Number.MAX_SAFE_INTEGER,
-      ts: Date.now(),
-      spec,
-    }).length;
-    if (size > this.config.maxPayloadBytes) {
+    try {
+      const row = await this.write(deviceId, 'operator', () => ({ sections: spec }));
+      return this.toResponse(deviceId, row);
+    } catch (error) {
+      if (!(error instanceof DesiredStateException)) throw error;
       throw new CommonException(
         CommonExceptionCode.PAYLOAD_TOO_LARGE,
-        `The desired state is ${size} bytes once encoded; the MQTT payload cap is ${this.config.maxPayloadBytes}`,
+        `The desired state is ${error.size.bytes} bytes once encoded; the MQTT payload cap is ${error.size.cap}`,
       );
     }
-    return this.serialised(deviceId, async () => {
-      const now = new Date();
-      await this.ensureRow(deviceId, now);
-      const current = await this.states.findOneByOrFail({ deviceId });
-      // Once composed from assignments, the agents and providers sections belong to the agents module;
-      // the update offer always belongs to the rollouts module.
-      const composed =
-        current.agentsFingerprint === null
-          ? spec
-          : { ...spec, agents: current.desiredSpec.agents, providers: current.desiredSpec.providers };
-      const merged = { ...composed, update: current.desiredSpec.update };
-      await this.states.increment({ deviceId }, 'desiredVersion', 1);
-      await this.states.update({ deviceId }, {
-        desiredSpec: merged,
-        desiredAt: now,
-      } as QueryDeepPartialEntity<DeviceStateRow>);
-      const row = await this.states.findOneByOrFail({ deviceId });
-      await this.publish(row);
-      return this.toResponse(deviceId, row);
-    });
   }
 
   /**
-   * Replaces the agents and providers sections (other sections such as telemetry are kept) with what
-   * `build` composes, as a new version, unless `fingerprint` equals the one they were last composed from.
-   * A box that never had agents from the cloud is left alone while it has none (`empty`).
-   * Returns whether a new version was published.
+   * The one write path of every section owner: serialised per box, `compose` sees the stored row (null
+   * before the first write) and returns the owner's sections, or null when there is nothing to write.
+   * Sections other owners hold are kept. The document is checked against the MQTT payload cap
+   * (DesiredStateException PAYLOAD_TOO_LARGE, nothing stored), stored as version + 1 and published
+   * retained. Returns the stored row, or null when nothing was written.
    */
-  async applyAgents(
+  write(
     deviceId: string,
-    fingerprint: string,
-    empty: boolean,
-    build: () => Pick<DesiredStateMessage['spec'], 'agents' | 'providers'>,
-  ): Promise<boolean> {
-    return this.serialised(deviceId, async () => {
+    owner: SectionOwner,
+    compose: (current: DeviceStateRow | null) => SectionWrite,
+  ): Promise<DeviceStateRow>;
+  write(deviceId: string, owner: SectionOwner, compose: ComposeSections): Promise<DeviceStateRow | null>;
+  write(deviceId: string, owner: SectionOwner, compose: ComposeSections): Promise<DeviceStateRow | null> {
+    return this.serial.run(deviceId, async () => {
       const existing = await this.states.findOneBy({ deviceId });
-      if (existing?.agentsFingerprint === fingerprint) return false;
-      if (empty && (existing?.agentsFingerprint ?? null) === null) return false;
+      const written = compose(existing);
+      if (written === null) return null;
+      const spec = mergeSections(owner, existing, written.sections);
+      this.checkSize(deviceId, spec);
       const now = new Date();
       await this.ensureRow(deviceId, now);
-      const current = existing ?? (await this.states.findOneByOrFail({ deviceId }));
-      const spec = { ...current.desiredSpec, ...build() };
-      const size = encodeMessage({
-        v: SCHEMA_VERSION,
-        version: Number.MAX_SAFE_INTEGER,
-        ts: Date.now(),
-        spec,
-      }).length;
-      if (size > this.config.maxPayloadBytes) {
-        this.logger.error(
-          `The desired state of ${deviceId} would be ${size} bytes, over the ${this.config.maxPayloadBytes}-byte MQTT payload cap; its agents were not updated`,
-        );
-        return false;
-      }
-      await this.states.increment({ deviceId }, 'desiredVersion', 1);
-      await this.states.update(
-        { deviceId },
-        { desiredSpec: spec, desiredAt: now, agentsFingerprint: fingerprint },
-      );
-      const row = await this.states.findOneByOrFail({ deviceId });
-      await this.publish(row);
-      return true;
-    });
-  }
-
-  /**
-   * Puts the update offer (`spec.update`) in the box's document, or removes it (`offer` null), as a new
-   * version; nothing is published when the section already holds exactly that. `replaces` decides whether
-   * the offer in place may be overwritten (a rollout only withdraws its own offer). Returns whether a new
-   * version was published.
-   */
-  async applyUpdate(
-    deviceId: string,
-    offer: UpdateOffer | null,
-    replaces: (current: UpdateOffer | undefined) => boolean = () => true,
-  ): Promise<boolean> {
-    return this.serialised(deviceId, async () => {
-      await this.ensureRow(deviceId, new Date());
-      const current = await this.states.findOneByOrFail({ deviceId });
-      const existing = current.desiredSpec.update as UpdateOffer | undefined;
-      if (JSON.stringify(existing ?? null) === JSON.stringify(offer)) return false;
-      if (!replaces(existing)) return false;
-      const spec: Record<string, unknown> = { ...current.desiredSpec };
-      if (offer === null) delete spec.update;
-      else spec.update = offer;
-      const size = encodeMessage({
-        v: SCHEMA_VERSION,
-        version: Number.MAX_SAFE_INTEGER,
-        ts: Date.now(),
-        spec,
-      }).length;
-      if (size > this.config.maxPayloadBytes) {
-        throw new CommonException(
-          CommonExceptionCode.PAYLOAD_TOO_LARGE,
-          `The desired state of ${deviceId} would be ${size} bytes with the update offer; the MQTT payload cap is ${this.config.maxPayloadBytes}`,
-        );
-      }
       await this.states.increment({ deviceId }, 'desiredVersion', 1);
       await this.states.update({ deviceId }, {
         desiredSpec: spec,
-        desiredAt: new Date(),
+        desiredAt: now,
+        ...(written.agentsFingerprint === undefined ? {} : { agentsFingerprint: written.agentsFingerprint }),
       } as QueryDeepPartialEntity<DeviceStateRow>);
       const row = await this.states.findOneByOrFail({ deviceId });
       await this.publish(row);
-      return true;
+      return row;
     });
   }
 
@@ -171,7 +109,7 @@ export class DesiredStateService {
    * current document, so every box always finds one retained, even after a broker without persistence restarted.
    */
   async ensurePublished(deviceId: string): Promise<void> {
-    await this.serialised(deviceId, async () => {
+    await this.serial.run(deviceId, async () => {
       await this.ensureRow(deviceId, new Date());
       const row = await this.states.findOneByOrFail({ deviceId });
       await this.publish(row);
@@ -180,7 +118,7 @@ export class DesiredStateService {
 
   /** Stores what the box reported, unless a newer report (higher seq) is already stored. */
   async recordReported(deviceId: string, report: ReportedStateMessage, at: Date): Promise<void> {
-    await this.serialised(deviceId, async () => {
+    await this.serial.run(deviceId, async () => {
       await this.ensureRow(deviceId, at);
       const patch = {
         reportedSeq: report.seq,
@@ -191,6 +129,23 @@ export class DesiredStateService {
       const newer = await this.states.update({ deviceId, reportedSeq: IsNull() }, patch);
       if (!newer.affected) await this.states.update({ deviceId, reportedSeq: LessThan(report.seq) }, patch);
     });
+  }
+
+  private checkSize(deviceId: string, spec: Record<string, unknown>): void {
+    const bytes = encodeMessage({
+      v: SCHEMA_VERSION,
+      version: Number.MAX_SAFE_INTEGER,
+      ts: Date.now(),
+      spec,
+    }).length;
+    const cap = this.config.maxPayloadBytes;
+    if (bytes > cap) {
+      throw new DesiredStateException(
+        DesiredStateExceptionCode.PAYLOAD_TOO_LARGE,
+        `The desired state of ${deviceId} would be ${bytes} bytes once encoded; the MQTT payload cap is ${cap}`,
+        { bytes, cap },
+      );
+    }
   }
 
   private async ensureRow(deviceId: string, now: Date): Promise<void> {
@@ -256,16 +211,5 @@ export class DesiredStateService {
       reported,
       inSync: reported?.desiredVersion === row.desiredVersion,
     };
-  }
-
-  private serialised<T>(deviceId: string, work: () => Promise<T>): Promise<T> {
-    const previous = this.chains.get(deviceId) ?? Promise.resolve();
-    const next = previous.then(work, work);
-    const settled = next.catch(() => undefined);
-    this.chains.set(deviceId, settled);
-    void settled.then(() => {
-      if (this.chains.get(deviceId) === settled) this.chains.delete(deviceId);
-    });
-    return next;
   }
 }

@@ -1,11 +1,15 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum DeviceExceptionCode {
   NOT_FOUND = 'DEVICE_NOT_FOUND',
   INVALID_ID = 'INVALID_DEVICE_ID',
 }
 
-export class DeviceException extends DomainException<DeviceExceptionCode> {
+export class DeviceException extends domainException(DeviceExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [DeviceExceptionCode.NOT_FOUND],
+  [HttpStatus.BAD_REQUEST]: [DeviceExceptionCode.INVALID_ID],
+}) {
   constructor(code: DeviceExceptionCode, deviceId: string) {
     super(code, DeviceException.describe(code, deviceId));
   }

@@ -1,10 +1,8 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type BirthMessage, DeviceListQuerySchema, type LiveEvent } from '@agentbox/schemas';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
-import { BROKER } from '../../common/ports.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
 import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
@@ -34,12 +32,8 @@ describe('DevicesService', () => {
     const live = new LiveEventsService();
     events = [];
     live.stream().subscribe((event) => events.push(event));
-    sut = new DevicesService(db.dataSource.getRepository(Device), live, {
-      get: (token: unknown) => {
-        if (token === BROKER) return broker;
-        throw new Error('not in this module graph');
-      },
-    } as unknown as ModuleRef);
+    sut = new DevicesService(db.dataSource.getRepository(Device), live);
+    sut.removed.add((deviceId) => broker.removeDevice(deviceId));
   });
 
   afterEach(async () => {

@@ -1,5 +1,4 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import {
@@ -10,25 +9,14 @@ import {
   type DeviceUpdateRequest,
 } from '@agentbox/schemas';
 import { isValidBoxPublicKey } from '@agentbox/sealed-secret';
-import {
-  AGENT_FLEET,
-  BROKER,
-  type AgentFleetPort,
-  type BrokerPort,
-  type DeviceRegistryPort,
-} from '../../common/ports.js';
+import type { DeviceRegistryPort } from '../../common/ports.js';
+import { Listeners } from '../../common/listeners.js';
 import { hashSecret, randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
 import { LiveEventsService } from '../live/live-events.service.js';
+import { CredentialCache } from './credential-cache.js';
 import { Device } from './device.entity.js';
 import { toDeviceDto } from './devices.dto.js';
 import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
-
-/** Successful broker logins are remembered this long, so reconnect storms do not each pay for argon2. */
-const CREDENTIAL_CACHE_TTL_MS = 5 * 60_000;
-const CREDENTIAL_CACHE_MAX = 50_000;
-/** A wrong secret retried (a misconfigured box in a reconnect loop) is refused without argon2 for this long. */
-const REJECTED_CACHE_TTL_MS = 30_000;
-const REJECTED_CACHE_MAX = 10_000;
 
 const SORT_COLUMNS = { name: 'd.name', lastSeenAt: 'd.last_seen_at', createdAt: 'd.created_at' } as const;
 
@@ -46,16 +34,15 @@ export function generateDeviceId(): string {
 @Injectable()
 export class DevicesService implements DeviceRegistryPort {
   private readonly logger = new Logger(DevicesService.name);
-  /** deviceId -> (sha256(secret) -> expiry epoch ms). */
-  private readonly verified = new Map<string, Map<string, number>>();
-  private verifiedCount = 0;
-  /** `${deviceId}:${sha256(secret)}` -> expiry epoch ms of a recent failed verification. */
-  private readonly rejected = new Map<string, number>();
+  private readonly credentials = new CredentialCache();
+  /** Told after a box is deleted: the broker drops its credentials and session. */
+  readonly removed = new Listeners<[deviceId: string]>();
+  /** Told when what decides which agents a box runs changed (its tags, its secrets key). */
+  readonly retargeted = new Listeners<[deviceIds: string[]]>();
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
     private readonly live: LiveEventsService,
-    private readonly moduleRef: ModuleRef,
   ) {}
 
   // ------------------------------------------------------------------ REST
@@ -103,7 +90,7 @@ export class DevicesService implements DeviceRegistryPort {
     await this.devices.save(device);
     this.live.publish({ type: 'device.updated', deviceId: id });
     // Tags decide which agents a box runs.
-    if (patch.tags !== undefined) await this.agentFleet()?.refreshDevices([id]);
+    if (patch.tags !== undefined) await this.retargeted.notify([id]);
     return toDeviceDto(device);
   }
 
@@ -111,8 +98,8 @@ export class DevicesService implements DeviceRegistryPort {
   async remove(id: string): Promise<void> {
     const result = await this.devices.delete({ id });
     if (!result.affected) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
-    this.forgetVerified(id);
-    await this.broker().removeDevice(id);
+    this.credentials.forget(id);
+    await this.removed.notify(id);
     this.live.publish({ type: 'device.updated', deviceId: id });
   }
 
@@ -135,7 +122,7 @@ export class DevicesService implements DeviceRegistryPort {
         { id: existing.id },
         { secretHash, updatedAt: now, ...(name ? { name } : {}) },
       );
-      this.forgetVerified(existing.id);
+      this.credentials.forget(existing.id);
       this.live.publish({ type: 'device.updated', deviceId: existing.id });
       return { deviceId: existing.id, created: false };
     }
@@ -163,7 +150,7 @@ export class DevicesService implements DeviceRegistryPort {
       const raced = await this.devices.findOneBy({ hardwareId });
       if (!raced) throw error;
       await this.devices.update({ id: raced.id }, { secretHash, updatedAt: new Date() });
-      this.forgetVerified(raced.id);
+      this.credentials.forget(raced.id);
       return { deviceId: raced.id, created: false };
     }
     this.live.publish({ type: 'device.updated', deviceId: id });
@@ -175,22 +162,15 @@ export class DevicesService implements DeviceRegistryPort {
   async verifyCredentials(deviceId: string, secret: string): Promise<boolean> {
     const key = sha256Hex(secret);
     const now = Date.now();
-    const expiry = this.verified.get(deviceId)?.get(key);
-    if (expiry !== undefined && expiry > now) return true;
-    const rejectedUntil = this.rejected.get(`${deviceId}:${key}`);
-    if (rejectedUntil !== undefined && rejectedUntil > now) return false;
+    const cached = this.credentials.lookup(deviceId, key, now);
+    if (cached !== undefined) return cached;
     const row = await this.devices.findOne({
       where: { id: deviceId },
       select: { id: true, secretHash: true },
     });
     if (!row) return false;
     const ok = await verifySecret(row.secretHash, secret);
-    if (ok) {
-      this.remember(deviceId, key, now + CREDENTIAL_CACHE_TTL_MS);
-    } else {
-      if (this.rejected.size >= REJECTED_CACHE_MAX) this.rejected.clear();
-      this.rejected.set(`${deviceId}:${key}`, now + REJECTED_CACHE_TTL_MS);
-    }
+    this.credentials.record(deviceId, key, ok, now);
     return ok;
   }
 
@@ -243,7 +223,7 @@ export class DevicesService implements DeviceRegistryPort {
     if (!result.affected) return;
     this.live.publish({ type: 'device.updated', deviceId });
     // A new secrets key needs the provider keys sealed again; unchanged inputs publish nothing.
-    await this.agentFleet()?.refreshDevices([deviceId]);
+    await this.retargeted.notify([deviceId]);
   }
 
   /** Id, tags and secrets key of the given boxes (every box when `ids` is absent). */
@@ -271,47 +251,5 @@ export class DevicesService implements DeviceRegistryPort {
     const device = await this.devices.findOneBy({ id });
     if (!device) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
     return device;
-  }
-
-  /**
-   * The broker module depends on this registry, so the registry reaches the broker lazily
-   * (at call time) instead of importing BrokerModule, which would make the modules circular.
-   */
-  private broker(): BrokerPort {
-    return this.moduleRef.get<BrokerPort>(BROKER, { strict: false });
-  }
-
-  /** The agents module, when this app has one (the MQTT-only test harness has none). */
-  private agentFleet(): AgentFleetPort | undefined {
-    try {
-      return this.moduleRef.get<AgentFleetPort>(AGENT_FLEET, { strict: false });
-    } catch {
-      return undefined;
-    }
-  }
-
-  private remember(deviceId: string, key: string, expiry: number): void {
-    if (this.verifiedCount >= CREDENTIAL_CACHE_MAX) {
-      this.verified.clear();
-      this.verifiedCount = 0;
-      this.logger.warn('credential cache full; cleared');
-    }
-    let perDevice = this.verified.get(deviceId);
-    if (!perDevice) {
-      perDevice = new Map();
-      this.verified.set(deviceId, perDevice);
-    }
-    if (!perDevice.has(key)) this.verifiedCount += 1;
-    perDevice.set(key, expiry);
-  }
-
-  private forgetVerified(deviceId: string): void {
-    const perDevice = this.verified.get(deviceId);
-    if (perDevice) this.verifiedCount -= perDevice.size;
-    this.verified.delete(deviceId);
-    // A new secret starts with a clean slate (rare: enrolment and deletion only).
-    for (const key of this.rejected.keys()) {
-      if (key.startsWith(`${deviceId}:`)) this.rejected.delete(key);
-    }
   }
 }

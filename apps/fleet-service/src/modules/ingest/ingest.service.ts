@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { type Subscription } from 'rxjs';
 import { decodeUpMessage, type DecodedUpMessage, type ParsedTopic } from '@agentbox/schemas';
 import {
@@ -40,7 +39,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly commands: CommandSender,
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
-    private readonly moduleRef: ModuleRef,
+    @Inject(UPDATE_REPORTS) private readonly updateReports: UpdateReportsPort,
   ) {}
 
   onModuleInit(): void {
@@ -119,26 +118,13 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         return;
       case 'update': {
         // A few reports per box per update: stored per message, in order; the leading replica's engine reads them.
-        const reports = this.updateReports();
-        if (reports) await reports.recordReports(deviceId, decoded.message, at);
+        await this.updateReports.recordReports(deviceId, decoded.message, at);
         return;
       }
       case 'results':
         // Handed to the waiting requester in handle(); nothing is stored.
         this.logger.debug(`command ${decoded.message.commandId} of ${deviceId}: ${decoded.message.status}`);
         return;
-    }
-  }
-
-  /**
-   * The rollouts module, reached at call time: it depends on releases and the HTTP server, which the
-   * MQTT-only ingest harness does not have.
-   */
-  private updateReports(): UpdateReportsPort | undefined {
-    try {
-      return this.moduleRef.get<UpdateReportsPort>(UPDATE_REPORTS, { strict: false });
-    } catch {
-      return undefined;
     }
   }
 

@@ -12,11 +12,8 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import { TelemetrySampleRow } from '../telemetry/telemetry-sample.entity.js';
 import { TelemetryStore } from '../telemetry/telemetry.store.js';
 import { IngestMetrics } from './ingest-metrics.js';
-import {
-  DEFAULT_BATCH_WRITER_OPTIONS,
-  TelemetryBatchWriter,
-  type BatchWriterOptions,
-} from './telemetry-batch-writer.js';
+import { DEFAULT_BATCH_WRITER_OPTIONS, type BatchWriterOptions } from './batch-buffer.js';
+import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
 /** The registry port as ingest sees it, recording what the writer asks of it. */
 class RecordingRegistry implements DeviceRegistryPort {

@@ -11,14 +11,15 @@ import type { Counter, Gauge } from 'prom-client';
 import type { Subscription } from 'rxjs';
 import { DataSource } from 'typeorm';
 import { RateLimitedLog } from '@agentbox/logging';
+import { backoffDelay } from '@agentbox/retry';
 import type { LiveEvent } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { encodeLiveBatch, LiveBatchAssembler } from './live-bus-codec.js';
 import { LiveEventsService } from './live-events.service.js';
 
-const RECONNECT_MIN_MS = 500;
-const RECONNECT_MAX_MS = 30_000;
+/** Pauses between attempts to listen again: 500 ms, doubling up to 30 s. */
+const RECONNECT_BACKOFF = { baseMs: 500, capMs: 30_000 };
 
 /** The NOTIFY channel of one database schema: replicas of another fleet in the same database stay apart. */
 export function liveChannelOf(schema: string): string {
@@ -48,7 +49,8 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
   private subscription: Subscription | undefined;
   private listener: pg.Client | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
-  private reconnectDelayMs = RECONNECT_MIN_MS;
+  /** Failed attempts since the last successful LISTEN. */
+  private reconnectAttempt = 0;
   private stopped = false;
 
   constructor(
@@ -160,16 +162,17 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
       return;
     }
     this.listener = client;
-    this.reconnectDelayMs = RECONNECT_MIN_MS;
+    this.reconnectAttempt = 0;
     this.connected.set(1);
   }
 
   private scheduleReconnect(): void {
     if (this.stopped) return;
     clearTimeout(this.reconnectTimer);
-    this.reconnectTimer = setTimeout(() => void this.listen(), this.reconnectDelayMs);
+    const delayMs = backoffDelay(this.reconnectAttempt, RECONNECT_BACKOFF);
+    this.reconnectAttempt += 1;
+    this.reconnectTimer = setTimeout(() => void this.listen(), delayMs);
     this.reconnectTimer.unref();
-    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, RECONNECT_MAX_MS);
   }
 
   private receive(payload: string): void {

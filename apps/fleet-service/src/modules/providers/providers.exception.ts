@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum ProviderExceptionCode {
   NOT_FOUND = 'PROVIDER_NOT_FOUND',
@@ -6,8 +7,7 @@ export enum ProviderExceptionCode {
   IN_USE = 'PROVIDER_IN_USE',
 }
 
-export class ProviderException extends DomainException<ProviderExceptionCode> {
-  constructor(code: ProviderExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class ProviderException extends domainException(ProviderExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [ProviderExceptionCode.NOT_FOUND],
+  [HttpStatus.CONFLICT]: [ProviderExceptionCode.EXISTS, ProviderExceptionCode.IN_USE],
+}) {}

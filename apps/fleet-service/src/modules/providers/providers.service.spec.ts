@@ -1,20 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
-import type { AgentFleetPort } from '../../common/ports.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
 import { ProviderException, ProviderExceptionCode } from './providers.exception.js';
 import { ProvidersService } from './providers.service.js';
 
 /** The agents module's side, as far as providers need it: who uses what, and who was told of a change. */
-class RecordingFleet implements AgentFleetPort {
+class RecordingFleet {
   readonly changed: string[] = [];
   users = new Map<string, string[]>();
-  refreshDevices(): Promise<void> {
-    return Promise.resolve();
-  }
   providerChanged(providerId: string): Promise<void> {
     this.changed.push(providerId);
     return Promise.resolve();
@@ -30,10 +25,12 @@ describe('ProvidersService', () => {
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
 
-  const service = (cipher: SecretCipher) =>
-    new ProvidersService(db.dataSource.getRepository(ProviderRow), cipher, {
-      get: () => fleet,
-    } as unknown as ModuleRef);
+  const service = (cipher: SecretCipher) => {
+    const providers = new ProvidersService(db.dataSource.getRepository(ProviderRow), cipher);
+    providers.changed.add((providerId) => fleet.providerChanged(providerId));
+    providers.addUsageCheck((providerId) => fleet.agentsUsingProvider(providerId));
+    return providers;
+  };
   const storedKey = async (id: string) =>
     (await db.dataSource.getRepository(ProviderRow).findOneByOrFail({ id })).apiKey;
 

@@ -1,5 +1,4 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
-import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, IsNull, Repository } from 'typeorm';
 import {
@@ -8,7 +7,7 @@ import {
   type ProviderUpdateRequestSchema,
 } from '@agentbox/schemas';
 import type { z } from 'zod';
-import { AGENT_FLEET, type AgentFleetPort } from '../../common/ports.js';
+import { Listeners } from '../../common/listeners.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
 import { toProviderDto } from './providers.dto.js';
@@ -28,8 +27,16 @@ export class ProvidersService implements OnApplicationBootstrap {
   constructor(
     @InjectRepository(ProviderRow) private readonly providers: Repository<ProviderRow>,
     private readonly cipher: SecretCipher,
-    private readonly moduleRef: ModuleRef,
   ) {}
+
+  /** Told after a provider changed: boxes running an agent that uses it get a new document. */
+  readonly changed = new Listeners<[providerId: string]>();
+  private readonly usageChecks: Array<(providerId: string) => Promise<string[]>> = [];
+
+  /** The agents module registers here: ids of the agents using a provider, which then cannot be deleted. */
+  addUsageCheck(check: (providerId: string) => Promise<string[]>): void {
+    this.usageChecks.push(check);
+  }
 
   /** Re-encrypts keys stored under a previous AGENTBOX_SECRETS_KEY with the current one. */
   async onApplicationBootstrap(): Promise<void> {
@@ -83,13 +90,14 @@ export class ProvidersService implements OnApplicationBootstrap {
     row.version += 1;
     row.updatedAt = new Date();
     await this.providers.save(row);
-    await this.fleet().providerChanged(id);
+    await this.changed.notify(id);
     return toProviderDto(row);
   }
 
   async remove(id: string): Promise<void> {
     await this.require(id);
-    const users = await this.fleet().agentsUsingProvider(id);
+    const users: string[] = [];
+    for (const check of this.usageChecks) users.push(...(await check(id)));
     if (users.length > 0) {
       throw new ProviderException(
         ProviderExceptionCode.IN_USE,
@@ -136,9 +144,5 @@ export class ProvidersService implements OnApplicationBootstrap {
     const row = await this.providers.findOneBy({ id });
     if (!row) throw new ProviderException(ProviderExceptionCode.NOT_FOUND, `Provider ${id} not found`);
     return row;
-  }
-
-  private fleet(): AgentFleetPort {
-    return this.moduleRef.get<AgentFleetPort>(AGENT_FLEET, { strict: false });
   }
 }

@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum ProvisioningExceptionCode {
   CLAIM_TOKEN_INVALID = 'CLAIM_TOKEN_INVALID',
@@ -16,7 +17,15 @@ const MESSAGES: Record<ProvisioningExceptionCode, string> = {
   [ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND]: 'Claim token not found',
 };
 
-export class ProvisioningException extends DomainException<ProvisioningExceptionCode> {
+export class ProvisioningException extends domainException(ProvisioningExceptionCode, {
+  [HttpStatus.UNAUTHORIZED]: [
+    ProvisioningExceptionCode.CLAIM_TOKEN_INVALID,
+    ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED,
+    ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED,
+    ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED,
+  ],
+  [HttpStatus.NOT_FOUND]: [ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND],
+}) {
   constructor(code: ProvisioningExceptionCode, detail?: string) {
     super(code, detail ? `${MESSAGES[code]}: ${detail}` : MESSAGES[code]);
   }

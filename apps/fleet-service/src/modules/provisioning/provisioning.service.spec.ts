@@ -1,4 +1,3 @@
-import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
@@ -20,8 +19,8 @@ describe('ProvisioningService', () => {
   beforeEach(async () => {
     db = await openTestDatabase();
     broker = new RecordingBroker();
-    const moduleRef = { get: () => broker } as unknown as ModuleRef;
-    devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService(), moduleRef);
+    devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
+    devices.removed.add((deviceId) => broker.removeDevice(deviceId));
     sut = new ProvisioningService(db.dataSource.getRepository(ClaimToken), devices, broker, db.config);
   });
 

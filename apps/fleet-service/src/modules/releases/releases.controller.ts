@@ -23,6 +23,7 @@ import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { parseRange } from './http-range.js';
+import { ReleaseDownloadsService } from './release-downloads.service.js';
 import { ReleasesService } from './releases.service.js';
 
 const ReleaseIdPipe = new ZodValidationPipe(ReleaseIdSchema);
@@ -32,7 +33,10 @@ const DeviceQuerySchema = z.string().min(1).max(64).optional();
 @ApiBearerAuth()
 @Controller('api/v1/releases')
 export class ReleasesController {
-  constructor(private readonly releases: ReleasesService) {}
+  constructor(
+    private readonly releases: ReleasesService,
+    private readonly downloads: ReleaseDownloadsService,
+  ) {}
 
   @Get()
   @ApiOperation({ operationId: 'listReleases', summary: 'Releases of the device agent, newest first' })
@@ -101,15 +105,15 @@ export class ReleasesController {
     @Req() request: FastifyRequest,
     @Res() reply: FastifyReply,
   ): Promise<void> {
-    await this.releases.authorizeArtifactRequest(request.headers.authorization, id, device);
-    const artifact = await this.releases.artifactOf(id);
+    await this.downloads.authorizeArtifactRequest(request.headers.authorization, id, device);
+    const artifact = await this.downloads.artifactOf(id);
     const etag = `"${artifact.sha256}"`;
     const ifRange = request.headers['if-range'];
     // A validator that no longer matches means the client's partial copy is of other bytes: send it all.
     const rangeHeader = ifRange === undefined || ifRange === etag ? request.headers.range : undefined;
     const range = parseRange(rangeHeader, artifact.size);
     const opened =
-      range === 'unsatisfiable' ? undefined : await this.releases.openArtifact(artifact, range ?? undefined);
+      range === 'unsatisfiable' ? undefined : await this.downloads.openArtifact(artifact, range ?? undefined);
     void reply
       .header('accept-ranges', 'bytes')
       .header('etag', etag)

@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum ReleaseExceptionCode {
   NOT_FOUND = 'RELEASE_NOT_FOUND',
@@ -32,14 +33,32 @@ export enum OtaRootExceptionCode {
   NOT_NEXT = 'OTA_ROOT_NOT_NEXT',
 }
 
-export class ReleaseException extends DomainException<ReleaseExceptionCode> {
-  constructor(code: ReleaseExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class ReleaseException extends domainException(ReleaseExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [ReleaseExceptionCode.NOT_FOUND],
+  [HttpStatus.CONFLICT]: [
+    ReleaseExceptionCode.EXISTS,
+    ReleaseExceptionCode.IN_USE,
+    ReleaseExceptionCode.NO_TRUSTED_ROOT,
+    ReleaseExceptionCode.ARTIFACT_PRESENT,
+    ReleaseExceptionCode.ARTIFACT_MISSING,
+  ],
+  [HttpStatus.BAD_REQUEST]: [
+    ReleaseExceptionCode.BAD_SIGNATURE,
+    ReleaseExceptionCode.UNKNOWN_KEY,
+    ReleaseExceptionCode.KEY_REVOKED,
+    ReleaseExceptionCode.METADATA_EXPIRED,
+    ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH,
+    ReleaseExceptionCode.ARTIFACT_HASH_MISMATCH,
+  ],
+  [HttpStatus.PAYLOAD_TOO_LARGE]: [ReleaseExceptionCode.ARTIFACT_TOO_LARGE],
+  [HttpStatus.UNAUTHORIZED]: [
+    ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID,
+    ReleaseExceptionCode.DOWNLOAD_TOKEN_EXPIRED,
+  ],
+  [HttpStatus.FORBIDDEN]: [ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH],
+}) {}
 
-export class OtaRootException extends DomainException<OtaRootExceptionCode> {
-  constructor(code: OtaRootExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class OtaRootException extends domainException(OtaRootExceptionCode, {
+  [HttpStatus.BAD_REQUEST]: [OtaRootExceptionCode.REJECTED],
+  [HttpStatus.CONFLICT]: [OtaRootExceptionCode.NOT_NEXT],
+}) {}

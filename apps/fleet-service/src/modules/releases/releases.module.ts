@@ -14,6 +14,7 @@ import { OtaRootController } from './ota-root.controller.js';
 import { OtaTrustService } from './ota-trust.service.js';
 import { OtaRootRow, ReleaseArchitectureRow, ReleaseRow } from './release.entity.js';
 import { ReleasesController } from './releases.controller.js';
+import { ReleaseDownloadsService } from './release-downloads.service.js';
 import { ReleasesService } from './releases.service.js';
 import { S3ArtifactStore } from './s3-artifact-store.js';
 
@@ -42,6 +43,7 @@ function artifactStore(config: AppConfig): ArtifactStore {
   controllers: [ReleasesController, OtaRootController],
   providers: [
     ReleasesService,
+    ReleaseDownloadsService,
     OtaTrustService,
     {
       provide: ArtifactStore,

@@ -14,7 +14,7 @@ import {
 import { Logger } from '@nestjs/common';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3ArtifactStorage } from '../../config/app-config.js';
+import type { S3ArtifactStorage } from '../../config/artifact-storage.js';
 import {
   ArtifactMeter,
   ArtifactOverrun,

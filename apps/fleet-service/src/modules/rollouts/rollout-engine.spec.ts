@@ -1,18 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { UPDATE_STATUSES, type UpdateStatus } from '@agentbox/schemas';
-import {
-  EngineError,
-  initialState,
-  isFinal,
-  isInFlight,
-  planPhases,
-  step,
-  type EngineAction,
-  type EngineConfig,
-  type EngineEvent,
-  type RolloutState,
-} from './rollout-engine.js';
+import { EngineError, step, type EngineAction, type EngineEvent } from './rollout-engine.js';
+import { initialState } from './rollout-phases.js';
+import { isFinal, isInFlight, type EngineConfig, type RolloutState } from './rollout-state.js';
 
 const boxes = (n: number) => Array.from({ length: n }, (_, i) => `box-${String(i).padStart(3, '0')}`);
 
@@ -40,32 +31,6 @@ const withdrawn = (actions: EngineAction[]) =>
 function started(config: EngineConfig, n: number, now = 0) {
   return step(config, initialState(config, boxes(n), now), [{ type: 'start' }], now);
 }
-
-describe('planPhases', () => {
-  it('turns counts and percentages into cumulative ends, the last reaching every box', () => {
-    expect(planPhases(base.phases, 20).map((phase) => phase.end)).toEqual([1, 2, 10, 20]);
-    expect(planPhases([{ name: 'a', count: 5 }], 20).map((phase) => phase.end)).toEqual([20]);
-    expect(
-      planPhases(
-        [
-          { name: 'a', count: 50 },
-          { name: 'b', count: 3 },
-        ],
-        20,
-      ).map((p) => p.end),
-    ).toEqual([20, 20]);
-  });
-
-  it('grows exponential phases by the factor', () => {
-    expect(planPhases({ exponential: { start: 1, factor: 2 } }, 10).map((phase) => phase.end)).toEqual([
-      1, 2, 4, 8, 10,
-    ]);
-    // A factor that would not grow still adds a box per phase.
-    expect(planPhases({ exponential: { start: 2, factor: 1 } }, 4).map((phase) => phase.end)).toEqual([
-      2, 3, 4,
-    ]);
-  });
-});
 
 describe('rollout engine', () => {
   it('offers the first phase on start and advances phase by phase as boxes end healthy', () => {

@@ -1,9 +1,16 @@
+import type { PauseReason, RolloutStatus, UpdateStatus } from '@agentbox/schemas';
+import { phaseStart } from './rollout-phases.js';
 import {
-  FINAL_UPDATE_STATUSES,
-  type PauseReason,
-  type RolloutStatus,
-  type UpdateStatus,
-} from '@agentbox/schemas';
+  failureStats,
+  isFailure,
+  isFinal,
+  isInFlight,
+  isTerminal,
+  type BoxState,
+  type BoxStatus,
+  type EngineConfig,
+  type RolloutState,
+} from './rollout-state.js';
 
 /**
  * The rollout engine as a pure state machine: given a rollout's config, its state, the time and what
@@ -12,71 +19,8 @@ import {
  * ticker and the tests drive it the same way.
  */
 
-/** A box the rollout has not offered the update to yet is `pending`; then hawkBit's statuses. */
-export type BoxStatus = 'pending' | UpdateStatus;
-
-export const IN_FLIGHT_STATUSES: readonly UpdateStatus[] = [
-  'scheduled',
-  'downloading',
-  'downloaded',
-  'installing',
-  'rebooting',
-];
-export const FAILURE_STATUSES: readonly UpdateStatus[] = ['failed', 'rolled-back', 'rejected'];
-
 /** A box past these has started replacing its slot: withdrawing the offer then would not stop it. */
 const WITHDRAWABLE: readonly BoxStatus[] = ['scheduled', 'downloading', 'downloaded'];
-
-export type PhasePlan = Array<{ name: string; count?: number; percent?: number }>;
-export interface ExponentialPlan {
-  exponential: { start: number; factor: number };
-}
-
-export interface EngineConfig {
-  phases: PhasePlan | ExponentialPlan;
-  /** Share of a phase's boxes that must end healthy for the rollout to move on. */
-  successThresholdPct: number;
-  /** Move on by itself when the threshold is met; otherwise pause for a person. */
-  autoAdvance: boolean;
-  abort: { failurePct: number; minFinished: number };
-  perBoxTimeoutSec: number;
-  /**
-   * The rollout has a maintenance window: a box that has downloaded waits for it, which may take hours,
-   * so the per-box timeout does not run at `downloaded`, and past it each step must come within the
-   * timeout of the one before.
-   */
-  waitsForWindow?: boolean;
-}
-
-export interface BoxState {
-  deviceId: string;
-  status: BoxStatus;
-  reason: string | null;
-  detail: string | null;
-  progress: { bytes: number; total: number } | null;
-  /** 1 for the first offer; retry-failed starts a new attempt. */
-  attempt: number;
-  offeredAt: number | null;
-  updatedAt: number;
-}
-
-export interface PhaseBounds {
-  name: string;
-  /** Boxes [0, end) of the target list are reached once this phase runs (cumulative). */
-  end: number;
-}
-
-export interface RolloutState {
-  status: RolloutStatus;
-  pauseReason: PauseReason | null;
-  /** Index into `phases` of the phase being rolled out. */
-  phase: number;
-  phases: PhaseBounds[];
-  /** In target order: phase n covers boxes [phases[n-1].end, phases[n].end). */
-  boxes: BoxState[];
-  startedAt: number | null;
-  endedAt: number | null;
-}
 
 export type EngineEvent =
   | {
@@ -114,18 +58,6 @@ export class EngineError extends Error {
     super(message);
   }
 }
-
-export function isFinal(status: BoxStatus): status is UpdateStatus {
-  return (FINAL_UPDATE_STATUSES as readonly BoxStatus[]).includes(status);
-}
-export function isInFlight(status: BoxStatus): boolean {
-  return (IN_FLIGHT_STATUSES as readonly BoxStatus[]).includes(status);
-}
-export function isFailure(status: BoxStatus): boolean {
-  return (FAILURE_STATUSES as readonly BoxStatus[]).includes(status);
-}
-
-/** Order of the steps within one attempt: a late report of an earlier step never overrides a later one. */
 /** Why an in-flight box has run out of time, or null while it has not. */
 function timeoutOf(config: EngineConfig, box: BoxState, now: number): string | null {
   if (!isInFlight(box.status) || box.offeredAt === null) return null;
@@ -141,6 +73,7 @@ function timeoutOf(config: EngineConfig, box: BoxState, now: number): string | n
   return now - box.offeredAt >= timeoutMs ? `no final status within ${config.perBoxTimeoutSec} s` : null;
 }
 
+/** Order of the steps within one attempt: a late report of an earlier step never overrides a later one. */
 function rank(status: BoxStatus): number {
   switch (status) {
     case 'pending':
@@ -163,83 +96,6 @@ function rank(status: BoxStatus): number {
       return 5;
   }
 }
-
-/** Cumulative phase ends over `total` targets; the last phase always reaches every target. */
-export function planPhases(plan: PhasePlan | ExponentialPlan, total: number): PhaseBounds[] {
-  const phases: PhaseBounds[] = [];
-  if ('exponential' in plan) {
-    const { start, factor } = plan.exponential;
-    let size = Math.max(1, Math.floor(start));
-    while (true) {
-      const end = Math.min(total, size);
-      phases.push({ name: `phase-${phases.length + 1}`, end });
-      if (end >= total) break;
-      size = Math.max(size + 1, Math.ceil(size * Math.max(1, factor)));
-    }
-  } else {
-    let previous = 0;
-    for (const phase of plan) {
-      const wanted = phase.count ?? Math.ceil(((phase.percent ?? 100) * total) / 100);
-      const end = Math.min(total, Math.max(previous, wanted));
-      phases.push({ name: phase.name, end });
-      previous = end;
-    }
-    if (phases.length === 0) phases.push({ name: 'all', end: total });
-  }
-  const last = phases[phases.length - 1];
-  if (last) last.end = total;
-  return phases;
-}
-
-export function initialState(config: EngineConfig, deviceIds: readonly string[], now: number): RolloutState {
-  return {
-    status: 'draft',
-    pauseReason: null,
-    phase: 0,
-    phases: planPhases(config.phases, deviceIds.length),
-    boxes: deviceIds.map((deviceId) => ({
-      deviceId,
-      status: 'pending',
-      reason: null,
-      detail: null,
-      progress: null,
-      attempt: 0,
-      offeredAt: null,
-      updatedAt: now,
-    })),
-    startedAt: null,
-    endedAt: null,
-  };
-}
-
-export function phaseStart(state: RolloutState, phase: number): number {
-  return phase === 0 ? 0 : (state.phases[phase - 1]?.end ?? 0);
-}
-
-/** The phase a box (by its index in the target list) belongs to. */
-export function phaseOf(state: RolloutState, index: number): number {
-  const found = state.phases.findIndex((phase) => index < phase.end);
-  return found === -1 ? state.phases.length - 1 : found;
-}
-
-export function isTerminal(status: RolloutStatus): boolean {
-  return status === 'completed' || status === 'aborted' || status === 'canceled';
-}
-
-/** Failures (rejected, rolled back, failed, timed out) among boxes that finished, over the whole rollout. */
-export function failureStats(state: RolloutState): { finished: number; failed: number } {
-  let finished = 0;
-  let failed = 0;
-  for (const box of state.boxes) {
-    if (box.status === 'healthy') finished += 1;
-    else if (isFailure(box.status)) {
-      finished += 1;
-      failed += 1;
-    }
-  }
-  return { finished, failed };
-}
-
 /**
  * Applies `events` in order, then lets time pass (timeouts) and evaluates thresholds and phases.
  * Operator actions that make no sense in the current status throw EngineError (the API turns that

@@ -1,21 +1,17 @@
-import {
-  Inject,
-  Injectable,
-  Logger,
-  type OnApplicationBootstrap,
-  type OnApplicationShutdown,
-} from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type QueryRunner } from 'typeorm';
-import { RolloutsService } from './rollouts.service.js';
+import { AppConfig } from '../../config/app-config.js';
+import { RolloutOffers } from './rollout-offers.service.js';
+import { RolloutStepper } from './rollout-stepper.service.js';
 
-export const ROLLOUT_TICKER_OPTIONS = Symbol('ROLLOUT_TICKER_OPTIONS');
-export interface RolloutTickerOptions {
-  intervalMs: number;
-}
-
-/** Arbitrary constant naming the advisory lock held by the replica that runs the rollout engine. */
+/**
+ * Arbitrary constant naming the advisory lock held by the replica that runs the rollout engine; the lock's
+ * second key is the hash of the fleet's schema, since advisory locks are database-wide and fleets in other
+ * schemas of the same database have leaders of their own.
+ */
 export const ROLLOUT_LEADER_LOCK_KEY = 0x726f6c6c;
+const LOCK_ARGS = '$1::int, hashtext(current_schema())';
 
 /**
  * Runs the rollout engine every few seconds, in one replica only. On PostgreSQL the leader holds a
@@ -33,8 +29,9 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    private readonly rollouts: RolloutsService,
-    @Inject(ROLLOUT_TICKER_OPTIONS) private readonly options: RolloutTickerOptions,
+    private readonly stepper: RolloutStepper,
+    private readonly offers: RolloutOffers,
+    private readonly config: AppConfig,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -64,14 +61,14 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.running = this.pass().finally(() => this.schedule());
-    }, this.options.intervalMs);
+    }, this.config.rolloutTickMs);
     this.timer.unref();
   }
 
   private async pass(): Promise<void> {
     try {
       if (!(await this.lead())) return;
-      await this.rollouts.tick();
+      await this.stepper.tick();
     } catch (error) {
       this.logger.error(`Rollout tick failed: ${(error as Error).message}`);
     }
@@ -81,7 +78,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     if (this.dataSource.options.type !== 'postgres') {
       if (!this.leading) {
         this.leading = true;
-        await this.rollouts.reconcileOffers();
+        await this.offers.reconcile();
       }
       return true;
     }
@@ -99,7 +96,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     const runner = this.dataSource.createQueryRunner();
     try {
       await runner.connect();
-      const rows = (await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+      const rows = (await runner.query(`SELECT pg_try_advisory_lock(${LOCK_ARGS}) AS locked`, [
         ROLLOUT_LEADER_LOCK_KEY,
       ])) as Array<{
         locked: boolean;
@@ -115,7 +112,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     this.lockRunner = runner;
     this.leading = true;
     this.logger.log('This replica now runs the rollout engine');
-    await this.rollouts.reconcileOffers();
+    await this.offers.reconcile();
     return true;
   }
 
@@ -125,7 +122,7 @@ export class RolloutTicker implements OnApplicationBootstrap, OnApplicationShutd
     this.leading = false;
     if (!runner) return;
     try {
-      await runner.query('SELECT pg_advisory_unlock($1)', [ROLLOUT_LEADER_LOCK_KEY]);
+      await runner.query(`SELECT pg_advisory_unlock(${LOCK_ARGS})`, [ROLLOUT_LEADER_LOCK_KEY]);
     } catch {
       // A broken session has dropped the lock already.
     }

@@ -1,87 +1,45 @@
-import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { Column, Entity, Index } from 'typeorm';
 import { type PauseReason, type RolloutSettings, type RolloutStatus } from '@agentbox/schemas';
-import { jsonTransformer } from '../../database/json-column.js';
-import { bigintNumber } from '../telemetry/telemetry-sample.entity.js';
-import type { BoxStatus, PhaseBounds } from './rollout-engine.js';
+import { Int, Int64, Json, PrimaryVarchar, Varchar } from '../../database/columns.js';
+import type { BoxStatus, PhaseBounds } from './rollout-state.js';
 
 /** A rollout of one release to a fixed set of boxes, and where the engine stands with it. */
 @Entity('rollouts')
 export class RolloutRow {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
-  id!: string;
-
-  @Column({ name: 'release_id', type: 'varchar', length: 36 })
-  releaseId!: string;
-
-  @Column({ name: 'release_version', type: 'varchar', length: 64 })
-  releaseVersion!: string;
-
-  @Column({ type: 'varchar', length: 16 })
-  status!: RolloutStatus;
-
-  @Column({ name: 'pause_reason', type: 'varchar', length: 24, nullable: true })
-  pauseReason!: PauseReason | null;
-
-  @Column({ type: 'integer' })
-  phase!: number;
+  @PrimaryVarchar(36) id!: string;
+  @Varchar(36) releaseId!: string;
+  @Varchar(64) releaseVersion!: string;
+  @Varchar(16) status!: RolloutStatus;
+  @Varchar(24, { nullable: true }) pauseReason!: PauseReason | null;
+  @Int() phase!: number;
 
   /** Cumulative phase ends over the target list, fixed at creation. */
-  @Column({ type: 'text', transformer: jsonTransformer })
-  phases!: PhaseBounds[];
+  @Json() phases!: PhaseBounds[];
 
   /** What the operator asked for (targets, phases, thresholds, policy). */
-  @Column({ type: 'text', transformer: jsonTransformer })
-  settings!: RolloutSettings;
+  @Json() settings!: RolloutSettings;
 
-  @Column({ name: 'created_by', type: 'varchar', length: 100 })
-  createdBy!: string;
-
-  @Column({ name: 'created_at', type: 'bigint', transformer: bigintNumber })
-  createdAt!: number;
-
-  @Column({ name: 'started_at', type: 'bigint', nullable: true, transformer: bigintNumber })
-  startedAt!: number | null;
-
-  @Column({ name: 'ended_at', type: 'bigint', nullable: true, transformer: bigintNumber })
-  endedAt!: number | null;
-
-  @Column({ name: 'updated_at', type: 'bigint', transformer: bigintNumber })
-  updatedAt!: number;
+  @Varchar(100) createdBy!: string;
+  @Int64() createdAt!: number;
+  @Int64({ nullable: true }) startedAt!: number | null;
+  @Int64({ nullable: true }) endedAt!: number | null;
+  @Int64() updatedAt!: number;
 }
 
 /** One box of a rollout: its place in the target list and the status of its current attempt. */
 @Entity('rollout_devices')
 @Index('idx_rollout_devices_device', ['deviceId'])
 export class RolloutDeviceRow {
-  @PrimaryColumn({ name: 'rollout_id', type: 'varchar', length: 36 })
-  rolloutId!: string;
-
-  @PrimaryColumn({ name: 'device_id', type: 'varchar', length: 64 })
-  deviceId!: string;
-
-  @Column({ type: 'integer' })
-  position!: number;
-
-  @Column({ type: 'varchar', length: 16 })
-  status!: BoxStatus;
-
-  @Column({ type: 'varchar', length: 32, nullable: true })
-  reason!: string | null;
-
-  @Column({ type: 'varchar', length: 2000, nullable: true })
-  detail!: string | null;
-
-  @Column({ type: 'text', nullable: true, transformer: jsonTransformer })
-  progress!: { bytes: number; total: number } | null;
-
-  @Column({ type: 'integer' })
-  attempt!: number;
-
-  @Column({ name: 'offered_at', type: 'bigint', nullable: true, transformer: bigintNumber })
-  offeredAt!: number | null;
-
-  @Column({ name: 'updated_at', type: 'bigint', transformer: bigintNumber })
-  updatedAt!: number;
+  @PrimaryVarchar(36) rolloutId!: string;
+  @PrimaryVarchar(64) deviceId!: string;
+  @Int() position!: number;
+  @Varchar(16) status!: BoxStatus;
+  @Varchar(32, { nullable: true }) reason!: string | null;
+  @Varchar(2000, { nullable: true }) detail!: string | null;
+  @Json({ nullable: true }) progress!: { bytes: number; total: number } | null;
+  @Int() attempt!: number;
+  @Int64({ nullable: true }) offeredAt!: number | null;
+  @Int64() updatedAt!: number;
 }
 
 /**
@@ -95,43 +53,24 @@ export class RolloutDeviceRow {
   unique: true,
 })
 export class DeviceUpdateRow {
-  @PrimaryColumn({ type: 'varchar', length: 36 })
-  id!: string;
-
-  @Column({ name: 'device_id', type: 'varchar', length: 64 })
-  deviceId!: string;
+  @PrimaryVarchar(36) id!: string;
+  @Varchar(64) deviceId!: string;
 
   /** The rollout's id (without the attempt suffix of the offer). */
-  @Column({ name: 'rollout_id', type: 'varchar', length: 64 })
-  rolloutId!: string;
+  @Varchar(64) rolloutId!: string;
 
-  @Column({ type: 'integer' })
-  attempt!: number;
-
-  @Column({ type: 'varchar', length: 64 })
-  version!: string;
-
-  @Column({ type: 'varchar', length: 16 })
-  status!: string;
-
-  @Column({ type: 'varchar', length: 32, nullable: true })
-  reason!: string | null;
-
-  @Column({ type: 'varchar', length: 2000, nullable: true })
-  detail!: string | null;
-
-  @Column({ type: 'text', nullable: true, transformer: jsonTransformer })
-  progress!: { bytes: number; total: number } | null;
-
-  @Column({ name: 'running_version', type: 'varchar', length: 64 })
-  runningVersion!: string;
+  @Int() attempt!: number;
+  @Varchar(64) version!: string;
+  @Varchar(16) status!: string;
+  @Varchar(32, { nullable: true }) reason!: string | null;
+  @Varchar(2000, { nullable: true }) detail!: string | null;
+  @Json({ nullable: true }) progress!: { bytes: number; total: number } | null;
+  @Varchar(64) runningVersion!: string;
 
   /** The box's clock when it reported. */
-  @Column({ name: 'reported_at', type: 'bigint', transformer: bigintNumber })
-  reportedAt!: number;
+  @Int64() reportedAt!: number;
 
-  @Column({ name: 'received_at', type: 'bigint', transformer: bigintNumber })
-  receivedAt!: number;
+  @Int64() receivedAt!: number;
 
   @Column({ type: 'boolean' })
   processed!: boolean;

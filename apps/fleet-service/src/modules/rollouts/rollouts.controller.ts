@@ -15,7 +15,8 @@ import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
-import { RolloutsService, type OperatorAction } from './rollouts.service.js';
+import type { OperatorAction } from './rollout-audit.js';
+import { RolloutsService } from './rollouts.service.js';
 
 const RolloutIdPipe = new ZodValidationPipe(z.uuid());
 

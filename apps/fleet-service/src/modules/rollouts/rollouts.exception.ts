@@ -1,4 +1,5 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum RolloutExceptionCode {
   NOT_FOUND = 'ROLLOUT_NOT_FOUND',
@@ -14,8 +15,12 @@ export enum RolloutExceptionCode {
   TARGETS_BUSY = 'ROLLOUT_TARGETS_BUSY',
 }
 
-export class RolloutException extends DomainException<RolloutExceptionCode> {
-  constructor(code: RolloutExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class RolloutException extends domainException(RolloutExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [RolloutExceptionCode.NOT_FOUND],
+  [HttpStatus.CONFLICT]: [
+    RolloutExceptionCode.INVALID_TRANSITION,
+    RolloutExceptionCode.RELEASE_NOT_READY,
+    RolloutExceptionCode.TARGETS_BUSY,
+  ],
+  [HttpStatus.BAD_REQUEST]: [RolloutExceptionCode.NO_TARGETS, RolloutExceptionCode.UNKNOWN_DEVICE],
+}) {}

@@ -1,11 +1,10 @@
-import { DomainException } from '../../common/errors/domain-exception.js';
+import { HttpStatus } from '@nestjs/common';
+import { domainException } from '../../common/errors/domain-exception.js';
 
 export enum RunExceptionCode {
   NOT_FOUND = 'RUN_NOT_FOUND',
 }
 
-export class RunException extends DomainException<RunExceptionCode> {
-  constructor(code: RunExceptionCode, message: string) {
-    super(code, message);
-  }
-}
+export class RunException extends domainException(RunExceptionCode, {
+  [HttpStatus.NOT_FOUND]: [RunExceptionCode.NOT_FOUND],
+}) {}

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, LessThan, type EntityManager, type Repository } from 'typeorm';
 import { FINAL_RUN_STATUSES, type RunEvent, type RunListQuery, type RunRecord } from '@agentbox/schemas';
+import { uniqueBy } from '../../common/collections.js';
 import { SqlDialect } from '../../database/sql-values.js';
 import { RunEventRow } from './run-event.entity.js';
 import { RunRow } from './run.entity.js';
@@ -62,47 +63,42 @@ export class RunsStore {
       );
     }
     const rows = [...merged.values()];
-    const changed: string[] = [];
     const now = new Date();
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const params: unknown[] = [];
-      const tuples = rows
-        .slice(start, start + ROWS_PER_STATEMENT)
-        .map(({ deviceId, run }) =>
-          this.sql.tuple(params, [
-            run.id,
-            deviceId,
-            run.agentId,
-            run.agentVersion,
-            JSON.stringify(run.trigger),
-            run.status,
-            run.input ?? null,
-            run.output ?? null,
-            run.error ?? null,
-            run.createdAt,
-            run.startedAt ?? null,
-            run.endedAt ?? null,
-            run.steps,
-            run.usage.inputTokens,
-            run.usage.outputTokens,
-            now,
-          ]),
-        );
-      const statement =
+    const returned = await this.sql.insertRows<IncomingRun, { id: string }>(
+      manager,
+      rows,
+      ROWS_PER_STATEMENT,
+      ({ deviceId, run }) => [
+        run.id,
+        deviceId,
+        run.agentId,
+        run.agentVersion,
+        JSON.stringify(run.trigger),
+        run.status,
+        run.input ?? null,
+        run.output ?? null,
+        run.error ?? null,
+        run.createdAt,
+        run.startedAt ?? null,
+        run.endedAt ?? null,
+        run.steps,
+        run.usage.inputTokens,
+        run.usage.outputTokens,
+        now,
+      ],
+      (tuples) =>
         'INSERT INTO runs (id, device_id, agent_id, agent_version, run_trigger, status, input, output, error, ' +
         'created_at, started_at, ended_at, steps, input_tokens, output_tokens, updated_at) VALUES ' +
-        tuples.join(', ') +
+        tuples +
         ' ON CONFLICT (id) DO UPDATE SET agent_version = excluded.agent_version, run_trigger = excluded.run_trigger, ' +
         'status = excluded.status, input = COALESCE(excluded.input, runs.input), ' +
         'output = COALESCE(excluded.output, runs.output), error = COALESCE(excluded.error, runs.error), ' +
         'started_at = COALESCE(excluded.started_at, runs.started_at), ' +
         'ended_at = COALESCE(excluded.ended_at, runs.ended_at), steps = excluded.steps, ' +
         'input_tokens = excluded.input_tokens, output_tokens = excluded.output_tokens, updated_at = excluded.updated_at ' +
-        `WHERE runs.status NOT IN (${FINAL_SQL}) OR excluded.status IN (${FINAL_SQL}) RETURNING id`;
-      const returned = await manager.query<Array<{ id: string }>>(statement, params);
-      changed.push(...returned.map((row) => row.id));
-    }
-    return changed;
+        `WHERE runs.status NOT IN (${FINAL_SQL}) OR excluded.status IN (${FINAL_SQL}) RETURNING id`,
+    );
+    return returned.map((row) => row.id);
   }
 
   /** Inserts run events, skipping (runId, index) pairs already stored; returns the ones inserted. */
@@ -110,42 +106,32 @@ export class RunsStore {
     manager: EntityManager,
     incoming: readonly IncomingRunEvent[],
   ): Promise<IncomingRunEvent[]> {
-    const seen = new Set<string>();
-    const rows = incoming.filter(({ event }) => {
-      const key = `${event.runId}\u0000${event.index}`;
-      if (seen.has(key)) return false;
-      seen.add(key);
-      return true;
-    });
-    const inserted = new Set<string>();
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const params: unknown[] = [];
-      const tuples = rows
-        .slice(start, start + ROWS_PER_STATEMENT)
-        .map(({ deviceId, event }) =>
-          this.sql.tuple(params, [
-            event.runId,
-            event.index,
-            deviceId,
-            event.agentId,
-            event.ts,
-            event.type,
-            event.name ?? null,
-            event.data === undefined ? null : JSON.stringify(event.data),
-            event.inputTokens ?? null,
-            event.outputTokens ?? null,
-            event.durationMs ?? null,
-            event.error ?? null,
-          ]),
-        );
-      const statement =
+    const rows = uniqueBy(incoming, ({ event }) => `${event.runId}\u0000${event.index}`);
+    const returned = await this.sql.insertRows<IncomingRunEvent, { run_id: string; idx: number }>(
+      manager,
+      rows,
+      ROWS_PER_STATEMENT,
+      ({ deviceId, event }) => [
+        event.runId,
+        event.index,
+        deviceId,
+        event.agentId,
+        event.ts,
+        event.type,
+        event.name ?? null,
+        event.data === undefined ? null : JSON.stringify(event.data),
+        event.inputTokens ?? null,
+        event.outputTokens ?? null,
+        event.durationMs ?? null,
+        event.error ?? null,
+      ],
+      (tuples) =>
         'INSERT INTO run_events (run_id, idx, device_id, agent_id, ts, type, name, data, input_tokens, ' +
         'output_tokens, duration_ms, error) VALUES ' +
-        tuples.join(', ') +
-        ' ON CONFLICT (run_id, idx) DO NOTHING RETURNING run_id, idx';
-      const returned = await manager.query<Array<{ run_id: string; idx: number }>>(statement, params);
-      for (const row of returned) inserted.add(`${row.run_id}\u0000${Number(row.idx)}`);
-    }
+        tuples +
+        ' ON CONFLICT (run_id, idx) DO NOTHING RETURNING run_id, idx',
+    );
+    const inserted = new Set(returned.map((row) => `${row.run_id}\u0000${Number(row.idx)}`));
     return rows.filter(({ event }) => inserted.has(`${event.runId}\u0000${event.index}`));
   }
 

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { USAGE_GROUPS, UsageRecord } from '@agentbox/schemas';
+import { uniqueBy } from '../../common/collections.js';
 import { SqlDialect } from '../../database/sql-values.js';
 
 export interface IncomingUsage {
@@ -44,40 +45,31 @@ export class UsageStore {
 
   /** Inserts records in `manager`'s transaction, skipping ids already stored; returns the ones inserted. */
   async insert(manager: EntityManager, incoming: readonly IncomingUsage[]): Promise<IncomingUsage[]> {
-    const seen = new Set<string>();
-    const rows = incoming.filter(({ record }) => {
-      if (seen.has(record.id)) return false;
-      seen.add(record.id);
-      return true;
-    });
-    const inserted = new Set<string>();
-    for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-      const params: unknown[] = [];
-      const tuples = rows
-        .slice(start, start + ROWS_PER_STATEMENT)
-        .map(({ deviceId, record }) =>
-          this.sql.tuple(params, [
-            record.id,
-            deviceId,
-            record.agentId,
-            record.runId ?? null,
-            record.provider,
-            record.model,
-            record.ts,
-            record.inputTokens,
-            record.outputTokens,
-            record.estimated,
-            record.outcome,
-          ]),
-        );
-      const statement =
+    const rows = uniqueBy(incoming, ({ record }) => record.id);
+    const returned = await this.sql.insertRows<IncomingUsage, { id: string }>(
+      manager,
+      rows,
+      ROWS_PER_STATEMENT,
+      ({ deviceId, record }) => [
+        record.id,
+        deviceId,
+        record.agentId,
+        record.runId ?? null,
+        record.provider,
+        record.model,
+        record.ts,
+        record.inputTokens,
+        record.outputTokens,
+        record.estimated,
+        record.outcome,
+      ],
+      (tuples) =>
         'INSERT INTO usage_records (id, device_id, agent_id, run_id, provider, model, ts, input_tokens, ' +
         'output_tokens, estimated, outcome) VALUES ' +
-        tuples.join(', ') +
-        ' ON CONFLICT (id) DO NOTHING RETURNING id';
-      const returned = await manager.query<Array<{ id: string }>>(statement, params);
-      for (const row of returned) inserted.add(row.id);
-    }
+        tuples +
+        ' ON CONFLICT (id) DO NOTHING RETURNING id',
+    );
+    const inserted = new Set(returned.map((row) => row.id));
     return rows.filter(({ record }) => inserted.has(record.id));
   }
 

@@ -1,5 +1,5 @@
-import { Table, TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { portableTypes } from '../../../database/portable-types.js';
+import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
 
 /**
  * Agents, their versions, model providers (API keys encrypted), assignments, and what boxes report
@@ -10,7 +10,7 @@ export class Agents1764300000000 implements MigrationInterface {
   name = 'Agents1764300000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const t = portableTypes(queryRunner);
+    const c = portableColumns(queryRunner);
     await queryRunner.addColumn(
       'devices',
       new TableColumn({ name: 'secrets_key', type: 'varchar', length: '200', isNullable: true }),
@@ -20,92 +20,72 @@ export class Agents1764300000000 implements MigrationInterface {
       new TableColumn({ name: 'agents_fingerprint', type: 'varchar', length: '64', isNullable: true }),
     );
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'providers',
-        columns: [
-          { name: 'id', type: 'varchar', length: '63', isPrimary: true },
-          { name: 'name', type: 'varchar', length: '100' },
-          { name: 'kind', type: 'varchar', length: '32' },
-          { name: 'base_url', type: 'varchar', length: '2000' },
-          { name: 'models', type: t.json },
-          { name: 'version', type: 'integer' },
-          { name: 'api_key', type: 'text', isNullable: true },
-          { name: 'created_at', type: t.timestamp },
-          { name: 'updated_at', type: t.timestamp },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'providers', [
+      c.varchar('id', 63, PRIMARY),
+      c.varchar('name', 100),
+      c.varchar('kind', 32),
+      c.varchar('base_url', 2000),
+      c.json('models'),
+      c.integer('version'),
+      c.text('api_key', NULLABLE),
+      c.timestamp('created_at'),
+      c.timestamp('updated_at'),
+    ]);
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'agents',
-        columns: [
-          { name: 'id', type: 'varchar', length: '63', isPrimary: true },
-          { name: 'version', type: 'integer' },
-          { name: 'definition', type: t.json },
-          { name: 'created_at', type: t.timestamp },
-          { name: 'updated_at', type: t.timestamp },
-        ],
-      }),
-    );
-    await queryRunner.createTable(
-      new Table({
-        name: 'agent_versions',
-        columns: [
-          { name: 'agent_id', type: 'varchar', length: '63', isPrimary: true },
-          { name: 'version', type: 'integer', isPrimary: true },
-          { name: 'definition', type: t.json },
-          { name: 'created_at', type: t.timestamp },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'agents', [
+      c.varchar('id', 63, PRIMARY),
+      c.integer('version'),
+      c.json('definition'),
+      c.timestamp('created_at'),
+      c.timestamp('updated_at'),
+    ]);
+    await createTable(queryRunner, 'agent_versions', [
+      c.varchar('agent_id', 63, PRIMARY),
+      c.integer('version', PRIMARY),
+      c.json('definition'),
+      c.timestamp('created_at'),
+    ]);
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'assignments',
-        columns: [
-          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
-          { name: 'agent_id', type: 'varchar', length: '63' },
-          { name: 'target_type', type: 'varchar', length: '8' },
-          // The device id or tag; '' for every box.
-          { name: 'target_value', type: 'varchar', length: '64' },
-          { name: 'created_at', type: t.timestamp },
-        ],
-      }),
-    );
-    await queryRunner.createIndex(
+    await createTable(
+      queryRunner,
       'assignments',
-      new TableIndex({
-        name: 'uq_assignments_agent_target',
-        columnNames: ['agent_id', 'target_type', 'target_value'],
-        isUnique: true,
-      }),
+      [
+        c.varchar('id', 36, PRIMARY),
+        c.varchar('agent_id', 63),
+        c.varchar('target_type', 8),
+        // The device id or tag; '' for every box.
+        c.varchar('target_value', 64),
+        c.timestamp('created_at'),
+      ],
+      {
+        indices: [
+          {
+            name: 'uq_assignments_agent_target',
+            columnNames: ['agent_id', 'target_type', 'target_value'],
+            isUnique: true,
+          },
+        ],
+      },
     );
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'runs',
-        columns: [
-          { name: 'id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'device_id', type: 'varchar', length: '64' },
-          { name: 'agent_id', type: 'varchar', length: '63' },
-          { name: 'agent_version', type: 'integer' },
-          { name: 'run_trigger', type: t.json },
-          { name: 'status', type: 'varchar', length: '20' },
-          { name: 'input', type: 'text', isNullable: true },
-          { name: 'output', type: 'text', isNullable: true },
-          { name: 'error', type: 'text', isNullable: true },
-          { name: 'created_at', type: t.bigint },
-          { name: 'started_at', type: t.bigint, isNullable: true },
-          { name: 'ended_at', type: t.bigint, isNullable: true },
-          { name: 'steps', type: 'integer' },
-          { name: 'input_tokens', type: t.bigint },
-          { name: 'output_tokens', type: t.bigint },
-          { name: 'updated_at', type: t.timestamp },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'runs', [
+      c.varchar('id', 64, PRIMARY),
+      c.varchar('device_id', 64),
+      c.varchar('agent_id', 63),
+      c.integer('agent_version'),
+      c.json('run_trigger'),
+      c.varchar('status', 20),
+      c.text('input', NULLABLE),
+      c.text('output', NULLABLE),
+      c.text('error', NULLABLE),
+      c.bigint('created_at'),
+      c.bigint('started_at', NULLABLE),
+      c.bigint('ended_at', NULLABLE),
+      c.integer('steps'),
+      c.bigint('input_tokens'),
+      c.bigint('output_tokens'),
+      c.timestamp('updated_at'),
+    ]);
     // Run lists are newest first, filtered by box or agent (keyset pagination on created_at).
     for (const [name, columns] of [
       ['idx_runs_created_at', ['created_at']],
@@ -115,46 +95,36 @@ export class Agents1764300000000 implements MigrationInterface {
       await queryRunner.createIndex('runs', new TableIndex({ name, columnNames: [...columns] }));
     }
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'run_events',
-        columns: [
-          { name: 'run_id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'idx', type: 'integer', isPrimary: true },
-          { name: 'device_id', type: 'varchar', length: '64' },
-          { name: 'agent_id', type: 'varchar', length: '63' },
-          { name: 'ts', type: t.bigint },
-          { name: 'type', type: 'varchar', length: '16' },
-          { name: 'name', type: 'varchar', length: '200', isNullable: true },
-          // Any JSON value, strings included: text on both engines, since jsonb hands back a bare string
-          // that could not be told apart from the encoded text SQLite returns.
-          { name: 'data', type: 'text', isNullable: true },
-          { name: 'input_tokens', type: 'integer', isNullable: true },
-          { name: 'output_tokens', type: 'integer', isNullable: true },
-          { name: 'duration_ms', type: 'integer', isNullable: true },
-          { name: 'error', type: 'text', isNullable: true },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'run_events', [
+      c.varchar('run_id', 64, PRIMARY),
+      c.integer('idx', PRIMARY),
+      c.varchar('device_id', 64),
+      c.varchar('agent_id', 63),
+      c.bigint('ts'),
+      c.varchar('type', 16),
+      c.varchar('name', 200, NULLABLE),
+      // Any JSON value, strings included: text on both engines, since jsonb hands back a bare string
+      // that could not be told apart from the encoded text SQLite returns.
+      c.text('data', NULLABLE),
+      c.integer('input_tokens', NULLABLE),
+      c.integer('output_tokens', NULLABLE),
+      c.integer('duration_ms', NULLABLE),
+      c.text('error', NULLABLE),
+    ]);
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'usage_records',
-        columns: [
-          { name: 'id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'device_id', type: 'varchar', length: '64' },
-          { name: 'agent_id', type: 'varchar', length: '63' },
-          { name: 'run_id', type: 'varchar', length: '64', isNullable: true },
-          { name: 'provider', type: 'varchar', length: '63' },
-          { name: 'model', type: 'varchar', length: '200' },
-          { name: 'ts', type: t.bigint },
-          { name: 'input_tokens', type: t.bigint },
-          { name: 'output_tokens', type: t.bigint },
-          { name: 'estimated', type: t.boolean },
-          { name: 'outcome', type: 'varchar', length: '8' },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'usage_records', [
+      c.varchar('id', 64, PRIMARY),
+      c.varchar('device_id', 64),
+      c.varchar('agent_id', 63),
+      c.varchar('run_id', 64, NULLABLE),
+      c.varchar('provider', 63),
+      c.varchar('model', 200),
+      c.bigint('ts'),
+      c.bigint('input_tokens'),
+      c.bigint('output_tokens'),
+      c.boolean('estimated'),
+      c.varchar('outcome', 8),
+    ]);
     // Usage queries always bound the time range; the box and agent filters narrow it further.
     for (const [name, columns] of [
       ['idx_usage_records_ts', ['ts']],

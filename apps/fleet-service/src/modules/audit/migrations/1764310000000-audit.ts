@@ -1,26 +1,21 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { portableTypes } from '../../../database/portable-types.js';
+import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
 
 /** The audit log of release, root and rollout actions. */
 export class Audit1764310000000 implements MigrationInterface {
   name = 'Audit1764310000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const t = portableTypes(queryRunner);
-    await queryRunner.createTable(
-      new Table({
-        name: 'audit_log',
-        columns: [
-          { name: 'id', type: 'varchar', length: '36', isPrimary: true },
-          { name: 'at', type: t.bigint },
-          { name: 'actor', type: 'varchar', length: '100' },
-          { name: 'action', type: 'varchar', length: '64' },
-          { name: 'target_type', type: 'varchar', length: '32' },
-          { name: 'target_id', type: 'varchar', length: '100' },
-          { name: 'detail', type: t.json },
-        ],
-      }),
-    );
+    const c = portableColumns(queryRunner);
+    await createTable(queryRunner, 'audit_log', [
+      c.varchar('id', 36, PRIMARY),
+      c.bigint('at'),
+      c.varchar('actor', 100),
+      c.varchar('action', 64),
+      c.varchar('target_type', 32),
+      c.varchar('target_id', 100),
+      c.json('detail'),
+    ]);
     // The log is read newest first, whole or for one target.
     await queryRunner.createIndex(
       'audit_log',

@@ -1,4 +1,5 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { createTable, portableColumns, PRIMARY } from '../../../database/migration-helpers.js';
 
 interface ExistingRelease {
   id: string;
@@ -14,19 +15,12 @@ export class ReleaseArchitectures1764600000000 implements MigrationInterface {
   name = 'ReleaseArchitectures1764600000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createTable(
-      new Table({
-        name: 'release_architectures',
-        columns: [
-          { name: 'version', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'arch', type: 'varchar', length: '16', isPrimary: true },
-          { name: 'release_id', type: 'varchar', length: '36' },
-        ],
-      }),
-    );
-    await queryRunner.createIndex(
+    const c = portableColumns(queryRunner);
+    await createTable(
+      queryRunner,
       'release_architectures',
-      new TableIndex({ name: 'idx_release_architectures_release', columnNames: ['release_id'] }),
+      [c.varchar('version', 64, PRIMARY), c.varchar('arch', 16, PRIMARY), c.varchar('release_id', 36)],
+      { indices: [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }] },
     );
     const rows = (await queryRunner.query('SELECT id, version, manifest FROM releases')) as ExistingRelease[];
     for (const row of rows) {

@@ -1,27 +1,23 @@
-import { Table, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { portableTypes } from '../../../database/portable-types.js';
+import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
 
 /** telemetry_samples, device_events and device_states: the tables the MQTT ingest writes. */
 export class TelemetrySamples1764290000000 implements MigrationInterface {
   name = 'TelemetrySamples1764290000000';
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    const t = portableTypes(queryRunner);
-    await queryRunner.createTable(
-      new Table({
-        name: 'telemetry_samples',
-        columns: [
-          { name: 'device_id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'seq', type: t.bigint, isPrimary: true },
-          { name: 'idx', type: 'integer', isPrimary: true },
-          { name: 'ts', type: t.bigint },
-          { name: 'values', type: t.json },
-        ],
-      }),
-    );
-    await queryRunner.createIndex(
+    const c = portableColumns(queryRunner);
+    await createTable(
+      queryRunner,
       'telemetry_samples',
-      new TableIndex({ name: 'idx_telemetry_samples_device_ts', columnNames: ['device_id', 'ts'] }),
+      [
+        c.varchar('device_id', 64, PRIMARY),
+        c.bigint('seq', PRIMARY),
+        c.integer('idx', PRIMARY),
+        c.bigint('ts'),
+        c.json('values'),
+      ],
+      { indices: [{ name: 'idx_telemetry_samples_device_ts', columnNames: ['device_id', 'ts'] }] },
     );
     // The retention job deletes by age across all boxes.
     await queryRunner.createIndex(
@@ -29,45 +25,37 @@ export class TelemetrySamples1764290000000 implements MigrationInterface {
       new TableIndex({ name: 'idx_telemetry_samples_ts', columnNames: ['ts'] }),
     );
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'device_events',
-        columns: [
-          { name: 'device_id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'seq', type: t.bigint, isPrimary: true },
-          { name: 'idx', type: 'integer', isPrimary: true },
-          { name: 'ts', type: t.bigint },
-          { name: 'type', type: 'varchar', length: '100' },
-          { name: 'level', type: 'varchar', length: '8' },
-          { name: 'message', type: 'varchar', length: '2000' },
-          { name: 'data', type: t.json, isNullable: true },
+    await createTable(
+      queryRunner,
+      'device_events',
+      [
+        c.varchar('device_id', 64, PRIMARY),
+        c.bigint('seq', PRIMARY),
+        c.integer('idx', PRIMARY),
+        c.bigint('ts'),
+        c.varchar('type', 100),
+        c.varchar('level', 8),
+        c.varchar('message', 2000),
+        c.json('data', NULLABLE),
+      ],
+      {
+        indices: [
+          { name: 'idx_device_events_device_ts', columnNames: ['device_id', 'ts'] },
+          { name: 'idx_device_events_ts', columnNames: ['ts'] },
         ],
-      }),
-    );
-    await queryRunner.createIndex(
-      'device_events',
-      new TableIndex({ name: 'idx_device_events_device_ts', columnNames: ['device_id', 'ts'] }),
-    );
-    await queryRunner.createIndex(
-      'device_events',
-      new TableIndex({ name: 'idx_device_events_ts', columnNames: ['ts'] }),
+      },
     );
 
-    await queryRunner.createTable(
-      new Table({
-        name: 'device_states',
-        columns: [
-          { name: 'device_id', type: 'varchar', length: '64', isPrimary: true },
-          { name: 'desired_version', type: 'integer' },
-          { name: 'desired_spec', type: t.json },
-          { name: 'desired_at', type: t.timestamp },
-          { name: 'reported_seq', type: t.bigint, isNullable: true },
-          { name: 'reported_version', type: 'integer', isNullable: true },
-          { name: 'reported', type: t.json, isNullable: true },
-          { name: 'reported_at', type: t.timestamp, isNullable: true },
-        ],
-      }),
-    );
+    await createTable(queryRunner, 'device_states', [
+      c.varchar('device_id', 64, PRIMARY),
+      c.integer('desired_version'),
+      c.json('desired_spec'),
+      c.timestamp('desired_at'),
+      c.bigint('reported_seq', NULLABLE),
+      c.integer('reported_version', NULLABLE),
+      c.json('reported', NULLABLE),
+      c.timestamp('reported_at', NULLABLE),
+    ]);
   }
 
   async down(queryRunner: QueryRunner): Promise<void> {

@@ -1,0 +1,87 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { BatchBuffer, DEFAULT_BATCH_WRITER_OPTIONS, type BatchSink } from './batch-buffer.js';
+
+/** A sink over arrays of numbers that fails its first `failures` writes and records what happens. */
+function recordingSink(failures = 0) {
+  const log: string[] = [];
+  let failing = failures;
+  const sink: BatchSink<number[], number> = {
+    newBatch: () => [],
+    sizeOf: (batch) => batch.length,
+    write: (batch) => {
+      log.push(`write ${batch.join(',')} at ${Date.now()}`);
+      if (failing > 0) {
+        failing -= 1;
+        return Promise.reject(new Error('store down'));
+      }
+      return Promise.resolve(batch.length);
+    },
+    afterCommit: (batch, written) => {
+      log.push(`committed ${written}`);
+      return Promise.resolve();
+    },
+    refused: (count, held) => log.push(`refused ${count} holding ${held}`),
+    lost: (batch, error) => log.push(`lost ${batch.length}: ${error.message}`),
+  };
+  return { sink, log };
+}
+
+describe('BatchBuffer', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('flushes the flush interval after the first item, all buffered items in one batch', async () => {
+    const { sink, log } = recordingSink();
+    const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, flushIntervalMs: 200 });
+    sut.add(1, (batch) => batch.push(1));
+    await vi.advanceTimersByTimeAsync(150);
+    sut.add(1, (batch) => batch.push(2));
+    expect(log).toEqual([]);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(log).toEqual(['write 1,2 at 200', 'committed 2']);
+    expect(sut.batches).toBe(1);
+  });
+
+  it('flushes at once at the batch size and refuses items beyond the buffer cap', async () => {
+    const { sink, log } = recordingSink();
+    const sut = new BatchBuffer(sink, {
+      ...DEFAULT_BATCH_WRITER_OPTIONS,
+      maxBatchSamples: 3,
+      maxBufferedSamples: 2,
+    });
+    sut.add(2, (batch) => batch.push(1, 2));
+    sut.add(1, (batch) => batch.push(3));
+    expect(log).toEqual(['refused 1 holding 2']);
+    const { sink: sink2, log: log2 } = recordingSink();
+    const eager = new BatchBuffer(sink2, { ...DEFAULT_BATCH_WRITER_OPTIONS, maxBatchSamples: 3 });
+    eager.add(3, (batch) => batch.push(1, 2, 3));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log2).toEqual(['write 1,2,3 at 0', 'committed 3']);
+  });
+
+  it('retries after 200 ms, then 400 ms, then drops the batch once its attempts are spent', async () => {
+    const { sink, log } = recordingSink(3);
+    const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 3 });
+    sut.add(1, (batch) => batch.push(7));
+    const flushed = sut.flush();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await flushed;
+    expect(log).toEqual(['write 7 at 0', 'write 7 at 200', 'write 7 at 600', 'lost 1: store down']);
+    expect(sut.batches).toBe(0);
+  });
+
+  it('commits a batch that succeeds on a later attempt', async () => {
+    const { sink, log } = recordingSink(1);
+    const sut = new BatchBuffer(sink, DEFAULT_BATCH_WRITER_OPTIONS);
+    sut.add(1, (batch) => batch.push(7));
+    const flushed = sut.flush();
+    await vi.advanceTimersByTimeAsync(200);
+    await flushed;
+    expect(log).toEqual(['write 7 at 0', 'write 7 at 200', 'committed 1']);
+    expect(sut.batches).toBe(1);
+  });
+});
