@@ -2,32 +2,27 @@ import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } fr
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
   canonicalJson,
-  type DesiredStateMessage,
-  DesiredStateMessageSchema,
   DeviceUpdateDtoSchema,
-  encodeMessage,
   type LiveEvent,
   type ReleaseManifest,
   RolloutDetailDtoSchema,
   type RootMetadata,
-  SCHEMA_VERSION,
-  topics,
-  type UpdateStatus,
 } from '@agentbox/schemas';
 import { PinoLoggerService } from '@agentbox/logging';
 import {
   dropSchema,
   freePort,
   postgresReachable,
+  provisionSimulatedBox,
   randomSchemaName,
   TEST_POSTGRES_URL,
   waitFor,
+  type SimulatedBox,
 } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
@@ -96,113 +91,6 @@ function manifest(version: string, bundle: Buffer): ReleaseManifest {
     notes: '',
     rollbackTarget: false,
   };
-}
-
-/** How a simulated box answers an offer. */
-type Behaviour = 'healthy' | 'roll-back' | 'silent' | 'download-only';
-
-/** A box as docs/protocol.md section 12 describes it: takes spec.update, reports on up/update. */
-class SimulatedBox {
-  behaviour: Behaviour = 'healthy';
-  /** Every desired document received, in order. */
-  readonly documents: DesiredStateMessage[] = [];
-  /** Offer ids this box acted on. */
-  readonly handled = new Set<string>();
-  private seq = 1;
-
-  private constructor(
-    readonly deviceId: string,
-    private readonly client: MqttClient,
-  ) {}
-
-  static async connect(deviceId: string, url: string, password: string): Promise<SimulatedBox> {
-    const client = await mqtt.connectAsync(url, {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: deviceId,
-      password,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-    });
-    const box = new SimulatedBox(deviceId, client);
-    client.on('message', (topic, payload) => {
-      if (topic !== topics.desired(deviceId) || payload.length === 0) return;
-      const document = DesiredStateMessageSchema.parse(JSON.parse(payload.toString()));
-      box.documents.push(document);
-      void box.onDesired(document);
-    });
-    await client.subscribeAsync(topics.desired(deviceId), { qos: 1 });
-    await box.publish(topics.status(deviceId), { state: 'online' });
-    return box;
-  }
-
-  /** The offer in the latest document, if any. */
-  currentOffer() {
-    return this.documents[this.documents.length - 1]?.spec.update;
-  }
-
-  offered(): boolean {
-    return this.documents.some((document) => document.spec.update !== undefined);
-  }
-
-  async report(rolloutId: string, status: UpdateStatus, extra: Record<string, unknown> = {}): Promise<void> {
-    await this.publish(topics.update(this.deviceId), {
-      reports: [{ rolloutId, version: '2.0.0', status, runningVersion: '1.0.0', ts: Date.now(), ...extra }],
-    });
-  }
-
-  /** The birth message a box sends on connect, saying which architecture it runs on. */
-  async announce(arch: string): Promise<void> {
-    await this.publish(topics.birth(this.deviceId), {
-      agentVersion: '1.0.0',
-      bootId: `boot-${this.deviceId}`,
-      hardware: {
-        hostname: this.deviceId,
-        platform: 'linux',
-        arch,
-        cpuCores: 4,
-        memTotalBytes: 8_000_000_000,
-      },
-      capabilities: [],
-      metrics: [],
-      telemetryIntervalSec: 60,
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.client.endAsync();
-  }
-
-  private async publish(topic: string, body: Record<string, unknown>): Promise<void> {
-    await this.client.publishAsync(
-      topic,
-      encodeMessage({ v: SCHEMA_VERSION, seq: this.seq++, ts: Date.now(), ...body }),
-      {
-        qos: 1,
-      },
-    );
-  }
-
-  private async onDesired(document: DesiredStateMessage): Promise<void> {
-    const offer = document.spec.update;
-    if (!offer || this.handled.has(offer.rolloutId)) return;
-    this.handled.add(offer.rolloutId);
-    if (this.behaviour === 'silent') return;
-    const total = offer.release.signed.artifact.size;
-    await this.report(offer.rolloutId, 'downloading', { progress: { bytes: 0, total } });
-    if (this.behaviour === 'download-only') return;
-    await this.report(offer.rolloutId, 'downloaded', { progress: { bytes: total, total } });
-    await this.report(offer.rolloutId, 'installing');
-    await this.report(offer.rolloutId, 'rebooting');
-    if (this.behaviour === 'roll-back') {
-      await this.report(offer.rolloutId, 'rolled-back', {
-        reason: 'health-check-failed',
-        detail: 'self-test failed',
-      });
-    } else {
-      await this.report(offer.rolloutId, 'healthy', { runningVersion: '2.0.0' });
-    }
-  }
 }
 
 async function appConfig(dataDir: string, rootFile: string, env: Record<string, string>): Promise<AppConfig> {
@@ -300,17 +188,12 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
     const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 4 } });
     for (let i = 0; i < 4; i += 1) {
-      const provisioned = await call('POST', '/api/v1/provision', {
-        body: { claimToken: claim.body.token, hardwareId: `rollouts-e2e-hw-${i}` },
+      // Throws unless provisioning answers 200 with the box's identity.
+      const box = await provisionSimulatedBox(app.base, claim.body.token, {
+        hardwareId: `rollouts-e2e-hw-${i}`,
       });
-      expect(provisioned.status).toBe(200);
-      boxes.push(
-        await SimulatedBox.connect(
-          provisioned.body.deviceId,
-          provisioned.body.mqtt.url,
-          provisioned.body.mqtt.password,
-        ),
-      );
+      await box.goOnline();
+      boxes.push(box);
     }
     for (const box of boxes) {
       await waitFor(
@@ -350,7 +233,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)(
     'a staged rollout offers one phase at a time and completes as boxes end healthy',
     async () => {
-      for (const box of boxes) box.behaviour = 'healthy';
+      for (const box of boxes) box.updateBehaviour = 'healthy';
       const id = await create({
         targets: { deviceIds: boxes.map((box) => box.deviceId) },
         phases: [
@@ -396,7 +279,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const afterCanary = await rollout(id);
       expect(afterCanary.phases[0]!.counts).toEqual({ healthy: 1 });
       expect(boxes.slice(1).some((box) => box.offered())).toBe(false);
-      const offer = boxes[0]!.documents.find((document) => document.spec.update)!.spec.update!;
+      const offer = boxes[0]!.desired.find((document) => document.spec.update)!.spec.update!;
       expect(offer.rolloutId).toBe(id);
       expect(offer.release.signed.version).toBe('2.0.0');
       expect(offer.policy.maintenanceWindow).toEqual({ start: '02:00', end: '04:00' });
@@ -447,8 +330,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   it.skipIf(skip)('aborts at the failure threshold; untouched boxes never get an offer', async () => {
     for (const box of boxes) {
-      box.behaviour = 'roll-back';
-      box.documents.length = 0;
+      box.updateBehaviour = 'roll-back';
+      box.desired.length = 0;
     }
     const id = await create({
       targets: { deviceIds: boxes.map((box) => box.deviceId) },
@@ -482,9 +365,9 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)(
     'pause holds the next phase, resume goes on, cancel withdraws offers; silent boxes time out',
     async () => {
-      boxes[0]!.behaviour = 'healthy';
-      for (const box of boxes.slice(1)) box.behaviour = 'download-only';
-      for (const box of boxes) box.documents.length = 0;
+      boxes[0]!.updateBehaviour = 'healthy';
+      for (const box of boxes.slice(1)) box.updateBehaviour = 'download-only';
+      for (const box of boxes) box.desired.length = 0;
       const id = await create({
         targets: { deviceIds: boxes.map((box) => box.deviceId) },
         phases: [
@@ -516,8 +399,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
       // A box that never answers fails with reason timeout, and retry-failed offers it again.
       for (const box of boxes) {
-        box.behaviour = 'silent';
-        box.documents.length = 0;
+        box.updateBehaviour = 'silent';
+        box.desired.length = 0;
       }
       const timed = await create({
         targets: { deviceIds: [boxes[3]!.deviceId] },
@@ -530,7 +413,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       await waitFor('timed out', async () => (await rollout(timed)).boxes[0]!.reason === 'timeout');
       expect((await rollout(timed)).status).toBe('completed');
       await waitFor('offer withdrawn after timeout', () => boxes[3]!.currentOffer() === undefined);
-      boxes[3]!.behaviour = 'healthy';
+      boxes[3]!.updateBehaviour = 'healthy';
       expect((await call('POST', `/api/v1/rollouts/${timed}/retry-failed`, { token: operator })).status).toBe(
         200,
       );
@@ -538,7 +421,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const retried = await rollout(timed);
       expect(retried.boxes[0]!.attempt).toBe(2);
       expect(retried.status).toBe('completed');
-      expect(boxes[3]!.handled.has(`${timed}~2`)).toBe(true);
+      expect(boxes[3]!.handledOffers.has(`${timed}~2`)).toBe(true);
     },
   );
 
@@ -554,8 +437,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       (await call('PUT', `/api/v1/releases/${armId}/artifact`, { token: admin, raw: armBundle })).status,
     ).toBe(200);
     const [armBox, x64Box] = [boxes[0]!, boxes[1]!];
-    await armBox.announce('arm64');
-    await x64Box.announce('x64');
+    await armBox.birth({ hardware: { arch: 'arm64' } });
+    await x64Box.birth({ hardware: { arch: 'x64' } });
     await waitFor(
       'architectures known',
       async () =>
@@ -563,8 +446,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         'arm64',
     );
     for (const box of [armBox, x64Box]) {
-      box.behaviour = 'healthy';
-      box.documents.length = 0;
+      box.updateBehaviour = 'healthy';
+      box.desired.length = 0;
     }
     // The rollout names the x64 build; the arm64 box is offered the arm64 build of the same version.
     const id = await create({
@@ -573,8 +456,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     });
     expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
     await waitFor('both healthy', async () => (await rollout(id)).status === 'completed');
-    const offerTo = (box: SimulatedBox) =>
-      box.documents.find((document) => document.spec.update)?.spec.update;
+    const offerTo = (box: SimulatedBox) => box.desired.find((document) => document.spec.update)?.spec.update;
     expect(offerTo(armBox)?.release.signed.compatibility.arch).toEqual(['arm64']);
     expect(offerTo(armBox)?.url).toContain(`/api/v1/releases/${armId}/artifact`);
     expect(offerTo(x64Box)?.release.signed.compatibility.arch).toEqual(['x64']);
@@ -604,9 +486,11 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const offerId = `${crypto.randomUUID()}~1`;
       const ts = Date.now() - 5_000;
       // The same journaled report, delivered twice (once before the restart, once after), then a new one.
-      await box.report(offerId, 'downloaded', { ts });
-      await box.report(offerId, 'downloaded', { ts });
-      await box.report(offerId, 'downloaded', { ts: ts + 1 });
+      const report = (at: number) =>
+        box.reportUpdate({ rolloutId: offerId, version: '2.0.0', status: 'downloaded', ts: at });
+      await report(ts);
+      await report(ts);
+      await report(ts + 1);
       await waitFor('the new report stored', async () => (await history()).length > before + 1);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const added = (await history()).slice(0, (await history()).length - before);
