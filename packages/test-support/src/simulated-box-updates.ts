@@ -6,7 +6,8 @@ import type { UpdateOffer, UpdateStatus, UpdateStatusReport } from '@agentbox/sc
  */
 export type UpdateBehaviour = 'healthy' | 'roll-back' | 'download-only' | 'silent';
 
-const STEPS: Record<UpdateBehaviour, readonly UpdateStatus[]> = {
+/** The statuses a box reports for each behaviour, in order. */
+export const UPDATE_STEPS: Record<UpdateBehaviour, readonly UpdateStatus[]> = {
   healthy: ['downloading', 'downloaded', 'installing', 'rebooting', 'healthy'],
   'roll-back': ['downloading', 'downloaded', 'installing', 'rebooting', 'rolled-back'],
   'download-only': ['downloading'],
@@ -21,7 +22,7 @@ export function updateReports(
 ): Array<Omit<UpdateStatusReport, 'ts'>> {
   const version = offer.release.signed.version;
   const total = offer.release.signed.artifact.size;
-  return STEPS[behaviour].map((status) => {
+  return UPDATE_STEPS[behaviour].map((status) => {
     const report = { rolloutId: offer.rolloutId, version, status, runningVersion };
     switch (status) {
       case 'downloading':

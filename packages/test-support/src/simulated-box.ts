@@ -300,13 +300,15 @@ export class SimulatedBox {
     return this.desired.some((document) => document.spec.update !== undefined);
   }
 
-  /** Sends DISCONNECT: the broker discards the Last Will (MQTT-3.14.4-3). */
+  /** Sends DISCONNECT: the broker discards the Last Will (MQTT-3.14.4-3). Ending twice does nothing. */
   async close(): Promise<void> {
+    if (this.client.disconnected || this.client.disconnecting) return;
     await this.client.endAsync(!this.client.connected);
   }
 
-  /** Loses the connection without DISCONNECT: the broker publishes the Last Will. */
+  /** Loses the connection without DISCONNECT: the broker publishes the Last Will. Ending twice does nothing. */
   async drop(): Promise<void> {
+    if (this.client.disconnected || this.client.disconnecting) return;
     this.client.stream.destroy();
     await this.client.endAsync(true);
   }
