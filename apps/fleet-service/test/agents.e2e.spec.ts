@@ -12,7 +12,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
   AgentDtoSchema,
-  ApiErrorSchema,
   type DesiredStateMessage,
   DeviceAgentDtoSchema,
   type LiveEvent,
@@ -35,7 +34,14 @@ import {
 } from '@agentbox/test-support';
 import { type RunningApp } from '../src/app.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import {
+  bootApp,
+  drivers,
+  expectError,
+  signInEveryRole,
+  type BootedApp,
+  type Call,
+} from './support/fleet-app.js';
 
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';
 const ROTATED_KEY = 'sk-e2e-rotated-key-9876543210';
@@ -87,16 +93,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       .stream()
       .subscribe((event) => live.push(event));
 
-    admin = await login('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'viewer'] as const) {
-      const created = await call('POST', '/api/v1/users', {
-        token: admin,
-        body: { username: `${role}1`, password: `${role}1-password`, role },
-      });
-      expect(created.status).toBe(201);
-    }
-    operator = await login('operator1', 'operator1-password');
-    viewer = await login('viewer1', 'viewer1-password');
+    ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
     box = await provisionSimulatedBox(app.base, claim.body.token, {
@@ -140,14 +137,6 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   }
 
   const call: Call = (method, path, options) => app.call(method, path, options);
-  const login = (username: string, password: string) => app.login(username, password);
-
-  async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
-    const response = await promise;
-    expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-    expect(ApiErrorSchema.parse(response.body).statusCode).toBe(status);
-    return response;
-  }
 
   /** The latest desired document the box received once it satisfies `probe`. */
   function desiredWhere(

@@ -222,19 +222,29 @@ describe('embedded broker: removing a box', () => {
 });
 
 describe('embedded broker: listening port', () => {
-  it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const taken = (blocker.address() as AddressInfo).port;
+  /** Makes brokers that share one metrics registry (with the gauge `gaugeName`) and refuse every box. */
+  function brokerFactory(gaugeName: string): () => EmbeddedBroker {
     const metrics = new MetricsService();
     const rejections = new BrokerRejections(metrics);
-    const gauge = metrics.gauge({ name: 'connected_boxes_test', help: 'test' });
-    const make = () =>
+    const gauge = metrics.gauge({ name: gaugeName, help: 'test' });
+    return () =>
       new EmbeddedBroker(
         new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
         rejections,
         gauge,
       );
+  }
+
+  /** A loopback port another listener holds until `blocker.close()`. */
+  async function takenPort() {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    return { blocker, taken: (blocker.address() as AddressInfo).port };
+  }
+
+  it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
+    const { blocker, taken } = await takenPort();
+    const make = brokerFactory('connected_boxes_test');
     const sut = make();
     try {
       const port = await sut.start({
@@ -257,18 +267,8 @@ describe('embedded broker: listening port', () => {
   });
 
   it('takes the port of the previous fallback again, so enrolled boxes keep their URL', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const taken = (blocker.address() as AddressInfo).port;
-    const metrics = new MetricsService();
-    const rejections = new BrokerRejections(metrics);
-    const gauge = metrics.gauge({ name: 'connected_boxes_fallback_test', help: 'test' });
-    const make = () =>
-      new EmbeddedBroker(
-        new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
-        rejections,
-        gauge,
-      );
+    const { blocker, taken } = await takenPort();
+    const make = brokerFactory('connected_boxes_fallback_test');
     const options = { host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 };
     const first = make();
     const chosen = await first.start(options);

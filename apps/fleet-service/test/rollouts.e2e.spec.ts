@@ -1,18 +1,11 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
-import {
-  canonicalJson,
-  DeviceUpdateDtoSchema,
-  type LiveEvent,
-  type ReleaseManifest,
-  RolloutDetailDtoSchema,
-  type RootMetadata,
-} from '@agentbox/schemas';
+import { DeviceUpdateDtoSchema, type LiveEvent, RolloutDetailDtoSchema } from '@agentbox/schemas';
 import { PinoLoggerService } from '@agentbox/logging';
 import {
   dropSchema,
@@ -28,70 +21,21 @@ import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import {
+  ADMIN_PASSWORD,
+  bootApp,
+  drivers,
+  signInEveryRole,
+  type BootedApp,
+  type Call,
+} from './support/fleet-app.js';
+import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
-const DAY_MS = 86_400_000;
 const pgReachable = await postgresReachable();
 
-interface SigningKey {
-  keyid: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
-
-function signingKey(): SigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  return {
-    keyid: createHash('sha256').update(raw).digest('hex'),
-    publicKey: raw.toString('base64'),
-    privateKey,
-  };
-}
-
-function envelope<T>(signed: T, keys: SigningKey[]) {
-  const bytes = Buffer.from(canonicalJson(signed), 'utf8');
-  return {
-    signed,
-    signatures: keys.map((key) => ({
-      keyid: key.keyid,
-      sig: sign(null, bytes, key.privateKey).toString('base64'),
-    })),
-  };
-}
-
-function rootMetadata(rootKey: SigningKey, releaseKey: SigningKey): RootMetadata {
-  return {
-    type: 'root',
-    version: 1,
-    expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
-    keys: Object.fromEntries(
-      [rootKey, releaseKey].map((key) => [key.keyid, { type: 'ed25519' as const, public: key.publicKey }]),
-    ),
-    roles: {
-      root: { keyids: [rootKey.keyid], threshold: 1 },
-      release: { keyids: [releaseKey.keyid], threshold: 1 },
-    },
-  };
-}
-
-function manifest(version: string, bundle: Buffer): ReleaseManifest {
-  return {
-    type: 'release',
-    version,
-    channel: 'stable',
-    createdAt: new Date().toISOString(),
-    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
-    artifact: {
-      name: `agentbox-device-agent-${version}.tar.gz`,
-      size: bundle.length,
-      sha256: createHash('sha256').update(bundle).digest('hex'),
-    },
-    compatibility: { arch: ['x64'] },
-    notes: '',
-    rollbackTarget: false,
-  };
-}
+/** The release these tests roll out: x64 only (the arm64 build is made where it is needed). */
+const manifest = (version: string, bundle: Buffer) =>
+  releaseManifest(version, bundle, { compatibility: { arch: ['x64'] }, notes: '' });
 
 async function appConfig(dataDir: string, rootFile: string, env: Record<string, string>): Promise<AppConfig> {
   return AppConfig.fromEnv({
@@ -121,7 +65,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const releaseKey = signingKey();
 
   const call: Call = (method, path, options) => app.call(method, path, options);
-  const login = (username: string, password: string) => app.login(username, password);
 
   async function rollout(id: string) {
     const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
@@ -155,7 +98,10 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       schemaPrefix: 'agentbox_rollouts_e2e',
       env: async (dir) => {
         const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
+        writeFileSync(
+          rootFile,
+          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
+        );
         // A known port: offers carry the bundle's URL on this service.
         return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_HTTP_PORT: String(await freePort()) };
       },
@@ -164,16 +110,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       .get(LiveEventsService)
       .stream()
       .subscribe((event) => live.push(event));
-    admin = await login('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'viewer'] as const) {
-      const created = await call('POST', '/api/v1/users', {
-        token: admin,
-        body: { username: `${role}1`, password: `${role}1-password`, role },
-      });
-      expect(created.status).toBe(201);
-    }
-    operator = await login('operator1', 'operator1-password');
-    viewer = await login('viewer1', 'viewer1-password');
+    ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const bundle = randomBytes(10_000);
     const release = await call('POST', '/api/v1/releases', {
@@ -515,7 +452,10 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
       for (const dir of dirs) {
         const rootKey = signingKey();
         const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, signingKey()), [rootKey])));
+        writeFileSync(
+          rootFile,
+          JSON.stringify(envelope(rootMetadata(1, [rootKey], [signingKey()]), [rootKey])),
+        );
         apps.push(
           await createApp(
             await appConfig(dir, rootFile, {
