@@ -181,7 +181,7 @@ export class SimulatedBox {
     if (birth) await this.birth(birth);
   }
 
-  /** Subscribes with QoS 1 (to its own `down/#` by default) and returns the SUBACK reason codes. */
+  /** Subscribes with QoS 1 (to its own `down/#` by default); a refused filter throws (see `subscribeReasonCodes`). */
   async subscribe(filters: string[] = [topics.deviceDownFilter(this.deviceId)]): Promise<number[]> {
     const granted = await this.client.subscribeAsync(filters, { qos: 1 });
     return granted.map((grant) => grant.qos);
