@@ -9,83 +9,68 @@ import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
+import { SCHEMA_VERSION, topics, type TelemetrySample } from '@agentbox/schemas';
 import { FleetApi } from '../support/api.js';
 import { startFleet } from '../support/processes.js';
-import { freePort, waitFor } from '@agentbox/test-support';
+import { freePort, provisionBox, SimulatedBox, waitFor } from '@agentbox/test-support';
 
 const BOXES = Number(process.env.BENCH_BOXES ?? 50);
 const MESSAGES_PER_BOX = Number(process.env.BENCH_MESSAGES ?? 400);
 const INFLIGHT = 20;
 const TOTAL = BOXES * MESSAGES_PER_BOX;
 
+/** One sample of the 12 metrics a box reports. */
+function sample(seq: number, ts = Date.now()): TelemetrySample {
+  return {
+    ts,
+    values: {
+      'cpu.usage_pct': Math.random() * 100,
+      'cpu.iowait_pct': Math.random(),
+      'mem.total_bytes': 8e9,
+      'mem.used_bytes': 4e9,
+      'mem.used_pct': 50,
+      'load.1m': 0.5,
+      'load.5m': 0.4,
+      'load.15m': 0.3,
+      'disk.total_bytes': 1e11,
+      'disk.used_bytes': 5e10,
+      'disk.used_pct': 50,
+      'uptime.seconds': 1000 + seq,
+    },
+  };
+}
+
+/** A whole telemetry message as a box sends it, for the raw database baseline to take apart. */
 function telemetryPayload(seq: number): string {
   const ts = Date.now();
-  return JSON.stringify({
-    v: SCHEMA_VERSION,
-    seq,
-    ts,
-    samples: [
-      {
-        ts,
-        values: {
-          'cpu.usage_pct': Math.random() * 100,
-          'cpu.iowait_pct': Math.random(),
-          'mem.total_bytes': 8e9,
-          'mem.used_bytes': 4e9,
-          'mem.used_pct': 50,
-          'load.1m': 0.5,
-          'load.5m': 0.4,
-          'load.15m': 0.3,
-          'disk.total_bytes': 1e11,
-          'disk.used_bytes': 5e10,
-          'disk.used_pct': 50,
-          'uptime.seconds': 1000 + seq,
-        },
-      },
-    ],
-  });
+  return JSON.stringify({ v: SCHEMA_VERSION, seq, ts, samples: [sample(seq, ts)] });
 }
 
 interface Box {
   deviceId: string;
   url: string;
-  username: string;
   password: string;
 }
 
-/** Publishes MESSAGES_PER_BOX QoS 1 messages from each box with a bounded in-flight window. */
-async function publishAll(boxes: Box[], topicFor: (box: Box) => string): Promise<void> {
-  const clients = await Promise.all(
-    boxes.map(
-      (box) =>
-        new Promise<mqtt.MqttClient>((resolve, reject) => {
-          const client = mqtt.connect(box.url, {
-            protocolVersion: 5,
-            clientId: box.username,
-            username: box.username,
-            password: box.password,
-            reconnectPeriod: 0,
-          });
-          client.once('connect', () => resolve(client));
-          client.once('error', reject);
-        }),
-    ),
+/** Connects the boxes and publishes MESSAGES_PER_BOX QoS 1 messages from each with a bounded in-flight window. */
+async function publishAll(boxes: Box[]): Promise<void> {
+  const simulated = await Promise.all(
+    boxes.map((box) => SimulatedBox.connect({ ...box, mqtt: { connectTimeout: 30_000 } })),
   );
   await Promise.all(
-    clients.map(async (client, index) => {
-      const topic = topicFor(boxes[index]!);
-      let next = 1;
+    simulated.map(async (box) => {
+      let sent = 0;
       const worker = async () => {
-        while (next <= MESSAGES_PER_BOX) {
-          const seq = next++;
-          await client.publishAsync(topic, telemetryPayload(seq), { qos: 1 });
+        while (sent < MESSAGES_PER_BOX) {
+          sent += 1;
+          const seq = box.nextSeq();
+          await box.telemetry([sample(seq)], { seq });
         }
       };
       await Promise.all(Array.from({ length: INFLIGHT }, worker));
     }),
   );
-  await Promise.all(clients.map((client) => client.endAsync()));
+  await Promise.all(simulated.map((box) => box.close()));
 }
 
 async function rawBroker(): Promise<number> {
@@ -99,14 +84,9 @@ async function rawBroker(): Promise<number> {
   await new Promise((resolve) => subscriber.once('connect', resolve));
   await subscriber.subscribeAsync(topics.allUpFilter(), { qos: 1 });
   subscriber.on('message', () => received++);
-  const boxes = Array.from({ length: BOXES }, (_, i) => ({
-    deviceId: `raw-${i}`,
-    url,
-    username: `raw-${i}`,
-    password: 'unused',
-  }));
+  const boxes = Array.from({ length: BOXES }, (_, i) => ({ deviceId: `raw-${i}`, url, password: 'unused' }));
   const started = performance.now();
-  await publishAll(boxes, (box) => topics.telemetry(box.deviceId));
+  await publishAll(boxes);
   await waitFor('bare subscriber received everything', () => received >= TOTAL, {
     timeoutMs: 120_000,
     intervalMs: 5,
@@ -156,21 +136,16 @@ async function endToEnd(dir: string): Promise<{ rate: number; p50?: string }> {
     const claimToken = await api.createClaimToken({ maxUses: BOXES, ttlHours: 1 });
     const boxes: Box[] = [];
     for (let i = 0; i < BOXES; i++) {
-      const response = await api.request<{
-        deviceId: string;
-        mqtt: { url: string; username: string; password: string };
-      }>(
-        'POST',
-        '/api/v1/provision',
-        { claimToken, hardwareId: `bench-${randomBytes(6).toString('hex')}` },
-        { auth: false },
-      );
-      boxes.push({ deviceId: response.body.deviceId, ...response.body.mqtt });
+      const { deviceId, mqtt: credentials } = await provisionBox(fleet.url, {
+        claimToken,
+        hardwareId: `bench-${randomBytes(6).toString('hex')}`,
+      });
+      boxes.push({ deviceId, url: credentials.url, password: credentials.password });
     }
     const db = new Database(join(dir, 'fleet', 'fleet.sqlite'), { readonly: true, fileMustExist: true });
     const count = () => (db.prepare('SELECT count(*) AS n FROM telemetry_samples').get() as { n: number }).n;
     const started = performance.now();
-    await publishAll(boxes, (box) => topics.telemetry(box.deviceId));
+    await publishAll(boxes);
     await waitFor('every sample stored', () => count() >= TOTAL, { timeoutMs: 300_000, intervalMs: 20 });
     const seconds = (performance.now() - started) / 1000;
     db.close();

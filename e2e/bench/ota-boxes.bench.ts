@@ -23,7 +23,7 @@ import {
   type DeviceUpdateDto,
   type RolloutDetailDto,
 } from '@agentbox/schemas';
-import { readBootJson, readSlotVersion, releaseCliRun, type LauncherBox } from '../support/box.js';
+import { readBootJson, readSlotVersion, type LauncherBox } from '../support/box.js';
 import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 
 const BOXES = 3;
@@ -77,24 +77,7 @@ async function allReconnected(since: number, what: string): Promise<void> {
 }
 
 async function upload(version: string): Promise<string> {
-  const { platform } = ota;
-  await releaseCliRun([
-    'upload',
-    '--url',
-    platform.fleet.url,
-    '--token',
-    platform.api.accessToken,
-    '--manifest',
-    ota.manifestOf(version),
-    '--bundle',
-    ota.bundleOf(version),
-  ]);
-  const list = await platform.api.request<
-    | { items?: Array<{ id: string; version: string; status: string }> }
-    | Array<{ id: string; version: string; status: string }>
-  >('GET', '/api/v1/releases');
-  const items = Array.isArray(list.body) ? list.body : (list.body.items ?? []);
-  const release = items.find((item) => item.version === version);
+  const release = await ota.uploadRelease(version);
   if (release?.status !== 'ready')
     throw new Error(`release ${version} is not ready: ${JSON.stringify(release)}`);
   return release.id;
@@ -275,18 +258,9 @@ function restartSplit(box: LauncherBox, rebootingAt: number) {
 async function rollout(version: string, releaseId: string): Promise<RolloutRun> {
   const { deviceIds, boxes } = ota;
   const api = ota.platform.api;
-  const created = await api.request<{ id: string }>('POST', '/api/v1/rollouts', {
-    releaseId,
-    targets: { deviceIds },
-    phases: [
-      { name: 'canary', count: 1 },
-      { name: 'everyone', percent: 100 },
-    ],
-    successThresholdPct: 100,
-    autoAdvance: true,
+  const created = await ota.createCanaryRollout(releaseId, {
     abort: { failurePct: 50, minFinished: 1 },
     perBoxTimeoutSec: 300,
-    maxWaitSec: 0,
     healthDeadlineSec: 120,
   });
   if (created.status !== 201) throw new Error(`create rollout: ${JSON.stringify(created.body)}`);

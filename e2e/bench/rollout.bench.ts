@@ -10,15 +10,8 @@ import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import Database from 'better-sqlite3';
-import mqtt, { type MqttClient } from 'mqtt';
-import {
-  DesiredStateMessageSchema,
-  SCHEMA_VERSION,
-  encodeMessage,
-  topics,
-  type UpdateOffer,
-  type UpdateStatus,
-} from '@agentbox/schemas';
+import mqtt from 'mqtt';
+import { topics, type UpdateOffer } from '@agentbox/schemas';
 import {
   buildBundle,
   createReleaseManifest,
@@ -27,7 +20,14 @@ import {
   signEnvelope,
   type BundleInfo,
 } from '@agentbox/ota';
-import { freePort, waitFor } from '@agentbox/test-support';
+import {
+  freePort,
+  provisionBox,
+  SimulatedBox,
+  UPDATE_STEPS,
+  waitFor,
+  type UpdateHandler,
+} from '@agentbox/test-support';
 import { FleetApi } from '../support/api.js';
 import { startFleet, type FleetProcess } from '../support/processes.js';
 
@@ -44,15 +44,13 @@ const PHASES = [
   { name: 'all', percent: 100 },
 ];
 /** What a box that takes the update reports, one message each, as the device agent does. */
-const REPORTS: readonly UpdateStatus[] = ['downloading', 'downloaded', 'installing', 'rebooting', 'healthy'];
+const REPORTS = UPDATE_STEPS.healthy;
 const RELEASE_VERSION = '1.1.0';
-const RUNNING_VERSION = '1.0.0';
 const DAY_MS = 86_400_000;
 
 interface Credentials {
   deviceId: string;
   url: string;
-  username: string;
   password: string;
 }
 
@@ -63,103 +61,45 @@ interface BoxTiming {
   healthyAt: number;
 }
 
-/**
- * A box as docs/protocol.md section 12 describes it: takes `spec.update` from its retained desired state
- * and reports on `up/update`. Installing is simulated (no download, no restart); the MQTT traffic is real.
- */
-class SimulatedBox {
-  timing: BoxTiming | undefined;
-  offer: UpdateOffer | undefined;
-  /** The desired-state document that carried the offer, as received. */
-  offerDocument: string | undefined;
-  private readonly handled = new Set<string>();
-  private seq = 1;
-
-  private constructor(
-    readonly deviceId: string,
-    private readonly client: MqttClient,
-    private readonly onHealthy: () => void,
-  ) {}
-
-  static async connect(credentials: Credentials, onHealthy: () => void): Promise<SimulatedBox> {
-    const client = await mqtt.connectAsync(credentials.url, {
-      protocolVersion: 5,
-      clientId: credentials.username,
-      username: credentials.username,
-      password: credentials.password,
-      reconnectPeriod: 0,
-      connectTimeout: 30_000,
-    });
-    const box = new SimulatedBox(credentials.deviceId, client, onHealthy);
-    client.on('message', (topic, payload) => {
-      if (topic !== topics.desired(credentials.deviceId) || payload.length === 0) return;
-      const offer = DesiredStateMessageSchema.parse(JSON.parse(payload.toString())).spec.update;
-      if (!offer || box.handled.has(offer.rolloutId)) return;
-      box.handled.add(offer.rolloutId);
-      box.offer = offer;
-      box.offerDocument = payload.toString();
-      box.install(offer).catch((error: unknown) => {
-        console.error(`box ${box.deviceId}: ${(error as Error).message}`);
-        process.exitCode = 1;
-      });
-    });
-    await client.subscribeAsync(topics.desired(credentials.deviceId), { qos: 1 });
-    await box.publish(topics.status(credentials.deviceId), { state: 'online' });
-    return box;
-  }
-
-  async close(): Promise<void> {
-    await this.client.endAsync();
-  }
-
-  private async install(offer: UpdateOffer): Promise<void> {
-    const offeredAt = performance.now();
-    const total = offer.release.signed.artifact.size;
-    let firstReportAt = 0;
-    for (const status of REPORTS) {
-      const extra =
-        status === 'downloading'
-          ? { progress: { bytes: 0, total } }
-          : status === 'downloaded'
-            ? { progress: { bytes: total, total } }
-            : {};
-      await this.publish(topics.update(this.deviceId), {
-        reports: [
-          {
-            rolloutId: offer.rolloutId,
-            version: offer.release.signed.version,
-            status,
-            runningVersion: status === 'healthy' ? offer.release.signed.version : RUNNING_VERSION,
-            ts: Date.now(),
-            ...extra,
-          },
-        ],
-      });
-      firstReportAt ||= performance.now();
-    }
-    this.timing = { offeredAt, firstReportAt, healthyAt: performance.now() };
-    this.onHealthy();
-  }
-
-  private async publish(topic: string, body: Record<string, unknown>): Promise<void> {
-    await this.client.publishAsync(
-      topic,
-      encodeMessage({ v: SCHEMA_VERSION, seq: this.seq++, ts: Date.now(), ...body }),
-      { qos: 1 },
-    );
-  }
+/** What a run of simulated boxes saw: each box's timing, and the first offer with the document that carried it. */
+interface BoxesRun {
+  boxes: SimulatedBox[];
+  timings: Map<string, BoxTiming>;
+  offer?: { offer: UpdateOffer; document: string };
 }
 
-async function connectAll(credentials: Credentials[], onHealthy: () => void): Promise<SimulatedBox[]> {
-  const boxes: SimulatedBox[] = [];
+/**
+ * Simulated boxes (docs/protocol.md section 12) that take `spec.update` from their retained desired state and
+ * report each step on `up/update` as the device agent does, one message each; installing is simulated (no
+ * download, no restart), the MQTT traffic is real. Connects CONNECT_BATCH at a time.
+ */
+async function connectAll(credentials: Credentials[], onHealthy: () => void): Promise<BoxesRun> {
+  const run: BoxesRun = { boxes: [], timings: new Map() };
+  const install: UpdateHandler = async (offer, box, document) => {
+    const offeredAt = performance.now();
+    run.offer ??= { offer, document: document.toString() };
+    let firstReportAt = 0;
+    await box.takeUpdate(offer, 'healthy', () => (firstReportAt ||= performance.now()));
+    run.timings.set(box.deviceId, { offeredAt, firstReportAt, healthyAt: performance.now() });
+    onHealthy();
+  };
+  const connect = async (item: Credentials) => {
+    const box = await SimulatedBox.connect({
+      ...item,
+      updates: install,
+      mqtt: { connectTimeout: 30_000 },
+      onError: (error) => {
+        console.error(`box ${item.deviceId}: ${error.message}`);
+        process.exitCode = 1;
+      },
+    });
+    await box.goOnline();
+    return box;
+  };
   for (let i = 0; i < credentials.length; i += CONNECT_BATCH) {
-    boxes.push(
-      ...(await Promise.all(
-        credentials.slice(i, i + CONNECT_BATCH).map((item) => SimulatedBox.connect(item, onHealthy)),
-      )),
-    );
+    run.boxes.push(...(await Promise.all(credentials.slice(i, i + CONNECT_BATCH).map(connect))));
   }
-  return boxes;
+  return run;
 }
 
 /** A time series of a counter, sampled until stopped, to find when it reached a value. */
@@ -272,17 +212,11 @@ async function provision(api: FleetApi): Promise<Credentials[]> {
   const worker = async () => {
     while (next < BOXES) {
       next += 1;
-      const response = await api.request<{
-        deviceId: string;
-        mqtt: { url: string; username: string; password: string };
-      }>(
-        'POST',
-        '/api/v1/provision',
-        { claimToken, hardwareId: `bench-rollout-${randomBytes(6).toString('hex')}` },
-        { auth: false },
-      );
-      if (response.status !== 200) throw new Error(`provision: ${response.status}`);
-      credentials.push({ deviceId: response.body.deviceId, ...response.body.mqtt });
+      const { deviceId, mqtt: box } = await provisionBox(api.baseUrl, {
+        claimToken,
+        hardwareId: `bench-rollout-${randomBytes(6).toString('hex')}`,
+      });
+      credentials.push({ deviceId, url: box.url, password: box.password });
     }
   };
   await Promise.all(Array.from({ length: PROVISION_CONCURRENCY }, worker));
@@ -322,7 +256,8 @@ async function fleetRollout(
   );
   let healthy = 0;
   const connectStarted = performance.now();
-  const boxes = await connectAll(credentials, () => (healthy += 1));
+  const simulated = await connectAll(credentials, () => (healthy += 1));
+  const { boxes, timings } = simulated;
   console.log(
     `  connected ${BOXES} boxes in ${((performance.now() - connectStarted) / 1000).toFixed(1)} s (${CONNECT_BATCH} at a time)`,
   );
@@ -373,26 +308,27 @@ async function fleetRollout(
     throw new Error(`expected ${BOXES} healthy, got ${JSON.stringify(detail.counts)} (boxes: ${healthy})`);
   }
 
-  const byDevice = new Map(boxes.map((box) => [box.deviceId, box]));
   const boxesByPhase = detail.phases.map((_, index) =>
     detail.boxes
       .filter((box) => box.phase === index)
-      .map((box) => byDevice.get(box.deviceId)?.timing)
+      .map((box) => timings.get(box.deviceId))
       .filter((timing): timing is BoxTiming => timing !== undefined),
   );
   const phaseBounds = detail.phases.map(({ name, start, end }) => ({ name, start, end }));
   const figures = phaseFigures(phaseBounds, boxesByPhase, started, (count) => sampler.reached(count));
-  const offered = boxes.find((box) => box.offer)!;
+  // Read now: the first offer is recorded while the rollout runs.
+  const offered = simulated.offer!;
   return {
     boxes,
     run: {
       ...figures,
-      allHealthyMs: Math.max(...boxes.map((box) => box.timing?.healthyAt ?? Infinity)) - started,
+      allHealthyMs:
+        Math.max(...boxes.map((box) => timings.get(box.deviceId)?.healthyAt ?? Infinity)) - started,
       completedMs,
       serverMs: Date.parse(detail.endedAt ?? '') - Date.parse(detail.startedAt ?? ''),
       phaseBounds,
-      offerDocument: offered.offerDocument!,
-      offer: offered.offer!,
+      offerDocument: offered.document,
+      offer: offered.offer,
     },
   };
 }
@@ -411,10 +347,9 @@ async function rawRollout(fleetRun: FleetRun): Promise<RunFigures> {
   const credentials = Array.from({ length: BOXES }, (_, i) => ({
     deviceId: `raw-${i}`,
     url,
-    username: `raw-${i}`,
     password: 'unused',
   }));
-  const boxes = await connectAll(credentials, () => undefined);
+  const { boxes, timings } = await connectAll(credentials, () => undefined);
   let received = 0;
   let healthy = 0;
   const subscriber = await mqtt.connectAsync(url, { protocolVersion: 5, clientId: 'bare-subscriber' });
@@ -450,7 +385,7 @@ async function rawRollout(fleetRun: FleetRun): Promise<RunFigures> {
     fleetRun.phaseBounds.map((phase) =>
       boxes
         .slice(phase.start, phase.end)
-        .map((box) => box.timing ?? { offeredAt: 0, firstReportAt: 0, healthyAt: 0 }),
+        .map((box) => timings.get(box.deviceId) ?? { offeredAt: 0, firstReportAt: 0, healthyAt: 0 }),
     ),
     started,
     (count) => sampler.reached(count),

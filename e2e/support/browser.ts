@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { repoRoot } from './processes.js';
 
 /** Debian's Chromium unless told otherwise; `.ci/run` installs it. */
@@ -18,6 +18,27 @@ const CHROMIUM_ARGS = [
 
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+}
+
+/** A page in a new English context of 1400 x 1000 pixels; every uncaught page error is added to `pageErrors`. */
+export async function openConsolePage(browser: Browser, pageErrors: string[]): Promise<Page> {
+  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  return page;
+}
+
+/** Opens the console, which sends an anonymous visitor to its login page, and signs in as admin. */
+export async function signInToConsole(
+  page: Page,
+  fleet: { url: string; adminPassword: string },
+): Promise<void> {
+  await page.goto(`${fleet.url}/`);
+  await page.waitForURL(/\/login/);
+  await page.getByTestId('login-username').fill('admin');
+  await page.getByTestId('login-password').fill(fleet.adminPassword);
+  await page.getByTestId('login-submit').click();
+  await page.waitForURL((url) => url.pathname === '/');
 }
 
 /**

@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ApiResponse } from './api.js';
 import { installBox, LauncherBox, releaseCliRun } from './box.js';
 import { Platform } from './platform.js';
 import { repoRoot } from './processes.js';
@@ -114,6 +115,56 @@ export class OtaSetup {
       );
       this.deviceIds.push(device.id);
     }
+  }
+
+  /** Uploads a built release with `agentbox-release upload` and returns it as the releases list shows it. */
+  async uploadRelease(version: string): Promise<{ id: string; version: string; status: string } | undefined> {
+    const { fleet, api } = this.platform;
+    await releaseCliRun([
+      'upload',
+      '--url',
+      fleet.url,
+      '--token',
+      api.accessToken,
+      '--manifest',
+      this.manifestOf(version),
+      '--bundle',
+      this.bundleOf(version),
+    ]);
+    const list = await api.request<
+      | { items?: Array<{ id: string; version: string; status: string }> }
+      | Array<{ id: string; version: string; status: string }>
+    >('GET', '/api/v1/releases');
+    const items = Array.isArray(list.body) ? list.body : (list.body.items ?? []);
+    return items.find((item) => item.version === version);
+  }
+
+  /**
+   * Creates (does not start) a rollout of `releaseId` to every box: a one-box canary, then everyone,
+   * advancing by itself with a 100% success threshold, under the given abort rule and per-box limits.
+   */
+  createCanaryRollout(
+    releaseId: string,
+    policy: {
+      abort: { failurePct: number; minFinished: number };
+      perBoxTimeoutSec: number;
+      healthDeadlineSec: number;
+    },
+  ): Promise<ApiResponse<{ id: string }>> {
+    return this.platform.api.request<{ id: string }>('POST', '/api/v1/rollouts', {
+      releaseId,
+      targets: { deviceIds: this.deviceIds },
+      phases: [
+        { name: 'canary', count: 1 },
+        { name: 'everyone', percent: 100 },
+      ],
+      successThresholdPct: 100,
+      autoAdvance: true,
+      abort: policy.abort,
+      perBoxTimeoutSec: policy.perBoxTimeoutSec,
+      maxWaitSec: 0,
+      healthDeadlineSec: policy.healthDeadlineSec,
+    });
   }
 
   async stopBoxes(): Promise<void> {

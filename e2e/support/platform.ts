@@ -67,9 +67,11 @@ export class Platform {
     return waitFor(what, async () => (await this.api.devices()).find(predicate), { timeoutMs: 30_000 });
   }
 
-  async stop(): Promise<void> {
+  /** Stops every process; the root dir (logs, data) is removed unless `keep` or AGENTBOX_E2E_KEEP is set. */
+  async stop({ keep = false }: { keep?: boolean } = {}): Promise<void> {
     await Promise.all([...this.agents.values()].map((agent) => agent.kill('SIGTERM')));
     await this.fleet?.kill('SIGTERM');
-    if (!process.env.AGENTBOX_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
+    if (keep) console.error(`platform root kept: ${this.root}`);
+    else if (!process.env.AGENTBOX_E2E_KEEP) rmSync(this.root, { recursive: true, force: true });
   }
 }

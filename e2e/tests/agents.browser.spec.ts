@@ -10,7 +10,7 @@ import {
   waitFor,
   type OpenAiTestServer,
 } from '@agentbox/test-support';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, openConsolePage, signInToConsole } from '../support/browser.js';
 import { Platform } from '../support/platform.js';
 
 /**
@@ -84,31 +84,18 @@ describe('a first agent, end to end in the console', () => {
     platform.startAgent('box-first', claim, { AGENTBOX_WEBHOOK_PORT: '0' });
     deviceId = (await platform.waitForDevice((d) => d.name === 'box-first' && d.online, 'box online')).id;
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page = await openConsolePage(browser, pageErrors);
   });
 
   afterAll(async () => {
     await browser?.close();
-    const keep = process.env.AGENTBOX_E2E_KEEP;
-    if (failed) process.env.AGENTBOX_E2E_KEEP = '1';
-    await platform.stop();
-    if (failed) {
-      if (keep === undefined) delete process.env.AGENTBOX_E2E_KEEP;
-      console.error(`platform root kept: ${platform.root}`);
-    }
+    await platform.stop({ keep: failed });
     await model?.close();
   });
 
   it('logs in to a dashboard that says what to do first', async (context) => {
     screenshotOnFailure(context, '1-dashboard');
-    await page.goto(`${platform.fleet.url}/`);
-    await page.waitForURL(/\/login/);
-    await page.getByTestId('login-username').fill('admin');
-    await page.getByTestId('login-password').fill(platform.fleet.adminPassword);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await signInToConsole(page, platform.fleet);
 
     const start = page.getByTestId('getting-started');
     await start.waitFor({ timeout: 15_000 });

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { waitFor } from '@agentbox/test-support';
 import { readBootJson, readSlotVersion } from '../support/box.js';
-import { launchChromium } from '../support/browser.js';
+import { launchChromium, openConsolePage, signInToConsole } from '../support/browser.js';
 import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 
 /**
@@ -58,9 +58,7 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
     });
 
     browser = await launchChromium();
-    const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
-    page = await context.newPage();
-    page.on('pageerror', (error) => pageErrors.push(error.message));
+    page = await openConsolePage(browser, pageErrors);
     page.on('console', (message) => {
       if (message.type() === 'warning' || message.type() === 'error') consoleMessages.push(message.text());
     });
@@ -69,24 +67,13 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
   afterAll(async () => {
     await browser?.close();
     await ota.stopBoxes();
-    const keep = process.env.AGENTBOX_E2E_KEEP;
-    if (failed) process.env.AGENTBOX_E2E_KEEP = '1';
-    await platform.stop();
-    if (failed) {
-      if (keep === undefined) delete process.env.AGENTBOX_E2E_KEEP;
-      console.error(`platform root kept: ${platform.root}`);
-    }
+    await platform.stop({ keep: failed });
     if (!failed && !process.env.AGENTBOX_E2E_KEEP) ota.removeWork();
   }, 60_000);
 
   it('uploads release Y through the Releases page and shows the upload reach 100% and the verification', async (context) => {
     screenshotOnFailure(context, '1-upload');
-    await page.goto(`${platform.fleet.url}/`);
-    await page.waitForURL(/\/login/);
-    await page.getByTestId('login-username').fill('admin');
-    await page.getByTestId('login-password').fill(platform.fleet.adminPassword);
-    await page.getByTestId('login-submit').click();
-    await page.waitForURL((url) => url.pathname === '/');
+    await signInToConsole(page, platform.fleet);
 
     await page.getByTestId('nav-releases').click();
     await page.waitForURL(/\/releases$/);

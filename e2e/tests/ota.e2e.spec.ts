@@ -61,41 +61,15 @@ describe('over-the-air updates: three real boxes under the launcher, rolled out 
   }
 
   async function upload(version: string): Promise<string> {
-    await releaseCliRun([
-      'upload',
-      '--url',
-      platform.fleet.url,
-      '--token',
-      platform.api.accessToken,
-      '--manifest',
-      manifestOf(version),
-      '--bundle',
-      bundleOf(version),
-    ]);
-    const list = await platform.api.request<{
-      items?: Array<{ id: string; version: string; status: string }>;
-    }>('GET', '/api/v1/releases');
-    const items = Array.isArray(list.body)
-      ? (list.body as Array<{ id: string; version: string; status: string }>)
-      : (list.body.items ?? []);
-    const release = items.find((item) => item.version === version);
+    const release = await ota.uploadRelease(version);
     expect(release?.status).toBe('ready');
     return release!.id;
   }
 
   async function startRollout(releaseId: string, abort: { failurePct: number; minFinished: number }) {
-    const created = await platform.api.request<{ id: string }>('POST', '/api/v1/rollouts', {
-      releaseId,
-      targets: { deviceIds },
-      phases: [
-        { name: 'canary', count: 1 },
-        { name: 'everyone', percent: 100 },
-      ],
-      successThresholdPct: 100,
-      autoAdvance: true,
+    const created = await ota.createCanaryRollout(releaseId, {
       abort,
       perBoxTimeoutSec: 150,
-      maxWaitSec: 0,
       healthDeadlineSec: 40,
     });
     expect(created.status, JSON.stringify(created.body)).toBe(201);

@@ -1,34 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEMA_VERSION, topics } from '@agentbox/schemas';
 import { metricValue } from '../support/api.js';
 import { Platform, readCredentials } from '../support/platform.js';
-import { type PrivateMosquitto, sleep, waitFor } from '@agentbox/test-support';
+import { connectRaw, type PrivateMosquitto, sleep, waitFor } from '@agentbox/test-support';
 import { REPLICA_ID, stacks } from '../support/stacks.js';
 
 const KEEPALIVE_SEC = 2;
 const IMPOSTOR_SEQ = 2 ** 40;
-
-/** Connects a raw MQTT 5 client and resolves with the CONNACK reason code (0 = accepted). */
-async function connectRaw(
-  url: string,
-  options: mqtt.IClientOptions,
-): Promise<{ client: mqtt.MqttClient; code: number }> {
-  const client = mqtt.connect(url, {
-    protocolVersion: 5,
-    reconnectPeriod: 0,
-    connectTimeout: 5_000,
-    ...options,
-  });
-  const code = await new Promise<number>((resolve) => {
-    client.once('connect', () => resolve(0));
-    client.once('error', (error) => resolve(Number((error as mqtt.ErrorWithReasonCode).code ?? -1)));
-    client.once('close', () => resolve(-1));
-  });
-  return { client, code };
-}
 
 describe.each(stacks)('platform on $name', (stack) => {
   let platform: Platform;

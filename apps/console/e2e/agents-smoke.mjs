@@ -6,10 +6,11 @@
 //
 // Flow: create a provider (write-only key), create an agent with the form, assign it to the box, send a task,
 // watch the run live to its final answer, see the box's agents tab and the token chart on the dashboard.
+// The box is @agentbox/test-support's SimulatedBox: run `npm run build` first.
 // Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
 // AGENTBOX_E2E_SCREENSHOTS=<dir>.
 import { randomBytes, randomUUID } from 'node:crypto';
-import mqtt from 'mqtt';
+import { provisionSimulatedBox } from '@agentbox/test-support';
 import { chromium } from 'playwright-core';
 
 const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -22,7 +23,6 @@ const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
 const shot = async (page, name) => {
   if (shots) await page.screenshot({ path: `${shots}/agents-${name}.png`, fullPage: true });
 };
-const root = (id) => `agentbox/v1/devices/${id}`;
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const suffix = randomBytes(3).toString('hex');
 const providerId = `e2e-${suffix}`;
@@ -79,76 +79,44 @@ try {
     method: 'POST',
     body: JSON.stringify({ ttlHours: 1, maxUses: 1 }),
   });
-  const provisioned = await fetch(`${base}/api/v1/provision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      claimToken: claim.token,
-      hardwareId: `e2e-agents-${suffix}`,
-      name: `agents box ${suffix}`,
-    }),
-  });
-  if (!provisioned.ok) throw new Error(`provision: ${provisioned.status} ${await provisioned.text()}`);
-  const { deviceId, mqtt: creds } = await provisioned.json();
-  let seq = 0;
-  const msg = (body) => JSON.stringify({ v: 1, seq: ++seq, ts: Date.now(), ...body });
-  box = await mqtt.connectAsync(creds.url, {
-    protocolVersion: 5,
-    clientId: deviceId,
-    username: creds.username,
-    password: creds.password,
-    will: {
-      topic: `${root(deviceId)}/up/status`,
-      payload: Buffer.from(msg({ state: 'offline' })),
-      qos: 1,
-      retain: true,
-    },
-  });
-  const publish = (channel, body) =>
-    box.publishAsync(`${root(deviceId)}/up/${channel}`, msg(body), { qos: 1 });
-
   // What the box was told to run, and what it reports back.
-  let desiredVersion = null;
   let desiredAgents = [];
   const agentStates = {};
-  const reportState = () => publish('state', { desiredVersion, current: { agents: agentStates } });
+  const reportState = () => box.reportState({ agents: agentStates });
   let task = null;
-  box.on('message', (topic, payload, packet) => {
-    const body = JSON.parse(payload.toString('utf8'));
-    if (topic.endsWith('/down/desired')) {
-      desiredVersion = body.version;
-      desiredAgents = body.spec.agents ?? [];
+  box = await provisionSimulatedBox(base, claim.token, {
+    hardwareId: `e2e-agents-${suffix}`,
+    name: `agents box ${suffix}`,
+    onDesired: (document) => {
+      desiredAgents = document.spec.agents ?? [];
       for (const key of Object.keys(agentStates)) delete agentStates[key];
       for (const agent of desiredAgents)
         agentStates[agent.id] = { version: agent.version, status: 'idle', queued: 0, tokensToday: 0 };
-      void reportState();
-      return;
-    }
-    if (body.name === 'agent.run') {
+      return reportState();
+    },
+    onCommand: (command) => {
+      if (command.name !== 'agent.run') return undefined;
       const runId = `run-${randomUUID()}`;
-      task = { runId, commandId: body.id, ...body.args };
-      const result = msg({ commandId: body.id, status: 'succeeded', output: { runId } });
-      void box.publishAsync(
-        packet.properties?.responseTopic ?? `${root(deviceId)}/up/results/${body.id}`,
-        result,
-        {
-          qos: 1,
-          properties: { correlationData: packet.properties?.correlationData },
-        },
-      );
-    }
+      task = { runId, commandId: command.id, ...command.args };
+      return { status: 'succeeded', output: { runId } };
+    },
   });
-  await box.subscribeAsync([`${root(deviceId)}/down/desired`, `${root(deviceId)}/down/commands/+`], {
-    qos: 1,
-  });
-  await box.publishAsync(`${root(deviceId)}/up/status`, msg({ state: 'online' }), { qos: 1, retain: true });
-  await publish('birth', {
-    agentVersion: '9.9.9-e2e',
-    bootId: 'boot-1',
-    hardware: { hostname: 'e2e-agents', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 2 ** 31 },
-    capabilities: [],
-    metrics: ['cpu.usage_pct'],
-    telemetryIntervalSec: 5,
+  const deviceId = box.deviceId;
+  await box.goOnline({
+    birth: {
+      agentVersion: '9.9.9-e2e',
+      bootId: 'boot-1',
+      hardware: {
+        hostname: 'e2e-agents',
+        platform: 'linux',
+        arch: 'x64',
+        cpuCores: 2,
+        memTotalBytes: 2 ** 31,
+      },
+      capabilities: [],
+      metrics: ['cpu.usage_pct'],
+      telemetryIntervalSec: 5,
+    },
   });
 
   step('an administrator adds a provider; the key is write-only');
@@ -223,7 +191,7 @@ try {
   };
   agentStates[agentId] = { ...agentStates[agentId], status: 'running' };
   await reportState();
-  await publish('runs', { runs: [run] });
+  await box.publish('runs', { runs: [run] });
   await page.waitForFunction(
     () => document.querySelector('[data-testid=run-status]')?.getAttribute('data-status') === 'running',
     null,
@@ -237,7 +205,7 @@ try {
     type,
     ...extra,
   });
-  await publish('run-events', {
+  await box.publish('run-events', {
     events: [
       event(0, 'model', { name: 'deepseek-chat', inputTokens: 812, outputTokens: 40, durationMs: 900 }),
       event(1, 'tool-call', { name: 'http.fetch', data: { url: 'https://status.example.com/disk' } }),
@@ -246,14 +214,14 @@ try {
   await page.waitForSelector('[data-testid=run-event-1]', { timeout: 15_000 });
   await page.waitForSelector('[data-testid=run-working]');
   await shot(page, '4-run-live');
-  await publish('run-events', {
+  await box.publish('run-events', {
     events: [
       event(2, 'tool-result', { name: 'http.fetch', data: { usedPct: 41 } }),
       event(3, 'model', { name: 'deepseek-chat', inputTokens: 901, outputTokens: 25, durationMs: 700 }),
       event(4, 'text', { data: 'The disk is 41% full.' }),
     ],
   });
-  await publish('usage', {
+  await box.publish('usage', {
     records: [
       {
         id: `u-${randomUUID()}`,
@@ -281,7 +249,7 @@ try {
       },
     ],
   });
-  await publish('runs', {
+  await box.publish('runs', {
     runs: [
       {
         ...run,
@@ -349,7 +317,7 @@ try {
 
   step('more usage arrives while the dashboard is open: the figures follow live');
   const before = Number(await page.getAttribute('[data-testid=usage-today]', 'data-value'));
-  await publish('usage', {
+  await box.publish('usage', {
     records: [
       {
         id: `u-${randomUUID()}`,
@@ -379,6 +347,6 @@ try {
   for (const problem of problems) console.log(`  (browser) ${problem}`);
   console.log('agents smoke test passed');
 } finally {
-  if (box) await box.endAsync(true).catch(() => undefined);
+  if (box) await box.drop().catch(() => undefined);
   await browser.close();
 }

@@ -3,11 +3,12 @@
 //
 //   AGENTBOX_E2E_URL=http://127.0.0.1:8080 AGENTBOX_E2E_PASSWORD=... node apps/console/e2e/smoke.mjs
 //
+// The box is @agentbox/test-support's SimulatedBox: run `npm run build` first.
 // Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
 // AGENTBOX_E2E_SCREENSHOTS=<dir> to keep a screenshot of each page.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import mqtt from 'mqtt';
+import { provisionSimulatedBox } from '@agentbox/test-support';
 import { chromium } from 'playwright-core';
 
 const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
@@ -20,7 +21,6 @@ const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
 const shot = async (page, name) => {
   if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
 };
-const root = (id) => `agentbox/v1/devices/${id}`;
 
 async function attr(page, selector, name, expected, timeout = 15_000) {
   await page.waitForFunction(
@@ -98,60 +98,32 @@ try {
 
   step('a box enrolls with the token and connects over MQTT');
   const hardwareId = `e2e-${randomBytes(6).toString('hex')}`;
-  const provision = await fetch(`${base}/api/v1/provision`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ claimToken: token, hardwareId, name: 'e2e box' }),
-  });
-  if (!provision.ok) throw new Error(`provision: ${provision.status} ${await provision.text()}`);
-  const { deviceId, mqtt: creds } = await provision.json();
-  let seq = 0;
-  const msg = (body) => JSON.stringify({ v: 1, seq: ++seq, ts: Date.now(), ...body });
-  box = await mqtt.connectAsync(creds.url, {
-    protocolVersion: 5,
-    clientId: deviceId,
-    username: creds.username,
-    password: creds.password,
-    will: {
-      topic: `${root(deviceId)}/up/status`,
-      payload: Buffer.from(msg({ state: 'offline' })),
-      qos: 1,
-      retain: true,
-    },
-  });
-  await box.publishAsync(`${root(deviceId)}/up/status`, msg({ state: 'online' }), { qos: 1, retain: true });
-  await box.publishAsync(
-    `${root(deviceId)}/up/birth`,
-    msg({
+  box = await provisionSimulatedBox(base, token, { hardwareId, name: 'e2e box' });
+  const deviceId = box.deviceId;
+  await box.goOnline({
+    birth: {
       agentVersion: '9.9.9-e2e',
       bootId: 'boot-1',
       hardware: { hostname: 'e2e-host', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 2 ** 31 },
       capabilities: [],
       metrics: ['cpu.usage_pct', 'mem.used_pct', 'disk.used_pct', 'load.1m', 'temp.zone0_c', 'temp.max_c'],
       telemetryIntervalSec: 1,
-    }),
-    { qos: 1 },
-  );
+    },
+  });
   const telemetry = (cpu) =>
-    box.publishAsync(
-      `${root(deviceId)}/up/telemetry`,
-      msg({
-        samples: [
-          {
-            ts: Date.now(),
-            values: {
-              'cpu.usage_pct': cpu,
-              'mem.used_pct': 40,
-              'disk.used_pct': 50,
-              'load.1m': 0.5,
-              'temp.zone0_c': 45,
-              'temp.max_c': 45,
-            },
-          },
-        ],
-      }),
-      { qos: 1 },
-    );
+    box.telemetry([
+      {
+        ts: Date.now(),
+        values: {
+          'cpu.usage_pct': cpu,
+          'mem.used_pct': 40,
+          'disk.used_pct': 50,
+          'load.1m': 0.5,
+          'temp.zone0_c': 45,
+          'temp.max_c': 45,
+        },
+      },
+    ]);
   await telemetry(10);
 
   step('the new box appears online without a reload');
@@ -201,8 +173,7 @@ try {
   if (!saved.tags.includes('e2e-lab')) throw new Error(`tag not saved: ${JSON.stringify(saved.tags)}`);
 
   step('the box drops off: the badge turns offline live, in the chosen language');
-  box.stream.destroy();
-  box.end(true);
+  await box.drop();
   box = undefined;
   await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'false', 30_000);
   await page.click('[data-testid=language-switcher]');
@@ -367,6 +338,6 @@ try {
   for (const problem of problems) console.log(`  (browser) ${problem}`);
   console.log('console smoke test passed');
 } finally {
-  if (box) await box.endAsync(true).catch(() => undefined);
+  if (box) await box.drop().catch(() => undefined);
   await browser.close();
 }

@@ -6,35 +6,42 @@ import {
   hkdfSync,
   type KeyObject,
 } from 'node:crypto';
-import mqtt, { type MqttClient } from 'mqtt';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
   AgentDtoSchema,
-  ApiErrorSchema,
-  type CommandMessage,
   type DesiredStateMessage,
-  DesiredStateMessageSchema,
   DeviceAgentDtoSchema,
-  encodeMessage,
   type LiveEvent,
   ProviderDtoSchema,
   RunDetailDtoSchema,
   type RunEvent,
   type RunRecord,
-  SCHEMA_VERSION,
   type SealedSecret,
   topics,
   type UsageRecord,
   UsageResponseSchema,
   UsageSummarySchema,
 } from '@agentbox/schemas';
-import { waitFor } from '@agentbox/test-support';
+import {
+  provisionBox,
+  provisionSimulatedBox,
+  waitFor,
+  type ReceivedCommand,
+  type SimulatedBox,
+} from '@agentbox/test-support';
 import { type RunningApp } from '../src/app.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import {
+  bootApp,
+  drivers,
+  expectError,
+  signInEveryRole,
+  type BootedApp,
+  type Call,
+} from './support/fleet-app.js';
 
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';
 const ROTATED_KEY = 'sk-e2e-rotated-key-9876543210';
@@ -64,13 +71,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   let viewer: string;
   let deviceId: string;
   let idleDeviceId: string;
-  let box: MqttClient;
+  let box: SimulatedBox;
   const boxKeys = generateKeyPairSync('x25519');
-  let seq = 1;
-  /** Every desired document the box received, in order. */
-  const desired: DesiredStateMessage[] = [];
-  /** Every command the box received, with its MQTT 5 properties. */
-  const commands: Array<{ command: CommandMessage; responseTopic?: string; correlation?: string }> = [];
   /** How the box answers agent.run, by input. */
   const answers = new Map<
     string,
@@ -91,79 +93,31 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       .stream()
       .subscribe((event) => live.push(event));
 
-    admin = await login('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'viewer'] as const) {
-      const created = await call('POST', '/api/v1/users', {
-        token: admin,
-        body: { username: `${role}1`, password: `${role}1-password`, role },
-      });
-      expect(created.status).toBe(201);
-    }
-    operator = await login('operator1', 'operator1-password');
-    viewer = await login('viewer1', 'viewer1-password');
+    ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
-    const provisioned = await call('POST', '/api/v1/provision', {
-      body: { claimToken: claim.body.token, hardwareId: 'agents-e2e-hw-1' },
+    box = await provisionSimulatedBox(app.base, claim.body.token, {
+      hardwareId: 'agents-e2e-hw-1',
+      onCommand: (command) => {
+        const input = (command.args as { input?: string }).input ?? '';
+        const { status, ...answer } = answers.get(input) ?? { status: 'rejected', error: 'unknown agent' };
+        return status === 'silent' ? undefined : { status, ...answer };
+      },
     });
-    deviceId = provisioned.body.deviceId;
-    const idle = await call('POST', '/api/v1/provision', {
-      body: { claimToken: claim.body.token, hardwareId: 'agents-e2e-hw-2' },
-    });
-    idleDeviceId = idle.body.deviceId;
-
-    box = await mqtt.connectAsync(provisioned.body.mqtt.url, {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: deviceId,
-      password: provisioned.body.mqtt.password,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-    });
-    box.on('message', (topic, payload, packet) => {
-      if (topic === topics.desired(deviceId)) {
-        if (payload.length > 0) desired.push(DesiredStateMessageSchema.parse(JSON.parse(payload.toString())));
-        return;
-      }
-      const command = JSON.parse(payload.toString()) as CommandMessage;
-      const properties = packet.properties ?? {};
-      commands.push({
-        command,
-        ...(properties.responseTopic ? { responseTopic: properties.responseTopic } : {}),
-        ...(properties.correlationData ? { correlation: properties.correlationData.toString() } : {}),
-      });
-      const input = (command.args as { input?: string }).input ?? '';
-      const answer = answers.get(input) ?? { status: 'rejected', error: 'unknown agent' };
-      if (answer.status === 'silent') return;
-      void box.publishAsync(
-        properties.responseTopic ?? topics.result(deviceId, command.id),
-        encodeMessage({
-          v: SCHEMA_VERSION,
-          seq: seq++,
-          ts: Date.now(),
-          commandId: command.id,
-          status: answer.status,
-          ...(answer.output !== undefined ? { output: answer.output } : {}),
-          ...(answer.error !== undefined ? { error: answer.error } : {}),
-        }),
-        {
-          qos: 1,
-          properties: properties.correlationData ? { correlationData: properties.correlationData } : {},
-        },
-      );
-    });
-    await box.subscribeAsync([topics.desired(deviceId), `agentbox/v1/devices/${deviceId}/down/commands/+`], {
-      qos: 1,
-    });
-    await publish(topics.status(deviceId), { state: 'online' });
-    await publish(topics.birth(deviceId), {
-      agentVersion: '1.0.0',
-      bootId: 'boot-1',
-      hardware: { hostname: 'e2e', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 1_000_000 },
-      capabilities: [],
-      metrics: [],
-      telemetryIntervalSec: 10,
-      secretsKey: boxKeys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+    deviceId = box.deviceId;
+    idleDeviceId = (
+      await provisionBox(app.base, { claimToken: claim.body.token, hardwareId: 'agents-e2e-hw-2' })
+    ).deviceId;
+    await box.goOnline({
+      birth: {
+        agentVersion: '1.0.0',
+        bootId: 'boot-1',
+        hardware: { hostname: 'e2e', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 1_000_000 },
+        capabilities: [],
+        metrics: [],
+        telemetryIntervalSec: 10,
+        secretsKey: boxKeys.publicKey.export({ format: 'der', type: 'spki' }).toString('base64'),
+      },
     });
     await waitFor(
       'box online',
@@ -173,25 +127,16 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
 
   afterAll(async () => {
     if (skip) return;
-    await box?.endAsync(true);
+    await box?.close();
     await app?.close();
   });
 
-  async function publish(topic: string, body: Record<string, unknown>): Promise<void> {
-    await box.publishAsync(topic, encodeMessage({ v: SCHEMA_VERSION, seq: seq++, ts: Date.now(), ...body }), {
-      qos: 1,
-    });
+  /** A command as the box received it, its correlation data as text. */
+  function sentCommand(received: ReceivedCommand | undefined) {
+    return received && { ...received, correlation: received.correlationData?.toString() };
   }
 
   const call: Call = (method, path, options) => app.call(method, path, options);
-  const login = (username: string, password: string) => app.login(username, password);
-
-  async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
-    const response = await promise;
-    expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-    expect(ApiErrorSchema.parse(response.body).statusCode).toBe(status);
-    return response;
-  }
 
   /** The latest desired document the box received once it satisfies `probe`. */
   function desiredWhere(
@@ -201,7 +146,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     return waitFor(
       what,
       () => {
-        const last = desired.at(-1);
+        const last = box.desired.at(-1);
         return last && probe(last) ? last : undefined;
       },
       { timeoutMs: 10_000, intervalMs: 25 },
@@ -444,10 +389,10 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       expect(rotated.body).toMatchObject({ version: 3, hasApiKey: true });
       const rekeyed = await desiredWhere('new key', (d) => d.spec.providers?.[0]?.version === 3);
       expect(openSealed(rekeyed.spec.providers![0]!.apiKey!, boxKeys.privateKey)).toBe(ROTATED_KEY);
-      const count = desired.length;
+      const count = box.desired.length;
       await call('PATCH', '/api/v1/providers/ollama', { token: admin, body: { name: 'Local Ollama' } });
       await new Promise((resolve) => setTimeout(resolve, 300));
-      expect(desired.length).toBe(count);
+      expect(box.desired.length).toBe(count);
     },
   );
 
@@ -466,7 +411,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
     expect(tagged.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 200));
-    expect(desired.at(-1)?.spec.agents?.map((a) => a.id)).toEqual(['news']);
+    expect(box.desired.at(-1)?.spec.agents?.map((a) => a.id)).toEqual(['news']);
 
     await call('PATCH', `/api/v1/devices/${deviceId}`, { token: operator, body: { tags: ['lab'] } });
     const doc = await desiredWhere('tagged agent', (d) => (d.spec.agents?.length ?? 0) === 2);
@@ -478,8 +423,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   });
 
   it.skipIf(skip)('lists the agents a box should run and the ones it still reports', async () => {
-    await publish(topics.state(deviceId), {
-      desiredVersion: desired.at(-1)?.version ?? 0,
+    await box.publish('state', {
+      desiredVersion: box.desired.at(-1)?.version ?? 0,
       current: {
         agents: {
           news: { version: 2, status: 'idle', queued: 0, tokensToday: 10 },
@@ -532,8 +477,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   it.skipIf(skip)(
     'keeps the latest run status, never going back from a final one, and each step once',
     async () => {
-      await publish(topics.runs(deviceId), { runs: [run({})] });
-      await publish(topics.runs(deviceId), {
+      await box.publish('runs', { runs: [run({})] });
+      await box.publish('runs', {
         runs: [
           run({
             status: 'succeeded',
@@ -550,7 +495,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
           (await call('GET', '/api/v1/runs/run-e2e-0001', { token: viewer })).body.status === 'succeeded',
       );
       // A replay of the start from the box's spool arrives late.
-      await publish(topics.runs(deviceId), { runs: [run({})] });
+      await box.publish('runs', { runs: [run({})] });
       const event = (index: number): RunEvent => ({
         runId: 'run-e2e-0001',
         agentId: 'news',
@@ -561,8 +506,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         // Any JSON value: a bare string (a final answer's text) must come back as that string.
         data: index === 2 ? 'the answer' : { n: index },
       });
-      await publish(topics.runEvents(deviceId), { events: [event(0), event(1)] });
-      await publish(topics.runEvents(deviceId), { events: [event(0), event(1), event(2)] });
+      await box.publish('run-events', { events: [event(0), event(1)] });
+      await box.publish('run-events', { events: [event(0), event(1), event(2)] });
       await waitFor(
         'three events',
         async () =>
@@ -597,7 +542,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       expect(published.filter((status) => status === 'succeeded')).toHaveLength(1);
       await expectError(call('GET', '/api/v1/runs/run-nobody-00', { token: viewer }), 404, 'RUN_NOT_FOUND');
 
-      await publish(topics.runs(deviceId), {
+      await box.publish('runs', {
         runs: [
           run({
             id: 'run-e2e-0002',
@@ -659,10 +604,10 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         usage('usage-e2e-0003', yesterday + 3_600_000, 'watcher', 'qwen2.5', 50, 5, true),
         usage('usage-e2e-0004', dayStart + 1_000, 'news', 'deepseek-reasoner', 1_000, 100),
       ];
-      await publish(topics.usage(deviceId), { records: records.slice(0, 2) });
-      await publish(topics.usage(deviceId), { records });
+      await box.publish('usage', { records: records.slice(0, 2) });
+      await box.publish('usage', { records });
       // The whole message replayed: nothing counts twice.
-      await publish(topics.usage(deviceId), { records });
+      await box.publish('usage', { records });
       await waitFor('usage stored', async () => {
         const totals = (
           await call('GET', `/api/v1/usage?from=${new Date(dayStart - 2 * DAY_MS).toISOString()}`, {
@@ -777,7 +722,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toEqual({ runId: 'run-task-0001', commandId: expect.stringMatching(/^cmd-/) });
-    const sent = commands.find((c) => c.command.id === accepted.body.commandId);
+    const sent = sentCommand(box.commands.find((c) => c.command.id === accepted.body.commandId));
     expect(sent).toMatchObject({
       command: { name: 'agent.run', args: { agentId: 'news', input: 'go' } },
       responseTopic: topics.result(deviceId, accepted.body.commandId),

@@ -1,4 +1,3 @@
-import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
@@ -8,6 +7,7 @@ import {
   DeviceListResponseSchema,
   ProvisionResponseSchema,
 } from '@agentbox/schemas';
+import { SimulatedBox } from '@agentbox/test-support';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
@@ -314,18 +314,10 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
   );
 
   it.skipIf(skip)('lets the provisioned box onto the broker with its rotated secret only', async () => {
-    const connect = (password: string) =>
-      mqtt.connectAsync(mqttUrl, {
-        clientId: deviceId,
-        username: deviceId,
-        password,
-        protocolVersion: 5,
-        reconnectPeriod: 0,
-        connectTimeout: 5_000,
-      });
-    const client = await connect(secret);
-    expect(client.connected).toBe(true);
-    await client.endAsync();
+    const connect = (password: string) => SimulatedBox.connect({ url: mqttUrl, deviceId, password });
+    const box = await connect(secret);
+    expect(box.connected).toBe(true);
+    await box.close();
     await expect(connect('definitely-the-wrong-secret')).rejects.toThrow();
   });
 

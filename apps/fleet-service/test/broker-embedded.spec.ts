@@ -1,7 +1,12 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { MqttClient } from 'mqtt';
-import { DesiredStateMessageSchema, topics } from '@agentbox/schemas';
+import { DesiredStateMessageSchema, SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
+import {
+  connectReasonCode,
+  subscribeReasonCodes,
+  syntheticSamples,
+  type SimulatedBox,
+} from '@agentbox/test-support';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { EmbeddedBroker } from '../src/modules/broker/embedded-broker.js';
@@ -10,23 +15,19 @@ import { BrokerRejections } from '../src/modules/broker/broker-rejections.js';
 import { MetricsService } from '../src/modules/metrics/metrics.service.js';
 import {
   connectBox,
-  connectReasonCode,
   enrollBox,
   metricValue,
-  nextSeq,
   startMqttSide,
-  statusPayload,
-  subscribeCodes,
-  telemetryPayload,
   waitFor,
+  type EnrolledBox,
   type MqttSide,
 } from './broker-harness.js';
 
 describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
   let side: MqttSide;
-  let a: { deviceId: string; secret: string };
-  let b: { deviceId: string; secret: string };
-  const clients: MqttClient[] = [];
+  let a: EnrolledBox;
+  let b: EnrolledBox;
+  const boxes: SimulatedBox[] = [];
 
   beforeAll(async () => {
     side = await startMqttSide();
@@ -35,14 +36,14 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await Promise.all(boxes.map((box) => box.drop()));
     await side?.close();
   });
 
-  async function box(id: { deviceId: string; secret: string }) {
-    const client = await connectBox(side.url, id.deviceId, id.secret);
-    clients.push(client);
-    return client;
+  async function box(id: EnrolledBox, options: Parameters<typeof connectBox>[2] = {}) {
+    const connected = await connectBox(side, id, options);
+    boxes.push(connected);
+    return connected;
   }
 
   it('is ready and tells boxes its real port', () => {
@@ -98,12 +99,10 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
     );
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
     await expect(
-      client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 }),
+      client.publishRaw(topics.telemetry(b.deviceId), client.encode({ samples: syntheticSamples(1) })),
     ).rejects.toThrow(/Not authorized/);
-    await expect(client.publishAsync(topics.desired(a.deviceId), '{}', { qos: 1 })).rejects.toThrow(
-      /Not authorized/,
-    );
-    await expect(client.publishAsync('$SYS/x', '{}', { qos: 1 })).rejects.toThrow(/Not authorized/);
+    await expect(client.publishRaw(topics.desired(a.deviceId), '{}')).rejects.toThrow(/Not authorized/);
+    await expect(client.publishRaw('$SYS/x', '{}')).rejects.toThrow(/Not authorized/);
     expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' })).toBe(
       before + 3,
     );
@@ -115,13 +114,14 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
 
   it('never publishes a Last Will aimed at another box', async () => {
     const victim = await box(b);
-    await victim.publishAsync(topics.status(b.deviceId), statusPayload('online'), { qos: 1, retain: true });
+    await victim.status('online');
     await waitFor('victim online', async () => (await side.devices.get(b.deviceId)).online);
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'publish_denied' });
-    const attacker = await connectBox(side.url, a.deviceId, a.secret, {
-      will: { topic: topics.status(b.deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
+    const forgedWill = encodeMessage({ v: SCHEMA_VERSION, seq: 1, ts: Date.now(), state: 'offline' });
+    const attacker = await connectBox(side, a, {
+      mqtt: { will: { topic: topics.status(b.deviceId), payload: forgedWill, qos: 1, retain: true } },
     });
-    attacker.stream.destroy();
+    await attacker.drop();
     await waitFor(
       'forged will refused',
       async () =>
@@ -134,7 +134,7 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
 
   it('refuses subscriptions outside the box own down/ (0x87; $share is 0x9E: not supported)', async () => {
     const client = await box(b);
-    const codes = await subscribeCodes(client, [
+    const codes = await subscribeReasonCodes(client.client, [
       topics.deviceDownFilter(b.deviceId),
       topics.deviceDownFilter(a.deviceId),
       'agentbox/v1/devices/+/down/#',
@@ -144,16 +144,18 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
       topics.deviceUpFilter(b.deviceId),
     ]);
     expect(codes).toEqual([1, 0x87, 0x87, 0x87, 0x87, 0x87, 0x87]);
-    expect(await subscribeCodes(client, [`$share/g/${topics.deviceDownFilter(b.deviceId)}`])).toEqual([0x9e]);
+    expect(
+      await subscribeReasonCodes(client.client, [`$share/g/${topics.deviceDownFilter(b.deviceId)}`]),
+    ).toEqual([0x9e]);
   });
 
   it('closes a connection whose packet exceeds the cap with 0x95 and counts it', async () => {
     const client = await box(a);
     const before = await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'packet_too_large' });
     const disconnected = new Promise<number | undefined>((resolve) =>
-      client.once('disconnect', (packet) => resolve(packet.reasonCode)),
+      client.client.once('disconnect', (packet) => resolve(packet.reasonCode)),
     );
-    client.publish(topics.telemetry(a.deviceId), Buffer.alloc(64 * 1024, 'x'), { qos: 1 });
+    client.client.publish(topics.telemetry(a.deviceId), Buffer.alloc(64 * 1024, 'x'), { qos: 1 });
     expect(await disconnected).toBe(0x95);
     await waitFor(
       'packet_too_large counted',
@@ -165,12 +167,9 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
 
   it('marks a box online, publishes its desired state retained, and marks it offline by its Last Will', async () => {
     const client = await box(a);
-    const desired: unknown[] = [];
-    client.on('message', (topic, payload) => {
-      if (topic === topics.desired(a.deviceId)) desired.push(JSON.parse(payload.toString()));
-    });
-    expect(await subscribeCodes(client, [topics.deviceDownFilter(a.deviceId)])).toEqual([1]);
-    await client.publishAsync(topics.status(a.deviceId), statusPayload('online'), { qos: 1, retain: true });
+    const desired = client.desired;
+    expect(await subscribeReasonCodes(client.client, [topics.deviceDownFilter(a.deviceId)])).toEqual([1]);
+    await client.status('online');
     await waitFor('online', async () => (await side.devices.get(a.deviceId)).online);
     const first = await waitFor('desired v0', () => desired[0]);
     expect(DesiredStateMessageSchema.parse(first)).toMatchObject({ version: 0, spec: {} });
@@ -182,17 +181,17 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
     expect(second).toMatchObject({ version: 1, spec: { telemetry: { intervalSec: 5 } } });
 
     // Kill the TCP connection without DISCONNECT: the broker publishes the Will.
-    client.stream.destroy();
+    await client.drop();
     await waitFor('offline by Last Will', async () => !(await side.devices.get(a.deviceId)).online);
 
     // A later connection finds the latest desired document retained.
     const again = await box(a);
     const retained = new Promise<{ version: number; retain: boolean }>((resolve) =>
-      again.once('message', (_topic, payload, packet) =>
+      again.client.once('message', (_topic, payload, packet) =>
         resolve({ ...(JSON.parse(payload.toString()) as { version: number }), retain: packet.retain }),
       ),
     );
-    await again.subscribeAsync(topics.desired(a.deviceId), { qos: 1 });
+    await again.subscribe([topics.desired(a.deviceId)]);
     expect(await retained).toMatchObject({ version: 1, retain: true });
   });
 });
@@ -202,20 +201,20 @@ describe('embedded broker: removing a box', () => {
     const side = await startMqttSide();
     try {
       const gone = await enrollBox(side, 'hw-broker-gone');
-      const client = await connectBox(side.url, gone.deviceId, gone.secret);
+      const client = await connectBox(side, gone);
       await side.app.get(DesiredStateService).ensurePublished(gone.deviceId);
-      const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      const closed = new Promise<void>((resolve) => client.client.once('close', () => resolve()));
       await side.broker.removeDevice(gone.deviceId);
       await closed;
-      await client.endAsync(true);
+      await client.drop();
       // Credentials still valid here (the registry row stays), so the box can look for a retained document.
-      const again = await connectBox(side.url, gone.deviceId, gone.secret);
+      const again = await connectBox(side, gone);
       const received: Buffer[] = [];
-      again.on('message', (_topic, payload) => received.push(payload));
-      await again.subscribeAsync(topics.desired(gone.deviceId), { qos: 1 });
+      again.client.on('message', (_topic, payload) => received.push(payload));
+      await again.subscribe([topics.desired(gone.deviceId)]);
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(received).toEqual([]);
-      await again.endAsync(true);
+      await again.drop();
     } finally {
       await side.close();
     }
@@ -223,19 +222,29 @@ describe('embedded broker: removing a box', () => {
 });
 
 describe('embedded broker: listening port', () => {
-  it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const taken = (blocker.address() as AddressInfo).port;
+  /** Makes brokers that share one metrics registry (with the gauge `gaugeName`) and refuse every box. */
+  function brokerFactory(gaugeName: string): () => EmbeddedBroker {
     const metrics = new MetricsService();
     const rejections = new BrokerRejections(metrics);
-    const gauge = metrics.gauge({ name: 'connected_boxes_test', help: 'test' });
-    const make = () =>
+    const gauge = metrics.gauge({ name: gaugeName, help: 'test' });
+    return () =>
       new EmbeddedBroker(
         new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
         rejections,
         gauge,
       );
+  }
+
+  /** A loopback port another listener holds until `blocker.close()`. */
+  async function takenPort() {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    return { blocker, taken: (blocker.address() as AddressInfo).port };
+  }
+
+  it('falls back to a free port when the default is taken, and fails when the port was set explicitly', async () => {
+    const { blocker, taken } = await takenPort();
+    const make = brokerFactory('connected_boxes_test');
     const sut = make();
     try {
       const port = await sut.start({
@@ -258,18 +267,8 @@ describe('embedded broker: listening port', () => {
   });
 
   it('takes the port of the previous fallback again, so enrolled boxes keep their URL', async () => {
-    const blocker = createServer();
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
-    const taken = (blocker.address() as AddressInfo).port;
-    const metrics = new MetricsService();
-    const rejections = new BrokerRejections(metrics);
-    const gauge = metrics.gauge({ name: 'connected_boxes_fallback_test', help: 'test' });
-    const make = () =>
-      new EmbeddedBroker(
-        new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
-        rejections,
-        gauge,
-      );
+    const { blocker, taken } = await takenPort();
+    const make = brokerFactory('connected_boxes_fallback_test');
     const options = { host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 };
     const first = make();
     const chosen = await first.start(options);

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
+import { SimulatedBox, waitFor as waitUntil, type SimulatedBoxOptions } from '@agentbox/test-support';
 import { AppConfig } from '../src/config/app-config.js';
 import { ConfigModule } from '../src/config/config.module.js';
 import { DatabaseModule } from '../src/database/database.module.js';
@@ -86,84 +85,26 @@ export async function startMqttSide(env: Record<string, string> = {}): Promise<M
   };
 }
 
+export interface EnrolledBox {
+  deviceId: string;
+  secret: string;
+}
+
 /** Enrols a box in the registry and returns its id and secret. */
-export async function enrollBox(
-  side: MqttSide,
-  hardwareId: string,
-): Promise<{ deviceId: string; secret: string }> {
+export async function enrollBox(side: MqttSide, hardwareId: string): Promise<EnrolledBox> {
   const secret = `secret-${hardwareId}-0123456789abcdef`;
   const { deviceId } = await side.devices.enroll(hardwareId, undefined, secret);
   await side.broker.upsertDeviceCredentials(deviceId, secret);
   return { deviceId, secret };
 }
 
-let seqCounter = 1;
-export function nextSeq(): number {
-  seqCounter += 1;
-  return seqCounter;
-}
-
-export function statusPayload(state: 'online' | 'offline', seq = nextSeq()): Buffer {
-  return encodeMessage({ v: SCHEMA_VERSION, seq, ts: Date.now(), state });
-}
-
-export function telemetryPayload(seq: number, samples = 1, ts = Date.now()): Buffer {
-  return encodeMessage({
-    v: SCHEMA_VERSION,
-    seq,
-    ts,
-    samples: Array.from({ length: samples }, (_, i) => ({
-      ts: ts + i,
-      values: { 'cpu.usage_pct': i, 'mem.used_pct': 50 },
-    })),
-  });
-}
-
-/** Connects as a box: MQTT 5, client id = username = device id, Last Will `offline` retained on `up/status`. */
-export async function connectBox(
-  url: string,
-  deviceId: string,
-  secret: string,
-  extra: IClientOptions = {},
-): Promise<MqttClient> {
-  return mqtt.connectAsync(url, {
-    protocolVersion: 5,
-    clientId: deviceId,
-    username: deviceId,
-    password: secret,
-    reconnectPeriod: 0,
-    connectTimeout: 5_000,
-    will: { topic: topics.status(deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
-    ...extra,
-  });
-}
-
-/** Tries to connect and returns the CONNACK reason code of the refusal (or 0 when accepted). */
-export async function connectReasonCode(url: string, options: IClientOptions): Promise<number> {
-  try {
-    const client = await mqtt.connectAsync(url, {
-      protocolVersion: 5,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-      ...options,
-    });
-    await client.endAsync();
-    return 0;
-  } catch (error) {
-    return (error as { code?: number }).code ?? -1;
-  }
-}
-
-/** SUBACK reason codes of a subscription (granted QoS or the refusal code). */
-export async function subscribeCodes(client: MqttClient, filters: string[]): Promise<number[]> {
-  try {
-    const granted = await client.subscribeAsync(filters, { qos: 1 });
-    return granted.map((g) => g.qos);
-  } catch (error) {
-    const packet = (error as { packet?: { granted?: number[] } }).packet;
-    if (packet?.granted) return packet.granted;
-    throw error;
-  }
+/** Connects an enrolled box to the side's broker as a SimulatedBox (not online yet: see `goOnline`). */
+export function connectBox(
+  side: MqttSide,
+  box: EnrolledBox,
+  options: Partial<SimulatedBoxOptions> = {},
+): Promise<SimulatedBox> {
+  return SimulatedBox.connect({ url: side.url, deviceId: box.deviceId, password: box.secret, ...options });
 }
 
 /** Current value of a counter or gauge for the given labels (0 when the series does not exist). */
@@ -183,16 +124,11 @@ export async function metricValue(
   return match?.value ?? 0;
 }
 
-export async function waitFor<T>(
+/** Polls `probe` every 25 ms until it returns a truthy value, for at most `timeoutMs`. */
+export function waitFor<T>(
   what: string,
   probe: () => Promise<T | undefined | false> | T | undefined | false,
   timeoutMs = 10_000,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
+  return waitUntil(what, probe, { timeoutMs, intervalMs: 25 });
 }

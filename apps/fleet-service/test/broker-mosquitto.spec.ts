@@ -1,31 +1,34 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import mqtt, { type MqttClient } from 'mqtt';
-import { SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
+import mqtt from 'mqtt';
+import { topics } from '@agentbox/schemas';
 import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
 import {
   connectBox,
-  connectReasonCode,
   enrollBox,
-  nextSeq,
   startMqttSide,
-  statusPayload,
-  subscribeCodes,
-  telemetryPayload,
   waitFor,
+  type EnrolledBox,
   type MqttSide,
 } from './broker-harness.js';
-import { startMosquitto, type PrivateMosquitto } from '@agentbox/test-support';
+import {
+  connectReasonCode,
+  startMosquitto,
+  subscribeReasonCodes,
+  syntheticSamples,
+  type PrivateMosquitto,
+  type SimulatedBox,
+} from '@agentbox/test-support';
 
 const INFRA_CONFIG = new URL('../../../infra/mosquitto/mosquitto.conf', import.meta.url).pathname;
 
 describe('external Mosquitto with dynamic security: the same per-box rules', () => {
   let mosquitto: PrivateMosquitto;
   let side: MqttSide;
-  let a: { deviceId: string; secret: string };
-  let b: { deviceId: string; secret: string };
-  const clients: MqttClient[] = [];
+  let a: EnrolledBox;
+  let b: EnrolledBox;
+  const boxes: SimulatedBox[] = [];
 
   beforeAll(async () => {
     mosquitto = await startMosquitto();
@@ -41,15 +44,15 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
   });
 
   afterAll(async () => {
-    await Promise.all(clients.map((client) => client.endAsync(true)));
+    await Promise.all(boxes.map((box) => box.drop()));
     await side?.close();
     await mosquitto?.stop();
   });
 
-  async function box(id: { deviceId: string; secret: string }) {
-    const client = await connectBox(side.url, id.deviceId, id.secret);
-    clients.push(client);
-    return client;
+  async function box(id: EnrolledBox, options: Parameters<typeof connectBox>[2] = {}) {
+    const connected = await connectBox(side, id, options);
+    boxes.push(connected);
+    return connected;
   }
 
   it('tells boxes the external broker URL', () => {
@@ -75,9 +78,9 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
   it('lets a box publish only under its own up/ and subscribe only under its own down/', async () => {
     const client = await box(a);
     await expect(
-      client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq()), { qos: 1 }),
+      client.publishRaw(topics.telemetry(b.deviceId), client.encode({ samples: syntheticSamples(1) })),
     ).rejects.toThrow();
-    const codes = await subscribeCodes(client, [
+    const codes = await subscribeReasonCodes(client.client, [
       topics.deviceDownFilter(a.deviceId),
       topics.deviceDownFilter(b.deviceId),
       'agentbox/v1/devices/+/down/#',
@@ -90,20 +93,13 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
 
   it('ingests through the shared subscription and publishes the desired state retained', async () => {
     const client = await box(b);
-    const desired = new Promise<{ version: number }>((resolve) =>
-      client.on('message', (topic, payload) => {
-        if (topic === topics.desired(b.deviceId))
-          resolve(JSON.parse(payload.toString()) as { version: number });
-      }),
-    );
-    await client.subscribeAsync(topics.deviceDownFilter(b.deviceId), { qos: 1 });
-    await client.publishAsync(topics.status(b.deviceId), statusPayload('online'), { qos: 1, retain: true });
-    await client.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(nextSeq(), 2), { qos: 1 });
+    await client.goOnline();
+    await client.telemetry(syntheticSamples(2));
     await waitFor('online', async () => (await side.devices.get(b.deviceId)).online);
-    expect(await desired).toMatchObject({ version: 0 });
+    expect(await waitFor('desired state', () => client.desired[0], 30_000)).toMatchObject({ version: 0 });
     const store = side.app.get(TelemetryStore);
     await waitFor('telemetry stored', async () => (await store.query(b.deviceId, 0, 10)).length === 2);
-    client.stream.destroy();
+    await client.drop();
     await waitFor('offline by Last Will', async () => !(await side.devices.get(b.deviceId)).online);
   });
 
@@ -115,23 +111,10 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     });
     try {
       await waitFor('second replica connected', () => replica.broker.isReady());
-      const client = await box(a);
-      client.on('message', (_topic, payload, packet) => {
-        const command = JSON.parse(payload.toString()) as { id: string };
-        void client.publishAsync(
-          packet.properties?.responseTopic ?? topics.result(a.deviceId, command.id),
-          encodeMessage({
-            v: SCHEMA_VERSION,
-            seq: nextSeq(),
-            ts: Date.now(),
-            commandId: command.id,
-            status: 'succeeded',
-            output: { echo: command.id },
-          }),
-          { qos: 1, properties: { correlationData: packet.properties?.correlationData ?? Buffer.alloc(0) } },
-        );
+      const client = await box(a, {
+        onCommand: (command) => ({ status: 'succeeded', output: { echo: command.id } }),
       });
-      await client.subscribeAsync(`agentbox/v1/devices/${a.deviceId}/down/commands/+`, { qos: 1 });
+      await client.subscribe([`agentbox/v1/devices/${a.deviceId}/down/commands/+`]);
       const sender = side.app.get(CommandSender);
       // With only the shared subscription, about half of these results would reach the other replica.
       const results = await Promise.all(
@@ -148,7 +131,7 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
   it('removes a box: disconnected and refused afterwards', async () => {
     const victim = await enrollBox(side, 'hw-mosq-gone');
     const client = await box(victim);
-    const closed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+    const closed = new Promise<void>((resolve) => client.client.once('close', () => resolve()));
     await side.broker.removeDevice(victim.deviceId);
     await closed;
     expect(

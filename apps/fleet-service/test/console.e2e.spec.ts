@@ -1,43 +1,36 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '@agentbox/logging';
-import { AppConfig } from '../src/config/app-config.js';
+import { bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+
+const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 describe('console serving and readiness', () => {
-  let dataDir: string;
-  let running: RunningApp;
+  let app: BootedApp;
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-console-'));
-    const consoleDir = join(dataDir, 'console');
-    mkdirSync(join(consoleDir, 'assets'), { recursive: true });
-    writeFileSync(
-      join(consoleDir, 'index.html'),
-      '<!doctype html><title>console</title><div id="app"></div>',
-    );
-    writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("app");');
-    const config = AppConfig.fromEnv({
-      AGENTBOX_DATA_DIR: dataDir,
-      AGENTBOX_HTTP_HOST: '127.0.0.1',
-      AGENTBOX_HTTP_PORT: '0',
-      AGENTBOX_MQTT_HOST: '127.0.0.1',
-      AGENTBOX_MQTT_PORT: '0',
-      AGENTBOX_ADMIN_PASSWORD: 'console-admin-password',
-      AGENTBOX_CONSOLE_DIR: consoleDir,
+    app = await bootApp(sqlite, {
+      dataDirPrefix: 'agentbox-console-',
+      schemaPrefix: 'unused',
+      env: (dataDir) => {
+        const consoleDir = join(dataDir, 'console');
+        mkdirSync(join(consoleDir, 'assets'), { recursive: true });
+        writeFileSync(
+          join(consoleDir, 'index.html'),
+          '<!doctype html><title>console</title><div id="app"></div>',
+        );
+        writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("app");');
+        return { AGENTBOX_CONSOLE_DIR: consoleDir };
+      },
     });
-    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
   });
 
   afterAll(async () => {
-    await running?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await app?.close();
   });
 
-  const get = (path: string) => fetch(`${running.url}${path}`);
+  const get = (path: string) => fetch(`${app.base}${path}`);
 
   it('serves the built files, and index.html for client-side routes', async () => {
     const asset = await get('/assets/app.js');
@@ -64,7 +57,7 @@ describe('console serving and readiness', () => {
 
   it('reports 503 with the failing check when the database is gone, and stays live', async () => {
     expect((await get('/readyz')).status).toBe(200);
-    await running.app.get(DataSource).destroy();
+    await app.running.app.get(DataSource).destroy();
     const response = await get('/readyz');
     expect(response.status).toBe(503);
     expect(await response.json()).toEqual({

@@ -1,11 +1,17 @@
 import { rmSync } from 'node:fs';
-import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
+import {
+  dropSchema,
+  postgresReachable,
+  randomSchemaName,
+  syntheticSamples,
+  TEST_POSTGRES_URL,
+  type SimulatedBox,
+} from '@agentbox/test-support';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDataSourceOptions } from '../src/database/data-source-options.js';
 import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
-import type { MqttClient } from 'mqtt';
-import { SCHEMA_VERSION, encodeMessage, topics, type LiveEvent } from '@agentbox/schemas';
+import { topics, type LiveEvent } from '@agentbox/schemas';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryBatchWriter } from '../src/modules/ingest/telemetry-batch-writer.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
@@ -15,34 +21,32 @@ import {
   connectBox,
   enrollBox,
   metricValue,
-  nextSeq,
   startMqttSide,
-  statusPayload,
-  telemetryPayload,
   waitFor,
+  type EnrolledBox,
   type MqttSide,
 } from './broker-harness.js';
 
 describe('ingest over the embedded broker, into a real SQLite file', () => {
   let side: MqttSide;
-  let a: { deviceId: string; secret: string };
-  let b: { deviceId: string; secret: string };
-  let boxA: MqttClient;
-  let boxB: MqttClient;
+  let a: EnrolledBox;
+  let b: EnrolledBox;
+  let boxA: SimulatedBox;
+  let boxB: SimulatedBox;
   let store: TelemetryStore;
 
   beforeAll(async () => {
     side = await startMqttSide();
     a = await enrollBox(side, 'hw-ingest-a');
     b = await enrollBox(side, 'hw-ingest-b');
-    boxA = await connectBox(side.url, a.deviceId, a.secret);
-    boxB = await connectBox(side.url, b.deviceId, b.secret);
+    boxA = await connectBox(side, a);
+    boxB = await connectBox(side, b);
     store = side.app.get(TelemetryStore);
   });
 
   afterAll(async () => {
-    await boxA?.endAsync(true);
-    await boxB?.endAsync(true);
+    await boxA?.drop();
+    await boxB?.drop();
     await side?.close();
   });
 
@@ -56,24 +60,17 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
       unknown_topic: await rejected('unknown_topic'),
       topic_mismatch: await rejected('topic_mismatch'),
     };
-    const seqB = nextSeq();
+    const seqB = boxB.nextSeq();
     // Over the 16 KiB payload cap but under the broker's packet cap: ingest refuses it.
-    await boxA.publishAsync(topics.telemetry(a.deviceId), Buffer.alloc(20 * 1024, 0x20), { qos: 1 });
-    await boxA.publishAsync(topics.telemetry(a.deviceId), '{"v":1,', { qos: 1 });
-    await boxA.publishAsync(topics.telemetry(a.deviceId), '{"v":1,"seq":1,"ts":1,"samples":[]}', { qos: 1 });
-    await boxA.publishAsync(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}', { qos: 1 });
-    await boxA.publishAsync(
+    await boxA.publishRaw(topics.telemetry(a.deviceId), Buffer.alloc(20 * 1024, 0x20));
+    await boxA.publishRaw(topics.telemetry(a.deviceId), '{"v":1,');
+    await boxA.publishRaw(topics.telemetry(a.deviceId), '{"v":1,"seq":1,"ts":1,"samples":[]}');
+    await boxA.publishRaw(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}');
+    await boxA.publishRaw(
       topics.result(a.deviceId, 'cmd-1'),
-      encodeMessage({
-        v: SCHEMA_VERSION,
-        seq: nextSeq(),
-        ts: Date.now(),
-        commandId: 'cmd-2',
-        status: 'succeeded',
-      }),
-      { qos: 1 },
+      boxA.encode({ commandId: 'cmd-2', status: 'succeeded' }),
     );
-    await boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seqB, 3), { qos: 1 });
+    await boxB.telemetry(syntheticSamples(3), { seq: seqB });
 
     await waitFor(
       'box B telemetry stored',
@@ -92,16 +89,17 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
   });
 
   it('drops redelivered telemetry by (deviceId, seq, sample index) and counts the duplicates', async () => {
-    const seq = nextSeq();
-    const payload = telemetryPayload(seq, 4);
+    const seq = boxA.nextSeq();
+    const ts = Date.now();
+    const publish = () => boxA.telemetry(syntheticSamples(4, ts), { seq, ts });
     const before = await metricValue(side, 'agentbox_ingest_duplicates_total');
-    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await publish();
     await side.ingest.drain();
     // The same message again, once in a later batch and twice within one batch.
-    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
-    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await publish();
+    await publish();
     await side.ingest.drain();
-    await boxA.publishAsync(topics.telemetry(a.deviceId), payload, { qos: 1 });
+    await publish();
     await waitFor(
       'duplicates counted',
       async () => (await metricValue(side, 'agentbox_ingest_duplicates_total')) === before + 12,
@@ -118,21 +116,14 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
       .stream()
       .subscribe((event) => live.push(event));
     const batchesBefore = writer.batches;
-    const firstSeq = nextSeq();
+    const firstSeq = boxA.nextSeq();
     const messages = 200;
     const publishes: Array<Promise<unknown>> = [];
     for (let i = 0; i < messages; i += 1) {
       const seq = firstSeq + 1_000 + i;
-      publishes.push(
-        boxA.publishAsync(topics.telemetry(a.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), {
-          qos: 1,
-        }),
-      );
-      publishes.push(
-        boxB.publishAsync(topics.telemetry(b.deviceId), telemetryPayload(seq, 5, 1_000_000 + i * 10), {
-          qos: 1,
-        }),
-      );
+      const ts = 1_000_000 + i * 10;
+      publishes.push(boxA.telemetry(syntheticSamples(5, ts), { seq, ts }));
+      publishes.push(boxB.telemetry(syntheticSamples(5, ts), { seq, ts }));
     }
     await Promise.all(publishes);
     const stored = async (id: string) =>
@@ -159,39 +150,33 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
   });
 
   it('applies birth, reported state (newest seq wins) and events', async () => {
-    const birthSeq = nextSeq();
-    await boxA.publishAsync(
-      topics.birth(a.deviceId),
-      encodeMessage({
-        v: SCHEMA_VERSION,
-        seq: birthSeq,
-        ts: Date.now(),
-        agentVersion: '1.2.3',
-        bootId: 'boot-1',
-        hardware: { hostname: 'box-a', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 1024 },
-        capabilities: ['telemetry'],
-        metrics: ['cpu.usage_pct'],
-        telemetryIntervalSec: 10,
-      }),
-      { qos: 1 },
-    );
-    const newer = nextSeq() + 10;
-    const report = (seq: number, value: string) =>
-      encodeMessage({ v: SCHEMA_VERSION, seq, ts: Date.now(), desiredVersion: 0, current: { value } });
-    await boxA.publishAsync(topics.state(a.deviceId), report(newer, 'new'), { qos: 1 });
-    await boxA.publishAsync(topics.state(a.deviceId), report(newer - 5, 'old'), { qos: 1 });
-    const eventSeq = nextSeq() + 20;
-    const events = encodeMessage({
-      v: SCHEMA_VERSION,
-      seq: eventSeq,
-      ts: Date.now(),
-      events: [
-        { type: 'agent.started', level: 'info', message: 'started' },
-        { type: 'disk.low', level: 'warn', message: 'disk low', data: { pct: 91 } },
-      ],
+    await boxA.birth({
+      agentVersion: '1.2.3',
+      bootId: 'boot-1',
+      hardware: { hostname: 'box-a', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 1024 },
+      capabilities: ['telemetry'],
+      metrics: ['cpu.usage_pct'],
+      telemetryIntervalSec: 10,
     });
-    await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
-    await boxA.publishAsync(topics.events(a.deviceId), events, { qos: 1 });
+    const newer = boxA.nextSeq() + 10;
+    const report = (seq: number, value: string) =>
+      boxA.publish('state', { desiredVersion: 0, current: { value } }, { seq });
+    await report(newer, 'new');
+    await report(newer - 5, 'old');
+    const eventSeq = boxA.nextSeq() + 20;
+    const events = () =>
+      boxA.publish(
+        'events',
+        {
+          events: [
+            { type: 'agent.started', level: 'info', message: 'started' },
+            { type: 'disk.low', level: 'warn', message: 'disk low', data: { pct: 91 } },
+          ],
+        },
+        { seq: eventSeq },
+      );
+    await events();
+    await events();
 
     await waitFor(
       'birth applied',
@@ -215,17 +200,16 @@ describe('ingest shutdown', () => {
       AGENTBOX_INGEST_BATCH_SAMPLES: '20000',
     });
     const { deviceId, secret } = await enrollBox(side, 'hw-ingest-shutdown');
-    const box = await connectBox(side.url, deviceId, secret);
+    const box = await connectBox(side, { deviceId, secret });
     const before = await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' });
-    for (let i = 0; i < 10; i += 1)
-      await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(nextSeq(), 3), { qos: 1 });
+    for (let i = 0; i < 10; i += 1) await box.telemetry(syntheticSamples(3));
     await waitFor(
       'messages received',
       async () =>
         (await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })) === before + 10,
     );
     expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(0);
-    await box.endAsync(true);
+    await box.drop();
     await side.close(true);
 
     const dataSource = new DataSource({
@@ -259,39 +243,17 @@ describe('ingest into PostgreSQL', async () => {
     async () => {
       side = await startMqttSide({ DATABASE_URL: TEST_POSTGRES_URL, AGENTBOX_DB_SCHEMA: schema });
       const { deviceId, secret } = await enrollBox(side, 'hw-ingest-pg');
-      const box = await connectBox(side.url, deviceId, secret);
+      const box = await connectBox(side, { deviceId, secret });
       try {
-        const desired = new Promise<{ version: number }>((resolve) =>
-          box.on('message', (_topic, payload) =>
-            resolve(JSON.parse(payload.toString()) as { version: number }),
-          ),
-        );
-        await box.subscribeAsync(topics.desired(deviceId), { qos: 1 });
-        await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
-        expect(await desired).toMatchObject({ version: 0 });
-        const seq = nextSeq();
-        for (let i = 0; i < 3; i += 1)
-          await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(seq, 4), { qos: 1 });
-        await box.publishAsync(
-          topics.state(deviceId),
-          encodeMessage({
-            v: SCHEMA_VERSION,
-            seq: seq + 1,
-            ts: Date.now(),
-            desiredVersion: 0,
-            current: { ok: true },
-          }),
-          { qos: 1 },
-        );
-        await box.publishAsync(
-          topics.events(deviceId),
-          encodeMessage({
-            v: SCHEMA_VERSION,
-            seq: seq + 2,
-            ts: Date.now(),
-            events: [{ type: 'x', level: 'info', message: 'hi' }],
-          }),
-          { qos: 1 },
+        await box.goOnline();
+        expect(await waitFor('desired state', () => box.desired[0], 30_000)).toMatchObject({ version: 0 });
+        const seq = box.nextSeq();
+        for (let i = 0; i < 3; i += 1) await box.telemetry(syntheticSamples(4), { seq });
+        await box.publish('state', { desiredVersion: 0, current: { ok: true } }, { seq: seq + 1 });
+        await box.publish(
+          'events',
+          { events: [{ type: 'x', level: 'info', message: 'hi' }] },
+          { seq: seq + 2 },
         );
         await waitFor(
           'state reported',
@@ -304,7 +266,7 @@ describe('ingest into PostgreSQL', async () => {
         await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });
         expect((await side.app.get(DesiredStateService).get(deviceId)).desired).toMatchObject({ version: 1 });
       } finally {
-        await box.endAsync(true);
+        await box.drop();
       }
     },
   );

@@ -1,10 +1,17 @@
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { ProvisionResponseSchema, topics, type LiveEvent } from '@agentbox/schemas';
-import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
+import { type LiveEvent } from '@agentbox/schemas';
+import {
+  dropSchema,
+  postgresReachable,
+  provisionSimulatedBox,
+  randomSchemaName,
+  syntheticSamples,
+  TEST_POSTGRES_URL,
+  type SimulatedBox,
+} from '@agentbox/test-support';
 import { liveChannelOf, PostgresLiveBus } from '../src/modules/live/postgres-live-bus.service.js';
-import { statusPayload, telemetryPayload, waitFor } from './broker-harness.js';
+import { waitFor } from './broker-harness.js';
 import { ADMIN_PASSWORD, bootApp, type BootedApp, type Driver } from './support/fleet-app.js';
 
 const pgReachable = await postgresReachable();
@@ -59,7 +66,7 @@ describe.skipIf(!pgReachable)('live events across replicas (postgres)', () => {
   };
   let a: BootedApp;
   let b: BootedApp;
-  let box: MqttClient | undefined;
+  let box: SimulatedBox | undefined;
   let deviceId: string;
 
   beforeAll(async () => {
@@ -70,25 +77,12 @@ describe.skipIf(!pgReachable)('live events across replicas (postgres)', () => {
     );
     const adminA = await a.login('admin', ADMIN_PASSWORD);
     const claim = await a.call('POST', '/api/v1/claim-tokens', { token: adminA, body: {} });
-    const provisioned = ProvisionResponseSchema.parse(
-      (
-        await a.call('POST', '/api/v1/provision', {
-          body: { claimToken: claim.body.token, hardwareId: 'hw-live-bus-1' },
-        })
-      ).body,
-    );
-    deviceId = provisioned.deviceId;
-    box = await mqtt.connectAsync(provisioned.mqtt.url, {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: provisioned.mqtt.username,
-      password: provisioned.mqtt.password,
-      reconnectPeriod: 0,
-    });
+    box = await provisionSimulatedBox(a.base, claim.body.token, { hardwareId: 'hw-live-bus-1' });
+    deviceId = box.deviceId;
   }, 60_000);
 
   afterAll(async () => {
-    await box?.endAsync(true);
+    await box?.close();
     await a?.close();
     await b?.close();
     await dropSchema(schema);
@@ -103,11 +97,9 @@ describe.skipIf(!pgReachable)('live events across replicas (postgres)', () => {
         const gauges = await Promise.all([a, b].map(async (app) => (await app.call('GET', '/metrics')).text));
         return gauges.every((text) => /agentbox_live_clients 1\b/.test(text));
       });
-      await box!.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
+      await box!.status('online');
       // 600 samples: the event is far larger than one PostgreSQL notification may be.
-      await box!.publishAsync(topics.telemetry(deviceId), telemetryPayload(5_000, 600, 1_700_000_000_000), {
-        qos: 1,
-      });
+      await box!.telemetry(syntheticSamples(600, 1_700_000_000_000), { seq: 5_000, ts: 1_700_000_000_000 });
       const telemetryOf = (events: LiveEvent[]) =>
         events.filter((event) => event.type === 'telemetry' && event.deviceId === deviceId);
       await waitFor('telemetry on replica B', () => telemetryOf(onB.events).length > 0, 15_000);
@@ -148,9 +140,7 @@ describe.skipIf(!pgReachable)('live events across replicas (postgres)', () => {
           /agentbox_live_bus_rejections_total\{reason="invalid-batch"\} 1\b/.test(text)
         );
       });
-      await box!.publishAsync(topics.telemetry(deviceId), telemetryPayload(6_000, 1, 1_700_000_100_000), {
-        qos: 1,
-      });
+      await box!.telemetry(syntheticSamples(1, 1_700_000_100_000), { seq: 6_000, ts: 1_700_000_100_000 });
       await waitFor('the next telemetry on B', () =>
         onB.events.some((event) => event.type === 'telemetry' && event.samples[0]?.ts === 1_700_000_100_000),
       );

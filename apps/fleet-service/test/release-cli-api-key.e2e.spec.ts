@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createReleaseManifest, createRootMetadata, generateKeyPair, signEnvelope } from '@agentbox/ota';
+import { createRootMetadata, generateKeyPair, signEnvelope } from '@agentbox/ota';
 import { ApiKeyCreatedDtoSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { envelope, releaseManifest } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
 /** The built release CLI, run as a release manager runs it (turbo builds @agentbox/ota before these tests). */
@@ -46,22 +47,8 @@ describe.each(drivers)(
       const bundleFile = join(app.dataDir, `agentbox-device-agent-${version}.tar.gz`);
       const manifestFile = join(app.dataDir, `agentbox-device-agent-${version}.manifest.json`);
       writeFileSync(bundleFile, bundle);
-      const manifest = createReleaseManifest({
-        type: 'release',
-        version,
-        channel: 'stable',
-        createdAt: new Date().toISOString(),
-        expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
-        artifact: {
-          name: `agentbox-device-agent-${version}.tar.gz`,
-          size: bundle.length,
-          sha256: createHash('sha256').update(bundle).digest('hex'),
-        },
-        compatibility: { arch: ['x64', 'arm64'] },
-        notes: '',
-        rollbackTarget: false,
-      });
-      writeFileSync(manifestFile, JSON.stringify(signEnvelope(manifest, [releaseKey.privateKeyPem])));
+      const manifest = releaseManifest(version, bundle, { notes: '' });
+      writeFileSync(manifestFile, JSON.stringify(envelope(manifest, [releaseKey])));
       return ['--manifest', manifestFile, '--bundle', bundleFile];
     }
 

@@ -2,51 +2,12 @@ import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { generateKeyPair, signEnvelope, type KeyPair } from '@agentbox/ota';
-import type { ReleaseManifest, SignedRelease, SignedRoot } from '@agentbox/schemas';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 import { startFakeS3, type FakeS3 } from './releases-s3-server.js';
 
-const DAY_MS = 86_400_000;
 const sqlite = drivers.filter((driver) => driver.name === 'sqlite');
-
-function signedRoot(rootKey: KeyPair, releaseKey: KeyPair): SignedRoot {
-  return signEnvelope(
-    {
-      type: 'root',
-      version: 1,
-      expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
-      keys: Object.fromEntries(
-        [rootKey, releaseKey].map((key) => [key.keyid, { type: 'ed25519', public: key.publicKey }]),
-      ),
-      roles: {
-        root: { keyids: [rootKey.keyid], threshold: 1 },
-        release: { keyids: [releaseKey.keyid], threshold: 1 },
-      },
-    },
-    [rootKey.privateKeyPem],
-  );
-}
-
-function signedRelease(version: string, bundle: Buffer, releaseKey: KeyPair): SignedRelease {
-  const manifest: ReleaseManifest = {
-    type: 'release',
-    version,
-    channel: 'stable',
-    createdAt: new Date().toISOString(),
-    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
-    artifact: {
-      name: `agentbox-device-agent-${version}.tar.gz`,
-      size: bundle.length,
-      sha256: createHash('sha256').update(bundle).digest('hex'),
-    },
-    compatibility: { arch: ['x64', 'arm64'] },
-    notes: `Release ${version}`,
-    rollbackTarget: false,
-  };
-  return signEnvelope(manifest, [releaseKey.privateKeyPem]);
-}
 
 describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (driver) => {
   let s3: FakeS3;
@@ -54,11 +15,11 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
   let admin: string;
   let deviceId: string;
   let releaseId: string;
-  const rootKey = generateKeyPair();
-  const releaseKey = generateKeyPair();
+  const rootKey = signingKey();
+  const releaseKey = signingKey();
   // Larger than one 8 MiB part: the upload goes as a multipart upload.
   const bundle = randomBytes(9 * 1024 * 1024 + 4_321);
-  const release = signedRelease('2.0.0', bundle, releaseKey);
+  const release = envelope(releaseManifest('2.0.0', bundle), [releaseKey]);
   const key = `fleet/releases/${release.signed.artifact.sha256}.tar.gz`;
 
   beforeAll(async () => {
@@ -68,7 +29,10 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
       schemaPrefix: 'agentbox_releases_s3_e2e',
       env: (dir) => {
         const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(signedRoot(rootKey, releaseKey)));
+        writeFileSync(
+          rootFile,
+          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
+        );
         // Without a trailing slash: the service adds it.
         return { AGENTBOX_OTA_ROOT_FILE: rootFile, ...s3.env('fleet/releases') };
       },
@@ -166,7 +130,7 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
     const other = randomBytes(4_096);
     const created = await app.call('POST', '/api/v1/releases', {
       token: admin,
-      body: signedRelease('2.0.1', other, releaseKey),
+      body: envelope(releaseManifest('2.0.1', other), [releaseKey]),
     });
     const id = created.body.id as string;
     expect(

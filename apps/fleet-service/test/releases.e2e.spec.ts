@@ -1,17 +1,12 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
-import { generateKeyPair, signEnvelope, type KeyPair } from '@agentbox/ota';
 import {
-  ApiErrorSchema,
   AuditEntryDtoSchema,
   ReleaseDetailDtoSchema,
   ReleaseDtoSchema,
-  type ReleaseManifest,
-  type RootMetadata,
   type SignedRelease,
   type SignedRoot,
 } from '@agentbox/schemas';
@@ -20,58 +15,17 @@ import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
 import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import {
+  bootApp,
+  drivers,
+  expectError,
+  signInEveryRole,
+  type BootedApp,
+  type Call,
+} from './support/fleet-app.js';
+import { envelope, releaseManifest as manifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
-
-type SigningKey = KeyPair;
-
-const signingKey = (): SigningKey => generateKeyPair();
-
-function envelope<T>(signed: T, keys: SigningKey[]) {
-  return signEnvelope(
-    signed,
-    keys.map((key) => key.privateKeyPem),
-  );
-}
-
-function rootMetadata(version: number, rootKeys: SigningKey[], releaseKeys: SigningKey[]): RootMetadata {
-  return {
-    type: 'root',
-    version,
-    expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
-    keys: Object.fromEntries(
-      [...rootKeys, ...releaseKeys].map((key) => [key.keyid, { type: 'ed25519', public: key.publicKey }]),
-    ),
-    roles: {
-      root: { keyids: rootKeys.map((key) => key.keyid), threshold: 1 },
-      release: { keyids: releaseKeys.map((key) => key.keyid), threshold: 1 },
-    },
-  };
-}
-
-function manifest(
-  version: string,
-  bundle: Buffer,
-  overrides: Partial<ReleaseManifest> = {},
-): ReleaseManifest {
-  return {
-    type: 'release',
-    version,
-    channel: 'stable',
-    createdAt: new Date().toISOString(),
-    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
-    artifact: {
-      name: `agentbox-device-agent-${version}.tar.gz`,
-      size: bundle.length,
-      sha256: createHash('sha256').update(bundle).digest('hex'),
-    },
-    compatibility: { arch: ['x64', 'arm64'] },
-    notes: `Release ${version}`,
-    rollbackTarget: false,
-    ...overrides,
-  };
-}
 
 describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($name)', (driver) => {
   const skip = driver.skip;
@@ -110,16 +64,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
     dataDir = app.dataDir;
     artifactsDir = join(dataDir, 'bundles');
 
-    admin = await login('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'viewer'] as const) {
-      const created = await call('POST', '/api/v1/users', {
-        token: admin,
-        body: { username: `${role}1`, password: `${role}1-password`, role },
-      });
-      expect(created.status).toBe(201);
-    }
-    operator = await login('operator1', 'operator1-password');
-    viewer = await login('viewer1', 'viewer1-password');
+    ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
     for (const hardwareId of ['releases-e2e-hw-1', 'releases-e2e-hw-2']) {
@@ -138,14 +83,6 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   });
 
   const call: Call = (method, path, options) => app.call(method, path, options);
-  const login = (username: string, password: string) => app.login(username, password);
-
-  async function expectError(promise: Promise<{ status: number; body: any }>, status: number, code: string) {
-    const response = await promise;
-    expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
-    expect(ApiErrorSchema.parse(response.body).statusCode).toBe(status);
-    return response;
-  }
 
   /** Bundles kept on disk (the upload area excluded). */
   const storedBundles = () => {

@@ -1,210 +1,47 @@
-import { createHash, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
-  canonicalJson,
-  type DesiredStateMessage,
-  DesiredStateMessageSchema,
   DeviceUpdateDtoSchema,
-  encodeMessage,
   type LiveEvent,
-  type ReleaseManifest,
   RolloutDetailDtoSchema,
   RolloutDtoSchema,
-  type RootMetadata,
-  SCHEMA_VERSION,
-  topics,
-  type UpdateStatus,
 } from '@agentbox/schemas';
 import { PinoLoggerService } from '@agentbox/logging';
 import {
   dropSchema,
   freePort,
   postgresReachable,
+  provisionSimulatedBox,
   randomSchemaName,
   TEST_POSTGRES_URL,
   waitFor,
+  type SimulatedBox,
+  updateReports,
 } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import {
+  ADMIN_PASSWORD,
+  bootApp,
+  drivers,
+  signInEveryRole,
+  type BootedApp,
+  type Call,
+} from './support/fleet-app.js';
+import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
-const DAY_MS = 86_400_000;
 const pgReachable = await postgresReachable();
 
-interface SigningKey {
-  keyid: string;
-  publicKey: string;
-  privateKey: KeyObject;
-}
-
-function signingKey(): SigningKey {
-  const { publicKey, privateKey } = generateKeyPairSync('ed25519');
-  const raw = Buffer.from(publicKey.export({ format: 'jwk' }).x ?? '', 'base64url');
-  return {
-    keyid: createHash('sha256').update(raw).digest('hex'),
-    publicKey: raw.toString('base64'),
-    privateKey,
-  };
-}
-
-function envelope<T>(signed: T, keys: SigningKey[]) {
-  const bytes = Buffer.from(canonicalJson(signed), 'utf8');
-  return {
-    signed,
-    signatures: keys.map((key) => ({
-      keyid: key.keyid,
-      sig: sign(null, bytes, key.privateKey).toString('base64'),
-    })),
-  };
-}
-
-function rootMetadata(rootKey: SigningKey, releaseKey: SigningKey): RootMetadata {
-  return {
-    type: 'root',
-    version: 1,
-    expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
-    keys: Object.fromEntries(
-      [rootKey, releaseKey].map((key) => [key.keyid, { type: 'ed25519' as const, public: key.publicKey }]),
-    ),
-    roles: {
-      root: { keyids: [rootKey.keyid], threshold: 1 },
-      release: { keyids: [releaseKey.keyid], threshold: 1 },
-    },
-  };
-}
-
-function manifest(version: string, bundle: Buffer): ReleaseManifest {
-  return {
-    type: 'release',
-    version,
-    channel: 'stable',
-    createdAt: new Date().toISOString(),
-    expires: new Date(Date.now() + 30 * DAY_MS).toISOString(),
-    artifact: {
-      name: `agentbox-device-agent-${version}.tar.gz`,
-      size: bundle.length,
-      sha256: createHash('sha256').update(bundle).digest('hex'),
-    },
-    compatibility: { arch: ['x64'] },
-    notes: '',
-    rollbackTarget: false,
-  };
-}
-
-/** How a simulated box answers an offer. */
-type Behaviour = 'healthy' | 'roll-back' | 'silent' | 'download-only';
-
-/** A box as docs/protocol.md section 12 describes it: takes spec.update, reports on up/update. */
-class SimulatedBox {
-  behaviour: Behaviour = 'healthy';
-  /** Every desired document received, in order. */
-  readonly documents: DesiredStateMessage[] = [];
-  /** Offer ids this box acted on. */
-  readonly handled = new Set<string>();
-  private seq = 1;
-
-  private constructor(
-    readonly deviceId: string,
-    private readonly client: MqttClient,
-  ) {}
-
-  static async connect(deviceId: string, url: string, password: string): Promise<SimulatedBox> {
-    const client = await mqtt.connectAsync(url, {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: deviceId,
-      password,
-      reconnectPeriod: 0,
-      connectTimeout: 5_000,
-    });
-    const box = new SimulatedBox(deviceId, client);
-    client.on('message', (topic, payload) => {
-      if (topic !== topics.desired(deviceId) || payload.length === 0) return;
-      const document = DesiredStateMessageSchema.parse(JSON.parse(payload.toString()));
-      box.documents.push(document);
-      void box.onDesired(document);
-    });
-    await client.subscribeAsync(topics.desired(deviceId), { qos: 1 });
-    await box.publish(topics.status(deviceId), { state: 'online' });
-    return box;
-  }
-
-  /** The offer in the latest document, if any. */
-  currentOffer() {
-    return this.documents[this.documents.length - 1]?.spec.update;
-  }
-
-  offered(): boolean {
-    return this.documents.some((document) => document.spec.update !== undefined);
-  }
-
-  async report(rolloutId: string, status: UpdateStatus, extra: Record<string, unknown> = {}): Promise<void> {
-    await this.publish(topics.update(this.deviceId), {
-      reports: [{ rolloutId, version: '2.0.0', status, runningVersion: '1.0.0', ts: Date.now(), ...extra }],
-    });
-  }
-
-  /** The birth message a box sends on connect, saying which architecture it runs on. */
-  async announce(arch: string): Promise<void> {
-    await this.publish(topics.birth(this.deviceId), {
-      agentVersion: '1.0.0',
-      bootId: `boot-${this.deviceId}`,
-      hardware: {
-        hostname: this.deviceId,
-        platform: 'linux',
-        arch,
-        cpuCores: 4,
-        memTotalBytes: 8_000_000_000,
-      },
-      capabilities: [],
-      metrics: [],
-      telemetryIntervalSec: 60,
-    });
-  }
-
-  async close(): Promise<void> {
-    await this.client.endAsync();
-  }
-
-  private async publish(topic: string, body: Record<string, unknown>): Promise<void> {
-    await this.client.publishAsync(
-      topic,
-      encodeMessage({ v: SCHEMA_VERSION, seq: this.seq++, ts: Date.now(), ...body }),
-      {
-        qos: 1,
-      },
-    );
-  }
-
-  private async onDesired(document: DesiredStateMessage): Promise<void> {
-    const offer = document.spec.update;
-    if (!offer || this.handled.has(offer.rolloutId)) return;
-    this.handled.add(offer.rolloutId);
-    if (this.behaviour === 'silent') return;
-    const total = offer.release.signed.artifact.size;
-    await this.report(offer.rolloutId, 'downloading', { progress: { bytes: 0, total } });
-    if (this.behaviour === 'download-only') return;
-    await this.report(offer.rolloutId, 'downloaded', { progress: { bytes: total, total } });
-    await this.report(offer.rolloutId, 'installing');
-    await this.report(offer.rolloutId, 'rebooting');
-    if (this.behaviour === 'roll-back') {
-      await this.report(offer.rolloutId, 'rolled-back', {
-        reason: 'health-check-failed',
-        detail: 'self-test failed',
-      });
-    } else {
-      await this.report(offer.rolloutId, 'healthy', { runningVersion: '2.0.0' });
-    }
-  }
-}
+/** The release these tests roll out: x64 only (the arm64 build is made where it is needed). */
+const manifest = (version: string, bundle: Buffer) =>
+  releaseManifest(version, bundle, { compatibility: { arch: ['x64'] }, notes: '' });
 
 async function appConfig(dataDir: string, rootFile: string, env: Record<string, string>): Promise<AppConfig> {
   return AppConfig.fromEnv({
@@ -234,7 +71,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const releaseKey = signingKey();
 
   const call: Call = (method, path, options) => app.call(method, path, options);
-  const login = (username: string, password: string) => app.login(username, password);
 
   async function rollout(id: string) {
     const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
@@ -279,7 +115,10 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       schemaPrefix: 'agentbox_rollouts_e2e',
       env: async (dir) => {
         const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, releaseKey), [rootKey])));
+        writeFileSync(
+          rootFile,
+          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
+        );
         // A known port: offers carry the bundle's URL on this service.
         return {
           AGENTBOX_OTA_ROOT_FILE: rootFile,
@@ -292,16 +131,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       .get(LiveEventsService)
       .stream()
       .subscribe((event) => live.push(event));
-    admin = await login('admin', ADMIN_PASSWORD);
-    for (const role of ['operator', 'viewer'] as const) {
-      const created = await call('POST', '/api/v1/users', {
-        token: admin,
-        body: { username: `${role}1`, password: `${role}1-password`, role },
-      });
-      expect(created.status).toBe(201);
-    }
-    operator = await login('operator1', 'operator1-password');
-    viewer = await login('viewer1', 'viewer1-password');
+    ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const bundle = randomBytes(10_000);
     const release = await call('POST', '/api/v1/releases', {
@@ -316,17 +146,12 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
     const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 4 } });
     for (let i = 0; i < 4; i += 1) {
-      const provisioned = await call('POST', '/api/v1/provision', {
-        body: { claimToken: claim.body.token, hardwareId: `rollouts-e2e-hw-${i}` },
+      // Throws unless provisioning answers 200 with the box's identity.
+      const box = await provisionSimulatedBox(app.base, claim.body.token, {
+        hardwareId: `rollouts-e2e-hw-${i}`,
       });
-      expect(provisioned.status).toBe(200);
-      boxes.push(
-        await SimulatedBox.connect(
-          provisioned.body.deviceId,
-          provisioned.body.mqtt.url,
-          provisioned.body.mqtt.password,
-        ),
-      );
+      await box.goOnline();
+      boxes.push(box);
     }
     for (const box of boxes) {
       await waitFor(
@@ -365,7 +190,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)(
     'a staged rollout offers one phase at a time and completes as boxes end healthy',
     async () => {
-      for (const box of boxes) box.behaviour = 'healthy';
+      for (const box of boxes) box.updateBehaviour = 'healthy';
       const id = await create({
         targets: { deviceIds: boxes.map((box) => box.deviceId) },
         phases: [
@@ -411,7 +236,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const afterCanary = await rollout(id);
       expect(afterCanary.phases[0]!.counts).toEqual({ healthy: 1 });
       expect(boxes.slice(1).some((box) => box.offered())).toBe(false);
-      const offer = boxes[0]!.documents.find((document) => document.spec.update)!.spec.update!;
+      const offer = boxes[0]!.desired.find((document) => document.spec.update)!.spec.update!;
       expect(offer.rolloutId).toBe(id);
       expect(offer.release.signed.version).toBe('2.0.0');
       expect(offer.policy.maintenanceWindow).toEqual({ start: '02:00', end: '04:00' });
@@ -462,8 +287,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   it.skipIf(skip)('aborts at the failure threshold; untouched boxes never get an offer', async () => {
     for (const box of boxes) {
-      box.behaviour = 'roll-back';
-      box.documents.length = 0;
+      box.updateBehaviour = 'roll-back';
+      box.desired.length = 0;
     }
     const id = await create({
       targets: { deviceIds: boxes.map((box) => box.deviceId) },
@@ -497,8 +322,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)(
     'pause holds the next phase, resume goes on, cancel withdraws offers; silent boxes time out',
     async () => {
-      for (const box of boxes) box.behaviour = 'download-only';
-      for (const box of boxes) box.documents.length = 0;
+      for (const box of boxes) box.updateBehaviour = 'download-only';
+      for (const box of boxes) box.desired.length = 0;
       const id = await create({
         targets: { deviceIds: boxes.map((box) => box.deviceId) },
         phases: [
@@ -513,11 +338,12 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       // The first box finishes only once the pause is in: had it ended healthy before the pause landed,
       // the engine would rightly have moved on to the next phase already.
       const first = await waitFor('first box offered', () => boxes[0]!.currentOffer());
-      const total = first.release.signed.artifact.size;
-      await boxes[0]!.report(first.rolloutId, 'downloaded', { progress: { bytes: total, total } });
-      await boxes[0]!.report(first.rolloutId, 'installing');
-      await boxes[0]!.report(first.rolloutId, 'rebooting');
-      await boxes[0]!.report(first.rolloutId, 'healthy', { runningVersion: '2.0.0' });
+      await waitFor(
+        'first box downloading',
+        async () => (await rollout(id)).boxes[0]!.status === 'downloading',
+      );
+      const [, ...afterDownloading] = updateReports(first, 'healthy', boxes[0]!.agentVersion);
+      for (const report of afterDownloading) await boxes[0]!.reportUpdate(report);
       await waitFor('first box healthy', async () => (await rollout(id)).boxes[0]!.status === 'healthy');
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect((await rollout(id)).phase).toBe(0);
@@ -538,8 +364,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
       // A box that never answers fails with reason timeout, and retry-failed offers it again.
       for (const box of boxes) {
-        box.behaviour = 'silent';
-        box.documents.length = 0;
+        box.updateBehaviour = 'silent';
+        box.desired.length = 0;
       }
       const timed = await create({
         targets: { deviceIds: [boxes[3]!.deviceId] },
@@ -552,7 +378,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       await waitFor('timed out', async () => (await rollout(timed)).boxes[0]!.reason === 'timeout');
       expect((await rollout(timed)).status).toBe('completed');
       await waitFor('offer withdrawn after timeout', () => boxes[3]!.currentOffer() === undefined);
-      boxes[3]!.behaviour = 'healthy';
+      boxes[3]!.updateBehaviour = 'healthy';
       expect((await call('POST', `/api/v1/rollouts/${timed}/retry-failed`, { token: operator })).status).toBe(
         200,
       );
@@ -560,7 +386,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const retried = await rollout(timed);
       expect(retried.boxes[0]!.attempt).toBe(2);
       expect(retried.status).toBe('completed');
-      expect(boxes[3]!.handled.has(`${timed}~2`)).toBe(true);
+      expect(boxes[3]!.handledOffers.has(`${timed}~2`)).toBe(true);
     },
   );
 
@@ -576,8 +402,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       (await call('PUT', `/api/v1/releases/${armId}/artifact`, { token: admin, raw: armBundle })).status,
     ).toBe(200);
     const [armBox, x64Box] = [boxes[0]!, boxes[1]!];
-    await armBox.announce('arm64');
-    await x64Box.announce('x64');
+    await armBox.birth({ hardware: { arch: 'arm64' } });
+    await x64Box.birth({ hardware: { arch: 'x64' } });
     await waitFor(
       'architectures known',
       async () =>
@@ -585,8 +411,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         'arm64',
     );
     for (const box of [armBox, x64Box]) {
-      box.behaviour = 'healthy';
-      box.documents.length = 0;
+      box.updateBehaviour = 'healthy';
+      box.desired.length = 0;
     }
     // The rollout names the x64 build; the arm64 box is offered the arm64 build of the same version.
     const id = await create({
@@ -595,8 +421,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     });
     expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
     await waitFor('both healthy', async () => (await rollout(id)).status === 'completed');
-    const offerTo = (box: SimulatedBox) =>
-      box.documents.find((document) => document.spec.update)?.spec.update;
+    const offerTo = (box: SimulatedBox) => box.desired.find((document) => document.spec.update)?.spec.update;
     expect(offerTo(armBox)?.release.signed.compatibility.arch).toEqual(['arm64']);
     expect(offerTo(armBox)?.url).toContain(`/api/v1/releases/${armId}/artifact`);
     expect(offerTo(x64Box)?.release.signed.compatibility.arch).toEqual(['x64']);
@@ -626,9 +451,11 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const offerId = `${crypto.randomUUID()}~1`;
       const ts = Date.now() - 5_000;
       // The same journaled report, delivered twice (once before the restart, once after), then a new one.
-      await box.report(offerId, 'downloaded', { ts });
-      await box.report(offerId, 'downloaded', { ts });
-      await box.report(offerId, 'downloaded', { ts: ts + 1 });
+      const report = (at: number) =>
+        box.reportUpdate({ rolloutId: offerId, version: '2.0.0', status: 'downloaded', ts: at });
+      await report(ts);
+      await report(ts);
+      await report(ts + 1);
       await waitFor('the new report stored', async () => (await history()).length > before + 1);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const added = (await history()).slice(0, (await history()).length - before);
@@ -652,7 +479,10 @@ describe.skipIf(!pgReachable)('rollout engine leadership across replicas (postgr
       for (const dir of dirs) {
         const rootKey = signingKey();
         const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(rootKey, signingKey()), [rootKey])));
+        writeFileSync(
+          rootFile,
+          JSON.stringify(envelope(rootMetadata(1, [rootKey], [signingKey()]), [rootKey])),
+        );
         apps.push(
           await createApp(
             await appConfig(dir, rootFile, {

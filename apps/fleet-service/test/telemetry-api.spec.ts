@@ -1,66 +1,29 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DesiredStateMessageSchema,
   DesiredStateResponseSchema,
-  encodeMessage,
-  ProvisionResponseSchema,
-  SCHEMA_VERSION,
   TelemetryCatalogResponseSchema,
   TelemetryResponseSchema,
-  topics,
 } from '@agentbox/schemas';
-import { PinoLoggerService } from '@agentbox/logging';
-import { createApp, type RunningApp } from '../src/app.js';
-import { AppConfig } from '../src/config/app-config.js';
-import { statusPayload, telemetryPayload, waitFor } from './broker-harness.js';
+import { provisionSimulatedBox, syntheticSamples, type SimulatedBox } from '@agentbox/test-support';
+import { waitFor } from './broker-harness.js';
+import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
 
-const ADMIN_PASSWORD = 'telemetry-api-admin-password';
+const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 /** The whole service (createApp): a box provisioned over HTTP, talking MQTT, read back over REST. */
 describe('telemetry and desired-state REST API', () => {
-  let running: RunningApp;
-  let dataDir: string;
+  let app: BootedApp;
   let admin: string;
   let viewer: string;
   let deviceId: string;
-  let box: MqttClient;
-  const desired: Array<{ version: number; spec: Record<string, unknown> }> = [];
+  let box: SimulatedBox;
 
-  async function call(method: string, path: string, token?: string, body?: unknown) {
-    const headers: Record<string, string> = {};
-    if (token) headers.authorization = `Bearer ${token}`;
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${running.url}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await response.text();
-    return {
-      status: response.status,
-      body: (text ? JSON.parse(text) : undefined) as Record<string, unknown>,
-    };
-  }
+  const call = (method: string, path: string, token?: string, body?: unknown) =>
+    app.call(method, path, { token, body });
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'agentbox-telemetry-api-'));
-    const config = AppConfig.fromEnv({
-      AGENTBOX_DATA_DIR: dataDir,
-      AGENTBOX_HTTP_HOST: '127.0.0.1',
-      AGENTBOX_HTTP_PORT: '0',
-      AGENTBOX_MQTT_HOST: '127.0.0.1',
-      AGENTBOX_MQTT_PORT: '0',
-      AGENTBOX_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      AGENTBOX_CONSOLE_DIR: join(dataDir, 'no-console'),
-    });
-    running = await createApp(config, { logger: new PinoLoggerService('fleet-service', 'silent') });
-    admin = (
-      await call('POST', '/api/v1/auth/login', undefined, { username: 'admin', password: ADMIN_PASSWORD })
-    ).body.accessToken as string;
+    app = await bootApp(sqlite, { dataDirPrefix: 'agentbox-telemetry-api-', schemaPrefix: 'unused' });
+    admin = await app.login('admin', ADMIN_PASSWORD);
     expect(
       (
         await call('POST', '/api/v1/users', admin, {
@@ -70,49 +33,19 @@ describe('telemetry and desired-state REST API', () => {
         })
       ).status,
     ).toBe(201);
-    viewer = (
-      await call('POST', '/api/v1/auth/login', undefined, {
-        username: 'watcher',
-        password: 'watcher-password',
-      })
-    ).body.accessToken as string;
+    viewer = await app.login('watcher', 'watcher-password');
 
     const claim = await call('POST', '/api/v1/claim-tokens', admin, {});
-    const provisioned = ProvisionResponseSchema.parse(
-      (
-        await call('POST', '/api/v1/provision', undefined, {
-          claimToken: claim.body.token,
-          hardwareId: 'hw-telemetry-api-1',
-        })
-      ).body,
-    );
-    deviceId = provisioned.deviceId;
-    box = await mqtt.connectAsync(provisioned.mqtt.url, {
-      protocolVersion: 5,
-      clientId: deviceId,
-      username: provisioned.mqtt.username,
-      password: provisioned.mqtt.password,
-      reconnectPeriod: 0,
-      will: { topic: topics.status(deviceId), payload: statusPayload('offline'), qos: 1, retain: true },
-    });
-    box.on('message', (topic, payload) => {
-      if (topic === topics.desired(deviceId))
-        desired.push(DesiredStateMessageSchema.parse(JSON.parse(payload.toString())));
-    });
-    await box.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
-    await box.publishAsync(topics.status(deviceId), statusPayload('online'), { qos: 1, retain: true });
-    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_000, 3, 1_700_000_000_000), {
-      qos: 1,
-    });
-    await box.publishAsync(topics.telemetry(deviceId), telemetryPayload(1_001, 2, 1_700_000_001_000), {
-      qos: 1,
-    });
+    box = await provisionSimulatedBox(app.base, claim.body.token, { hardwareId: 'hw-telemetry-api-1' });
+    deviceId = box.deviceId;
+    await box.goOnline();
+    await box.telemetry(syntheticSamples(3, 1_700_000_000_000), { seq: 1_000, ts: 1_700_000_000_000 });
+    await box.telemetry(syntheticSamples(2, 1_700_000_001_000), { seq: 1_001, ts: 1_700_000_001_000 });
   });
 
   afterAll(async () => {
-    await box?.endAsync(true);
-    await running?.close();
-    rmSync(dataDir, { recursive: true, force: true });
+    await box?.drop();
+    await app?.close();
   });
 
   it('serves the samples of a box, oldest first, to a viewer', async () => {
@@ -170,7 +103,7 @@ describe('telemetry and desired-state REST API', () => {
   });
 
   it('publishes version 0 when the box comes online, then each operator change, and shows what the box reports', async () => {
-    await waitFor('desired v0', () => desired.find((d) => d.version === 0));
+    await waitFor('desired v0', () => box.desired.find((d) => d.version === 0));
     expect(
       (
         await call('PUT', `/api/v1/devices/${deviceId}/desired`, viewer, {
@@ -192,21 +125,13 @@ describe('telemetry and desired-state REST API', () => {
       version: 1,
       spec: { telemetry: { intervalSec: 5 } },
     });
-    expect(await waitFor('desired v1 on the box', () => desired.find((d) => d.version === 1))).toMatchObject({
+    expect(
+      await waitFor('desired v1 on the box', () => box.desired.find((d) => d.version === 1)),
+    ).toMatchObject({
       spec: { telemetry: { intervalSec: 5 }, futureSection: ['a'] },
     });
 
-    await box.publishAsync(
-      topics.state(deviceId),
-      encodeMessage({
-        v: SCHEMA_VERSION,
-        seq: 2_000,
-        ts: Date.now(),
-        desiredVersion: 1,
-        current: { intervalSec: 5 },
-      }),
-      { qos: 1 },
-    );
+    await box.publish('state', { desiredVersion: 1, current: { intervalSec: 5 } }, { seq: 2_000 });
     const state = await waitFor('reported state', async () => {
       const response = await call('GET', `/api/v1/devices/${deviceId}/desired`, viewer);
       return response.body.reported ? response : undefined;
@@ -219,7 +144,7 @@ describe('telemetry and desired-state REST API', () => {
   });
 
   it('documents the endpoints in the OpenAPI document', async () => {
-    const response = await fetch(`${running.url}/api/docs-json`);
+    const response = await fetch(`${app.base}/api/docs-json`);
     const document = (await response.json()) as {
       paths: Record<string, Record<string, { operationId?: string }>>;
     };

@@ -30,26 +30,35 @@ interface Driver {
   available(): Promise<boolean>;
 }
 
+type Opened = Awaited<ReturnType<Driver['open']>>;
+
+/** The telemetry tables on `config`'s database, migrated as at boot; `release` runs after the close. */
+async function openTelemetryDatabase(config: AppConfig, release: () => Promise<void>): Promise<Opened> {
+  const dataSource = new DataSource({
+    ...buildDataSourceOptions(config),
+    entities: [TelemetrySampleRow, DeviceEventRow],
+  });
+  await dataSource.initialize();
+  return {
+    dataSource,
+    config,
+    async cleanup() {
+      await dataSource.destroy();
+      await release();
+    },
+  };
+}
+
 const drivers: Driver[] = [
   {
     name: 'SQLite',
     available: () => Promise.resolve(true),
-    async open() {
+    open() {
       const dir = mkdtempSync(join(tmpdir(), 'agentbox-telemetry-'));
       const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dir, AGENTBOX_TELEMETRY_RETENTION_DAYS: '7' });
-      const dataSource = new DataSource({
-        ...buildDataSourceOptions(config),
-        entities: [TelemetrySampleRow, DeviceEventRow],
-      });
-      await dataSource.initialize();
-      return {
-        dataSource,
-        config,
-        async cleanup() {
-          await dataSource.destroy();
-          rmSync(dir, { recursive: true, force: true });
-        },
-      };
+      return openTelemetryDatabase(config, () =>
+        Promise.resolve(rmSync(dir, { recursive: true, force: true })),
+      );
     },
   },
   {
@@ -63,19 +72,7 @@ const drivers: Driver[] = [
         AGENTBOX_TELEMETRY_RETENTION_DAYS: '7',
       });
       await ensurePostgresSchema(TEST_POSTGRES_URL, schema);
-      const dataSource = new DataSource({
-        ...buildDataSourceOptions(config),
-        entities: [TelemetrySampleRow, DeviceEventRow],
-      });
-      await dataSource.initialize();
-      return {
-        dataSource,
-        config,
-        async cleanup() {
-          await dataSource.destroy();
-          await dropSchema(schema);
-        },
-      };
+      return openTelemetryDatabase(config, () => dropSchema(schema));
     },
   },
 ];
@@ -83,7 +80,7 @@ const drivers: Driver[] = [
 for (const driver of drivers) {
   describe(`telemetry storage on ${driver.name}`, async () => {
     const available = await driver.available();
-    let opened: Awaited<ReturnType<Driver['open']>>;
+    let opened: Opened;
     let sut: TelemetryStore;
 
     beforeAll(async () => {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 
 import { PinoLoggerService } from '@agentbox/logging';
+import { ApiErrorSchema } from '@agentbox/schemas';
 import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../../src/app.js';
 import { AppConfig } from '../../src/config/app-config.js';
@@ -89,11 +90,46 @@ export async function callApi(
   };
 }
 
+/** Asserts an error response: its status and stable code, in the common `{statusCode, code, message}` body. */
+export async function expectError(
+  promise: Promise<CallResponse>,
+  status: number,
+  code: string,
+): Promise<CallResponse> {
+  const response = await promise;
+  expect({ status: response.status, code: response.body?.code }).toEqual({ status, code });
+  expect(ApiErrorSchema.parse(response.body).statusCode).toBe(status);
+  return response;
+}
+
 /** Logs in and returns the access token, failing the test when the service refuses. */
 export async function loginWith(call: Call, username: string, password: string): Promise<string> {
   const response = await call('POST', '/api/v1/auth/login', { body: { username, password } });
   expect(response.status).toBe(200);
   return response.body.accessToken as string;
+}
+
+export interface RoleTokens {
+  admin: string;
+  operator: string;
+  viewer: string;
+}
+
+/** Logs in as admin, creates `operator1` and `viewer1` (failing the test unless both are created) and logs them in. */
+export async function signInEveryRole(app: Pick<BootedApp, 'call' | 'login'>): Promise<RoleTokens> {
+  const admin = await app.login('admin', ADMIN_PASSWORD);
+  for (const role of ['operator', 'viewer'] as const) {
+    const created = await app.call('POST', '/api/v1/users', {
+      token: admin,
+      body: { username: `${role}1`, password: `${role}1-password`, role },
+    });
+    expect(created.status).toBe(201);
+  }
+  return {
+    admin,
+    operator: await app.login('operator1', 'operator1-password'),
+    viewer: await app.login('viewer1', 'viewer1-password'),
+  };
 }
 
 export interface BootOptions {
