@@ -126,6 +126,10 @@ export const useRunsStore = defineStore(
         const known = new Set(list.value.map((run) => run.id));
         list.value = [...list.value, ...page.filter((run) => !known.has(run.id))];
         hasMore.value = page.length === RUNS_PAGE;
+      } catch (caught) {
+        // The list keeps one error: a later page that failed shows like a first page that did.
+        if (mine === listRequest) listError.value = caught;
+        throw caught;
       } finally {
         if (mine === listRequest) listLoading.value = false;
       }

@@ -1,0 +1,79 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createApp, defineComponent, nextTick, ref, type App } from 'vue';
+import { i18n } from '@/locales';
+import { keepErrorInStore } from './use-request-error';
+import { useResourceList } from './use-resource-list';
+
+/** Runs the composable in a mounted component, as a page would. */
+function mountWith<T>(setup: () => T): { result: T; app: App } {
+  let result: T | undefined;
+  const app = createApp(
+    defineComponent({
+      setup() {
+        result = setup();
+        return () => null;
+      },
+    }),
+  );
+  app.use(i18n).mount(document.createElement('div'));
+  return { result: result as T, app };
+}
+
+describe('useResourceList', () => {
+  let app: App | undefined;
+  afterEach(() => app?.unmount());
+
+  it('fetches when the page opens and shows the error the store keeps, without a copy of it', async () => {
+    const storeError = ref<unknown>(null);
+    let calls = 0;
+    const mounted = mountWith(() =>
+      useResourceList({
+        fetch: () => {
+          calls += 1;
+          const failure = new Error('fleet service unreachable');
+          storeError.value = failure;
+          return Promise.reject(failure);
+        },
+        errors: [() => storeError.value],
+      }),
+    );
+    app = mounted.app;
+    const sut = mounted.result;
+    await nextTick();
+
+    expect(calls).toBe(1);
+    expect(sut.error.value).toBe('fleet service unreachable');
+
+    storeError.value = null;
+    expect(sut.error.value).toBeNull();
+    await expect(sut.refresh()).resolves.toBeUndefined();
+    expect(calls).toBe(2);
+    expect(sut.error.value).toBe('fleet service unreachable');
+  });
+
+  it('shows the first of several requests that failed', () => {
+    const mounted = mountWith(() =>
+      useResourceList({
+        fetch: () => Promise.resolve(),
+        errors: [() => null, () => new Error('releases failed'), () => new Error('later')],
+      }),
+    );
+    app = mounted.app;
+
+    expect(mounted.result.error.value).toBe('releases failed');
+  });
+});
+
+describe('keepErrorInStore', () => {
+  it('passes the arguments on and resolves whatever the request did', async () => {
+    const seen: number[] = [];
+    const sut = keepErrorInStore((n: number) => {
+      seen.push(n);
+      return n > 1 ? Promise.reject(new Error('refused')) : Promise.resolve();
+    });
+
+    await expect(sut(1)).resolves.toBeUndefined();
+    await expect(sut(2)).resolves.toBeUndefined();
+    expect(seen).toEqual([1, 2]);
+  });
+});
