@@ -25,6 +25,16 @@ export const DEFAULT_MAX_ATTEMPTS = 3;
 export const DEFAULT_DEADLINE_SEC = 120;
 /** The device agent exits with this code to be started again at once (into the pending slot, if any). */
 export const EXIT_RESTART = 75;
+/**
+ * Every reason the launcher writes as `last.reason` or `pending.lastFailure.reason` when a pending slot fails:
+ * all in ROLLBACK_REASONS of @agentbox/schemas, which the device agent reports (test/rollback-reasons.spec.ts).
+ */
+export const LAUNCHER_ROLLBACK_REASONS = Object.freeze({
+  crashed: 'crashed',
+  timeout: 'timeout',
+  watchdog: 'watchdog',
+  unpackFailed: 'unpack-failed',
+});
 
 /** Raised for a boot.json that exists but cannot be trusted, and for refused transitions. */
 export class BootStateError extends Error {

@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import process from 'node:process';
 import {
   EXIT_RESTART,
+  LAUNCHER_ROLLBACK_REASONS as REASON,
   bootStatePathOf,
   otherSlot,
   readBootState,
@@ -162,7 +163,7 @@ async function run(options) {
       if (!readSlotInfo(bootStatePath, pending.slot)) {
         rollBack(
           bootStatePath,
-          'unpack-failed',
+          REASON.unpackFailed,
           `slot ${pending.slot} has no valid slot.json and dist/main.js`,
         );
         continue;
@@ -171,7 +172,7 @@ async function run(options) {
         const failure = pending.lastFailure;
         rollBack(
           bootStatePath,
-          failure?.reason ?? 'crashed',
+          failure?.reason ?? REASON.crashed,
           failure?.detail ??
             `boot attempt ${pending.attempts} of ${pending.maxAttempts} did not finish (power loss or the launcher was killed)`,
         );
@@ -270,8 +271,7 @@ async function run(options) {
     }
 
     if (uncommitted && after?.pending) {
-      /** @type {'timeout' | 'watchdog' | 'crashed'} */
-      const reason = timedOut ? 'timeout' : watchdogFired ? 'watchdog' : 'crashed';
+      const reason = timedOut ? REASON.timeout : watchdogFired ? REASON.watchdog : REASON.crashed;
       const detail = timedOut
         ? `did not commit within ${pending.deadlineSec}s`
         : watchdogFired

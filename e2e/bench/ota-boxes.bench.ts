@@ -15,16 +15,14 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import type {
-  DeviceDto,
-  DeviceListResponse,
-} from '@agentbox/fleet-service/dist/modules/devices/devices.dto.js';
-import type {
-  DeviceUpdateDto,
-  RolloutDetailDto,
-} from '@agentbox/fleet-service/dist/modules/rollouts/rollouts.dto.js';
 import { unpackBundle } from '@agentbox/ota';
 import { sleep, waitFor } from '@agentbox/test-support';
+import {
+  type DeviceDto,
+  type DeviceListResponse,
+  type DeviceUpdateDto,
+  type RolloutDetailDto,
+} from '@agentbox/schemas';
 import { readBootJson, readSlotVersion, releaseCliRun, type LauncherBox } from '../support/box.js';
 import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 

@@ -1,9 +1,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
-import type { RunEvent } from '@agentbox/schemas';
-import type { RunDetailDto } from '@agentbox/fleet-service/dist/modules/runs/runs.dto.js';
-import type { UsageSummary as UsageSummaryDto } from '@agentbox/fleet-service/dist/modules/usage/usage.dto.js';
+import type { RunDetailDto, RunEvent, UsageSummary as UsageSummaryDto } from '@agentbox/schemas';
 import {
   completionTestTokens,
   promptTestTokens,

@@ -2,9 +2,6 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DeviceAgentDto } from '@agentbox/fleet-service/dist/modules/agents/agents.dto.js';
-import type { RunDetailDto, RunDto } from '@agentbox/fleet-service/dist/modules/runs/runs.dto.js';
-import type { UsageResponse } from '@agentbox/fleet-service/dist/modules/usage/usage.dto.js';
 import {
   completionTestTokens,
   countTestTokens,
@@ -15,6 +12,7 @@ import {
   type OpenAiTestServer,
   type RecordedRequest,
 } from '@agentbox/test-support';
+import { type DeviceAgentDto, type RunDetailDto, type RunDto, type UsageResponse } from '@agentbox/schemas';
 import { Platform, readCredentials } from '../support/platform.js';
 import { stacks } from '../support/stacks.js';
 

@@ -20,8 +20,8 @@ import {
   type UsageRecord,
 } from '@agentbox/schemas';
 import { freePort, startOpenAiTestServer, type OpenAiTestServer } from '@agentbox/test-support';
+import { sealSecret } from '@agentbox/sealed-secret';
 import { BoxSecretsKey } from '../src/modules/agents/secrets/box-secrets-key.js';
-import { sealSecret } from '../src/modules/agents/secrets/sealed-secret.js';
 import { AgentProcess, ensureBuilt } from './support/agent-process.js';
 import { FakeFleet, waitFor } from './support/fake-fleet.js';
 

@@ -12,26 +12,28 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
+  AgentDtoSchema,
   ApiErrorSchema,
-  DesiredStateMessageSchema,
-  SCHEMA_VERSION,
-  encodeMessage,
-  topics,
   type CommandMessage,
   type DesiredStateMessage,
+  DesiredStateMessageSchema,
+  DeviceAgentDtoSchema,
+  encodeMessage,
   type LiveEvent,
+  ProviderDtoSchema,
+  RunDetailDtoSchema,
   type RunEvent,
   type RunRecord,
+  SCHEMA_VERSION,
   type SealedSecret,
+  topics,
   type UsageRecord,
+  UsageResponseSchema,
+  UsageSummarySchema,
 } from '@agentbox/schemas';
 import { waitFor } from '@agentbox/test-support';
 import { type RunningApp } from '../src/app.js';
-import { AgentDtoSchema, DeviceAgentDtoSchema } from '../src/modules/agents/agents.dto.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
-import { ProviderDtoSchema } from '../src/modules/providers/providers.dto.js';
-import { RunDetailDtoSchema } from '../src/modules/runs/runs.dto.js';
-import { UsageResponseSchema, UsageSummarySchema } from '../src/modules/usage/usage.dto.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';

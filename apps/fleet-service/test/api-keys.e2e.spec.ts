@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service.js';
-import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema } from '../src/modules/api-keys/api-keys.dto.js';
-import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 const KEY_FORMAT = /^abk_[a-z2-7]{12}_[a-z2-7]{40}$/;

@@ -2,8 +2,12 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
-import { ApiErrorSchema, ProvisionResponseSchema } from '@agentbox/schemas';
-import { DeviceDtoSchema, DeviceListResponseSchema } from '../src/modules/devices/devices.dto.js';
+import {
+  ApiErrorSchema,
+  DeviceDtoSchema,
+  DeviceListResponseSchema,
+  ProvisionResponseSchema,
+} from '@agentbox/schemas';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {

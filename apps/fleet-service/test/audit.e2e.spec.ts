@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
+import { type AuditEntryDto, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { AuditEntryRow } from '../src/modules/audit/audit-entry.entity.js';
-import { AuditEntryDtoSchema, type AuditEntryDto } from '../src/modules/audit/audit.dto.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 const T0 = Date.parse('2031-03-01T00:00:00Z');

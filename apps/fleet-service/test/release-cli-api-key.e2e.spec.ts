@@ -5,8 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReleaseManifest, createRootMetadata, generateKeyPair, signEnvelope } from '@agentbox/ota';
-import { ApiKeyCreatedDtoSchema } from '../src/modules/api-keys/api-keys.dto.js';
-import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
+import { ApiKeyCreatedDtoSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
 
 const DAY_MS = 86_400_000;

@@ -7,16 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateKeyPair, signEnvelope, type KeyPair } from '@agentbox/ota';
 import {
   ApiErrorSchema,
+  AuditEntryDtoSchema,
+  ReleaseDetailDtoSchema,
+  ReleaseDtoSchema,
   type ReleaseManifest,
   type RootMetadata,
   type SignedRelease,
   type SignedRoot,
 } from '@agentbox/schemas';
 import { type RunningApp } from '../src/app.js';
-import { AuditEntryDtoSchema } from '../src/modules/audit/audit.dto.js';
 import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
 import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
-import { ReleaseDetailDtoSchema, ReleaseDtoSchema } from '../src/modules/releases/releases.dto.js';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';

@@ -7,15 +7,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-unsafe-return -- response bodies are checked field by field */
 import {
-  DesiredStateMessageSchema,
-  SCHEMA_VERSION,
   canonicalJson,
-  encodeMessage,
-  topics,
   type DesiredStateMessage,
+  DesiredStateMessageSchema,
+  DeviceUpdateDtoSchema,
+  encodeMessage,
   type LiveEvent,
   type ReleaseManifest,
+  RolloutDetailDtoSchema,
   type RootMetadata,
+  SCHEMA_VERSION,
+  topics,
   type UpdateStatus,
 } from '@agentbox/schemas';
 import { PinoLoggerService } from '@agentbox/logging';
@@ -31,7 +33,6 @@ import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
-import { DeviceUpdateDtoSchema, RolloutDetailDtoSchema } from '../src/modules/rollouts/rollouts.dto.js';
 import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
 
 const DAY_MS = 86_400_000;

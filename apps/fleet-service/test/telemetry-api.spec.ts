@@ -5,19 +5,17 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DesiredStateMessageSchema,
+  DesiredStateResponseSchema,
+  encodeMessage,
   ProvisionResponseSchema,
   SCHEMA_VERSION,
-  encodeMessage,
-  topics,
-} from '@agentbox/schemas';
-import { createApp, type RunningApp } from '../src/app.js';
-import { PinoLoggerService } from '@agentbox/logging';
-import { AppConfig } from '../src/config/app-config.js';
-import { DesiredStateResponseSchema } from '../src/modules/desired-state/desired-state.dto.js';
-import {
   TelemetryCatalogResponseSchema,
   TelemetryResponseSchema,
-} from '../src/modules/telemetry/telemetry.dto.js';
+  topics,
+} from '@agentbox/schemas';
+import { PinoLoggerService } from '@agentbox/logging';
+import { createApp, type RunningApp } from '../src/app.js';
+import { AppConfig } from '../src/config/app-config.js';
 import { statusPayload, telemetryPayload, waitFor } from './broker-harness.js';
 
 const ADMIN_PASSWORD = 'telemetry-api-admin-password';

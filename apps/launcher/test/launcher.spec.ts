@@ -28,20 +28,10 @@ describe('launcher', () => {
 
   it('boots a pending slot that commits: the slot becomes active and keeps running', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'commit', commitAfterMs: 200 });
-    box.writeBoot({
-      active: 'a',
-      pending: {
-        slot: 'b',
-        version: '1.1.0',
-        rolloutId: 'r1',
-        attempts: 0,
-        maxAttempts: 3,
-        deadlineSec: 5,
-        since: 1,
-      },
-    });
+    box.pendingUpdate(
+      { kind: 'commit', commitAfterMs: 200 },
+      { rolloutId: 'r1', maxAttempts: 3, deadlineSec: 5 },
+    );
     const run = box.startLauncher();
 
     await box.waitForEvent('slot b committed', (events) => events.some((e) => e.event === 'committed'));
@@ -68,20 +58,7 @@ describe('launcher', () => {
 
   it('rolls back a pending slot that crashes on every attempt, with reason crashed, and runs the old slot', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'crash' });
-    box.writeBoot({
-      active: 'a',
-      pending: {
-        slot: 'b',
-        version: '1.1.0',
-        rolloutId: 'r1',
-        attempts: 0,
-        maxAttempts: 3,
-        deadlineSec: 30,
-        since: 1,
-      },
-    });
+    box.pendingUpdate({ kind: 'crash' }, { rolloutId: 'r1', maxAttempts: 3, deadlineSec: 30 });
     box.startLauncher();
 
     const events = await box.waitForEvent('slot a back', (e) => startsOf(e, 'a').length === 1);
@@ -104,12 +81,7 @@ describe('launcher', () => {
 
   it('stops a pending slot that never commits at its deadline and rolls back with reason timeout', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'hang' });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 2, deadlineSec: 2, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'hang' }, { maxAttempts: 2, deadlineSec: 2 });
     box.startLauncher();
 
     const events = await box.waitForEvent('slot a back', (e) => startsOf(e, 'a').length === 1);
@@ -127,12 +99,7 @@ describe('launcher', () => {
 
   it('kills a pending slot that ignores SIGTERM at the deadline', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'hang-hard' });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 1, deadlineSec: 2, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'hang-hard' }, { maxAttempts: 1, deadlineSec: 2 });
     box.startLauncher();
 
     const events = await box.waitForEvent('slot a back', (e) => startsOf(e, 'a').length === 1);
@@ -159,12 +126,7 @@ describe('launcher', () => {
 
   it('counts boot attempts across power losses while a pending slot boots, then runs a good version', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'commit', commitAfterMs: 60_000 });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 2, deadlineSec: 120, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'commit', commitAfterMs: 60_000 }, { maxAttempts: 2, deadlineSec: 120 });
 
     for (let attempt = 1; attempt <= 2; attempt++) {
       const run = box.startLauncher();
@@ -187,12 +149,7 @@ describe('launcher', () => {
 
   it('commits on the attempt after a power loss when the version is good', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'commit', commitAfterMs: 1_500 });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 3, deadlineSec: 120, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'commit', commitAfterMs: 1_500 }, { maxAttempts: 3, deadlineSec: 120 });
     const first = box.startLauncher();
     await box.waitForEvent('pending attempt 1', (e) => startsOf(e, 'b').length === 1);
     await box.powerLoss(first);
@@ -287,12 +244,7 @@ describe('launcher', () => {
 
   it('does not count a boot attempt that a clean stop interrupted', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'hang' });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 3, deadlineSec: 60, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'hang' }, { maxAttempts: 3, deadlineSec: 60 });
     const run = box.startLauncher();
     await box.waitForEvent('pending started', (e) => startsOf(e, 'b').length === 1);
     expect(box.readBoot().pending?.attempts).toBe(1);
@@ -315,12 +267,7 @@ describe('launcher', () => {
   });
   it('records a missed systemd watchdog (SIGUSR2) of a pending boot as reason watchdog and exits 134', async () => {
     box = new TestBox();
-    box.installSlot('a', '1.0.0', { kind: 'commit' });
-    box.installSlot('b', '1.1.0', { kind: 'hang' });
-    box.writeBoot({
-      active: 'a',
-      pending: { slot: 'b', version: '1.1.0', attempts: 0, maxAttempts: 1, deadlineSec: 60, since: 1 },
-    });
+    box.pendingUpdate({ kind: 'hang' }, { maxAttempts: 1, deadlineSec: 60 });
     const run = box.startLauncher();
     const [start] = await box.waitForEvent('pending started', (e) => startsOf(e, 'b').length === 1);
     run.process.kill('SIGUSR2');

@@ -1,7 +1,8 @@
-export type Slot = 'a' | 'b';
+import type { RollbackReason } from '@agentbox/schemas';
 
-/** Why an update was rolled back; a subset of UPDATE_REASONS in @agentbox/schemas. */
-export type RollbackReason = 'crashed' | 'timeout' | 'watchdog' | 'health-check-failed' | 'unpack-failed';
+export type { RollbackReason };
+
+export type Slot = 'a' | 'b';
 
 export interface PendingBoot {
   slot: Slot;
@@ -55,6 +56,12 @@ export declare const SLOTS: readonly ['a', 'b'];
 export declare const DEFAULT_MAX_ATTEMPTS: number;
 export declare const DEFAULT_DEADLINE_SEC: number;
 export declare const EXIT_RESTART: 75;
+export declare const LAUNCHER_ROLLBACK_REASONS: Readonly<{
+  crashed: 'crashed';
+  timeout: 'timeout';
+  watchdog: 'watchdog';
+  unpackFailed: 'unpack-failed';
+}>;
 
 export declare class BootStateError extends Error {
   constructor(message: string);

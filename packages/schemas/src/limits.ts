@@ -1,4 +1,4 @@
-/** Default cap on one MQTT payload, in bytes (brief: 256 KiB). */
+/** Default cap on one MQTT payload, in bytes (256 KiB; docs/protocol.md section 7). */
 export const DEFAULT_MAX_PAYLOAD_BYTES = 256 * 1024;
 
 /** Version of the message schemas in this package; carried as `v` in every message. */

@@ -167,13 +167,6 @@ export const CommandMessageSchema = z.object({
 });
 export type CommandMessage = z.infer<typeof CommandMessageSchema>;
 
-/** Arguments of the `agent.run` command: a task sent from the console to one agent on the box. */
-export const AgentRunCommandArgsSchema = z.object({
-  agentId: AgentIdSchema,
-  input: z.string().min(1).max(10_000),
-});
-export type AgentRunCommandArgs = z.infer<typeof AgentRunCommandArgsSchema>;
-
 /** The schema for each `up/` channel. */
 export const upMessageSchemas = {
   status: StatusMessageSchema,

@@ -157,6 +157,19 @@ export const FINAL_UPDATE_STATUSES: readonly UpdateStatus[] = [
   'canceled',
 ];
 
+/**
+ * Why a box went back to its previous version: `last.reason` in the boot state (boot.json) that the launcher
+ * (apps/launcher) and the device agent write, reported as the reason of a `rolled-back` update.
+ */
+export const ROLLBACK_REASONS = [
+  'unpack-failed',
+  'health-check-failed',
+  'crashed',
+  'watchdog',
+  'timeout',
+] as const;
+export type RollbackReason = (typeof ROLLBACK_REASONS)[number];
+
 /** Why a box refused or failed an update: stable codes for metrics and the console. */
 export const UPDATE_REASONS = [
   'bad-signature',
@@ -170,11 +183,7 @@ export const UPDATE_REASONS = [
   'version-too-old',
   'insufficient-disk',
   'download-failed',
-  'unpack-failed',
-  'health-check-failed',
-  'crashed',
-  'watchdog',
-  'timeout',
+  ...ROLLBACK_REASONS,
   'canceled',
 ] as const;
 

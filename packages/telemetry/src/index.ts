@@ -1,3 +1,2 @@
 export * from './catalog.js';
 export * from './linux-collector.js';
-export * from './spool.js';

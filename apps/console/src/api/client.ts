@@ -1,7 +1,6 @@
-import createClient, { type Client, type Middleware } from 'openapi-fetch';
-import type { paths } from './schema';
+import { createFleetClient, type FleetClient, type Middleware } from '@agentbox/api-client';
 
-export type ApiClient = Client<paths>;
+export type ApiClient = FleetClient;
 
 /** Registered by the app (main.ts): the client knows nothing about stores or the router. */
 export interface AuthHooks {
@@ -18,12 +17,7 @@ export function configureAuth(next: AuthHooks): void {
 
 const LOGIN_PATH = '/api/v1/auth/login';
 
-const authMiddleware: Middleware = {
-  onRequest({ request }) {
-    const token = hooks.getToken();
-    if (token) request.headers.set('Authorization', `Bearer ${token}`);
-    return request;
-  },
+const unauthorizedMiddleware: Middleware = {
   onResponse({ request, response }) {
     // A 401 from the login call means wrong credentials, which the login form shows itself.
     if (response.status === 401 && !new URL(request.url).pathname.endsWith(LOGIN_PATH))
@@ -39,8 +33,13 @@ export interface ApiClientOptions {
 
 export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   const baseUrl = options.baseUrl ?? (typeof window === 'undefined' ? '' : window.location.origin);
-  const client = createClient<paths>({ baseUrl, ...(options.fetch ? { fetch: options.fetch } : {}) });
-  client.use(authMiddleware);
+  const client = createFleetClient({
+    baseUrl,
+    // Asked per call: the hooks are registered (and the token changes) after the client exists.
+    getToken: () => hooks.getToken(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  client.use(unauthorizedMiddleware);
   return client;
 }
 

@@ -1,19 +1,9 @@
-import type { paths } from './schema';
+import type { OkBody, RequestBody, paths } from '@agentbox/api-client';
 
 /**
- * Names for the over-the-air update bodies, taken from the generated OpenAPI types (src/api/schema.d.ts)
+ * Names for the over-the-air update bodies, taken from the generated OpenAPI types of @agentbox/api-client
  * like those in types.ts, so a change in the fleet service shows up here as a type error.
  */
-type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
-type OkBody<Op> = Op extends { responses: infer Rs }
-  ? 200 extends keyof Rs
-    ? JsonOf<Rs[200]>
-    : 201 extends keyof Rs
-      ? JsonOf<Rs[201]>
-      : never
-  : never;
-type RequestBody<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
-
 export type Release = OkBody<paths['/api/v1/releases']['get']>[number];
 export type ReleaseDetail = OkBody<paths['/api/v1/releases/{id}']['get']>;
 export type ReleaseStatus = Release['status'];

@@ -1,21 +1,9 @@
-import type { paths } from './schema';
+import type { OkBody, RequestBody, paths } from '@agentbox/api-client';
 
 /**
- * Names for the bodies the console reads and sends, all taken from the generated OpenAPI types
- * (src/api/schema.d.ts) so a change in the fleet service shows up here as a type error.
+ * Names for the bodies the console reads and sends, all taken from the generated OpenAPI types of
+ * @agentbox/api-client so a change in the fleet service shows up here as a type error.
  */
-type JsonOf<R> = R extends { content: { 'application/json': infer B } } ? B : never;
-type OkBody<Op> = Op extends { responses: infer Rs }
-  ? 200 extends keyof Rs
-    ? JsonOf<Rs[200]>
-    : 201 extends keyof Rs
-      ? JsonOf<Rs[201]>
-      : 202 extends keyof Rs
-        ? JsonOf<Rs[202]>
-        : never
-  : never;
-type RequestBody<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
-
 export type LoginResponse = OkBody<paths['/api/v1/auth/login']['post']>;
 export type SessionUser = OkBody<paths['/api/v1/auth/me']['get']>;
 export type UserRole = SessionUser['role'];

@@ -5,7 +5,7 @@ import { HardwareIdSchema } from '@agentbox/schemas';
 
 const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max);
 
-/** Environment of the device agent (brief section 5), validated at boot. */
+/** Environment of the device agent (docs/operations.md "Device agent configuration"), validated at boot. */
 export const AgentEnvSchema = z.object({
   AGENTBOX_FLEET_URL: z
     .url({ protocol: /^https?$/, error: 'AGENTBOX_FLEET_URL must be an http(s) URL' })

@@ -15,7 +15,7 @@ const SecretsKey = z
     'must be base64 of 32 random bytes, e.g. the output of `openssl rand -base64 32`',
   );
 
-/** Environment of the fleet service (brief section 5), validated at boot. */
+/** Environment of the fleet service (docs/operations.md "Fleet service configuration"), validated at boot. */
 export const FleetEnvSchema = z.object({
   AGENTBOX_HTTP_PORT: Port.default(8080),
   AGENTBOX_HTTP_HOST: z.string().min(1).default('0.0.0.0'),

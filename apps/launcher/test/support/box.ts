@@ -104,6 +104,27 @@ export class TestBox {
     writeSlotInfo(dir, { version, installedAt });
   }
 
+  /** The update under test: slot a (1.0.0) active and healthy, slot b (1.1.0) pending with `behavior`. */
+  pendingUpdate(
+    behavior: Behavior,
+    { rolloutId, maxAttempts, deadlineSec }: { rolloutId?: string; maxAttempts: number; deadlineSec: number },
+  ): void {
+    this.installSlot('a', '1.0.0', { kind: 'commit' });
+    this.installSlot('b', '1.1.0', behavior);
+    this.writeBoot({
+      active: 'a',
+      pending: {
+        slot: 'b',
+        version: '1.1.0',
+        ...(rolloutId === undefined ? {} : { rolloutId }),
+        attempts: 0,
+        maxAttempts,
+        deadlineSec,
+        since: 1,
+      },
+    });
+  }
+
   writeBoot(state: Partial<BootState> & { active: Slot }): void {
     writeBootState(this.bootStatePath, { v: 1, pending: null, last: null, ...state });
   }

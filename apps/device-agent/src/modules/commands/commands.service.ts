@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { IPublishPacket } from 'mqtt';
 import {
+  COMMAND_NAMES,
   CommandMessageSchema,
   SCHEMA_VERSION,
   decodePayload,
@@ -60,9 +61,9 @@ export class CommandsService implements OnModuleInit {
     private readonly seq: SequenceService,
   ) {
     this.commands = new Map<string, BuiltIn>([
-      ['ping', () => ({ status: 'succeeded', output: { pong: true, ts: Date.now() } })],
+      [COMMAND_NAMES.ping, () => ({ status: 'succeeded', output: { pong: true, ts: Date.now() } })],
       [
-        'report-state',
+        COMMAND_NAMES.reportState,
         async () => {
           const report = await this.desired.report();
           return {

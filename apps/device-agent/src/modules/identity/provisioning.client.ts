@@ -5,8 +5,9 @@ import {
   type ProvisionRequest,
   type ProvisionResponse,
 } from '@agentbox/schemas';
+import { backoffDelay, sleep, type BackoffPolicy } from '@agentbox/retry';
 import { AgentException, AgentExceptionCode } from '../../common/agent-exception.js';
-import { backoffDelay, sleep, type BackoffOptions, DEFAULT_BACKOFF } from '../../common/backoff.js';
+import { CLOUD_BACKOFF } from '../../common/backoff.js';
 
 const REQUEST_TIMEOUT_MS = 15_000;
 
@@ -19,7 +20,7 @@ export class ProvisioningClient {
 
   constructor(
     private readonly fleetUrl: string,
-    private readonly backoff: BackoffOptions = DEFAULT_BACKOFF,
+    private readonly backoff: BackoffPolicy = CLOUD_BACKOFF,
   ) {}
 
   async provision(request: ProvisionRequest, signal?: AbortSignal): Promise<ProvisionResponse> {

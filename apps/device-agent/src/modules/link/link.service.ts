@@ -9,9 +9,10 @@ import {
   type ParsedTopic,
   type StatusMessage,
 } from '@agentbox/schemas';
-import { AgentConfig } from '../../config/agent-config.js';
-import { backoffDelay, sleep } from '../../common/backoff.js';
+import { backoffDelay, sleep } from '@agentbox/retry';
 import { RateLimitedLog } from '@agentbox/logging';
+import { AgentConfig } from '../../config/agent-config.js';
+import { CLOUD_BACKOFF } from '../../common/backoff.js';
 import { IdentityService } from '../identity/identity.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
 import { BirthService } from './birth.service.js';
@@ -178,7 +179,7 @@ export class LinkService {
       // the box at once must not get a reconnect storm.
       if (outcome.readyAt !== undefined && Date.now() - outcome.readyAt >= STABLE_CONNECTION_MS) failures = 0;
       if (outcome.badCredentials && (await this.tryReenroll())) continue;
-      const delay = backoffDelay(failures);
+      const delay = backoffDelay(failures, CLOUD_BACKOFF);
       failures += 1;
       this.logger.log({ retryInMs: delay, attempt: failures }, 'reconnecting');
       await sleep(delay, this.abort.signal);

@@ -1,6 +1,6 @@
-import { Spool } from '@agentbox/telemetry';
+import { Spool } from '@agentbox/spool';
 
-/** What the outbox needs from the on-disk spool (`Spool` of @agentbox/telemetry). */
+/** What the outbox needs from the on-disk spool (`Spool` of @agentbox/spool). */
 export type OutboxSpool = Pick<Spool, 'append' | 'peek' | 'ack' | 'stats' | 'close'>;
 
 export function openSpool(dir: string, maxBytes: number): Promise<OutboxSpool> {

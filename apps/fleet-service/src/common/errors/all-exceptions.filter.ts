@@ -10,6 +10,7 @@ import {
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
+import { RateLimitedLog } from '@agentbox/logging';
 import { MetricsService } from '../../modules/metrics/metrics.service.js';
 import { AgentExceptionCode } from '../../modules/agents/agents.exception.js';
 import { ApiKeyExceptionCode } from '../../modules/api-keys/api-keys.exception.js';
@@ -20,7 +21,6 @@ import { ProvisioningExceptionCode } from '../../modules/provisioning/provisioni
 import { OtaRootExceptionCode, ReleaseExceptionCode } from '../../modules/releases/releases.exception.js';
 import { RolloutExceptionCode } from '../../modules/rollouts/rollouts.exception.js';
 import { RunExceptionCode } from '../../modules/runs/runs.exception.js';
-import { RateLimitedLog } from '@agentbox/logging';
 import { CommonExceptionCode, DomainException } from './domain-exception.js';
 
 type ErrorCode =
@@ -110,7 +110,7 @@ const FASTIFY_CODES: Record<string, CommonExceptionCode> = {
 };
 
 /**
- * Maps every error to `{statusCode, code, message}` (brief 4), counts it in
+ * Maps every error to `{statusCode, code, message}` (docs/protocol.md section 10), counts it in
  * agentbox_http_rejections_total{code} and logs it at most once per code per 10 s.
  */
 @Injectable()

@@ -3,20 +3,20 @@ import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
 import {
-  ReportedAgentSchema,
   type AgentDefinition,
   type DesiredAgent,
   type DesiredProvider,
+  type DeviceAgentDto,
   type ReportedAgent,
+  ReportedAgentSchema,
 } from '@agentbox/schemas';
+import { sealSecret } from '@agentbox/sealed-secret';
 import type { AgentFleetPort } from '../../common/ports.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService, type FleetTarget } from '../devices/devices.service.js';
 import type { ProviderRow } from '../providers/provider.entity.js';
 import { ProvidersService } from '../providers/providers.service.js';
-import { sealForBox } from '../secrets/sealed-secret.js';
 import { AgentRow } from './agent.entity.js';
-import type { DeviceAgentDto } from './agents.dto.js';
 import { AssignmentRow } from './assignment.entity.js';
 
 /** Boxes whose documents are recomposed at once after a change that touches many of them. */
@@ -213,7 +213,7 @@ export class AgentFleetService implements AgentFleetPort {
   private desiredProvider(row: ProviderRow, device: FleetTarget): DesiredProvider {
     const provider: DesiredProvider = { id: row.id, version: row.version, baseUrl: row.baseUrl };
     const apiKey = device.secretsKey ? this.providers.apiKeyOf(row) : undefined;
-    if (apiKey !== undefined && device.secretsKey) provider.apiKey = sealForBox(apiKey, device.secretsKey);
+    if (apiKey !== undefined && device.secretsKey) provider.apiKey = sealSecret(apiKey, device.secretsKey);
     return provider;
   }
 }

@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { RecordIdSchema, type AgentRunCommandArgs } from '@agentbox/schemas';
+import {
+  type AgentRunCommandArgs,
+  type AgentTaskResponse,
+  COMMAND_NAMES,
+  RecordIdSchema,
+} from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { CommandSender, CommandTimeoutError } from '../broker/command-sender.js';
 import { DevicesService } from '../devices/devices.service.js';
-import type { AgentTaskResponse } from './agents.dto.js';
 import { AgentException, AgentExceptionCode } from './agents.exception.js';
 import { AgentsService } from './agents.service.js';
 
@@ -29,7 +33,7 @@ export class AgentTasksService {
     const args: AgentRunCommandArgs = { agentId, input };
     let result;
     try {
-      result = await this.commands.send(deviceId, 'agent.run', args, this.config.taskTimeoutMs);
+      result = await this.commands.send(deviceId, COMMAND_NAMES.agentRun, args, this.config.taskTimeoutMs);
     } catch (error) {
       if (error instanceof CommandTimeoutError) {
         throw new AgentException(AgentExceptionCode.TASK_TIMEOUT, `Box ${deviceId} did not answer in time`);

@@ -3,15 +3,17 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import { z } from 'zod';
 import {
   AgentCreateRequestSchema,
+  AgentDtoSchema,
   AgentIdSchema,
   AgentTaskRequestSchema,
+  AgentTaskResponseSchema,
   AgentUpdateRequestSchema,
+  AgentVersionDtoSchema,
 } from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { AgentTasksService } from './agent-tasks.service.js';
-import { AgentDtoSchema, AgentTaskResponseSchema, AgentVersionDtoSchema } from './agents.dto.js';
 import { AgentsService } from './agents.service.js';
 
 export const AgentIdPipe = new ZodValidationPipe(AgentIdSchema);

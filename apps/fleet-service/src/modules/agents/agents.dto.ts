@@ -1,56 +1,6 @@
-import { z } from 'zod';
-import {
-  AgentDefinitionSchema,
-  AgentIdSchema,
-  AssignmentTargetSchema,
-  RecordIdSchema,
-  ReportedAgentSchema,
-  type AssignmentTarget,
-} from '@agentbox/schemas';
+import type { AgentDto, AgentVersionDto, AssignmentDto, AssignmentTarget } from '@agentbox/schemas';
 import type { AgentRow, AgentVersionRow } from './agent.entity.js';
 import type { AssignmentRow } from './assignment.entity.js';
-
-const IsoTimestamp = z.iso.datetime();
-
-export const AssignmentDtoSchema = z.object({
-  id: z.string(),
-  agentId: AgentIdSchema,
-  target: AssignmentTargetSchema,
-  createdAt: IsoTimestamp,
-});
-export type AssignmentDto = z.infer<typeof AssignmentDtoSchema>;
-
-export const AgentDtoSchema = z.object({
-  id: AgentIdSchema,
-  version: z.number().int().positive(),
-  definition: AgentDefinitionSchema,
-  createdAt: IsoTimestamp,
-  updatedAt: IsoTimestamp,
-  assignments: z.array(AssignmentDtoSchema),
-});
-export type AgentDto = z.infer<typeof AgentDtoSchema>;
-
-export const AgentVersionDtoSchema = z.object({
-  version: z.number().int().positive(),
-  definition: AgentDefinitionSchema,
-  createdAt: IsoTimestamp,
-});
-export type AgentVersionDto = z.infer<typeof AgentVersionDtoSchema>;
-
-export const AgentTaskResponseSchema = z.object({
-  runId: RecordIdSchema,
-  commandId: z.string(),
-});
-export type AgentTaskResponse = z.infer<typeof AgentTaskResponseSchema>;
-
-/** One agent of one box: what it should run (desiredVersion, null when it should not) and what it reports. */
-export const DeviceAgentDtoSchema = z.object({
-  agentId: AgentIdSchema,
-  name: z.string(),
-  desiredVersion: z.number().int().positive().nullable(),
-  reported: ReportedAgentSchema.nullable(),
-});
-export type DeviceAgentDto = z.infer<typeof DeviceAgentDtoSchema>;
 
 export function targetOf(row: AssignmentRow): AssignmentTarget {
   switch (row.targetType) {

@@ -2,25 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, Repository } from 'typeorm';
-import type {
-  AgentCreateRequestSchema,
-  AgentDefinition,
-  AssignmentCreateRequestSchema,
+import {
+  type AgentCreateRequestSchema,
+  type AgentDefinition,
+  type AgentDto,
+  type AgentVersionDto,
+  type AssignmentCreateRequestSchema,
+  type AssignmentDto,
 } from '@agentbox/schemas';
 import type { z } from 'zod';
 import { DevicesService } from '../devices/devices.service.js';
 import { ProvidersService } from '../providers/providers.service.js';
 import { AgentRow, AgentVersionRow } from './agent.entity.js';
 import { AgentFleetService } from './agent-fleet.service.js';
-import {
-  targetColumns,
-  toAgentDto,
-  toAgentVersionDto,
-  toAssignmentDto,
-  type AgentDto,
-  type AgentVersionDto,
-  type AssignmentDto,
-} from './agents.dto.js';
+import { targetColumns, toAgentDto, toAgentVersionDto, toAssignmentDto } from './agents.dto.js';
 import { AgentException, AgentExceptionCode } from './agents.exception.js';
 import { AssignmentRow } from './assignment.entity.js';
 

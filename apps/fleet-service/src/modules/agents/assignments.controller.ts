@@ -2,11 +2,10 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nest
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AssignmentCreateRequestSchema } from '@agentbox/schemas';
+import { AssignmentCreateRequestSchema, AssignmentDtoSchema } from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
-import { AssignmentDtoSchema } from './agents.dto.js';
 import { AgentsService } from './agents.service.js';
 
 @ApiTags('assignments')

@@ -1,10 +1,10 @@
 import { Controller, Get, Param } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
+import { DeviceAgentDtoSchema } from '@agentbox/schemas';
 import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
 import { AgentFleetService } from './agent-fleet.service.js';
-import { DeviceAgentDtoSchema } from './agents.dto.js';
 
 @ApiTags('agents')
 @ApiBearerAuth()

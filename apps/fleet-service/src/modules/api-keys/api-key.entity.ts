@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Role } from '../auth/roles.js';
+import { type UserRole } from '@agentbox/schemas';
 
 /** A long-lived credential for automation; only a hash of its secret is kept. */
 @Entity('api_keys')
@@ -12,7 +12,7 @@ export class ApiKey {
   name!: string;
 
   @Column({ type: 'varchar', length: 16 })
-  role!: Role;
+  role!: UserRole;
 
   /** sha256 of the whole key: the secret part is 200 random bits, so a fast hash is enough. */
   @Column({ name: 'secret_hash', type: 'varchar', length: 64 })

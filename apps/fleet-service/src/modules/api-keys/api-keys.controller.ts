@@ -1,16 +1,16 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
-import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import {
   ApiKeyCreatedDtoSchema,
+  type ApiKeyCreateRequest,
   ApiKeyCreateRequestSchema,
   ApiKeyDtoSchema,
   ApiKeyIdSchema,
   ApiKeyListResponseSchema,
-  type ApiKeyCreateRequest,
-} from './api-keys.dto.js';
+} from '@agentbox/schemas';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 @ApiTags('api-keys')

@@ -1,19 +1,21 @@
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import { AuditService } from '../audit/audit.service.js';
-import type { AuthUser } from '../auth/auth.decorators.js';
-import { roleAtLeast, ROLES, type Role } from '../auth/roles.js';
-import { User } from '../auth/user.entity.js';
-import { apiKeyHashMatches, apiKeyIdOf, apiKeyPrefix, generateApiKeyToken } from './api-key-token.js';
-import { ApiKey } from './api-key.entity.js';
 import {
-  toApiKeyDto,
   type ApiKeyCreatedDto,
   type ApiKeyCreateRequest,
   type ApiKeyDto,
   type ApiKeyListResponse,
-} from './api-keys.dto.js';
+  type UserRole,
+  roleAtLeast,
+  USER_ROLES,
+} from '@agentbox/schemas';
+import { AuditService } from '../audit/audit.service.js';
+import type { AuthUser } from '../auth/auth.decorators.js';
+import { User } from '../auth/user.entity.js';
+import { apiKeyHashMatches, apiKeyIdOf, apiKeyPrefix, generateApiKeyToken } from './api-key-token.js';
+import { ApiKey } from './api-key.entity.js';
+import { toApiKeyDto } from './api-keys.dto.js';
 import { ApiKeyException, ApiKeyExceptionCode } from './api-keys.exception.js';
 
 /** `last_used_at` is written at most this often per key, so a busy script does not write on every call. */
@@ -173,6 +175,6 @@ export class ApiKeysService {
   }
 }
 
-function lowerRole(a: Role, b: Role): Role {
-  return ROLES[Math.min(ROLES.indexOf(a), ROLES.indexOf(b))] ?? 'viewer';
+function lowerRole(a: UserRole, b: UserRole): UserRole {
+  return USER_ROLES[Math.min(USER_ROLES.indexOf(a), USER_ROLES.indexOf(b))] ?? 'viewer';
 }

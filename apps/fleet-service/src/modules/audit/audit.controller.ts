@@ -3,16 +3,16 @@ import { applyDecorators, Controller, Get, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
+import {
+  AuditEntryDtoSchema,
+  type AuditFilter,
+  AuditFilterSchema,
+  type AuditQuery,
+  AuditQuerySchema,
+} from '@agentbox/schemas';
 import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
-import {
-  AuditEntryDtoSchema,
-  AuditFilterSchema,
-  AuditQuerySchema,
-  type AuditFilter,
-  type AuditQuery,
-} from './audit.dto.js';
 import { AuditService } from './audit.service.js';
 
 /** The filters both routes take. */

@@ -2,18 +2,17 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Brackets, Repository, type EntityManager, type SelectQueryBuilder } from 'typeorm';
-import { AuditEntryRow } from './audit-entry.entity.js';
-import { csvRow } from './audit-csv.js';
 import {
-  encodeAuditCursor,
-  toAuditEntryDto,
   type AuditCursor,
   type AuditEntryDto,
   type AuditFilter,
-  type AuditPage,
   type AuditQuery,
   type AuditTargetType,
-} from './audit.dto.js';
+  encodeAuditCursor,
+} from '@agentbox/schemas';
+import { AuditEntryRow } from './audit-entry.entity.js';
+import { csvRow } from './audit-csv.js';
+import { toAuditEntryDto, type AuditPage } from './audit.dto.js';
 
 /** Who acted: a signed-in user's name, or `system` for the service's own decisions (the rollout engine). */
 export const SYSTEM_ACTOR = 'system';

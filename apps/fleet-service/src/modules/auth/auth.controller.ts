@@ -1,17 +1,18 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
-import { LoginRequestSchema, type LoginRequest } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
-import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
 import {
+  type LoginRequest,
+  LoginRequestSchema,
   LoginResponseSchema,
+  type UserCreateRequest,
   UserCreateRequestSchema,
   UserDtoSchema,
   UserListResponseSchema,
-  type UserCreateRequest,
-} from './auth.dto.js';
+} from '@agentbox/schemas';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
 
 @ApiTags('auth')

@@ -1,5 +1,5 @@
 import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
-import type { Role } from './roles.js';
+import { type UserRole } from '@agentbox/schemas';
 
 export const IS_PUBLIC = 'agentbox:public';
 export const REQUIRED_ROLE = 'agentbox:role';
@@ -9,7 +9,7 @@ export const QUERY_TOKEN = 'agentbox:query-token';
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
 /** The route needs at least the least powerful of `roles` (viewer < operator < admin). */
-export const Roles = (...roles: [Role, ...Role[]]) => SetMetadata(REQUIRED_ROLE, roles);
+export const Roles = (...roles: [UserRole, ...UserRole[]]) => SetMetadata(REQUIRED_ROLE, roles);
 
 /** EventSource cannot set headers, so this route also accepts the JWT as `?access_token=`. */
 export const AcceptQueryToken = () => SetMetadata(QUERY_TOKEN, true);
@@ -19,7 +19,7 @@ export interface AuthUser {
   id: string;
   /** The user's name; for an API key its public part, `abk_<id>`. */
   username: string;
-  role: Role;
+  role: UserRole;
   /** Set when the request authenticated with an API key rather than a user's session. */
   apiKey?: { id: string; name: string };
 }

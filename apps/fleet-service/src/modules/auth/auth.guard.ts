@@ -1,12 +1,12 @@
 import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { FastifyRequest } from 'fastify';
+import { type UserRole, roleAtLeast, USER_ROLES } from '@agentbox/schemas';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { IS_PUBLIC, QUERY_TOKEN, REQUIRED_ROLE, type AuthUser } from './auth.decorators.js';
 import { AuthException, AuthExceptionCode } from './auth.exception.js';
 import { AuthService } from './auth.service.js';
-import { ROLES, roleAtLeast, type Role } from './roles.js';
 
 /** Requests that change nothing: an API key using them is not audited. */
 const READ_ONLY_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -32,9 +32,11 @@ export class AuthGuard implements CanActivate {
     if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
     const user = await this.auth.authenticate(token);
     request.user = user;
-    const required = this.reflector.getAllAndOverride<Role[]>(REQUIRED_ROLE, targets);
+    const required = this.reflector.getAllAndOverride<UserRole[]>(REQUIRED_ROLE, targets);
     const minimum =
-      required && required.length > 0 ? (ROLES.find((role) => required.includes(role)) ?? 'admin') : null;
+      required && required.length > 0
+        ? (USER_ROLES.find((role) => required.includes(role)) ?? 'admin')
+        : null;
     const allowed = minimum === null || roleAtLeast(user.role, minimum);
     if (user.apiKey && !READ_ONLY_METHODS.has(request.method)) {
       await this.apiKeys.recordUse(user, request.method, request.url.split('?')[0] ?? '', allowed);

@@ -3,16 +3,21 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { JwtService } from '@nestjs/jwt';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { LoginRequest } from '@agentbox/schemas';
+import {
+  type LoginRequest,
+  type LoginResponse,
+  type UserRole,
+  type UserCreateRequest,
+  type UserDto,
+} from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { hashSecret, randomSecret, verifySecret } from '../../common/secrets.js';
 import type { AuthUser } from './auth.decorators.js';
-import type { AccessTokenClaims, LoginResponse, UserCreateRequest, UserDto } from './auth.dto.js';
+import type { AccessTokenClaims } from './auth.dto.js';
 import { AuthException, AuthExceptionCode } from './auth.exception.js';
 import { LoginThrottle } from './login-throttle.js';
-import type { Role } from './roles.js';
 import { User } from './user.entity.js';
 
 export const ACCESS_TOKEN_TTL_SEC = 12 * 3600;
@@ -131,6 +136,6 @@ export class AuthService implements OnApplicationBootstrap {
   }
 }
 
-function toUserDto(user: { username: string; role: Role }): UserDto {
+function toUserDto(user: { username: string; role: UserRole }): UserDto {
   return { username: user.username, role: user.role };
 }

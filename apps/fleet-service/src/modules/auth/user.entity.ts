@@ -1,5 +1,5 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { Role } from './roles.js';
+import { type UserRole } from '@agentbox/schemas';
 
 @Entity('users')
 export class User {
@@ -13,7 +13,7 @@ export class User {
   passwordHash!: string;
 
   @Column({ type: 'varchar', length: 16 })
-  role!: Role;
+  role!: UserRole;
 
   @Column({ name: 'created_at', type: Date })
   createdAt!: Date;

@@ -36,7 +36,7 @@ export interface InboundMessage {
 }
 
 /**
- * The fleet service's side of MQTT (brief section 3): either an embedded aedes broker enforcing the per-box
+ * The fleet service's side of MQTT (docs/protocol.md): either an embedded aedes broker enforcing the per-box
  * rules itself, or an external broker (Mosquitto with dynamic security, EMQX) that enforces them; in both
  * modes the service's own MQTT 5 client subscribes to every box's `up/` and publishes to `down/`.
  */
@@ -168,7 +168,7 @@ export class BrokerService
   }
 
   async publishDesired(deviceId: string, payload: Buffer): Promise<void> {
-    // Retained, so a box finds its whole desired state after every (re)connect (brief section 3).
+    // Retained, so a box finds its whole desired state after every (re)connect (docs/protocol.md section 5).
     await this.publish(topics.desired(deviceId), payload, { qos: 1, retain: true });
   }
 

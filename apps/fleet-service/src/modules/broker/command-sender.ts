@@ -5,6 +5,7 @@ import {
   encodeMessage,
   topics,
   type CommandMessage,
+  type CommandName,
   type CommandResultMessage,
 } from '@agentbox/schemas';
 import { BrokerService } from './broker.service.js';
@@ -33,7 +34,7 @@ export class CommandSender implements OnApplicationShutdown {
   /** Publishes the command and waits for its result; rejects with CommandTimeoutError after `timeoutMs`. */
   async send(
     deviceId: string,
-    name: string,
+    name: CommandName,
     args: Record<string, unknown>,
     timeoutMs: number,
   ): Promise<CommandResultMessage> {

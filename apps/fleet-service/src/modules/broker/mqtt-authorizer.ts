@@ -36,7 +36,7 @@ function sameSecret(a: Buffer, b: Buffer): boolean {
 }
 
 /**
- * The per-box rules of the wire contract (brief section 3), independent of the broker engine:
+ * The per-box rules of the wire contract (docs/protocol.md section 8), independent of the broker engine:
  * a box connects as itself, publishes only under its own `up/`, subscribes only under its own `down/`;
  * the fleet service's account reaches every box.
  */

@@ -1,14 +1,14 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import {
+  type DesiredStateRequest,
+  DesiredStateRequestSchema,
+  DesiredStateResponseSchema,
+} from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
-import {
-  DesiredStateRequestSchema,
-  DesiredStateResponseSchema,
-  type DesiredStateRequest,
-} from './desired-state.dto.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 @ApiTags('desired-state')

@@ -3,10 +3,11 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { IsNull, LessThan, type Repository } from 'typeorm';
 import type { QueryDeepPartialEntity } from 'typeorm/query-builder/QueryPartialEntity.js';
 import {
-  SCHEMA_VERSION,
-  encodeMessage,
   type DesiredStateMessage,
+  type DesiredStateResponse,
+  encodeMessage,
   type ReportedStateMessage,
+  SCHEMA_VERSION,
   type UpdateOffer,
 } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
@@ -14,7 +15,6 @@ import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { DeviceStateRow } from './device-state.entity.js';
-import type { DesiredStateResponse } from './desired-state.dto.js';
 
 /** How long a request waits for the broker to acknowledge a desired-state publish. */
 const PUBLISH_WAIT_MS = 5_000;

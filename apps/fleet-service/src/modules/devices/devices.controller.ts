@@ -1,17 +1,18 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { DeviceUpdateRequestSchema, type DeviceUpdateRequest } from '@agentbox/schemas';
+import {
+  DEVICE_SORT_FIELDS,
+  DeviceDtoSchema,
+  type DeviceListQuery,
+  DeviceListQuerySchema,
+  DeviceListResponseSchema,
+  type DeviceUpdateRequest,
+  DeviceUpdateRequestSchema,
+} from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from './device-id.pipe.js';
-import {
-  DEVICE_SORT_FIELDS,
-  DeviceDtoSchema,
-  DeviceListQuerySchema,
-  DeviceListResponseSchema,
-  type DeviceListQuery,
-} from './devices.dto.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')

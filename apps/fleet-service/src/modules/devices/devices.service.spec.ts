@@ -1,13 +1,12 @@
 import { generateKeyPairSync } from 'node:crypto';
 import type { ModuleRef } from '@nestjs/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { BirthMessage, LiveEvent } from '@agentbox/schemas';
+import { type BirthMessage, DeviceListQuerySchema, type LiveEvent } from '@agentbox/schemas';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { BROKER } from '../../common/ports.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
-import { DeviceListQuerySchema } from './devices.dto.js';
 import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
 import { DevicesService } from './devices.service.js';
 

@@ -2,7 +2,14 @@ import { Injectable, Logger } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import type { BirthMessage, DeviceUpdateRequest } from '@agentbox/schemas';
+import {
+  type BirthMessage,
+  type DeviceDto,
+  type DeviceListQuery,
+  type DeviceListResponse,
+  type DeviceUpdateRequest,
+} from '@agentbox/schemas';
+import { isValidBoxPublicKey } from '@agentbox/sealed-secret';
 import {
   AGENT_FLEET,
   BROKER,
@@ -12,9 +19,8 @@ import {
 } from '../../common/ports.js';
 import { hashSecret, randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
 import { LiveEventsService } from '../live/live-events.service.js';
-import { isValidBoxPublicKey } from '../secrets/sealed-secret.js';
 import { Device } from './device.entity.js';
-import { toDeviceDto, type DeviceDto, type DeviceListQuery, type DeviceListResponse } from './devices.dto.js';
+import { toDeviceDto } from './devices.dto.js';
 import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
 
 /** Successful broker logins are remembered this long, so reconnect storms do not each pay for argon2. */

@@ -1,9 +1,9 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
+import { LivenessSchema, ReadinessSchema } from '@agentbox/schemas';
 import { ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { Public } from '../auth/auth.decorators.js';
-import { LivenessSchema, ReadinessSchema } from './health.dto.js';
 import { HealthService } from './health.service.js';
 
 @ApiTags('health')

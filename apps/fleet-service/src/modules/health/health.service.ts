@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
+import { type Readiness } from '@agentbox/schemas';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
-import type { Readiness } from './health.dto.js';
 
 const DATABASE_CHECK_TIMEOUT_MS = 2_000;
 

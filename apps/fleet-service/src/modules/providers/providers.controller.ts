@@ -3,13 +3,13 @@ import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@ne
 import { z } from 'zod';
 import {
   ProviderCreateRequestSchema,
+  ProviderDtoSchema,
   ProviderIdSchema,
   ProviderUpdateRequestSchema,
 } from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
-import { ProviderDtoSchema } from './providers.dto.js';
 import { ProvidersService } from './providers.service.js';
 
 const ProviderIdPipe = new ZodValidationPipe(ProviderIdSchema);

@@ -2,12 +2,16 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { ModuleRef } from '@nestjs/core';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Not, IsNull, Repository } from 'typeorm';
-import type { ProviderCreateRequestSchema, ProviderUpdateRequestSchema } from '@agentbox/schemas';
+import {
+  type ProviderCreateRequestSchema,
+  type ProviderDto,
+  type ProviderUpdateRequestSchema,
+} from '@agentbox/schemas';
 import type { z } from 'zod';
 import { AGENT_FLEET, type AgentFleetPort } from '../../common/ports.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
-import { toProviderDto, type ProviderDto } from './providers.dto.js';
+import { toProviderDto } from './providers.dto.js';
 import { ProviderException, ProviderExceptionCode } from './providers.exception.js';
 
 type ProviderCreate = z.output<typeof ProviderCreateRequestSchema>;

@@ -2,20 +2,18 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Re
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
+  ClaimTokenCreatedSchema,
+  type ClaimTokenCreateRequest,
   ClaimTokenCreateRequestSchema,
+  ClaimTokenListResponseSchema,
+  EnrollmentInfoSchema,
+  type ProvisionRequest,
   ProvisionRequestSchema,
   ProvisionResponseSchema,
-  type ClaimTokenCreateRequest,
-  type ProvisionRequest,
 } from '@agentbox/schemas';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import {
-  ClaimTokenCreatedSchema,
-  ClaimTokenListResponseSchema,
-  EnrollmentInfoSchema,
-} from './provisioning.dto.js';
 import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
 import { ProvisioningService } from './provisioning.service.js';
 

@@ -2,18 +2,20 @@ import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { ClaimTokenCreateRequest, ProvisionRequest, ProvisionResponse } from '@agentbox/schemas';
+import {
+  type ClaimTokenCreated,
+  type ClaimTokenCreateRequest,
+  type ClaimTokenDto,
+  type ClaimTokenListResponse,
+  type EnrollmentInfo,
+  type ProvisionRequest,
+  type ProvisionResponse,
+} from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { randomSecret, sha256Hex } from '../../common/secrets.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ClaimToken } from './claim-token.entity.js';
-import type {
-  ClaimTokenCreated,
-  ClaimTokenDto,
-  ClaimTokenListResponse,
-  EnrollmentInfo,
-} from './provisioning.dto.js';
 import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
 
 /** Claim tokens are 32 random bytes; the prefix makes them recognisable in configs and leak scanners. */

@@ -1,11 +1,10 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { SignedRootSchema } from '@agentbox/schemas';
+import { OtaRootDtoSchema, SignedRootSchema } from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { OtaTrustService } from './ota-trust.service.js';
-import { OtaRootDtoSchema } from './releases.dto.js';
 
 @ApiTags('releases')
 @ApiBearerAuth()

@@ -1,10 +1,7 @@
 import { Column, Entity, PrimaryColumn } from 'typeorm';
-import type { SignedRelease, SignedRoot } from '@agentbox/schemas';
+import type { ReleaseStatus, SignedRelease, SignedRoot } from '@agentbox/schemas';
 import { jsonTransformer } from '../../database/json-column.js';
 import { bigintNumber } from '../telemetry/telemetry-sample.entity.js';
-
-export const RELEASE_STATUSES = ['awaiting-artifact', 'ready'] as const;
-export type ReleaseStatus = (typeof RELEASE_STATUSES)[number];
 
 /** A verified release of the device agent: its signed manifest and, once uploaded, its bundle on disk. */
 @Entity('releases')

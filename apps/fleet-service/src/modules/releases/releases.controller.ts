@@ -10,19 +10,19 @@ import {
 } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { SignedReleaseSchema } from '@agentbox/schemas';
+import {
+  ReleaseDetailDtoSchema,
+  ReleaseDtoSchema,
+  ReleaseIdSchema,
+  type ReleaseListQuery,
+  ReleaseListQuerySchema,
+  SignedReleaseSchema,
+} from '@agentbox/schemas';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { parseRange } from './http-range.js';
-import {
-  ReleaseDetailDtoSchema,
-  ReleaseDtoSchema,
-  ReleaseIdSchema,
-  ReleaseListQuerySchema,
-  type ReleaseListQuery,
-} from './releases.dto.js';
 import { ReleasesService } from './releases.service.js';
 
 const ReleaseIdPipe = new ZodValidationPipe(ReleaseIdSchema);

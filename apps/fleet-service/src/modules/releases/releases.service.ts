@@ -1,13 +1,19 @@
-import { AuthException, AuthExceptionCode } from '../auth/auth.exception.js';
-import { AuthService } from '../auth/auth.service.js';
-import { roleAtLeast } from '../auth/roles.js';
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, type FindOptionsWhere } from 'typeorm';
 import { verifyRelease, type UpdateReason } from '@agentbox/ota';
-import { SignedReleaseSchema, type SignedRelease } from '@agentbox/schemas';
+import {
+  type ReleaseDetailDto,
+  type ReleaseDto,
+  type ReleaseListQuery,
+  roleAtLeast,
+  type SignedRelease,
+  SignedReleaseSchema,
+} from '@agentbox/schemas';
+import { AuthException, AuthExceptionCode } from '../auth/auth.exception.js';
+import { AuthService } from '../auth/auth.service.js';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
 import { AppConfig } from '../../config/app-config.js';
@@ -18,13 +24,7 @@ import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
 import type { ByteRange } from './http-range.js';
 import { OtaTrustService } from './ota-trust.service.js';
 import { ReleaseArchitectureRow, ReleaseRow } from './release.entity.js';
-import {
-  toReleaseDetailDto,
-  toReleaseDto,
-  type ReleaseDetailDto,
-  type ReleaseDto,
-  type ReleaseListQuery,
-} from './releases.dto.js';
+import { toReleaseDetailDto, toReleaseDto } from './releases.dto.js';
 import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js';
 
 /** A ready release's bundle as its download sees it. */

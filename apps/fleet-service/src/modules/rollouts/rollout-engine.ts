@@ -1,4 +1,9 @@
-import { FINAL_UPDATE_STATUSES, type UpdateStatus } from '@agentbox/schemas';
+import {
+  FINAL_UPDATE_STATUSES,
+  type PauseReason,
+  type RolloutStatus,
+  type UpdateStatus,
+} from '@agentbox/schemas';
 
 /**
  * The rollout engine as a pure state machine: given a rollout's config, its state, the time and what
@@ -6,13 +11,6 @@ import { FINAL_UPDATE_STATUSES, type UpdateStatus } from '@agentbox/schemas';
  * actions the service must carry out (offer the update to a box, withdraw it). No I/O, no clock: the
  * ticker and the tests drive it the same way.
  */
-
-export const ROLLOUT_STATUSES = ['draft', 'running', 'paused', 'completed', 'aborted', 'canceled'] as const;
-export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
-
-/** Why a rollout is paused: an operator asked, or a phase ended and waits for a person. */
-export const PAUSE_REASONS = ['operator', 'awaiting-approval', 'below-threshold'] as const;
-export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 /** A box the rollout has not offered the update to yet is `pending`; then hawkBit's statuses. */
 export type BoxStatus = 'pending' | UpdateStatus;

@@ -1,8 +1,8 @@
 import { Column, Entity, Index, PrimaryColumn } from 'typeorm';
+import { type PauseReason, type RolloutSettings, type RolloutStatus } from '@agentbox/schemas';
 import { jsonTransformer } from '../../database/json-column.js';
 import { bigintNumber } from '../telemetry/telemetry-sample.entity.js';
-import type { BoxStatus, PauseReason, PhaseBounds, RolloutStatus } from './rollout-engine.js';
-import type { RolloutSettings } from './rollouts.dto.js';
+import type { BoxStatus, PhaseBounds } from './rollout-engine.js';
 
 /** A rollout of one release to a fixed set of boxes, and where the engine stands with it. */
 @Entity('rollouts')

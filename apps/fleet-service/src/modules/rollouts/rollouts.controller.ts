@@ -1,20 +1,20 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
-import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { DeviceIdPipe } from '../devices/device-id.pipe.js';
-import { ROLLOUT_STATUSES } from './rollout-engine.js';
 import {
   DeviceUpdateDtoSchema,
   DeviceUpdatesQuerySchema,
+  ROLLOUT_STATUSES,
+  type RolloutCreateRequest,
   RolloutCreateRequestSchema,
   RolloutDetailDtoSchema,
   RolloutDtoSchema,
   RolloutListQuerySchema,
-  type RolloutCreateRequest,
-} from './rollouts.dto.js';
+} from '@agentbox/schemas';
+import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
+import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { DeviceIdPipe } from '../devices/device-id.pipe.js';
 import { RolloutsService, type OperatorAction } from './rollouts.service.js';
 
 const RolloutIdPipe = new ZodValidationPipe(z.uuid());

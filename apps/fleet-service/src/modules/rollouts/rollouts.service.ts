@@ -2,7 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, Repository, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { UPDATE_STATUSES, type UpdateMessage, type UpdateOffer, type UpdateStatus } from '@agentbox/schemas';
+import {
+  type DeviceUpdateDto,
+  type RolloutBoxDto,
+  type RolloutCreateRequest,
+  type RolloutDetailDto,
+  type RolloutDto,
+  type RolloutSettings,
+  type RolloutStatus,
+  UPDATE_STATUSES,
+  type UpdateMessage,
+  type UpdateOffer,
+  type UpdateStatus,
+} from '@agentbox/schemas';
 import type { UpdateReportsPort } from '../../common/ports.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
@@ -20,18 +32,9 @@ import {
   type EngineConfig,
   type EngineEvent,
   type RolloutState,
-  type RolloutStatus,
   type StepResult,
 } from './rollout-engine.js';
 import { DeviceUpdateRow, RolloutDeviceRow, RolloutRow } from './rollout.entity.js';
-import type {
-  DeviceUpdateDto,
-  RolloutBoxDto,
-  RolloutCreateRequest,
-  RolloutDetailDto,
-  RolloutDto,
-  RolloutSettings,
-} from './rollouts.dto.js';
 import { RolloutException, RolloutExceptionCode } from './rollouts.exception.js';
 
 export type OperatorAction = 'start' | 'pause' | 'resume' | 'cancel' | 'retry-failed';

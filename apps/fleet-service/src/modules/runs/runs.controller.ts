@@ -1,16 +1,17 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { RUN_STATUSES, RecordIdSchema } from '@agentbox/schemas';
-import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
-import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import {
-  RUNS_MAX_LIMIT,
+  RecordIdSchema,
+  RUN_STATUSES,
   RunDetailDtoSchema,
   RunDtoSchema,
-  RunListQuerySchema,
   type RunListQuery,
-} from './runs.dto.js';
+  RunListQuerySchema,
+  RUNS_MAX_LIMIT,
+} from '@agentbox/schemas';
+import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { RunsService } from './runs.service.js';
 
 @ApiTags('runs')

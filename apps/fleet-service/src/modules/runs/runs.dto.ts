@@ -1,43 +1,6 @@
-import { z } from 'zod';
-import {
-  AgentIdSchema,
-  DeviceIdSchema,
-  RUN_STATUSES,
-  RunEventSchema,
-  RunRecordSchema,
-  type RunEvent,
-  type RunRecord,
-} from '@agentbox/schemas';
+import type { RunDto, RunEvent, RunRecord } from '@agentbox/schemas';
 import type { RunEventRow } from './run-event.entity.js';
 import type { RunRow } from './run.entity.js';
-
-const IsoTimestamp = z.iso.datetime();
-
-export const RUNS_MAX_LIMIT = 200;
-
-/** A run as the API returns it: the box's record with ISO times, plus the box it ran on. */
-export const RunDtoSchema = RunRecordSchema.extend({
-  deviceId: DeviceIdSchema,
-  createdAt: IsoTimestamp,
-  startedAt: IsoTimestamp.optional(),
-  endedAt: IsoTimestamp.optional(),
-  updatedAt: IsoTimestamp.describe('when the fleet service last changed this record'),
-});
-export type RunDto = z.infer<typeof RunDtoSchema>;
-
-export const RunDetailDtoSchema = RunDtoSchema.extend({
-  events: z.array(RunEventSchema).describe('the steps of the run, by index'),
-});
-export type RunDetailDto = z.infer<typeof RunDetailDtoSchema>;
-
-export const RunListQuerySchema = z.object({
-  deviceId: DeviceIdSchema.optional(),
-  agentId: AgentIdSchema.optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(RUNS_MAX_LIMIT).default(50),
-  before: z.iso.datetime({ offset: true }).optional().describe('only runs created before this time'),
-});
-export type RunListQuery = z.output<typeof RunListQuerySchema>;
 
 const iso = (ms: number | null) => (ms === null ? undefined : new Date(ms).toISOString());
 

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { toRunDto, toRunEvent, type RunDetailDto, type RunDto, type RunListQuery } from './runs.dto.js';
+import { type RunDetailDto, type RunDto, type RunListQuery } from '@agentbox/schemas';
+import { toRunDto, toRunEvent } from './runs.dto.js';
 import { RunException, RunExceptionCode } from './runs.exception.js';
 import { RunsStore } from './runs.store.js';
 

@@ -1,11 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, In, LessThan, type EntityManager, type Repository } from 'typeorm';
-import { FINAL_RUN_STATUSES, type RunEvent, type RunRecord } from '@agentbox/schemas';
+import { FINAL_RUN_STATUSES, type RunEvent, type RunListQuery, type RunRecord } from '@agentbox/schemas';
 import { SqlDialect } from '../../database/sql-values.js';
 import { RunEventRow } from './run-event.entity.js';
 import { RunRow } from './run.entity.js';
-import type { RunListQuery } from './runs.dto.js';
 
 export interface IncomingRun {
   deviceId: string;

@@ -1,17 +1,17 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
-import { MetricNameSchema } from '@agentbox/schemas';
+import {
+  MetricNameSchema,
+  TELEMETRY_MAX_LIMIT,
+  TelemetryCatalogResponseSchema,
+  type TelemetryQuery,
+  TelemetryQuerySchema,
+  TelemetryResponseSchema,
+} from '@agentbox/schemas';
 import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
-import {
-  TELEMETRY_MAX_LIMIT,
-  TelemetryCatalogResponseSchema,
-  TelemetryQuerySchema,
-  TelemetryResponseSchema,
-  type TelemetryQuery,
-} from './telemetry.dto.js';
 import { TelemetryService } from './telemetry.service.js';
 
 const CatalogQuerySchema = z.object({ name: MetricNameSchema.optional() });

@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { METRIC_CATALOG, describeMetric } from '@agentbox/telemetry';
-import type { TelemetryCatalogResponse, TelemetryQuery, TelemetryResponse } from './telemetry.dto.js';
+import {
+  type TelemetryCatalogResponse,
+  type TelemetryQuery,
+  type TelemetryResponse,
+} from '@agentbox/schemas';
 import { TelemetryStore } from './telemetry.store.js';
 
 /** Read side of telemetry for the console. */

@@ -1,10 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
-import { USAGE_GROUPS, UsageQuerySchema } from '@agentbox/schemas';
+import { USAGE_GROUPS, UsageQuerySchema, UsageResponseSchema, UsageSummarySchema } from '@agentbox/schemas';
 import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { UsageResponseSchema, UsageSummarySchema } from './usage.dto.js';
 import { UsageService } from './usage.service.js';
 
 @ApiTags('usage')

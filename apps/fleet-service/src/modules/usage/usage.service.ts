@@ -1,9 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import type { UsageQuerySchema } from '@agentbox/schemas';
+import { type UsageQuerySchema, type UsageResponse, type UsageSummary } from '@agentbox/schemas';
 import type { z } from 'zod';
 import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
 import { AgentFleetService } from '../agents/agent-fleet.service.js';
-import type { UsageResponse, UsageSummary } from './usage.dto.js';
 import { UsageStore } from './usage.store.js';
 
 type UsageQuery = z.output<typeof UsageQuerySchema>;

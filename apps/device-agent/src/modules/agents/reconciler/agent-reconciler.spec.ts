@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { AgentDefinitionSchema, type DesiredAgent } from '@agentbox/schemas';
+import { sealSecret } from '@agentbox/sealed-secret';
 import type { InstalledAgent } from '../agents.contracts.js';
 import { BoxProviderDirectory } from '../providers/provider-directory.js';
 import { BoxSecretsKey } from '../secrets/box-secrets-key.js';
-import { sealSecret } from '../secrets/sealed-secret.js';
 import { openAgentStores, type AgentStores } from '../store/agent-stores.js';
 import { AgentReconciler, reconcileBackoffMs, type AgentRuntimePort } from './agent-reconciler.js';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { BirthMessageSchema, SealedSecretSchema } from '@agentbox/schemas';
+import { SealedSecretError, sealSecret } from '@agentbox/sealed-secret';
 import { BoxSecretsKey, SECRETS_KEY_FILE } from './box-secrets-key.js';
-import { SealedSecretError, sealSecret } from './sealed-secret.js';
 
 describe('BoxSecretsKey', () => {
   let dir: string;

@@ -2,8 +2,8 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { SealedSecret } from '@agentbox/schemas';
+import { exportPublicKey, openSealedSecret } from '@agentbox/sealed-secret';
 import { writeFileAtomic } from '../../../common/atomic-file.js';
-import { exportPublicKey, openSealedSecret } from './sealed-secret.js';
 
 export const SECRETS_KEY_FILE = 'secrets-key.pem';
 

@@ -1,8 +1,13 @@
-import { AgentRunCommandArgsSchema, type CommandMessage, type CommandResultMessage } from '@agentbox/schemas';
+import {
+  AgentRunCommandArgsSchema,
+  COMMAND_NAMES,
+  type CommandMessage,
+  type CommandResultMessage,
+} from '@agentbox/schemas';
 import type { InstalledAgent } from '../agents.contracts.js';
 import type { FireRun } from './agent-schedules.js';
 
-export const AGENT_RUN_COMMAND = 'agent.run';
+export const AGENT_RUN_COMMAND = COMMAND_NAMES.agentRun;
 
 type Outcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 

@@ -10,7 +10,7 @@ import {
 } from 'node:crypto';
 import type { SealedSecret } from '@agentbox/schemas';
 
-/** docs/protocol.md section 11: the sealing scheme of provider API keys. */
+/** docs/protocol.md section 11: how provider API keys are sealed for one box. */
 export const SEALED_SECRET_ALG = 'x25519-hkdf-sha256-aes256gcm';
 const HKDF_INFO = 'agentbox-secret-v1';
 const IV_BYTES = 12;
@@ -36,10 +36,17 @@ export function importPublicKey(base64: string): KeyObject {
   return key;
 }
 
-/**
- * Seals a secret to a box's public key, as the cloud does. The box never seals anything for
- * itself; this is the reference the opening side is tested against.
- */
+/** Whether a box's `secretsKey` (base64 DER SPKI) is an X25519 public key, as sealing needs. */
+export function isValidBoxPublicKey(base64: string): boolean {
+  try {
+    importPublicKey(base64);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Seals `plain` (the cloud does this) so only the holder of the private half of `boxPublicKey` can open it. */
 export function sealSecret(plain: string, boxPublicKey: string): SealedSecret {
   const ephemeral = generateKeyPairSync('x25519');
   const key = deriveKey(ephemeral.privateKey, importPublicKey(boxPublicKey));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DesiredStateMessageSchema } from '@agentbox/schemas';
+import { DesiredStateMessageSchema } from '../messages.js';
 
 export const DesiredStateRequestSchema = z.object({ spec: DesiredStateMessageSchema.shape.spec });
 export type DesiredStateRequest = z.infer<typeof DesiredStateRequestSchema>;

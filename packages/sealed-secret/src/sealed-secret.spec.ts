@@ -8,7 +8,7 @@ import {
 } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { SealedSecretSchema, type SealedSecret } from '@agentbox/schemas';
-import { isValidBoxPublicKey, sealForBox } from './sealed-secret.js';
+import { isValidBoxPublicKey, sealSecret } from './sealed-secret.js';
 
 /** docs/protocol.md section 11 from the box's side, written out step by step. */
 function open(sealed: SealedSecret, privateKey: KeyObject): string {
@@ -29,16 +29,16 @@ function open(sealed: SealedSecret, privateKey: KeyObject): string {
 
 const spki = (key: KeyObject) => key.export({ format: 'der', type: 'spki' }).toString('base64');
 
-describe('sealForBox', () => {
+describe('sealSecret', () => {
   it('seals a key only the box holding the private half can open', () => {
     const box = generateKeyPairSync('x25519');
-    const sut = sealForBox('sk-live-0123456789', spki(box.publicKey));
+    const sut = sealSecret('sk-live-0123456789', spki(box.publicKey));
     expect(SealedSecretSchema.parse(sut)).toEqual(sut);
     expect(Buffer.from(sut.iv, 'base64')).toHaveLength(12);
     expect(Buffer.from(sut.tag, 'base64')).toHaveLength(16);
     expect(open(sut, box.privateKey)).toBe('sk-live-0123456789');
     // A fresh ephemeral key each time: the same secret never looks the same twice.
-    expect(sealForBox('sk-live-0123456789', spki(box.publicKey)).ct).not.toBe(sut.ct);
+    expect(sealSecret('sk-live-0123456789', spki(box.publicKey)).ct).not.toBe(sut.ct);
     expect(() => open(sut, generateKeyPairSync('x25519').privateKey)).toThrow();
   });
 
@@ -46,6 +46,6 @@ describe('sealForBox', () => {
     expect(isValidBoxPublicKey(spki(generateKeyPairSync('x25519').publicKey))).toBe(true);
     expect(isValidBoxPublicKey(spki(generateKeyPairSync('ed25519').publicKey))).toBe(false);
     expect(isValidBoxPublicKey('bm90IGEga2V5')).toBe(false);
-    expect(() => sealForBox('x', spki(generateKeyPairSync('ed25519').publicKey))).toThrow(/X25519/);
+    expect(() => sealSecret('x', spki(generateKeyPairSync('ed25519').publicKey))).toThrow(/X25519/);
   });
 });

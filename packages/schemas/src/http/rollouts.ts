@@ -1,8 +1,14 @@
 import { z } from 'zod';
-import { UPDATE_REASONS, UPDATE_STATUSES } from '@agentbox/schemas';
-import { PAUSE_REASONS, ROLLOUT_STATUSES } from './rollout-engine.js';
+import { UPDATE_REASONS, UPDATE_STATUSES } from '../ota.js';
+import { IsoTimestampSchema } from './common.js';
 
-const IsoTimestamp = z.iso.datetime();
+export const ROLLOUT_STATUSES = ['draft', 'running', 'paused', 'completed', 'aborted', 'canceled'] as const;
+export type RolloutStatus = (typeof ROLLOUT_STATUSES)[number];
+
+/** Why a rollout is paused: an operator asked, or a phase ended and waits for a person. */
+export const PAUSE_REASONS = ['operator', 'awaiting-approval', 'below-threshold'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
+
 const HhMm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time of day as HH:MM');
 
 export const RolloutTargetsSchema = z.union([
@@ -84,10 +90,10 @@ export const RolloutDtoSchema = z.object({
   /** Boxes per status over the whole rollout (`pending`: not offered yet). */
   counts: StatusCountsSchema,
   createdBy: z.string(),
-  createdAt: IsoTimestamp,
-  startedAt: IsoTimestamp.nullable(),
-  endedAt: IsoTimestamp.nullable(),
-  updatedAt: IsoTimestamp,
+  createdAt: IsoTimestampSchema,
+  startedAt: IsoTimestampSchema.nullable(),
+  endedAt: IsoTimestampSchema.nullable(),
+  updatedAt: IsoTimestampSchema,
 });
 export type RolloutDto = z.infer<typeof RolloutDtoSchema>;
 
@@ -99,8 +105,8 @@ export const RolloutBoxDtoSchema = z.object({
   detail: z.string().nullable(),
   progress: z.object({ bytes: z.number(), total: z.number() }).nullable(),
   attempt: z.number().int().nonnegative(),
-  offeredAt: IsoTimestamp.nullable(),
-  updatedAt: IsoTimestamp,
+  offeredAt: IsoTimestampSchema.nullable(),
+  updatedAt: IsoTimestampSchema,
 });
 export type RolloutBoxDto = z.infer<typeof RolloutBoxDtoSchema>;
 
@@ -134,8 +140,8 @@ export const DeviceUpdateDtoSchema = z.object({
   detail: z.string().nullable(),
   progress: z.object({ bytes: z.number(), total: z.number() }).nullable(),
   runningVersion: z.string(),
-  reportedAt: IsoTimestamp,
-  receivedAt: IsoTimestamp,
+  reportedAt: IsoTimestampSchema,
+  receivedAt: IsoTimestampSchema,
 });
 export type DeviceUpdateDto = z.infer<typeof DeviceUpdateDtoSchema>;
 

@@ -1,18 +1,32 @@
 import { z } from 'zod';
-import { AgentIdSchema, DeviceIdSchema, USAGE_GROUPS } from '@agentbox/schemas';
+import { AgentIdSchema } from '../agents.js';
+import { DeviceIdSchema } from '../ids.js';
+import { IsoTimestampSchema } from './common.js';
 
-const IsoTimestamp = z.iso.datetime();
+export const USAGE_GROUPS = ['agent', 'device', 'model', 'provider'] as const;
+
+export const UsageQuerySchema = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }).optional(),
+  bucket: z.enum(['hour', 'day']).default('day'),
+  groupBy: z.enum(USAGE_GROUPS).optional(),
+  deviceId: DeviceIdSchema.optional(),
+  agentId: AgentIdSchema.optional(),
+});
+export type UsageQuery = z.input<typeof UsageQuerySchema>;
 
 const Tokens = z.object({
   inputTokens: z.number().int().nonnegative(),
   outputTokens: z.number().int().nonnegative(),
 });
 
-export const UsagePointSchema = Tokens.extend({ start: IsoTimestamp.describe('start of the bucket (UTC)') });
+export const UsagePointSchema = Tokens.extend({
+  start: IsoTimestampSchema.describe('start of the bucket (UTC)'),
+});
 
 export const UsageResponseSchema = z.object({
-  from: IsoTimestamp,
-  to: IsoTimestamp,
+  from: IsoTimestampSchema,
+  to: IsoTimestampSchema,
   bucket: z.enum(['hour', 'day']),
   groupBy: z.enum(USAGE_GROUPS).nullable().describe('null: one series with key "all"'),
   series: z.array(

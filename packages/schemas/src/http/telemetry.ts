@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DeviceIdSchema, DeviceMessageBaseSchema, TelemetrySampleSchema } from '@agentbox/schemas';
+import { DeviceIdSchema } from '../ids.js';
+import { DeviceMessageBaseSchema, TelemetrySampleSchema } from '../messages.js';
 
 export const TELEMETRY_MAX_LIMIT = 5_000;
 

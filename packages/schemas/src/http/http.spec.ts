@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import * as sut from './api.js';
-import { decodePayload, encodeMessage, type DecodeResult } from './codec.js';
-import { DEVICE_ID_PATTERN } from './ids.js';
+import * as sut from './index.js';
+import { decodePayload, encodeMessage, type DecodeResult } from '../codec.js';
+import { DEVICE_ID_PATTERN } from '../ids.js';
 
 const deviceId = fc.stringMatching(DEVICE_ID_PATTERN);
 const text = (min: number, max: number) =>

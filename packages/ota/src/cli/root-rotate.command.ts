@@ -1,0 +1,65 @@
+import { parseArgs } from 'node:util';
+import type { SignedRoot } from '@agentbox/schemas';
+import { signEnvelope } from '../envelope.js';
+import { OtaError } from '../ota-error.js';
+import { createRootMetadata, verifyRootUpdate } from '../root-metadata.js';
+import {
+  expiresAt,
+  list,
+  readJson,
+  readPrivateKey,
+  readPublicKey,
+  required,
+  threshold,
+  writeJson,
+  type CliIo,
+} from './cli-support.js';
+import { ROOT_METADATA_OPTIONS } from './root-init.command.js';
+
+/**
+ * `root rotate`: the next root version (keys not given stay as they are), signed by a threshold of the
+ * current root keys and of the new ones.
+ */
+export async function rootRotateCommand(argv: string[], io: CliIo, now: number): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      root: { type: 'string' },
+      sign: { type: 'string', multiple: true },
+      ...ROOT_METADATA_OPTIONS,
+    },
+  });
+  const current = await readJson<SignedRoot>(required(values.root, '--root root.json'), 'root');
+  const out = required(values.out, '--out root-vN.json');
+  const signers = await Promise.all(list(values.sign, '--sign KEY.pem').map(readPrivateKey));
+  const keep = (role: 'root' | 'release') =>
+    current.signed.roles[role].keyids.map((id) => current.signed.keys[id]!.public);
+  const rootKeys = values['root-key']
+    ? await Promise.all(list(values['root-key'], '').map(readPublicKey))
+    : keep('root');
+  const releaseKeys = values['release-key']
+    ? await Promise.all(list(values['release-key'], '').map(readPublicKey))
+    : keep('release');
+  const next = createRootMetadata({
+    version: current.signed.version + 1,
+    expires: expiresAt(now, values.expires, '365d'),
+    rootKeys,
+    releaseKeys,
+    rootThreshold: threshold(values['root-threshold']) ?? current.signed.roles.root.threshold,
+    releaseThreshold: threshold(values['release-threshold']) ?? current.signed.roles.release.threshold,
+  });
+  const signed = signEnvelope(next, signers);
+  const check = verifyRootUpdate(current, signed, { now });
+  if (!check.ok) {
+    throw new OtaError(
+      'ROOT_SIGNATURE',
+      check.detail,
+      'sign with --sign for a threshold of the current root keys AND of the new root keys',
+    );
+  }
+  await writeJson(out, signed);
+  io.out(
+    `root v${next.version} -> ${out} (expires ${next.expires}); upload it to the fleet service ` +
+      '(PUT /api/v1/ota/root), which hands it to boxes with their next update',
+  );
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { AgentIdSchema } from './agents.js';
+
+/**
+ * The commands a box answers on `down/commands/{commandId}` (docs/protocol.md section 6), by name. Both
+ * sides name a command through this table, so a renamed command fails to compile instead of timing out.
+ */
+export const COMMAND_NAMES = {
+  /** Answers `{ pong: true, ts }`: a round trip through the box's link. */
+  ping: 'ping',
+  /** Publishes `up/state` now and answers with the desired version and the current state. */
+  reportState: 'report-state',
+  /** Starts a run of one agent with the given input (a task from the console). */
+  agentRun: 'agent.run',
+} as const;
+export type CommandName = (typeof COMMAND_NAMES)[keyof typeof COMMAND_NAMES];
+
+/** Arguments of the `agent.run` command: a task sent from the console to one agent on the box. */
+export const AgentRunCommandArgsSchema = z.object({
+  agentId: AgentIdSchema,
+  input: z.string().min(1).max(10_000),
+});
+export type AgentRunCommandArgs = z.infer<typeof AgentRunCommandArgsSchema>;
