@@ -1,4 +1,4 @@
-import { computed, ref, type ComputedRef, type Ref } from 'vue';
+import { computed, inject, provide, ref, type ComputedRef, type InjectionKey, type Ref } from 'vue';
 import { useI18n } from 'vue-i18n';
 import { issuesAt, type FieldIssue } from '@/utils/agent-form';
 
@@ -10,7 +10,12 @@ export interface FieldIssues {
   status: (this: void, path: string) => 'error' | undefined;
 }
 
-/** Field errors from the shared schemas, in the current language. */
+const FIELD_ISSUES: InjectionKey<FieldIssues> = Symbol('field issues');
+
+/**
+ * Field errors from the shared schemas, in the current language; the form's FormFields below the
+ * component that calls this show them.
+ */
 export function useFieldIssues(): FieldIssues {
   const i18n = useI18n();
   const issues = ref<FieldIssue[]>([]);
@@ -21,7 +26,7 @@ export function useFieldIssues(): FieldIssues {
     return i18n.t(key, issue.params);
   }
 
-  return {
+  const fields: FieldIssues = {
     issues,
     hasIssues: computed(() => issues.value.length > 0),
     feedback: (path) => {
@@ -30,4 +35,13 @@ export function useFieldIssues(): FieldIssues {
     },
     status: (path) => (issuesAt(issues.value, path).length > 0 ? 'error' : undefined),
   };
+  provide(FIELD_ISSUES, fields);
+  return fields;
+}
+
+/** The field issues of the form this component is part of. */
+export function injectFieldIssues(): FieldIssues {
+  const fields = inject(FIELD_ISSUES);
+  if (!fields) throw new Error('a FormField needs a form that called useFieldIssues()');
+  return fields;
 }
