@@ -1,6 +1,6 @@
 import { computed, inject, provide, ref, type ComputedRef, type InjectionKey, type Ref } from 'vue';
 import { useI18n } from 'vue-i18n';
-import { issuesAt, type FieldIssue } from '@/utils/agent-form';
+import { issuesAt, type FieldIssue } from '@/utils/field-issues';
 
 export interface FieldIssues {
   issues: Ref<FieldIssue[]>;
@@ -8,6 +8,8 @@ export interface FieldIssues {
   /** The translated text of a field's first problem, for an n-form-item's feedback. */
   feedback: (this: void, path: string) => string | undefined;
   status: (this: void, path: string) => 'error' | undefined;
+  /** The translated text of every problem at or below `path`, each once. */
+  messages: (this: void, path: string) => string[];
 }
 
 const FIELD_ISSUES: InjectionKey<FieldIssues> = Symbol('field issues');
@@ -34,6 +36,7 @@ export function useFieldIssues(): FieldIssues {
       return first ? text(first) : undefined;
     },
     status: (path) => (issuesAt(issues.value, path).length > 0 ? 'error' : undefined),
+    messages: (path) => [...new Set(issuesAt(issues.value, path).map(text))],
   };
   provide(FIELD_ISSUES, fields);
   return fields;

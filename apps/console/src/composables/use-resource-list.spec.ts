@@ -1,23 +1,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { createApp, defineComponent, nextTick, ref, type App } from 'vue';
-import { i18n } from '@/locales';
+import { nextTick, ref, type App } from 'vue';
+import { mountComposable } from '@/testing/mount-composable';
 import { keepErrorInStore } from './use-request-error';
 import { useResourceList } from './use-resource-list';
-
-/** Runs the composable in a mounted component, as a page would. */
-function mountWith<T>(setup: () => T): { result: T; app: App } {
-  let result: T | undefined;
-  const app = createApp(
-    defineComponent({
-      setup() {
-        result = setup();
-        return () => null;
-      },
-    }),
-  );
-  app.use(i18n).mount(document.createElement('div'));
-  return { result: result as T, app };
-}
 
 describe('useResourceList', () => {
   let app: App | undefined;
@@ -26,7 +11,7 @@ describe('useResourceList', () => {
   it('fetches when the page opens and shows the error the store keeps, without a copy of it', async () => {
     const storeError = ref<unknown>(null);
     let calls = 0;
-    const mounted = mountWith(() =>
+    const mounted = mountComposable(() =>
       useResourceList({
         fetch: () => {
           calls += 1;
@@ -52,7 +37,7 @@ describe('useResourceList', () => {
   });
 
   it('shows the first of several requests that failed', () => {
-    const mounted = mountWith(() =>
+    const mounted = mountComposable(() =>
       useResourceList({
         fetch: () => Promise.resolve(),
         errors: [() => null, () => new Error('releases failed'), () => new Error('later')],
