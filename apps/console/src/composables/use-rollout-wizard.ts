@@ -1,7 +1,7 @@
 import { computed, ref, watchEffect } from 'vue';
 import type { RolloutDetail } from '@/api/ota-types';
-import { useErrorText } from '@/composables/use-error-text';
 import { useFieldIssues } from '@/composables/use-field-issues';
+import { useSubmit } from '@/composables/use-submit';
 import { useDevicesStore } from '@/stores/devices';
 import { useReleasesStore } from '@/stores/releases';
 import { useRolloutsStore } from '@/stores/rollouts';
@@ -17,13 +17,11 @@ export function useRolloutWizard() {
   const releases = useReleasesStore();
   const devices = useDevicesStore();
   const rollouts = useRolloutsStore();
-  const errorText = useErrorText();
   const fields = useFieldIssues();
 
   const step = ref(1);
   const draft = ref(newRolloutDraft(null));
-  const saving = ref(false);
-  const failure = ref<string | null>(null);
+  const { submitting: saving, error: failure, attempt } = useSubmit();
 
   const checked = computed(() => validateRolloutDraft(draft.value));
   // In step with the draft at once, so the buttons never act on the problems of an older draft.
@@ -68,16 +66,7 @@ export function useRolloutWizard() {
   async function create(): Promise<RolloutDetail | null> {
     const result = checked.value;
     if (!result.ok) return null;
-    saving.value = true;
-    failure.value = null;
-    try {
-      return await rollouts.create(result.body);
-    } catch (caught) {
-      failure.value = errorText(caught);
-      return null;
-    } finally {
-      saving.value = false;
-    }
+    return (await attempt(() => rollouts.create(result.body))) ?? null;
   }
 
   return { step, draft, saving, failure, fields, orderProblems, stepValid, start, create };
