@@ -1,26 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { nextTick, ref, type App } from 'vue';
+import { nextTick, reactive, type App } from 'vue';
 import { mountComposable } from '@/testing/mount-composable';
 import { keepErrorInStore } from './use-request-error';
-import { useResourceList } from './use-resource-list';
+import { useResourceList, type ListRequest } from './use-resource-list';
 
 describe('useResourceList', () => {
   let app: App | undefined;
   afterEach(() => app?.unmount());
 
   it('fetches when the page opens and shows the error the store keeps, without a copy of it', async () => {
-    const storeError = ref<unknown>(null);
+    const store = reactive<ListRequest>({ loading: false, loaded: false, error: null });
     let calls = 0;
     const mounted = mountComposable(() =>
-      useResourceList({
-        fetch: () => {
-          calls += 1;
-          const failure = new Error('fleet service unreachable');
-          storeError.value = failure;
-          return Promise.reject(failure);
-        },
-        errors: [() => storeError.value],
-      }),
+      useResourceList(() => {
+        calls += 1;
+        const failure = new Error('fleet service unreachable');
+        store.error = failure;
+        return Promise.reject(failure);
+      }, store),
     );
     app = mounted.app;
     const sut = mounted.result;
@@ -28,9 +25,11 @@ describe('useResourceList', () => {
 
     expect(calls).toBe(1);
     expect(sut.error.value).toBe('fleet service unreachable');
+    expect(sut.page.value.error).toBe('fleet service unreachable');
 
-    storeError.value = null;
-    expect(sut.error.value).toBeNull();
+    store.error = null;
+    store.loaded = true;
+    expect(sut.page.value).toMatchObject({ error: null, loading: false, loaded: true });
     await expect(sut.refresh()).resolves.toBeUndefined();
     expect(calls).toBe(2);
     expect(sut.error.value).toBe('fleet service unreachable');
@@ -38,10 +37,12 @@ describe('useResourceList', () => {
 
   it('shows the first of several requests that failed', () => {
     const mounted = mountComposable(() =>
-      useResourceList({
-        fetch: () => Promise.resolve(),
-        errors: [() => null, () => new Error('releases failed'), () => new Error('later')],
-      }),
+      useResourceList(
+        () => Promise.resolve(),
+        { loading: false, loaded: true, error: null },
+        { error: new Error('releases failed') },
+        { error: new Error('later') },
+      ),
     );
     app = mounted.app;
 

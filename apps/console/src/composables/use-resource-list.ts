@@ -1,17 +1,31 @@
-import { onMounted } from 'vue';
+import { computed, onMounted } from 'vue';
 import { keepErrorInStore, useRequestError } from '@/composables/use-request-error';
 
-export interface ResourceListSource {
-  /** Fetches the list (and whatever else the page shows); the stores keep a failure. */
-  fetch: () => Promise<unknown>;
-  /** The errors the stores keep for those requests, first one first. */
-  errors: Array<() => unknown>;
+/** What a store keeps about its list request (`useFetchState`). */
+export interface ListRequest {
+  loading: boolean;
+  loaded: boolean;
+  error: unknown;
 }
 
-/** A list page's refresh, run when the page opens, and its error line from the stores. */
-export function useResourceList({ fetch, errors }: ResourceListSource) {
-  const error = useRequestError(...errors);
+/**
+ * A list page's refresh, run when the page opens, and what ResourceListPage shows of the request:
+ * `v-bind="page"` gives it the spinner, the empty state's cue and the error line, from the store (`list`)
+ * and from any other store the page fetches from (`others`), first error first.
+ */
+export function useResourceList(
+  fetch: () => Promise<unknown>,
+  list: ListRequest,
+  ...others: Array<Pick<ListRequest, 'error'>>
+) {
+  const error = useRequestError(...[list, ...others].map((store) => () => store.error));
   const refresh = keepErrorInStore(fetch);
   onMounted(refresh);
-  return { error, refresh };
+  const page = computed(() => ({
+    error: error.value,
+    loading: list.loading,
+    loaded: list.loaded,
+    onRefresh: refresh,
+  }));
+  return { page, error, refresh };
 }

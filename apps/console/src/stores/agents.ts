@@ -10,9 +10,9 @@ import { useById, useFetchState } from '@/stores/request-state';
 export const useAgentsStore = defineStore(
   'agents',
   () => {
-    const { byId, get, upsert, drop: dropAgent, replaceAll } = useById<Agent>();
+    const { byId, get, upsert, drop: dropAgent, replaceAll, clear } = useById<Agent>();
     const versions = ref<Record<string, AgentVersion[]>>({});
-    const { loaded, loading, error, track } = useFetchState();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
     const all = computed(() =>
       Object.values(byId.value).sort(
@@ -121,10 +121,9 @@ export const useAgentsStore = defineStore(
     }
 
     function reset(): void {
-      byId.value = {};
+      clear();
       versions.value = {};
-      loaded.value = false;
-      error.value = null;
+      forget();
     }
 
     return {

@@ -12,8 +12,8 @@ import { useById, useFetchState } from '@/stores/request-state';
 export const useApiKeysStore = defineStore(
   'api-keys',
   () => {
-    const { byId, upsert, replaceAll } = useById<ApiKey>();
-    const { loaded, loading, error, track } = useFetchState();
+    const { byId, upsert, replaceAll, clear } = useById<ApiKey>();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
     /** Newest first, as the fleet service lists them. */
     const all = computed(() =>
@@ -43,9 +43,8 @@ export const useApiKeysStore = defineStore(
     }
 
     function reset(): void {
-      byId.value = {};
-      loaded.value = false;
-      error.value = null;
+      clear();
+      forget();
     }
 
     return { byId, loaded, loading, error, all, fetchAll, create, revoke, reset };

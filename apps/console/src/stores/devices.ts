@@ -87,7 +87,7 @@ export const useDevicesStore = defineStore(
   'devices',
   () => {
     const byId = ref<Record<string, Device>>({});
-    const { loaded, loading, error, track } = useFetchState();
+    const { loaded, loading, error, track, forget } = useFetchState();
     const filter = ref<DeviceFilter>({ text: '', status: 'all', tag: null });
     const sortKey = ref<DeviceSortKey>('name');
     const sortOrder = ref<SortOrder>('asc');
@@ -232,8 +232,7 @@ export const useDevicesStore = defineStore(
 
     function reset(): void {
       byId.value = {};
-      loaded.value = false;
-      error.value = null;
+      forget();
       liveStatusAt.clear();
     }
 

@@ -9,8 +9,8 @@ import { useById, useFetchState } from '@/stores/request-state';
 export const useProvidersStore = defineStore(
   'providers',
   () => {
-    const { byId, get, upsert, drop, replaceAll } = useById<Provider>();
-    const { loaded, loading, error, track } = useFetchState();
+    const { byId, get, upsert, drop, replaceAll, clear } = useById<Provider>();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
     const all = computed(() =>
       Object.values(byId.value).sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id)),
@@ -44,9 +44,8 @@ export const useProvidersStore = defineStore(
     }
 
     function reset(): void {
-      byId.value = {};
-      loaded.value = false;
-      error.value = null;
+      clear();
+      forget();
     }
 
     return { byId, loaded, loading, error, all, count, get, fetchAll, create, update, remove, reset };

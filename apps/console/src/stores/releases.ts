@@ -48,8 +48,8 @@ export interface PublishOptions {
 export const useReleasesStore = defineStore(
   'releases',
   () => {
-    const { byId, get, upsert, drop, replaceAll } = useById<Release>();
-    const { loaded, loading, error, track } = useFetchState();
+    const { byId, get, upsert, drop, replaceAll, clear } = useById<Release>();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
     /** Newest upload first. */
     const all = computed(() =>
@@ -125,9 +125,8 @@ export const useReleasesStore = defineStore(
     }
 
     function reset(): void {
-      byId.value = {};
-      loaded.value = false;
-      error.value = null;
+      clear();
+      forget();
     }
 
     return {

@@ -38,7 +38,7 @@ export const useRolloutsStore = defineStore(
   'rollouts',
   () => {
     const byId = ref<Record<string, Rollout>>({});
-    const { loaded, loading, error, track } = useFetchState();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
     const currentId = ref<string | null>(null);
     const current = ref<RolloutDetail | null>(null);
@@ -157,8 +157,7 @@ export const useRolloutsStore = defineStore(
     function reset(): void {
       leave();
       byId.value = {};
-      loaded.value = false;
-      error.value = null;
+      forget();
     }
 
     return {
