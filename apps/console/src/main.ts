@@ -5,10 +5,12 @@ import { currentLocale, i18n } from '@/locales';
 import { createAppRouter } from '@/router';
 import { useAuthStore } from '@/stores/auth';
 import { resetSessionStores } from '@/stores/session';
+import { storePlumbing } from '@/stores/store-plumbing';
 import App from './App.vue';
 
 const app = createApp(App);
 const pinia = createPinia();
+pinia.use(storePlumbing);
 app.use(pinia);
 const router = createAppRouter(pinia);
 

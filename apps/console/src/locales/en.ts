@@ -700,10 +700,6 @@ const en = {
     next: 'Next',
     create: 'Create rollout',
     problems: {
-      noPhases: 'Add at least one phase.',
-      phaseName: 'Every phase needs a name.',
-      percentRange: 'A share is between 1 and 100%.',
-      countRange: 'A number of boxes is a whole number of at least 1.',
       notCumulative: 'A phase cannot reach fewer boxes than the one before.',
       lastNotAll: 'The last phase must reach 100% of the boxes.',
       window: 'Write the window as two times like 02:00 and 05:00.',

@@ -692,10 +692,6 @@ const zhCN: MessageSchema = {
     next: '下一步',
     create: '创建推送',
     problems: {
-      noPhases: '至少添加一个阶段。',
-      phaseName: '每个阶段都需要名称。',
-      percentRange: '比例应在 1 到 100% 之间。',
-      countRange: '设备数应为至少 1 的整数。',
       notCumulative: '阶段覆盖的设备数不能少于上一阶段。',
       lastNotAll: '最后一个阶段必须覆盖 100% 的设备。',
       window: '请把维护窗口写成两个时间，如 02:00 和 05:00。',

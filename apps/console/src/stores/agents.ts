@@ -7,142 +7,147 @@ import type { Agent, AgentVersion, Assignment, TaskAccepted } from '@/api/types'
 import { useById, useFetchState } from '@/stores/request-state';
 
 /** Agents of the fleet with their assignments, version history and the "send task" action. */
-export const useAgentsStore = defineStore('agents', () => {
-  const { byId, get, upsert, drop: dropAgent, replaceAll } = useById<Agent>();
-  const versions = ref<Record<string, AgentVersion[]>>({});
-  const { loaded, loading, error, track } = useFetchState();
+export const useAgentsStore = defineStore(
+  'agents',
+  () => {
+    const { byId, get, upsert, drop: dropAgent, replaceAll, clear } = useById<Agent>();
+    const versions = ref<Record<string, AgentVersion[]>>({});
+    const { loaded, loading, error, track, forget } = useFetchState();
 
-  const all = computed(() =>
-    Object.values(byId.value).sort(
-      (a, b) => a.definition.name.localeCompare(b.definition.name) || a.id.localeCompare(b.id),
-    ),
-  );
-  const count = computed(() => all.value.length);
-  const assignmentCount = computed(() => all.value.reduce((sum, agent) => sum + agent.assignments.length, 0));
+    const all = computed(() =>
+      Object.values(byId.value).sort(
+        (a, b) => a.definition.name.localeCompare(b.definition.name) || a.id.localeCompare(b.id),
+      ),
+    );
+    const count = computed(() => all.value.length);
+    const assignmentCount = computed(() =>
+      all.value.reduce((sum, agent) => sum + agent.assignments.length, 0),
+    );
 
-  /** The agent's name, or its id while the list is not loaded (or it was deleted). */
-  function nameOf(id: string): string {
-    return byId.value[id]?.definition.name ?? id;
-  }
+    /** The agent's name, or its id while the list is not loaded (or it was deleted). */
+    function nameOf(id: string): string {
+      return byId.value[id]?.definition.name ?? id;
+    }
 
-  function drop(id: string): void {
-    dropAgent(id);
-    const { [id]: _history, ...others } = versions.value;
-    versions.value = others;
-  }
+    function drop(id: string): void {
+      dropAgent(id);
+      const { [id]: _history, ...others } = versions.value;
+      versions.value = others;
+    }
 
-  async function fetchAll(): Promise<void> {
-    await track(async () => {
-      const list = await unwrap(api().GET('/api/v1/agents'));
-      replaceAll(list);
-    });
-  }
+    async function fetchAll(): Promise<void> {
+      await track(async () => {
+        const list = await unwrap(api().GET('/api/v1/agents'));
+        replaceAll(list);
+      });
+    }
 
-  /** The agent, or null when the fleet service does not know it. */
-  async function fetchOne(id: string): Promise<Agent | null> {
-    try {
-      const agent = await unwrap(api().GET('/api/v1/agents/{id}', { params: { path: { id } } }));
+    /** The agent, or null when the fleet service does not know it. */
+    async function fetchOne(id: string): Promise<Agent | null> {
+      try {
+        const agent = await unwrap(api().GET('/api/v1/agents/{id}', { params: { path: { id } } }));
+        upsert(agent);
+        return agent;
+      } catch (caught) {
+        if (isNotFound(caught)) {
+          drop(id);
+          return null;
+        }
+        throw caught;
+      }
+    }
+
+    async function create(id: string, definition: AgentDefinition): Promise<Agent> {
+      const agent = await unwrap(api().POST('/api/v1/agents', { body: { id, definition } }));
       upsert(agent);
       return agent;
-    } catch (caught) {
-      if (isNotFound(caught)) {
-        drop(id);
-        return null;
+    }
+
+    /** Saves a new version: the whole definition, never a patch. */
+    async function update(id: string, definition: AgentDefinition): Promise<Agent> {
+      const agent = await unwrap(
+        api().PUT('/api/v1/agents/{id}', { params: { path: { id } }, body: { definition } }),
+      );
+      upsert(agent);
+      if (versions.value[id]) await fetchVersions(id);
+      return agent;
+    }
+
+    async function remove(id: string): Promise<void> {
+      await unwrap(api().DELETE('/api/v1/agents/{id}', { params: { path: { id } } }));
+      drop(id);
+    }
+
+    async function fetchVersions(id: string): Promise<AgentVersion[]> {
+      const list = await unwrap(api().GET('/api/v1/agents/{id}/versions', { params: { path: { id } } }));
+      versions.value = { ...versions.value, [id]: list };
+      return list;
+    }
+
+    function setAssignments(agentId: string, assignments: Assignment[]): void {
+      const agent = byId.value[agentId];
+      if (agent) upsert({ ...agent, assignments });
+    }
+
+    async function assign(agentId: string, target: AssignmentTarget): Promise<Assignment> {
+      const assignment = await unwrap(api().POST('/api/v1/assignments', { body: { agentId, target } }));
+      const current = byId.value[agentId]?.assignments ?? [];
+      // Idempotent on the server: the same agent and target come back as the existing assignment.
+      setAssignments(agentId, [...current.filter((a) => a.id !== assignment.id), assignment]);
+      return assignment;
+    }
+
+    async function unassign(agentId: string, assignmentId: string): Promise<void> {
+      try {
+        await unwrap(api().DELETE('/api/v1/assignments/{id}', { params: { path: { id: assignmentId } } }));
+      } catch (caught) {
+        // Already gone is what we wanted.
+        if (!isNotFound(caught)) throw caught;
       }
-      throw caught;
+      const current = byId.value[agentId]?.assignments ?? [];
+      setAssignments(
+        agentId,
+        current.filter((a) => a.id !== assignmentId),
+      );
     }
-  }
 
-  async function create(id: string, definition: AgentDefinition): Promise<Agent> {
-    const agent = await unwrap(api().POST('/api/v1/agents', { body: { id, definition } }));
-    upsert(agent);
-    return agent;
-  }
-
-  /** Saves a new version: the whole definition, never a patch. */
-  async function update(id: string, definition: AgentDefinition): Promise<Agent> {
-    const agent = await unwrap(
-      api().PUT('/api/v1/agents/{id}', { params: { path: { id } }, body: { definition } }),
-    );
-    upsert(agent);
-    if (versions.value[id]) await fetchVersions(id);
-    return agent;
-  }
-
-  async function remove(id: string): Promise<void> {
-    await unwrap(api().DELETE('/api/v1/agents/{id}', { params: { path: { id } } }));
-    drop(id);
-  }
-
-  async function fetchVersions(id: string): Promise<AgentVersion[]> {
-    const list = await unwrap(api().GET('/api/v1/agents/{id}/versions', { params: { path: { id } } }));
-    versions.value = { ...versions.value, [id]: list };
-    return list;
-  }
-
-  function setAssignments(agentId: string, assignments: Assignment[]): void {
-    const agent = byId.value[agentId];
-    if (agent) upsert({ ...agent, assignments });
-  }
-
-  async function assign(agentId: string, target: AssignmentTarget): Promise<Assignment> {
-    const assignment = await unwrap(api().POST('/api/v1/assignments', { body: { agentId, target } }));
-    const current = byId.value[agentId]?.assignments ?? [];
-    // Idempotent on the server: the same agent and target come back as the existing assignment.
-    setAssignments(agentId, [...current.filter((a) => a.id !== assignment.id), assignment]);
-    return assignment;
-  }
-
-  async function unassign(agentId: string, assignmentId: string): Promise<void> {
-    try {
-      await unwrap(api().DELETE('/api/v1/assignments/{id}', { params: { path: { id: assignmentId } } }));
-    } catch (caught) {
-      // Already gone is what we wanted.
-      if (!isNotFound(caught)) throw caught;
+    async function sendTask(agentId: string, deviceId: string, input: string): Promise<TaskAccepted> {
+      return unwrap(
+        api().POST('/api/v1/agents/{id}/tasks', {
+          params: { path: { id: agentId } },
+          body: { deviceId, input },
+        }),
+      );
     }
-    const current = byId.value[agentId]?.assignments ?? [];
-    setAssignments(
-      agentId,
-      current.filter((a) => a.id !== assignmentId),
-    );
-  }
 
-  async function sendTask(agentId: string, deviceId: string, input: string): Promise<TaskAccepted> {
-    return unwrap(
-      api().POST('/api/v1/agents/{id}/tasks', {
-        params: { path: { id: agentId } },
-        body: { deviceId, input },
-      }),
-    );
-  }
+    function reset(): void {
+      clear();
+      versions.value = {};
+      forget();
+    }
 
-  function reset(): void {
-    byId.value = {};
-    versions.value = {};
-    loaded.value = false;
-    error.value = null;
-  }
-
-  return {
-    byId,
-    versions,
-    loaded,
-    loading,
-    error,
-    all,
-    count,
-    assignmentCount,
-    get,
-    nameOf,
-    fetchAll,
-    fetchOne,
-    create,
-    update,
-    remove,
-    fetchVersions,
-    assign,
-    unassign,
-    sendTask,
-    reset,
-  };
-});
+    return {
+      byId,
+      versions,
+      loaded,
+      loading,
+      error,
+      all,
+      count,
+      assignmentCount,
+      get,
+      nameOf,
+      fetchAll,
+      fetchOne,
+      create,
+      update,
+      remove,
+      fetchVersions,
+      assign,
+      unassign,
+      sendTask,
+      reset,
+    };
+  },
+  { plumbing: { reset: (store) => store.reset() } },
+);

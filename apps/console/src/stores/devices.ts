@@ -83,179 +83,193 @@ function laterTime(a: string | null, b: string | null): string | null {
   return tb > ta ? b : a;
 }
 
-export const useDevicesStore = defineStore('devices', () => {
-  const byId = ref<Record<string, Device>>({});
-  const { loaded, loading, error, track } = useFetchState();
-  const filter = ref<DeviceFilter>({ text: '', status: 'all', tag: null });
-  const sortKey = ref<DeviceSortKey>('name');
-  const sortOrder = ref<SortOrder>('asc');
-  /** When a live status last changed each device, so a list fetched before it does not undo it. */
-  const liveStatusAt = new Map<string, number>();
+export const useDevicesStore = defineStore(
+  'devices',
+  () => {
+    const byId = ref<Record<string, Device>>({});
+    const { loaded, loading, error, track, forget } = useFetchState();
+    const filter = ref<DeviceFilter>({ text: '', status: 'all', tag: null });
+    const sortKey = ref<DeviceSortKey>('name');
+    const sortOrder = ref<SortOrder>('asc');
+    /** When a live status last changed each device, so a list fetched before it does not undo it. */
+    const liveStatusAt = new Map<string, number>();
 
-  const all = computed(() => Object.values(byId.value));
-  const visible = computed(() =>
-    all.value
-      .filter((device) => matchesFilter(device, filter.value))
-      .sort((a, b) => compareDevices(a, b, sortKey.value, sortOrder.value)),
-  );
-  const counts = computed(() => {
-    const online = all.value.filter((device) => device.online).length;
-    return { total: all.value.length, online, offline: all.value.length - online };
-  });
-  const allTags = computed(() =>
-    [...new Set(all.value.flatMap((device) => device.tags))].sort(collator.compare),
-  );
-  const isFiltered = computed(
-    () => filter.value.text.trim() !== '' || filter.value.status !== 'all' || filter.value.tag !== null,
-  );
-
-  function get(id: string): Device | undefined {
-    return byId.value[id];
-  }
-
-  function upsert(device: Device): void {
-    byId.value[device.id] = device;
-  }
-
-  function remove(id: string): void {
-    delete byId.value[id];
-  }
-
-  /** The list endpoint pages (at most LIST_PAGE per call); walk it in a stable order. */
-  async function fetchEveryPage(): Promise<Device[]> {
-    const items: Device[] = [];
-    for (let offset = 0; ; offset += LIST_PAGE) {
-      const page = await unwrap(
-        api().GET('/api/v1/devices', {
-          params: { query: { limit: LIST_PAGE, offset, sort: 'createdAt', order: 'asc' } },
-        }),
-      );
-      items.push(...page.items);
-      if (page.items.length < LIST_PAGE || items.length >= page.total) return items;
-    }
-  }
-
-  async function fetchAll(): Promise<void> {
-    const startedAt = Date.now();
-    await track(async () => {
-      const items = await fetchEveryPage();
-      const next: Record<string, Device> = {};
-      for (const device of items) {
-        const current = byId.value[device.id];
-        const liveAt = liveStatusAt.get(device.id);
-        next[device.id] =
-          current && liveAt !== undefined && liveAt >= startedAt
-            ? {
-                ...device,
-                online: current.online,
-                lastSeenAt: laterTime(current.lastSeenAt, device.lastSeenAt),
-              }
-            : device;
-      }
-      byId.value = next;
+    const all = computed(() => Object.values(byId.value));
+    const visible = computed(() =>
+      all.value
+        .filter((device) => matchesFilter(device, filter.value))
+        .sort((a, b) => compareDevices(a, b, sortKey.value, sortOrder.value)),
+    );
+    const counts = computed(() => {
+      const online = all.value.filter((device) => device.online).length;
+      return { total: all.value.length, online, offline: all.value.length - online };
     });
-  }
+    const allTags = computed(() =>
+      [...new Set(all.value.flatMap((device) => device.tags))].sort(collator.compare),
+    );
+    const isFiltered = computed(
+      () => filter.value.text.trim() !== '' || filter.value.status !== 'all' || filter.value.tag !== null,
+    );
 
-  /** Fetches one device into the store; resolves to null when the fleet service does not know it. */
-  async function fetchOne(id: string): Promise<Device | null> {
-    try {
-      const device = await unwrap(api().GET('/api/v1/devices/{id}', { params: { path: { id } } }));
+    function get(id: string): Device | undefined {
+      return byId.value[id];
+    }
+
+    function upsert(device: Device): void {
+      byId.value[device.id] = device;
+    }
+
+    function remove(id: string): void {
+      delete byId.value[id];
+    }
+
+    /** The list endpoint pages (at most LIST_PAGE per call); walk it in a stable order. */
+    async function fetchEveryPage(): Promise<Device[]> {
+      const items: Device[] = [];
+      for (let offset = 0; ; offset += LIST_PAGE) {
+        const page = await unwrap(
+          api().GET('/api/v1/devices', {
+            params: { query: { limit: LIST_PAGE, offset, sort: 'createdAt', order: 'asc' } },
+          }),
+        );
+        items.push(...page.items);
+        if (page.items.length < LIST_PAGE || items.length >= page.total) return items;
+      }
+    }
+
+    async function fetchAll(): Promise<void> {
+      const startedAt = Date.now();
+      await track(async () => {
+        const items = await fetchEveryPage();
+        const next: Record<string, Device> = {};
+        for (const device of items) {
+          const current = byId.value[device.id];
+          const liveAt = liveStatusAt.get(device.id);
+          next[device.id] =
+            current && liveAt !== undefined && liveAt >= startedAt
+              ? {
+                  ...device,
+                  online: current.online,
+                  lastSeenAt: laterTime(current.lastSeenAt, device.lastSeenAt),
+                }
+              : device;
+        }
+        byId.value = next;
+      });
+    }
+
+    /** Fetches one device into the store; resolves to null when the fleet service does not know it. */
+    async function fetchOne(id: string): Promise<Device | null> {
+      try {
+        const device = await unwrap(api().GET('/api/v1/devices/{id}', { params: { path: { id } } }));
+        upsert(device);
+        return device;
+      } catch (caught) {
+        if (isNotFound(caught)) {
+          remove(id);
+          return null;
+        }
+        throw caught;
+      }
+    }
+
+    async function update(id: string, patch: DeviceUpdateBody): Promise<Device> {
+      const device = await unwrap(
+        api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }),
+      );
       upsert(device);
       return device;
-    } catch (caught) {
-      if (isNotFound(caught)) {
-        remove(id);
-        return null;
-      }
-      throw caught;
     }
-  }
 
-  async function update(id: string, patch: DeviceUpdateBody): Promise<Device> {
-    const device = await unwrap(
-      api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }),
-    );
-    upsert(device);
-    return device;
-  }
-
-  /** Applies one validated live event; resolves once any refetch it caused is done. */
-  async function applyLiveEvent(event: LiveEvent): Promise<void> {
-    switch (event.type) {
-      case 'device.status': {
-        const device = byId.value[event.deviceId];
-        liveStatusAt.set(event.deviceId, Date.now());
-        if (!device) {
-          // A box we have not listed yet (just enrolled): fetch it whole.
-          await fetchOne(event.deviceId);
+    /** Applies one validated live event; resolves once any refetch it caused is done. */
+    async function applyLiveEvent(event: LiveEvent): Promise<void> {
+      switch (event.type) {
+        case 'device.status': {
+          const device = byId.value[event.deviceId];
+          liveStatusAt.set(event.deviceId, Date.now());
+          if (!device) {
+            // A box we have not listed yet (just enrolled): fetch it whole.
+            await fetchOne(event.deviceId);
+            return;
+          }
+          device.online = event.online;
+          device.lastSeenAt = laterTime(device.lastSeenAt, event.lastSeenAt);
           return;
         }
-        device.online = event.online;
-        device.lastSeenAt = laterTime(device.lastSeenAt, event.lastSeenAt);
-        return;
+        case 'device.updated':
+          await fetchOne(event.deviceId);
+          return;
+        case 'telemetry': {
+          const device = byId.value[event.deviceId];
+          if (!device || event.samples.length === 0) return;
+          const newest = Math.max(...event.samples.map((sample) => sample.ts));
+          device.lastSeenAt = laterTime(device.lastSeenAt, new Date(newest).toISOString());
+          return;
+        }
+        // Agent runtime events change no device fields; their own stores take them.
+        case 'run':
+        case 'run.events':
+        case 'usage':
+        case 'device.agents':
+        case 'rollout':
+        case 'device.update':
+          return;
       }
-      case 'device.updated':
-        await fetchOne(event.deviceId);
-        return;
-      case 'telemetry': {
-        const device = byId.value[event.deviceId];
-        if (!device || event.samples.length === 0) return;
-        const newest = Math.max(...event.samples.map((sample) => sample.ts));
-        device.lastSeenAt = laterTime(device.lastSeenAt, new Date(newest).toISOString());
-        return;
-      }
-      // Agent runtime events change no device fields; their own stores take them.
-      case 'run':
-      case 'run.events':
-      case 'usage':
-      case 'device.agents':
-      case 'rollout':
-      case 'device.update':
-        return;
     }
-  }
 
-  function setFilter(patch: Partial<DeviceFilter>): void {
-    filter.value = { ...filter.value, ...patch };
-  }
+    function setFilter(patch: Partial<DeviceFilter>): void {
+      filter.value = { ...filter.value, ...patch };
+    }
 
-  function clearFilter(): void {
-    filter.value = { text: '', status: 'all', tag: null };
-  }
+    function clearFilter(): void {
+      filter.value = { text: '', status: 'all', tag: null };
+    }
 
-  function setSort(key: DeviceSortKey, order: SortOrder): void {
-    sortKey.value = key;
-    sortOrder.value = order;
-  }
+    function setSort(key: DeviceSortKey, order: SortOrder): void {
+      sortKey.value = key;
+      sortOrder.value = order;
+    }
 
-  function reset(): void {
-    byId.value = {};
-    loaded.value = false;
-    error.value = null;
-    liveStatusAt.clear();
-  }
+    function reset(): void {
+      byId.value = {};
+      forget();
+      liveStatusAt.clear();
+    }
 
-  return {
-    byId,
-    loaded,
-    loading,
-    error,
-    filter,
-    sortKey,
-    sortOrder,
-    all,
-    visible,
-    counts,
-    allTags,
-    isFiltered,
-    get,
-    fetchAll,
-    fetchOne,
-    update,
-    applyLiveEvent,
-    setFilter,
-    clearFilter,
-    setSort,
-    reset,
-  };
-});
+    return {
+      byId,
+      loaded,
+      loading,
+      error,
+      filter,
+      sortKey,
+      sortOrder,
+      all,
+      visible,
+      counts,
+      allTags,
+      isFiltered,
+      get,
+      fetchAll,
+      fetchOne,
+      update,
+      applyLiveEvent,
+      setFilter,
+      clearFilter,
+      setSort,
+      reset,
+    };
+  },
+  {
+    plumbing: {
+      reset: (store) => store.reset(),
+      live: {
+        'device.status': (store, event) => store.applyLiveEvent(event),
+        'device.updated': (store, event) => store.applyLiveEvent(event),
+        telemetry: (store, event) => store.applyLiveEvent(event),
+      },
+      // Whatever happened while the stream was down was missed: take the whole picture again.
+      reconnected: (store) => store.fetchAll(),
+    },
+  },
+);

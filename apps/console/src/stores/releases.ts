@@ -45,102 +45,105 @@ export interface PublishOptions {
 }
 
 /** Releases of the device agent: signed manifests verified by the fleet service, then their bundles. */
-export const useReleasesStore = defineStore('releases', () => {
-  const { byId, get, upsert, drop, replaceAll } = useById<Release>();
-  const { loaded, loading, error, track } = useFetchState();
+export const useReleasesStore = defineStore(
+  'releases',
+  () => {
+    const { byId, get, upsert, drop, replaceAll, clear } = useById<Release>();
+    const { loaded, loading, error, track, forget } = useFetchState();
 
-  /** Newest upload first. */
-  const all = computed(() =>
-    Object.values(byId.value).sort(
-      (a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || b.version.localeCompare(a.version),
-    ),
-  );
-  const ready = computed(() => all.value.filter((release) => release.status === 'ready'));
+    /** Newest upload first. */
+    const all = computed(() =>
+      Object.values(byId.value).sort(
+        (a, b) => b.uploadedAt.localeCompare(a.uploadedAt) || b.version.localeCompare(a.version),
+      ),
+    );
+    const ready = computed(() => all.value.filter((release) => release.status === 'ready'));
 
-  async function fetchAll(): Promise<void> {
-    await track(async () => {
-      const list = await unwrap(api().GET('/api/v1/releases'));
-      replaceAll(list);
-    });
-  }
-
-  async function create(body: SignedReleaseBody): Promise<Release> {
-    const release = await unwrap(api().POST('/api/v1/releases', { body }));
-    upsert(release);
-    return release;
-  }
-
-  async function uploadArtifact(
-    id: string,
-    bundle: Blob,
-    onProgress?: (progress: UploadProgress) => void,
-    signal?: AbortSignal,
-  ): Promise<Release> {
-    const release = await putWithProgress<Release>({
-      path: `/api/v1/releases/${encodeURIComponent(id)}/artifact`,
-      body: bundle,
-      token: useAuthStore().currentToken(),
-      ...(onProgress ? { onProgress } : {}),
-      ...(signal ? { signal } : {}),
-    });
-    upsert(release);
-    return release;
-  }
-
-  /**
-   * Manifest first (verified against the trusted root), then the bundle (checked against the manifest).
-   * When an earlier attempt got the manifest in but not the bundle, the release is picked up again
-   * instead of being refused as existing.
-   */
-  async function publish({
-    manifestText,
-    bundle,
-    onStep,
-    onProgress,
-    signal,
-  }: PublishOptions): Promise<Release> {
-    const { body, version } = parseManifest(manifestText);
-    onStep?.('manifest');
-    let release: Release;
-    try {
-      release = await create(body);
-    } catch (caught) {
-      if (!(caught instanceof ApiRequestError) || caught.code !== 'RELEASE_EXISTS') throw caught;
-      await fetchAll();
-      const waiting = all.value.find((r) => r.version === version && r.status === 'awaiting-artifact');
-      if (!waiting) throw caught;
-      release = waiting;
+    async function fetchAll(): Promise<void> {
+      await track(async () => {
+        const list = await unwrap(api().GET('/api/v1/releases'));
+        replaceAll(list);
+      });
     }
-    onStep?.('bundle');
-    const done = await uploadArtifact(release.id, bundle, onProgress, signal);
-    onStep?.('done');
-    return done;
-  }
 
-  async function remove(id: string): Promise<void> {
-    await unwrap(api().DELETE('/api/v1/releases/{id}', { params: { path: { id } } }));
-    drop(id);
-  }
+    async function create(body: SignedReleaseBody): Promise<Release> {
+      const release = await unwrap(api().POST('/api/v1/releases', { body }));
+      upsert(release);
+      return release;
+    }
 
-  function reset(): void {
-    byId.value = {};
-    loaded.value = false;
-    error.value = null;
-  }
+    async function uploadArtifact(
+      id: string,
+      bundle: Blob,
+      onProgress?: (progress: UploadProgress) => void,
+      signal?: AbortSignal,
+    ): Promise<Release> {
+      const release = await putWithProgress<Release>({
+        path: `/api/v1/releases/${encodeURIComponent(id)}/artifact`,
+        body: bundle,
+        token: useAuthStore().currentToken(),
+        ...(onProgress ? { onProgress } : {}),
+        ...(signal ? { signal } : {}),
+      });
+      upsert(release);
+      return release;
+    }
 
-  return {
-    byId,
-    loaded,
-    loading,
-    error,
-    all,
-    ready,
-    get,
-    fetchAll,
-    create,
-    uploadArtifact,
-    publish,
-    remove,
-    reset,
-  };
-});
+    /**
+     * Manifest first (verified against the trusted root), then the bundle (checked against the manifest).
+     * When an earlier attempt got the manifest in but not the bundle, the release is picked up again
+     * instead of being refused as existing.
+     */
+    async function publish({
+      manifestText,
+      bundle,
+      onStep,
+      onProgress,
+      signal,
+    }: PublishOptions): Promise<Release> {
+      const { body, version } = parseManifest(manifestText);
+      onStep?.('manifest');
+      let release: Release;
+      try {
+        release = await create(body);
+      } catch (caught) {
+        if (!(caught instanceof ApiRequestError) || caught.code !== 'RELEASE_EXISTS') throw caught;
+        await fetchAll();
+        const waiting = all.value.find((r) => r.version === version && r.status === 'awaiting-artifact');
+        if (!waiting) throw caught;
+        release = waiting;
+      }
+      onStep?.('bundle');
+      const done = await uploadArtifact(release.id, bundle, onProgress, signal);
+      onStep?.('done');
+      return done;
+    }
+
+    async function remove(id: string): Promise<void> {
+      await unwrap(api().DELETE('/api/v1/releases/{id}', { params: { path: { id } } }));
+      drop(id);
+    }
+
+    function reset(): void {
+      clear();
+      forget();
+    }
+
+    return {
+      byId,
+      loaded,
+      loading,
+      error,
+      all,
+      ready,
+      get,
+      fetchAll,
+      create,
+      uploadArtifact,
+      publish,
+      remove,
+      reset,
+    };
+  },
+  { plumbing: { reset: (store) => store.reset() } },
+);

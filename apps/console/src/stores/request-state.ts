@@ -1,4 +1,4 @@
-import { ref } from 'vue';
+import { ref, shallowRef } from 'vue';
 
 /**
  * `loaded`/`loading`/`error` of a store's list fetch. The refs are meant to be returned from the setup
@@ -24,7 +24,13 @@ export function useFetchState() {
     }
   }
 
-  return { loaded, loading, error, track };
+  /** Back to never loaded, for the next user. */
+  function forget(): void {
+    loaded.value = false;
+    error.value = null;
+  }
+
+  return { loaded, loading, error, track, forget };
 }
 
 /**
@@ -94,5 +100,45 @@ export function useById<T extends { id: string }>() {
     byId.value = Object.fromEntries(items.map((item) => [item.id, item]));
   }
 
-  return { byId, get, upsert, drop, replaceAll };
+  function clear(): void {
+    byId.value = {};
+  }
+
+  return { byId, get, upsert, drop, replaceAll, clear };
+}
+
+/**
+ * The list of one box (its agents, its update history) for the box on screen: a list of another box is
+ * never shown while the new one loads, and only the newest request writes it. The refs are meant to be
+ * returned from the setup store.
+ */
+export function useDeviceList<T>(fetch: (deviceId: string) => Promise<T[]>) {
+  const deviceId = ref<string | null>(null);
+  const items = shallowRef<T[]>([]);
+  const loaded = ref(false);
+  const { loading, error, latest, abandon } = useLatestRequest();
+
+  async function load(id: string): Promise<void> {
+    if (deviceId.value !== id) {
+      items.value = [];
+      loaded.value = false;
+    }
+    deviceId.value = id;
+    await latest(
+      () => fetch(id),
+      (list) => {
+        items.value = list;
+        loaded.value = true;
+      },
+    );
+  }
+
+  function clear(): void {
+    abandon();
+    deviceId.value = null;
+    items.value = [];
+    loaded.value = false;
+  }
+
+  return { deviceId, items, loaded, loading, error, load, clear };
 }

@@ -99,6 +99,27 @@ describe('runs store', () => {
     expect(server.requests.at(-1)?.path).toContain('before=');
   });
 
+  it('keeps a failed later page as the list error until the list loads again', async () => {
+    for (let i = 0; i < RUNS_PAGE + 1; i += 1)
+      runs.push(
+        runFromRecord('box-1', record(`run-${String(i).padStart(8, '0')}`, { createdAt: T0 + i * 1000 })),
+      );
+    const sut = useRunsStore();
+    await sut.loadList({ deviceId: 'box-1' });
+    server.route('GET', '/api/v1/runs', () => ({
+      status: 503,
+      body: { statusCode: 503, code: 'UNAVAILABLE', message: 'try later' },
+    }));
+
+    await expect(sut.loadMore()).rejects.toThrow('try later');
+    expect(sut.listError).toBeInstanceOf(Error);
+    expect(sut.list).toHaveLength(RUNS_PAGE);
+
+    server.route('GET', '/api/v1/runs', () => ({ status: 200, body: [] }));
+    await sut.loadList({ deviceId: 'box-1' });
+    expect(sut.listError).toBeNull();
+  });
+
   it('puts a live run into the list it belongs to, and only that one', async () => {
     const sut = useRunsStore();
     await sut.loadList({ agentId: 'daily-report', deviceId: 'box-1' });

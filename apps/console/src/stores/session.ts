@@ -1,29 +1,28 @@
-import type { Pinia } from 'pinia';
-import { useAgentsStore } from './agents';
-import { useApiKeysStore } from './api-keys';
-import { useAuditStore } from './audit';
-import { useDeviceAgentsStore } from './device-agents';
-import { useDeviceUpdatesStore } from './device-updates';
-import { useDevicesStore } from './devices';
-import { useProvidersStore } from './providers';
-import { useReleasesStore } from './releases';
-import { useRolloutsStore } from './rollouts';
-import { useRunsStore } from './runs';
-import { useTelemetryStore } from './telemetry';
-import { useUsageStore } from './usage';
+import { getActivePinia, type Pinia, type StoreDefinition, type StoreGeneric } from 'pinia';
+import { resetStores } from './store-plumbing';
+
+/**
+ * Every store module beside this one, found by file name so that no list of stores is kept by hand. They
+ * are loaded with the shell, so a store that no page has used yet still takes its live events.
+ */
+const modules = import.meta.glob<Record<string, unknown>>(['./*.ts', '!./*.spec.ts', '!./session.ts'], {
+  eager: true,
+});
+
+function isStoreDefinition(value: unknown): value is StoreDefinition {
+  return typeof value === 'function' && typeof (value as { $id?: unknown }).$id === 'string';
+}
+
+const definitions = Object.values(modules).flatMap((module) =>
+  Object.values(module).filter(isStoreDefinition),
+);
+
+/** Every store of the console in `pinia` (the active one by default), created where not used yet. */
+export function sessionStores(pinia: Pinia | undefined = getActivePinia()): StoreGeneric[] {
+  return definitions.map((useStore) => useStore(pinia) as StoreGeneric);
+}
 
 /** Forgets everything the signed-in user loaded, so the next user starts clean. */
 export function resetSessionStores(pinia?: Pinia): void {
-  useDevicesStore(pinia).reset();
-  useTelemetryStore(pinia).clear();
-  useProvidersStore(pinia).reset();
-  useAgentsStore(pinia).reset();
-  useRunsStore(pinia).reset();
-  useUsageStore(pinia).reset();
-  useDeviceAgentsStore(pinia).clear();
-  useReleasesStore(pinia).reset();
-  useRolloutsStore(pinia).reset();
-  useDeviceUpdatesStore(pinia).clear();
-  useApiKeysStore(pinia).reset();
-  useAuditStore(pinia).reset();
+  resetStores(sessionStores(pinia));
 }

@@ -60,46 +60,58 @@ async function fetchHistory(id: string, since: number, cancelled: () => boolean)
 }
 
 /** Telemetry of the device page on screen: history for the chosen range, then live samples appended. */
-export const useTelemetryStore = defineStore('telemetry', () => {
-  const deviceId = ref<string | null>(null);
-  // A fresh box has minutes of history: a short window shows it instead of a sliver at the edge.
-  const range = ref<TimeRange>('15m');
-  const samples = shallowRef<SampleLike[]>([]);
-  const { loading, error, latest, abandon } = useLatestRequest();
+export const useTelemetryStore = defineStore(
+  'telemetry',
+  () => {
+    const deviceId = ref<string | null>(null);
+    // A fresh box has minutes of history: a short window shows it instead of a sliver at the edge.
+    const range = ref<TimeRange>('15m');
+    const samples = shallowRef<SampleLike[]>([]);
+    const { loading, error, latest, abandon } = useLatestRequest();
 
-  const metricNames = computed(() => {
-    const names = new Set<string>();
-    for (const sample of samples.value) for (const name of Object.keys(sample.values)) names.add(name);
-    return [...names];
-  });
+    const metricNames = computed(() => {
+      const names = new Set<string>();
+      for (const sample of samples.value) for (const name of Object.keys(sample.values)) names.add(name);
+      return [...names];
+    });
 
-  function windowStart(now = Date.now()): number {
-    return now - TIME_RANGES[range.value];
-  }
+    function windowStart(now = Date.now()): number {
+      return now - TIME_RANGES[range.value];
+    }
 
-  async function load(id: string, nextRange: TimeRange = range.value): Promise<void> {
-    if (deviceId.value !== id) samples.value = [];
-    deviceId.value = id;
-    range.value = nextRange;
-    const since = windowStart();
-    // A newer load (other device or range) may start meanwhile: its answer wins.
-    await latest(
-      (stale) => fetchHistory(id, since, stale),
-      // Keep live samples that arrived while the history was loading.
-      (history) => (samples.value = mergeSamples(samples.value, history, since)),
-    );
-  }
+    async function load(id: string, nextRange: TimeRange = range.value): Promise<void> {
+      if (deviceId.value !== id) samples.value = [];
+      deviceId.value = id;
+      range.value = nextRange;
+      const since = windowStart();
+      // A newer load (other device or range) may start meanwhile: its answer wins.
+      await latest(
+        (stale) => fetchHistory(id, since, stale),
+        // Keep live samples that arrived while the history was loading.
+        (history) => (samples.value = mergeSamples(samples.value, history, since)),
+      );
+    }
 
-  function appendLive(id: string, incoming: readonly TelemetrySample[]): void {
-    if (id !== deviceId.value || incoming.length === 0) return;
-    samples.value = mergeSamples(samples.value, incoming, windowStart());
-  }
+    function appendLive(id: string, incoming: readonly TelemetrySample[]): void {
+      if (id !== deviceId.value || incoming.length === 0) return;
+      samples.value = mergeSamples(samples.value, incoming, windowStart());
+    }
 
-  function clear(): void {
-    abandon();
-    deviceId.value = null;
-    samples.value = [];
-  }
+    function clear(): void {
+      abandon();
+      deviceId.value = null;
+      samples.value = [];
+    }
 
-  return { deviceId, range, samples, loading, error, metricNames, load, appendLive, clear };
-});
+    return { deviceId, range, samples, loading, error, metricNames, load, appendLive, clear };
+  },
+  {
+    plumbing: {
+      reset: (store) => store.clear(),
+      live: { telemetry: (store, event) => store.appendLive(event.deviceId, event.samples) },
+      reconnected: async (store) => {
+        if (store.deviceId !== null) await store.load(store.deviceId);
+      },
+    },
+  },
+);

@@ -3,13 +3,13 @@ import { describe, expect, it } from 'vitest';
 import {
   emptyAgentForm,
   formFromAgent,
-  issuesAt,
   newTool,
   newTrigger,
   toDefinitionInput,
   validateAgentForm,
   type AgentForm,
 } from './agent-form';
+import { issuesAt } from './field-issues';
 
 function filled(): AgentForm {
   return {

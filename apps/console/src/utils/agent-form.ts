@@ -7,6 +7,7 @@ import {
   type ToolId,
 } from '@agentbox/schemas';
 import { Cron } from 'croner';
+import { fieldIssues, type FieldIssue } from './field-issues';
 
 export type BusyStrategy = (typeof BUSY_STRATEGIES)[number];
 export type TriggerType = 'cron' | 'interval' | 'message' | 'webhook';
@@ -195,67 +196,6 @@ export function toDefinitionInput(form: AgentForm): AgentDefinitionInput {
   };
 }
 
-/** One problem with one field, ready to translate (`validation.<kind>` with `params`). */
-export interface FieldIssue {
-  /** Dotted path in the form: `id`, `name`, `tools.0.allowHosts.1`, `triggers.2.expression`. */
-  path: string;
-  kind: string;
-  params: Record<string, string | number>;
-  /** The schema's own text, shown when no translation fits. */
-  message: string;
-}
-
-interface IssueLike {
-  code: string;
-  path: readonly PropertyKey[];
-  message: string;
-  origin?: string;
-  minimum?: number | bigint;
-  maximum?: number | bigint;
-  format?: string;
-  expected?: string;
-  input?: unknown;
-}
-
-/** Sorts a zod issue into a kind the console translates; `path` is already the form path. */
-export function classifyIssue(issue: IssueLike, path: string): FieldIssue {
-  const last = path.split('.').at(-1) ?? '';
-  const base = { path, message: issue.message, params: {} as Record<string, string | number> };
-  const limit = (value: number | bigint | undefined) => Number(value ?? 0);
-  switch (issue.code) {
-    case 'too_small':
-      if (issue.origin === 'string') {
-        return limit(issue.minimum) <= 1
-          ? { ...base, kind: 'required' }
-          : { ...base, kind: 'minLength', params: { min: limit(issue.minimum) } };
-      }
-      if (issue.origin === 'array')
-        return { ...base, kind: 'minItems', params: { min: limit(issue.minimum) } };
-      return { ...base, kind: 'min', params: { min: limit(issue.minimum) } };
-    case 'too_big':
-      if (issue.origin === 'string')
-        return { ...base, kind: 'maxLength', params: { max: limit(issue.maximum) } };
-      if (issue.origin === 'array')
-        return { ...base, kind: 'maxItems', params: { max: limit(issue.maximum) } };
-      return { ...base, kind: 'max', params: { max: limit(issue.maximum) } };
-    case 'invalid_type':
-      if (issue.input === undefined || issue.input === null || issue.input === '')
-        return { ...base, kind: 'required' };
-      if (issue.expected === 'int') return { ...base, kind: 'integer' };
-      return { ...base, kind: 'invalid' };
-    case 'invalid_format':
-      if (last === 'id' || last === 'provider') return { ...base, kind: 'slug' };
-      if (path.includes('allowHosts')) return { ...base, kind: 'host' };
-      if (issue.format === 'url' || last === 'baseUrl') return { ...base, kind: 'url' };
-      return { ...base, kind: 'invalid' };
-    case 'custom':
-      if (last === 'tools') return { ...base, kind: 'toolOnce' };
-      return { ...base, kind: 'invalid' };
-    default:
-      return { ...base, kind: 'invalid' };
-  }
-}
-
 export type AgentFormResult =
   { ok: true; id: string; definition: AgentDefinition } | { ok: false; issues: FieldIssue[] };
 
@@ -270,14 +210,12 @@ export function validateAgentForm(form: AgentForm, mode: 'create' | 'edit'): Age
     mode === 'create'
       ? AgentCreateRequestSchema.safeParse({ id: form.id.trim(), definition })
       : AgentUpdateRequestSchema.safeParse({ definition });
-  const issues: FieldIssue[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const [head, ...rest] = issue.path.map(String);
-      const path = head === 'definition' ? rest.join('.') : [head, ...rest].join('.');
-      issues.push(classifyIssue(issue, path));
-    }
-  }
+  // The create request nests the definition; the form has its fields at the top.
+  const issues: FieldIssue[] = parsed.success
+    ? []
+    : fieldIssues(parsed.error.issues, ([head, ...rest]) =>
+        head === 'definition' ? rest.join('.') : [head, ...rest].join('.'),
+      );
   form.triggers.forEach((trigger, i) => {
     if (trigger.type !== 'cron' || trigger.expression.trim().length < 9) return;
     try {
@@ -292,9 +230,4 @@ export function validateAgentForm(form: AgentForm, mode: 'create' | 'edit'): Age
   });
   if (issues.length > 0 || !parsed.success) return { ok: false, issues };
   return { ok: true, id: form.id.trim(), definition: parsed.data.definition };
-}
-
-/** The issues of one field: its own path or anything below it (`allowHosts` shows `allowHosts.2`). */
-export function issuesAt(issues: readonly FieldIssue[], path: string): FieldIssue[] {
-  return issues.filter((issue) => issue.path === path || issue.path.startsWith(`${path}.`));
 }

@@ -1,6 +1,6 @@
 import { ProviderCreateRequestSchema, ProviderUpdateRequestSchema } from '@agentbox/schemas';
 import type { ProviderCreateBody, ProviderUpdateBody } from '@/api/types';
-import { classifyIssue, type FieldIssue } from './agent-form';
+import { fieldIssues, type FieldIssue } from './field-issues';
 
 /** Well-known OpenAI-compatible endpoints, offered as starting points in the provider form. */
 export interface ProviderPreset {
@@ -92,12 +92,6 @@ export function applyPreset(form: ProviderForm, preset: ProviderPreset, creating
 
 export type ProviderFormResult<T> = { ok: true; body: T } | { ok: false; issues: FieldIssue[] };
 
-function issuesOf(error: { issues: readonly { path: readonly PropertyKey[] }[] }): FieldIssue[] {
-  return error.issues.map((issue) =>
-    classifyIssue(issue as Parameters<typeof classifyIssue>[0], issue.path.map(String).join('.')),
-  );
-}
-
 const cleanModels = (models: readonly string[]) => [
   ...new Set(models.map((model) => model.trim()).filter((model) => model !== '')),
 ];
@@ -112,7 +106,7 @@ export function toCreateBody(form: ProviderForm): ProviderFormResult<ProviderCre
     ...(form.apiKey.trim() !== '' ? { apiKey: form.apiKey.trim() } : {}),
   };
   const parsed = ProviderCreateRequestSchema.safeParse(body);
-  return parsed.success ? { ok: true, body } : { ok: false, issues: issuesOf(parsed.error) };
+  return parsed.success ? { ok: true, body } : { ok: false, issues: fieldIssues(parsed.error.issues) };
 }
 
 /**
@@ -138,5 +132,5 @@ export function toUpdateBody(form: ProviderForm): ProviderFormResult<ProviderUpd
     body.apiKey = form.apiKey.trim();
   }
   const parsed = ProviderUpdateRequestSchema.safeParse(body);
-  return parsed.success ? { ok: true, body } : { ok: false, issues: issuesOf(parsed.error) };
+  return parsed.success ? { ok: true, body } : { ok: false, issues: fieldIssues(parsed.error.issues) };
 }

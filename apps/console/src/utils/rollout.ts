@@ -119,23 +119,18 @@ export interface PhaseDraft {
 }
 
 /**
- * Problems of custom phases, as locale keys: each reaches at least as many boxes as the one before
- * (phases are cumulative) and the last reaches every target.
+ * What the request schema cannot say about phases, as locale keys: each reaches at least as many boxes as
+ * the one before (phases are cumulative) and the last reaches every target.
  */
-export function phaseProblems(phases: readonly PhaseDraft[]): string[] {
+export function phaseOrderProblems(phases: readonly PhaseDraft[]): string[] {
   const problems = new Set<string>();
-  if (phases.length === 0) problems.add('rolloutWizard.problems.noPhases');
   let lastPercent = 0;
   let lastCount = 0;
   for (const phase of phases) {
-    if (phase.name.trim() === '') problems.add('rolloutWizard.problems.phaseName');
     if (phase.kind === 'percent') {
-      if (phase.value <= 0 || phase.value > 100) problems.add('rolloutWizard.problems.percentRange');
       if (phase.value < lastPercent) problems.add('rolloutWizard.problems.notCumulative');
       lastPercent = phase.value;
     } else {
-      if (!Number.isInteger(phase.value) || phase.value < 1)
-        problems.add('rolloutWizard.problems.countRange');
       if (phase.value < lastCount) problems.add('rolloutWizard.problems.notCumulative');
       lastCount = phase.value;
     }
