@@ -11,7 +11,10 @@ import { envelope, releaseManifest } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
 /** The built release CLI, run as a release manager runs it (turbo builds @agentbox/ota before these tests). */
-const RELEASE_CLI = join(dirname(fileURLToPath(import.meta.url)), '../../../packages/release-cli/dist/cli.js');
+const RELEASE_CLI = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '../../../packages/release-cli/dist/cli.js',
+);
 
 interface CliRun {
   code: number | null;
