@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net';
 import type { LiveEvent } from '@agentbox/schemas';
 import { EventSource as NodeEventSource } from 'eventsource';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { backoffDelay } from '@agentbox/retry';
 import {
-  backoffDelay,
   LIVE_EVENT_NAMES,
+  LIVE_RECONNECT_BACKOFF,
   LiveStream,
   parseLiveEvent,
   type LiveConnectionState,
@@ -56,13 +57,13 @@ describe('parseLiveEvent', () => {
   });
 });
 
-describe('backoffDelay', () => {
+describe('reconnect backoff', () => {
   it('doubles from the base up to the cap', () => {
     const noJitter = () => 1;
-    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, 500, 30_000, noJitter))).toEqual([
+    expect([0, 1, 2, 3, 10].map((n) => backoffDelay(n, LIVE_RECONNECT_BACKOFF, noJitter))).toEqual([
       500, 1000, 2000, 4000, 30_000,
     ]);
-    expect(backoffDelay(2, 500, 30_000, () => 0)).toBe(1600);
+    expect(backoffDelay(2, LIVE_RECONNECT_BACKOFF, () => 0)).toBe(1600);
   });
 });
 

@@ -1,3 +1,4 @@
+import { backoffDelay, type BackoffPolicy } from '@agentbox/retry';
 import { LiveEventSchema, type LiveEvent } from '@agentbox/schemas';
 
 /** SSE event names the fleet service sends on `GET /api/v1/live`. */
@@ -43,16 +44,11 @@ export function parseLiveEvent(name: string, data: string): LiveParseResult {
   return { ok: true, event: parsed.data };
 }
 
-/** Delay before reconnect attempt n (0-based): min(2^n * base, cap), with up to 20% jitter so boxes of tabs spread out. */
-export function backoffDelay(
-  attempt: number,
-  baseMs = 500,
-  capMs = 30_000,
-  random: () => number = Math.random,
-): number {
-  const raw = Math.min(2 ** Math.min(attempt, 30) * baseMs, capMs);
-  return Math.round(raw * (0.8 + 0.2 * random()));
-}
+/**
+ * Reconnect delays of the live stream: min(2^n * 500 ms, 30 s), shortened by up to 20% at random so the
+ * console tabs of a whole team do not all come back at the same moment.
+ */
+export const LIVE_RECONNECT_BACKOFF: BackoffPolicy = { baseMs: 500, capMs: 30_000, jitter: 0.2 };
 
 type EventSourceLike = Pick<EventSource, 'addEventListener' | 'close'> & {
   onopen: ((this: EventSource, ev: Event) => unknown) | null;
@@ -142,7 +138,11 @@ export class LiveStream {
   private scheduleReconnect(): void {
     if (this.stopped) return;
     this.options.onState('reconnecting');
-    const delay = backoffDelay(this.attempt, this.options.baseDelayMs, this.options.maxDelayMs);
+    const delay = backoffDelay(this.attempt, {
+      ...LIVE_RECONNECT_BACKOFF,
+      baseMs: this.options.baseDelayMs ?? LIVE_RECONNECT_BACKOFF.baseMs,
+      capMs: this.options.maxDelayMs ?? LIVE_RECONNECT_BACKOFF.capMs,
+    });
     this.attempt += 1;
     if (this.attempt === 3) this.options.onRepeatedFailure?.();
     this.timer = setTimeout(() => {
