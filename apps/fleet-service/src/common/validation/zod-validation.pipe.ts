@@ -1,6 +1,6 @@
 import type { PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { CommonException, CommonExceptionCode } from '../errors/domain-exception.js';
+import { CommonException } from '../errors/domain-exception.js';
 
 /** Formats zod issues as `path: message; ...` for the error body (never echoes the input). */
 export function formatZodIssues(error: z.ZodError, max = 10): string {
@@ -17,10 +17,7 @@ export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unk
   transform(value: unknown): z.output<S> {
     const parsed = this.schema.safeParse(value);
     if (!parsed.success) {
-      throw new CommonException(
-        CommonExceptionCode.VALIDATION_FAILED,
-        `Invalid request: ${formatZodIssues(parsed.error)}`,
-      );
+      throw new CommonException('VALIDATION_FAILED', `Invalid request: ${formatZodIssues(parsed.error)}`);
     }
     return parsed.data;
   }

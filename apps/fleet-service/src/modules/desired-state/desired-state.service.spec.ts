@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredStateMessage } from '@agentbox/schemas';
 import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { Device } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { DeviceStateRow } from './device-state.entity.js';
-import { DesiredStateException, DesiredStateExceptionCode } from './desired-state.exception.js';
+import { DesiredStateException } from './desired-state.exception.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 /** The broker side, keeping every desired document published. */
@@ -72,7 +72,7 @@ describe('DesiredStateService', () => {
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DesiredStateException);
     expect(refused).toMatchObject({
-      code: DesiredStateExceptionCode.PAYLOAD_TOO_LARGE,
+      code: 'PAYLOAD_TOO_LARGE',
       httpStatus: 413,
       size: { cap: 2048 },
     });
@@ -86,7 +86,7 @@ describe('DesiredStateService', () => {
       .setDesired(deviceId, { notes: 'x'.repeat(4096) })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(CommonException);
-    expect(refused).toMatchObject({ code: CommonExceptionCode.PAYLOAD_TOO_LARGE, httpStatus: 413 });
+    expect(refused).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 });
     expect((refused as Error).message).toMatch(
       /^The desired state is \d+ bytes once encoded; the MQTT payload cap is 2048$/,
     );

@@ -5,7 +5,7 @@ import { openTestDatabase, type TestDatabase } from '../../../test/support/datab
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
-import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
+import { DeviceException } from './devices.exception.js';
 import { DevicesService } from './devices.service.js';
 
 const birth: BirthMessage = {
@@ -143,7 +143,7 @@ describe('DevicesService', () => {
     expect(await sut.verifyCredentials(deviceId, 'right-secret-0123456789')).toBe(false);
     const error = await sut.get(deviceId).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceException);
-    expect((error as DeviceException).code).toBe(DeviceExceptionCode.NOT_FOUND);
+    expect((error as DeviceException).code).toBe('DEVICE_NOT_FOUND');
     await expect(sut.remove(deviceId)).rejects.toBeInstanceOf(DeviceException);
   });
 });

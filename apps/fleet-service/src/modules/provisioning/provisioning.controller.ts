@@ -14,7 +14,7 @@ import {
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningException } from './provisioning.exception.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 @ApiTags('provisioning')
@@ -61,7 +61,7 @@ export class ProvisioningController {
     @Param(
       'id',
       new ParseUUIDPipe({
-        exceptionFactory: () => new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND),
+        exceptionFactory: () => new ProvisioningException('CLAIM_TOKEN_NOT_FOUND'),
       }),
     )
     id: string,

@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OtaRootDtoSchema, SignedRootSchema } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { OtaTrustService } from './ota-trust.service.js';
@@ -20,7 +20,7 @@ export class OtaRootController {
     const root = await this.trust.describe();
     if (!root) {
       throw new CommonException(
-        CommonExceptionCode.NOT_FOUND,
+        'NOT_FOUND',
         'No trusted root yet: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
       );
     }

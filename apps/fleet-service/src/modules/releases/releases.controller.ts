@@ -18,7 +18,7 @@ import {
   ReleaseListQuerySchema,
   SignedReleaseSchema,
 } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
@@ -154,7 +154,7 @@ export class ReleasesController {
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/octet-stream') {
       throw new CommonException(
-        CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE,
+        'UNSUPPORTED_MEDIA_TYPE',
         'Send the bundle as the raw body with Content-Type: application/octet-stream',
       );
     }
