@@ -32,16 +32,7 @@ import {
   type ReceivedCommand,
   type SimulatedBox,
 } from '@agentbox/test-support';
-import { type RunningApp } from '../src/app.js';
-import { LiveEventsService } from '../src/modules/live/live-events.service.js';
-import {
-  bootApp,
-  drivers,
-  expectError,
-  signInEveryRole,
-  type BootedApp,
-  type Call,
-} from './support/fleet-app.js';
+import { drivers, expectError, recordLiveEvents, signInEveryRole, useFleetApp } from './support/fleet-app.js';
 
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';
 const ROTATED_KEY = 'sk-e2e-rotated-key-9876543210';
@@ -64,8 +55,6 @@ function openSealed(sealed: SealedSecret, privateKey: KeyObject): string {
 
 describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let running: RunningApp;
   let admin: string;
   let operator: string;
   let viewer: string;
@@ -80,18 +69,16 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   >();
   const live: LiveEvent[] = [];
 
+  const app = useFleetApp(driver, {
+    dataDirPrefix: 'agentbox-agents-e2e-',
+    schemaPrefix: 'agentbox_agents_e2e',
+    env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
+  });
+  const { call } = app;
+
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-agents-e2e-',
-      schemaPrefix: 'agentbox_agents_e2e',
-      env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
-    });
-    running = app.running;
-    running.app
-      .get(LiveEventsService)
-      .stream()
-      .subscribe((event) => live.push(event));
+    recordLiveEvents(app, live);
 
     ({ admin, operator, viewer } = await signInEveryRole(app));
 
@@ -128,15 +115,12 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   afterAll(async () => {
     if (skip) return;
     await box?.close();
-    await app?.close();
   });
 
   /** A command as the box received it, its correlation data as text. */
   function sentCommand(received: ReceivedCommand | undefined) {
     return received && { ...received, correlation: received.correlationData?.toString() };
   }
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** The latest desired document the box received once it satisfies `probe`. */
   function desiredWhere(
@@ -223,7 +207,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       });
       expect(renamed.body).toMatchObject({ name: 'DeepSeek AI', version: 2, hasApiKey: true });
 
-      const stored = await running.app
+      const stored = await app.running.app
         .get(DataSource)
         .query<Array<{ api_key: string }>>("SELECT api_key FROM providers WHERE id = 'deepseek'");
       expect(stored[0]?.api_key).toMatch(/^v1:[0-9a-f]{12}:/);

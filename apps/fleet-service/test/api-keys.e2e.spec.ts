@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 const KEY_FORMAT = /^abk_[a-z2-7]{12}_[a-z2-7]{40}$/;
 
 describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let call: Call;
+  const app = useFleetApp(driver, { dataDirPrefix: 'agentbox-apikeys-', schemaPrefix: 'apikeys' });
+  const { call } = app;
   let admin: string;
   let dataSource: DataSource;
 
@@ -31,14 +31,8 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-apikeys-', schemaPrefix: 'apikeys' });
-    call = app.call;
     admin = await app.login('admin', ADMIN_PASSWORD);
     dataSource = app.running.app.get(DataSource);
-  });
-
-  afterAll(async () => {
-    await app?.close();
   });
 
   it.skipIf(skip)('shows the secret once, keeps only its sha256 and lists keys without it', async () => {

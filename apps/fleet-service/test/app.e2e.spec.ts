@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import {
@@ -8,28 +8,15 @@ import {
   ProvisionResponseSchema,
 } from '@agentbox/schemas';
 import { SimulatedBox } from '@agentbox/test-support';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let base: string;
+  const app = useFleetApp(driver, { dataDirPrefix: 'agentbox-e2e-', schemaPrefix: 'agentbox_e2e' });
+  const { call, login } = app;
   let adminToken: string;
   let viewerToken: string;
   let operatorToken: string;
-
-  beforeAll(async () => {
-    if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-e2e-', schemaPrefix: 'agentbox_e2e' });
-    base = app.base;
-  });
-
-  afterAll(async () => {
-    if (skip) return;
-    await app?.close();
-  });
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** Asserts an error response: status, stable code, and the `{statusCode, code, message}` shape. */
   async function expectError(
@@ -65,8 +52,6 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     await action();
     expect((await rejections(code)) - before).toBe(by);
   }
-
-  const login = (username: string, password: string) => app.login(username, password);
 
   it.skipIf(skip)('serves liveness, readiness and Prometheus metrics without a token', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -309,7 +294,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       );
 
       const enrollment = await call('GET', '/api/v1/enrollment', { token: adminToken });
-      expect(enrollment).toMatchObject({ status: 200, body: { fleetUrl: base, mqttUrl } });
+      expect(enrollment).toMatchObject({ status: 200, body: { fleetUrl: app.base, mqttUrl } });
     },
   );
 
@@ -355,7 +340,9 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
 
       // Live stream, authenticated through the query string as EventSource does.
       const abort = new AbortController();
-      const stream = await fetch(`${base}/api/v1/live?access_token=${adminToken}`, { signal: abort.signal });
+      const stream = await fetch(`${app.base}/api/v1/live?access_token=${adminToken}`, {
+        signal: abort.signal,
+      });
       expect(stream.status).toBe(200);
       expect(stream.headers.get('content-type')).toContain('text/event-stream');
       const reader = stream.body!.getReader();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { type AuditEntryDto, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { AuditEntryRow } from '../src/modules/audit/audit-entry.entity.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 const T0 = Date.parse('2031-03-01T00:00:00Z');
 const MINUTE = 60_000;
@@ -55,8 +55,8 @@ function parseCsv(withBom: string): string[][] {
 
 describe.each(drivers)('audit log filters, pages and CSV export ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let call: Call;
+  const app = useFleetApp(driver, { dataDirPrefix: 'agentbox-audit-', schemaPrefix: 'audit' });
+  const { call } = app;
   let admin: string;
   let operator: string;
   let seeded: AuditEntryRow[];
@@ -84,8 +84,6 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-audit-', schemaPrefix: 'audit' });
-    call = app.call;
     admin = await app.login('admin', ADMIN_PASSWORD);
     await call('POST', '/api/v1/users', {
       token: admin,
@@ -117,10 +115,6 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
     const entries = app.running.app.get(DataSource).getRepository(AuditEntryRow);
     // The JSON column goes through its transformer; TypeORM types cannot express that.
     await entries.insert(seeded as never);
-  });
-
-  afterAll(async () => {
-    await app?.close();
   });
 
   const window = `from=${new Date(T0).toISOString()}&to=${new Date(T0 + 10 * MINUTE).toISOString()}`;

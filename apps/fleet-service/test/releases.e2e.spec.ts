@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuditEntryDtoSchema,
@@ -10,28 +10,17 @@ import {
   type SignedRelease,
   type SignedRoot,
 } from '@agentbox/schemas';
-import { type RunningApp } from '../src/app.js';
 import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
 import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
-import {
-  bootApp,
-  drivers,
-  expectError,
-  signInEveryRole,
-  type BootedApp,
-  type Call,
-} from './support/fleet-app.js';
+import { drivers, expectError, signInEveryRole, useFleetApp } from './support/fleet-app.js';
 import { envelope, releaseManifest as manifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
 
 describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let running: RunningApp;
-  let dataDir: string;
   let artifactsDir: string;
   let admin: string;
   let operator: string;
@@ -49,20 +38,20 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   const good: SignedRelease = envelope(manifest('1.2.0', bundle), [releaseKey]);
   let releaseId: string;
 
+  const app = useFleetApp(driver, {
+    dataDirPrefix: 'agentbox-releases-e2e-',
+    schemaPrefix: 'agentbox_releases_e2e',
+    env: (dir) => {
+      const rootFile = join(dir, 'root.json');
+      writeFileSync(rootFile, JSON.stringify(root1));
+      return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
+    },
+  });
+  const { call } = app;
+
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-releases-e2e-',
-      schemaPrefix: 'agentbox_releases_e2e',
-      env: (dir) => {
-        const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(root1));
-        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
-      },
-    });
-    running = app.running;
-    dataDir = app.dataDir;
-    artifactsDir = join(dataDir, 'bundles');
+    artifactsDir = join(app.dataDir, 'bundles');
 
     ({ admin, operator, viewer } = await signInEveryRole(app));
 
@@ -76,13 +65,6 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       else otherDeviceId = provisioned.body.deviceId;
     }
   }, 60_000);
-
-  afterAll(async () => {
-    if (skip) return;
-    await app?.close();
-  });
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** Bundles kept on disk (the upload area excluded). */
   const storedBundles = () => {
@@ -194,7 +176,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
     expect(readdirSync(join(artifactsDir, '.incoming'))).toEqual([]);
     const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: viewer });
     expect(detail.body.status).toBe('awaiting-artifact');
-    const token = running.app.get(ReleasesService).issueDownloadToken(deviceId, releaseId);
+    const token = app.running.app.get(ReleasesService).issueDownloadToken(deviceId, releaseId);
     await expectError(call('GET', `${path}?device=${deviceId}`, { token }), 409, 'ARTIFACT_MISSING');
   });
 
@@ -208,7 +190,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   });
 
   it.skipIf(skip)('serves the bundle to the box holding a token in two Range requests', async () => {
-    const releases = running.app.get(ReleasesService);
+    const releases = app.running.app.get(ReleasesService);
     const token = releases.issueDownloadToken(deviceId, releaseId);
     const url = new URL(releases.artifactUrl(releaseId, deviceId));
     expect(url.pathname).toBe(`/api/v1/releases/${releaseId}/artifact`);
@@ -244,7 +226,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   it.skipIf(skip)(
     'refuses downloads without a token, with a token for another box or release, or expired',
     async () => {
-      const releases = running.app.get(ReleasesService);
+      const releases = app.running.app.get(ReleasesService);
       const path = `/api/v1/releases/${releaseId}/artifact`;
       await expectError(call('GET', path), 401, 'UNAUTHENTICATED');
       await expectError(call('GET', path, { token: 'dl1.garbage.garbage' }), 401, 'DOWNLOAD_TOKEN_INVALID');
@@ -263,7 +245,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       );
 
       const issuedLongAgo = new DownloadTokens(
-        loadSecretsKey(undefined, dataDir),
+        loadSecretsKey(undefined, app.dataDir),
         60,
         () => Date.now() - DAY_MS,
       );
@@ -303,7 +285,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       409,
       'OTA_ROOT_NOT_NEXT',
     );
-    expect(await running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
+    expect(await app.running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
 
     const byOldKey = envelope(manifest('1.4.0', bundle), [releaseKey]);
     await expectError(
@@ -322,7 +304,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   });
 
   it.skipIf(skip)('deletes only releases no rollout uses, with their bundle', async () => {
-    const releases = running.app.get(ReleasesService);
+    const releases = app.running.app.get(ReleasesService);
     releases.addUsageCheck((release) => Promise.resolve(release.id === releaseId ? 'rollout r-1' : null));
     await expectError(call('DELETE', `/api/v1/releases/${releaseId}`, { token: viewer }), 403, 'FORBIDDEN');
     await expectError(
@@ -413,7 +395,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       );
       expect(refused.body.message).toContain('version 1.5.0 already exists for arm64, x64');
 
-      const releases = running.app.get(ReleasesService);
+      const releases = app.running.app.get(ReleasesService);
       // A box takes the build for its architecture once that build has its bundle; until then the one shipped.
       expect((await releases.buildFor(x64.body.id, 'arm64')).id).toBe(x64.body.id);
       const armPath = `/api/v1/releases/${arm.body.id}/artifact`;

@@ -25,15 +25,13 @@ import {
 } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
-import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
 import {
   ADMIN_PASSWORD,
-  bootApp,
   drivers,
+  recordLiveEvents,
   signInEveryRole,
-  type BootedApp,
-  type Call,
+  useFleetApp,
 } from './support/fleet-app.js';
 import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
@@ -60,7 +58,6 @@ async function appConfig(dataDir: string, rootFile: string, env: Record<string, 
 
 describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
   let admin: string;
   let operator: string;
   let viewer: string;
@@ -70,7 +67,21 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const rootKey = signingKey();
   const releaseKey = signingKey();
 
-  const call: Call = (method, path, options) => app.call(method, path, options);
+  const app = useFleetApp(driver, {
+    dataDirPrefix: 'agentbox-rollouts-e2e-',
+    schemaPrefix: 'agentbox_rollouts_e2e',
+    env: async (dir) => {
+      const rootFile = join(dir, 'root.json');
+      writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])));
+      // A known port: offers carry the bundle's URL on this service.
+      return {
+        AGENTBOX_OTA_ROOT_FILE: rootFile,
+        AGENTBOX_HTTP_PORT: String(await freePort()),
+        AGENTBOX_ROLLOUT_TICK_MS: '200',
+      };
+    },
+  });
+  const { call } = app;
 
   async function rollout(id: string) {
     const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
@@ -110,27 +121,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-rollouts-e2e-',
-      schemaPrefix: 'agentbox_rollouts_e2e',
-      env: async (dir) => {
-        const rootFile = join(dir, 'root.json');
-        writeFileSync(
-          rootFile,
-          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
-        );
-        // A known port: offers carry the bundle's URL on this service.
-        return {
-          AGENTBOX_OTA_ROOT_FILE: rootFile,
-          AGENTBOX_HTTP_PORT: String(await freePort()),
-          AGENTBOX_ROLLOUT_TICK_MS: '200',
-        };
-      },
-    });
-    app.running.app
-      .get(LiveEventsService)
-      .stream()
-      .subscribe((event) => live.push(event));
+    recordLiveEvents(app, live);
     ({ admin, operator, viewer } = await signInEveryRole(app));
 
     const bundle = randomBytes(10_000);
@@ -164,7 +155,6 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   afterAll(async () => {
     if (skip) return;
     for (const box of boxes) await box.close();
-    await app?.close();
   });
 
   it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {

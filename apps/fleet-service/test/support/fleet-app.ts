@@ -1,13 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 import { PinoLoggerService } from '@agentbox/logging';
-import { ApiErrorSchema } from '@agentbox/schemas';
+import { ApiErrorSchema, type LiveEvent } from '@agentbox/schemas';
 import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../../src/app.js';
 import { AppConfig } from '../../src/config/app-config.js';
+import { LiveEventsService } from '../../src/modules/live/live-events.service.js';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password';
 
@@ -132,6 +133,14 @@ export async function signInEveryRole(app: Pick<BootedApp, 'call' | 'login'>): P
   };
 }
 
+/** Appends every live event the app publishes from now on to `into`. */
+export function recordLiveEvents(app: Pick<BootedApp, 'running'>, into: LiveEvent[]): void {
+  app.running.app
+    .get(LiveEventsService)
+    .stream()
+    .subscribe((event) => into.push(event));
+}
+
 export interface BootOptions {
   /** Prefix of the temp data dir. */
   dataDirPrefix: string;
@@ -187,5 +196,40 @@ export async function bootApp(driver: Driver, options: BootOptions): Promise<Boo
     call,
     login: (username, password) => loginWith(call, username, password),
     close,
+  };
+}
+
+/** A booted app as a describe block sees it: `useFleetApp` closes it. */
+export type FleetApp = Omit<BootedApp, 'close'>;
+
+/**
+ * Boots the service once for the enclosing describe block (beforeAll; nothing boots for a skipped
+ * driver) and closes it in afterAll, after the block's own afterAll hooks. The returned app reads
+ * through to the booted one, so hooks and tests use it as they would `bootApp`'s result.
+ */
+export function useFleetApp(driver: Driver, options: BootOptions): FleetApp {
+  let booted: BootedApp | undefined;
+  beforeAll(async () => {
+    if (!driver.skip) booted = await bootApp(driver, options);
+  });
+  afterAll(async () => {
+    await booted?.close();
+  });
+  const current = (): BootedApp => {
+    if (!booted) throw new Error('The app boots in beforeAll, and not at all for a skipped driver');
+    return booted;
+  };
+  return {
+    get running() {
+      return current().running;
+    },
+    get base() {
+      return current().base;
+    },
+    get dataDir() {
+      return current().dataDir;
+    },
+    call: (method, path, callOptions) => current().call(method, path, callOptions),
+    login: (username, password) => current().login(username, password),
   };
 }
