@@ -1,6 +1,7 @@
 import {
   Table,
   TableIndex,
+  type MigrationInterface,
   type QueryRunner,
   type TableColumnOptions,
   type TableForeignKeyOptions,
@@ -39,16 +40,64 @@ export function portableColumns(queryRunner: QueryRunner) {
   };
 }
 
-/** Creates a table (with its foreign keys), then each of its indices, as separate statements. */
-export async function createTable(
-  queryRunner: QueryRunner,
+export type PortableColumns = ReturnType<typeof portableColumns>;
+
+/** What a migration does; both steps get the portable columns of the driver they run on. */
+export interface MigrationSteps {
+  up(queryRunner: QueryRunner, c: PortableColumns): Promise<void>;
+  down(queryRunner: QueryRunner, c: PortableColumns): Promise<void>;
+}
+
+export type MigrationClass = new () => MigrationInterface;
+
+/**
+ * The class TypeORM runs for a migration. `name` is both the class name and the name recorded in the
+ * migrations table (its last 13 digits order the migrations), so it never changes once released.
+ */
+export function defineMigration(name: string, steps: MigrationSteps): MigrationClass {
+  const migration = class implements MigrationInterface {
+    readonly name = name;
+
+    up(queryRunner: QueryRunner): Promise<void> {
+      return steps.up(queryRunner, portableColumns(queryRunner));
+    }
+
+    down(queryRunner: QueryRunner): Promise<void> {
+      return steps.down(queryRunner, portableColumns(queryRunner));
+    }
+  };
+  Object.defineProperty(migration, 'name', { value: name });
+  return migration;
+}
+
+/** A table as a migration creates it: its indices are created after it, one statement each. */
+export interface TableDefinition {
+  name: string;
+  columns: TableColumnOptions[];
+  indices?: TableIndexOptions[];
+  foreignKeys?: TableForeignKeyOptions[];
+}
+
+/** Creates each table (with its foreign keys), then each of its indices, as separate statements. */
+export async function createTables(queryRunner: QueryRunner, tables: TableDefinition[]): Promise<void> {
+  for (const { name, columns, indices = [], foreignKeys } of tables) {
+    await queryRunner.createTable(new Table({ name, columns, ...(foreignKeys ? { foreignKeys } : {}) }));
+    for (const index of indices) await queryRunner.createIndex(name, new TableIndex(index));
+  }
+}
+
+/** Drops the tables in reverse order, so a table goes before those it references. */
+export async function dropTables(queryRunner: QueryRunner, tables: TableDefinition[]): Promise<void> {
+  for (const { name } of [...tables].reverse()) await queryRunner.dropTable(name);
+}
+
+/** A migration that only creates tables, in the order given; reverting it drops them. */
+export function tablesMigration(
   name: string,
-  columns: TableColumnOptions[],
-  {
-    indices = [],
-    foreignKeys,
-  }: { indices?: TableIndexOptions[]; foreignKeys?: TableForeignKeyOptions[] } = {},
-): Promise<void> {
-  await queryRunner.createTable(new Table({ name, columns, ...(foreignKeys ? { foreignKeys } : {}) }));
-  for (const index of indices) await queryRunner.createIndex(name, new TableIndex(index));
+  tables: (c: PortableColumns) => TableDefinition[],
+): MigrationClass {
+  return defineMigration(name, {
+    up: (queryRunner, c) => createTables(queryRunner, tables(c)),
+    down: (queryRunner, c) => dropTables(queryRunner, tables(c)),
+  });
 }

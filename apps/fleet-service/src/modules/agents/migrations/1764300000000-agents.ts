@@ -1,26 +1,18 @@
-import { TableColumn, TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
+import { TableColumn } from 'typeorm';
+import {
+  NULLABLE,
+  PRIMARY,
+  createTables,
+  defineMigration,
+  dropTables,
+  type PortableColumns,
+  type TableDefinition,
+} from '../../../database/migration-helpers.js';
 
-/**
- * Agents, their versions, model providers (API keys encrypted), assignments, and what boxes report
- * about them: runs, run events and token usage. Plus each box's X25519 secrets key and the fingerprint
- * of the agents section last composed into its desired state.
- */
-export class Agents1764300000000 implements MigrationInterface {
-  name = 'Agents1764300000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await queryRunner.addColumn(
-      'devices',
-      new TableColumn({ name: 'secrets_key', type: 'varchar', length: '200', isNullable: true }),
-    );
-    await queryRunner.addColumn(
-      'device_states',
-      new TableColumn({ name: 'agents_fingerprint', type: 'varchar', length: '64', isNullable: true }),
-    );
-
-    await createTable(queryRunner, 'providers', [
+const tables = (c: PortableColumns): TableDefinition[] => [
+  {
+    name: 'providers',
+    columns: [
       c.varchar('id', 63, PRIMARY),
       c.varchar('name', 100),
       c.varchar('kind', 32),
@@ -30,45 +22,48 @@ export class Agents1764300000000 implements MigrationInterface {
       c.text('api_key', NULLABLE),
       c.timestamp('created_at'),
       c.timestamp('updated_at'),
-    ]);
-
-    await createTable(queryRunner, 'agents', [
+    ],
+  },
+  {
+    name: 'agents',
+    columns: [
       c.varchar('id', 63, PRIMARY),
       c.integer('version'),
       c.json('definition'),
       c.timestamp('created_at'),
       c.timestamp('updated_at'),
-    ]);
-    await createTable(queryRunner, 'agent_versions', [
+    ],
+  },
+  {
+    name: 'agent_versions',
+    columns: [
       c.varchar('agent_id', 63, PRIMARY),
       c.integer('version', PRIMARY),
       c.json('definition'),
       c.timestamp('created_at'),
-    ]);
-
-    await createTable(
-      queryRunner,
-      'assignments',
-      [
-        c.varchar('id', 36, PRIMARY),
-        c.varchar('agent_id', 63),
-        c.varchar('target_type', 8),
-        // The device id or tag; '' for every box.
-        c.varchar('target_value', 64),
-        c.timestamp('created_at'),
-      ],
+    ],
+  },
+  {
+    name: 'assignments',
+    columns: [
+      c.varchar('id', 36, PRIMARY),
+      c.varchar('agent_id', 63),
+      c.varchar('target_type', 8),
+      // The device id or tag; '' for every box.
+      c.varchar('target_value', 64),
+      c.timestamp('created_at'),
+    ],
+    indices: [
       {
-        indices: [
-          {
-            name: 'uq_assignments_agent_target',
-            columnNames: ['agent_id', 'target_type', 'target_value'],
-            isUnique: true,
-          },
-        ],
+        name: 'uq_assignments_agent_target',
+        columnNames: ['agent_id', 'target_type', 'target_value'],
+        isUnique: true,
       },
-    );
-
-    await createTable(queryRunner, 'runs', [
+    ],
+  },
+  {
+    name: 'runs',
+    columns: [
       c.varchar('id', 64, PRIMARY),
       c.varchar('device_id', 64),
       c.varchar('agent_id', 63),
@@ -85,17 +80,17 @@ export class Agents1764300000000 implements MigrationInterface {
       c.bigint('input_tokens'),
       c.bigint('output_tokens'),
       c.timestamp('updated_at'),
-    ]);
+    ],
     // Run lists are newest first, filtered by box or agent (keyset pagination on created_at).
-    for (const [name, columns] of [
-      ['idx_runs_created_at', ['created_at']],
-      ['idx_runs_device_created_at', ['device_id', 'created_at']],
-      ['idx_runs_agent_created_at', ['agent_id', 'created_at']],
-    ] as const) {
-      await queryRunner.createIndex('runs', new TableIndex({ name, columnNames: [...columns] }));
-    }
-
-    await createTable(queryRunner, 'run_events', [
+    indices: [
+      { name: 'idx_runs_created_at', columnNames: ['created_at'] },
+      { name: 'idx_runs_device_created_at', columnNames: ['device_id', 'created_at'] },
+      { name: 'idx_runs_agent_created_at', columnNames: ['agent_id', 'created_at'] },
+    ],
+  },
+  {
+    name: 'run_events',
+    columns: [
       c.varchar('run_id', 64, PRIMARY),
       c.integer('idx', PRIMARY),
       c.varchar('device_id', 64),
@@ -110,9 +105,11 @@ export class Agents1764300000000 implements MigrationInterface {
       c.integer('output_tokens', NULLABLE),
       c.integer('duration_ms', NULLABLE),
       c.text('error', NULLABLE),
-    ]);
-
-    await createTable(queryRunner, 'usage_records', [
+    ],
+  },
+  {
+    name: 'usage_records',
+    columns: [
       c.varchar('id', 64, PRIMARY),
       c.varchar('device_id', 64),
       c.varchar('agent_id', 63),
@@ -124,26 +121,34 @@ export class Agents1764300000000 implements MigrationInterface {
       c.bigint('output_tokens'),
       c.boolean('estimated'),
       c.varchar('outcome', 8),
-    ]);
+    ],
     // Usage queries always bound the time range; the box and agent filters narrow it further.
-    for (const [name, columns] of [
-      ['idx_usage_records_ts', ['ts']],
-      ['idx_usage_records_agent_ts', ['agent_id', 'ts']],
-      ['idx_usage_records_device_ts', ['device_id', 'ts']],
-    ] as const) {
-      await queryRunner.createIndex('usage_records', new TableIndex({ name, columnNames: [...columns] }));
-    }
-  }
+    indices: [
+      { name: 'idx_usage_records_ts', columnNames: ['ts'] },
+      { name: 'idx_usage_records_agent_ts', columnNames: ['agent_id', 'ts'] },
+      { name: 'idx_usage_records_device_ts', columnNames: ['device_id', 'ts'] },
+    ],
+  },
+];
 
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('usage_records');
-    await queryRunner.dropTable('run_events');
-    await queryRunner.dropTable('runs');
-    await queryRunner.dropTable('assignments');
-    await queryRunner.dropTable('agent_versions');
-    await queryRunner.dropTable('agents');
-    await queryRunner.dropTable('providers');
+/**
+ * Agents, their versions, model providers (API keys encrypted), assignments, and what boxes report
+ * about them: runs, run events and token usage. Plus each box's X25519 secrets key and the fingerprint
+ * of the agents section last composed into its desired state.
+ */
+export const Agents1764300000000 = defineMigration('Agents1764300000000', {
+  async up(queryRunner, c) {
+    await queryRunner.addColumn('devices', new TableColumn(c.varchar('secrets_key', 200, NULLABLE)));
+    await queryRunner.addColumn(
+      'device_states',
+      new TableColumn(c.varchar('agents_fingerprint', 64, NULLABLE)),
+    );
+    await createTables(queryRunner, tables(c));
+  },
+
+  async down(queryRunner, c) {
+    await dropTables(queryRunner, tables(c));
     await queryRunner.dropColumn('device_states', 'agents_fingerprint');
     await queryRunner.dropColumn('devices', 'secrets_key');
-  }
-}
+  },
+});

@@ -1,13 +1,10 @@
-import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
+import { NULLABLE, PRIMARY, tablesMigration } from '../../../database/migration-helpers.js';
 
 /** API keys for automation (the release CLI, scripts): hashed secrets, role, expiry, revocation. */
-export class ApiKeys1764520000000 implements MigrationInterface {
-  name = 'ApiKeys1764520000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(queryRunner, 'api_keys', [
+export const ApiKeys1764520000000 = tablesMigration('ApiKeys1764520000000', (c) => [
+  {
+    name: 'api_keys',
+    columns: [
       c.varchar('id', 16, PRIMARY),
       c.varchar('name', 100),
       c.varchar('role', 16),
@@ -19,10 +16,6 @@ export class ApiKeys1764520000000 implements MigrationInterface {
       c.timestamp('last_used_at', NULLABLE),
       c.timestamp('revoked_at', NULLABLE),
       c.varchar('revoked_by', 100, NULLABLE),
-    ]);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('api_keys');
-  }
-}
+    ],
+  },
+]);
