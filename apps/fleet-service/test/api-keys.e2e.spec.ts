@@ -4,18 +4,21 @@ import { DataSource } from 'typeorm';
 import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service.js';
-import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
+import { drivers, useFleetApp } from './support/fleet-app.js';
 
 const KEY_FORMAT = /^abk_[a-z2-7]{12}_[a-z2-7]{40}$/;
 
 describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  const app = useFleetApp(driver, { dataDirPrefix: 'agentbox-apikeys-', schemaPrefix: 'apikeys' });
-  const { call } = app;
-  let admin: string;
+  const app = useFleetApp(driver, {
+    dataDirPrefix: 'agentbox-apikeys-',
+    schemaPrefix: 'apikeys',
+    signIn: 'admin',
+  });
+  const { call, tokens } = app;
   let dataSource: DataSource;
 
-  async function createKey(body: Record<string, unknown>, token = admin) {
+  async function createKey(body: Record<string, unknown>, token = tokens.admin) {
     const response = await call('POST', '/api/v1/api-keys', { token, body });
     expect(response.status, response.text).toBe(201);
     return ApiKeyCreatedDtoSchema.parse(response.body);
@@ -23,15 +26,14 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
 
   async function auditOf(keyId: string) {
     const response = await call('GET', `/api/v1/audit?targetType=api-key&targetId=${keyId}&limit=100`, {
-      token: admin,
+      token: tokens.admin,
     });
     expect(response.status).toBe(200);
     return AuditEntryDtoSchema.array().parse(response.body);
   }
 
-  beforeAll(async () => {
+  beforeAll(() => {
     if (skip) return;
-    admin = await app.login('admin', ADMIN_PASSWORD);
     dataSource = app.running.app.get(DataSource);
   });
 
@@ -50,7 +52,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     });
     expect(created.secret.startsWith(`${created.prefix}_`)).toBe(true);
 
-    const list = await call('GET', '/api/v1/api-keys', { token: admin });
+    const list = await call('GET', '/api/v1/api-keys', { token: tokens.admin });
     expect(list.status).toBe(200);
     const items = ApiKeyListResponseSchema.parse(list.body).items;
     expect(items.map((item) => item.id)).toContain(created.id);
@@ -67,7 +69,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect(String(value)).not.toContain(secretPart);
     }
     // Nor does the audit log hold it.
-    const audit = await call('GET', '/api/v1/audit?limit=1000', { token: admin });
+    const audit = await call('GET', '/api/v1/audit?limit=1000', { token: tokens.admin });
     expect(audit.text).not.toContain(secretPart);
     expect((await auditOf(created.id)).map((entry) => entry.action)).toEqual(['api-key.created']);
   });
@@ -117,7 +119,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect((await auditOf(viewer.id)).map((entry) => entry.action)).toEqual(['api-key.created']);
 
     const listed = ApiKeyListResponseSchema.parse(
-      (await call('GET', '/api/v1/api-keys', { token: admin })).body,
+      (await call('GET', '/api/v1/api-keys', { token: tokens.admin })).body,
     );
     expect(listed.items.find((item) => item.id === viewer.id)?.lastUsedAt).not.toBeNull();
   });
@@ -126,7 +128,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     const key = await createKey({ name: 'to revoke', role: 'operator' });
     expect((await call('GET', '/api/v1/devices', { token: key.secret })).status).toBe(200);
 
-    const revoked = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: admin });
+    const revoked = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: tokens.admin });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ id: key.id, status: 'revoked', revokedBy: 'admin' });
     expect(revoked.text).not.toContain(key.secret);
@@ -136,7 +138,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(refused.body.code).toBe('API_KEY_REVOKED');
     expect(refused.body.message).toContain(`API key ${key.prefix} ("to revoke") was revoked`);
 
-    const again = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: admin });
+    const again = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: tokens.admin });
     expect(again.status).toBe(200);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
     expect((await auditOf(key.id)).map((entry) => entry.action)).toEqual([
@@ -144,13 +146,17 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       'api-key.created',
     ]);
 
-    expect((await call('POST', '/api/v1/api-keys/aaaaaaaaaaaa/revoke', { token: admin })).status).toBe(404);
-    expect((await call('POST', '/api/v1/api-keys/NOT-AN-ID/revoke', { token: admin })).status).toBe(400);
+    expect((await call('POST', '/api/v1/api-keys/aaaaaaaaaaaa/revoke', { token: tokens.admin })).status).toBe(
+      404,
+    );
+    expect((await call('POST', '/api/v1/api-keys/NOT-AN-ID/revoke', { token: tokens.admin })).status).toBe(
+      400,
+    );
   });
 
   it.skipIf(skip)('refuses an expired key with 401, and an expiry in the past at creation', async () => {
     const past = await call('POST', '/api/v1/api-keys', {
-      token: admin,
+      token: tokens.admin,
       body: { name: 'late', role: 'viewer', expiresAt: new Date(Date.now() - 1000).toISOString() },
     });
     expect(past.status).toBe(400);
@@ -168,7 +174,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(refused.body.code).toBe('API_KEY_EXPIRED');
     expect(refused.body.message).toContain(`API key ${key.prefix} ("short-lived") expired at`);
     const listed = ApiKeyListResponseSchema.parse(
-      (await call('GET', '/api/v1/api-keys', { token: admin })).body,
+      (await call('GET', '/api/v1/api-keys', { token: tokens.admin })).body,
     );
     expect(listed.items.find((item) => item.id === key.id)?.status).toBe('expired');
   });
@@ -192,7 +198,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect(inUrl.status).toBe(401);
 
       const users = await call('POST', '/api/v1/users', {
-        token: admin,
+        token: tokens.admin,
         body: { username: 'admin2', password: 'admin2-password', role: 'admin' },
       });
       expect(users.status).toBe(201);
@@ -216,7 +222,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
 
   it.skipIf(skip)('lets admins only create keys, never above their own role', async () => {
     const users = await call('POST', '/api/v1/users', {
-      token: admin,
+      token: tokens.admin,
       body: { username: 'op1', password: 'operator-password', role: 'operator' },
     });
     expect(users.status).toBe(201);
@@ -234,7 +240,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     ).rejects.toMatchObject({ code: 'API_KEY_ROLE_TOO_HIGH' });
 
     const invalid = await call('POST', '/api/v1/api-keys', {
-      token: admin,
+      token: tokens.admin,
       body: { name: '', role: 'root' },
     });
     expect(invalid.status).toBe(400);

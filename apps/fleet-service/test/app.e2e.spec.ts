@@ -53,6 +53,13 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     expect((await rejections(code)) - before).toBe(by);
   }
 
+  /** Provisioning `hardwareId` with `claimToken` is refused with 401 and `code`, and counted once. */
+  function provisionRefused(claimToken: string, hardwareId: string, code: string): Promise<void> {
+    return counted(code, () =>
+      expectError(call('POST', '/api/v1/provision', { body: { claimToken, hardwareId } }), 401, code),
+    );
+  }
+
   it.skipIf(skip)('serves liveness, readiness and Prometheus metrics without a token', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
     expect(await call('GET', '/readyz')).toMatchObject({
@@ -236,22 +243,8 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       expect(again.body.mqtt.password).not.toBe(first.body.mqtt.password);
       secret = again.body.mqtt.password;
 
-      await counted('CLAIM_TOKEN_EXHAUSTED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', { body: { claimToken, hardwareId: 'e2e-hw-0002' } }),
-          401,
-          'CLAIM_TOKEN_EXHAUSTED',
-        ),
-      );
-      await counted('CLAIM_TOKEN_INVALID', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: 'abct_this-token-does-not-exist', hardwareId: 'e2e-hw-0002' },
-          }),
-          401,
-          'CLAIM_TOKEN_INVALID',
-        ),
-      );
+      await provisionRefused(claimToken, 'e2e-hw-0002', 'CLAIM_TOKEN_EXHAUSTED');
+      await provisionRefused('abct_this-token-does-not-exist', 'e2e-hw-0002', 'CLAIM_TOKEN_INVALID');
       await expectError(
         call('POST', '/api/v1/provision', { body: { claimToken, hardwareId: 'bad/hw' } }),
         400,
@@ -264,29 +257,13 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       });
       expect(shortLived.status).toBe(201);
       await new Promise((resolve) => setTimeout(resolve, 600));
-      await counted('CLAIM_TOKEN_EXPIRED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: shortLived.body.token, hardwareId: 'e2e-hw-0003' },
-          }),
-          401,
-          'CLAIM_TOKEN_EXPIRED',
-        ),
-      );
+      await provisionRefused(shortLived.body.token, 'e2e-hw-0003', 'CLAIM_TOKEN_EXPIRED');
 
       const toRevoke = await call('POST', '/api/v1/claim-tokens', { token: adminToken, body: {} });
       expect(
         (await call('DELETE', `/api/v1/claim-tokens/${toRevoke.body.id}`, { token: adminToken })).status,
       ).toBe(204);
-      await counted('CLAIM_TOKEN_REVOKED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: toRevoke.body.token, hardwareId: 'e2e-hw-0004' },
-          }),
-          401,
-          'CLAIM_TOKEN_REVOKED',
-        ),
-      );
+      await provisionRefused(toRevoke.body.token, 'e2e-hw-0004', 'CLAIM_TOKEN_REVOKED');
       await expectError(
         call('DELETE', '/api/v1/claim-tokens/00000000-0000-4000-8000-000000000000', { token: adminToken }),
         404,

@@ -9,6 +9,7 @@ import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } fr
 import { createApp, type RunningApp } from '../../src/app.js';
 import { AppConfig } from '../../src/config/app-config.js';
 import { LiveEventsService } from '../../src/modules/live/live-events.service.js';
+import { lateBound, setUp } from './late-bound.js';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password';
 
@@ -200,36 +201,37 @@ export async function bootApp(driver: Driver, options: BootOptions): Promise<Boo
 }
 
 /** A booted app as a describe block sees it: `useFleetApp` closes it. */
-export type FleetApp = Omit<BootedApp, 'close'>;
+export interface FleetApp extends Omit<BootedApp, 'close'> {
+  /** The tokens `signIn` asked for, once signed in. */
+  readonly tokens: RoleTokens;
+}
+
+export interface FleetAppOptions extends BootOptions {
+  /** Right after booting, sign in as admin, or as every role (signInEveryRole), for `tokens`. */
+  signIn?: 'admin' | 'every role';
+}
 
 /**
  * Boots the service once for the enclosing describe block (beforeAll; nothing boots for a skipped
  * driver) and closes it in afterAll, after the block's own afterAll hooks. The returned app reads
  * through to the booted one, so hooks and tests use it as they would `bootApp`'s result.
  */
-export function useFleetApp(driver: Driver, options: BootOptions): FleetApp {
+export function useFleetApp(driver: Driver, options: FleetAppOptions): FleetApp {
   let booted: BootedApp | undefined;
+  let signedIn: Partial<RoleTokens> = {};
   beforeAll(async () => {
-    if (!driver.skip) booted = await bootApp(driver, options);
+    if (driver.skip) return;
+    booted = await bootApp(driver, options);
+    if (options.signIn === 'admin') signedIn = { admin: await booted.login('admin', ADMIN_PASSWORD) };
+    if (options.signIn === 'every role') signedIn = await signInEveryRole(booted);
   });
   afterAll(async () => {
     await booted?.close();
   });
-  const current = (): BootedApp => {
-    if (!booted) throw new Error('The app boots in beforeAll, and not at all for a skipped driver');
-    return booted;
-  };
-  return {
-    get running() {
-      return current().running;
-    },
-    get base() {
-      return current().base;
-    },
-    get dataDir() {
-      return current().dataDir;
-    },
+  const current = () => setUp(booted, 'The app');
+  return lateBound<FleetApp, 'call' | 'login' | 'tokens'>(current, {
     call: (method, path, callOptions) => current().call(method, path, callOptions),
     login: (username, password) => current().login(username, password),
-  };
+    tokens: lateBound<RoleTokens>(() => signedIn as RoleTokens),
+  });
 }
