@@ -5,8 +5,7 @@ import { Repository } from 'typeorm';
 import { verifyRoot, verifyRootUpdate } from '@agentbox/ota';
 import { SignedRootSchema, type SignedRoot } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
-import { CommonException } from '../../common/errors/domain-exception.js';
-import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
+import { validate } from '../../common/validation/zod-validation.pipe.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { OtaRootRow } from './release.entity.js';
 import { OtaRootException, type OtaRootExceptionCode } from './releases.exception.js';
@@ -86,14 +85,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
    * those bytes; refusals are audited too.
    */
   async install(document: unknown, actor: string, source: 'file' | 'upload'): Promise<OtaRootDto> {
-    const parsed = SignedRootSchema.safeParse(document);
-    if (!parsed.success) {
-      throw new CommonException(
-        'VALIDATION_FAILED',
-        `Invalid root metadata: ${formatZodIssues(parsed.error)}`,
-      );
-    }
-    const next = parsed.data;
+    const next = validate(SignedRootSchema, document, 'root metadata');
     const trusted = await this.latestRow();
     const options = { now: Date.now(), slackMs: this.config.ota.clockSlackMs };
     const refuse = async (code: OtaRootExceptionCode, reason: string, detail: string): Promise<never> => {

@@ -11,8 +11,7 @@ import {
   type SignedRelease,
   SignedReleaseSchema,
 } from '@agentbox/schemas';
-import { CommonException } from '../../common/errors/domain-exception.js';
-import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
+import { validate } from '../../common/validation/zod-validation.pipe.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ArtifactStore } from './artifact-store.js';
@@ -103,14 +102,7 @@ export class ReleasesService {
    * cover those bytes, defaults not filled in), awaiting its bundle.
    */
   async create(document: unknown, actor: string): Promise<ReleaseDto> {
-    const parsed = SignedReleaseSchema.safeParse(document);
-    if (!parsed.success) {
-      throw new CommonException(
-        'VALIDATION_FAILED',
-        `Invalid release manifest: ${formatZodIssues(parsed.error)}`,
-      );
-    }
-    const release = parsed.data;
+    const release = validate(SignedReleaseSchema, document, 'release manifest');
     const manifest = release.signed;
     const refuse = async (code: ReleaseExceptionCode, reason: string, detail: string): Promise<never> => {
       await this.audit.record({
