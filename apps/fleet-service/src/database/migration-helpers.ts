@@ -15,18 +15,20 @@ export const NULLABLE = { isNullable: true } as const;
 export const UNIQUE = { isUnique: true } as const;
 type ColumnFlags = Partial<Pick<TableColumnOptions, 'isPrimary' | 'isNullable' | 'isUnique' | 'default'>>;
 
+/** A column as a migration declares it; its name is its key in the table's `columns`. */
+export type PortableColumn = Omit<TableColumnOptions, 'name'>;
+
 /**
- * Columns for migrations that run on both SQLite and PostgreSQL, one call per column
- * (`c.varchar('name', 100, NULLABLE)`), with the physical types of portableTypes().
+ * Column types for migrations that run on both SQLite and PostgreSQL (`name: c.varchar(100, NULLABLE)`),
+ * with the physical types of portableTypes().
  */
 export function portableColumns(queryRunner: QueryRunner) {
   const t = portableTypes(queryRunner);
   const column =
     (type: string) =>
-    (name: string, flags: ColumnFlags = {}): TableColumnOptions => ({ name, type, ...flags });
+    (flags: ColumnFlags = {}): PortableColumn => ({ type, ...flags });
   return {
-    varchar: (name: string, length: number, flags: ColumnFlags = {}): TableColumnOptions => ({
-      name,
+    varchar: (length: number, flags: ColumnFlags = {}): PortableColumn => ({
       type: 'varchar',
       length: String(length),
       ...flags,
@@ -73,15 +75,26 @@ export function defineMigration(name: string, steps: MigrationSteps): MigrationC
 /** A table as a migration creates it: its indices are created after it, one statement each. */
 export interface TableDefinition {
   name: string;
-  columns: TableColumnOptions[];
+  /** By column name, in the table's column order (names are never integer-like, so the order holds). */
+  columns: Record<string, PortableColumn>;
   indices?: TableIndexOptions[];
   foreignKeys?: TableForeignKeyOptions[];
+}
+
+/** A table of a migration, `columns` keyed by column name in the table's order. */
+export function table(name: string, definition: Omit<TableDefinition, 'name'>): TableDefinition {
+  return { name, ...definition };
 }
 
 /** Creates each table (with its foreign keys), then each of its indices, as separate statements. */
 export async function createTables(queryRunner: QueryRunner, tables: TableDefinition[]): Promise<void> {
   for (const { name, columns, indices = [], foreignKeys } of tables) {
-    await queryRunner.createTable(new Table({ name, columns, ...(foreignKeys ? { foreignKeys } : {}) }));
+    const table = new Table({
+      name,
+      columns: Object.entries(columns).map(([column, options]) => ({ name: column, ...options })),
+      ...(foreignKeys ? { foreignKeys } : {}),
+    });
+    await queryRunner.createTable(table);
     for (const index of indices) await queryRunner.createIndex(name, new TableIndex(index));
   }
 }

@@ -1,9 +1,10 @@
 import { TableIndex } from 'typeorm';
 import {
+  PRIMARY,
   createTables,
   defineMigration,
   dropTables,
-  PRIMARY,
+  table,
   type PortableColumns,
   type TableDefinition,
 } from '../../../database/migration-helpers.js';
@@ -14,12 +15,12 @@ interface ExistingRelease {
   manifest: string | { signed?: { compatibility?: { arch?: unknown } } };
 }
 
+/** The table this migration creates, and drops again when reverted. */
 const tables = (c: PortableColumns): TableDefinition[] => [
-  {
-    name: 'release_architectures',
-    columns: [c.varchar('version', 64, PRIMARY), c.varchar('arch', 16, PRIMARY), c.varchar('release_id', 36)],
+  table('release_architectures', {
+    columns: { version: c.varchar(64, PRIMARY), arch: c.varchar(16, PRIMARY), release_id: c.varchar(36) },
     indices: [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }],
-  },
+  }),
 ];
 
 /**
