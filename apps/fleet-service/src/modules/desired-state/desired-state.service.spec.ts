@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredStateMessage } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { CommonException } from '../../common/errors/domain-exception.js';
 import { Device } from '../devices/device.entity.js';
@@ -22,21 +22,16 @@ class PublishingBroker extends RecordingBroker {
 }
 
 describe('DesiredStateService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({ AGENTBOX_MAX_PAYLOAD_BYTES: '2048' }, [DeviceStateRow]);
   let broker: PublishingBroker;
   let sut: DesiredStateService;
   let deviceId: string;
 
   beforeEach(async () => {
-    db = await openTestDatabase({ AGENTBOX_MAX_PAYLOAD_BYTES: '2048' }, [DeviceStateRow]);
     broker = new PublishingBroker();
     const devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
     deviceId = (await devices.enroll('hw-desired', undefined, 'secret-desired-0123456789')).deviceId;
     sut = new DesiredStateService(db.dataSource.getRepository(DeviceStateRow), broker, devices, db.config);
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const stored = () => db.dataSource.getRepository(DeviceStateRow).findOneBy({ deviceId });

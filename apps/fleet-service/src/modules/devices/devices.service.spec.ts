@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type BirthMessage, DeviceListQuerySchema, type LiveEvent } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
@@ -21,23 +21,18 @@ const birth: BirthMessage = {
 };
 
 describe('DevicesService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let broker: RecordingBroker;
   let events: LiveEvent[];
   let sut: DevicesService;
 
-  beforeEach(async () => {
-    db = await openTestDatabase();
+  beforeEach(() => {
     broker = new RecordingBroker();
     const live = new LiveEventsService();
     events = [];
     live.stream().subscribe((event) => events.push(event));
     sut = new DevicesService(db.dataSource.getRepository(Device), live);
     sut.removed.add((deviceId) => broker.removeDevice(deviceId));
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const list = (query: Record<string, string>) => sut.list(DeviceListQuerySchema.parse(query));

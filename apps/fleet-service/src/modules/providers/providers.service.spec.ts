@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
 import { ProviderException } from './providers.exception.js';
@@ -20,7 +20,7 @@ class RecordingFleet {
 }
 
 describe('ProvidersService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({}, [ProviderRow]);
   let fleet: RecordingFleet;
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
@@ -34,13 +34,8 @@ describe('ProvidersService', () => {
   const storedKey = async (id: string) =>
     (await db.dataSource.getRepository(ProviderRow).findOneByOrFail({ id })).apiKey;
 
-  beforeEach(async () => {
-    db = await openTestDatabase({}, [ProviderRow]);
+  beforeEach(() => {
     fleet = new RecordingFleet();
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   it('stores keys encrypted, versions every change and tells the fleet', async () => {

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { sha256Hex } from '../../common/secrets.js';
 import { Device } from '../devices/device.entity.js';
@@ -11,21 +11,16 @@ import { ProvisioningException, type ProvisioningExceptionCode } from './provisi
 import { ProvisioningService } from './provisioning.service.js';
 
 describe('ProvisioningService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let broker: RecordingBroker;
   let devices: DevicesService;
   let sut: ProvisioningService;
 
-  beforeEach(async () => {
-    db = await openTestDatabase();
+  beforeEach(() => {
     broker = new RecordingBroker();
     devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
     devices.removed.add((deviceId) => broker.removeDevice(deviceId));
     sut = new ProvisioningService(db.dataSource.getRepository(ClaimToken), devices, broker, db.config);
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const newToken = (input: Record<string, unknown> = {}) =>
