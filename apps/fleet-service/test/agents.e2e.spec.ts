@@ -66,9 +66,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   >();
   const live: LiveEvent[] = [];
 
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-agents-e2e-',
-    schemaPrefix: 'agentbox_agents_e2e',
+  const app = useFleetApp(driver, 'agents', {
     signIn: 'every role',
     env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
   });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
@@ -10,13 +10,9 @@ const KEY_FORMAT = /^abk_[a-z2-7]{12}_[a-z2-7]{40}$/;
 
 describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-apikeys-',
-    schemaPrefix: 'apikeys',
-    signIn: 'admin',
-  });
+  const app = useFleetApp(driver, 'api-keys', { signIn: 'admin' });
   const { call, tokens } = app;
-  let dataSource: DataSource;
+  const dataSource = () => app.running.app.get(DataSource);
 
   async function createKey(body: Record<string, unknown>, token = tokens.admin) {
     const response = await call('POST', '/api/v1/api-keys', { token, body });
@@ -31,11 +27,6 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(response.status).toBe(200);
     return AuditEntryDtoSchema.array().parse(response.body);
   }
-
-  beforeAll(() => {
-    if (skip) return;
-    dataSource = app.running.app.get(DataSource);
-  });
 
   it.skipIf(skip)('shows the secret once, keeps only its sha256 and lists keys without it', async () => {
     const created = await createKey({ name: 'release CI', role: 'admin' });
@@ -60,7 +51,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(list.text).not.toContain(secretPart);
     expect(list.text).not.toContain('"secret"');
 
-    const rows = await dataSource.query<Array<Record<string, unknown>>>(
+    const rows = await dataSource().query<Array<Record<string, unknown>>>(
       `SELECT * FROM api_keys WHERE id = '${created.id}'`,
     );
     expect(rows).toHaveLength(1);
@@ -168,7 +159,9 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect((await call('GET', '/api/v1/devices', { token: key.secret })).status).toBe(200);
 
     // Let the hour pass.
-    await dataSource.getRepository(ApiKey).update({ id: key.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await dataSource()
+      .getRepository(ApiKey)
+      .update({ id: key.id }, { expiresAt: new Date(Date.now() - 1000) });
     const refused = await call('GET', '/api/v1/devices', { token: key.secret });
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('API_KEY_EXPIRED');
@@ -208,12 +201,12 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect((await call('GET', '/api/v1/api-keys', { token: theirs.secret })).status).toBe(200);
 
       // Demoted: the key follows its creator down.
-      await dataSource.query(`UPDATE users SET role = 'viewer' WHERE username = 'admin2'`);
+      await dataSource().query(`UPDATE users SET role = 'viewer' WHERE username = 'admin2'`);
       expect((await call('GET', '/api/v1/api-keys', { token: theirs.secret })).status).toBe(403);
       expect((await call('GET', '/api/v1/auth/me', { token: theirs.secret })).body.role).toBe('viewer');
 
       // Deleted: the key stops working, as the user's own sessions do.
-      await dataSource.query(`DELETE FROM users WHERE username = 'admin2'`);
+      await dataSource().query(`DELETE FROM users WHERE username = 'admin2'`);
       const gone = await call('GET', '/api/v1/devices', { token: theirs.secret });
       expect(gone.status).toBe(401);
       expect(gone.body.message).toContain('belonged to a user who no longer exists');

@@ -12,7 +12,7 @@ import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  const app = useFleetApp(driver, { dataDirPrefix: 'agentbox-e2e-', schemaPrefix: 'agentbox_e2e' });
+  const app = useFleetApp(driver, 'app');
   const { call, login } = app;
   let adminToken: string;
   let viewerToken: string;

@@ -55,11 +55,7 @@ function parseCsv(withBom: string): string[][] {
 
 describe.each(drivers)('audit log filters, pages and CSV export ($name)', (driver) => {
   const skip = driver.skip;
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-audit-',
-    schemaPrefix: 'audit',
-    signIn: 'admin',
-  });
+  const app = useFleetApp(driver, 'audit', { signIn: 'admin' });
   const { call, tokens } = app;
   let operator: string;
   let seeded: AuditEntryRow[];

@@ -7,9 +7,7 @@ import { drivers, useFleetApp } from './support/fleet-app.js';
 const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 describe('console serving and readiness', () => {
-  const app = useFleetApp(sqlite, {
-    dataDirPrefix: 'agentbox-console-',
-    schemaPrefix: 'unused',
+  const app = useFleetApp(sqlite, 'console', {
     env: (dataDir) => {
       const consoleDir = join(dataDir, 'console');
       mkdirSync(join(consoleDir, 'assets'), { recursive: true });

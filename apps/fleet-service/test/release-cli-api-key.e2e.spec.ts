@@ -43,9 +43,7 @@ describe.each(drivers)(
     const rootKey = generateKeyPair();
     const releaseKey = generateKeyPair();
 
-    const app = useFleetApp(driver, {
-      dataDirPrefix: 'agentbox-release-cli-',
-      schemaPrefix: 'release_cli',
+    const app = useFleetApp(driver, 'release-cli', {
       env: (dir) => {
         const root = createRootMetadata({
           version: 1,

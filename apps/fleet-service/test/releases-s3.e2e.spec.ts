@@ -29,9 +29,7 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
     await s3?.close();
   });
 
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-releases-s3-e2e-',
-    schemaPrefix: 'agentbox_releases_s3_e2e',
+  const app = useFleetApp(driver, 'releases-s3', {
     env: (dir) => {
       const rootFile = join(dir, 'root.json');
       writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])));

@@ -35,9 +35,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   const good: SignedRelease = envelope(manifest('1.2.0', bundle), [releaseKey]);
   let releaseId: string;
 
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-releases-e2e-',
-    schemaPrefix: 'agentbox_releases_e2e',
+  const app = useFleetApp(driver, 'releases', {
     signIn: 'every role',
     env: (dir) => {
       const rootFile = join(dir, 'root.json');
@@ -280,26 +278,15 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   it.skipIf(skip)('rotates the release key through the next root; the old key is then revoked', async () => {
     const root2 = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
     const onlyNewSigned = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [nextRootKey]);
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: tokens.admin, body: onlyNewSigned }),
-      400,
-      'OTA_ROOT_REJECTED',
-    );
+    const putRoot = (body: SignedRoot) => call('PUT', '/api/v1/ota/root', { token: tokens.admin, body });
+    await expectError(putRoot(onlyNewSigned), 400, 'OTA_ROOT_REJECTED');
     const skipping = envelope(rootMetadata(3, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: tokens.admin, body: skipping }),
-      409,
-      'OTA_ROOT_NOT_NEXT',
-    );
+    await expectError(putRoot(skipping), 409, 'OTA_ROOT_NOT_NEXT');
 
-    const installed = await call('PUT', '/api/v1/ota/root', { token: tokens.admin, body: root2 });
+    const installed = await putRoot(root2);
     expect(installed.status).toBe(200);
     expect(installed.body).toMatchObject({ version: 2, source: 'upload', installedBy: 'admin' });
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: tokens.admin, body: root2 }),
-      409,
-      'OTA_ROOT_NOT_NEXT',
-    );
+    await expectError(putRoot(root2), 409, 'OTA_ROOT_NOT_NEXT');
     expect(await app.running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
 
     const byOldKey = envelope(manifest('1.4.0', bundle), [releaseKey]);

@@ -58,9 +58,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const rootKey = signingKey();
   const releaseKey = signingKey();
 
-  const app = useFleetApp(driver, {
-    dataDirPrefix: 'agentbox-rollouts-e2e-',
-    schemaPrefix: 'agentbox_rollouts_e2e',
+  const app = useFleetApp(driver, 'rollouts', {
     signIn: 'every role',
     env: async (dir) => {
       const rootFile = join(dir, 'root.json');

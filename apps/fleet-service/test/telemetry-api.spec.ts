@@ -12,7 +12,7 @@ const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 /** The whole service (createApp): a box provisioned over HTTP, talking MQTT, read back over REST. */
 describe('telemetry and desired-state REST API', () => {
-  const app = useFleetApp(sqlite, { dataDirPrefix: 'agentbox-telemetry-api-', schemaPrefix: 'unused' });
+  const app = useFleetApp(sqlite, 'telemetry-api');
   let admin: string;
   let viewer: string;
   let deviceId: string;

@@ -206,22 +206,26 @@ export interface FleetApp extends Omit<BootedApp, 'close'> {
   readonly tokens: RoleTokens;
 }
 
-export interface FleetAppOptions extends BootOptions {
+export interface FleetAppOptions extends Pick<BootOptions, 'env'> {
   /** Right after booting, sign in as admin, or as every role (signInEveryRole), for `tokens`. */
   signIn?: 'admin' | 'every role';
 }
 
 /**
  * Boots the service once for the enclosing describe block (beforeAll; nothing boots for a skipped
- * driver) and closes it in afterAll, after the block's own afterAll hooks. The returned app reads
+ * driver), its data dir and PostgreSQL schema named after `name`, and closes it in afterAll, after the block's own afterAll hooks. The returned app reads
  * through to the booted one, so hooks and tests use it as they would `bootApp`'s result.
  */
-export function useFleetApp(driver: Driver, options: FleetAppOptions): FleetApp {
+export function useFleetApp(driver: Driver, name: string, options: FleetAppOptions = {}): FleetApp {
   let booted: BootedApp | undefined;
   let signedIn: Partial<RoleTokens> = {};
   beforeAll(async () => {
     if (driver.skip) return;
-    booted = await bootApp(driver, options);
+    booted = await bootApp(driver, {
+      dataDirPrefix: `agentbox-${name}-`,
+      schemaPrefix: name.replaceAll('-', '_'),
+      ...(options.env ? { env: options.env } : {}),
+    });
     if (options.signIn === 'admin') signedIn = { admin: await booted.login('admin', ADMIN_PASSWORD) };
     if (options.signIn === 'every role') signedIn = await signInEveryRole(booted);
   });
