@@ -32,16 +32,7 @@ import {
   type ReceivedCommand,
   type SimulatedBox,
 } from '@agentbox/test-support';
-import { type RunningApp } from '../src/app.js';
-import { LiveEventsService } from '../src/modules/live/live-events.service.js';
-import {
-  bootApp,
-  drivers,
-  expectError,
-  signInEveryRole,
-  type BootedApp,
-  type Call,
-} from './support/fleet-app.js';
+import { drivers, expectError, recordLiveEvents, useFleetApp } from './support/fleet-app.js';
 
 const API_KEY = 'sk-e2e-very-secret-key-0123456789';
 const ROTATED_KEY = 'sk-e2e-rotated-key-9876543210';
@@ -64,11 +55,6 @@ function openSealed(sealed: SealedSecret, privateKey: KeyObject): string {
 
 describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let running: RunningApp;
-  let admin: string;
-  let operator: string;
-  let viewer: string;
   let deviceId: string;
   let idleDeviceId: string;
   let box: SimulatedBox;
@@ -80,22 +66,17 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
   >();
   const live: LiveEvent[] = [];
 
+  const app = useFleetApp(driver, 'agents', {
+    signIn: 'every role',
+    env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
+  });
+  const { call, tokens } = app;
+
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-agents-e2e-',
-      schemaPrefix: 'agentbox_agents_e2e',
-      env: () => ({ AGENTBOX_INGEST_FLUSH_MS: '20', AGENTBOX_TASK_TIMEOUT_MS: '1500' }),
-    });
-    running = app.running;
-    running.app
-      .get(LiveEventsService)
-      .stream()
-      .subscribe((event) => live.push(event));
+    recordLiveEvents(app, live);
 
-    ({ admin, operator, viewer } = await signInEveryRole(app));
-
-    const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
+    const claim = await call('POST', '/api/v1/claim-tokens', { token: tokens.admin, body: { maxUses: 2 } });
     box = await provisionSimulatedBox(app.base, claim.body.token, {
       hardwareId: 'agents-e2e-hw-1',
       onCommand: (command) => {
@@ -121,22 +102,19 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
     await waitFor(
       'box online',
-      async () => (await call('GET', `/api/v1/devices/${deviceId}`, { token: admin })).body.online,
+      async () => (await call('GET', `/api/v1/devices/${deviceId}`, { token: tokens.admin })).body.online,
     );
   });
 
   afterAll(async () => {
     if (skip) return;
     await box?.close();
-    await app?.close();
   });
 
   /** A command as the box received it, its correlation data as text. */
   function sentCommand(received: ReceivedCommand | undefined) {
     return received && { ...received, correlation: received.correlationData?.toString() };
   }
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** The latest desired document the box received once it satisfies `probe`. */
   function desiredWhere(
@@ -173,22 +151,26 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         models: ['deepseek-chat'],
         apiKey: API_KEY,
       };
-      await expectError(call('POST', '/api/v1/providers', { token: operator, body }), 403, 'FORBIDDEN');
-      await expectError(call('POST', '/api/v1/providers', { token: viewer, body }), 403, 'FORBIDDEN');
+      await expectError(
+        call('POST', '/api/v1/providers', { token: tokens.operator, body }),
+        403,
+        'FORBIDDEN',
+      );
+      await expectError(call('POST', '/api/v1/providers', { token: tokens.viewer, body }), 403, 'FORBIDDEN');
       await expectError(call('POST', '/api/v1/providers'), 401, 'UNAUTHENTICATED');
       const invalid = await expectError(
-        call('POST', '/api/v1/providers', { token: admin, body: { ...body, baseUrl: 'ftp://x' } }),
+        call('POST', '/api/v1/providers', { token: tokens.admin, body: { ...body, baseUrl: 'ftp://x' } }),
         400,
         'VALIDATION_FAILED',
       );
       expect(invalid.body.message).toContain('baseUrl');
       await expectError(
-        call('POST', '/api/v1/providers', { token: admin, body: { ...body, id: 'Not A Slug' } }),
+        call('POST', '/api/v1/providers', { token: tokens.admin, body: { ...body, id: 'Not A Slug' } }),
         400,
         'VALIDATION_FAILED',
       );
 
-      const created = await call('POST', '/api/v1/providers', { token: admin, body });
+      const created = await call('POST', '/api/v1/providers', { token: tokens.admin, body });
       expect(created.status).toBe(201);
       expect(ProviderDtoSchema.strict().parse(created.body)).toMatchObject({
         id: 'deepseek',
@@ -197,33 +179,41 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         hasApiKey: true,
       });
       expect(created.text).not.toContain('sk-e2e');
-      await expectError(call('POST', '/api/v1/providers', { token: admin, body }), 409, 'PROVIDER_EXISTS');
+      await expectError(
+        call('POST', '/api/v1/providers', { token: tokens.admin, body }),
+        409,
+        'PROVIDER_EXISTS',
+      );
       const local = await call('POST', '/api/v1/providers', {
-        token: admin,
+        token: tokens.admin,
         body: { id: 'ollama', name: 'Local', baseUrl: 'http://127.0.0.1:11434/v1' },
       });
       expect(local.body).toMatchObject({ hasApiKey: false, models: [] });
 
-      const listed = await call('GET', '/api/v1/providers', { token: viewer });
+      const listed = await call('GET', '/api/v1/providers', { token: tokens.viewer });
       expect(listed.status).toBe(200);
       expect(listed.body.map((p: any) => p.id)).toEqual(['deepseek', 'ollama']);
       expect(listed.text).not.toContain('sk-e2e');
-      expect((await call('GET', '/api/v1/providers/deepseek', { token: viewer })).text).not.toContain(
+      expect((await call('GET', '/api/v1/providers/deepseek', { token: tokens.viewer })).text).not.toContain(
         'sk-e2e',
       );
-      await expectError(call('GET', '/api/v1/providers/nope', { token: viewer }), 404, 'PROVIDER_NOT_FOUND');
       await expectError(
-        call('PATCH', '/api/v1/providers/deepseek', { token: operator, body: { name: 'x' } }),
+        call('GET', '/api/v1/providers/nope', { token: tokens.viewer }),
+        404,
+        'PROVIDER_NOT_FOUND',
+      );
+      await expectError(
+        call('PATCH', '/api/v1/providers/deepseek', { token: tokens.operator, body: { name: 'x' } }),
         403,
         'FORBIDDEN',
       );
       const renamed = await call('PATCH', '/api/v1/providers/deepseek', {
-        token: admin,
+        token: tokens.admin,
         body: { name: 'DeepSeek AI' },
       });
       expect(renamed.body).toMatchObject({ name: 'DeepSeek AI', version: 2, hasApiKey: true });
 
-      const stored = await running.app
+      const stored = await app.running.app
         .get(DataSource)
         .query<Array<{ api_key: string }>>("SELECT api_key FROM providers WHERE id = 'deepseek'");
       expect(stored[0]?.api_key).toMatch(/^v1:[0-9a-f]{12}:/);
@@ -233,13 +223,13 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
 
   it.skipIf(skip)('versions agents, validates definitions and enforces the operator role', async () => {
     await expectError(
-      call('POST', '/api/v1/agents', { token: viewer, body: agentBody('news') }),
+      call('POST', '/api/v1/agents', { token: tokens.viewer, body: agentBody('news') }),
       403,
       'FORBIDDEN',
     );
     const unknown = await expectError(
       call('POST', '/api/v1/agents', {
-        token: operator,
+        token: tokens.operator,
         body: agentBody('news', { fallbacks: [{ provider: 'nowhere', model: 'm' }] }),
       }),
       400,
@@ -248,7 +238,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     expect(unknown.body.message).toContain('nowhere');
     const invalid = await expectError(
       call('POST', '/api/v1/agents', {
-        token: operator,
+        token: tokens.operator,
         body: { id: 'news', definition: { name: 'x', model: { provider: 'deepseek', model: 'm' } } },
       }),
       400,
@@ -256,7 +246,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     );
     expect(invalid.body.message).toContain('instructions');
 
-    const created = await call('POST', '/api/v1/agents', { token: operator, body: agentBody('news') });
+    const created = await call('POST', '/api/v1/agents', { token: tokens.operator, body: agentBody('news') });
     expect(created.status).toBe(201);
     const agent = AgentDtoSchema.parse(created.body);
     expect(agent).toMatchObject({ id: 'news', version: 1, assignments: [] });
@@ -264,85 +254,86 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     expect(agent.definition.budget).toEqual({ tokensPerDay: 200_000, tokensPerRun: 20_000 });
     expect(agent.definition.triggers).toEqual([{ type: 'message' }]);
     await expectError(
-      call('POST', '/api/v1/agents', { token: operator, body: agentBody('news') }),
+      call('POST', '/api/v1/agents', { token: tokens.operator, body: agentBody('news') }),
       409,
       'AGENT_EXISTS',
     );
 
     const updated = await call('PUT', '/api/v1/agents/news', {
-      token: operator,
+      token: tokens.operator,
       body: { definition: { ...agentBody('news').definition, instructions: 'Summarise the news twice.' } },
     });
     expect(updated.body).toMatchObject({ id: 'news', version: 2 });
-    const versions = await call('GET', '/api/v1/agents/news/versions', { token: viewer });
+    const versions = await call('GET', '/api/v1/agents/news/versions', { token: tokens.viewer });
     expect(versions.body.map((v: any) => [v.version, v.definition.instructions])).toEqual([
       [2, 'Summarise the news twice.'],
       [1, 'Summarise the news.'],
     ]);
-    await expectError(call('GET', '/api/v1/agents/ghost', { token: viewer }), 404, 'AGENT_NOT_FOUND');
-    await expectError(call('GET', '/api/v1/agents/Bad_Id', { token: viewer }), 400, 'VALIDATION_FAILED');
+    await expectError(call('GET', '/api/v1/agents/ghost', { token: tokens.viewer }), 404, 'AGENT_NOT_FOUND');
+    await expectError(
+      call('GET', '/api/v1/agents/Bad_Id', { token: tokens.viewer }),
+      400,
+      'VALIDATION_FAILED',
+    );
     await expectError(
       call('PUT', '/api/v1/agents/ghost', {
-        token: operator,
+        token: tokens.operator,
         body: { definition: agentBody('ghost').definition },
       }),
       404,
       'AGENT_NOT_FOUND',
     );
-    expect((await call('GET', '/api/v1/agents', { token: viewer })).body.map((a: any) => a.id)).toEqual([
-      'news',
-    ]);
+    expect(
+      (await call('GET', '/api/v1/agents', { token: tokens.viewer })).body.map((a: any) => a.id),
+    ).toEqual(['news']);
   });
 
   it.skipIf(skip)(
     'delivers assigned agents with provider keys sealed to the box, keeping other sections',
     async () => {
       const telemetry = await call('PUT', `/api/v1/devices/${deviceId}/desired`, {
-        token: operator,
+        token: tokens.operator,
         body: { spec: { telemetry: { intervalSec: 30 } } },
       });
       expect(telemetry.status).toBe(200);
       await desiredWhere('telemetry section', (doc) => doc.spec.telemetry?.intervalSec === 30);
 
-      await expectError(
-        call('POST', '/api/v1/assignments', {
-          token: viewer,
+      const refused = [
+        {
+          token: tokens.viewer,
           body: { agentId: 'news', target: { type: 'all' } },
-        }),
-        403,
-        'FORBIDDEN',
-      );
-      await expectError(
-        call('POST', '/api/v1/assignments', {
-          token: operator,
+          status: 403,
+          code: 'FORBIDDEN',
+        },
+        {
+          token: tokens.operator,
           body: { agentId: 'ghost', target: { type: 'device', deviceId } },
-        }),
-        404,
-        'AGENT_NOT_FOUND',
-      );
-      await expectError(
-        call('POST', '/api/v1/assignments', {
-          token: operator,
+          status: 404,
+          code: 'AGENT_NOT_FOUND',
+        },
+        {
+          token: tokens.operator,
           body: { agentId: 'news', target: { type: 'device', deviceId: 'box-nobody' } },
-        }),
-        404,
-        'DEVICE_NOT_FOUND',
-      );
-      await expectError(
-        call('POST', '/api/v1/assignments', {
-          token: operator,
+          status: 404,
+          code: 'DEVICE_NOT_FOUND',
+        },
+        {
+          token: tokens.operator,
           body: { agentId: 'news', target: { type: 'moon' } },
-        }),
-        400,
-        'VALIDATION_FAILED',
-      );
+          status: 400,
+          code: 'VALIDATION_FAILED',
+        },
+      ];
+      for (const { token, body, status, code } of refused) {
+        await expectError(call('POST', '/api/v1/assignments', { token, body }), status, code);
+      }
       const assigned = await call('POST', '/api/v1/assignments', {
-        token: operator,
+        token: tokens.operator,
         body: { agentId: 'news', target: { type: 'device', deviceId } },
       });
       expect(assigned.status).toBe(201);
       const again = await call('POST', '/api/v1/assignments', {
-        token: operator,
+        token: tokens.operator,
         body: { agentId: 'news', target: { type: 'device', deviceId } },
       });
       expect(again.status).toBe(200);
@@ -359,38 +350,42 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       // Sealed to this box only: another key pair cannot open it.
       expect(() => openSealed(provider!.apiKey!, generateKeyPairSync('x25519').privateKey)).toThrow();
 
-      const stateVersion = (await call('GET', `/api/v1/devices/${deviceId}/desired`, { token: viewer })).body
-        .desired.version;
+      const stateVersion = (
+        await call('GET', `/api/v1/devices/${deviceId}/desired`, { token: tokens.viewer })
+      ).body.desired.version;
       expect(stateVersion).toBe(doc.version);
-      const agent = await call('GET', '/api/v1/agents/news', { token: viewer });
+      const agent = await call('GET', '/api/v1/agents/news', { token: tokens.viewer });
       expect(agent.body.assignments).toEqual([
         expect.objectContaining({ id: assigned.body.id, target: { type: 'device', deviceId } }),
       ]);
 
       // An operator replacing the document keeps the agents composed from assignments.
       await call('PUT', `/api/v1/devices/${deviceId}/desired`, {
-        token: operator,
+        token: tokens.operator,
         body: { spec: { telemetry: { intervalSec: 15 } } },
       });
       const replaced = await desiredWhere('telemetry changed', (d) => d.spec.telemetry?.intervalSec === 15);
       expect(replaced.spec.agents?.map((a) => a.id)).toEqual(['news']);
 
       await expectError(
-        call('DELETE', '/api/v1/providers/deepseek', { token: admin }),
+        call('DELETE', '/api/v1/providers/deepseek', { token: tokens.admin }),
         409,
         'PROVIDER_IN_USE',
       );
 
       // A new key reaches the box sealed again; a provider edit that changes nothing for it publishes nothing.
       const rotated = await call('PATCH', '/api/v1/providers/deepseek', {
-        token: admin,
+        token: tokens.admin,
         body: { apiKey: ROTATED_KEY },
       });
       expect(rotated.body).toMatchObject({ version: 3, hasApiKey: true });
       const rekeyed = await desiredWhere('new key', (d) => d.spec.providers?.[0]?.version === 3);
       expect(openSealed(rekeyed.spec.providers![0]!.apiKey!, boxKeys.privateKey)).toBe(ROTATED_KEY);
       const count = box.desired.length;
-      await call('PATCH', '/api/v1/providers/ollama', { token: admin, body: { name: 'Local Ollama' } });
+      await call('PATCH', '/api/v1/providers/ollama', {
+        token: tokens.admin,
+        body: { name: 'Local Ollama' },
+      });
       await new Promise((resolve) => setTimeout(resolve, 300));
       expect(box.desired.length).toBe(count);
     },
@@ -398,7 +393,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
 
   it.skipIf(skip)('follows tag assignments when the box is retagged', async () => {
     const created = await call('POST', '/api/v1/agents', {
-      token: operator,
+      token: tokens.operator,
       body: agentBody('watcher', {
         model: { provider: 'ollama', model: 'qwen2.5' },
         budget: { tokensPerDay: 5_000 },
@@ -406,14 +401,14 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
     expect(created.status).toBe(201);
     const tagged = await call('POST', '/api/v1/assignments', {
-      token: operator,
+      token: tokens.operator,
       body: { agentId: 'watcher', target: { type: 'tag', tag: 'lab' } },
     });
     expect(tagged.status).toBe(201);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(box.desired.at(-1)?.spec.agents?.map((a) => a.id)).toEqual(['news']);
 
-    await call('PATCH', `/api/v1/devices/${deviceId}`, { token: operator, body: { tags: ['lab'] } });
+    await call('PATCH', `/api/v1/devices/${deviceId}`, { token: tokens.operator, body: { tags: ['lab'] } });
     const doc = await desiredWhere('tagged agent', (d) => (d.spec.agents?.length ?? 0) === 2);
     expect(doc.spec.agents?.map((a) => a.id)).toEqual(['news', 'watcher']);
     expect(doc.spec.providers?.map((p) => [p.id, p.apiKey === undefined])).toEqual([
@@ -435,7 +430,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     await waitFor('device.agents event', () =>
       live.some((e) => e.type === 'device.agents' && e.deviceId === deviceId),
     );
-    const listed = await call('GET', `/api/v1/devices/${deviceId}/agents`, { token: viewer });
+    const listed = await call('GET', `/api/v1/devices/${deviceId}/agents`, { token: tokens.viewer });
     expect(listed.status).toBe(200);
     expect(listed.body.map((a: any) => DeviceAgentDtoSchema.parse(a))).toEqual([
       {
@@ -453,7 +448,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       },
     ]);
     await expectError(
-      call('GET', '/api/v1/devices/box-nobody/agents', { token: viewer }),
+      call('GET', '/api/v1/devices/box-nobody/agents', { token: tokens.viewer }),
       404,
       'DEVICE_NOT_FOUND',
     );
@@ -492,7 +487,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       await waitFor(
         'run succeeded',
         async () =>
-          (await call('GET', '/api/v1/runs/run-e2e-0001', { token: viewer })).body.status === 'succeeded',
+          (await call('GET', '/api/v1/runs/run-e2e-0001', { token: tokens.viewer })).body.status ===
+          'succeeded',
       );
       // A replay of the start from the box's spool arrives late.
       await box.publish('runs', { runs: [run({})] });
@@ -511,12 +507,12 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       await waitFor(
         'three events',
         async () =>
-          (await call('GET', '/api/v1/runs/run-e2e-0001', { token: viewer })).body.events.length === 3,
+          (await call('GET', '/api/v1/runs/run-e2e-0001', { token: tokens.viewer })).body.events.length === 3,
       );
       await new Promise((resolve) => setTimeout(resolve, 200));
 
       const detail = RunDetailDtoSchema.parse(
-        (await call('GET', '/api/v1/runs/run-e2e-0001', { token: viewer })).body,
+        (await call('GET', '/api/v1/runs/run-e2e-0001', { token: tokens.viewer })).body,
       );
       expect(detail).toMatchObject({
         deviceId,
@@ -540,7 +536,11 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       expect(published.at(-1)).toBe('succeeded');
       expect(published.indexOf('running')).toBeLessThanOrEqual(0);
       expect(published.filter((status) => status === 'succeeded')).toHaveLength(1);
-      await expectError(call('GET', '/api/v1/runs/run-nobody-00', { token: viewer }), 404, 'RUN_NOT_FOUND');
+      await expectError(
+        call('GET', '/api/v1/runs/run-nobody-00', { token: tokens.viewer }),
+        404,
+        'RUN_NOT_FOUND',
+      );
 
       await box.publish('runs', {
         runs: [
@@ -557,10 +557,10 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       });
       await waitFor(
         'three runs',
-        async () => (await call('GET', '/api/v1/runs', { token: viewer })).body.length === 3,
+        async () => (await call('GET', '/api/v1/runs', { token: tokens.viewer })).body.length === 3,
       );
       const ids = async (query: string) =>
-        (await call('GET', `/api/v1/runs${query}`, { token: viewer })).body.map((r: any) => r.id);
+        (await call('GET', `/api/v1/runs${query}`, { token: tokens.viewer })).body.map((r: any) => r.id);
       expect(await ids('')).toEqual(['run-e2e-0003', 'run-e2e-0002', 'run-e2e-0001']);
       expect(await ids('?agentId=news')).toEqual(['run-e2e-0003', 'run-e2e-0001']);
       expect(await ids('?status=failed')).toEqual(['run-e2e-0002']);
@@ -570,7 +570,11 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         'run-e2e-0001',
       ]);
       expect(await ids(`?deviceId=${idleDeviceId}`)).toEqual([]);
-      await expectError(call('GET', '/api/v1/runs?limit=500', { token: viewer }), 400, 'VALIDATION_FAILED');
+      await expectError(
+        call('GET', '/api/v1/runs?limit=500', { token: tokens.viewer }),
+        400,
+        'VALIDATION_FAILED',
+      );
     },
   );
 
@@ -611,7 +615,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       await waitFor('usage stored', async () => {
         const totals = (
           await call('GET', `/api/v1/usage?from=${new Date(dayStart - 2 * DAY_MS).toISOString()}`, {
-            token: viewer,
+            token: tokens.viewer,
           })
         ).body.totals;
         return totals.inputTokens === 1_350 || undefined;
@@ -621,8 +625,11 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       const from = new Date(dayStart - DAY_MS).toISOString();
       const to = new Date(dayStart + DAY_MS).toISOString();
       const byAgent = UsageResponseSchema.parse(
-        (await call('GET', `/api/v1/usage?from=${from}&to=${to}&bucket=day&groupBy=agent`, { token: viewer }))
-          .body,
+        (
+          await call('GET', `/api/v1/usage?from=${from}&to=${to}&bucket=day&groupBy=agent`, {
+            token: tokens.viewer,
+          })
+        ).body,
       );
       expect(byAgent.totals).toEqual({ inputTokens: 1_350, outputTokens: 135, estimatedRecords: 1 });
       expect(byAgent.series).toEqual([
@@ -647,7 +654,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
           await call(
             'GET',
             `/api/v1/usage?from=${from}&to=${new Date(dayStart).toISOString()}&bucket=hour&groupBy=model&agentId=news`,
-            { token: viewer },
+            { token: tokens.viewer },
           )
         ).body,
       );
@@ -660,7 +667,7 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       });
       const all = (
         await call('GET', `/api/v1/usage?from=${from}&to=${to}&groupBy=provider&deviceId=${deviceId}`, {
-          token: viewer,
+          token: tokens.viewer,
         })
       ).body;
       expect(
@@ -670,23 +677,25 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         ['ollama', 50],
       ]);
       const none = (
-        await call('GET', `/api/v1/usage?from=${from}&to=${to}&deviceId=${idleDeviceId}`, { token: viewer })
+        await call('GET', `/api/v1/usage?from=${from}&to=${to}&deviceId=${idleDeviceId}`, {
+          token: tokens.viewer,
+        })
       ).body;
       expect(none.series).toEqual([{ key: 'all', points: expect.any(Array) }]);
       expect(none.totals).toEqual({ inputTokens: 0, outputTokens: 0, estimatedRecords: 0 });
       await expectError(
-        call('GET', `/api/v1/usage?from=${to}&to=${from}`, { token: viewer }),
+        call('GET', `/api/v1/usage?from=${to}&to=${from}`, { token: tokens.viewer }),
         400,
         'VALIDATION_FAILED',
       );
       await expectError(
-        call('GET', '/api/v1/usage?groupBy=planet', { token: viewer }),
+        call('GET', '/api/v1/usage?groupBy=planet', { token: tokens.viewer }),
         400,
         'VALIDATION_FAILED',
       );
 
       const summary = UsageSummarySchema.parse(
-        (await call('GET', '/api/v1/usage/summary', { token: viewer })).body,
+        (await call('GET', '/api/v1/usage/summary', { token: tokens.viewer })).body,
       );
       expect(summary.today).toEqual({ inputTokens: 1_000, outputTokens: 100 });
       expect(summary.week).toEqual({ inputTokens: 1_350, outputTokens: 135 });
@@ -706,20 +715,11 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     answers.set('go', { status: 'succeeded', output: { runId: 'run-task-0001' } });
     answers.set('refuse', { status: 'rejected', error: 'agent busy' });
     answers.set('ignore', { status: 'silent' });
-    await expectError(
-      call('POST', '/api/v1/agents/news/tasks', { token: viewer, body: { deviceId, input: 'go' } }),
-      403,
-      'FORBIDDEN',
-    );
-    await expectError(
-      call('POST', '/api/v1/agents/news/tasks', { token: operator, body: { deviceId, input: '' } }),
-      400,
-      'VALIDATION_FAILED',
-    );
-    const accepted = await call('POST', '/api/v1/agents/news/tasks', {
-      token: operator,
-      body: { deviceId, input: 'go' },
-    });
+    const sendTask = (token: string, body: { deviceId: string; input: string }, agentId = 'news') =>
+      call('POST', `/api/v1/agents/${agentId}/tasks`, { token, body });
+    await expectError(sendTask(tokens.viewer, { deviceId, input: 'go' }), 403, 'FORBIDDEN');
+    await expectError(sendTask(tokens.operator, { deviceId, input: '' }), 400, 'VALIDATION_FAILED');
+    const accepted = await sendTask(tokens.operator, { deviceId, input: 'go' });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toEqual({ runId: 'run-task-0001', commandId: expect.stringMatching(/^cmd-/) });
     const sent = sentCommand(box.commands.find((c) => c.command.id === accepted.body.commandId));
@@ -730,44 +730,33 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     });
 
     const refused = await expectError(
-      call('POST', '/api/v1/agents/news/tasks', { token: operator, body: { deviceId, input: 'refuse' } }),
+      sendTask(tokens.operator, { deviceId, input: 'refuse' }),
       409,
       'TASK_REJECTED',
     );
     expect(refused.body.message).toContain('agent busy');
+    await expectError(sendTask(tokens.operator, { deviceId, input: 'ignore' }), 504, 'TASK_TIMEOUT');
     await expectError(
-      call('POST', '/api/v1/agents/news/tasks', { token: operator, body: { deviceId, input: 'ignore' } }),
-      504,
-      'TASK_TIMEOUT',
-    );
-    await expectError(
-      call('POST', '/api/v1/agents/news/tasks', {
-        token: operator,
-        body: { deviceId: idleDeviceId, input: 'go' },
-      }),
+      sendTask(tokens.operator, { deviceId: idleDeviceId, input: 'go' }),
       409,
       'DEVICE_OFFLINE',
     );
-    await expectError(
-      call('POST', '/api/v1/agents/ghost/tasks', { token: operator, body: { deviceId, input: 'go' } }),
-      404,
-      'AGENT_NOT_FOUND',
-    );
+    await expectError(sendTask(tokens.operator, { deviceId, input: 'go' }, 'ghost'), 404, 'AGENT_NOT_FOUND');
   });
 
   it.skipIf(skip)('removes agents from boxes when assignments or agents are deleted', async () => {
-    const assignments = (await call('GET', '/api/v1/assignments', { token: viewer })).body as any[];
+    const assignments = (await call('GET', '/api/v1/assignments', { token: tokens.viewer })).body as any[];
     const tagAssignment = assignments.find((a) => a.agentId === 'watcher');
     await expectError(
-      call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: viewer }),
+      call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: tokens.viewer }),
       403,
       'FORBIDDEN',
     );
     expect(
-      (await call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: operator })).status,
+      (await call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: tokens.operator })).status,
     ).toBe(204);
     await expectError(
-      call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: operator }),
+      call('DELETE', `/api/v1/assignments/${tagAssignment.id}`, { token: tokens.operator }),
       404,
       'ASSIGNMENT_NOT_FOUND',
     );
@@ -775,15 +764,15 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
     expect(doc.spec.agents?.map((a) => a.id)).toEqual(['news']);
     expect(doc.spec.providers?.map((p) => p.id)).toEqual(['deepseek']);
 
-    expect((await call('DELETE', '/api/v1/agents/news', { token: operator })).status).toBe(204);
+    expect((await call('DELETE', '/api/v1/agents/news', { token: tokens.operator })).status).toBe(204);
     const empty = await desiredWhere('no agents', (d) => d.spec.agents?.length === 0);
     expect(empty.spec.providers).toEqual([]);
     expect(empty.spec.telemetry).toEqual({ intervalSec: 15 });
-    expect((await call('GET', '/api/v1/assignments', { token: viewer })).body).toEqual([]);
-    await expectError(call('GET', '/api/v1/agents/news', { token: viewer }), 404, 'AGENT_NOT_FOUND');
-    expect((await call('DELETE', '/api/v1/providers/deepseek', { token: admin })).status).toBe(204);
+    expect((await call('GET', '/api/v1/assignments', { token: tokens.viewer })).body).toEqual([]);
+    await expectError(call('GET', '/api/v1/agents/news', { token: tokens.viewer }), 404, 'AGENT_NOT_FOUND');
+    expect((await call('DELETE', '/api/v1/providers/deepseek', { token: tokens.admin })).status).toBe(204);
     await expectError(
-      call('DELETE', '/api/v1/providers/deepseek', { token: admin }),
+      call('DELETE', '/api/v1/providers/deepseek', { token: tokens.admin }),
       404,
       'PROVIDER_NOT_FOUND',
     );

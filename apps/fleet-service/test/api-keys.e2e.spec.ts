@@ -1,21 +1,20 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { drivers, useFleetApp } from './support/fleet-app.js';
 
 const KEY_FORMAT = /^abk_[a-z2-7]{12}_[a-z2-7]{40}$/;
 
 describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let call: Call;
-  let admin: string;
-  let dataSource: DataSource;
+  const app = useFleetApp(driver, 'api-keys', { signIn: 'admin' });
+  const { call, tokens } = app;
+  const dataSource = () => app.running.app.get(DataSource);
 
-  async function createKey(body: Record<string, unknown>, token = admin) {
+  async function createKey(body: Record<string, unknown>, token = tokens.admin) {
     const response = await call('POST', '/api/v1/api-keys', { token, body });
     expect(response.status, response.text).toBe(201);
     return ApiKeyCreatedDtoSchema.parse(response.body);
@@ -23,23 +22,11 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
 
   async function auditOf(keyId: string) {
     const response = await call('GET', `/api/v1/audit?targetType=api-key&targetId=${keyId}&limit=100`, {
-      token: admin,
+      token: tokens.admin,
     });
     expect(response.status).toBe(200);
     return AuditEntryDtoSchema.array().parse(response.body);
   }
-
-  beforeAll(async () => {
-    if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-apikeys-', schemaPrefix: 'apikeys' });
-    call = app.call;
-    admin = await app.login('admin', ADMIN_PASSWORD);
-    dataSource = app.running.app.get(DataSource);
-  });
-
-  afterAll(async () => {
-    await app?.close();
-  });
 
   it.skipIf(skip)('shows the secret once, keeps only its sha256 and lists keys without it', async () => {
     const created = await createKey({ name: 'release CI', role: 'admin' });
@@ -56,7 +43,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     });
     expect(created.secret.startsWith(`${created.prefix}_`)).toBe(true);
 
-    const list = await call('GET', '/api/v1/api-keys', { token: admin });
+    const list = await call('GET', '/api/v1/api-keys', { token: tokens.admin });
     expect(list.status).toBe(200);
     const items = ApiKeyListResponseSchema.parse(list.body).items;
     expect(items.map((item) => item.id)).toContain(created.id);
@@ -64,7 +51,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(list.text).not.toContain(secretPart);
     expect(list.text).not.toContain('"secret"');
 
-    const rows = await dataSource.query<Array<Record<string, unknown>>>(
+    const rows = await dataSource().query<Array<Record<string, unknown>>>(
       `SELECT * FROM api_keys WHERE id = '${created.id}'`,
     );
     expect(rows).toHaveLength(1);
@@ -73,7 +60,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect(String(value)).not.toContain(secretPart);
     }
     // Nor does the audit log hold it.
-    const audit = await call('GET', '/api/v1/audit?limit=1000', { token: admin });
+    const audit = await call('GET', '/api/v1/audit?limit=1000', { token: tokens.admin });
     expect(audit.text).not.toContain(secretPart);
     expect((await auditOf(created.id)).map((entry) => entry.action)).toEqual(['api-key.created']);
   });
@@ -123,7 +110,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect((await auditOf(viewer.id)).map((entry) => entry.action)).toEqual(['api-key.created']);
 
     const listed = ApiKeyListResponseSchema.parse(
-      (await call('GET', '/api/v1/api-keys', { token: admin })).body,
+      (await call('GET', '/api/v1/api-keys', { token: tokens.admin })).body,
     );
     expect(listed.items.find((item) => item.id === viewer.id)?.lastUsedAt).not.toBeNull();
   });
@@ -132,7 +119,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     const key = await createKey({ name: 'to revoke', role: 'operator' });
     expect((await call('GET', '/api/v1/devices', { token: key.secret })).status).toBe(200);
 
-    const revoked = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: admin });
+    const revoked = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: tokens.admin });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toMatchObject({ id: key.id, status: 'revoked', revokedBy: 'admin' });
     expect(revoked.text).not.toContain(key.secret);
@@ -142,7 +129,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(refused.body.code).toBe('API_KEY_REVOKED');
     expect(refused.body.message).toContain(`API key ${key.prefix} ("to revoke") was revoked`);
 
-    const again = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: admin });
+    const again = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: tokens.admin });
     expect(again.status).toBe(200);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
     expect((await auditOf(key.id)).map((entry) => entry.action)).toEqual([
@@ -150,13 +137,17 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       'api-key.created',
     ]);
 
-    expect((await call('POST', '/api/v1/api-keys/aaaaaaaaaaaa/revoke', { token: admin })).status).toBe(404);
-    expect((await call('POST', '/api/v1/api-keys/NOT-AN-ID/revoke', { token: admin })).status).toBe(400);
+    expect((await call('POST', '/api/v1/api-keys/aaaaaaaaaaaa/revoke', { token: tokens.admin })).status).toBe(
+      404,
+    );
+    expect((await call('POST', '/api/v1/api-keys/NOT-AN-ID/revoke', { token: tokens.admin })).status).toBe(
+      400,
+    );
   });
 
   it.skipIf(skip)('refuses an expired key with 401, and an expiry in the past at creation', async () => {
     const past = await call('POST', '/api/v1/api-keys', {
-      token: admin,
+      token: tokens.admin,
       body: { name: 'late', role: 'viewer', expiresAt: new Date(Date.now() - 1000).toISOString() },
     });
     expect(past.status).toBe(400);
@@ -168,13 +159,15 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect((await call('GET', '/api/v1/devices', { token: key.secret })).status).toBe(200);
 
     // Let the hour pass.
-    await dataSource.getRepository(ApiKey).update({ id: key.id }, { expiresAt: new Date(Date.now() - 1000) });
+    await dataSource()
+      .getRepository(ApiKey)
+      .update({ id: key.id }, { expiresAt: new Date(Date.now() - 1000) });
     const refused = await call('GET', '/api/v1/devices', { token: key.secret });
     expect(refused.status).toBe(401);
     expect(refused.body.code).toBe('API_KEY_EXPIRED');
     expect(refused.body.message).toContain(`API key ${key.prefix} ("short-lived") expired at`);
     const listed = ApiKeyListResponseSchema.parse(
-      (await call('GET', '/api/v1/api-keys', { token: admin })).body,
+      (await call('GET', '/api/v1/api-keys', { token: tokens.admin })).body,
     );
     expect(listed.items.find((item) => item.id === key.id)?.status).toBe('expired');
   });
@@ -198,7 +191,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect(inUrl.status).toBe(401);
 
       const users = await call('POST', '/api/v1/users', {
-        token: admin,
+        token: tokens.admin,
         body: { username: 'admin2', password: 'admin2-password', role: 'admin' },
       });
       expect(users.status).toBe(201);
@@ -208,12 +201,12 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
       expect((await call('GET', '/api/v1/api-keys', { token: theirs.secret })).status).toBe(200);
 
       // Demoted: the key follows its creator down.
-      await dataSource.query(`UPDATE users SET role = 'viewer' WHERE username = 'admin2'`);
+      await dataSource().query(`UPDATE users SET role = 'viewer' WHERE username = 'admin2'`);
       expect((await call('GET', '/api/v1/api-keys', { token: theirs.secret })).status).toBe(403);
       expect((await call('GET', '/api/v1/auth/me', { token: theirs.secret })).body.role).toBe('viewer');
 
       // Deleted: the key stops working, as the user's own sessions do.
-      await dataSource.query(`DELETE FROM users WHERE username = 'admin2'`);
+      await dataSource().query(`DELETE FROM users WHERE username = 'admin2'`);
       const gone = await call('GET', '/api/v1/devices', { token: theirs.secret });
       expect(gone.status).toBe(401);
       expect(gone.body.message).toContain('belonged to a user who no longer exists');
@@ -222,7 +215,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
 
   it.skipIf(skip)('lets admins only create keys, never above their own role', async () => {
     const users = await call('POST', '/api/v1/users', {
-      token: admin,
+      token: tokens.admin,
       body: { username: 'op1', password: 'operator-password', role: 'operator' },
     });
     expect(users.status).toBe(201);
@@ -240,7 +233,7 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     ).rejects.toMatchObject({ code: 'API_KEY_ROLE_TOO_HIGH' });
 
     const invalid = await call('POST', '/api/v1/api-keys', {
-      token: admin,
+      token: tokens.admin,
       body: { name: '', role: 'root' },
     });
     expect(invalid.status).toBe(400);

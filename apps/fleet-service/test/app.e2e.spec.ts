@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- response bodies are checked field by field */
 import {
@@ -8,28 +8,15 @@ import {
   ProvisionResponseSchema,
 } from '@agentbox/schemas';
 import { SimulatedBox } from '@agentbox/test-support';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let base: string;
+  const app = useFleetApp(driver, 'app');
+  const { call, login } = app;
   let adminToken: string;
   let viewerToken: string;
   let operatorToken: string;
-
-  beforeAll(async () => {
-    if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-e2e-', schemaPrefix: 'agentbox_e2e' });
-    base = app.base;
-  });
-
-  afterAll(async () => {
-    if (skip) return;
-    await app?.close();
-  });
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** Asserts an error response: status, stable code, and the `{statusCode, code, message}` shape. */
   async function expectError(
@@ -66,7 +53,12 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
     expect((await rejections(code)) - before).toBe(by);
   }
 
-  const login = (username: string, password: string) => app.login(username, password);
+  /** Provisioning `hardwareId` with `claimToken` is refused with 401 and `code`, and counted once. */
+  function provisionRefused(claimToken: string, hardwareId: string, code: string): Promise<void> {
+    return counted(code, () =>
+      expectError(call('POST', '/api/v1/provision', { body: { claimToken, hardwareId } }), 401, code),
+    );
+  }
 
   it.skipIf(skip)('serves liveness, readiness and Prometheus metrics without a token', async () => {
     expect(await call('GET', '/healthz')).toMatchObject({ status: 200, body: { status: 'ok' } });
@@ -251,22 +243,8 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       expect(again.body.mqtt.password).not.toBe(first.body.mqtt.password);
       secret = again.body.mqtt.password;
 
-      await counted('CLAIM_TOKEN_EXHAUSTED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', { body: { claimToken, hardwareId: 'e2e-hw-0002' } }),
-          401,
-          'CLAIM_TOKEN_EXHAUSTED',
-        ),
-      );
-      await counted('CLAIM_TOKEN_INVALID', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: 'abct_this-token-does-not-exist', hardwareId: 'e2e-hw-0002' },
-          }),
-          401,
-          'CLAIM_TOKEN_INVALID',
-        ),
-      );
+      await provisionRefused(claimToken, 'e2e-hw-0002', 'CLAIM_TOKEN_EXHAUSTED');
+      await provisionRefused('abct_this-token-does-not-exist', 'e2e-hw-0002', 'CLAIM_TOKEN_INVALID');
       await expectError(
         call('POST', '/api/v1/provision', { body: { claimToken, hardwareId: 'bad/hw' } }),
         400,
@@ -279,29 +257,13 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       });
       expect(shortLived.status).toBe(201);
       await new Promise((resolve) => setTimeout(resolve, 600));
-      await counted('CLAIM_TOKEN_EXPIRED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: shortLived.body.token, hardwareId: 'e2e-hw-0003' },
-          }),
-          401,
-          'CLAIM_TOKEN_EXPIRED',
-        ),
-      );
+      await provisionRefused(shortLived.body.token, 'e2e-hw-0003', 'CLAIM_TOKEN_EXPIRED');
 
       const toRevoke = await call('POST', '/api/v1/claim-tokens', { token: adminToken, body: {} });
       expect(
         (await call('DELETE', `/api/v1/claim-tokens/${toRevoke.body.id}`, { token: adminToken })).status,
       ).toBe(204);
-      await counted('CLAIM_TOKEN_REVOKED', () =>
-        expectError(
-          call('POST', '/api/v1/provision', {
-            body: { claimToken: toRevoke.body.token, hardwareId: 'e2e-hw-0004' },
-          }),
-          401,
-          'CLAIM_TOKEN_REVOKED',
-        ),
-      );
+      await provisionRefused(toRevoke.body.token, 'e2e-hw-0004', 'CLAIM_TOKEN_REVOKED');
       await expectError(
         call('DELETE', '/api/v1/claim-tokens/00000000-0000-4000-8000-000000000000', { token: adminToken }),
         404,
@@ -309,7 +271,7 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
       );
 
       const enrollment = await call('GET', '/api/v1/enrollment', { token: adminToken });
-      expect(enrollment).toMatchObject({ status: 200, body: { fleetUrl: base, mqttUrl } });
+      expect(enrollment).toMatchObject({ status: 200, body: { fleetUrl: app.base, mqttUrl } });
     },
   );
 
@@ -355,7 +317,9 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
 
       // Live stream, authenticated through the query string as EventSource does.
       const abort = new AbortController();
-      const stream = await fetch(`${base}/api/v1/live?access_token=${adminToken}`, { signal: abort.signal });
+      const stream = await fetch(`${app.base}/api/v1/live?access_token=${adminToken}`, {
+        signal: abort.signal,
+      });
       expect(stream.status).toBe(200);
       expect(stream.headers.get('content-type')).toContain('text/event-stream');
       const reader = stream.body!.getReader();

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
 import { type AuditEntryDto, AuditEntryDtoSchema } from '@agentbox/schemas';
 import { AuditEntryRow } from '../src/modules/audit/audit-entry.entity.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp, type Call } from './support/fleet-app.js';
+import { drivers, useFleetApp } from './support/fleet-app.js';
 
 const T0 = Date.parse('2031-03-01T00:00:00Z');
 const MINUTE = 60_000;
@@ -55,13 +55,12 @@ function parseCsv(withBom: string): string[][] {
 
 describe.each(drivers)('audit log filters, pages and CSV export ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let call: Call;
-  let admin: string;
+  const app = useFleetApp(driver, 'audit', { signIn: 'admin' });
+  const { call, tokens } = app;
   let operator: string;
   let seeded: AuditEntryRow[];
 
-  async function list(query: string, token = admin) {
+  async function list(query: string, token = tokens.admin) {
     const response = await call('GET', `/api/v1/audit?${query}`, { token });
     expect(response.status, response.text).toBe(200);
     return {
@@ -84,11 +83,8 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, { dataDirPrefix: 'agentbox-audit-', schemaPrefix: 'audit' });
-    call = app.call;
-    admin = await app.login('admin', ADMIN_PASSWORD);
     await call('POST', '/api/v1/users', {
-      token: admin,
+      token: tokens.admin,
       body: { username: 'op1', password: 'operator-password', role: 'operator' },
     });
     operator = await app.login('op1', 'operator-password');
@@ -117,10 +113,6 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
     const entries = app.running.app.get(DataSource).getRepository(AuditEntryRow);
     // The JSON column goes through its transformer; TypeORM types cannot express that.
     await entries.insert(seeded as never);
-  });
-
-  afterAll(async () => {
-    await app?.close();
   });
 
   const window = `from=${new Date(T0).toISOString()}&to=${new Date(T0 + 10 * MINUTE).toISOString()}`;
@@ -162,7 +154,7 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
     expect((await list(`${window}&limit=100`)).next).toBeNull();
 
     for (const bad of ['cursor=nope', 'from=yesterday', 'action=release%25', 'limit=0']) {
-      const response = await call('GET', `/api/v1/audit?${bad}`, { token: admin });
+      const response = await call('GET', `/api/v1/audit?${bad}`, { token: tokens.admin });
       expect(response.status, bad).toBe(400);
       expect(response.body.code).toBe('VALIDATION_FAILED');
     }
@@ -174,7 +166,7 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
       expect((await call('GET', `/api/v1/audit/export.csv?${window}`, { token: operator })).status).toBe(403);
       expect((await call('GET', `/api/v1/audit/export.csv?${window}`)).status).toBe(401);
 
-      const response = await call('GET', `/api/v1/audit/export.csv?${window}`, { token: admin });
+      const response = await call('GET', `/api/v1/audit/export.csv?${window}`, { token: tokens.admin });
       expect(response.status).toBe(200);
       expect(response.headers.get('content-type')).toBe('text/csv; charset=utf-8');
       expect(response.headers.get('content-disposition')).toMatch(
@@ -204,12 +196,12 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
       expect(response.text).not.toMatch(/(^|,|\r\n)[=+\-@]/);
 
       const filtered = parseCsv(
-        (await call('GET', `/api/v1/audit/export.csv?${window}&actor=alice`, { token: admin })).text,
+        (await call('GET', `/api/v1/audit/export.csv?${window}&actor=alice`, { token: tokens.admin })).text,
       );
       expect(filtered.slice(1).map((cells) => cells[2])).toEqual(['release.deleted', 'release.created']);
-      expect((await call('GET', '/api/v1/audit/export.csv?to=not-a-date', { token: admin })).status).toBe(
-        400,
-      );
+      expect(
+        (await call('GET', '/api/v1/audit/export.csv?to=not-a-date', { token: tokens.admin })).status,
+      ).toBe(400);
     },
   );
 
@@ -228,7 +220,7 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
     const entries = app.running.app.get(DataSource).getRepository(AuditEntryRow);
     for (let i = 0; i < many.length; i += 200) await entries.insert(many.slice(i, i + 200));
 
-    const response = await call('GET', '/api/v1/audit/export.csv?actor=bulk', { token: admin });
+    const response = await call('GET', '/api/v1/audit/export.csv?actor=bulk', { token: tokens.admin });
     expect(response.status).toBe(200);
     // Streamed: no length known up front.
     expect(response.headers.get('content-length')).toBeNull();

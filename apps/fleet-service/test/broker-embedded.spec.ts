@@ -1,50 +1,17 @@
 import { createServer, type AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { DesiredStateMessageSchema, SCHEMA_VERSION, encodeMessage, topics } from '@agentbox/schemas';
-import {
-  connectReasonCode,
-  subscribeReasonCodes,
-  syntheticSamples,
-  type SimulatedBox,
-} from '@agentbox/test-support';
+import { connectReasonCode, subscribeReasonCodes, syntheticSamples } from '@agentbox/test-support';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { EmbeddedBroker } from '../src/modules/broker/embedded-broker.js';
 import { MqttAuthorizer } from '../src/modules/broker/mqtt-authorizer.js';
 import { BrokerRejections } from '../src/modules/broker/broker-rejections.js';
 import { MetricsService } from '../src/modules/metrics/metrics.service.js';
-import {
-  connectBox,
-  enrollBox,
-  metricValue,
-  startMqttSide,
-  waitFor,
-  type EnrolledBox,
-  type MqttSide,
-} from './broker-harness.js';
+import { connectBox, enrollBox, metricValue, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
 
 describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
-  let side: MqttSide;
-  let a: EnrolledBox;
-  let b: EnrolledBox;
-  const boxes: SimulatedBox[] = [];
-
-  beforeAll(async () => {
-    side = await startMqttSide();
-    a = await enrollBox(side, 'hw-broker-a');
-    b = await enrollBox(side, 'hw-broker-b');
-  });
-
-  afterAll(async () => {
-    await Promise.all(boxes.map((box) => box.drop()));
-    await side?.close();
-  });
-
-  async function box(id: EnrolledBox, options: Parameters<typeof connectBox>[2] = {}) {
-    const connected = await connectBox(side, id, options);
-    boxes.push(connected);
-    return connected;
-  }
+  const { side, a, b, connect: box } = useMqttSide('hw-broker');
 
   it('is ready and tells boxes its real port', () => {
     expect(side.broker.isReady()).toBe(true);

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { Module, type DynamicModule, type INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { SimulatedBox, waitFor as waitUntil, type SimulatedBoxOptions } from '@agentbox/test-support';
@@ -18,6 +19,7 @@ import { LiveModule } from '../src/modules/live/live.module.js';
 import { MetricsModule } from '../src/modules/metrics/metrics.module.js';
 import { MetricsService } from '../src/modules/metrics/metrics.service.js';
 import { TelemetryModule } from '../src/modules/telemetry/telemetry.module.js';
+import { lateBound, setUp } from './support/late-bound.js';
 
 /** The MQTT side of the fleet service with its real dependencies: a SQLite file, the device registry, aedes. */
 @Module({})
@@ -91,7 +93,10 @@ export interface EnrolledBox {
 }
 
 /** Enrols a box in the registry and returns its id and secret. */
-export async function enrollBox(side: MqttSide, hardwareId: string): Promise<EnrolledBox> {
+export async function enrollBox(
+  side: Pick<MqttSide, 'devices' | 'broker'>,
+  hardwareId: string,
+): Promise<EnrolledBox> {
   const secret = `secret-${hardwareId}-0123456789abcdef`;
   const { deviceId } = await side.devices.enroll(hardwareId, undefined, secret);
   await side.broker.upsertDeviceCredentials(deviceId, secret);
@@ -100,7 +105,7 @@ export async function enrollBox(side: MqttSide, hardwareId: string): Promise<Enr
 
 /** Connects an enrolled box to the side's broker as a SimulatedBox (not online yet: see `goOnline`). */
 export function connectBox(
-  side: MqttSide,
+  side: Pick<MqttSide, 'url'>,
   box: EnrolledBox,
   options: Partial<SimulatedBoxOptions> = {},
 ): Promise<SimulatedBox> {
@@ -109,7 +114,7 @@ export function connectBox(
 
 /** Current value of a counter or gauge for the given labels (0 when the series does not exist). */
 export async function metricValue(
-  side: MqttSide,
+  side: Pick<MqttSide, 'metrics'>,
   name: string,
   labels: Record<string, string> = {},
 ): Promise<number> {
@@ -131,4 +136,51 @@ export function waitFor<T>(
   timeoutMs = 10_000,
 ): Promise<T> {
   return waitUntil(what, probe, { timeoutMs, intervalMs: 25 });
+}
+
+/** The MQTT side of a describe block, with two enrolled boxes; `useMqttSide` closes it. */
+export interface MqttSideFixture {
+  side: Omit<MqttSide, 'close'>;
+  /** Enrolled as `<hardwarePrefix>-a` and `<hardwarePrefix>-b` once the side is up. */
+  a: EnrolledBox;
+  b: EnrolledBox;
+  /** Connects an enrolled box (connectBox); it is dropped after the block. */
+  connect: (box: EnrolledBox, options?: Partial<SimulatedBoxOptions>) => Promise<SimulatedBox>;
+}
+
+/**
+ * Starts the MQTT side for the enclosing describe block (beforeAll) and enrols boxes a and b; after the
+ * block's own afterAll hooks, drops every box `connect` made and closes the side. `env` is read when
+ * the side starts. The returned side and boxes read through to the started ones.
+ */
+export function useMqttSide(
+  hardwarePrefix: string,
+  env: () => Record<string, string> = () => ({}),
+): MqttSideFixture {
+  let side: MqttSide | undefined;
+  const enrolled: Partial<Record<'a' | 'b', EnrolledBox>> = {};
+  const connected: SimulatedBox[] = [];
+  beforeAll(async () => {
+    side = await startMqttSide(env());
+    // Boxes are enrolled through the broker's dynamic security, once the service's client is in.
+    if (side.broker.mode === 'external')
+      await waitFor('service client connected', () => side?.broker.isReady());
+    enrolled.a = await enrollBox(side, `${hardwarePrefix}-a`);
+    enrolled.b = await enrollBox(side, `${hardwarePrefix}-b`);
+  });
+  afterAll(async () => {
+    await Promise.all(connected.map((box) => box.drop()));
+    await side?.close();
+  });
+  const current = () => setUp(side, 'The MQTT side');
+  return {
+    side: lateBound(current),
+    a: lateBound(() => setUp(enrolled.a, 'Box a')),
+    b: lateBound(() => setUp(enrolled.b, 'Box b')),
+    connect: async (box, options = {}) => {
+      const client = await connectBox(current(), box, options);
+      connected.push(client);
+      return client;
+    },
+  };
 }

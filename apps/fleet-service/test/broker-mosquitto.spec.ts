@@ -4,56 +4,39 @@ import { topics } from '@agentbox/schemas';
 import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
-import {
-  connectBox,
-  enrollBox,
-  startMqttSide,
-  waitFor,
-  type EnrolledBox,
-  type MqttSide,
-} from './broker-harness.js';
+import { enrollBox, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
 import {
   connectReasonCode,
   startMosquitto,
   subscribeReasonCodes,
   syntheticSamples,
   type PrivateMosquitto,
-  type SimulatedBox,
 } from '@agentbox/test-support';
 
 const INFRA_CONFIG = new URL('../../../infra/mosquitto/mosquitto.conf', import.meta.url).pathname;
 
 describe('external Mosquitto with dynamic security: the same per-box rules', () => {
   let mosquitto: PrivateMosquitto;
-  let side: MqttSide;
-  let a: EnrolledBox;
-  let b: EnrolledBox;
-  const boxes: SimulatedBox[] = [];
 
+  // Registered before the side's hooks: the broker is up before the side starts and stops after it.
   beforeAll(async () => {
     mosquitto = await startMosquitto();
-    side = await startMqttSide({
-      AGENTBOX_MQTT_URL: mosquitto.url,
-      AGENTBOX_MQTT_USERNAME: mosquitto.username,
-      AGENTBOX_MQTT_PASSWORD: mosquitto.password,
-      AGENTBOX_MQTT_DYNSEC: 'true',
-    });
-    await waitFor('service client connected', () => side.broker.isReady());
-    a = await enrollBox(side, 'hw-mosq-a');
-    b = await enrollBox(side, 'hw-mosq-b');
   });
-
   afterAll(async () => {
-    await Promise.all(boxes.map((box) => box.drop()));
-    await side?.close();
     await mosquitto?.stop();
   });
 
-  async function box(id: EnrolledBox, options: Parameters<typeof connectBox>[2] = {}) {
-    const connected = await connectBox(side, id, options);
-    boxes.push(connected);
-    return connected;
-  }
+  const {
+    side,
+    a,
+    b,
+    connect: box,
+  } = useMqttSide('hw-mosq', () => ({
+    AGENTBOX_MQTT_URL: mosquitto.url,
+    AGENTBOX_MQTT_USERNAME: mosquitto.username,
+    AGENTBOX_MQTT_PASSWORD: mosquitto.password,
+    AGENTBOX_MQTT_DYNSEC: 'true',
+  }));
 
   it('tells boxes the external broker URL', () => {
     expect(side.broker.mode).toBe('external');

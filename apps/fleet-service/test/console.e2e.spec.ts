@@ -1,33 +1,23 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { describe, expect, it } from 'vitest';
+import { drivers, useFleetApp } from './support/fleet-app.js';
 
 const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 describe('console serving and readiness', () => {
-  let app: BootedApp;
-
-  beforeAll(async () => {
-    app = await bootApp(sqlite, {
-      dataDirPrefix: 'agentbox-console-',
-      schemaPrefix: 'unused',
-      env: (dataDir) => {
-        const consoleDir = join(dataDir, 'console');
-        mkdirSync(join(consoleDir, 'assets'), { recursive: true });
-        writeFileSync(
-          join(consoleDir, 'index.html'),
-          '<!doctype html><title>console</title><div id="app"></div>',
-        );
-        writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("app");');
-        return { AGENTBOX_CONSOLE_DIR: consoleDir };
-      },
-    });
-  });
-
-  afterAll(async () => {
-    await app?.close();
+  const app = useFleetApp(sqlite, 'console', {
+    env: (dataDir) => {
+      const consoleDir = join(dataDir, 'console');
+      mkdirSync(join(consoleDir, 'assets'), { recursive: true });
+      writeFileSync(
+        join(consoleDir, 'index.html'),
+        '<!doctype html><title>console</title><div id="app"></div>',
+      );
+      writeFileSync(join(consoleDir, 'assets', 'app.js'), 'console.log("app");');
+      return { AGENTBOX_CONSOLE_DIR: consoleDir };
+    },
   });
 
   const get = (path: string) => fetch(`${app.base}${path}`);

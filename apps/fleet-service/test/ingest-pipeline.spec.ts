@@ -22,32 +22,21 @@ import {
   enrollBox,
   metricValue,
   startMqttSide,
+  useMqttSide,
   waitFor,
-  type EnrolledBox,
   type MqttSide,
 } from './broker-harness.js';
 
 describe('ingest over the embedded broker, into a real SQLite file', () => {
-  let side: MqttSide;
-  let a: EnrolledBox;
-  let b: EnrolledBox;
+  const { side, a, b, connect } = useMqttSide('hw-ingest');
   let boxA: SimulatedBox;
   let boxB: SimulatedBox;
   let store: TelemetryStore;
 
   beforeAll(async () => {
-    side = await startMqttSide();
-    a = await enrollBox(side, 'hw-ingest-a');
-    b = await enrollBox(side, 'hw-ingest-b');
-    boxA = await connectBox(side, a);
-    boxB = await connectBox(side, b);
+    boxA = await connect(a);
+    boxB = await connect(b);
     store = side.app.get(TelemetryStore);
-  });
-
-  afterAll(async () => {
-    await boxA?.drop();
-    await boxB?.drop();
-    await side?.close();
   });
 
   const rejected = (reason: string) => metricValue(side, 'agentbox_ingest_rejections_total', { reason });

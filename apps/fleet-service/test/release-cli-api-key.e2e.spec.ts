@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { createRootMetadata, generateKeyPair, signEnvelope } from '@agentbox/ota';
 import { ApiKeyCreatedDtoSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 import { envelope, releaseManifest } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
@@ -39,10 +39,23 @@ describe.each(drivers)(
   'agentbox-release upload with an API key against the fleet service ($name)',
   (driver) => {
     const skip = driver.skip;
-    let app: BootedApp;
     let admin: string;
     const rootKey = generateKeyPair();
     const releaseKey = generateKeyPair();
+
+    const app = useFleetApp(driver, 'release-cli', {
+      env: (dir) => {
+        const root = createRootMetadata({
+          version: 1,
+          expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
+          rootKeys: [rootKey.publicKey],
+          releaseKeys: [releaseKey.publicKey],
+        });
+        const rootFile = join(dir, 'root.json');
+        writeFileSync(rootFile, JSON.stringify(signEnvelope(root, [rootKey.privateKeyPem])));
+        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
+      },
+    });
 
     /** A signed manifest and its bundle on disk, as `agentbox-release build` leaves them. */
     function release(version: string): string[] {
@@ -73,26 +86,7 @@ describe.each(drivers)(
     beforeAll(async () => {
       if (skip) return;
       expect(existsSync(RELEASE_CLI), `${RELEASE_CLI} missing: build @agentbox/ota first`).toBe(true);
-      app = await bootApp(driver, {
-        dataDirPrefix: 'agentbox-release-cli-',
-        schemaPrefix: 'release_cli',
-        env: (dir) => {
-          const root = createRootMetadata({
-            version: 1,
-            expires: new Date(Date.now() + 365 * DAY_MS).toISOString(),
-            rootKeys: [rootKey.publicKey],
-            releaseKeys: [releaseKey.publicKey],
-          });
-          const rootFile = join(dir, 'root.json');
-          writeFileSync(rootFile, JSON.stringify(signEnvelope(root, [rootKey.privateKeyPem])));
-          return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
-        },
-      });
       admin = await app.login('admin', ADMIN_PASSWORD);
-    });
-
-    afterAll(async () => {
-      await app?.close();
     });
 
     it.skipIf(skip)('refuses a viewer key with a message that says an admin key is needed', async () => {

@@ -3,7 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 import { startFakeS3, type FakeS3 } from './releases-s3-server.js';
 
@@ -11,7 +11,6 @@ const sqlite = drivers.filter((driver) => driver.name === 'sqlite');
 
 describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (driver) => {
   let s3: FakeS3;
-  let app: BootedApp;
   let admin: string;
   let deviceId: string;
   let releaseId: string;
@@ -22,21 +21,24 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
   const release = envelope(releaseManifest('2.0.0', bundle), [releaseKey]);
   const key = `fleet/releases/${release.signed.artifact.sha256}.tar.gz`;
 
+  // Registered before the app's hooks: the bucket is up before the app boots and closes after it.
   beforeAll(async () => {
     s3 = await startFakeS3();
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-releases-s3-e2e-',
-      schemaPrefix: 'agentbox_releases_s3_e2e',
-      env: (dir) => {
-        const rootFile = join(dir, 'root.json');
-        writeFileSync(
-          rootFile,
-          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
-        );
-        // Without a trailing slash: the service adds it.
-        return { AGENTBOX_OTA_ROOT_FILE: rootFile, ...s3.env('fleet/releases') };
-      },
-    });
+  });
+  afterAll(async () => {
+    await s3?.close();
+  });
+
+  const app = useFleetApp(driver, 'releases-s3', {
+    env: (dir) => {
+      const rootFile = join(dir, 'root.json');
+      writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])));
+      // Without a trailing slash: the service adds it.
+      return { AGENTBOX_OTA_ROOT_FILE: rootFile, ...s3.env('fleet/releases') };
+    },
+  });
+
+  beforeAll(async () => {
     admin = await app.login('admin', ADMIN_PASSWORD);
     const claim = await app.call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 1 } });
     const provisioned = await app.call('POST', '/api/v1/provision', {
@@ -45,11 +47,6 @@ describe.each(sqlite)('release bundles in an S3 bucket, end to end ($name)', (dr
     expect(provisioned.status).toBe(200);
     deviceId = provisioned.body.deviceId;
   }, 60_000);
-
-  afterAll(async () => {
-    await app?.close();
-    await s3?.close();
-  });
 
   it('refuses a bundle whose hash does not match, leaving nothing in the bucket', async () => {
     const created = await app.call('POST', '/api/v1/releases', { token: admin, body: release });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import {
   AuditEntryDtoSchema,
@@ -10,32 +10,18 @@ import {
   type SignedRelease,
   type SignedRoot,
 } from '@agentbox/schemas';
-import { type RunningApp } from '../src/app.js';
 import { DownloadTokens } from '../src/modules/releases/download-tokens.js';
 import { OtaTrustService } from '../src/modules/releases/ota-trust.service.js';
 import { ReleasesService } from '../src/modules/releases/releases.service.js';
 import { loadSecretsKey } from '../src/modules/secrets/secrets-key.js';
-import {
-  bootApp,
-  drivers,
-  expectError,
-  signInEveryRole,
-  type BootedApp,
-  type Call,
-} from './support/fleet-app.js';
+import { drivers, expectError, useFleetApp } from './support/fleet-app.js';
 import { envelope, releaseManifest as manifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
 const DAY_MS = 86_400_000;
 
 describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let running: RunningApp;
-  let dataDir: string;
   let artifactsDir: string;
-  let admin: string;
-  let operator: string;
-  let viewer: string;
   let deviceId: string;
   let otherDeviceId: string;
 
@@ -49,24 +35,21 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   const good: SignedRelease = envelope(manifest('1.2.0', bundle), [releaseKey]);
   let releaseId: string;
 
+  const app = useFleetApp(driver, 'releases', {
+    signIn: 'every role',
+    env: (dir) => {
+      const rootFile = join(dir, 'root.json');
+      writeFileSync(rootFile, JSON.stringify(root1));
+      return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
+    },
+  });
+  const { call, tokens } = app;
+
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-releases-e2e-',
-      schemaPrefix: 'agentbox_releases_e2e',
-      env: (dir) => {
-        const rootFile = join(dir, 'root.json');
-        writeFileSync(rootFile, JSON.stringify(root1));
-        return { AGENTBOX_OTA_ROOT_FILE: rootFile, AGENTBOX_ARTIFACTS_DIR: join(dir, 'bundles') };
-      },
-    });
-    running = app.running;
-    dataDir = app.dataDir;
-    artifactsDir = join(dataDir, 'bundles');
+    artifactsDir = join(app.dataDir, 'bundles');
 
-    ({ admin, operator, viewer } = await signInEveryRole(app));
-
-    const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 2 } });
+    const claim = await call('POST', '/api/v1/claim-tokens', { token: tokens.admin, body: { maxUses: 2 } });
     for (const hardwareId of ['releases-e2e-hw-1', 'releases-e2e-hw-2']) {
       const provisioned = await call('POST', '/api/v1/provision', {
         body: { claimToken: claim.body.token, hardwareId },
@@ -76,13 +59,6 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       else otherDeviceId = provisioned.body.deviceId;
     }
   }, 60_000);
-
-  afterAll(async () => {
-    if (skip) return;
-    await app?.close();
-  });
-
-  const call: Call = (method, path, options) => app.call(method, path, options);
 
   /** Bundles kept on disk (the upload area excluded). */
   const storedBundles = () => {
@@ -94,18 +70,26 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   };
 
   it.skipIf(skip)('trusts the root from AGENTBOX_OTA_ROOT_FILE and shows it to viewers', async () => {
-    const response = await call('GET', '/api/v1/ota/root', { token: viewer });
+    const response = await call('GET', '/api/v1/ota/root', { token: tokens.viewer });
     expect(response.status).toBe(200);
     expect(response.body).toMatchObject({ version: 1, source: 'file', installedBy: 'system' });
     expect(response.body.document).toEqual(root1);
-    await expectError(call('PUT', '/api/v1/ota/root', { token: operator, body: root1 }), 403, 'FORBIDDEN');
+    await expectError(
+      call('PUT', '/api/v1/ota/root', { token: tokens.operator, body: root1 }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it.skipIf(skip)(
     'accepts a release signed by a release key of the trusted root, from admins only',
     async () => {
-      await expectError(call('POST', '/api/v1/releases', { token: viewer, body: good }), 403, 'FORBIDDEN');
-      const created = await call('POST', '/api/v1/releases', { token: admin, body: good });
+      await expectError(
+        call('POST', '/api/v1/releases', { token: tokens.viewer, body: good }),
+        403,
+        'FORBIDDEN',
+      );
+      const created = await call('POST', '/api/v1/releases', { token: tokens.admin, body: good });
       expect(created.status).toBe(201);
       const dto = ReleaseDtoSchema.parse(created.body);
       expect(dto).toMatchObject({
@@ -117,7 +101,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
         uploadedBy: 'admin',
       });
       releaseId = dto.id;
-      const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: viewer });
+      const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: tokens.viewer });
       expect(ReleaseDetailDtoSchema.parse(detail.body).manifest).toEqual(good);
     },
   );
@@ -128,14 +112,14 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       const tampered = structuredClone(good);
       tampered.signed.version = '1.3.0';
       await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: tampered }),
+        call('POST', '/api/v1/releases', { token: tokens.admin, body: tampered }),
         400,
         'RELEASE_BAD_SIGNATURE',
       );
 
       const foreign = envelope(manifest('1.3.0', bundle), [strangerKey]);
       await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: foreign }),
+        call('POST', '/api/v1/releases', { token: tokens.admin, body: foreign }),
         400,
         'RELEASE_UNKNOWN_KEY',
       );
@@ -145,70 +129,81 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
         [releaseKey],
       );
       await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: expired }),
+        call('POST', '/api/v1/releases', { token: tokens.admin, body: expired }),
         400,
         'RELEASE_METADATA_EXPIRED',
       );
 
       const again = envelope(manifest('1.2.0', randomBytes(10)), [releaseKey]);
       await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: again }),
+        call('POST', '/api/v1/releases', { token: tokens.admin, body: again }),
         409,
         'RELEASE_EXISTS',
       );
 
       await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: { signed: good.signed, signatures: [] } }),
+        call('POST', '/api/v1/releases', {
+          token: tokens.admin,
+          body: { signed: good.signed, signatures: [] },
+        }),
         400,
         'VALIDATION_FAILED',
       );
 
-      const list = await call('GET', '/api/v1/releases', { token: viewer });
+      const list = await call('GET', '/api/v1/releases', { token: tokens.viewer });
       expect(list.body.map((release: { version: string }) => release.version)).toEqual(['1.2.0']);
     },
   );
 
   it.skipIf(skip)('refuses a bundle of the wrong size or hash and keeps nothing', async () => {
     const path = `/api/v1/releases/${releaseId}/artifact`;
-    await expectError(call('PUT', path, { token: viewer, raw: bundle }), 403, 'FORBIDDEN');
+    await expectError(call('PUT', path, { token: tokens.viewer, raw: bundle }), 403, 'FORBIDDEN');
     await expectError(
-      call('PUT', path, { token: admin, raw: bundle, headers: { 'content-type': 'application/x-tar' } }),
+      call('PUT', path, {
+        token: tokens.admin,
+        raw: bundle,
+        headers: { 'content-type': 'application/x-tar' },
+      }),
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     );
     await expectError(
-      call('PUT', path, { token: admin, raw: bundle.subarray(0, 1_000) }),
+      call('PUT', path, { token: tokens.admin, raw: bundle.subarray(0, 1_000) }),
       400,
       'ARTIFACT_SIZE_MISMATCH',
     );
     await expectError(
-      call('PUT', path, { token: admin, raw: Buffer.concat([bundle, Buffer.from('extra')]) }),
+      call('PUT', path, { token: tokens.admin, raw: Buffer.concat([bundle, Buffer.from('extra')]) }),
       400,
       'ARTIFACT_SIZE_MISMATCH',
     );
     const flipped = Buffer.from(bundle);
     flipped[1234] = (flipped[1234] ?? 0) ^ 0xff;
-    await expectError(call('PUT', path, { token: admin, raw: flipped }), 400, 'ARTIFACT_HASH_MISMATCH');
+    await expectError(
+      call('PUT', path, { token: tokens.admin, raw: flipped }),
+      400,
+      'ARTIFACT_HASH_MISMATCH',
+    );
 
     expect(storedBundles()).toEqual([]);
     expect(readdirSync(join(artifactsDir, '.incoming'))).toEqual([]);
-    const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: viewer });
+    const detail = await call('GET', `/api/v1/releases/${releaseId}`, { token: tokens.viewer });
     expect(detail.body.status).toBe('awaiting-artifact');
-    const token = running.app.get(ReleasesService).issueDownloadToken(deviceId, releaseId);
+    const token = app.running.app.get(ReleasesService).issueDownloadToken(deviceId, releaseId);
     await expectError(call('GET', `${path}?device=${deviceId}`, { token }), 409, 'ARTIFACT_MISSING');
   });
 
   it.skipIf(skip)('stores the matching bundle under its sha256 and marks the release ready', async () => {
     const path = `/api/v1/releases/${releaseId}/artifact`;
-    const uploaded = await call('PUT', path, { token: admin, raw: bundle });
+    const uploaded = await call('PUT', path, { token: tokens.admin, raw: bundle });
     expect(uploaded.status).toBe(200);
     expect(ReleaseDtoSchema.parse(uploaded.body).status).toBe('ready');
     expect(storedBundles()).toEqual([`${good.signed.artifact.sha256}.tar.gz`]);
-    await expectError(call('PUT', path, { token: admin, raw: bundle }), 409, 'ARTIFACT_PRESENT');
+    await expectError(call('PUT', path, { token: tokens.admin, raw: bundle }), 409, 'ARTIFACT_PRESENT');
   });
 
   it.skipIf(skip)('serves the bundle to the box holding a token in two Range requests', async () => {
-    const releases = running.app.get(ReleasesService);
+    const releases = app.running.app.get(ReleasesService);
     const token = releases.issueDownloadToken(deviceId, releaseId);
     const url = new URL(releases.artifactUrl(releaseId, deviceId));
     expect(url.pathname).toBe(`/api/v1/releases/${releaseId}/artifact`);
@@ -244,7 +239,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   it.skipIf(skip)(
     'refuses downloads without a token, with a token for another box or release, or expired',
     async () => {
-      const releases = running.app.get(ReleasesService);
+      const releases = app.running.app.get(ReleasesService);
       const path = `/api/v1/releases/${releaseId}/artifact`;
       await expectError(call('GET', path), 401, 'UNAUTHENTICATED');
       await expectError(call('GET', path, { token: 'dl1.garbage.garbage' }), 401, 'DOWNLOAD_TOKEN_INVALID');
@@ -263,7 +258,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       );
 
       const issuedLongAgo = new DownloadTokens(
-        loadSecretsKey(undefined, dataDir),
+        loadSecretsKey(undefined, app.dataDir),
         60,
         () => Date.now() - DAY_MS,
       );
@@ -273,8 +268,8 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
         'DOWNLOAD_TOKEN_EXPIRED',
       );
 
-      await expectError(call('GET', path, { token: viewer }), 403, 'FORBIDDEN');
-      const asAdmin = await call('GET', path, { token: admin, headers: { range: 'bytes=-100' } });
+      await expectError(call('GET', path, { token: tokens.viewer }), 403, 'FORBIDDEN');
+      const asAdmin = await call('GET', path, { token: tokens.admin, headers: { range: 'bytes=-100' } });
       expect(asAdmin.status).toBe(206);
       expect(asAdmin.bytes.equals(bundle.subarray(bundle.length - 100))).toBe(true);
     },
@@ -283,60 +278,53 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   it.skipIf(skip)('rotates the release key through the next root; the old key is then revoked', async () => {
     const root2 = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
     const onlyNewSigned = envelope(rootMetadata(2, [nextRootKey], [nextReleaseKey]), [nextRootKey]);
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: admin, body: onlyNewSigned }),
-      400,
-      'OTA_ROOT_REJECTED',
-    );
+    const putRoot = (body: SignedRoot) => call('PUT', '/api/v1/ota/root', { token: tokens.admin, body });
+    await expectError(putRoot(onlyNewSigned), 400, 'OTA_ROOT_REJECTED');
     const skipping = envelope(rootMetadata(3, [nextRootKey], [nextReleaseKey]), [rootKey, nextRootKey]);
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: admin, body: skipping }),
-      409,
-      'OTA_ROOT_NOT_NEXT',
-    );
+    await expectError(putRoot(skipping), 409, 'OTA_ROOT_NOT_NEXT');
 
-    const installed = await call('PUT', '/api/v1/ota/root', { token: admin, body: root2 });
+    const installed = await putRoot(root2);
     expect(installed.status).toBe(200);
     expect(installed.body).toMatchObject({ version: 2, source: 'upload', installedBy: 'admin' });
-    await expectError(
-      call('PUT', '/api/v1/ota/root', { token: admin, body: root2 }),
-      409,
-      'OTA_ROOT_NOT_NEXT',
-    );
-    expect(await running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
+    await expectError(putRoot(root2), 409, 'OTA_ROOT_NOT_NEXT');
+    expect(await app.running.app.get(OtaTrustService).chain()).toEqual([root1, root2]);
 
     const byOldKey = envelope(manifest('1.4.0', bundle), [releaseKey]);
     await expectError(
-      call('POST', '/api/v1/releases', { token: admin, body: byOldKey }),
+      call('POST', '/api/v1/releases', { token: tokens.admin, body: byOldKey }),
       400,
       'RELEASE_KEY_REVOKED',
     );
     // Optional fields left out: the signature covers the document as sent, which is stored unchanged.
     const { notes: _notes, rollbackTarget: _rollbackTarget, ...bare } = manifest('1.4.0', bundle);
     const byNewKey = envelope(bare, [nextReleaseKey]);
-    const created = await call('POST', '/api/v1/releases', { token: admin, body: byNewKey });
+    const created = await call('POST', '/api/v1/releases', { token: tokens.admin, body: byNewKey });
     expect(created.status).toBe(201);
-    const detail = await call('GET', `/api/v1/releases/${created.body.id}`, { token: viewer });
+    const detail = await call('GET', `/api/v1/releases/${created.body.id}`, { token: tokens.viewer });
     expect(detail.body.manifest).toEqual(byNewKey);
     expect(detail.body).toMatchObject({ notes: '', rollbackTarget: false, signedBy: [nextReleaseKey.keyid] });
   });
 
   it.skipIf(skip)('deletes only releases no rollout uses, with their bundle', async () => {
-    const releases = running.app.get(ReleasesService);
+    const releases = app.running.app.get(ReleasesService);
     releases.addUsageCheck((release) => Promise.resolve(release.id === releaseId ? 'rollout r-1' : null));
-    await expectError(call('DELETE', `/api/v1/releases/${releaseId}`, { token: viewer }), 403, 'FORBIDDEN');
     await expectError(
-      call('DELETE', `/api/v1/releases/${releaseId}`, { token: admin }),
+      call('DELETE', `/api/v1/releases/${releaseId}`, { token: tokens.viewer }),
+      403,
+      'FORBIDDEN',
+    );
+    await expectError(
+      call('DELETE', `/api/v1/releases/${releaseId}`, { token: tokens.admin }),
       409,
       'RELEASE_IN_USE',
     );
 
-    const list = await call('GET', '/api/v1/releases', { token: viewer });
+    const list = await call('GET', '/api/v1/releases', { token: tokens.viewer });
     const unused = list.body.find((release: { version: string }) => release.version === '1.4.0');
-    const removed = await call('DELETE', `/api/v1/releases/${unused.id}`, { token: admin });
+    const removed = await call('DELETE', `/api/v1/releases/${unused.id}`, { token: tokens.admin });
     expect(removed.status).toBe(204);
     await expectError(
-      call('GET', `/api/v1/releases/${unused.id}`, { token: viewer }),
+      call('GET', `/api/v1/releases/${unused.id}`, { token: tokens.viewer }),
       404,
       'RELEASE_NOT_FOUND',
     );
@@ -345,8 +333,8 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
   });
 
   it.skipIf(skip)('records every release and root action in the audit log', async () => {
-    await expectError(call('GET', '/api/v1/audit', { token: viewer }), 403, 'FORBIDDEN');
-    const response = await call('GET', '/api/v1/audit?limit=100', { token: operator });
+    await expectError(call('GET', '/api/v1/audit', { token: tokens.viewer }), 403, 'FORBIDDEN');
+    const response = await call('GET', '/api/v1/audit?limit=100', { token: tokens.operator });
     expect(response.status).toBe(200);
     const entries = response.body.map((entry: unknown) => AuditEntryDtoSchema.parse(entry));
     const actions = entries.map((entry: { action: string }) => entry.action).reverse();
@@ -376,7 +364,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
     expect(reasons).toEqual(['bad-signature', 'unknown-key', 'metadata-expired', 'exists', 'key-revoked']);
 
     const forRelease = await call('GET', `/api/v1/audit?targetType=release&targetId=${releaseId}`, {
-      token: admin,
+      token: tokens.admin,
     });
     expect(forRelease.body.map((entry: { action: string }) => entry.action)).toEqual([
       'release.artifact-uploaded',
@@ -397,9 +385,9 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       const forArm = envelope(manifest('1.5.0', armBundle, { compatibility: { arch: ['arm64'] } }), [
         nextReleaseKey,
       ]);
-      const x64 = await call('POST', '/api/v1/releases', { token: admin, body: forX64 });
+      const x64 = await call('POST', '/api/v1/releases', { token: tokens.admin, body: forX64 });
       expect(x64.status).toBe(201);
-      const arm = await call('POST', '/api/v1/releases', { token: admin, body: forArm });
+      const arm = await call('POST', '/api/v1/releases', { token: tokens.admin, body: forArm });
       expect(arm.status).toBe(201);
 
       const overlapping = envelope(
@@ -407,17 +395,17 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
         [nextReleaseKey],
       );
       const refused = await expectError(
-        call('POST', '/api/v1/releases', { token: admin, body: overlapping }),
+        call('POST', '/api/v1/releases', { token: tokens.admin, body: overlapping }),
         409,
         'RELEASE_EXISTS',
       );
       expect(refused.body.message).toContain('version 1.5.0 already exists for arm64, x64');
 
-      const releases = running.app.get(ReleasesService);
+      const releases = app.running.app.get(ReleasesService);
       // A box takes the build for its architecture once that build has its bundle; until then the one shipped.
       expect((await releases.buildFor(x64.body.id, 'arm64')).id).toBe(x64.body.id);
       const armPath = `/api/v1/releases/${arm.body.id}/artifact`;
-      expect((await call('PUT', armPath, { token: admin, raw: armBundle })).status).toBe(200);
+      expect((await call('PUT', armPath, { token: tokens.admin, raw: armBundle })).status).toBe(200);
       expect((await releases.buildFor(x64.body.id, 'arm64')).id).toBe(arm.body.id);
       expect((await releases.buildFor(x64.body.id, 'x64')).id).toBe(x64.body.id);
       expect((await releases.buildFor(x64.body.id, undefined)).id).toBe(x64.body.id);
@@ -428,7 +416,7 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
         Promise.resolve(release.version === '1.5.0' ? 'rollout r-150' : null),
       );
       await expectError(
-        call('DELETE', `/api/v1/releases/${arm.body.id}`, { token: admin }),
+        call('DELETE', `/api/v1/releases/${arm.body.id}`, { token: tokens.admin }),
         409,
         'RELEASE_IN_USE',
       );

@@ -25,16 +25,8 @@ import {
 } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../src/app.js';
 import { AppConfig } from '../src/config/app-config.js';
-import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { RolloutTicker } from '../src/modules/rollouts/rollout-ticker.js';
-import {
-  ADMIN_PASSWORD,
-  bootApp,
-  drivers,
-  signInEveryRole,
-  type BootedApp,
-  type Call,
-} from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, recordLiveEvents, useFleetApp } from './support/fleet-app.js';
 import { envelope, releaseManifest, rootMetadata, signingKey } from './support/ota-signing.js';
 
 const pgReachable = await postgresReachable();
@@ -60,20 +52,29 @@ async function appConfig(dataDir: string, rootFile: string, env: Record<string, 
 
 describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   const skip = driver.skip;
-  let app: BootedApp;
-  let admin: string;
-  let operator: string;
-  let viewer: string;
   let releaseId: string;
   const boxes: SimulatedBox[] = [];
   const live: LiveEvent[] = [];
   const rootKey = signingKey();
   const releaseKey = signingKey();
 
-  const call: Call = (method, path, options) => app.call(method, path, options);
+  const app = useFleetApp(driver, 'rollouts', {
+    signIn: 'every role',
+    env: async (dir) => {
+      const rootFile = join(dir, 'root.json');
+      writeFileSync(rootFile, JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])));
+      // A known port: offers carry the bundle's URL on this service.
+      return {
+        AGENTBOX_OTA_ROOT_FILE: rootFile,
+        AGENTBOX_HTTP_PORT: String(await freePort()),
+        AGENTBOX_ROLLOUT_TICK_MS: '200',
+      };
+    },
+  });
+  const { call, tokens } = app;
 
   async function rollout(id: string) {
-    const response = await call('GET', `/api/v1/rollouts/${id}`, { token: viewer });
+    const response = await call('GET', `/api/v1/rollouts/${id}`, { token: tokens.viewer });
     expect(response.status).toBe(200);
     return RolloutDetailDtoSchema.parse(response.body);
   }
@@ -82,17 +83,17 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   // so the failure does not cascade into the next test.
   afterEach(async () => {
     if (skip) return;
-    const listed = await call('GET', '/api/v1/rollouts', { token: viewer });
+    const listed = await call('GET', '/api/v1/rollouts', { token: tokens.viewer });
     for (const item of RolloutDtoSchema.array().parse(listed.body)) {
       if (item.status === 'draft' || item.status === 'running' || item.status === 'paused') {
-        await call('POST', `/api/v1/rollouts/${item.id}/cancel`, { token: operator });
+        await call('POST', `/api/v1/rollouts/${item.id}/cancel`, { token: tokens.operator });
       }
     }
   });
 
   async function create(body: Record<string, unknown>): Promise<string> {
     const response = await call('POST', '/api/v1/rollouts', {
-      token: operator,
+      token: tokens.operator,
       body: { releaseId, ...body },
     });
     expect(response.status, JSON.stringify(response.body)).toBe(201);
@@ -101,7 +102,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   /** A release some rollout uses cannot be deleted. */
   async function expectDeleteRefused(id: string): Promise<void> {
-    const response = await call('DELETE', `/api/v1/releases/${id}`, { token: admin });
+    const response = await call('DELETE', `/api/v1/releases/${id}`, { token: tokens.admin });
     expect({ status: response.status, code: response.body?.code }).toEqual({
       status: 409,
       code: 'RELEASE_IN_USE',
@@ -110,41 +111,21 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
 
   beforeAll(async () => {
     if (skip) return;
-    app = await bootApp(driver, {
-      dataDirPrefix: 'agentbox-rollouts-e2e-',
-      schemaPrefix: 'agentbox_rollouts_e2e',
-      env: async (dir) => {
-        const rootFile = join(dir, 'root.json');
-        writeFileSync(
-          rootFile,
-          JSON.stringify(envelope(rootMetadata(1, [rootKey], [releaseKey]), [rootKey])),
-        );
-        // A known port: offers carry the bundle's URL on this service.
-        return {
-          AGENTBOX_OTA_ROOT_FILE: rootFile,
-          AGENTBOX_HTTP_PORT: String(await freePort()),
-          AGENTBOX_ROLLOUT_TICK_MS: '200',
-        };
-      },
-    });
-    app.running.app
-      .get(LiveEventsService)
-      .stream()
-      .subscribe((event) => live.push(event));
-    ({ admin, operator, viewer } = await signInEveryRole(app));
+    recordLiveEvents(app, live);
 
     const bundle = randomBytes(10_000);
     const release = await call('POST', '/api/v1/releases', {
-      token: admin,
+      token: tokens.admin,
       body: envelope(manifest('2.0.0', bundle), [releaseKey]),
     });
     expect(release.status, JSON.stringify(release.body)).toBe(201);
     releaseId = release.body.id;
     expect(
-      (await call('PUT', `/api/v1/releases/${releaseId}/artifact`, { token: admin, raw: bundle })).status,
+      (await call('PUT', `/api/v1/releases/${releaseId}/artifact`, { token: tokens.admin, raw: bundle }))
+        .status,
     ).toBe(200);
 
-    const claim = await call('POST', '/api/v1/claim-tokens', { token: admin, body: { maxUses: 4 } });
+    const claim = await call('POST', '/api/v1/claim-tokens', { token: tokens.admin, body: { maxUses: 4 } });
     for (let i = 0; i < 4; i += 1) {
       // Throws unless provisioning answers 200 with the box's identity.
       const box = await provisionSimulatedBox(app.base, claim.body.token, {
@@ -156,7 +137,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     for (const box of boxes) {
       await waitFor(
         'box online',
-        async () => (await call('GET', `/api/v1/devices/${box.deviceId}`, { token: admin })).body.online,
+        async () =>
+          (await call('GET', `/api/v1/devices/${box.deviceId}`, { token: tokens.admin })).body.online,
       );
     }
   }, 60_000);
@@ -164,27 +146,27 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   afterAll(async () => {
     if (skip) return;
     for (const box of boxes) await box.close();
-    await app?.close();
   });
 
   it.skipIf(skip)('only operators create and steer rollouts; viewers read', async () => {
     const body = { releaseId, targets: { all: true }, phases: [{ name: 'all', percent: 100 }] };
-    expect((await call('POST', '/api/v1/rollouts', { token: viewer, body })).status).toBe(403);
+    expect((await call('POST', '/api/v1/rollouts', { token: tokens.viewer, body })).status).toBe(403);
     expect(
-      (await call('POST', '/api/v1/rollouts', { token: operator, body: { ...body, phases: [] } })).status,
+      (await call('POST', '/api/v1/rollouts', { token: tokens.operator, body: { ...body, phases: [] } }))
+        .status,
     ).toBe(400);
     expect(
       (
         await call('POST', '/api/v1/rollouts', {
-          token: operator,
+          token: tokens.operator,
           body: { ...body, targets: { deviceIds: ['box-nope'] } },
         })
       ).status,
     ).toBe(400);
-    expect((await call('GET', '/api/v1/rollouts', { token: viewer })).status).toBe(200);
-    expect((await call('GET', `/api/v1/rollouts/${crypto.randomUUID()}`, { token: viewer })).status).toBe(
-      404,
-    );
+    expect((await call('GET', '/api/v1/rollouts', { token: tokens.viewer })).status).toBe(200);
+    expect(
+      (await call('GET', `/api/v1/rollouts/${crypto.randomUUID()}`, { token: tokens.viewer })).status,
+    ).toBe(404);
   });
 
   it.skipIf(skip)(
@@ -216,7 +198,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       expect(
         (
           await call('POST', '/api/v1/rollouts', {
-            token: operator,
+            token: tokens.operator,
             body: {
               releaseId,
               targets: { deviceIds: [boxes[0]!.deviceId] },
@@ -225,9 +207,13 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
           })
         ).status,
       ).toBe(409);
-      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: viewer })).status).toBe(403);
-      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
-      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(409);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.viewer })).status).toBe(403);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.operator })).status).toBe(
+        200,
+      );
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.operator })).status).toBe(
+        409,
+      );
 
       await waitFor(
         'canary healthy, phase waits for approval',
@@ -250,19 +236,25 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       // Done: the offer is withdrawn from the box's desired state.
       await waitFor('canary offer withdrawn', () => boxes[0]!.currentOffer() === undefined);
 
-      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: tokens.operator })).status).toBe(
+        200,
+      );
       await waitFor('second phase done', async () => (await rollout(id)).phases[1]!.counts.healthy === 1);
       expect(boxes[1]!.offered()).toBe(true);
       expect(boxes.slice(2).some((box) => box.offered())).toBe(false);
       await waitFor('paused again', async () => (await rollout(id)).status === 'paused');
-      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: tokens.operator })).status).toBe(
+        200,
+      );
       await waitFor('completed', async () => (await rollout(id)).status === 'completed');
       const done = await rollout(id);
       expect(done.counts).toEqual({ healthy: 4 });
       expect(done.boxes.every((box) => box.attempt === 1)).toBe(true);
       expect(live).toContainEqual({ type: 'rollout', rolloutId: id });
 
-      const history = await call('GET', `/api/v1/devices/${boxes[0]!.deviceId}/updates`, { token: viewer });
+      const history = await call('GET', `/api/v1/devices/${boxes[0]!.deviceId}/updates`, {
+        token: tokens.viewer,
+      });
       expect(history.status).toBe(200);
       const entries = history.body.map((entry: unknown) => DeviceUpdateDtoSchema.parse(entry));
       expect(entries.map((entry: { status: string }) => entry.status)).toEqual([
@@ -272,7 +264,9 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         'downloaded',
         'downloading',
       ]);
-      const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, { token: admin });
+      const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, {
+        token: tokens.admin,
+      });
       const actions = audit.body.map((entry: { action: string }) => entry.action);
       expect(actions).toEqual(
         expect.arrayContaining([
@@ -299,7 +293,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       successThresholdPct: 50,
       abort: { failurePct: 50, minFinished: 2 },
     });
-    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.operator })).status).toBe(200);
     await waitFor('aborted', async () => (await rollout(id)).status === 'aborted');
     const aborted = await rollout(id);
     expect(aborted.boxes.map((box) => box.status)).toEqual([
@@ -312,8 +306,12 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     // A few ticks later, still nothing offered to the rest.
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(boxes.slice(2).some((box) => box.offered())).toBe(false);
-    expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(409);
-    const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, { token: admin });
+    expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: tokens.operator })).status).toBe(
+      409,
+    );
+    const audit = await call('GET', `/api/v1/audit?targetType=rollout&targetId=${id}`, {
+      token: tokens.admin,
+    });
     expect(audit.body.find((entry: { action: string }) => entry.action === 'rollout.aborted')).toMatchObject({
       actor: 'system',
     });
@@ -333,8 +331,12 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         abort: { failurePct: 100, minFinished: 10 },
         perBoxTimeoutSec: 600,
       });
-      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
-      expect((await call('POST', `/api/v1/rollouts/${id}/pause`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.operator })).status).toBe(
+        200,
+      );
+      expect((await call('POST', `/api/v1/rollouts/${id}/pause`, { token: tokens.operator })).status).toBe(
+        200,
+      );
       // The first box finishes only once the pause is in: had it ended healthy before the pause landed,
       // the engine would rightly have moved on to the next phase already.
       const first = await waitFor('first box offered', () => boxes[0]!.currentOffer());
@@ -348,12 +350,14 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       expect((await rollout(id)).phase).toBe(0);
       expect(boxes.slice(1).some((box) => box.offered())).toBe(false);
-      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${id}/resume`, { token: tokens.operator })).status).toBe(
+        200,
+      );
       await waitFor('rest downloading', async () =>
         (await rollout(id)).boxes.slice(1).every((box) => box.status === 'downloading'),
       );
       expect(boxes.slice(1).every((box) => box.currentOffer() !== undefined)).toBe(true);
-      const canceled = await call('POST', `/api/v1/rollouts/${id}/cancel`, { token: operator });
+      const canceled = await call('POST', `/api/v1/rollouts/${id}/cancel`, { token: tokens.operator });
       expect(canceled.status).toBe(200);
       expect(canceled.body.status).toBe('canceled');
       await waitFor('offers withdrawn', () =>
@@ -374,14 +378,16 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
         abort: { failurePct: 100, minFinished: 5 },
         successThresholdPct: 0,
       });
-      expect((await call('POST', `/api/v1/rollouts/${timed}/start`, { token: operator })).status).toBe(200);
+      expect((await call('POST', `/api/v1/rollouts/${timed}/start`, { token: tokens.operator })).status).toBe(
+        200,
+      );
       await waitFor('timed out', async () => (await rollout(timed)).boxes[0]!.reason === 'timeout');
       expect((await rollout(timed)).status).toBe('completed');
       await waitFor('offer withdrawn after timeout', () => boxes[3]!.currentOffer() === undefined);
       boxes[3]!.updateBehaviour = 'healthy';
-      expect((await call('POST', `/api/v1/rollouts/${timed}/retry-failed`, { token: operator })).status).toBe(
-        200,
-      );
+      expect(
+        (await call('POST', `/api/v1/rollouts/${timed}/retry-failed`, { token: tokens.operator })).status,
+      ).toBe(200);
       await waitFor('retried healthy', async () => (await rollout(timed)).boxes[0]!.status === 'healthy');
       const retried = await rollout(timed);
       expect(retried.boxes[0]!.attempt).toBe(2);
@@ -393,13 +399,14 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
   it.skipIf(skip)('offers each box the build of the rolled-out version for its architecture', async () => {
     const armBundle = randomBytes(12_000);
     const armRelease = await call('POST', '/api/v1/releases', {
-      token: admin,
+      token: tokens.admin,
       body: envelope({ ...manifest('2.0.0', armBundle), compatibility: { arch: ['arm64'] } }, [releaseKey]),
     });
     expect(armRelease.status, JSON.stringify(armRelease.body)).toBe(201);
     const armId = armRelease.body.id as string;
     expect(
-      (await call('PUT', `/api/v1/releases/${armId}/artifact`, { token: admin, raw: armBundle })).status,
+      (await call('PUT', `/api/v1/releases/${armId}/artifact`, { token: tokens.admin, raw: armBundle }))
+        .status,
     ).toBe(200);
     const [armBox, x64Box] = [boxes[0]!, boxes[1]!];
     await armBox.birth({ hardware: { arch: 'arm64' } });
@@ -407,8 +414,8 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
     await waitFor(
       'architectures known',
       async () =>
-        (await call('GET', `/api/v1/devices/${armBox.deviceId}`, { token: admin })).body.hardware?.arch ===
-        'arm64',
+        (await call('GET', `/api/v1/devices/${armBox.deviceId}`, { token: tokens.admin })).body.hardware
+          ?.arch === 'arm64',
     );
     for (const box of [armBox, x64Box]) {
       box.updateBehaviour = 'healthy';
@@ -419,7 +426,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       targets: { deviceIds: [armBox.deviceId, x64Box.deviceId] },
       phases: [{ name: 'all', percent: 100 }],
     });
-    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: operator })).status).toBe(200);
+    expect((await call('POST', `/api/v1/rollouts/${id}/start`, { token: tokens.operator })).status).toBe(200);
     await waitFor('both healthy', async () => (await rollout(id)).status === 'completed');
     const offerTo = (box: SimulatedBox) => box.desired.find((document) => document.spec.update)?.spec.update;
     expect(offerTo(armBox)?.release.signed.compatibility.arch).toEqual(['arm64']);
@@ -445,7 +452,7 @@ describe.each(drivers)('rollouts with real MQTT boxes ($name)', (driver) => {
       const box = boxes[2]!;
       const history = async () =>
         DeviceUpdateDtoSchema.array().parse(
-          (await call('GET', `/api/v1/devices/${box.deviceId}/updates`, { token: viewer })).body,
+          (await call('GET', `/api/v1/devices/${box.deviceId}/updates`, { token: tokens.viewer })).body,
         );
       const before = (await history()).length;
       const offerId = `${crypto.randomUUID()}~1`;

@@ -6,13 +6,13 @@ import {
 } from '@agentbox/schemas';
 import { provisionSimulatedBox, syntheticSamples, type SimulatedBox } from '@agentbox/test-support';
 import { waitFor } from './broker-harness.js';
-import { ADMIN_PASSWORD, bootApp, drivers, type BootedApp } from './support/fleet-app.js';
+import { ADMIN_PASSWORD, drivers, useFleetApp } from './support/fleet-app.js';
 
 const sqlite = drivers.find((driver) => driver.name === 'sqlite')!;
 
 /** The whole service (createApp): a box provisioned over HTTP, talking MQTT, read back over REST. */
 describe('telemetry and desired-state REST API', () => {
-  let app: BootedApp;
+  const app = useFleetApp(sqlite, 'telemetry-api');
   let admin: string;
   let viewer: string;
   let deviceId: string;
@@ -22,7 +22,6 @@ describe('telemetry and desired-state REST API', () => {
     app.call(method, path, { token, body });
 
   beforeAll(async () => {
-    app = await bootApp(sqlite, { dataDirPrefix: 'agentbox-telemetry-api-', schemaPrefix: 'unused' });
     admin = await app.login('admin', ADMIN_PASSWORD);
     expect(
       (
@@ -45,7 +44,6 @@ describe('telemetry and desired-state REST API', () => {
 
   afterAll(async () => {
     await box?.drop();
-    await app?.close();
   });
 
   it('serves the samples of a box, oldest first, to a viewer', async () => {

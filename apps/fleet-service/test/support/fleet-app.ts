@@ -1,13 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 
 import { PinoLoggerService } from '@agentbox/logging';
-import { ApiErrorSchema } from '@agentbox/schemas';
+import { ApiErrorSchema, type LiveEvent } from '@agentbox/schemas';
 import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
 import { createApp, type RunningApp } from '../../src/app.js';
 import { AppConfig } from '../../src/config/app-config.js';
+import { LiveEventsService } from '../../src/modules/live/live-events.service.js';
+import { lateBound, setUp } from './late-bound.js';
 
 export const ADMIN_PASSWORD = 'e2e-admin-password';
 
@@ -132,6 +134,14 @@ export async function signInEveryRole(app: Pick<BootedApp, 'call' | 'login'>): P
   };
 }
 
+/** Appends every live event the app publishes from now on to `into`. */
+export function recordLiveEvents(app: Pick<BootedApp, 'running'>, into: LiveEvent[]): void {
+  app.running.app
+    .get(LiveEventsService)
+    .stream()
+    .subscribe((event) => into.push(event));
+}
+
 export interface BootOptions {
   /** Prefix of the temp data dir. */
   dataDirPrefix: string;
@@ -188,4 +198,44 @@ export async function bootApp(driver: Driver, options: BootOptions): Promise<Boo
     login: (username, password) => loginWith(call, username, password),
     close,
   };
+}
+
+/** A booted app as a describe block sees it: `useFleetApp` closes it. */
+export interface FleetApp extends Omit<BootedApp, 'close'> {
+  /** The tokens `signIn` asked for, once signed in. */
+  readonly tokens: RoleTokens;
+}
+
+export interface FleetAppOptions extends Pick<BootOptions, 'env'> {
+  /** Right after booting, sign in as admin, or as every role (signInEveryRole), for `tokens`. */
+  signIn?: 'admin' | 'every role';
+}
+
+/**
+ * Boots the service once for the enclosing describe block (beforeAll; nothing boots for a skipped
+ * driver), its data dir and PostgreSQL schema named after `name`, and closes it in afterAll, after the block's own afterAll hooks. The returned app reads
+ * through to the booted one, so hooks and tests use it as they would `bootApp`'s result.
+ */
+export function useFleetApp(driver: Driver, name: string, options: FleetAppOptions = {}): FleetApp {
+  let booted: BootedApp | undefined;
+  let signedIn: Partial<RoleTokens> = {};
+  beforeAll(async () => {
+    if (driver.skip) return;
+    booted = await bootApp(driver, {
+      dataDirPrefix: `agentbox-${name}-`,
+      schemaPrefix: name.replaceAll('-', '_'),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    if (options.signIn === 'admin') signedIn = { admin: await booted.login('admin', ADMIN_PASSWORD) };
+    if (options.signIn === 'every role') signedIn = await signInEveryRole(booted);
+  });
+  afterAll(async () => {
+    await booted?.close();
+  });
+  const current = () => setUp(booted, 'The app');
+  return lateBound<FleetApp, 'call' | 'login' | 'tokens'>(current, {
+    call: (method, path, callOptions) => current().call(method, path, callOptions),
+    login: (username, password) => current().login(username, password),
+    tokens: lateBound<RoleTokens>(() => signedIn as RoleTokens),
+  });
 }

@@ -11,16 +11,16 @@ import type { Counter } from 'prom-client';
 import type { ApiError } from '@agentbox/schemas';
 import { RateLimitedLog } from '@agentbox/logging';
 import { MetricsService } from '../../modules/metrics/metrics.service.js';
-import { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
-import { CommonException, CommonExceptionCode, DomainException } from './domain-exception.js';
+import type { AuthExceptionCode } from '../../modules/auth/auth.exception.js';
+import { CommonException, type CommonExceptionCode, DomainException } from './domain-exception.js';
 
 /** Fastify's own request errors (body parsing happens before any Nest code runs). */
 const FASTIFY_CODES: Record<string, CommonExceptionCode> = {
-  FST_ERR_CTP_INVALID_JSON_BODY: CommonExceptionCode.MALFORMED_BODY,
-  FST_ERR_CTP_EMPTY_JSON_BODY: CommonExceptionCode.MALFORMED_BODY,
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: CommonExceptionCode.MALFORMED_BODY,
-  FST_ERR_CTP_BODY_TOO_LARGE: CommonExceptionCode.PAYLOAD_TOO_LARGE,
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'MALFORMED_BODY',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'MALFORMED_BODY',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
 };
 
 /**
@@ -54,7 +54,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
     this.rejections.inc({ code: body.code });
     this.log(body, exception, request);
     if (reply.sent || reply.raw.headersSent) return;
-    if (body.code === String(AuthExceptionCode.TOO_MANY_ATTEMPTS)) void reply.header('retry-after', '60');
+    if (body.code === ('TOO_MANY_ATTEMPTS' satisfies AuthExceptionCode))
+      void reply.header('retry-after', '60');
     void reply.status(body.statusCode).header('content-type', 'application/json; charset=utf-8').send(body);
   }
 
@@ -69,14 +70,14 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     const fastifyCode = (exception as { code?: unknown } | null)?.code;
     if (typeof fastifyCode === 'string' && fastifyCode in FASTIFY_CODES) {
-      const code = FASTIFY_CODES[fastifyCode] ?? CommonExceptionCode.MALFORMED_BODY;
+      const code = FASTIFY_CODES[fastifyCode] ?? 'MALFORMED_BODY';
       return { statusCode: CommonException.statuses[code], code, message: (exception as Error).message };
     }
     const status = (exception as { statusCode?: unknown } | null)?.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {
       return { statusCode: status, code: codeForStatus(status), message: (exception as Error).message };
     }
-    return { statusCode: 500, code: CommonExceptionCode.INTERNAL, message: 'Internal server error' };
+    return { statusCode: 500, code: 'INTERNAL', message: 'Internal server error' };
   }
 
   private log(body: ApiError, exception: unknown, request: FastifyRequest): void {
@@ -100,22 +101,22 @@ export class AllExceptionsFilter implements ExceptionFilter {
   }
 }
 
-function codeForStatus(status: number): string {
+function codeForStatus(status: number): CommonExceptionCode | AuthExceptionCode | `HTTP_${number}` {
   switch (status) {
     case 400:
-      return CommonExceptionCode.MALFORMED_BODY;
+      return 'MALFORMED_BODY';
     case 401:
-      return AuthExceptionCode.UNAUTHENTICATED;
+      return 'UNAUTHENTICATED';
     case 403:
-      return AuthExceptionCode.FORBIDDEN;
+      return 'FORBIDDEN';
     case 404:
-      return CommonExceptionCode.NOT_FOUND;
+      return 'NOT_FOUND';
     case 413:
-      return CommonExceptionCode.PAYLOAD_TOO_LARGE;
+      return 'PAYLOAD_TOO_LARGE';
     case 415:
-      return CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE;
+      return 'UNSUPPORTED_MEDIA_TYPE';
     default:
-      return status >= 500 ? CommonExceptionCode.INTERNAL : `HTTP_${status}`;
+      return status >= 500 ? 'INTERNAL' : `HTTP_${status}`;
   }
 }
 

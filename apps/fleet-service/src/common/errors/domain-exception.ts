@@ -1,8 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
 
 /**
- * Base of every feature's domain exception: a stable machine-readable `code` (a string enum member
- * of the feature), a human message, and the HTTP status the code maps to (AllExceptionsFilter answers
+ * Base of every feature's domain exception: a stable machine-readable `code` (one of the feature's
+ * codes), a human message, and the HTTP status the code maps to (AllExceptionsFilter answers
  * with it; other transports ignore it).
  */
 export abstract class DomainException<C extends string = string> extends Error {
@@ -23,25 +23,17 @@ export interface DomainExceptionClass<C extends string> {
   readonly statuses: Readonly<Record<C, HttpStatus>>;
 }
 
+/** The codes of a feature's exception class, e.g. `ExceptionCode<typeof RunException>`. */
+export type ExceptionCode<E extends { readonly statuses: object }> = keyof E['statuses'] & string;
+
 /**
- * The base class of a feature's exception: its code enum and, grouped by HTTP status, the codes that
- * answer with it. A code with no status, or with two, fails at load time (so at boot and in every test):
- * `export class RunException extends domainException(RunExceptionCode, { [HttpStatus.NOT_FOUND]: [RunExceptionCode.NOT_FOUND] }) {}`
+ * The base class of a feature's exception, declared once as a table of its codes (the `code` of the
+ * HTTP error body, so they never change) and the HTTP status each answers with:
+ * `export class RunException extends domainException({ RUN_NOT_FOUND: HttpStatus.NOT_FOUND }) {}`
  */
 export function domainException<C extends string>(
-  codes: Record<string, C>,
-  byStatus: Partial<Record<HttpStatus, readonly C[]>>,
+  statuses: Readonly<Record<C, HttpStatus>>,
 ): DomainExceptionClass<C> {
-  const statuses = {} as Record<C, HttpStatus>;
-  for (const [status, members] of Object.entries<readonly C[] | undefined>(byStatus)) {
-    if (!members) continue;
-    for (const code of members) {
-      if (code in statuses) throw new Error(`${code} is given two HTTP statuses`);
-      statuses[code] = Number(status);
-    }
-  }
-  const missing = Object.values(codes).filter((code) => !(code in statuses));
-  if (missing.length > 0) throw new Error(`No HTTP status for ${missing.join(', ')}`);
   return class extends DomainException<C> {
     static readonly statuses: Readonly<Record<C, HttpStatus>> = statuses;
 
@@ -52,19 +44,13 @@ export function domainException<C extends string>(
 }
 
 /** Codes not owned by one feature: request shape, routing, authentication plumbing. */
-export enum CommonExceptionCode {
-  VALIDATION_FAILED = 'VALIDATION_FAILED',
-  MALFORMED_BODY = 'MALFORMED_BODY',
-  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
-  UNSUPPORTED_MEDIA_TYPE = 'UNSUPPORTED_MEDIA_TYPE',
-  NOT_FOUND = 'NOT_FOUND',
-  INTERNAL = 'INTERNAL',
-}
-
-export class CommonException extends domainException(CommonExceptionCode, {
-  [HttpStatus.BAD_REQUEST]: [CommonExceptionCode.VALIDATION_FAILED, CommonExceptionCode.MALFORMED_BODY],
-  [HttpStatus.PAYLOAD_TOO_LARGE]: [CommonExceptionCode.PAYLOAD_TOO_LARGE],
-  [HttpStatus.UNSUPPORTED_MEDIA_TYPE]: [CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE],
-  [HttpStatus.NOT_FOUND]: [CommonExceptionCode.NOT_FOUND],
-  [HttpStatus.INTERNAL_SERVER_ERROR]: [CommonExceptionCode.INTERNAL],
+export class CommonException extends domainException({
+  VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
+  MALFORMED_BODY: HttpStatus.BAD_REQUEST,
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
+  UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
+  NOT_FOUND: HttpStatus.NOT_FOUND,
+  INTERNAL: HttpStatus.INTERNAL_SERVER_ERROR,
 }) {}
+
+export type CommonExceptionCode = ExceptionCode<typeof CommonException>;

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiBody, ApiResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiBody, ApiResponse } from '@nestjs/swagger';
 import { z } from 'zod';
 import { ApiErrorSchema } from '@agentbox/schemas';
 
@@ -51,10 +51,18 @@ export function ApiZodResponse(
   });
 }
 
-/** Documents error responses, all shaped `{statusCode, code, message}`. */
-export function ApiErrors(...statuses: number[]): MethodDecorator {
+/**
+ * Documents error responses, all shaped `{statusCode, code, message}`. On a controller it documents them
+ * for every route; a route's own list adds to it.
+ */
+export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorator {
   const ref = register('ApiError', ApiErrorSchema, 'output');
   return applyDecorators(
     ...statuses.map((status) => ApiResponse({ status, description: 'Error', schema: ref })),
   );
+}
+
+/** Documents that the route (or every route of a controller) needs a bearer token, and its 401 without one. */
+export function ApiSignedIn(): MethodDecorator & ClassDecorator {
+  return applyDecorators(ApiBearerAuth(), ApiErrors(401));
 }

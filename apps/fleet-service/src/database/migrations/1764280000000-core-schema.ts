@@ -1,62 +1,50 @@
-import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { NULLABLE, PRIMARY, UNIQUE, createTable, portableColumns } from '../migration-helpers.js';
+import { NULLABLE, PRIMARY, UNIQUE, table, tablesMigration } from '../migration-helpers.js';
 
 /** Users, devices and claim tokens; written once for SQLite and PostgreSQL through portableTypes. */
-export class CoreSchema1764280000000 implements MigrationInterface {
-  name = 'CoreSchema1764280000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(queryRunner, 'users', [
-      c.varchar('id', 36, PRIMARY),
-      c.varchar('username', 100, UNIQUE),
-      c.varchar('password_hash', 255),
-      c.varchar('role', 16),
-      c.timestamp('created_at'),
-      c.timestamp('updated_at'),
-    ]);
-    await createTable(
-      queryRunner,
-      'devices',
-      [
-        c.varchar('id', 64, PRIMARY),
-        c.varchar('name', 100),
-        c.varchar('hardware_id', 128, UNIQUE),
-        c.varchar('secret_hash', 255),
-        c.json('tags'),
-        c.varchar('agent_version', 64, NULLABLE),
-        c.json('hardware', NULLABLE),
-        c.json('capabilities'),
-        c.json('metrics'),
-        c.boolean('online', { default: false }),
-        c.timestamp('last_seen_at', NULLABLE),
-        c.timestamp('connected_at', NULLABLE),
-        c.timestamp('created_at'),
-        c.timestamp('updated_at'),
-      ],
-      {
-        indices: [
-          { name: 'idx_devices_name', columnNames: ['name'] },
-          { name: 'idx_devices_last_seen_at', columnNames: ['last_seen_at'] },
-        ],
-      },
-    );
-    await createTable(queryRunner, 'claim_tokens', [
-      c.varchar('id', 36, PRIMARY),
-      c.varchar('token_hash', 64, UNIQUE),
-      c.timestamp('expires_at'),
-      c.integer('max_uses'),
-      c.integer('uses', { default: 0 }),
-      c.varchar('note', 200, NULLABLE),
-      c.varchar('created_by', 100),
-      c.timestamp('created_at'),
-      c.timestamp('revoked_at', NULLABLE),
-    ]);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('claim_tokens');
-    await queryRunner.dropTable('devices');
-    await queryRunner.dropTable('users');
-  }
-}
+export const CoreSchema1764280000000 = tablesMigration('CoreSchema1764280000000', (c) => [
+  table('users', {
+    columns: {
+      id: c.varchar(36, PRIMARY),
+      username: c.varchar(100, UNIQUE),
+      password_hash: c.varchar(255),
+      role: c.varchar(16),
+      created_at: c.timestamp(),
+      updated_at: c.timestamp(),
+    },
+  }),
+  table('devices', {
+    columns: {
+      id: c.varchar(64, PRIMARY),
+      name: c.varchar(100),
+      hardware_id: c.varchar(128, UNIQUE),
+      secret_hash: c.varchar(255),
+      tags: c.json(),
+      agent_version: c.varchar(64, NULLABLE),
+      hardware: c.json(NULLABLE),
+      capabilities: c.json(),
+      metrics: c.json(),
+      online: c.boolean({ default: false }),
+      last_seen_at: c.timestamp(NULLABLE),
+      connected_at: c.timestamp(NULLABLE),
+      created_at: c.timestamp(),
+      updated_at: c.timestamp(),
+    },
+    indices: [
+      { name: 'idx_devices_name', columnNames: ['name'] },
+      { name: 'idx_devices_last_seen_at', columnNames: ['last_seen_at'] },
+    ],
+  }),
+  table('claim_tokens', {
+    columns: {
+      id: c.varchar(36, PRIMARY),
+      token_hash: c.varchar(64, UNIQUE),
+      expires_at: c.timestamp(),
+      max_uses: c.integer(),
+      uses: c.integer({ default: 0 }),
+      note: c.varchar(200, NULLABLE),
+      created_by: c.varchar(100),
+      created_at: c.timestamp(),
+      revoked_at: c.timestamp(NULLABLE),
+    },
+  }),
+]);

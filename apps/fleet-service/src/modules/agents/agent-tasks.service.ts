@@ -9,7 +9,7 @@ import {
 import { AppConfig } from '../../config/app-config.js';
 import { CommandSender, CommandTimeoutError } from '../broker/command-sender.js';
 import { DevicesService } from '../devices/devices.service.js';
-import { AgentException, AgentExceptionCode } from './agents.exception.js';
+import { AgentException } from './agents.exception.js';
 import { AgentsService } from './agents.service.js';
 
 const RunOutputSchema = z.looseObject({ runId: RecordIdSchema });
@@ -28,7 +28,7 @@ export class AgentTasksService {
     await this.agents.get(agentId);
     const device = await this.devices.get(deviceId);
     if (!device.online) {
-      throw new AgentException(AgentExceptionCode.DEVICE_OFFLINE, `Box ${deviceId} is offline`);
+      throw new AgentException('DEVICE_OFFLINE', `Box ${deviceId} is offline`);
     }
     const args: AgentRunCommandArgs = { agentId, input };
     let result;
@@ -36,22 +36,19 @@ export class AgentTasksService {
       result = await this.commands.send(deviceId, COMMAND_NAMES.agentRun, args, this.config.taskTimeoutMs);
     } catch (error) {
       if (error instanceof CommandTimeoutError) {
-        throw new AgentException(AgentExceptionCode.TASK_TIMEOUT, `Box ${deviceId} did not answer in time`);
+        throw new AgentException('TASK_TIMEOUT', `Box ${deviceId} did not answer in time`);
       }
       throw error;
     }
     if (result.status !== 'succeeded') {
       throw new AgentException(
-        AgentExceptionCode.TASK_REJECTED,
+        'TASK_REJECTED',
         `Box ${deviceId} refused the task (${result.status})${result.error ? `: ${result.error}` : ''}`,
       );
     }
     const output = RunOutputSchema.safeParse(result.output);
     if (!output.success) {
-      throw new AgentException(
-        AgentExceptionCode.TASK_REJECTED,
-        `Box ${deviceId} accepted the task but named no run id`,
-      );
+      throw new AgentException('TASK_REJECTED', `Box ${deviceId} accepted the task but named no run id`);
     }
     return { runId: output.data.runId, commandId: result.commandId };
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   AgentCreateRequestSchema,
@@ -10,7 +10,7 @@ import {
   AgentUpdateRequestSchema,
   AgentVersionDtoSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { AgentTasksService } from './agent-tasks.service.js';
@@ -19,7 +19,7 @@ import { AgentsService } from './agents.service.js';
 export const AgentIdPipe = new ZodValidationPipe(AgentIdSchema);
 
 @ApiTags('agents')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/agents')
 export class AgentsController {
   constructor(
@@ -30,7 +30,6 @@ export class AgentsController {
   @Get()
   @ApiOperation({ operationId: 'listAgents', summary: 'Agents at their latest version, with assignments' })
   @ApiZodResponse(200, 'AgentDtoList', z.array(AgentDtoSchema))
-  @ApiErrors(401)
   list() {
     return this.agents.list();
   }
@@ -40,7 +39,7 @@ export class AgentsController {
   @ApiOperation({ operationId: 'createAgent', summary: 'Define an agent, version 1 (operator)' })
   @ApiZodBody('AgentCreateRequest', AgentCreateRequestSchema)
   @ApiZodResponse(201, 'AgentDto', AgentDtoSchema)
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 409)
   create(
     @Body(new ZodValidationPipe(AgentCreateRequestSchema)) body: z.output<typeof AgentCreateRequestSchema>,
   ) {
@@ -49,9 +48,8 @@ export class AgentsController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'getAgent', summary: 'One agent at its latest version' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'AgentDto', AgentDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', AgentIdPipe) id: string) {
     return this.agents.get(id);
   }
@@ -62,10 +60,9 @@ export class AgentsController {
     operationId: 'updateAgent',
     summary: 'Replace the definition: a new version, delivered to every box it is assigned to (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodBody('AgentUpdateRequest', AgentUpdateRequestSchema)
   @ApiZodResponse(200, 'AgentDto', AgentDtoSchema)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   update(
     @Param('id', AgentIdPipe) id: string,
     @Body(new ZodValidationPipe(AgentUpdateRequestSchema)) body: z.output<typeof AgentUpdateRequestSchema>,
@@ -80,18 +77,16 @@ export class AgentsController {
     operationId: 'deleteAgent',
     summary: 'Delete an agent and its assignments; boxes remove it (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   remove(@Param('id', AgentIdPipe) id: string) {
     return this.agents.remove(id);
   }
 
   @Get(':id/versions')
   @ApiOperation({ operationId: 'listAgentVersions', summary: 'Every version of an agent, newest first' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'AgentVersionDtoList', z.array(AgentVersionDtoSchema))
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   versions(@Param('id', AgentIdPipe) id: string) {
     return this.agents.versionsOf(id);
   }
@@ -103,10 +98,9 @@ export class AgentsController {
     operationId: 'sendAgentTask',
     summary: 'Send a task to the agent on one box (agent.run command) and return the new run id (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodBody('AgentTaskRequest', AgentTaskRequestSchema)
   @ApiZodResponse(202, 'AgentTaskResponse', AgentTaskResponseSchema)
-  @ApiErrors(400, 401, 403, 404, 409, 504)
+  @ApiErrors(400, 404, 409, 504)
   task(
     @Param('id', AgentIdPipe) id: string,
     @Body(new ZodValidationPipe(AgentTaskRequestSchema)) body: z.output<typeof AgentTaskRequestSchema>,

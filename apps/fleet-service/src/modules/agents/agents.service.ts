@@ -16,7 +16,7 @@ import { ProvidersService } from '../providers/providers.service.js';
 import { AgentRow, AgentVersionRow } from './agent.entity.js';
 import { AgentFleetService } from './agent-fleet.service.js';
 import { targetColumns, toAgentDto, toAgentVersionDto, toAssignmentDto } from './agents.dto.js';
-import { AgentException, AgentExceptionCode } from './agents.exception.js';
+import { AgentException } from './agents.exception.js';
 import { AssignmentRow } from './assignment.entity.js';
 
 type AgentCreate = z.output<typeof AgentCreateRequestSchema>;
@@ -62,7 +62,7 @@ export class AgentsService {
   async create(body: AgentCreate): Promise<AgentDto> {
     await this.checkProviders(body.definition);
     if (await this.agents.existsBy({ id: body.id })) {
-      throw new AgentException(AgentExceptionCode.EXISTS, `Agent ${body.id} already exists`);
+      throw new AgentException('AGENT_EXISTS', `Agent ${body.id} already exists`);
     }
     const now = new Date();
     const row: AgentRow = {
@@ -84,7 +84,7 @@ export class AgentsService {
       });
     } catch (error) {
       if (await this.agents.existsBy({ id: body.id })) {
-        throw new AgentException(AgentExceptionCode.EXISTS, `Agent ${body.id} already exists`);
+        throw new AgentException('AGENT_EXISTS', `Agent ${body.id} already exists`);
       }
       throw error;
     }
@@ -99,7 +99,7 @@ export class AgentsService {
     for (let attempt = 0; row === undefined && attempt < 5; attempt += 1) {
       row = await this.dataSource.transaction(async (manager) => {
         const current = await manager.findOneBy(AgentRow, { id });
-        if (!current) throw new AgentException(AgentExceptionCode.NOT_FOUND, `Agent ${id} not found`);
+        if (!current) throw new AgentException('AGENT_NOT_FOUND', `Agent ${id} not found`);
         const now = new Date();
         const version = current.version + 1;
         const result = await manager.update(
@@ -156,7 +156,7 @@ export class AgentsService {
 
   async unassign(id: string): Promise<void> {
     const row = await this.assignments.findOneBy({ id });
-    if (!row) throw new AgentException(AgentExceptionCode.ASSIGNMENT_NOT_FOUND, `Assignment ${id} not found`);
+    if (!row) throw new AgentException('ASSIGNMENT_NOT_FOUND', `Assignment ${id} not found`);
     await this.assignments.delete({ id });
     await this.fleet.refreshForAssignments([row]);
   }
@@ -169,7 +169,7 @@ export class AgentsService {
 
   private async require(id: string): Promise<AgentRow> {
     const row = await this.agents.findOneBy({ id });
-    if (!row) throw new AgentException(AgentExceptionCode.NOT_FOUND, `Agent ${id} not found`);
+    if (!row) throw new AgentException('AGENT_NOT_FOUND', `Agent ${id} not found`);
     return row;
   }
 
@@ -180,7 +180,7 @@ export class AgentsService {
       .filter((provider) => !known.has(provider));
     if (missing.length > 0) {
       throw new AgentException(
-        AgentExceptionCode.UNKNOWN_PROVIDER,
+        'AGENT_PROVIDER_UNKNOWN',
         `Unknown provider${missing.length > 1 ? 's' : ''} ${[...new Set(missing)].join(', ')}: define ${missing.length > 1 ? 'them' : 'it'} first`,
       );
     }

@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { AssignmentCreateRequestSchema, AssignmentDtoSchema } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { AgentsService } from './agents.service.js';
 
 @ApiTags('assignments')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/assignments')
 export class AssignmentsController {
   constructor(private readonly agents: AgentsService) {}
@@ -17,7 +17,6 @@ export class AssignmentsController {
   @Get()
   @ApiOperation({ operationId: 'listAssignments', summary: 'Every assignment of an agent to boxes' })
   @ApiZodResponse(200, 'AssignmentDtoList', z.array(AssignmentDtoSchema))
-  @ApiErrors(401)
   list() {
     return this.agents.listAssignments();
   }
@@ -31,7 +30,7 @@ export class AssignmentsController {
   @ApiZodBody('AssignmentCreateRequest', AssignmentCreateRequestSchema)
   @ApiZodResponse(201, 'AssignmentDto', AssignmentDtoSchema, 'Created')
   @ApiZodResponse(200, 'AssignmentDto', AssignmentDtoSchema, 'Already assigned')
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   async create(
     @Body(new ZodValidationPipe(AssignmentCreateRequestSchema))
     body: z.output<typeof AssignmentCreateRequestSchema>,
@@ -49,9 +48,8 @@ export class AssignmentsController {
     operationId: 'deleteAssignment',
     summary: 'Remove an assignment; boxes it reached drop the agent (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   remove(@Param('id', new ZodValidationPipe(z.uuid())) id: string) {
     return this.agents.unassign(id);
   }

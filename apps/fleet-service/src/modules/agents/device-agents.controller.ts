@@ -1,13 +1,13 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { DeviceAgentDtoSchema } from '@agentbox/schemas';
-import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
 import { AgentFleetService } from './agent-fleet.service.js';
 
 @ApiTags('agents')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/devices/:id/agents')
 export class DeviceAgentsController {
   constructor(private readonly fleet: AgentFleetService) {}
@@ -18,9 +18,8 @@ export class DeviceAgentsController {
     summary:
       'Agents of one box: the ones it should run and the ones it reports (desiredVersion null: to be removed)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'DeviceAgentDtoList', z.array(DeviceAgentDtoSchema))
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   list(@Param('id', DeviceIdPipe) id: string) {
     return this.fleet.deviceAgents(id);
   }

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   ApiKeyCreatedDtoSchema,
   type ApiKeyCreateRequest,
@@ -8,13 +8,13 @@ import {
   ApiKeyIdSchema,
   ApiKeyListResponseSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 @ApiTags('api-keys')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/api-keys')
 export class ApiKeysController {
   constructor(private readonly apiKeys: ApiKeysService) {}
@@ -26,7 +26,6 @@ export class ApiKeysController {
     summary: 'API keys, newest first, without their secrets (admin)',
   })
   @ApiZodResponse(200, 'ApiKeyListResponse', ApiKeyListResponseSchema)
-  @ApiErrors(401, 403)
   list() {
     return this.apiKeys.list();
   }
@@ -39,7 +38,7 @@ export class ApiKeysController {
   })
   @ApiZodBody('ApiKeyCreateRequest', ApiKeyCreateRequestSchema)
   @ApiZodResponse(201, 'ApiKeyCreatedDto', ApiKeyCreatedDtoSchema, 'Created')
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400)
   create(
     @Body(new ZodValidationPipe(ApiKeyCreateRequestSchema)) body: ApiKeyCreateRequest,
     @CurrentUser() user: AuthUser,
@@ -51,9 +50,8 @@ export class ApiKeysController {
   @Roles('admin')
   @HttpCode(200)
   @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key at once (admin, signed in)' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'ApiKeyDto', ApiKeyDtoSchema)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   revoke(@Param('id', new ZodValidationPipe(ApiKeyIdSchema)) id: string, @CurrentUser() user: AuthUser) {
     return this.apiKeys.revoke(id, user);
   }

@@ -16,7 +16,7 @@ import { User } from '../auth/user.entity.js';
 import { apiKeyHashMatches, apiKeyIdOf, apiKeyPrefix, generateApiKeyToken } from './api-key-token.js';
 import { ApiKey } from './api-key.entity.js';
 import { toApiKeyDto } from './api-keys.dto.js';
-import { ApiKeyException, ApiKeyExceptionCode } from './api-keys.exception.js';
+import { ApiKeyException } from './api-keys.exception.js';
 
 /** `last_used_at` is written at most this often per key, so a busy script does not write on every call. */
 export const LAST_USED_RESOLUTION_MS = 60_000;
@@ -36,14 +36,14 @@ export class ApiKeysService {
     this.refuseKeyManagedByKey(creator);
     if (!roleAtLeast(creator.role, request.role)) {
       throw new ApiKeyException(
-        ApiKeyExceptionCode.API_KEY_ROLE_TOO_HIGH,
+        'API_KEY_ROLE_TOO_HIGH',
         `A key may not have a role above yours (${creator.role})`,
       );
     }
     const now = new Date();
     const expiresAt = request.expiresAt === undefined ? null : new Date(request.expiresAt);
     if (expiresAt && expiresAt.getTime() <= now.getTime()) {
-      throw new ApiKeyException(ApiKeyExceptionCode.API_KEY_EXPIRY_PAST, 'expiresAt must be in the future');
+      throw new ApiKeyException('API_KEY_EXPIRY_PAST', 'expiresAt must be in the future');
     }
     const { id, token, hash } = generateApiKeyToken();
     const row: ApiKey = {
@@ -88,10 +88,7 @@ export class ApiKeysService {
       const repository = manager.getRepository(ApiKey);
       const row = await repository.findOneBy({ id });
       if (!row) {
-        throw new ApiKeyException(
-          ApiKeyExceptionCode.API_KEY_NOT_FOUND,
-          `API key ${apiKeyPrefix(id)} not found`,
-        );
+        throw new ApiKeyException('API_KEY_NOT_FOUND', `API key ${apiKeyPrefix(id)} not found`);
       }
       if (row.revokedAt) return toApiKeyDto(row);
       row.revokedAt = new Date();
@@ -119,26 +116,26 @@ export class ApiKeysService {
     const id = apiKeyIdOf(token);
     const row = id === null ? null : await this.keys.findOneBy({ id });
     if (!row || !apiKeyHashMatches(row.secretHash, token)) {
-      throw new ApiKeyException(ApiKeyExceptionCode.API_KEY_INVALID, INVALID_MESSAGE);
+      throw new ApiKeyException('API_KEY_INVALID', INVALID_MESSAGE);
     }
     const prefix = apiKeyPrefix(row.id);
     if (row.revokedAt) {
       throw new ApiKeyException(
-        ApiKeyExceptionCode.API_KEY_REVOKED,
+        'API_KEY_REVOKED',
         `API key ${prefix} ("${row.name}") was revoked at ${row.revokedAt.toISOString()}; create a new key`,
       );
     }
     const now = new Date();
     if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
       throw new ApiKeyException(
-        ApiKeyExceptionCode.API_KEY_EXPIRED,
+        'API_KEY_EXPIRED',
         `API key ${prefix} ("${row.name}") expired at ${row.expiresAt.toISOString()}; create a new key`,
       );
     }
     const creator = await this.users.findOneBy({ id: row.createdById });
     if (!creator) {
       throw new ApiKeyException(
-        ApiKeyExceptionCode.API_KEY_INVALID,
+        'API_KEY_INVALID',
         `API key ${prefix} belonged to a user who no longer exists`,
       );
     }
@@ -168,7 +165,7 @@ export class ApiKeysService {
   private refuseKeyManagedByKey(user: AuthUser): void {
     if (user.apiKey) {
       throw new ApiKeyException(
-        ApiKeyExceptionCode.API_KEY_NOT_ALLOWED,
+        'API_KEY_NOT_ALLOWED',
         'API keys cannot create or revoke API keys; sign in as an admin',
       );
     }

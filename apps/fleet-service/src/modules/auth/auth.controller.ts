@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   type LoginRequest,
@@ -10,7 +10,7 @@ import {
   UserDtoSchema,
   UserListResponseSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
@@ -32,31 +32,29 @@ export class AuthController {
   }
 
   @Get('auth/me')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'me', summary: 'The signed-in user' })
   @ApiZodResponse(200, 'UserDto', UserDtoSchema)
-  @ApiErrors(401)
   me(@CurrentUser() user: AuthUser) {
     return this.auth.me(user);
   }
 
   @Get('users')
   @Roles('admin')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'listUsers', summary: 'List users (admin)' })
   @ApiZodResponse(200, 'UserListResponse', UserListResponseSchema)
-  @ApiErrors(401, 403)
   listUsers() {
     return this.auth.listUsers();
   }
 
   @Post('users')
   @Roles('admin')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'createUser', summary: 'Create a user (admin)' })
   @ApiZodBody('UserCreateRequest', UserCreateRequestSchema)
   @ApiZodResponse(201, 'UserDto', UserDtoSchema, 'Created')
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 409)
   createUser(@Body(new ZodValidationPipe(UserCreateRequestSchema)) body: UserCreateRequest) {
     return this.auth.createUser(body);
   }

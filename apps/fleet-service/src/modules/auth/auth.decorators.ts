@@ -1,5 +1,6 @@
-import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { SetMetadata, applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
 import { type UserRole } from '@agentbox/schemas';
+import { ApiErrors } from '../../common/openapi/zod-openapi.js';
 
 export const IS_PUBLIC = 'agentbox:public';
 export const REQUIRED_ROLE = 'agentbox:role';
@@ -8,8 +9,9 @@ export const QUERY_TOKEN = 'agentbox:query-token';
 /** The route needs no bearer token. */
 export const Public = () => SetMetadata(IS_PUBLIC, true);
 
-/** The route needs at least the least powerful of `roles` (viewer < operator < admin). */
-export const Roles = (...roles: [UserRole, ...UserRole[]]) => SetMetadata(REQUIRED_ROLE, roles);
+/** The route needs at least the least powerful of `roles` (viewer < operator < admin); documents its 403. */
+export const Roles = (...roles: [UserRole, ...UserRole[]]) =>
+  applyDecorators(SetMetadata(REQUIRED_ROLE, roles), ApiErrors(403));
 
 /** EventSource cannot set headers, so this route also accepts the JWT as `?access_token=`. */
 export const AcceptQueryToken = () => SetMetadata(QUERY_TOKEN, true);

@@ -1,17 +1,12 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum AuthExceptionCode {
-  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
-  TOO_MANY_ATTEMPTS = 'TOO_MANY_ATTEMPTS',
-  UNAUTHENTICATED = 'UNAUTHENTICATED',
-  FORBIDDEN = 'FORBIDDEN',
-  USERNAME_TAKEN = 'USERNAME_TAKEN',
-}
-
-export class AuthException extends domainException(AuthExceptionCode, {
-  [HttpStatus.UNAUTHORIZED]: [AuthExceptionCode.INVALID_CREDENTIALS, AuthExceptionCode.UNAUTHENTICATED],
-  [HttpStatus.FORBIDDEN]: [AuthExceptionCode.FORBIDDEN],
-  [HttpStatus.TOO_MANY_REQUESTS]: [AuthExceptionCode.TOO_MANY_ATTEMPTS],
-  [HttpStatus.CONFLICT]: [AuthExceptionCode.USERNAME_TAKEN],
+export class AuthException extends domainException({
+  INVALID_CREDENTIALS: HttpStatus.UNAUTHORIZED,
+  TOO_MANY_ATTEMPTS: HttpStatus.TOO_MANY_REQUESTS,
+  UNAUTHENTICATED: HttpStatus.UNAUTHORIZED,
+  FORBIDDEN: HttpStatus.FORBIDDEN,
+  USERNAME_TAKEN: HttpStatus.CONFLICT,
 }) {}
+
+export type AuthExceptionCode = ExceptionCode<typeof AuthException>;

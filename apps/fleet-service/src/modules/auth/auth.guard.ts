@@ -5,7 +5,7 @@ import { type UserRole, roleAtLeast, USER_ROLES } from '@agentbox/schemas';
 import { isApiKeyToken } from '../api-keys/api-key-token.js';
 import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { IS_PUBLIC, QUERY_TOKEN, REQUIRED_ROLE, type AuthUser } from './auth.decorators.js';
-import { AuthException, AuthExceptionCode } from './auth.exception.js';
+import { AuthException } from './auth.exception.js';
 import { AuthService } from './auth.service.js';
 
 /** Requests that change nothing: an API key using them is not audited. */
@@ -29,7 +29,7 @@ export class AuthGuard implements CanActivate {
       request,
       this.reflector.getAllAndOverride<boolean>(QUERY_TOKEN, targets) ?? false,
     );
-    if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
+    if (!token) throw new AuthException('UNAUTHENTICATED', 'Missing bearer token');
     const user = await this.auth.authenticate(token);
     request.user = user;
     const required = this.reflector.getAllAndOverride<UserRole[]>(REQUIRED_ROLE, targets);
@@ -43,7 +43,7 @@ export class AuthGuard implements CanActivate {
     }
     if (!allowed) {
       const who = user.apiKey ? `; this API key has the ${user.role} role` : '';
-      throw new AuthException(AuthExceptionCode.FORBIDDEN, `This action needs the ${minimum} role${who}`);
+      throw new AuthException('FORBIDDEN', `This action needs the ${minimum} role${who}`);
     }
     return true;
   }

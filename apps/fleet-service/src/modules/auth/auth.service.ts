@@ -16,7 +16,7 @@ import { ApiKeysService } from '../api-keys/api-keys.service.js';
 import { hashSecret, randomSecret, verifySecret } from '../../common/secrets.js';
 import type { AuthUser } from './auth.decorators.js';
 import type { AccessTokenClaims } from './auth.dto.js';
-import { AuthException, AuthExceptionCode } from './auth.exception.js';
+import { AuthException } from './auth.exception.js';
 import { LoginThrottle } from './login-throttle.js';
 import { User } from './user.entity.js';
 
@@ -50,7 +50,7 @@ export class AuthService implements OnApplicationBootstrap {
       await this.createUser({ username: 'admin', password, role: 'admin' });
     } catch (error) {
       // Another replica created it first.
-      if (error instanceof AuthException && error.code === AuthExceptionCode.USERNAME_TAKEN) return;
+      if (error instanceof AuthException && error.code === 'USERNAME_TAKEN') return;
       throw error;
     }
     this.logger.log('created the first admin user "admin"');
@@ -66,10 +66,7 @@ export class AuthService implements OnApplicationBootstrap {
   async login(request: LoginRequest, ip: string): Promise<LoginResponse> {
     const retryAfter = this.throttle.retryAfter(request.username, ip);
     if (retryAfter > 0) {
-      throw new AuthException(
-        AuthExceptionCode.TOO_MANY_ATTEMPTS,
-        `Too many failed logins; retry in ${retryAfter} s`,
-      );
+      throw new AuthException('TOO_MANY_ATTEMPTS', `Too many failed logins; retry in ${retryAfter} s`);
     }
     const user = await this.users.findOneBy({ username: request.username });
     const ok = user
@@ -77,7 +74,7 @@ export class AuthService implements OnApplicationBootstrap {
       : (await verifySecret(await DUMMY_HASH_PROMISE, request.password)) && false;
     if (!user || !ok) {
       this.throttle.recordFailure(request.username, ip);
-      throw new AuthException(AuthExceptionCode.INVALID_CREDENTIALS, 'Wrong username or password');
+      throw new AuthException('INVALID_CREDENTIALS', 'Wrong username or password');
     }
     this.throttle.reset(request.username, ip);
     const claims: AccessTokenClaims = { sub: user.id, username: user.username, role: user.role };
@@ -95,10 +92,10 @@ export class AuthService implements OnApplicationBootstrap {
     try {
       claims = await this.jwt.verifyAsync<AccessTokenClaims>(token, { algorithms: ['HS256'] });
     } catch {
-      throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Invalid or expired access token');
+      throw new AuthException('UNAUTHENTICATED', 'Invalid or expired access token');
     }
     const user = await this.users.findOneBy({ id: claims.sub });
-    if (!user) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Invalid or expired access token');
+    if (!user) throw new AuthException('UNAUTHENTICATED', 'Invalid or expired access token');
     return { id: user.id, username: user.username, role: user.role };
   }
 
@@ -108,7 +105,7 @@ export class AuthService implements OnApplicationBootstrap {
 
   async createUser(request: UserCreateRequest): Promise<UserDto> {
     if (await this.users.existsBy({ username: request.username })) {
-      throw new AuthException(AuthExceptionCode.USERNAME_TAKEN, `User ${request.username} already exists`);
+      throw new AuthException('USERNAME_TAKEN', `User ${request.username} already exists`);
     }
     const now = new Date();
     const user: User = {
@@ -123,7 +120,7 @@ export class AuthService implements OnApplicationBootstrap {
       await this.users.insert(user);
     } catch (error) {
       if (await this.users.existsBy({ username: request.username })) {
-        throw new AuthException(AuthExceptionCode.USERNAME_TAKEN, `User ${request.username} already exists`);
+        throw new AuthException('USERNAME_TAKEN', `User ${request.username} already exists`);
       }
       throw error;
     }

@@ -1,7 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { Public } from '../auth/auth.decorators.js';
 import { ConsoleService } from './console.service.js';
 
@@ -19,7 +19,7 @@ export class ConsoleController {
   async fallback(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     const path = request.url.split('?')[0] ?? '/';
     if (this.console.isReserved(path)) {
-      throw new CommonException(CommonExceptionCode.NOT_FOUND, `Cannot GET ${path.slice(0, 200)}`);
+      throw new CommonException('NOT_FOUND', `Cannot GET ${path.slice(0, 200)}`);
     }
     return reply
       .header('content-type', 'text/html; charset=utf-8')

@@ -1,18 +1,18 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   type DesiredStateRequest,
   DesiredStateRequestSchema,
   DesiredStateResponseSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 @ApiTags('desired-state')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/devices/:id/desired')
 export class DesiredStateController {
   constructor(private readonly desired: DesiredStateService) {}
@@ -22,9 +22,8 @@ export class DesiredStateController {
     operationId: 'getDesiredState',
     summary: 'Desired document and last reported state of a box',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'DesiredStateResponse', DesiredStateResponseSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', DeviceIdPipe) id: string) {
     return this.desired.get(id);
   }
@@ -35,10 +34,9 @@ export class DesiredStateController {
     operationId: 'setDesiredState',
     summary: 'Replace the desired document (version + 1) and publish it (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodBody('DesiredStateRequest', DesiredStateRequestSchema)
   @ApiZodResponse(200, 'DesiredStateResponse', DesiredStateResponseSchema)
-  @ApiErrors(400, 401, 403, 404, 413)
+  @ApiErrors(400, 404, 413)
   put(
     @Param('id', DeviceIdPipe) id: string,
     @Body(new ZodValidationPipe(DesiredStateRequestSchema)) body: DesiredStateRequest,

@@ -1,13 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum DesiredStateExceptionCode {
+export class DesiredStateException extends domainException({
   /** The document would not fit the MQTT payload cap once encoded. */
-  PAYLOAD_TOO_LARGE = 'PAYLOAD_TOO_LARGE',
-}
-
-export class DesiredStateException extends domainException(DesiredStateExceptionCode, {
-  [HttpStatus.PAYLOAD_TOO_LARGE]: [DesiredStateExceptionCode.PAYLOAD_TOO_LARGE],
+  PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
 }) {
   constructor(
     code: DesiredStateExceptionCode,
@@ -18,3 +14,5 @@ export class DesiredStateException extends domainException(DesiredStateException
     super(code, message);
   }
 }
+
+export type DesiredStateExceptionCode = ExceptionCode<typeof DesiredStateException>;

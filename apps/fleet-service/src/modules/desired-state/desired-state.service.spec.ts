@@ -1,13 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { DesiredStateMessage } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { Device } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { DeviceStateRow } from './device-state.entity.js';
-import { DesiredStateException, DesiredStateExceptionCode } from './desired-state.exception.js';
+import { DesiredStateException } from './desired-state.exception.js';
 import { DesiredStateService } from './desired-state.service.js';
 
 /** The broker side, keeping every desired document published. */
@@ -22,21 +22,16 @@ class PublishingBroker extends RecordingBroker {
 }
 
 describe('DesiredStateService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({ AGENTBOX_MAX_PAYLOAD_BYTES: '2048' }, [DeviceStateRow]);
   let broker: PublishingBroker;
   let sut: DesiredStateService;
   let deviceId: string;
 
   beforeEach(async () => {
-    db = await openTestDatabase({ AGENTBOX_MAX_PAYLOAD_BYTES: '2048' }, [DeviceStateRow]);
     broker = new PublishingBroker();
     const devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
     deviceId = (await devices.enroll('hw-desired', undefined, 'secret-desired-0123456789')).deviceId;
     sut = new DesiredStateService(db.dataSource.getRepository(DeviceStateRow), broker, devices, db.config);
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const stored = () => db.dataSource.getRepository(DeviceStateRow).findOneBy({ deviceId });
@@ -72,7 +67,7 @@ describe('DesiredStateService', () => {
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(DesiredStateException);
     expect(refused).toMatchObject({
-      code: DesiredStateExceptionCode.PAYLOAD_TOO_LARGE,
+      code: 'PAYLOAD_TOO_LARGE',
       httpStatus: 413,
       size: { cap: 2048 },
     });
@@ -86,7 +81,7 @@ describe('DesiredStateService', () => {
       .setDesired(deviceId, { notes: 'x'.repeat(4096) })
       .catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(CommonException);
-    expect(refused).toMatchObject({ code: CommonExceptionCode.PAYLOAD_TOO_LARGE, httpStatus: 413 });
+    expect(refused).toMatchObject({ code: 'PAYLOAD_TOO_LARGE', httpStatus: 413 });
     expect((refused as Error).message).toMatch(
       /^The desired state is \d+ bytes once encoded; the MQTT payload cap is 2048$/,
     );

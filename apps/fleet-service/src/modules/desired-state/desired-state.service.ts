@@ -9,14 +9,14 @@ import {
   type ReportedStateMessage,
   SCHEMA_VERSION,
 } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { SerialByKey } from '../../common/serial-by-key.js';
 import { DeviceStateRow } from './device-state.entity.js';
 import { mergeSections, type SectionOwner } from './desired-sections.js';
-import { DesiredStateException, DesiredStateExceptionCode } from './desired-state.exception.js';
+import { DesiredStateException } from './desired-state.exception.js';
 
 /** What a section owner writes: its sections, and for the agents owner what they were composed from. */
 export interface SectionWrite {
@@ -64,7 +64,7 @@ export class DesiredStateService {
     } catch (error) {
       if (!(error instanceof DesiredStateException)) throw error;
       throw new CommonException(
-        CommonExceptionCode.PAYLOAD_TOO_LARGE,
+        'PAYLOAD_TOO_LARGE',
         `The desired state is ${error.size.bytes} bytes once encoded; the MQTT payload cap is ${error.size.cap}`,
       );
     }
@@ -141,7 +141,7 @@ export class DesiredStateService {
     const cap = this.config.maxPayloadBytes;
     if (bytes > cap) {
       throw new DesiredStateException(
-        DesiredStateExceptionCode.PAYLOAD_TOO_LARGE,
+        'PAYLOAD_TOO_LARGE',
         `The desired state of ${deviceId} would be ${bytes} bytes once encoded; the MQTT payload cap is ${cap}`,
         { bytes, cap },
       );

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import {
   DEVICE_SORT_FIELDS,
   DeviceDtoSchema,
@@ -9,14 +9,14 @@ import {
   type DeviceUpdateRequest,
   DeviceUpdateRequestSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from './device-id.pipe.js';
 import { DevicesService } from './devices.service.js';
 
 @ApiTags('devices')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/devices')
 export class DevicesController {
   constructor(private readonly devices: DevicesService) {}
@@ -36,16 +36,15 @@ export class DevicesController {
   @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-1000, default 100' })
   @ApiQuery({ name: 'offset', required: false, type: Number })
   @ApiZodResponse(200, 'DeviceListResponse', DeviceListResponseSchema)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Query(new ZodValidationPipe(DeviceListQuerySchema)) query: DeviceListQuery) {
     return this.devices.list(query);
   }
 
   @Get(':id')
   @ApiOperation({ operationId: 'getDevice', summary: 'One device' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'DeviceDto', DeviceDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', DeviceIdPipe) id: string) {
     return this.devices.get(id);
   }
@@ -53,10 +52,9 @@ export class DevicesController {
   @Patch(':id')
   @Roles('operator')
   @ApiOperation({ operationId: 'updateDevice', summary: 'Rename or retag a device (operator)' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodBody('DeviceUpdateRequest', DeviceUpdateRequestSchema)
   @ApiZodResponse(200, 'DeviceDto', DeviceDtoSchema)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   update(
     @Param('id', DeviceIdPipe) id: string,
     @Body(new ZodValidationPipe(DeviceUpdateRequestSchema)) body: DeviceUpdateRequest,
@@ -71,9 +69,8 @@ export class DevicesController {
     operationId: 'deleteDevice',
     summary: 'Delete a device and revoke its broker access (admin)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   remove(@Param('id', DeviceIdPipe) id: string) {
     return this.devices.remove(id);
   }

@@ -1,14 +1,9 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum DeviceExceptionCode {
-  NOT_FOUND = 'DEVICE_NOT_FOUND',
-  INVALID_ID = 'INVALID_DEVICE_ID',
-}
-
-export class DeviceException extends domainException(DeviceExceptionCode, {
-  [HttpStatus.NOT_FOUND]: [DeviceExceptionCode.NOT_FOUND],
-  [HttpStatus.BAD_REQUEST]: [DeviceExceptionCode.INVALID_ID],
+export class DeviceException extends domainException({
+  DEVICE_NOT_FOUND: HttpStatus.NOT_FOUND,
+  INVALID_DEVICE_ID: HttpStatus.BAD_REQUEST,
 }) {
   constructor(code: DeviceExceptionCode, deviceId: string) {
     super(code, DeviceException.describe(code, deviceId));
@@ -16,10 +11,12 @@ export class DeviceException extends domainException(DeviceExceptionCode, {
 
   private static describe(code: DeviceExceptionCode, deviceId: string): string {
     switch (code) {
-      case DeviceExceptionCode.NOT_FOUND:
+      case 'DEVICE_NOT_FOUND':
         return `Device ${deviceId} not found`;
-      case DeviceExceptionCode.INVALID_ID:
+      case 'INVALID_DEVICE_ID':
         return `Invalid device id ${JSON.stringify(deviceId.slice(0, 80))}: 1-64 characters of A-Z, a-z, 0-9, ".", "_" or "-"`;
     }
   }
 }
+
+export type DeviceExceptionCode = ExceptionCode<typeof DeviceException>;

@@ -1,11 +1,11 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { type BirthMessage, DeviceListQuerySchema, type LiveEvent } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { Device } from './device.entity.js';
-import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
+import { DeviceException } from './devices.exception.js';
 import { DevicesService } from './devices.service.js';
 
 const birth: BirthMessage = {
@@ -21,23 +21,18 @@ const birth: BirthMessage = {
 };
 
 describe('DevicesService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let broker: RecordingBroker;
   let events: LiveEvent[];
   let sut: DevicesService;
 
-  beforeEach(async () => {
-    db = await openTestDatabase();
+  beforeEach(() => {
     broker = new RecordingBroker();
     const live = new LiveEventsService();
     events = [];
     live.stream().subscribe((event) => events.push(event));
     sut = new DevicesService(db.dataSource.getRepository(Device), live);
     sut.removed.add((deviceId) => broker.removeDevice(deviceId));
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const list = (query: Record<string, string>) => sut.list(DeviceListQuerySchema.parse(query));
@@ -143,7 +138,7 @@ describe('DevicesService', () => {
     expect(await sut.verifyCredentials(deviceId, 'right-secret-0123456789')).toBe(false);
     const error = await sut.get(deviceId).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(DeviceException);
-    expect((error as DeviceException).code).toBe(DeviceExceptionCode.NOT_FOUND);
+    expect((error as DeviceException).code).toBe('DEVICE_NOT_FOUND');
     await expect(sut.remove(deviceId)).rejects.toBeInstanceOf(DeviceException);
   });
 });

@@ -16,7 +16,7 @@ import { LiveEventsService } from '../live/live-events.service.js';
 import { CredentialCache } from './credential-cache.js';
 import { Device } from './device.entity.js';
 import { toDeviceDto } from './devices.dto.js';
-import { DeviceException, DeviceExceptionCode } from './devices.exception.js';
+import { DeviceException } from './devices.exception.js';
 
 const SORT_COLUMNS = { name: 'd.name', lastSeenAt: 'd.last_seen_at', createdAt: 'd.created_at' } as const;
 
@@ -97,7 +97,7 @@ export class DevicesService implements DeviceRegistryPort {
   /** Deletes the device, then has the broker drop its credentials and session. */
   async remove(id: string): Promise<void> {
     const result = await this.devices.delete({ id });
-    if (!result.affected) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
+    if (!result.affected) throw new DeviceException('DEVICE_NOT_FOUND', id);
     this.credentials.forget(id);
     await this.removed.notify(id);
     this.live.publish({ type: 'device.updated', deviceId: id });
@@ -249,7 +249,7 @@ export class DevicesService implements DeviceRegistryPort {
 
   private async require(id: string): Promise<Device> {
     const device = await this.devices.findOneBy({ id });
-    if (!device) throw new DeviceException(DeviceExceptionCode.NOT_FOUND, id);
+    if (!device) throw new DeviceException('DEVICE_NOT_FOUND', id);
     return device;
   }
 }

@@ -1,7 +1,7 @@
 import { Controller, Get, Req, Res } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ApiErrors } from '../../common/openapi/zod-openapi.js';
+import { ApiSignedIn } from '../../common/openapi/zod-openapi.js';
 import { AcceptQueryToken } from '../auth/auth.decorators.js';
 import { LiveStreamService } from './live-stream.service.js';
 
@@ -12,7 +12,7 @@ export class LiveController {
 
   @Get()
   @AcceptQueryToken()
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({
     operationId: 'live',
     summary: 'Server-sent events: device.status, device.updated, telemetry (event name = LiveEvent.type)',
@@ -29,7 +29,6 @@ export class LiveController {
     description: 'text/event-stream of LiveEvent JSON',
     schema: { type: 'string' },
   })
-  @ApiErrors(401)
   stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
     this.streams.open(request, reply);
   }

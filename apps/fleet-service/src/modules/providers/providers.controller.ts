@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   ProviderCreateRequestSchema,
@@ -7,7 +7,7 @@ import {
   ProviderIdSchema,
   ProviderUpdateRequestSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { ProvidersService } from './providers.service.js';
@@ -15,7 +15,7 @@ import { ProvidersService } from './providers.service.js';
 const ProviderIdPipe = new ZodValidationPipe(ProviderIdSchema);
 
 @ApiTags('providers')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/providers')
 export class ProvidersController {
   constructor(private readonly providers: ProvidersService) {}
@@ -23,7 +23,6 @@ export class ProvidersController {
   @Get()
   @ApiOperation({ operationId: 'listProviders', summary: 'Model providers (API keys are never returned)' })
   @ApiZodResponse(200, 'ProviderDtoList', z.array(ProviderDtoSchema))
-  @ApiErrors(401)
   list() {
     return this.providers.list();
   }
@@ -33,7 +32,7 @@ export class ProvidersController {
   @ApiOperation({ operationId: 'createProvider', summary: 'Define a model provider (admin)' })
   @ApiZodBody('ProviderCreateRequest', ProviderCreateRequestSchema)
   @ApiZodResponse(201, 'ProviderDto', ProviderDtoSchema)
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 409)
   create(
     @Body(new ZodValidationPipe(ProviderCreateRequestSchema))
     body: z.output<typeof ProviderCreateRequestSchema>,
@@ -43,9 +42,8 @@ export class ProvidersController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'getProvider', summary: 'One model provider' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'ProviderDto', ProviderDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', ProviderIdPipe) id: string) {
     return this.providers.get(id);
   }
@@ -56,10 +54,9 @@ export class ProvidersController {
     operationId: 'updateProvider',
     summary: 'Change a provider (version + 1; apiKey null removes the key, absent keeps it) (admin)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodBody('ProviderUpdateRequest', ProviderUpdateRequestSchema)
   @ApiZodResponse(200, 'ProviderDto', ProviderDtoSchema)
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   update(
     @Param('id', ProviderIdPipe) id: string,
     @Body(new ZodValidationPipe(ProviderUpdateRequestSchema))
@@ -72,9 +69,8 @@ export class ProvidersController {
   @Roles('admin')
   @HttpCode(204)
   @ApiOperation({ operationId: 'deleteProvider', summary: 'Delete a provider no agent uses (admin)' })
-  @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   remove(@Param('id', ProviderIdPipe) id: string) {
     return this.providers.remove(id);
   }

@@ -1,13 +1,10 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum ProviderExceptionCode {
-  NOT_FOUND = 'PROVIDER_NOT_FOUND',
-  EXISTS = 'PROVIDER_EXISTS',
-  IN_USE = 'PROVIDER_IN_USE',
-}
-
-export class ProviderException extends domainException(ProviderExceptionCode, {
-  [HttpStatus.NOT_FOUND]: [ProviderExceptionCode.NOT_FOUND],
-  [HttpStatus.CONFLICT]: [ProviderExceptionCode.EXISTS, ProviderExceptionCode.IN_USE],
+export class ProviderException extends domainException({
+  PROVIDER_NOT_FOUND: HttpStatus.NOT_FOUND,
+  PROVIDER_EXISTS: HttpStatus.CONFLICT,
+  PROVIDER_IN_USE: HttpStatus.CONFLICT,
 }) {}
+
+export type ProviderExceptionCode = ExceptionCode<typeof ProviderException>;

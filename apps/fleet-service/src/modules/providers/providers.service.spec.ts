@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
-import { ProviderException, ProviderExceptionCode } from './providers.exception.js';
+import { ProviderException } from './providers.exception.js';
 import { ProvidersService } from './providers.service.js';
 
 /** The agents module's side, as far as providers need it: who uses what, and who was told of a change. */
@@ -20,7 +20,7 @@ class RecordingFleet {
 }
 
 describe('ProvidersService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({}, [ProviderRow]);
   let fleet: RecordingFleet;
   const oldKey = randomBytes(32);
   const newKey = randomBytes(32);
@@ -34,13 +34,8 @@ describe('ProvidersService', () => {
   const storedKey = async (id: string) =>
     (await db.dataSource.getRepository(ProviderRow).findOneByOrFail({ id })).apiKey;
 
-  beforeEach(async () => {
-    db = await openTestDatabase({}, [ProviderRow]);
+  beforeEach(() => {
     fleet = new RecordingFleet();
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   it('stores keys encrypted, versions every change and tells the fleet', async () => {
@@ -63,7 +58,7 @@ describe('ProvidersService', () => {
     expect(await sut.update('qwen', { apiKey: null })).toMatchObject({ version: 3, hasApiKey: false });
     expect(fleet.changed).toEqual(['qwen', 'qwen']);
     await expect(sut.update('nope', { name: 'x' })).rejects.toMatchObject({
-      code: ProviderExceptionCode.NOT_FOUND,
+      code: 'PROVIDER_NOT_FOUND',
     });
   });
 
@@ -79,7 +74,7 @@ describe('ProvidersService', () => {
     fleet.users.set('kimi', ['helper', 'writer']);
     const error = await sut.remove('kimi').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ProviderException);
-    expect((error as ProviderException).code).toBe(ProviderExceptionCode.IN_USE);
+    expect((error as ProviderException).code).toBe('PROVIDER_IN_USE');
     expect((error as ProviderException).message).toContain('helper, writer');
     fleet.users.clear();
     await sut.remove('kimi');

@@ -11,7 +11,7 @@ import { Listeners } from '../../common/listeners.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
 import { toProviderDto } from './providers.dto.js';
-import { ProviderException, ProviderExceptionCode } from './providers.exception.js';
+import { ProviderException } from './providers.exception.js';
 
 type ProviderCreate = z.output<typeof ProviderCreateRequestSchema>;
 type ProviderUpdate = z.output<typeof ProviderUpdateRequestSchema>;
@@ -54,7 +54,7 @@ export class ProvidersService implements OnApplicationBootstrap {
 
   async create(body: ProviderCreate): Promise<ProviderDto> {
     if (await this.providers.existsBy({ id: body.id })) {
-      throw new ProviderException(ProviderExceptionCode.EXISTS, `Provider ${body.id} already exists`);
+      throw new ProviderException('PROVIDER_EXISTS', `Provider ${body.id} already exists`);
     }
     const now = new Date();
     const row: ProviderRow = {
@@ -72,7 +72,7 @@ export class ProvidersService implements OnApplicationBootstrap {
       await this.providers.insert(row);
     } catch (error) {
       if (await this.providers.existsBy({ id: body.id })) {
-        throw new ProviderException(ProviderExceptionCode.EXISTS, `Provider ${body.id} already exists`);
+        throw new ProviderException('PROVIDER_EXISTS', `Provider ${body.id} already exists`);
       }
       throw error;
     }
@@ -100,7 +100,7 @@ export class ProvidersService implements OnApplicationBootstrap {
     for (const check of this.usageChecks) users.push(...(await check(id)));
     if (users.length > 0) {
       throw new ProviderException(
-        ProviderExceptionCode.IN_USE,
+        'PROVIDER_IN_USE',
         `Provider ${id} is used by agent${users.length > 1 ? 's' : ''} ${users.join(', ')}`,
       );
     }
@@ -142,7 +142,7 @@ export class ProvidersService implements OnApplicationBootstrap {
 
   private async require(id: string): Promise<ProviderRow> {
     const row = await this.providers.findOneBy({ id });
-    if (!row) throw new ProviderException(ProviderExceptionCode.NOT_FOUND, `Provider ${id} not found`);
+    if (!row) throw new ProviderException('PROVIDER_NOT_FOUND', `Provider ${id} not found`);
     return row;
   }
 }

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import {
   ClaimTokenCreatedSchema,
@@ -11,10 +11,10 @@ import {
   ProvisionRequestSchema,
   ProvisionResponseSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
-import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningException } from './provisioning.exception.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 @ApiTags('provisioning')
@@ -24,11 +24,11 @@ export class ProvisioningController {
 
   @Post('claim-tokens')
   @Roles('admin')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'createClaimToken', summary: 'Create a claim token (shown once) (admin)' })
   @ApiZodBody('ClaimTokenCreateRequest', ClaimTokenCreateRequestSchema)
   @ApiZodResponse(201, 'ClaimTokenCreated', ClaimTokenCreatedSchema, 'Created')
-  @ApiErrors(400, 401, 403)
+  @ApiErrors(400)
   createToken(
     @Body(new ZodValidationPipe(ClaimTokenCreateRequestSchema)) body: ClaimTokenCreateRequest,
     @CurrentUser() user: AuthUser,
@@ -38,13 +38,12 @@ export class ProvisioningController {
 
   @Get('claim-tokens')
   @Roles('admin')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({
     operationId: 'listClaimTokens',
     summary: 'List claim tokens, without their plaintext (admin)',
   })
   @ApiZodResponse(200, 'ClaimTokenListResponse', ClaimTokenListResponseSchema)
-  @ApiErrors(401, 403)
   listTokens() {
     return this.provisioning.listTokens();
   }
@@ -52,16 +51,16 @@ export class ProvisioningController {
   @Delete('claim-tokens/:id')
   @Roles('admin')
   @HttpCode(204)
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'revokeClaimToken', summary: 'Revoke a claim token (admin)' })
   @ApiParam({ name: 'id', type: String, format: 'uuid' })
   @ApiResponse({ status: 204, description: 'Revoked' })
-  @ApiErrors(400, 401, 403, 404)
+  @ApiErrors(400, 404)
   revokeToken(
     @Param(
       'id',
       new ParseUUIDPipe({
-        exceptionFactory: () => new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND),
+        exceptionFactory: () => new ProvisioningException('CLAIM_TOKEN_NOT_FOUND'),
       }),
     )
     id: string,
@@ -85,10 +84,9 @@ export class ProvisioningController {
 
   @Get('enrollment')
   @Roles('admin')
-  @ApiBearerAuth()
+  @ApiSignedIn()
   @ApiOperation({ operationId: 'getEnrollment', summary: 'URLs for the "Add box" command (admin)' })
   @ApiZodResponse(200, 'EnrollmentInfo', EnrollmentInfoSchema)
-  @ApiErrors(401, 403)
   enrollment(@Req() request: FastifyRequest) {
     return this.provisioning.enrollment(request.headers.host, request.protocol);
   }

@@ -1,31 +1,26 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { sha256Hex } from '../../common/secrets.js';
 import { Device } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { ClaimToken } from './claim-token.entity.js';
-import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningException, type ProvisioningExceptionCode } from './provisioning.exception.js';
 import { ProvisioningService } from './provisioning.service.js';
 
 describe('ProvisioningService', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase();
   let broker: RecordingBroker;
   let devices: DevicesService;
   let sut: ProvisioningService;
 
-  beforeEach(async () => {
-    db = await openTestDatabase();
+  beforeEach(() => {
     broker = new RecordingBroker();
     devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
     devices.removed.add((deviceId) => broker.removeDevice(deviceId));
     sut = new ProvisioningService(db.dataSource.getRepository(ClaimToken), devices, broker, db.config);
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   const newToken = (input: Record<string, unknown> = {}) =>
@@ -85,7 +80,7 @@ describe('ProvisioningService', () => {
   it('refuses unknown, expired, revoked and used-up tokens with distinct codes', async () => {
     await expectCode(
       sut.provision({ claimToken: 'abct_not-a-real-token-at-all', hardwareId: 'hw-cccccccc' }),
-      ProvisioningExceptionCode.CLAIM_TOKEN_INVALID,
+      'CLAIM_TOKEN_INVALID',
     );
 
     const expired = await newToken();
@@ -94,21 +89,21 @@ describe('ProvisioningService', () => {
       .update({ id: expired.id }, { expiresAt: new Date(Date.now() - 1_000) });
     await expectCode(
       sut.provision({ claimToken: expired.token, hardwareId: 'hw-cccccccc' }),
-      ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED,
+      'CLAIM_TOKEN_EXPIRED',
     );
 
     const revoked = await newToken();
     await sut.revokeToken(revoked.id);
     await expectCode(
       sut.provision({ claimToken: revoked.token, hardwareId: 'hw-cccccccc' }),
-      ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED,
+      'CLAIM_TOKEN_REVOKED',
     );
 
     const single = await newToken({ maxUses: 1 });
     await sut.provision({ claimToken: single.token, hardwareId: 'hw-cccccccc' });
     await expectCode(
       sut.provision({ claimToken: single.token, hardwareId: 'hw-dddddddd' }),
-      ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED,
+      'CLAIM_TOKEN_EXHAUSTED',
     );
     expect(await db.dataSource.getRepository(Device).count()).toBe(1);
 
@@ -142,7 +137,7 @@ describe('ProvisioningService', () => {
     expect(ok).toHaveLength(3);
     expect(refused).toHaveLength(9);
     for (const r of refused) {
-      expect((r.reason as ProvisioningException).code).toBe(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
+      expect((r.reason as ProvisioningException).code).toBe('CLAIM_TOKEN_EXHAUSTED');
     }
     expect((await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id })).uses).toBe(3);
     expect(await db.dataSource.getRepository(Device).count()).toBe(3);
@@ -159,9 +154,6 @@ describe('ProvisioningService', () => {
       uses: 0,
       maxUses: 1,
     });
-    await expectCode(
-      sut.revokeToken('00000000-0000-4000-8000-000000000000'),
-      ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND,
-    );
+    await expectCode(sut.revokeToken('00000000-0000-4000-8000-000000000000'), 'CLAIM_TOKEN_NOT_FOUND');
   });
 });

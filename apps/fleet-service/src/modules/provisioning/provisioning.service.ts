@@ -16,7 +16,7 @@ import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { randomSecret, sha256Hex } from '../../common/secrets.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ClaimToken } from './claim-token.entity.js';
-import { ProvisioningException, ProvisioningExceptionCode } from './provisioning.exception.js';
+import { ProvisioningException } from './provisioning.exception.js';
 
 /** Claim tokens are 32 random bytes; the prefix makes them recognisable in configs and leak scanners. */
 const TOKEN_PREFIX = 'abct_';
@@ -65,7 +65,7 @@ export class ProvisioningService {
 
   async revokeToken(id: string): Promise<void> {
     const row = await this.tokens.findOneBy({ id });
-    if (!row) throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_NOT_FOUND, id);
+    if (!row) throw new ProvisioningException('CLAIM_TOKEN_NOT_FOUND', id);
     if (row.revokedAt) return;
     await this.tokens.update({ id }, { revokedAt: new Date() });
   }
@@ -76,7 +76,7 @@ export class ProvisioningService {
    */
   async provision(request: ProvisionRequest): Promise<ProvisionResponse> {
     const token = await this.tokens.findOneBy({ tokenHash: sha256Hex(request.claimToken) });
-    if (!token) throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_INVALID);
+    if (!token) throw new ProvisioningException('CLAIM_TOKEN_INVALID');
     this.assertUsable(token);
     // Conditional increment: concurrent claims can never take more than maxUses between them.
     const taken = await this.tokens
@@ -90,7 +90,7 @@ export class ProvisioningService {
     if (!taken.affected) {
       const current = await this.tokens.findOneBy({ id: token.id });
       if (current) this.assertUsable(current);
-      throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
+      throw new ProvisioningException('CLAIM_TOKEN_EXHAUSTED');
     }
     const secret = randomSecret(32);
     let enrolled: { deviceId: string; created: boolean };
@@ -117,12 +117,11 @@ export class ProvisioningService {
   }
 
   private assertUsable(token: ClaimToken): void {
-    if (token.revokedAt) throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_REVOKED);
+    if (token.revokedAt) throw new ProvisioningException('CLAIM_TOKEN_REVOKED');
     if (token.expiresAt.getTime() <= Date.now()) {
-      throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXPIRED);
+      throw new ProvisioningException('CLAIM_TOKEN_EXPIRED');
     }
-    if (token.uses >= token.maxUses)
-      throw new ProvisioningException(ProvisioningExceptionCode.CLAIM_TOKEN_EXHAUSTED);
+    if (token.uses >= token.maxUses) throw new ProvisioningException('CLAIM_TOKEN_EXHAUSTED');
   }
 }
 

@@ -1,13 +1,13 @@
 import { Body, Controller, Get, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { OtaRootDtoSchema, SignedRootSchema } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { OtaTrustService } from './ota-trust.service.js';
 
 @ApiTags('releases')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/ota/root')
 export class OtaRootController {
   constructor(private readonly trust: OtaTrustService) {}
@@ -15,12 +15,12 @@ export class OtaRootController {
   @Get()
   @ApiOperation({ operationId: 'getOtaRoot', summary: 'The trusted OTA root metadata (latest version)' })
   @ApiZodResponse(200, 'OtaRootDto', OtaRootDtoSchema)
-  @ApiErrors(401, 404)
+  @ApiErrors(404)
   async get() {
     const root = await this.trust.describe();
     if (!root) {
       throw new CommonException(
-        CommonExceptionCode.NOT_FOUND,
+        'NOT_FOUND',
         'No trusted root yet: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
       );
     }
@@ -36,7 +36,7 @@ export class OtaRootController {
   })
   @ApiZodBody('SignedRoot', SignedRootSchema)
   @ApiZodResponse(200, 'OtaRootDto', OtaRootDtoSchema)
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 409)
   put(@Body() body: unknown, @CurrentUser() user: AuthUser) {
     // Validated in the service, which keeps the document as received: signatures cover its bytes.
     return this.trust.install(body, user.username, 'upload');

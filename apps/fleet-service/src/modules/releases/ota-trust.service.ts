@@ -5,11 +5,10 @@ import { Repository } from 'typeorm';
 import { verifyRoot, verifyRootUpdate } from '@agentbox/ota';
 import { SignedRootSchema, type SignedRoot } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
-import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
+import { validate } from '../../common/validation/zod-validation.pipe.js';
 import { AuditService, SYSTEM_ACTOR } from '../audit/audit.service.js';
 import { OtaRootRow } from './release.entity.js';
-import { OtaRootException, OtaRootExceptionCode } from './releases.exception.js';
+import { OtaRootException, type OtaRootExceptionCode } from './releases.exception.js';
 
 export interface OtaRootDto {
   version: number;
@@ -86,14 +85,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
    * those bytes; refusals are audited too.
    */
   async install(document: unknown, actor: string, source: 'file' | 'upload'): Promise<OtaRootDto> {
-    const parsed = SignedRootSchema.safeParse(document);
-    if (!parsed.success) {
-      throw new CommonException(
-        CommonExceptionCode.VALIDATION_FAILED,
-        `Invalid root metadata: ${formatZodIssues(parsed.error)}`,
-      );
-    }
-    const next = parsed.data;
+    const next = validate(SignedRootSchema, document, 'root metadata');
     const trusted = await this.latestRow();
     const options = { now: Date.now(), slackMs: this.config.ota.clockSlackMs };
     const refuse = async (code: OtaRootExceptionCode, reason: string, detail: string): Promise<never> => {
@@ -111,7 +103,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
     };
     if (trusted && next.signed.version !== trusted.version + 1) {
       await refuse(
-        OtaRootExceptionCode.NOT_NEXT,
+        'OTA_ROOT_NOT_NEXT',
         'not-next',
         `the trusted root is version ${trusted.version}; only version ${trusted.version + 1} can follow it`,
       );
@@ -119,7 +111,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
     const verified = trusted
       ? verifyRootUpdate(trusted.document, document, options)
       : verifyRoot(document, options);
-    if (!verified.ok) return refuse(OtaRootExceptionCode.REJECTED, verified.reason, verified.detail);
+    if (!verified.ok) return refuse('OTA_ROOT_REJECTED', verified.reason, verified.detail);
     const row: OtaRootRow = {
       version: next.signed.version,
       document: verified.root,
@@ -132,7 +124,7 @@ export class OtaTrustService implements OnApplicationBootstrap {
     } catch (error) {
       // Another replica installed this version meanwhile.
       if (await this.roots.existsBy({ version: row.version })) {
-        await refuse(OtaRootExceptionCode.NOT_NEXT, 'not-next', `version ${row.version} is already trusted`);
+        await refuse('OTA_ROOT_NOT_NEXT', 'not-next', `version ${row.version} is already trusted`);
       }
       throw error;
     }

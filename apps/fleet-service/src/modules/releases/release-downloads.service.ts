@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { roleAtLeast } from '@agentbox/schemas';
-import { AuthException, AuthExceptionCode } from '../auth/auth.exception.js';
+import { AuthException } from '../auth/auth.exception.js';
 import { AuthService } from '../auth/auth.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ArtifactStore, type OpenedArtifact } from './artifact-store.js';
 import { DownloadTokens, type DownloadGrant } from './download-tokens.js';
 import type { ByteRange } from './http-range.js';
-import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js';
+import { ReleaseException } from './releases.exception.js';
 import { ReleasesService } from './releases.service.js';
 
 /** A ready release's bundle as its download sees it. */
@@ -39,14 +39,14 @@ export class ReleaseDownloadsService {
     device: string | undefined,
   ): Promise<void> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
-    if (!token) throw new AuthException(AuthExceptionCode.UNAUTHENTICATED, 'Missing bearer token');
+    if (!token) throw new AuthException('UNAUTHENTICATED', 'Missing bearer token');
     if (DownloadTokens.looksLike(token)) {
       await this.authorizeDownload(token, releaseId, device);
       return;
     }
     const user = await this.auth.authenticate(token);
     if (!roleAtLeast(user.role, 'admin')) {
-      throw new AuthException(AuthExceptionCode.FORBIDDEN, 'Downloading a bundle needs the admin role');
+      throw new AuthException('FORBIDDEN', 'Downloading a bundle needs the admin role');
     }
   }
 
@@ -62,24 +62,18 @@ export class ReleaseDownloadsService {
     const checked = this.tokens.verify(token);
     if (!checked.ok) {
       throw checked.reason === 'expired'
-        ? new ReleaseException(ReleaseExceptionCode.DOWNLOAD_TOKEN_EXPIRED, 'The download token expired')
-        : new ReleaseException(
-            ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID,
-            'The download token is not valid',
-          );
+        ? new ReleaseException('DOWNLOAD_TOKEN_EXPIRED', 'The download token expired')
+        : new ReleaseException('DOWNLOAD_TOKEN_INVALID', 'The download token is not valid');
     }
     const { grant } = checked;
     if (grant.releaseId !== releaseId || (deviceId !== undefined && grant.deviceId !== deviceId)) {
       throw new ReleaseException(
-        ReleaseExceptionCode.DOWNLOAD_TOKEN_MISMATCH,
+        'DOWNLOAD_TOKEN_MISMATCH',
         'The download token is for another box or release',
       );
     }
     if ((await this.devices.fleetTargets([grant.deviceId])).length === 0) {
-      throw new ReleaseException(
-        ReleaseExceptionCode.DOWNLOAD_TOKEN_INVALID,
-        'The box of this token is gone',
-      );
+      throw new ReleaseException('DOWNLOAD_TOKEN_INVALID', 'The box of this token is gone');
     }
     return grant;
   }
@@ -89,7 +83,7 @@ export class ReleaseDownloadsService {
     const row = await this.releases.require(id);
     if (row.status !== 'ready') {
       throw new ReleaseException(
-        ReleaseExceptionCode.ARTIFACT_MISSING,
+        'ARTIFACT_MISSING',
         `The bundle of release ${row.version} has not been uploaded`,
       );
     }
@@ -106,14 +100,14 @@ export class ReleaseDownloadsService {
     const opened = await this.store.open(artifact.sha256, range);
     if (opened === null) {
       throw new ReleaseException(
-        ReleaseExceptionCode.ARTIFACT_MISSING,
+        'ARTIFACT_MISSING',
         `The bundle of release ${artifact.version} is missing from the artifact store`,
       );
     }
     if (opened.size !== artifact.size) {
       opened.body.destroy();
       throw new ReleaseException(
-        ReleaseExceptionCode.ARTIFACT_MISSING,
+        'ARTIFACT_MISSING',
         `The stored bundle of release ${artifact.version} has ${opened.size} bytes, its manifest says ${artifact.size}`,
       );
     }

@@ -1,13 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Post, Put, Query, Req, Res } from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiConsumes,
-  ApiOperation,
-  ApiParam,
-  ApiQuery,
-  ApiResponse,
-  ApiTags,
-} from '@nestjs/swagger';
+import { ApiConsumes, ApiOperation, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -18,8 +10,8 @@ import {
   ReleaseListQuerySchema,
   SignedReleaseSchema,
 } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Public, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { parseRange } from './http-range.js';
@@ -30,7 +22,7 @@ const ReleaseIdPipe = new ZodValidationPipe(ReleaseIdSchema);
 const DeviceQuerySchema = z.string().min(1).max(64).optional();
 
 @ApiTags('releases')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/releases')
 export class ReleasesController {
   constructor(
@@ -43,7 +35,7 @@ export class ReleasesController {
   @ApiQuery({ name: 'channel', required: false, type: String })
   @ApiQuery({ name: 'status', required: false, type: String })
   @ApiZodResponse(200, 'ReleaseDtoList', z.array(ReleaseDtoSchema))
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Query(new ZodValidationPipe(ReleaseListQuerySchema)) query: ReleaseListQuery) {
     return this.releases.list(query);
   }
@@ -57,7 +49,7 @@ export class ReleasesController {
   })
   @ApiZodBody('SignedRelease', SignedReleaseSchema)
   @ApiZodResponse(201, 'ReleaseDto', ReleaseDtoSchema)
-  @ApiErrors(400, 401, 403, 409)
+  @ApiErrors(400, 409)
   create(@Body() body: unknown, @CurrentUser() user: AuthUser) {
     // Validated in the service, which must keep the document as received: signatures cover its bytes.
     return this.releases.create(body, user.username);
@@ -65,9 +57,8 @@ export class ReleasesController {
 
   @Get(':id')
   @ApiOperation({ operationId: 'getRelease', summary: 'One release with its signed manifest' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'ReleaseDetailDto', ReleaseDetailDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', ReleaseIdPipe) id: string) {
     return this.releases.get(id);
   }
@@ -79,9 +70,8 @@ export class ReleasesController {
     operationId: 'deleteRelease',
     summary: 'Delete a release no rollout uses, with its bundle (admin)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiResponse({ status: 204, description: 'Deleted' })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   remove(@Param('id', ReleaseIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.releases.remove(id, user.username);
   }
@@ -93,12 +83,11 @@ export class ReleasesController {
     summary:
       "Download the bundle, with Range support; Bearer: the box's download token for this release, or an admin's token",
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiQuery({ name: 'device', required: false, type: String, description: 'the box the token was issued to' })
   @ApiResponse({ status: 200, description: 'The whole bundle' })
   @ApiResponse({ status: 206, description: 'The requested byte range' })
   @ApiResponse({ status: 416, description: 'Range outside the bundle' })
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 403, 404, 409)
   async download(
     @Param('id', ReleaseIdPipe) id: string,
     @Query('device', new ZodValidationPipe(DeviceQuerySchema)) device: string | undefined,
@@ -142,10 +131,9 @@ export class ReleasesController {
     summary:
       'Upload the bundle (raw application/octet-stream body); kept only when size and sha256 match (admin)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiConsumes('application/octet-stream')
   @ApiZodResponse(200, 'ReleaseDto', ReleaseDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409, 415)
+  @ApiErrors(400, 404, 409, 415)
   upload(
     @Param('id', ReleaseIdPipe) id: string,
     @Req() request: FastifyRequest,
@@ -154,7 +142,7 @@ export class ReleasesController {
     const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
     if (type !== 'application/octet-stream') {
       throw new CommonException(
-        CommonExceptionCode.UNSUPPORTED_MEDIA_TYPE,
+        'UNSUPPORTED_MEDIA_TYPE',
         'Send the bundle as the raw body with Content-Type: application/octet-stream',
       );
     }

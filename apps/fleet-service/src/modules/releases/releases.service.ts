@@ -11,8 +11,7 @@ import {
   type SignedRelease,
   SignedReleaseSchema,
 } from '@agentbox/schemas';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
-import { formatZodIssues } from '../../common/validation/zod-validation.pipe.js';
+import { validate } from '../../common/validation/zod-validation.pipe.js';
 import { AppConfig } from '../../config/app-config.js';
 import { AuditService } from '../audit/audit.service.js';
 import { ArtifactStore } from './artifact-store.js';
@@ -20,7 +19,7 @@ import { DownloadTokens } from './download-tokens.js';
 import { OtaTrustService } from './ota-trust.service.js';
 import { ReleaseArchitectureRow, ReleaseRow } from './release.entity.js';
 import { toReleaseDetailDto, toReleaseDto } from './releases.dto.js';
-import { ReleaseException, ReleaseExceptionCode } from './releases.exception.js';
+import { ReleaseException, type ReleaseExceptionCode } from './releases.exception.js';
 
 /** Tells whether something (a rollout) still uses a release: its description, or null when unused. */
 export type ReleaseUsageCheck = (release: { id: string; version: string }) => Promise<string | null>;
@@ -29,13 +28,13 @@ export type ReleaseUsageCheck = (release: { id: string; version: string }) => Pr
 function failureCode(reason: UpdateReason): ReleaseExceptionCode {
   switch (reason) {
     case 'unknown-key':
-      return ReleaseExceptionCode.UNKNOWN_KEY;
+      return 'RELEASE_UNKNOWN_KEY';
     case 'key-revoked':
-      return ReleaseExceptionCode.KEY_REVOKED;
+      return 'RELEASE_KEY_REVOKED';
     case 'metadata-expired':
-      return ReleaseExceptionCode.METADATA_EXPIRED;
+      return 'RELEASE_METADATA_EXPIRED';
     default:
-      return ReleaseExceptionCode.BAD_SIGNATURE;
+      return 'RELEASE_BAD_SIGNATURE';
   }
 }
 
@@ -94,7 +93,7 @@ export class ReleasesService {
   /** The stored row (signed manifest included); throws RELEASE_NOT_FOUND. */
   async require(id: string): Promise<ReleaseRow> {
     const row = await this.releases.findOneBy({ id });
-    if (!row) throw new ReleaseException(ReleaseExceptionCode.NOT_FOUND, `Release ${id} not found`);
+    if (!row) throw new ReleaseException('RELEASE_NOT_FOUND', `Release ${id} not found`);
     return row;
   }
 
@@ -103,14 +102,7 @@ export class ReleasesService {
    * cover those bytes, defaults not filled in), awaiting its bundle.
    */
   async create(document: unknown, actor: string): Promise<ReleaseDto> {
-    const parsed = SignedReleaseSchema.safeParse(document);
-    if (!parsed.success) {
-      throw new CommonException(
-        CommonExceptionCode.VALIDATION_FAILED,
-        `Invalid release manifest: ${formatZodIssues(parsed.error)}`,
-      );
-    }
-    const release = parsed.data;
+    const release = validate(SignedReleaseSchema, document, 'release manifest');
     const manifest = release.signed;
     const refuse = async (code: ReleaseExceptionCode, reason: string, detail: string): Promise<never> => {
       await this.audit.record({
@@ -125,7 +117,7 @@ export class ReleasesService {
     const trusted = await this.trust.current();
     if (!trusted) {
       return refuse(
-        ReleaseExceptionCode.NO_TRUSTED_ROOT,
+        'OTA_ROOT_MISSING',
         'no-trusted-root',
         'no trusted root metadata: set AGENTBOX_OTA_ROOT_FILE or upload one with PUT /api/v1/ota/root',
       );
@@ -138,7 +130,7 @@ export class ReleasesService {
     if (!verified.ok) return refuse(failureCode(verified.reason), verified.reason, verified.detail);
     if (manifest.artifact.size > this.config.ota.artifactMaxBytes) {
       return refuse(
-        ReleaseExceptionCode.ARTIFACT_TOO_LARGE,
+        'ARTIFACT_TOO_LARGE',
         'artifact-too-large',
         `the bundle has ${manifest.artifact.size} bytes, more than AGENTBOX_ARTIFACT_MAX_BYTES (${this.config.ota.artifactMaxBytes})`,
       );
@@ -151,11 +143,7 @@ export class ReleasesService {
       return rows.map((taken) => taken.arch).sort();
     };
     const refuseTaken = (arch: string[]) =>
-      refuse(
-        ReleaseExceptionCode.EXISTS,
-        'exists',
-        `version ${manifest.version} already exists for ${arch.join(', ')}`,
-      );
+      refuse('RELEASE_EXISTS', 'exists', `version ${manifest.version} already exists for ${arch.join(', ')}`);
     const clash = await taken();
     if (clash.length > 0) return refuseTaken(clash);
     const now = new Date();
@@ -226,13 +214,13 @@ export class ReleasesService {
     };
     if (row.status === 'ready') {
       throw new ReleaseException(
-        ReleaseExceptionCode.ARTIFACT_PRESENT,
+        'ARTIFACT_PRESENT',
         `The bundle of release ${row.version} was uploaded already`,
       );
     }
     if (contentLength !== undefined && contentLength !== row.artifactSize) {
       return refuse(
-        ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH,
+        'ARTIFACT_SIZE_MISMATCH',
         'size-mismatch',
         `Content-Length ${contentLength}, the manifest says ${row.artifactSize}`,
       );
@@ -240,9 +228,7 @@ export class ReleasesService {
     const checked = await this.store.put(body, { size: row.artifactSize, sha256: row.artifactSha256 });
     if (!checked.ok) {
       return refuse(
-        checked.reason === 'size-mismatch'
-          ? ReleaseExceptionCode.ARTIFACT_SIZE_MISMATCH
-          : ReleaseExceptionCode.ARTIFACT_HASH_MISMATCH,
+        checked.reason === 'size-mismatch' ? 'ARTIFACT_SIZE_MISMATCH' : 'ARTIFACT_HASH_MISMATCH',
         checked.reason,
         checked.detail,
       );
@@ -266,10 +252,7 @@ export class ReleasesService {
     for (const check of this.usageChecks) {
       const usedBy = await check({ id, version: row.version });
       if (usedBy !== null) {
-        throw new ReleaseException(
-          ReleaseExceptionCode.IN_USE,
-          `Release ${row.version} is used by ${usedBy}`,
-        );
+        throw new ReleaseException('RELEASE_IN_USE', `Release ${row.version} is used by ${usedBy}`);
       }
     }
     await this.dataSource.transaction(async (manager) => {

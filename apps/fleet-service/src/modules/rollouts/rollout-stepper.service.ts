@@ -6,7 +6,7 @@ import { auditStep } from './rollout-audit.js';
 import { EngineError, step, type EngineEvent, type StepResult } from './rollout-engine.js';
 import { RolloutOffers } from './rollout-offers.service.js';
 import { engineConfigOf, RolloutStore, stateOf } from './rollout.store.js';
-import { RolloutException, RolloutExceptionCode } from './rollouts.exception.js';
+import { RolloutException } from './rollouts.exception.js';
 
 /**
  * Steps rollouts through the engine: loads a rollout (locked), applies operator events and queued
@@ -62,7 +62,7 @@ export class RolloutStepper {
         result = step(engineConfigOf(row.settings), stateOf(row, boxes), events, now);
       } catch (error) {
         if (error instanceof EngineError) {
-          throw new RolloutException(RolloutExceptionCode.INVALID_TRANSITION, error.message);
+          throw new RolloutException('ROLLOUT_INVALID_TRANSITION', error.message);
         }
         throw error;
       }

@@ -6,7 +6,7 @@ import { SerialByKey } from '../../common/serial-by-key.js';
 
 import { DeviceUpdateRow, RolloutDeviceRow, RolloutRow } from './rollout.entity.js';
 import { IN_FLIGHT_STATUSES, type BoxState, type EngineConfig, type RolloutState } from './rollout-state.js';
-import { RolloutException, RolloutExceptionCode } from './rollouts.exception.js';
+import { RolloutException } from './rollouts.exception.js';
 
 /** Rollouts that have not ended: their boxes cannot be in another one. */
 const ACTIVE: RolloutStatus[] = ['draft', 'running', 'paused'];
@@ -68,7 +68,7 @@ export class RolloutStore {
 
   async require(id: string): Promise<RolloutRow> {
     const row = await this.find(id);
-    if (!row) throw new RolloutException(RolloutExceptionCode.NOT_FOUND, `Rollout ${id} not found`);
+    if (!row) throw new RolloutException('ROLLOUT_NOT_FOUND', `Rollout ${id} not found`);
     return row;
   }
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   DeviceUpdateDtoSchema,
@@ -11,7 +11,7 @@ import {
   RolloutDtoSchema,
   RolloutListQuerySchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
@@ -21,7 +21,7 @@ import { RolloutsService } from './rollouts.service.js';
 const RolloutIdPipe = new ZodValidationPipe(z.uuid());
 
 @ApiTags('rollouts')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/rollouts')
 export class RolloutsController {
   constructor(private readonly rollouts: RolloutsService) {}
@@ -34,7 +34,7 @@ export class RolloutsController {
   })
   @ApiZodBody('RolloutCreateRequest', RolloutCreateRequestSchema)
   @ApiZodResponse(201, 'RolloutDetailDto', RolloutDetailDtoSchema, 'Created')
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   create(
     @Body(new ZodValidationPipe(RolloutCreateRequestSchema)) body: RolloutCreateRequest,
     @CurrentUser() user: AuthUser,
@@ -50,7 +50,7 @@ export class RolloutsController {
   @ApiQuery({ name: 'status', required: false, enum: ROLLOUT_STATUSES })
   @ApiQuery({ name: 'releaseId', required: false, type: String })
   @ApiZodResponse(200, 'RolloutDtoList', z.array(RolloutDtoSchema))
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Query(new ZodValidationPipe(RolloutListQuerySchema)) query: z.output<typeof RolloutListQuerySchema>) {
     return this.rollouts.list(query);
   }
@@ -60,9 +60,8 @@ export class RolloutsController {
     operationId: 'getRollout',
     summary: 'A rollout with its phases (counts per status) and boxes',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', RolloutIdPipe) id: string) {
     return this.rollouts.get(id);
   }
@@ -74,9 +73,8 @@ export class RolloutsController {
     operationId: 'startRollout',
     summary: 'Start a created rollout: its first phase is offered (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   start(@Param('id', RolloutIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.act(id, 'start', user);
   }
@@ -88,9 +86,8 @@ export class RolloutsController {
     operationId: 'pauseRollout',
     summary: 'Pause: no new box is offered the update; boxes already on it go on (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   pause(@Param('id', RolloutIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.act(id, 'pause', user);
   }
@@ -102,9 +99,8 @@ export class RolloutsController {
     operationId: 'resumeRollout',
     summary: 'Resume a paused rollout; a phase waiting for approval moves on to the next (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   resume(@Param('id', RolloutIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.act(id, 'resume', user);
   }
@@ -116,9 +112,8 @@ export class RolloutsController {
     operationId: 'cancelRollout',
     summary: 'Cancel: offers not yet being installed are withdrawn; updated boxes stay updated (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   cancel(@Param('id', RolloutIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.act(id, 'cancel', user);
   }
@@ -130,9 +125,8 @@ export class RolloutsController {
     operationId: 'retryFailedRollout',
     summary: 'Offer the update again to boxes that failed, rolled back or rejected it (operator)',
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RolloutDetailDto', RolloutDetailDtoSchema)
-  @ApiErrors(400, 401, 403, 404, 409)
+  @ApiErrors(400, 404, 409)
   retryFailed(@Param('id', RolloutIdPipe) id: string, @CurrentUser() user: AuthUser) {
     return this.act(id, 'retry-failed', user);
   }
@@ -143,7 +137,7 @@ export class RolloutsController {
 }
 
 @ApiTags('devices')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/devices')
 export class DeviceUpdatesController {
   constructor(private readonly rollouts: RolloutsService) {}
@@ -153,10 +147,9 @@ export class DeviceUpdatesController {
     operationId: 'listDeviceUpdates',
     summary: "A box's update history (up/update reports), newest first",
   })
-  @ApiParam({ name: 'id', type: String })
   @ApiQuery({ name: 'limit', required: false, type: Number, description: '1-1000, default 200' })
   @ApiZodResponse(200, 'DeviceUpdateDtoList', z.array(DeviceUpdateDtoSchema))
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   updates(
     @Param('id', DeviceIdPipe) id: string,
     @Query(new ZodValidationPipe(DeviceUpdatesQuerySchema)) query: z.output<typeof DeviceUpdatesQuerySchema>,

@@ -1,26 +1,18 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum RolloutExceptionCode {
-  NOT_FOUND = 'ROLLOUT_NOT_FOUND',
+export class RolloutException extends domainException({
+  ROLLOUT_NOT_FOUND: HttpStatus.NOT_FOUND,
   /** Start, pause, resume, cancel or retry that does not fit the rollout's status. */
-  INVALID_TRANSITION = 'ROLLOUT_INVALID_TRANSITION',
+  ROLLOUT_INVALID_TRANSITION: HttpStatus.CONFLICT,
   /** The release has no uploaded bundle yet. */
-  RELEASE_NOT_READY = 'ROLLOUT_RELEASE_NOT_READY',
+  ROLLOUT_RELEASE_NOT_READY: HttpStatus.CONFLICT,
   /** The targets match no box. */
-  NO_TARGETS = 'ROLLOUT_NO_TARGETS',
+  ROLLOUT_NO_TARGETS: HttpStatus.BAD_REQUEST,
   /** A box named in deviceIds is not registered. */
-  UNKNOWN_DEVICE = 'ROLLOUT_UNKNOWN_DEVICE',
+  ROLLOUT_UNKNOWN_DEVICE: HttpStatus.BAD_REQUEST,
   /** Some targets are already in another rollout that has not ended. */
-  TARGETS_BUSY = 'ROLLOUT_TARGETS_BUSY',
-}
-
-export class RolloutException extends domainException(RolloutExceptionCode, {
-  [HttpStatus.NOT_FOUND]: [RolloutExceptionCode.NOT_FOUND],
-  [HttpStatus.CONFLICT]: [
-    RolloutExceptionCode.INVALID_TRANSITION,
-    RolloutExceptionCode.RELEASE_NOT_READY,
-    RolloutExceptionCode.TARGETS_BUSY,
-  ],
-  [HttpStatus.BAD_REQUEST]: [RolloutExceptionCode.NO_TARGETS, RolloutExceptionCode.UNKNOWN_DEVICE],
+  ROLLOUT_TARGETS_BUSY: HttpStatus.CONFLICT,
 }) {}
+
+export type RolloutExceptionCode = ExceptionCode<typeof RolloutException>;

@@ -17,7 +17,7 @@ import type { RolloutRow } from './rollout.entity.js';
 import { engineConfigOf, RolloutStore } from './rollout.store.js';
 import { RolloutStepper } from './rollout-stepper.service.js';
 import { toDeviceUpdateDtos, toRolloutDetailDto, toRolloutDto } from './rollouts.dto.js';
-import { RolloutException, RolloutExceptionCode } from './rollouts.exception.js';
+import { RolloutException } from './rollouts.exception.js';
 import { UpdateReportsService } from './update-reports.service.js';
 
 /** Rollouts as the API sees them: creation, listing, detail, operator actions and boxes' update history. */
@@ -45,18 +45,18 @@ export class RolloutsService implements OnModuleInit {
     const release = await this.releases.require(request.releaseId);
     if (release.status !== 'ready') {
       throw new RolloutException(
-        RolloutExceptionCode.RELEASE_NOT_READY,
+        'ROLLOUT_RELEASE_NOT_READY',
         `Release ${release.version} has no uploaded bundle yet`,
       );
     }
     const deviceIds = await this.resolveTargets(request.targets);
     if (deviceIds.length === 0) {
-      throw new RolloutException(RolloutExceptionCode.NO_TARGETS, 'The targets match no box');
+      throw new RolloutException('ROLLOUT_NO_TARGETS', 'The targets match no box');
     }
     const busy = await this.store.busyDevices(deviceIds);
     if (busy.length > 0) {
       throw new RolloutException(
-        RolloutExceptionCode.TARGETS_BUSY,
+        'ROLLOUT_TARGETS_BUSY',
         `${busy.length} target box(es) are in a rollout that has not ended: ${busy.slice(0, 5).join(', ')}`,
       );
     }
@@ -125,7 +125,7 @@ export class RolloutsService implements OnModuleInit {
       const unknown = unique.filter((id) => !known.has(id));
       if (unknown.length > 0) {
         throw new RolloutException(
-          RolloutExceptionCode.UNKNOWN_DEVICE,
+          'ROLLOUT_UNKNOWN_DEVICE',
           `Unknown box(es): ${unknown.slice(0, 5).join(', ')}`,
         );
       }

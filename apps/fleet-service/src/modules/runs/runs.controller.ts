@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   RecordIdSchema,
@@ -10,12 +10,12 @@ import {
   RunListQuerySchema,
   RUNS_MAX_LIMIT,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { RunsService } from './runs.service.js';
 
 @ApiTags('runs')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/runs')
 export class RunsController {
   constructor(private readonly runs: RunsService) {}
@@ -33,16 +33,15 @@ export class RunsController {
     description: 'ISO 8601: runs created before this time',
   })
   @ApiZodResponse(200, 'RunDtoList', z.array(RunDtoSchema))
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   list(@Query(new ZodValidationPipe(RunListQuerySchema)) query: RunListQuery) {
     return this.runs.list(query);
   }
 
   @Get(':id')
   @ApiOperation({ operationId: 'getRun', summary: 'One run with its steps' })
-  @ApiParam({ name: 'id', type: String })
   @ApiZodResponse(200, 'RunDetailDto', RunDetailDtoSchema)
-  @ApiErrors(400, 401, 404)
+  @ApiErrors(400, 404)
   get(@Param('id', new ZodValidationPipe(RecordIdSchema)) id: string) {
     return this.runs.get(id);
   }

@@ -1,10 +1,8 @@
 import { HttpStatus } from '@nestjs/common';
-import { domainException } from '../../common/errors/domain-exception.js';
+import { domainException, type ExceptionCode } from '../../common/errors/domain-exception.js';
 
-export enum RunExceptionCode {
-  NOT_FOUND = 'RUN_NOT_FOUND',
-}
-
-export class RunException extends domainException(RunExceptionCode, {
-  [HttpStatus.NOT_FOUND]: [RunExceptionCode.NOT_FOUND],
+export class RunException extends domainException({
+  RUN_NOT_FOUND: HttpStatus.NOT_FOUND,
 }) {}
+
+export type RunExceptionCode = ExceptionCode<typeof RunException>;

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type RunDetailDto, type RunDto, type RunListQuery } from '@agentbox/schemas';
 import { toRunDto, toRunEvent } from './runs.dto.js';
-import { RunException, RunExceptionCode } from './runs.exception.js';
+import { RunException } from './runs.exception.js';
 import { RunsStore } from './runs.store.js';
 
 /** The read side of runs for the console. */
@@ -15,7 +15,7 @@ export class RunsService {
 
   async get(id: string): Promise<RunDetailDto> {
     const row = await this.store.findOne(id);
-    if (!row) throw new RunException(RunExceptionCode.NOT_FOUND, `Run ${id} not found`);
+    if (!row) throw new RunException('RUN_NOT_FOUND', `Run ${id} not found`);
     const events = await this.store.eventsOf(id);
     return { ...toRunDto(row), events: events.map(toRunEvent) };
   }

@@ -1,6 +1,6 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { RunRecord } from '@agentbox/schemas';
-import { openTestDatabase, type TestDatabase } from '../../../test/support/database.js';
+import { useTestDatabase } from '../../../test/support/database.js';
 import { RunEventRow } from './run-event.entity.js';
 import { RunRow } from './run.entity.js';
 import { RunsStore, mergeRun } from './runs.store.js';
@@ -19,20 +19,15 @@ const run = (overrides: Partial<RunRecord> = {}): RunRecord => ({
 });
 
 describe('RunsStore', () => {
-  let db: TestDatabase;
+  const db = useTestDatabase({}, [RunRow, RunEventRow]);
   let sut: RunsStore;
 
-  beforeEach(async () => {
-    db = await openTestDatabase({}, [RunRow, RunEventRow]);
+  beforeEach(() => {
     sut = new RunsStore(
       db.dataSource,
       db.dataSource.getRepository(RunRow),
       db.dataSource.getRepository(RunEventRow),
     );
-  });
-
-  afterEach(async () => {
-    await db.close();
   });
 
   it('merges reports of one run: later wins, a final status stays, known fields are kept', () => {

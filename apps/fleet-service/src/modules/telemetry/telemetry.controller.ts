@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
   MetricNameSchema,
@@ -9,7 +9,7 @@ import {
   TelemetryQuerySchema,
   TelemetryResponseSchema,
 } from '@agentbox/schemas';
-import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { DeviceIdPipe } from '../devices/device-id.pipe.js';
 import { TelemetryService } from './telemetry.service.js';
@@ -17,14 +17,13 @@ import { TelemetryService } from './telemetry.service.js';
 const CatalogQuerySchema = z.object({ name: MetricNameSchema.optional() });
 
 @ApiTags('telemetry')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1')
 export class TelemetryController {
   constructor(private readonly telemetry: TelemetryService) {}
 
   @Get('devices/:id/telemetry')
   @ApiOperation({ operationId: 'getDeviceTelemetry', summary: 'Telemetry samples of one box, oldest first' })
-  @ApiParam({ name: 'id', type: String })
   @ApiQuery({
     name: 'since',
     required: false,
@@ -38,7 +37,7 @@ export class TelemetryController {
     description: `1-${TELEMETRY_MAX_LIMIT}, default 1000`,
   })
   @ApiZodResponse(200, 'TelemetryResponse', TelemetryResponseSchema)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   series(
     @Param('id', DeviceIdPipe) id: string,
     @Query(new ZodValidationPipe(TelemetryQuerySchema)) query: TelemetryQuery,
@@ -53,7 +52,7 @@ export class TelemetryController {
   })
   @ApiQuery({ name: 'name', required: false, type: String, description: 'also describe this metric name' })
   @ApiZodResponse(200, 'TelemetryCatalogResponse', TelemetryCatalogResponseSchema)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   catalog(@Query(new ZodValidationPipe(CatalogQuerySchema)) query: z.output<typeof CatalogQuerySchema>) {
     return this.telemetry.catalog(query.name);
   }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, LessThan, type EntityManager, type Repository } from 'typeorm';
+import { DataSource, LessThan, type Repository } from 'typeorm';
+import { SqlDialect } from '../../database/sql-values.js';
 import { TelemetrySampleRow } from './telemetry-sample.entity.js';
 
 export interface NewTelemetrySample {
@@ -14,16 +15,23 @@ export interface NewTelemetrySample {
 /** Rows per INSERT statement: 5 parameters each stays far below SQLite's and PostgreSQL's limits. */
 const ROWS_PER_STATEMENT = 2_000;
 
+/** The key of a stored sample as RETURNING gives it back (PostgreSQL returns bigint as a string). */
+interface StoredKey {
+  device_id: string;
+  seq: number | string;
+  idx: number;
+}
+
 /** Storage of telemetry samples on SQLite or PostgreSQL. */
 @Injectable()
 export class TelemetryStore {
-  private readonly postgres: boolean;
+  private readonly sql: SqlDialect;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @InjectRepository(TelemetrySampleRow) private readonly samples: Repository<TelemetrySampleRow>,
   ) {
-    this.postgres = dataSource.options.type === 'postgres';
+    this.sql = new SqlDialect(dataSource);
   }
 
   /**
@@ -33,11 +41,17 @@ export class TelemetryStore {
   async insertBatch(rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
     if (rows.length === 0) return [];
     return this.dataSource.transaction(async (manager) => {
-      const inserted: NewTelemetrySample[] = [];
-      for (let start = 0; start < rows.length; start += ROWS_PER_STATEMENT) {
-        inserted.push(...(await this.insertChunk(manager, rows.slice(start, start + ROWS_PER_STATEMENT))));
-      }
-      return inserted;
+      const returned = await this.sql.insertRows<NewTelemetrySample, StoredKey>(
+        manager,
+        rows,
+        ROWS_PER_STATEMENT,
+        (row) => [row.deviceId, row.seq, row.idx, row.ts, JSON.stringify(row.values)],
+        (tuples) =>
+          `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ${tuples}` +
+          ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx',
+      );
+      const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
+      return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
     });
   }
 
@@ -66,28 +80,5 @@ export class TelemetryStore {
   async deleteOlderThan(cutoffMs: number): Promise<number> {
     const result = await this.samples.delete({ ts: LessThan(cutoffMs) });
     return result.affected ?? 0;
-  }
-
-  private async insertChunk(
-    manager: EntityManager,
-    rows: readonly NewTelemetrySample[],
-  ): Promise<NewTelemetrySample[]> {
-    const params: unknown[] = [];
-    const tuples = rows.map((row) => {
-      const base = params.length;
-      params.push(row.deviceId, row.seq, row.idx, row.ts, JSON.stringify(row.values));
-      const marks = [1, 2, 3, 4, 5].map((i) => (this.postgres ? `$${base + i}` : '?'));
-      return `(${marks.join(', ')})`;
-    });
-    const sql =
-      'INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ' +
-      tuples.join(', ') +
-      ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx';
-    const returned = await manager.query<Array<{ device_id: string; seq: number | string; idx: number }>>(
-      sql,
-      params,
-    );
-    const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
-    return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
   }
 }

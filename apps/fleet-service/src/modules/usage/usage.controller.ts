@@ -1,13 +1,13 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { z } from 'zod';
 import { USAGE_GROUPS, UsageQuerySchema, UsageResponseSchema, UsageSummarySchema } from '@agentbox/schemas';
-import { ApiErrors, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
+import { ApiErrors, ApiSignedIn, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { UsageService } from './usage.service.js';
 
 @ApiTags('usage')
-@ApiBearerAuth()
+@ApiSignedIn()
 @Controller('api/v1/usage')
 export class UsageController {
   constructor(private readonly usage: UsageService) {}
@@ -29,7 +29,7 @@ export class UsageController {
   @ApiQuery({ name: 'deviceId', required: false, type: String })
   @ApiQuery({ name: 'agentId', required: false, type: String })
   @ApiZodResponse(200, 'UsageResponse', UsageResponseSchema)
-  @ApiErrors(400, 401)
+  @ApiErrors(400)
   series(@Query(new ZodValidationPipe(UsageQuerySchema)) query: z.output<typeof UsageQuerySchema>) {
     return this.usage.series(query);
   }
@@ -40,7 +40,6 @@ export class UsageController {
     summary: 'Tokens today and this week, the daily budget of everything assigned, top agents and boxes',
   })
   @ApiZodResponse(200, 'UsageSummary', UsageSummarySchema)
-  @ApiErrors(401)
   summary() {
     return this.usage.summary();
   }

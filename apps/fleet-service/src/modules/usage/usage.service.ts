@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { type UsageQuerySchema, type UsageResponse, type UsageSummary } from '@agentbox/schemas';
 import type { z } from 'zod';
-import { CommonException, CommonExceptionCode } from '../../common/errors/domain-exception.js';
+import { CommonException } from '../../common/errors/domain-exception.js';
 import { AgentFleetService } from '../agents/agent-fleet.service.js';
 import { UsageStore } from './usage.store.js';
 
@@ -26,17 +26,14 @@ export class UsageService {
     const toMs = query.to ? Date.parse(query.to) : now;
     const fromMs = query.from ? Date.parse(query.from) : toMs - DEFAULT_RANGE_MS;
     if (fromMs >= toMs) {
-      throw new CommonException(
-        CommonExceptionCode.VALIDATION_FAILED,
-        'Invalid request: from must be before to',
-      );
+      throw new CommonException('VALIDATION_FAILED', 'Invalid request: from must be before to');
     }
     const bucketMs = query.bucket === 'hour' ? HOUR_MS : DAY_MS;
     const firstBucket = fromMs - (fromMs % bucketMs);
     const count = Math.ceil((toMs - firstBucket) / bucketMs);
     if (count > MAX_BUCKETS) {
       throw new CommonException(
-        CommonExceptionCode.VALIDATION_FAILED,
+        'VALIDATION_FAILED',
         `Invalid request: ${count} ${query.bucket} buckets requested; at most ${MAX_BUCKETS}`,
       );
     }

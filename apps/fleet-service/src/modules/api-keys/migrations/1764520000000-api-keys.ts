@@ -1,28 +1,20 @@
-import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
+import { NULLABLE, PRIMARY, table, tablesMigration } from '../../../database/migration-helpers.js';
 
 /** API keys for automation (the release CLI, scripts): hashed secrets, role, expiry, revocation. */
-export class ApiKeys1764520000000 implements MigrationInterface {
-  name = 'ApiKeys1764520000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(queryRunner, 'api_keys', [
-      c.varchar('id', 16, PRIMARY),
-      c.varchar('name', 100),
-      c.varchar('role', 16),
-      c.varchar('secret_hash', 64),
-      c.varchar('created_by', 100),
-      c.varchar('created_by_id', 36),
-      c.timestamp('created_at'),
-      c.timestamp('expires_at', NULLABLE),
-      c.timestamp('last_used_at', NULLABLE),
-      c.timestamp('revoked_at', NULLABLE),
-      c.varchar('revoked_by', 100, NULLABLE),
-    ]);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('api_keys');
-  }
-}
+export const ApiKeys1764520000000 = tablesMigration('ApiKeys1764520000000', (c) => [
+  table('api_keys', {
+    columns: {
+      id: c.varchar(16, PRIMARY),
+      name: c.varchar(100),
+      role: c.varchar(16),
+      secret_hash: c.varchar(64),
+      created_by: c.varchar(100),
+      created_by_id: c.varchar(36),
+      created_at: c.timestamp(),
+      expires_at: c.timestamp(NULLABLE),
+      last_used_at: c.timestamp(NULLABLE),
+      revoked_at: c.timestamp(NULLABLE),
+      revoked_by: c.varchar(100, NULLABLE),
+    },
+  }),
+]);

@@ -1,44 +1,33 @@
-import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
+import { PRIMARY, table, tablesMigration } from '../../../database/migration-helpers.js';
 
 /** Releases of the device agent and the trusted OTA root metadata versions. */
-export class Releases1764310000001 implements MigrationInterface {
-  name = 'Releases1764310000001';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(queryRunner, 'releases', [
-      c.varchar('id', 36, PRIMARY),
-      c.varchar('version', 64),
-      c.varchar('channel', 16),
-      c.varchar('status', 20),
-      c.json('manifest'),
-      c.varchar('artifact_sha256', 64),
-      c.bigint('artifact_size'),
-      c.varchar('created_by', 100),
-      c.timestamp('created_at'),
-      c.timestamp('updated_at'),
-    ]);
-    // Two concurrent uploads of one version: the second insert fails, whichever replica it ran on.
-    await queryRunner.createIndex(
-      'releases',
-      new TableIndex({ name: 'uq_releases_version', columnNames: ['version'], isUnique: true }),
-    );
-    await queryRunner.createIndex(
-      'releases',
-      new TableIndex({ name: 'idx_releases_artifact_sha256', columnNames: ['artifact_sha256'] }),
-    );
-    await createTable(queryRunner, 'ota_roots', [
-      c.integer('version', PRIMARY),
-      c.json('document'),
-      c.varchar('source', 16),
-      c.varchar('installed_by', 100),
-      c.timestamp('installed_at'),
-    ]);
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('ota_roots');
-    await queryRunner.dropTable('releases');
-  }
-}
+export const Releases1764310000001 = tablesMigration('Releases1764310000001', (c) => [
+  table('releases', {
+    columns: {
+      id: c.varchar(36, PRIMARY),
+      version: c.varchar(64),
+      channel: c.varchar(16),
+      status: c.varchar(20),
+      manifest: c.json(),
+      artifact_sha256: c.varchar(64),
+      artifact_size: c.bigint(),
+      created_by: c.varchar(100),
+      created_at: c.timestamp(),
+      updated_at: c.timestamp(),
+    },
+    indices: [
+      // Two concurrent uploads of one version: the second insert fails, whichever replica it ran on.
+      { name: 'uq_releases_version', columnNames: ['version'], isUnique: true },
+      { name: 'idx_releases_artifact_sha256', columnNames: ['artifact_sha256'] },
+    ],
+  }),
+  table('ota_roots', {
+    columns: {
+      version: c.integer(PRIMARY),
+      document: c.json(),
+      source: c.varchar(16),
+      installed_by: c.varchar(100),
+      installed_at: c.timestamp(),
+    },
+  }),
+]);

@@ -1,5 +1,13 @@
-import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
-import { createTable, portableColumns, PRIMARY } from '../../../database/migration-helpers.js';
+import { TableIndex } from 'typeorm';
+import {
+  PRIMARY,
+  createTables,
+  defineMigration,
+  dropTables,
+  table,
+  type PortableColumns,
+  type TableDefinition,
+} from '../../../database/migration-helpers.js';
 
 interface ExistingRelease {
   id: string;
@@ -7,21 +15,21 @@ interface ExistingRelease {
   manifest: string | { signed?: { compatibility?: { arch?: unknown } } };
 }
 
+/** The table this migration creates, and drops again when reverted. */
+const tables = (c: PortableColumns): TableDefinition[] => [
+  table('release_architectures', {
+    columns: { version: c.varchar(64, PRIMARY), arch: c.varchar(16, PRIMARY), release_id: c.varchar(36) },
+    indices: [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }],
+  }),
+];
+
 /**
  * One version may have a release per architecture: the unique version index gives way to
  * release_architectures (version, arch) -> release, filled from the manifests already stored.
  */
-export class ReleaseArchitectures1764600000000 implements MigrationInterface {
-  name = 'ReleaseArchitectures1764600000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(
-      queryRunner,
-      'release_architectures',
-      [c.varchar('version', 64, PRIMARY), c.varchar('arch', 16, PRIMARY), c.varchar('release_id', 36)],
-      { indices: [{ name: 'idx_release_architectures_release', columnNames: ['release_id'] }] },
-    );
+export const ReleaseArchitectures1764600000000 = defineMigration('ReleaseArchitectures1764600000000', {
+  async up(queryRunner, c) {
+    await createTables(queryRunner, tables(c));
     const rows = (await queryRunner.query('SELECT id, version, manifest FROM releases')) as ExistingRelease[];
     for (const row of rows) {
       // jsonb comes back parsed on PostgreSQL, text on SQLite.
@@ -43,14 +51,14 @@ export class ReleaseArchitectures1764600000000 implements MigrationInterface {
       'releases',
       new TableIndex({ name: 'idx_releases_version', columnNames: ['version'] }),
     );
-  }
+  },
 
-  async down(queryRunner: QueryRunner): Promise<void> {
+  async down(queryRunner, c) {
     await queryRunner.dropIndex('releases', 'idx_releases_version');
     await queryRunner.createIndex(
       'releases',
       new TableIndex({ name: 'uq_releases_version', columnNames: ['version'], isUnique: true }),
     );
-    await queryRunner.dropTable('release_architectures');
-  }
-}
+    await dropTables(queryRunner, tables(c));
+  },
+});

@@ -1,99 +1,70 @@
-import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { NULLABLE, PRIMARY, createTable, portableColumns } from '../../../database/migration-helpers.js';
+import { NULLABLE, PRIMARY, table, tablesMigration } from '../../../database/migration-helpers.js';
 
 /** Rollouts of releases, the boxes of each with their status, and every box's update history. */
-export class Rollouts1764400000000 implements MigrationInterface {
-  name = 'Rollouts1764400000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
-    const c = portableColumns(queryRunner);
-    await createTable(
-      queryRunner,
-      'rollouts',
-      [
-        c.varchar('id', 36, PRIMARY),
-        c.varchar('release_id', 36),
-        c.varchar('release_version', 64),
-        c.varchar('status', 16),
-        c.varchar('pause_reason', 24, NULLABLE),
-        c.integer('phase'),
-        c.json('phases'),
-        c.json('settings'),
-        c.varchar('created_by', 100),
-        c.bigint('created_at'),
-        c.bigint('started_at', NULLABLE),
-        c.bigint('ended_at', NULLABLE),
-        c.bigint('updated_at'),
-      ],
+export const Rollouts1764400000000 = tablesMigration('Rollouts1764400000000', (c) => [
+  table('rollouts', {
+    columns: {
+      id: c.varchar(36, PRIMARY),
+      release_id: c.varchar(36),
+      release_version: c.varchar(64),
+      status: c.varchar(16),
+      pause_reason: c.varchar(24, NULLABLE),
+      phase: c.integer(),
+      phases: c.json(),
+      settings: c.json(),
+      created_by: c.varchar(100),
+      created_at: c.bigint(),
+      started_at: c.bigint(NULLABLE),
+      ended_at: c.bigint(NULLABLE),
+      updated_at: c.bigint(),
+    },
+    indices: [
+      { name: 'idx_rollouts_status', columnNames: ['status'] },
+      { name: 'idx_rollouts_release', columnNames: ['release_id'] },
+    ],
+  }),
+  table('rollout_devices', {
+    columns: {
+      rollout_id: c.varchar(36, PRIMARY),
+      device_id: c.varchar(64, PRIMARY),
+      position: c.integer(),
+      status: c.varchar(16),
+      reason: c.varchar(32, NULLABLE),
+      detail: c.varchar(2000, NULLABLE),
+      progress: c.json(NULLABLE),
+      attempt: c.integer(),
+      offered_at: c.bigint(NULLABLE),
+      updated_at: c.bigint(),
+    },
+    indices: [{ name: 'idx_rollout_devices_device', columnNames: ['device_id'] }],
+    foreignKeys: [
       {
-        indices: [
-          { name: 'idx_rollouts_status', columnNames: ['status'] },
-          { name: 'idx_rollouts_release', columnNames: ['release_id'] },
-        ],
+        columnNames: ['rollout_id'],
+        referencedTableName: 'rollouts',
+        referencedColumnNames: ['id'],
+        onDelete: 'CASCADE',
       },
-    );
-
-    await createTable(
-      queryRunner,
-      'rollout_devices',
-      [
-        c.varchar('rollout_id', 36, PRIMARY),
-        c.varchar('device_id', 64, PRIMARY),
-        c.integer('position'),
-        c.varchar('status', 16),
-        c.varchar('reason', 32, NULLABLE),
-        c.varchar('detail', 2000, NULLABLE),
-        c.json('progress', NULLABLE),
-        c.integer('attempt'),
-        c.bigint('offered_at', NULLABLE),
-        c.bigint('updated_at'),
-      ],
-      {
-        indices: [{ name: 'idx_rollout_devices_device', columnNames: ['device_id'] }],
-        foreignKeys: [
-          {
-            columnNames: ['rollout_id'],
-            referencedTableName: 'rollouts',
-            referencedColumnNames: ['id'],
-            onDelete: 'CASCADE',
-          },
-        ],
-      },
-    );
-
-    await createTable(
-      queryRunner,
-      'device_updates',
-      [
-        c.varchar('id', 36, PRIMARY),
-        c.varchar('device_id', 64),
-        c.varchar('rollout_id', 64),
-        c.integer('attempt'),
-        c.varchar('version', 64),
-        c.varchar('status', 16),
-        c.varchar('reason', 32, NULLABLE),
-        c.varchar('detail', 2000, NULLABLE),
-        c.json('progress', NULLABLE),
-        c.varchar('running_version', 64),
-        c.bigint('reported_at'),
-        c.bigint('received_at'),
-        c.boolean('processed'),
-      ],
-      {
-        indices: [
-          {
-            name: 'idx_device_updates_device_received',
-            columnNames: ['device_id', 'received_at'],
-          },
-          { name: 'idx_device_updates_processed', columnNames: ['processed'] },
-        ],
-      },
-    );
-  }
-
-  async down(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.dropTable('device_updates');
-    await queryRunner.dropTable('rollout_devices');
-    await queryRunner.dropTable('rollouts');
-  }
-}
+    ],
+  }),
+  table('device_updates', {
+    columns: {
+      id: c.varchar(36, PRIMARY),
+      device_id: c.varchar(64),
+      rollout_id: c.varchar(64),
+      attempt: c.integer(),
+      version: c.varchar(64),
+      status: c.varchar(16),
+      reason: c.varchar(32, NULLABLE),
+      detail: c.varchar(2000, NULLABLE),
+      progress: c.json(NULLABLE),
+      running_version: c.varchar(64),
+      reported_at: c.bigint(),
+      received_at: c.bigint(),
+      processed: c.boolean(),
+    },
+    indices: [
+      { name: 'idx_device_updates_device_received', columnNames: ['device_id', 'received_at'] },
+      { name: 'idx_device_updates_processed', columnNames: ['processed'] },
+    ],
+  }),
+]);

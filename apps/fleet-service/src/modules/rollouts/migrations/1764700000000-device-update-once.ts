@@ -1,14 +1,13 @@
-import { TableIndex, type MigrationInterface, type QueryRunner } from 'typeorm';
+import { TableIndex } from 'typeorm';
+import { defineMigration } from '../../../database/migration-helpers.js';
 
 /**
  * A box sends a journaled report again after a restart when it saw no acknowledgement, with its original
  * timestamp: (box, rollout, attempt, status, box time) names one report. Duplicates already stored are
  * dropped (the earliest received is kept) before the index that keeps them out from now on.
  */
-export class DeviceUpdateOnce1764700000000 implements MigrationInterface {
-  name = 'DeviceUpdateOnce1764700000000';
-
-  async up(queryRunner: QueryRunner): Promise<void> {
+export const DeviceUpdateOnce1764700000000 = defineMigration('DeviceUpdateOnce1764700000000', {
+  async up(queryRunner) {
     await queryRunner.query(`
       DELETE FROM device_updates WHERE id IN (
         SELECT later.id FROM device_updates later
@@ -27,9 +26,9 @@ export class DeviceUpdateOnce1764700000000 implements MigrationInterface {
         isUnique: true,
       }),
     );
-  }
+  },
 
-  async down(queryRunner: QueryRunner): Promise<void> {
+  async down(queryRunner) {
     await queryRunner.dropIndex('device_updates', 'uq_device_updates_report');
-  }
-}
+  },
+});
