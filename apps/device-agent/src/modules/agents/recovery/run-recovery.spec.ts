@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import type { RunRecord, UsageRecord } from '@agentbox/schemas';
 import { runRecord } from '../../../../test/support/agent-fixtures.js';
 import { CollectingReporter } from '../../../../test/support/supervisor-harness.js';
@@ -25,15 +23,14 @@ const usage: UsageRecord = {
 };
 
 describe('RunRecovery', () => {
-  let dir: string;
+  const dir = useTempDir('run-recovery-');
   let stores: AgentStores;
   let journal: ReportJournal;
   let reporter: CollectingReporter;
   let logged: string[];
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'run-recovery-'));
-    stores = openAgentStores(dir);
+    stores = openAgentStores(dir.path);
     journal = new ReportJournal(stores.db);
     reporter = new CollectingReporter();
     logged = [];
@@ -41,7 +38,6 @@ describe('RunRecovery', () => {
 
   afterEach(() => {
     stores.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const create = (interrupted: RunRecord[]) =>

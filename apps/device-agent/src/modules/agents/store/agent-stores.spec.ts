@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { DesiredAgentSchema, type RunRecord } from '@agentbox/schemas';
 import { AGENT_DB_SCHEMA_VERSION, openAgentDatabase } from './agent-database.js';
 import { openAgentStores, type AgentStores } from './agent-stores.js';
@@ -24,19 +22,17 @@ function runRecord(id: string, createdAt: number, overrides: Partial<RunRecord> 
 }
 
 describe('agent stores', () => {
-  let dir: string;
+  const dir = useTempDir('agent-stores-');
   let now: number;
   let sut: AgentStores;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'agent-stores-'));
     now = Date.UTC(2026, 0, 10, 12);
-    sut = openAgentStores(dir, { clock: () => now });
+    sut = openAgentStores(dir.path, { clock: () => now });
   });
 
   afterEach(() => {
     sut.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('opens agents.db in WAL mode at the current schema version, and reopens it unchanged', () => {
@@ -46,13 +42,13 @@ describe('agent stores', () => {
     sut.runs.create(runRecord('run-0001', now));
     sut.close();
 
-    sut = openAgentStores(dir);
+    sut = openAgentStores(dir.path);
     expect(sut.runs.get('run-0001')?.status).toBe('succeeded');
   });
 
   it('refuses a database written by a newer schema', () => {
     sut.db.pragma(`user_version = ${AGENT_DB_SCHEMA_VERSION + 1}`);
-    expect(() => openAgentDatabase(dir)).toThrow(/newer than this device agent knows/);
+    expect(() => openAgentDatabase(dir.path)).toThrow(/newer than this device agent knows/);
   });
 
   it('keeps run events in order with a per-run index', () => {
@@ -112,7 +108,7 @@ describe('agent stores', () => {
     sut.close();
 
     // The device agent comes back after a crash with the rows as it left them.
-    sut = openAgentStores(dir, { clock: () => now });
+    sut = openAgentStores(dir.path, { clock: () => now });
     const interrupted = sut.runs.interruptStale('the device agent stopped while the run was in progress');
 
     expect(interrupted.map((r) => r.id)).toEqual(['run-run01', 'run-que01']);
@@ -153,7 +149,7 @@ describe('agent stores', () => {
 
   it('agent memory is per agent and capped', () => {
     sut.close();
-    sut = openAgentStores(dir, { memoryLimits: { maxValueBytes: 10, maxTotalBytes: 25, maxKeys: 3 } });
+    sut = openAgentStores(dir.path, { memoryLimits: { maxValueBytes: 10, maxTotalBytes: 25, maxKeys: 3 } });
     sut.memory.set('a', 'k1', 'v1');
     sut.memory.set('b', 'k1', 'other');
     sut.memory.set('a', 'k1', 'v1b');
