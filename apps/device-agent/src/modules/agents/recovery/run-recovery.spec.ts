@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useTempDir } from '@agentbox/test-support/vitest';
-import type { RunRecord, UsageRecord } from '@agentbox/schemas';
-import { runRecord } from '../../../../test/support/agent-fixtures.js';
+import type { RunRecord } from '@agentbox/schemas';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
 import { CollectingReporter } from '../../../../test/support/supervisor-harness.js';
 import { ReportJournal } from '../reporting/report-journal.js';
 import { openAgentStores, type AgentStores } from '../store/agent-stores.js';
@@ -9,18 +9,7 @@ import { RunRecovery } from './run-recovery.js';
 
 const run = (id: string, status: RunRecord['status']) => runRecord(id, status);
 
-const usage: UsageRecord = {
-  id: 'usage-0001',
-  agentId: 'triage',
-  runId: 'run-done',
-  provider: 'local',
-  model: 'test-model',
-  ts: 2_000,
-  inputTokens: 10,
-  outputTokens: 2,
-  estimated: false,
-  outcome: 'ok',
-};
+const usage = usageRecord('usage-0001', { runId: 'run-done', ts: 2_000 });
 
 describe('RunRecovery', () => {
   const dir = useTempDir('run-recovery-');

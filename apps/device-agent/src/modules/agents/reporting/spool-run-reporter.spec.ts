@@ -7,7 +7,6 @@ import {
   UsageMessageSchema,
   type RunEvent,
   type RunRecord,
-  type UsageRecord,
 } from '@agentbox/schemas';
 import { openSpool } from '../../outbox/outbox-spool.js';
 import type { OutboxService } from '../../outbox/outbox.service.js';
@@ -15,7 +14,7 @@ import type { SequenceService } from '../../sequence/sequence.service.js';
 import { openAgentDatabase } from '../store/agent-database.js';
 import { ReportJournal } from './report-journal.js';
 import { SpoolRunReporter } from './spool-run-reporter.js';
-import { runRecord } from '../../../../test/support/agent-fixtures.js';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
 import { enrolledBox } from '../../../../test/support/enrolled-box.js';
 
 const run = (id: string, status: RunRecord['status'], output?: string): RunRecord =>
@@ -27,19 +26,6 @@ const event = (runId: string, index: number): RunEvent => ({
   ts: 1_000 + index,
   type: 'step',
 });
-const usage = (id: string): UsageRecord => ({
-  id,
-  agentId: 'triage',
-  runId: 'run-00000001',
-  provider: 'deepseek',
-  model: 'deepseek-chat',
-  ts: 1_000,
-  inputTokens: 10,
-  outputTokens: 5,
-  estimated: false,
-  outcome: 'ok',
-});
-
 describe('SpoolRunReporter with the real outbox spool', () => {
   const dir = useTempDir('agentbox-reporter-');
   let outbox: OutboxService;
@@ -83,7 +69,7 @@ describe('SpoolRunReporter with the real outbox spool', () => {
     const sut = build();
     sut.event(event('run-00000001', 0));
     sut.run(run('run-00000001', 'running'));
-    sut.usage(usage('use-00000001'));
+    sut.usage(usageRecord('use-00000001'));
     sut.event(event('run-00000001', 1));
     sut.run(run('run-00000001', 'succeeded', 'done'));
     await sut.flush();
@@ -117,8 +103,8 @@ describe('SpoolRunReporter with the real outbox spool', () => {
 
   it('leaves out an invalid item instead of losing the batch', async () => {
     const sut = build();
-    sut.usage(usage('use-00000001'));
-    sut.usage({ ...usage('bad id!'), inputTokens: -1 });
+    sut.usage(usageRecord('use-00000001'));
+    sut.usage({ ...usageRecord('bad id!'), inputTokens: -1 });
     await sut.flush();
     const records = await spooled();
     expect(UsageMessageSchema.parse(records[0]!.m).records.map((u) => u.id)).toEqual(['use-00000001']);
@@ -151,11 +137,11 @@ describe('SpoolRunReporter with the real outbox spool', () => {
       );
       sut.run(run('run-00000001', 'running'));
       sut.event(event('run-00000001', 0));
-      sut.usage(usage('use-00000001'));
+      sut.usage(usageRecord('use-00000001'));
       // A kill -9 now would leave these for the next start to send again.
       expect(journal.ids('run')).toEqual(['run-00000001']);
       expect(journal.ids('events')).toEqual(['run-00000001']);
-      expect(journal.usage()).toEqual([usage('use-00000001')]);
+      expect(journal.usage()).toEqual([usageRecord('use-00000001')]);
       await sut.flush();
       expect(journal.size()).toBe(0);
       // A write that fails leaves its entries in place.

@@ -4,6 +4,7 @@ import { DesiredAgentSchema, type RunRecord } from '@agentbox/schemas';
 import { AGENT_DB_SCHEMA_VERSION, openAgentDatabase } from './agent-database.js';
 import { openAgentStores, type AgentStores } from './agent-stores.js';
 import { MemoryLimitError } from './memory-store.js';
+import { usageRecord } from '../../../../test/support/agent-fixtures.js';
 
 const DAY = 86_400_000;
 
@@ -186,18 +187,7 @@ describe('agent stores', () => {
   });
 
   it('usage records count once per id', () => {
-    const usage = {
-      id: 'usage-0001',
-      agentId: 'watcher',
-      runId: 'run-0001',
-      provider: 'p',
-      model: 'm',
-      ts: now,
-      inputTokens: 10,
-      outputTokens: 5,
-      estimated: false,
-      outcome: 'ok' as const,
-    };
+    const usage = usageRecord('usage-0001', { agentId: 'watcher', runId: 'run-0001', ts: now });
     expect(sut.usage.record(usage)).toBe(true);
     expect(sut.usage.record(usage)).toBe(false);
     sut.usage.record({ ...usage, id: 'usage-0002', agentId: 'other', ts: now - DAY });
