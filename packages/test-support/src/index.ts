@@ -2,6 +2,7 @@ export * from './mosquitto.js';
 export * from './mqtt-probes.js';
 export * from './openai-test-server.js';
 export * from './ports.js';
+export * from './processes.js';
 export * from './postgres.js';
 export * from './provisioning.js';
 export * from './simulated-box.js';
