@@ -5,6 +5,7 @@ export * from './ports.js';
 export * from './processes.js';
 export * from './postgres.js';
 export * from './provisioning.js';
+export * from './sealed-secrets.js';
 export * from './simulated-box.js';
 export * from './simulated-box-updates.js';
 export * from './wait.js';
