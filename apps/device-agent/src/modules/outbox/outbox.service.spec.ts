@@ -1,6 +1,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@agentbox/test-support';
 import { useTempDir } from '@agentbox/test-support/vitest';
 import { SCHEMA_VERSION, type TelemetryMessage } from '@agentbox/schemas';
 import { enrolledBox } from '../../../test/support/enrolled-box.js';
@@ -8,13 +9,9 @@ import type { LinkService } from '../link/link.service.js';
 import type { SequenceService } from '../sequence/sequence.service.js';
 import type { OutboxService } from './outbox.service.js';
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls every 20 ms: the broker runs in this process. */
+const until = (what: string, check: () => boolean) =>
+  waitFor(what, check, { timeoutMs: 10_000, intervalMs: 20 });
 
 describe('OutboxService against a real broker', () => {
   const dir = useTempDir('agentbox-outbox-');
@@ -71,22 +68,22 @@ describe('OutboxService against a real broker', () => {
     for (const message of sent) await sut.append('telemetry', message);
     expect(sut.stats()?.records).toBe(3);
     link.start();
-    await until(() => received.length === 3);
+    await until('3 records at the broker', () => received.length === 3);
     expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
-    await until(() => sut.stats()?.records === 0);
+    await until('an empty spool', () => sut.stats()?.records === 0);
   });
 
   it('drops a record the broker refuses for good instead of blocking the queue behind it', async () => {
     link.start();
-    await until(() => link.connected);
+    await until('the link up', () => link.connected);
     const first = telemetry();
     await sut.append('telemetry', first);
     await sut.event({ type: 'test.refused', level: 'info', message: 'the broker refuses up/events here' });
     const last = telemetry();
     await sut.append('telemetry', last);
-    await until(() => received.length === 2);
+    await until('2 records at the broker', () => received.length === 2);
     expect(received.map((message) => message.seq)).toEqual([first.seq, last.seq]);
-    await until(() => sut.stats()?.records === 0);
+    await until('an empty spool', () => sut.stats()?.records === 0);
     expect(sut.refused).toBe(1);
   });
 
@@ -94,7 +91,7 @@ describe('OutboxService against a real broker', () => {
     const sent = Array.from({ length: 55 }, () => telemetry());
     for (const message of sent) await sut.append('telemetry', message);
     link.start();
-    await until(() => received.length >= 55);
+    await until('55 records at the broker', () => received.length >= 55);
     expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
   });
 });

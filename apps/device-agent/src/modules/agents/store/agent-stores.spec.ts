@@ -4,23 +4,13 @@ import { DesiredAgentSchema, type RunRecord } from '@agentbox/schemas';
 import { AGENT_DB_SCHEMA_VERSION, openAgentDatabase } from './agent-database.js';
 import { openAgentStores, type AgentStores } from './agent-stores.js';
 import { MemoryLimitError } from './memory-store.js';
-import { usageRecord } from '../../../../test/support/agent-fixtures.js';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
 
 const DAY = 86_400_000;
 
-function runRecord(id: string, createdAt: number, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    agentId: 'watcher',
-    agentVersion: 1,
-    trigger: { type: 'message' },
-    status: 'succeeded',
-    createdAt,
-    steps: 0,
-    usage: { inputTokens: 0, outputTokens: 0 },
-    ...overrides,
-  };
-}
+/** A finished run of agent `watcher`, started from the console, created at `createdAt`. */
+const storedRun = (id: string, createdAt: number, patch: Partial<RunRecord> = {}): RunRecord =>
+  runRecord(id, 'succeeded', { agentId: 'watcher', trigger: { type: 'message' }, createdAt, ...patch });
 
 describe('agent stores', () => {
   const dir = useTempDir('agent-stores-');
@@ -40,7 +30,7 @@ describe('agent stores', () => {
     expect(sut.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(sut.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(sut.db.pragma('user_version', { simple: true })).toBe(AGENT_DB_SCHEMA_VERSION);
-    sut.runs.create(runRecord('run-0001', now));
+    sut.runs.create(storedRun('run-0001', now));
     sut.close();
 
     sut = openAgentStores(dir.path);
@@ -53,8 +43,8 @@ describe('agent stores', () => {
   });
 
   it('keeps run events in order with a per-run index', () => {
-    sut.runs.create(runRecord('run-aaaa1', now, { status: 'running' }));
-    sut.runs.create(runRecord('run-bbbb1', now, { status: 'running' }));
+    sut.runs.create(storedRun('run-aaaa1', now, { status: 'running' }));
+    sut.runs.create(storedRun('run-bbbb1', now, { status: 'running' }));
     const first = sut.runs.appendEvent({
       runId: 'run-aaaa1',
       agentId: 'watcher',
@@ -90,8 +80,8 @@ describe('agent stores', () => {
   });
 
   it('updates a run and lists newest first, by agent and status', () => {
-    sut.runs.create(runRecord('run-old01', now - 2, { status: 'running' }));
-    sut.runs.create(runRecord('run-new01', now - 1, { agentId: 'other' }));
+    sut.runs.create(storedRun('run-old01', now - 2, { status: 'running' }));
+    sut.runs.create(storedRun('run-new01', now - 1, { agentId: 'other' }));
     sut.runs.update({ ...sut.runs.get('run-old01')!, status: 'failed', error: 'boom' });
 
     expect(sut.runs.list().map((r) => r.id)).toEqual(['run-new01', 'run-old01']);
@@ -99,13 +89,13 @@ describe('agent stores', () => {
       ['run-old01', 'failed', 'boom'],
     ]);
     expect(sut.runs.list({ status: 'succeeded' }).map((r) => r.id)).toEqual(['run-new01']);
-    expect(() => sut.runs.update(runRecord('run-none1', now))).toThrow(/not in the store/);
+    expect(() => sut.runs.update(storedRun('run-none1', now))).toThrow(/not in the store/);
   });
 
   it('marks runs left queued or running as interrupted after a crash, and only those', () => {
-    sut.runs.create(runRecord('run-run01', now - 10, { status: 'running', startedAt: now - 10 }));
-    sut.runs.create(runRecord('run-que01', now - 5, { status: 'queued' }));
-    sut.runs.create(runRecord('run-don01', now - 20));
+    sut.runs.create(storedRun('run-run01', now - 10, { status: 'running', startedAt: now - 10 }));
+    sut.runs.create(storedRun('run-que01', now - 5, { status: 'queued' }));
+    sut.runs.create(storedRun('run-don01', now - 20));
     sut.close();
 
     // The device agent comes back after a crash with the rows as it left them.
@@ -123,10 +113,10 @@ describe('agent stores', () => {
   });
 
   it('retention deletes finished runs older than the age limit, then the oldest until the size fits', () => {
-    sut.runs.create(runRecord('run-ancient', now - 40 * DAY));
-    sut.runs.create(runRecord('run-active1', now - 50 * DAY, { status: 'running' }));
+    sut.runs.create(storedRun('run-ancient', now - 40 * DAY));
+    sut.runs.create(storedRun('run-active1', now - 50 * DAY, { status: 'running' }));
     for (let i = 0; i < 10; i++) {
-      sut.runs.create(runRecord(`run-recent${i}`, now - (10 - i) * 1_000));
+      sut.runs.create(storedRun(`run-recent${i}`, now - (10 - i) * 1_000));
       sut.runs.appendEvent({
         runId: `run-recent${i}`,
         agentId: 'watcher',
@@ -135,7 +125,7 @@ describe('agent stores', () => {
         data: 'x'.repeat(1_000),
       });
     }
-    const perRun = (sut.runs.totalBytes() - 2 * JSON.stringify(runRecord('run-ancient', 0)).length) / 10;
+    const perRun = (sut.runs.totalBytes() - 2 * JSON.stringify(storedRun('run-ancient', 0)).length) / 10;
 
     const result = sut.runs.prune({ maxAgeDays: 30, maxBytes: Math.ceil(perRun * 4.5) });
 
