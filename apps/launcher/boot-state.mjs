@@ -346,6 +346,33 @@ export function commitPendingSlot(bootStatePath, options = {}) {
 }
 
 /**
+ * The boot state after giving up on the pending slot: the active (old) slot stays, nothing is pending, and
+ * `last` records the rollback and why. The launcher writes it when the slot keeps crashing or misses its
+ * deadline, the device agent when its health check fails.
+ * @param {import('./types/boot-state.mjs').BootState} state
+ * @param {{ reason: import('./types/boot-state.mjs').RollbackReason, detail: string, at: number }} why
+ * @returns {import('./types/boot-state.mjs').BootState}
+ */
+export function rolledBackState(state, why) {
+  const pending = state.pending;
+  if (!pending) throw new BootStateError('there is no pending slot to roll back');
+  return {
+    ...state,
+    pending: null,
+    last: {
+      result: 'rolled-back',
+      slot: pending.slot,
+      version: pending.version,
+      rolloutId: pending.rolloutId ?? null,
+      reason: why.reason,
+      detail: why.detail,
+      attempts: pending.attempts,
+      at: why.at,
+    },
+  };
+}
+
+/**
  * Records that the device agent has reported `last` (so it reports a rollback or commit once).
  * @param {string} bootStatePath
  * @param {{ now?: number }} [options]

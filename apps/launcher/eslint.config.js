@@ -1,8 +1,10 @@
-// The repository's lint, plus type-aware rules for the launcher's plain JavaScript (checked by tsc via checkJs).
-import importX from 'eslint-plugin-import-x';
+// The repository's lint, plus its type-aware rules for the launcher's plain JavaScript (checked by tsc via checkJs).
 import globals from 'globals';
 import tseslint from 'typescript-eslint';
 import root from '../../eslint.config.js';
+
+/** The root's block of its own rules for TypeScript; they apply to the launcher's .mjs files as well. */
+const typeAware = root.find((config) => config.rules?.['import-x/no-cycle']);
 
 export default [
   ...root,
@@ -12,16 +14,7 @@ export default [
       globals: { ...globals.node },
       parserOptions: { parser: tseslint.parser, projectService: true, tsconfigRootDir: import.meta.dirname },
     },
-    plugins: { 'import-x': importX },
-    rules: {
-      '@typescript-eslint/no-floating-promises': 'error',
-      '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/switch-exhaustiveness-check': [
-        'error',
-        { considerDefaultExhaustiveForUnions: true },
-      ],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      'import-x/no-cycle': ['error', { ignoreExternal: true }],
-    },
+    plugins: typeAware.plugins,
+    rules: typeAware.rules,
   },
 ];

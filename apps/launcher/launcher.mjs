@@ -16,6 +16,7 @@ import {
   readSlotInfo,
   recoverBootState,
   removeStaleTempFiles,
+  rolledBackState,
   slotDirOf,
   writeBootState,
 } from './boot-state.mjs';
@@ -329,20 +330,7 @@ function rollBack(bootStatePath, reason, detail) {
   log(
     `rolling back from slot ${pending.slot} (${pending.version}) to slot ${state.active}: ${reason}: ${detail}`,
   );
-  writeBootState(bootStatePath, {
-    ...state,
-    pending: null,
-    last: {
-      result: 'rolled-back',
-      slot: pending.slot,
-      version: pending.version,
-      rolloutId: pending.rolloutId ?? null,
-      reason,
-      detail,
-      attempts: pending.attempts,
-      at: Date.now(),
-    },
-  });
+  writeBootState(bootStatePath, rolledBackState(state, { reason, detail, at: Date.now() }));
 }
 
 run(readOptions()).then(

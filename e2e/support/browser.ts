@@ -28,6 +28,17 @@ export async function openConsolePage(browser: Browser, pageErrors: string[]): P
   return page;
 }
 
+/** Types each value into the field with that data-testid, in order. */
+export async function fillFields(page: Page, values: Record<string, string>): Promise<void> {
+  for (const [testId, value] of Object.entries(values)) await page.getByTestId(testId).fill(value);
+}
+
+/** A full-page screenshot of `page` at `path`, for a failed test; a page that is gone is no further failure. */
+export async function saveScreenshot(page: Page | undefined, path: string): Promise<void> {
+  await page?.screenshot({ path, fullPage: true }).catch(() => undefined);
+  console.error(`screenshot: ${path}`);
+}
+
 /** Opens the console, which sends an anonymous visitor to its login page, and signs in as admin. */
 export async function signInToConsole(
   page: Page,
@@ -35,8 +46,7 @@ export async function signInToConsole(
 ): Promise<void> {
   await page.goto(`${fleet.url}/`);
   await page.waitForURL(/\/login/);
-  await page.getByTestId('login-username').fill('admin');
-  await page.getByTestId('login-password').fill(fleet.adminPassword);
+  await fillFields(page, { 'login-username': 'admin', 'login-password': fleet.adminPassword });
   await page.getByTestId('login-submit').click();
   await page.waitForURL((url) => url.pathname === '/');
 }

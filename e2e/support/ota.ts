@@ -22,9 +22,6 @@ export function bumpMinor(version: string, by: number): string {
  */
 export class OtaSetup {
   readonly work: string;
-  readonly keys: string;
-  readonly releases: string;
-  readonly rootFile: string;
   readonly platform: Platform;
   /** Filled as the boxes start, so a partial start is still stopped by `stop()`. */
   readonly boxes: LauncherBox[] = [];
@@ -32,10 +29,22 @@ export class OtaSetup {
 
   constructor(prefix: string) {
     this.work = mkdtempSync(join(tmpdir(), prefix));
-    this.keys = join(this.work, 'keys');
-    this.releases = join(this.work, 'releases');
-    this.rootFile = join(this.work, 'root.json');
     this.platform = new Platform({ AGENTBOX_OTA_ROOT_FILE: this.rootFile, AGENTBOX_ROLLOUT_TICK_MS: '500' });
+  }
+
+  /** The root the boxes pin and the fleet service trusts. */
+  get rootFile(): string {
+    return join(this.work, 'root.json');
+  }
+
+  /** The release CLI's key pairs. */
+  get keys(): string {
+    return join(this.work, 'keys');
+  }
+
+  /** The bundles and manifests built. */
+  private get releases(): string {
+    return join(this.work, 'releases');
   }
 
   bundleOf(version: string): string {

@@ -10,7 +10,13 @@ import {
   waitFor,
   type OpenAiTestServer,
 } from '@agentbox/test-support';
-import { launchChromium, openConsolePage, signInToConsole } from '../support/browser.js';
+import {
+  fillFields,
+  launchChromium,
+  openConsolePage,
+  saveScreenshot,
+  signInToConsole,
+} from '../support/browser.js';
 import { Platform } from '../support/platform.js';
 
 /**
@@ -58,10 +64,15 @@ describe('a first agent, end to end in the console', () => {
   function screenshotOnFailure(context: TestContext, name: string): void {
     context.onTestFailed(async () => {
       failed = true;
-      const path = join(platform.root, `agents-browser-${name}.png`);
-      await page?.screenshot({ path, fullPage: true }).catch(() => undefined);
-      console.error(`screenshot: ${path}`);
+      await saveScreenshot(page, join(platform.root, `agents-browser-${name}.png`));
     });
+  }
+
+  /** Goes to a list page by its nav entry, opens its create form and fills these fields in. */
+  async function openCreateForm(nav: string, create: string, fields: Record<string, string>): Promise<void> {
+    await page.getByTestId(nav).click();
+    await page.getByTestId(create).click();
+    await fillFields(page, fields);
   }
 
   async function pick(selectTestId: string, optionText: string): Promise<void> {
@@ -109,11 +120,11 @@ describe('a first agent, end to end in the console', () => {
 
   it('adds a provider whose key is never shown again', async (context) => {
     screenshotOnFailure(context, '2-provider');
-    await page.getByTestId('nav-providers').click();
-    await page.getByTestId('provider-create').click();
-    await page.getByTestId('provider-name').fill(PROVIDER_NAME);
-    await page.getByTestId('provider-id').fill(PROVIDER_ID);
-    await page.getByTestId('provider-base-url').fill(model.url);
+    await openCreateForm('nav-providers', 'provider-create', {
+      'provider-name': PROVIDER_NAME,
+      'provider-id': PROVIDER_ID,
+      'provider-base-url': model.url,
+    });
     await page.getByTestId('provider-models').locator('button').click();
     const modelInput = page.getByTestId('provider-models').locator('input');
     await modelInput.fill(MODEL);
@@ -140,13 +151,11 @@ describe('a first agent, end to end in the console', () => {
 
   it('creates an agent with the form and assigns it to the box', async (context) => {
     screenshotOnFailure(context, '3-agent');
-    await page.getByTestId('nav-agents').click();
-    await page.getByTestId('agent-create').click();
-    await page.getByTestId('agent-name').fill(AGENT_NAME);
-    await page.getByTestId('agent-id').fill(AGENT_ID);
-    await page
-      .getByTestId('agent-instructions')
-      .fill('You keep notes for the owner of this box. Store what you are told in memory.');
+    await openCreateForm('nav-agents', 'agent-create', {
+      'agent-name': AGENT_NAME,
+      'agent-id': AGENT_ID,
+      'agent-instructions': 'You keep notes for the owner of this box. Store what you are told in memory.',
+    });
     await pick('agent-provider', `${PROVIDER_NAME} (${PROVIDER_ID})`);
     await pick('agent-model', MODEL);
     await page.getByTestId('agent-tool-memory').locator('.n-checkbox').click();

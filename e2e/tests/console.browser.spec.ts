@@ -1,17 +1,16 @@
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Platform } from '../support/platform.js';
-import { launchChromium, runConsoleSmoke } from '../support/browser.js';
+import { fillFields, launchChromium, runConsoleSmoke } from '../support/browser.js';
 import { waitFor } from '@agentbox/test-support';
 
 describe('console in a real browser', () => {
-  let platform: Platform;
+  const platform = new Platform();
   let browser: Browser;
   let page: Page;
   let deviceId: string;
 
   beforeAll(async () => {
-    platform = new Platform();
     await platform.start();
     const token = await platform.api.createClaimToken();
     platform.startAgent('box-ui', token);
@@ -22,13 +21,12 @@ describe('console in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await platform?.stop();
+    await platform.stop();
   });
 
   it('logs in and sees the box online', async () => {
     await page.goto(`${platform.fleet.url}/devices`);
-    await page.getByTestId('login-username').fill('admin');
-    await page.getByTestId('login-password').fill(platform.fleet.adminPassword);
+    await fillFields(page, { 'login-username': 'admin', 'login-password': platform.fleet.adminPassword });
     await page.getByTestId('login-submit').click();
     const status = page.getByTestId(`device-status-${deviceId}`);
     await status.waitFor({ timeout: 20_000 });

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, type TestContext } from 'vitest';
 import { waitFor } from '@agentbox/test-support';
 import { readBootJson, readSlotVersion } from '../support/box.js';
-import { launchChromium, openConsolePage, signInToConsole } from '../support/browser.js';
+import { launchChromium, openConsolePage, saveScreenshot, signInToConsole } from '../support/browser.js';
 import { bumpMinor, currentAgentVersion, OtaSetup } from '../support/ota.js';
 
 /**
@@ -40,9 +40,7 @@ describe('over-the-air update in the console: upload, wizard, live rollout view,
   function screenshotOnFailure(context: TestContext, name: string): void {
     context.onTestFailed(async () => {
       failed = true;
-      const path = join(platform.root, `ota-browser-${name}.png`);
-      await page?.screenshot({ path, fullPage: true }).catch(() => undefined);
-      console.error(`screenshot: ${path}`);
+      await saveScreenshot(page, join(platform.root, `ota-browser-${name}.png`));
       console.error(`browser console:\n${consoleMessages.join('\n')}`);
       console.error(boxes.map((box) => box.log().slice(-3000)).join('\n'));
     });

@@ -10,19 +10,9 @@
 // Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
 // AGENTBOX_E2E_SCREENSHOTS=<dir>.
 import { randomBytes, randomUUID } from 'node:crypto';
-import { provisionSimulatedBox } from '@agentbox/test-support';
-import { chromium } from 'playwright-core';
+import { base, enrollBox, password, runSmoke, screenshots, step, username } from './smoke-support.mjs';
 
-const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const username = process.env.AGENTBOX_E2E_USER ?? 'admin';
-const password = process.env.AGENTBOX_E2E_PASSWORD;
-if (!password) throw new Error('set AGENTBOX_E2E_PASSWORD');
-
-const step = (text) => console.log(`- ${text}`);
-const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
-const shot = async (page, name) => {
-  if (shots) await page.screenshot({ path: `${shots}/agents-${name}.png`, fullPage: true });
-};
+const shot = screenshots('agents-');
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const suffix = randomBytes(3).toString('hex');
 const providerId = `e2e-${suffix}`;
@@ -34,24 +24,9 @@ async function pick(page, selectTestId, optionText) {
   await page.click(`.n-base-select-option:has-text("${optionText}")`);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: process.env.AGENTBOX_E2E_HEADED !== '1',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--no-first-run',
-  ],
-});
-let box;
-try {
-  const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+const wideWindow = { viewport: { width: 1400, height: 1000 } };
 
+await runSmoke('agents smoke test', wideWindow, async ({ page, session }) => {
   step('signing in lands on the token dashboard');
   await page.goto(`${base}/`);
   await page.waitForURL(/\/login/);
@@ -82,42 +57,32 @@ try {
   // What the box was told to run, and what it reports back.
   let desiredAgents = [];
   const agentStates = {};
-  const reportState = () => box.reportState({ agents: agentStates });
+  // session.box: the box reports from onDesired while it comes online, before enrollBox returns.
+  const reportState = () => session.box.reportState({ agents: agentStates });
   let task = null;
-  box = await provisionSimulatedBox(base, claim.token, {
-    hardwareId: `e2e-agents-${suffix}`,
-    name: `agents box ${suffix}`,
-    onDesired: (document) => {
-      desiredAgents = document.spec.agents ?? [];
-      for (const key of Object.keys(agentStates)) delete agentStates[key];
-      for (const agent of desiredAgents)
-        agentStates[agent.id] = { version: agent.version, status: 'idle', queued: 0, tokensToday: 0 };
-      return reportState();
-    },
-    onCommand: (command) => {
-      if (command.name !== 'agent.run') return undefined;
-      const runId = `run-${randomUUID()}`;
-      task = { runId, commandId: command.id, ...command.args };
-      return { status: 'succeeded', output: { runId } };
-    },
-  });
-  const deviceId = box.deviceId;
-  await box.goOnline({
-    birth: {
-      agentVersion: '9.9.9-e2e',
-      bootId: 'boot-1',
-      hardware: {
-        hostname: 'e2e-agents',
-        platform: 'linux',
-        arch: 'x64',
-        cpuCores: 2,
-        memTotalBytes: 2 ** 31,
+  const box = await enrollBox(
+    session,
+    claim.token,
+    {
+      hardwareId: `e2e-agents-${suffix}`,
+      name: `agents box ${suffix}`,
+      onDesired: (document) => {
+        desiredAgents = document.spec.agents ?? [];
+        for (const key of Object.keys(agentStates)) delete agentStates[key];
+        for (const agent of desiredAgents)
+          agentStates[agent.id] = { version: agent.version, status: 'idle', queued: 0, tokensToday: 0 };
+        return reportState();
       },
-      capabilities: [],
-      metrics: ['cpu.usage_pct'],
-      telemetryIntervalSec: 5,
+      onCommand: (command) => {
+        if (command.name !== 'agent.run') return undefined;
+        const runId = `run-${randomUUID()}`;
+        task = { runId, commandId: command.id, ...command.args };
+        return { status: 'succeeded', output: { runId } };
+      },
     },
-  });
+    { hostname: 'e2e-agents', metrics: ['cpu.usage_pct'], telemetryIntervalSec: 5 },
+  );
+  const deviceId = box.deviceId;
 
   step('an administrator adds a provider; the key is write-only');
   await page.click('[data-testid=nav-providers]');
@@ -343,10 +308,4 @@ try {
   await page.click('[data-testid=language-switcher]');
   await page.click('.n-base-select-option:has-text("简体中文")');
   await page.waitForSelector('h2:has-text("令牌消耗")');
-
-  for (const problem of problems) console.log(`  (browser) ${problem}`);
-  console.log('agents smoke test passed');
-} finally {
-  if (box) await box.drop().catch(() => undefined);
-  await browser.close();
-}
+});

@@ -8,19 +8,9 @@
 // AGENTBOX_E2E_SCREENSHOTS=<dir> to keep a screenshot of each page.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { provisionSimulatedBox } from '@agentbox/test-support';
-import { chromium } from 'playwright-core';
+import { base, enrollBox, password, runSmoke, screenshots, step, username } from './smoke-support.mjs';
 
-const base = (process.env.AGENTBOX_E2E_URL ?? 'http://127.0.0.1:8080').replace(/\/$/, '');
-const username = process.env.AGENTBOX_E2E_USER ?? 'admin';
-const password = process.env.AGENTBOX_E2E_PASSWORD;
-if (!password) throw new Error('set AGENTBOX_E2E_PASSWORD');
-
-const step = (text) => console.log(`- ${text}`);
-const shots = process.env.AGENTBOX_E2E_SCREENSHOTS;
-const shot = async (page, name) => {
-  if (shots) await page.screenshot({ path: `${shots}/${name}.png`, fullPage: true });
-};
+const shot = screenshots();
 
 async function attr(page, selector, name, expected, timeout = 15_000) {
   await page.waitForFunction(
@@ -30,28 +20,10 @@ async function attr(page, selector, name, expected, timeout = 15_000) {
   );
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  headless: process.env.AGENTBOX_E2E_HEADED !== '1',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    '--no-first-run',
-  ],
-});
-let box;
-try {
-  const context = await browser.newContext({
-    locale: 'en-US',
-    // The API key dialog's copy button writes the clipboard; the test reads it back.
-    permissions: ['clipboard-read', 'clipboard-write'],
-  });
-  const page = await context.newPage();
-  const problems = [];
-  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+// The API key dialog's copy button writes the clipboard; the test reads it back.
+const withClipboard = { permissions: ['clipboard-read', 'clipboard-write'] };
+
+await runSmoke('console smoke test', withClipboard, async ({ page, problems, session }) => {
   page.on('console', (message) => {
     if (message.type() === 'error' || message.type() === 'warning')
       problems.push(`console ${message.type()}: ${message.text()}`);
@@ -98,18 +70,17 @@ try {
 
   step('a box enrolls with the token and connects over MQTT');
   const hardwareId = `e2e-${randomBytes(6).toString('hex')}`;
-  box = await provisionSimulatedBox(base, token, { hardwareId, name: 'e2e box' });
-  const deviceId = box.deviceId;
-  await box.goOnline({
-    birth: {
-      agentVersion: '9.9.9-e2e',
-      bootId: 'boot-1',
-      hardware: { hostname: 'e2e-host', platform: 'linux', arch: 'x64', cpuCores: 2, memTotalBytes: 2 ** 31 },
-      capabilities: [],
+  const box = await enrollBox(
+    session,
+    token,
+    { hardwareId, name: 'e2e box' },
+    {
+      hostname: 'e2e-host',
       metrics: ['cpu.usage_pct', 'mem.used_pct', 'disk.used_pct', 'load.1m', 'temp.zone0_c', 'temp.max_c'],
       telemetryIntervalSec: 1,
     },
-  });
+  );
+  const deviceId = box.deviceId;
   const telemetry = (cpu) =>
     box.telemetry([
       {
@@ -174,7 +145,7 @@ try {
 
   step('the box drops off: the badge turns offline live, in the chosen language');
   await box.drop();
-  box = undefined;
+  session.box = undefined;
   await attr(page, `[data-testid=device-status-${deviceId}]`, 'data-online', 'false', 30_000);
   await page.click('[data-testid=language-switcher]');
   await page.click('.n-base-select-option:has-text("简体中文")');
@@ -334,10 +305,4 @@ try {
   await page.click('[data-testid=nav-audit]');
   await page.waitForSelector('[data-testid^=audit-row-]');
   if (!(await page.isDisabled('[data-testid=audit-export]'))) throw new Error('an operator may export');
-
-  for (const problem of problems) console.log(`  (browser) ${problem}`);
-  console.log('console smoke test passed');
-} finally {
-  if (box) await box.drop().catch(() => undefined);
-  await browser.close();
-}
+});

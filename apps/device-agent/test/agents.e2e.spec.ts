@@ -1,8 +1,9 @@
-import { mkdir, mkdtemp, rm, stat } from 'node:fs/promises';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { mkdir, stat } from 'node:fs/promises';
+import { networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir, type TempDir } from '@agentbox/test-support/vitest';
 import {
   AgentDefinitionSchema,
   BirthMessageSchema,
@@ -46,23 +47,61 @@ function nonLoopbackAddress(): string | undefined {
   return undefined;
 }
 
+/**
+ * What each suite here stands on: a fake fleet and the model test server (taking API_KEY), started before the
+ * suite and stopped after it together with its device agent; a temp root whose `state` dir is the device
+ * agent's; a free webhook port; and the device agent's last log lines after a failed test.
+ */
+class AgentsTestbed {
+  readonly fleet = new FakeFleet();
+  model!: OpenAiTestServer;
+  webhookPort = 0;
+
+  constructor(private readonly dir: TempDir) {}
+
+  get root(): string {
+    return this.dir.path;
+  }
+
+  get stateDir(): string {
+    return join(this.root, 'state');
+  }
+}
+
+function useAgentsTestbed(
+  rootPrefix: string,
+  deviceAgent: () => DeviceAgentProcess | undefined,
+): AgentsTestbed {
+  const bed = new AgentsTestbed(useTempDir(rootPrefix, { per: 'suite' }));
+  beforeAll(async () => {
+    ensureBuilt();
+    bed.webhookPort = await freePort();
+    await bed.fleet.start();
+    bed.model = await startOpenAiTestServer({ apiKey: API_KEY });
+  });
+  logOnFailure(deviceAgent, 40);
+  afterAll(async () => {
+    await deviceAgent()?.dispose();
+    await bed.model?.close();
+    await bed.fleet.stop();
+  });
+  return bed;
+}
+
 describe('agents on the built device agent, against a real broker and the model test server', () => {
-  const fleet = new FakeFleet();
-  let model: OpenAiTestServer;
-  let root: string;
-  let stateDir: string;
   let deviceAgent: DeviceAgentProcess | undefined;
+  const bed = useAgentsTestbed('agentbox-agents-e2e-', () => deviceAgent);
+  const { fleet } = bed;
   let deviceId = '';
   let secretsKey = '';
-  let webhookPort = 0;
 
   const env = () => ({
     AGENTBOX_FLEET_URL: fleet.fleetUrl,
-    AGENTBOX_STATE_DIR: stateDir,
+    AGENTBOX_STATE_DIR: bed.stateDir,
     AGENTBOX_MQTT_KEEPALIVE_SEC: '2',
     AGENTBOX_TELEMETRY_INTERVAL_SEC: '5',
     AGENTBOX_LOG_LEVEL: 'debug',
-    AGENTBOX_WEBHOOK_PORT: String(webhookPort),
+    AGENTBOX_WEBHOOK_PORT: String(bed.webhookPort),
   });
 
   // Every record the cloud got, latest per id (messages arrive in spool order).
@@ -82,15 +121,9 @@ describe('agents on the built device agent, against a real broker and the model 
     return last ? ReportedStateMessageSchema.parse(last.json).current.agents : undefined;
   };
 
-  beforeAll(async () => {
-    ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'agentbox-agents-e2e-'));
-    stateDir = join(root, 'state');
-    webhookPort = await freePort();
-    await fleet.start();
-    model = await startOpenAiTestServer({ apiKey: API_KEY });
+  beforeAll(() => {
     // ticker: calls the memory tool, then answers. helper: slow for SLOW_INPUT, else quick.
-    model.setResponder((request) => {
+    bed.model.setResponder((request) => {
       const messages = request.body?.messages ?? [];
       const text = JSON.stringify(messages);
       if (text.includes(SLOW_INPUT)) return { kind: 'text', text: 'finally done', delayMs: 60_000 };
@@ -104,15 +137,6 @@ describe('agents on the built device agent, against a real broker and the model 
     });
   });
 
-  logOnFailure(() => deviceAgent, 40);
-
-  afterAll(async () => {
-    await deviceAgent?.dispose();
-    await model?.close();
-    await fleet.stop();
-    await rm(root, { recursive: true, force: true });
-  });
-
   it('sends its secrets key in the birth message (private key 0600 in the state dir)', async () => {
     deviceAgent = new DeviceAgentProcess({ ...env(), AGENTBOX_CLAIM_TOKEN: fleet.claimToken }).start();
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 20_000, 'birth');
@@ -120,12 +144,12 @@ describe('agents on the built device agent, against a real broker and the model 
     const parsed = BirthMessageSchema.parse(birth.json);
     expect(parsed.secretsKey).toBeDefined();
     secretsKey = parsed.secretsKey!;
-    expect((await stat(join(stateDir, 'secrets-key.pem'))).mode & 0o777).toBe(0o600);
-    expect((await BoxSecretsKey.loadOrCreate(stateDir)).publicKey).toBe(secretsKey);
+    expect((await stat(join(bed.stateDir, 'secrets-key.pem'))).mode & 0o777).toBe(0o600);
+    expect((await BoxSecretsKey.loadOrCreate(bed.stateDir)).publicKey).toBe(secretsKey);
   });
 
   it('reconciles the desired agents and providers and reports them in up/state', async () => {
-    const otherKeyDir = join(root, 'other-key');
+    const otherKeyDir = join(bed.root, 'other-key');
     await mkdir(otherKeyDir);
     const otherKey = await BoxSecretsKey.loadOrCreate(otherKeyDir);
     const desired: DesiredStateMessage = {
@@ -143,11 +167,11 @@ describe('agents on the built device agent, against a real broker and the model 
           agent('locked-out', { model: { provider: 'sealed-elsewhere', model: 'x' } }),
         ],
         providers: [
-          { id: 'testai', version: 1, baseUrl: model.url, apiKey: sealSecret(API_KEY, secretsKey) },
+          { id: 'testai', version: 1, baseUrl: bed.model.url, apiKey: sealSecret(API_KEY, secretsKey) },
           {
             id: 'sealed-elsewhere',
             version: 1,
-            baseUrl: model.url,
+            baseUrl: bed.model.url,
             apiKey: sealSecret('sk-not-for-this-box', otherKey.publicKey),
           },
         ],
@@ -209,7 +233,7 @@ describe('agents on the built device agent, against a real broker and the model 
     const total = records.reduce((sum, u) => sum + u.inputTokens, 0);
     expect(total).toBe(done.usage.inputTokens);
     // The model was called with the key the box opened.
-    expect(model.completionRequests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
+    expect(bed.model.completionRequests[0]!.headers.authorization).toBe(`Bearer ${API_KEY}`);
   });
 
   it('answers the agent.run command with a runId', async () => {
@@ -263,7 +287,7 @@ describe('agents on the built device agent, against a real broker and the model 
   });
 
   it('starts runs from the loopback webhook, and only there', async () => {
-    const res = await fetch(`http://127.0.0.1:${webhookPort}/agents/helper/runs`, {
+    const res = await fetch(`http://127.0.0.1:${bed.webhookPort}/agents/helper/runs`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ input: 'From a local script.' }),
@@ -272,7 +296,7 @@ describe('agents on the built device agent, against a real broker and the model 
     const { runId } = (await res.json()) as { runId: string };
     await waitFor(() => runs().get(runId)?.status === 'succeeded', 15_000, 'the webhook run');
     expect(runs().get(runId)!.trigger.type).toBe('webhook');
-    const noHook = await fetch(`http://127.0.0.1:${webhookPort}/agents/ticker/runs`, {
+    const noHook = await fetch(`http://127.0.0.1:${bed.webhookPort}/agents/ticker/runs`, {
       method: 'POST',
       body: JSON.stringify({ input: 'x' }),
     });
@@ -280,7 +304,7 @@ describe('agents on the built device agent, against a real broker and the model 
     const address = nonLoopbackAddress();
     if (address !== undefined) {
       await expect(
-        fetch(`http://${address}:${webhookPort}/agents/helper/runs`, {
+        fetch(`http://${address}:${bed.webhookPort}/agents/helper/runs`, {
           method: 'POST',
           body: '{"input":"x"}',
         }),
@@ -289,13 +313,13 @@ describe('agents on the built device agent, against a real broker and the model 
   });
 
   it('after kill -9 mid-run and a restart, the run is reported interrupted and nothing stays running', async () => {
-    const res = await fetch(`http://127.0.0.1:${webhookPort}/agents/helper/runs`, {
+    const res = await fetch(`http://127.0.0.1:${bed.webhookPort}/agents/helper/runs`, {
       method: 'POST',
       body: JSON.stringify({ input: SLOW_INPUT }),
     });
     const { runId } = (await res.json()) as { runId: string };
     await waitFor(
-      () => model.completionRequests.some((r) => JSON.stringify(r.body?.messages).includes(SLOW_INPUT)),
+      () => bed.model.completionRequests.some((r) => JSON.stringify(r.body?.messages).includes(SLOW_INPUT)),
       10_000,
       'the slow model call',
     );
@@ -317,7 +341,7 @@ describe('agents on the built device agent, against a real broker and the model 
       (r) => r.createdAt < killedAt && (r.status === 'running' || r.status === 'queued'),
     );
     expect(stale).toEqual([]);
-    const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+    const db = new Database(join(bed.stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db
         .prepare("SELECT count(*) AS n FROM runs WHERE status IN ('running', 'queued') AND created_at < ?")
@@ -393,7 +417,7 @@ describe('agents on the built device agent, against a real broker and the model 
     deviceAgent!.kill('SIGTERM');
     expect((await deviceAgent!.exit!).code).toBe(0);
     const countSucceeded = (since: number) => {
-      const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+      const db = new Database(join(bed.stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
       try {
         return (
           db
@@ -417,7 +441,7 @@ describe('agents on the built device agent, against a real broker and the model 
     }
     deviceAgent.kill('SIGTERM');
     expect((await deviceAgent.exit!).code).toBe(0);
-    const db = new Database(join(stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
+    const db = new Database(join(bed.stateDir, 'agents.db'), { readonly: true, fileMustExist: true });
     try {
       const row = db
         .prepare("SELECT count(*) AS n FROM runs WHERE status IN ('running', 'queued')")
@@ -430,46 +454,30 @@ describe('agents on the built device agent, against a real broker and the model 
 });
 
 describe('parallel runs of one agent on the built device agent, against one day budget', () => {
-  const fleet = new FakeFleet();
-  let model: OpenAiTestServer;
-  let root: string;
   let deviceAgent: DeviceAgentProcess | undefined;
-  let webhookPort = 0;
+  const bed = useAgentsTestbed('agentbox-parallel-e2e-', () => deviceAgent);
+  const { fleet } = bed;
 
   const PARALLEL = 20;
   const MODEL_DELAY_MS = 3_000;
   const MAX_OUTPUT_TOKENS = 200;
   const TOKENS_PER_DAY = 1_000;
 
-  beforeAll(async () => {
-    ensureBuilt();
-    root = await mkdtemp(join(tmpdir(), 'agentbox-parallel-e2e-'));
-    webhookPort = await freePort();
-    await fleet.start();
-    model = await startOpenAiTestServer({ apiKey: API_KEY });
+  beforeAll(() => {
     // Slow, so the runs overlap, and long, so each answer uses its whole output limit: had the budget
     // admitted every run, their usage would be far over it.
-    model.setResponder(() => ({
+    bed.model.setResponder(() => ({
       kind: 'text',
       text: 'word '.repeat(MAX_OUTPUT_TOKENS * 2),
       delayMs: MODEL_DELAY_MS,
     }));
     deviceAgent = new DeviceAgentProcess({
       AGENTBOX_FLEET_URL: fleet.fleetUrl,
-      AGENTBOX_STATE_DIR: join(root, 'state'),
+      AGENTBOX_STATE_DIR: bed.stateDir,
       AGENTBOX_LOG_LEVEL: 'debug',
-      AGENTBOX_WEBHOOK_PORT: String(webhookPort),
+      AGENTBOX_WEBHOOK_PORT: String(bed.webhookPort),
       AGENTBOX_CLAIM_TOKEN: fleet.claimToken,
     }).start();
-  });
-
-  logOnFailure(() => deviceAgent, 40);
-
-  afterAll(async () => {
-    await deviceAgent?.dispose();
-    await model?.close();
-    await fleet.stop();
-    await rm(root, { recursive: true, force: true });
   });
 
   it(`${PARALLEL} runs at once never use more than the day budget; the refused ones end budget-exhausted`, async () => {
@@ -491,7 +499,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
         spec: {
           agents: [swarm],
           providers: [
-            { id: 'testai', version: 1, baseUrl: model.url, apiKey: sealSecret(API_KEY, secretsKey!) },
+            { id: 'testai', version: 1, baseUrl: bed.model.url, apiKey: sealSecret(API_KEY, secretsKey!) },
           ],
         },
       } satisfies DesiredStateMessage,
@@ -506,7 +514,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
 
     const responses = await Promise.all(
       Array.from({ length: PARALLEL }, (_, i) =>
-        fetch(`http://127.0.0.1:${webhookPort}/agents/swarm/runs`, {
+        fetch(`http://127.0.0.1:${bed.webhookPort}/agents/swarm/runs`, {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ input: `Task number ${i}.` }),
@@ -548,7 +556,7 @@ describe('parallel runs of one agent on the built device agent, against one day 
 
     // The admitted calls were in flight together: each was held MODEL_DELAY_MS, and they all arrived
     // within less than that.
-    const arrivals = model.completionRequests.map((r) => r.receivedAt).sort((a, b) => a - b);
+    const arrivals = bed.model.completionRequests.map((r) => r.receivedAt).sort((a, b) => a - b);
     expect(arrivals).toHaveLength(succeeded.length);
     expect(arrivals.at(-1)! - arrivals[0]!).toBeLessThan(MODEL_DELAY_MS);
 

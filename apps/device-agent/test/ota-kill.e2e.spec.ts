@@ -1,18 +1,16 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
-import { rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { readBootState, readSlotInfo, type BootState } from '@agentbox/launcher/boot-state';
 import { BirthMessageSchema } from '@agentbox/schemas';
 import { OtaStateStore, type FlowStep, type OtaFlowState } from '../src/modules/ota/ota-state.js';
 import { ensureBuilt } from './support/device-agent-process.js';
-import { FakeFleet, waitFor } from './support/fake-fleet.js';
+import { waitFor } from './support/fake-fleet.js';
 import {
   Box,
   BundleServer,
-  FleetKeys,
-  FleetView,
   artifactPath,
   boxEnv,
   buildSlimBundle,
@@ -25,6 +23,7 @@ import {
   type BundleFile,
   type InstalledBox,
 } from './support/ota-box.js';
+import { useOtaSuite } from './support/ota-suite.js';
 
 /**
  * Crash safety of the box's update flow with real processes: the real launcher runs the real device agent
@@ -81,9 +80,7 @@ function fingerprint(dir: string): string {
 }
 
 describe('kill -9 and power loss at every step of a box update; the maintenance window', () => {
-  const fleet = new FakeFleet();
-  const view = new FleetView(fleet);
-  const keys = new FleetKeys();
+  const { fleet, view, keys } = useOtaSuite(() => ({ box, server, work }));
   let work: string;
   let installed: InstalledBox;
   let store: OtaStateStore;
@@ -179,29 +176,13 @@ describe('kill -9 and power loss at every step of a box update; the maintenance 
     clockFile = join(work, 'local-time');
     await writeFile(clockFile, '12:00\n');
 
-    server = await new BundleServer(
-      new Map([
-        [artifactPath(y), y.bytes],
-        [artifactPath(z), z.bytes],
-      ]),
-    ).start();
+    server = await BundleServer.offering(y, z).start();
     await fleet.start();
     box = new Box(installed.launcherPath, {
       ...boxEnv(installed, fleet, 'ota-kill-box'),
       AGENTBOX_OTA_TEST_LOCAL_TIME_FILE: clockFile,
     }).start({ AGENTBOX_OTA_TEST_HOLD_AT: 'before-verify' });
   }, 120_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') console.error(box?.describe());
-  });
-
-  afterAll(async () => {
-    await box?.stop();
-    await fleet.stop();
-    await server?.close();
-    if (work) await rm(work, { recursive: true, force: true });
-  }, 60_000);
 
   it('the installed box runs X from slot a', async () => {
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 30_000, 'birth of X');

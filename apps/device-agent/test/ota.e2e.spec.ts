@@ -1,18 +1,16 @@
 import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { create } from 'tar';
 import { buildBundle, unpackBundle } from '@agentbox/ota';
 import { readBootState, readSlotInfo, type BootState } from '@agentbox/launcher/boot-state';
 import { BirthMessageSchema, topics } from '@agentbox/schemas';
 import { ensureBuilt } from './support/device-agent-process.js';
-import { FakeFleet, waitFor } from './support/fake-fleet.js';
+import { waitFor } from './support/fake-fleet.js';
 import {
   Box,
   BundleServer,
-  FleetKeys,
-  FleetView,
   artifactPath,
   boxEnv,
   builtDeviceAgentVersion,
@@ -23,6 +21,7 @@ import {
   withoutRepeats,
   type BundleFile,
 } from './support/ota-box.js';
+import { useOtaSuite } from './support/ota-suite.js';
 
 /**
  * One real box (install.sh layout, the real launcher, the real device agent from its slots) against an
@@ -32,9 +31,7 @@ import {
  */
 
 describe('over-the-air update of a real box: launcher, slots, commit and self rollback', () => {
-  const fleet = new FakeFleet();
-  const view = new FleetView(fleet);
-  const keys = new FleetKeys();
+  const { fleet, view, keys } = useOtaSuite(() => ({ box, server: bundleServer, work }));
   let work: string;
   let bootPath: string;
   let x: BundleFile;
@@ -94,26 +91,10 @@ describe('over-the-air update of a real box: launcher, slots, commit and self ro
     expect(bootState()).toEqual({ v: 1, active: 'a', pending: null, last: null });
     expect(readSlotInfo(bootPath, 'a')?.version).toBe(x.version);
 
-    bundleServer = await new BundleServer(
-      new Map([
-        [artifactPath(y), y.bytes],
-        [artifactPath(z), z.bytes],
-      ]),
-    ).start();
+    bundleServer = await BundleServer.offering(y, z).start();
     await fleet.start();
     box = new Box(installed.launcherPath, boxEnv(installed, fleet, 'ota-e2e-box')).start();
   }, 180_000);
-
-  afterEach((context) => {
-    if (context.task.result?.state === 'fail') console.error(box?.describe());
-  });
-
-  afterAll(async () => {
-    await box?.stop();
-    await fleet.stop();
-    await bundleServer?.close();
-    await rm(work, { recursive: true, force: true });
-  }, 60_000);
 
   it('the installed box runs version X from slot a under the launcher', async () => {
     const birth = await waitFor(() => fleet.messages('/up/birth')[0], 30_000, 'birth of X');

@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { waitFor } from '@agentbox/test-support';
 import { readBootState, readSlotInfo, writeBootState } from '../boot-state.mjs';
 import { APP_DIR, TestBox, hasAnalyze } from './support/box.js';
@@ -11,7 +11,8 @@ const SCRIPT = join(APP_DIR, '../../infra/box/install.sh');
 const hasShellcheck = spawnSync('shellcheck', ['--version']).status === 0;
 
 describe('infra/box/install.sh', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-install-');
+  const at = (...parts: string[]) => join(dir.path, ...parts);
   let paths: { prefix: string; state: string; config: string; units: string };
   const install = (...extra: string[]) =>
     spawnSync(
@@ -33,15 +34,14 @@ describe('infra/box/install.sh', () => {
     );
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'agentbox-install-'));
     paths = {
-      prefix: join(dir, 'opt'),
-      state: join(dir, 'state'),
-      config: join(dir, 'etc'),
-      units: join(dir, 'units'),
+      prefix: at('opt'),
+      state: at('state'),
+      config: at('etc'),
+      units: at('units'),
     };
     // A bundle as the release command makes it: package.json + dist/ at the top of a .tar.gz.
-    const pkg = join(dir, 'pkg');
+    const pkg = at('pkg');
     mkdirSync(join(pkg, 'dist'), { recursive: true });
     writeFileSync(
       join(pkg, 'package.json'),
@@ -51,16 +51,12 @@ describe('infra/box/install.sh', () => {
       join(pkg, 'dist', 'main.js'),
       `require('node:fs').appendFileSync(process.env.TEST_EVENTS, JSON.stringify({ event: 'start', slot: process.env.AGENTBOX_SLOT, pid: process.pid }) + '\\n');\nsetInterval(() => {}, 60000);\n`,
     );
-    expect(spawnSync('tar', ['-czf', join(dir, 'bundle.tar.gz'), '-C', pkg, '.']).status).toBe(0);
-    writeFileSync(
-      join(dir, 'root.json'),
-      JSON.stringify({ signed: { _type: 'root', version: 1 }, signatures: [] }),
-    );
+    expect(spawnSync('tar', ['-czf', at('bundle.tar.gz'), '-C', pkg, '.']).status).toBe(0);
+    writeFileSync(at('root.json'), JSON.stringify({ signed: { _type: 'root', version: 1 }, signatures: [] }));
   });
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lays out a box: launcher, slot a with slot.json, boot.json, pinned root, config and unit', () => {
-    const result = install('--bundle', join(dir, 'bundle.tar.gz'), '--root', join(dir, 'root.json'));
+    const result = install('--bundle', at('bundle.tar.gz'), '--root', at('root.json'));
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
 
@@ -85,7 +81,7 @@ describe('infra/box/install.sh', () => {
   });
 
   it('gives a layout the installed launcher runs', async () => {
-    expect(install('--bundle', join(dir, 'bundle.tar.gz'), '--root', join(dir, 'root.json')).status).toBe(0);
+    expect(install('--bundle', at('bundle.tar.gz'), '--root', at('root.json')).status).toBe(0);
     const box = new TestBox();
     try {
       box.startLauncherAt(join(paths.prefix, 'launcher', 'launcher.mjs'), paths.state);
@@ -96,13 +92,13 @@ describe('infra/box/install.sh', () => {
   });
 
   it('keeps slots, boot state and the pinned root when run again', () => {
-    expect(install('--bundle', join(dir, 'bundle.tar.gz'), '--root', join(dir, 'root.json')).status).toBe(0);
+    expect(install('--bundle', at('bundle.tar.gz'), '--root', at('root.json')).status).toBe(0);
     const bootStatePath = join(paths.state, 'boot.json');
     const updated = { v: 1 as const, active: 'b' as const, pending: null, last: null };
     writeBootState(bootStatePath, updated);
     writeFileSync(join(paths.state, 'ota', 'root.json'), '{"signed":{"version":2},"signatures":[]}');
 
-    const again = install('--bundle', join(dir, 'bundle.tar.gz'), '--root', join(dir, 'root.json'));
+    const again = install('--bundle', at('bundle.tar.gz'), '--root', at('root.json'));
     expect(again.status).toBe(0);
     expect(again.stdout).toContain('keeping the slots');
     expect(readBootState(bootStatePath)).toEqual(updated);
@@ -110,16 +106,16 @@ describe('infra/box/install.sh', () => {
   });
 
   it('refuses a first install without a bundle or a root, saying which', () => {
-    const noBundle = install('--root', join(dir, 'root.json'));
+    const noBundle = install('--root', at('root.json'));
     expect(noBundle.status).not.toBe(0);
     expect(noBundle.stderr).toContain('--bundle is required');
 
-    const noRoot = install('--bundle', join(dir, 'bundle.tar.gz'));
+    const noRoot = install('--bundle', at('bundle.tar.gz'));
     expect(noRoot.status).not.toBe(0);
     expect(noRoot.stderr).toContain('--root root.json is required');
 
-    writeFileSync(join(dir, 'bad-root.json'), '{"keys":[]}');
-    const badRoot = install('--bundle', join(dir, 'bundle.tar.gz'), '--root', join(dir, 'bad-root.json'));
+    writeFileSync(at('bad-root.json'), '{"keys":[]}');
+    const badRoot = install('--bundle', at('bundle.tar.gz'), '--root', at('bad-root.json'));
     expect(badRoot.status).not.toBe(0);
     expect(badRoot.stderr).toContain('is not a signed root.json');
   });

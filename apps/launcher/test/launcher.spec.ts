@@ -1,7 +1,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '@agentbox/test-support';
-import { TestBox, isAlive, type AgentEvent } from './support/box.js';
+import { isAlive, waitFor } from '@agentbox/test-support';
+import { TestBox, type AgentEvent } from './support/box.js';
 
 const startsOf = (events: AgentEvent[], slot: string) =>
   events.filter((e) => e.event === 'start' && e.slot === slot);
@@ -35,15 +35,10 @@ describe('launcher', () => {
     const run = box.startLauncher();
 
     await box.waitForEvent('slot b committed', (events) => events.some((e) => e.event === 'committed'));
-    const state = box.readBoot();
-    expect(state.active).toBe('b');
-    expect(state.pending).toBeNull();
-    expect(state.last).toMatchObject({
-      result: 'committed',
-      slot: 'b',
-      version: '1.1.0',
-      rolloutId: 'r1',
-      attempts: 1,
+    expect(box.readBoot()).toMatchObject({
+      active: 'b',
+      pending: null,
+      last: { result: 'committed', slot: 'b', version: '1.1.0', rolloutId: 'r1', attempts: 1 },
     });
     const [start] = startsOf(box.events(), 'b');
     expect(start?.pending).toBe(true);
@@ -65,8 +60,7 @@ describe('launcher', () => {
     expect(startsOf(events, 'b')).toHaveLength(3);
     expect(startsOf(events, 'b').every((e) => e.pending)).toBe(true);
     const state = box.readBoot();
-    expect(state.active).toBe('a');
-    expect(state.pending).toBeNull();
+    expect(state).toMatchObject({ active: 'a', pending: null });
     expect(state.last).toMatchObject({
       result: 'rolled-back',
       slot: 'b',

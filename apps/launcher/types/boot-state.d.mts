@@ -97,4 +97,8 @@ export declare function commitPendingSlot(
   bootStatePath: string,
   options?: { slot?: Slot; now?: number },
 ): BootState;
+export declare function rolledBackState(
+  state: BootState,
+  why: { reason: RollbackReason; detail: string; at: number },
+): BootState;
 export declare function markLastReported(bootStatePath: string, options?: { now?: number }): BootState;

@@ -38,28 +38,16 @@ export class PinoLoggerService implements LoggerService {
     this.pino = destination ? pino(options, destination) : pino(options);
   }
 
-  log(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('log', message, optionalParams);
-  }
+  // Nest's LoggerService, one method per level.
+  readonly log = this.writerFor('log');
+  readonly error = this.writerFor('error');
+  readonly warn = this.writerFor('warn');
+  readonly debug = this.writerFor('debug');
+  readonly verbose = this.writerFor('verbose');
+  readonly fatal = this.writerFor('fatal');
 
-  error(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('error', message, optionalParams);
-  }
-
-  warn(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('warn', message, optionalParams);
-  }
-
-  debug(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('debug', message, optionalParams);
-  }
-
-  verbose(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('verbose', message, optionalParams);
-  }
-
-  fatal(message: unknown, ...optionalParams: unknown[]): void {
-    this.write('fatal', message, optionalParams);
+  private writerFor(level: LogLevel): (message: unknown, ...optionalParams: unknown[]) => void {
+    return (message, ...optionalParams) => this.write(level, message, optionalParams);
   }
 
   private write(level: LogLevel, message: unknown, params: unknown[]): void {

@@ -1,12 +1,12 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, mkdtemp, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import * as tar from 'tar';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { buildBundle, findMonorepoRoot, unpackBundle, type BundleInfo } from './bundle.js';
 import { OtaError } from './ota-error.js';
 import { sha256File } from './sha256-file.js';
@@ -51,20 +51,14 @@ const honest = [
 ];
 
 describe('unpackBundle', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ota-unpack-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('ota-unpack-', { per: 'suite' });
 
   it('unpacks an honest archive', async () => {
-    const file = join(dir, 'ok.tar.gz');
+    const file = join(dir.path, 'ok.tar.gz');
     await writeFile(file, craftTarGz(honest));
-    const sut = await unpackBundle(file, join(dir, 'ok'));
+    const sut = await unpackBundle(file, join(dir.path, 'ok'));
     expect(sut).toEqual({ files: 2, bytes: 17 });
-    expect(await readFile(join(dir, 'ok', 'dist', 'main.js'), 'utf8')).toBe('process.exit(0)');
+    expect(await readFile(join(dir.path, 'ok', 'dist', 'main.js'), 'utf8')).toBe('process.exit(0)');
   });
 
   const crafted: [string, Parameters<typeof craftTarGz>[0], RegExp][] = [
@@ -93,7 +87,7 @@ describe('unpackBundle', () => {
   ];
 
   it.each(crafted)('refuses %s and writes nothing', async (_name, entries, message) => {
-    const work = await mkdtemp(join(dir, 'case-'));
+    const work = await mkdtemp(join(dir.path, 'case-'));
     const file = join(work, 'evil.tar.gz');
     await writeFile(file, craftTarGz(entries));
     const slot = join(work, 'slots', 'b');
@@ -108,43 +102,39 @@ describe('unpackBundle', () => {
   });
 
   it('refuses an archive without the device agent, a corrupt one and a non-empty target', async () => {
-    const file = join(dir, 'empty.tar.gz');
+    const file = join(dir.path, 'empty.tar.gz');
     await writeFile(file, craftTarGz([{ path: 'package.json', type: 'File', body: '{}' }]));
-    await expect(unpackBundle(file, join(dir, 'empty'))).rejects.toThrow(/no dist\/main.js/);
-    const corrupt = join(dir, 'corrupt.tar.gz');
+    await expect(unpackBundle(file, join(dir.path, 'empty'))).rejects.toThrow(/no dist\/main.js/);
+    const corrupt = join(dir.path, 'corrupt.tar.gz');
     await writeFile(corrupt, Buffer.from('not gzip at all'));
-    await expect(unpackBundle(corrupt, join(dir, 'corrupt'))).rejects.toThrow(/download the bundle again/);
-    const good = join(dir, 'good.tar.gz');
+    await expect(unpackBundle(corrupt, join(dir.path, 'corrupt'))).rejects.toThrow(
+      /download the bundle again/,
+    );
+    const good = join(dir.path, 'good.tar.gz');
     await writeFile(good, craftTarGz(honest));
-    await mkdir(join(dir, 'busy'));
-    await writeFile(join(dir, 'busy', 'old'), 'x');
-    await expect(unpackBundle(good, join(dir, 'busy'))).rejects.toThrow(/not empty/);
+    await mkdir(join(dir.path, 'busy'));
+    await writeFile(join(dir.path, 'busy', 'old'), 'x');
+    await expect(unpackBundle(good, join(dir.path, 'busy'))).rejects.toThrow(/not empty/);
   });
 
   it('refuses an archive larger than the bound', async () => {
-    const file = join(dir, 'big.tar.gz');
+    const file = join(dir.path, 'big.tar.gz');
     await writeFile(file, craftTarGz([...honest, { path: 'blob', type: 'File', body: 'x'.repeat(5000) }]));
-    await expect(unpackBundle(file, join(dir, 'big'), { maxBytes: 4096 })).rejects.toThrow(
+    await expect(unpackBundle(file, join(dir.path, 'big'), { maxBytes: 4096 })).rejects.toThrow(
       /more than 4096 bytes/,
     );
   });
 });
 
 describe('buildBundle layout', () => {
-  let dir: string;
-  beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ota-layout-'));
-  });
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('ota-layout-', { per: 'suite' });
 
   const pkg = async (at: string, json: object, files: Record<string, string> = {}) => {
-    await mkdir(join(dir, at), { recursive: true });
-    await writeFile(join(dir, at, 'package.json'), JSON.stringify(json));
+    await mkdir(join(dir.path, at), { recursive: true });
+    await writeFile(join(dir.path, at, 'package.json'), JSON.stringify(json));
     for (const [name, text] of Object.entries(files)) {
-      await mkdir(join(dir, at, name, '..'), { recursive: true });
-      await writeFile(join(dir, at, name), text);
+      await mkdir(join(dir.path, at, name, '..'), { recursive: true });
+      await writeFile(join(dir.path, at, name), text);
     }
   };
 
@@ -186,16 +176,16 @@ describe('buildBundle layout', () => {
         'src/index.ts': 'export {}',
       },
     );
-    await mkdir(join(dir, 'repo/node_modules/@x'), { recursive: true });
-    await symlink('../../lib', join(dir, 'repo/node_modules/@x/lib'));
+    await mkdir(join(dir.path, 'repo/node_modules/@x'), { recursive: true });
+    await symlink('../../lib', join(dir.path, 'repo/node_modules/@x/lib'));
 
     const info = await buildBundle({
       version: '1.0.0',
-      out: join(dir, 'b.tar.gz'),
-      agentDir: join(dir, 'repo/agent'),
+      out: join(dir.path, 'b.tar.gz'),
+      agentDir: join(dir.path, 'repo/agent'),
     });
     expect(info.packages).toBe(4);
-    const slot = join(dir, 'slot');
+    const slot = join(dir.path, 'slot');
     await unpackBundle(info.file, slot);
     expect(existsSync(join(slot, 'node_modules/a/node_modules/b/index.js'))).toBe(true);
     expect(existsSync(join(slot, 'node_modules/a/README.md'))).toBe(false);
@@ -207,19 +197,18 @@ describe('buildBundle layout', () => {
 
     const again = await buildBundle({
       version: '1.0.0',
-      out: join(dir, 'c.tar.gz'),
-      agentDir: join(dir, 'repo/agent'),
+      out: join(dir.path, 'c.tar.gz'),
+      agentDir: join(dir.path, 'repo/agent'),
     });
     expect(again.sha256).toBe(info.sha256);
   });
 });
 
 describe('buildBundle', () => {
-  let dir: string;
+  const dir = useTempDir('ota-bundle-', { per: 'suite' });
   let info: BundleInfo;
 
   beforeAll(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'ota-bundle-'));
     // The bundle is made of built output; build what is missing (a stale build is still a real bundle).
     for (const [workspace, entry] of [
       ['@agentbox/schemas', 'packages/schemas/dist/index.js'],
@@ -230,13 +219,9 @@ describe('buildBundle', () => {
     }
     info = await buildBundle({
       version: '7.8.9',
-      out: join(dir, 'out', 'agentbox-device-agent-7.8.9.tar.gz'),
+      out: join(dir.path, 'out', 'agentbox-device-agent-7.8.9.tar.gz'),
     });
   }, 300_000);
-
-  afterAll(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('writes a bundle whose size and sha256 match the file', async () => {
     expect(info.sha256).toBe(await sha256File(info.file));
@@ -249,7 +234,7 @@ describe('buildBundle', () => {
   });
 
   it('unpacks into a tree without links that runs with node alone', async () => {
-    const slot = join(dir, 'slots', 'a');
+    const slot = join(dir.path, 'slots', 'a');
     await unpackBundle(info.file, slot);
     const links = spawnSync('find', [slot, '-type', 'l'], { encoding: 'utf8' });
     expect(links.stdout).toBe('');

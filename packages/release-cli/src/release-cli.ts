@@ -2,8 +2,7 @@ import { OtaError } from '@agentbox/ota';
 import { buildCommand } from './commands/build.command.js';
 import { usage, type CliIo } from './commands/cli-support.js';
 import { keygenCommand } from './commands/keygen.command.js';
-import { rootInitCommand } from './commands/root-init.command.js';
-import { rootRotateCommand } from './commands/root-rotate.command.js';
+import { rootInitCommand, rootRotateCommand } from './commands/root.command.js';
 import { uploadCommand } from './commands/upload.command.js';
 import { verifyCommand } from './commands/verify.command.js';
 

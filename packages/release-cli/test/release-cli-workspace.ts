@@ -1,6 +1,7 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { beforeAll } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { runReleaseCli } from '../src/release-cli.js';
 
 export const NOW = Date.parse('2030-01-01T00:00:00Z');
@@ -23,6 +24,11 @@ export async function cli(...argv: string[]): Promise<CliRun> {
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
+/** `--flag value` for each entry, in order. */
+function flagArgs(flags: Record<string, string>): string[] {
+  return Object.entries(flags).flatMap(([flag, value]) => [`--${flag}`, value]);
+}
+
 /**
  * A temp directory with a minimal monorepo holding a dependency-free "device agent", so builds here take
  * milliseconds, plus the keys, roots and releases a command under test starts from, made with the CLI:
@@ -30,17 +36,18 @@ export async function cli(...argv: string[]): Promise<CliRun> {
  * release2, signed by root and root2), and out/ with the releases built.
  */
 export class ReleaseWorkspace {
-  private constructor(readonly dir: string) {}
+  constructor(private readonly root: { readonly path: string }) {}
 
-  static async create(): Promise<ReleaseWorkspace> {
-    const workspace = new ReleaseWorkspace(await mkdtemp(join(tmpdir(), 'ota-cli-')));
-    await mkdir(workspace.at('repo', 'agent', 'dist'), { recursive: true });
+  get dir(): string {
+    return this.root.path;
+  }
+
+  /** Lays the minimal monorepo and the notes out in the (empty) directory. */
+  async create(): Promise<void> {
+    await mkdir(this.at('repo', 'agent', 'dist'), { recursive: true });
+    await writeFile(this.at('repo', 'package.json'), JSON.stringify({ name: 'repo', workspaces: ['agent'] }));
     await writeFile(
-      workspace.at('repo', 'package.json'),
-      JSON.stringify({ name: 'repo', workspaces: ['agent'] }),
-    );
-    await writeFile(
-      workspace.at('repo', 'agent', 'package.json'),
+      this.at('repo', 'agent', 'package.json'),
       JSON.stringify({
         name: 'agent',
         version: '0.0.0',
@@ -49,17 +56,12 @@ export class ReleaseWorkspace {
         devDependencies: { x: '1' },
       }),
     );
-    await writeFile(workspace.at('repo', 'agent', 'dist', 'main.js'), 'console.log("agent")\n');
-    await writeFile(workspace.at('notes.md'), 'Faster reconnects.\n');
-    return workspace;
+    await writeFile(this.at('repo', 'agent', 'dist', 'main.js'), 'console.log("agent")\n');
+    await writeFile(this.at('notes.md'), 'Faster reconnects.\n');
   }
 
   at(...parts: string[]): string {
     return join(this.dir, ...parts);
-  }
-
-  async remove(): Promise<void> {
-    await rm(this.dir, { recursive: true, force: true });
   }
 
   manifest(version: string): string {
@@ -79,12 +81,11 @@ export class ReleaseWorkspace {
     return [
       'root',
       'init',
-      '--root-key',
-      this.at('keys', 'root.pem'),
-      '--release-key',
-      this.at('keys', 'release.pub.json'),
-      '--out',
-      this.at('root.json'),
+      ...flagArgs({
+        'root-key': this.at('keys', 'root.pem'),
+        'release-key': this.at('keys', 'release.pub.json'),
+        out: this.at('root.json'),
+      }),
     ];
   }
 
@@ -100,16 +101,13 @@ export class ReleaseWorkspace {
     return [
       'root',
       'rotate',
-      '--root',
-      this.at('root.json'),
-      '--root-key',
-      this.at('keys', 'root2.pub.json'),
-      '--release-key',
-      this.at('keys', 'release2.pub.json'),
-      '--out',
-      this.at('root-v2.json'),
-      '--sign',
-      signers.map((name) => this.at('keys', `${name}.pem`)).join(','),
+      ...flagArgs({
+        root: this.at('root.json'),
+        'root-key': this.at('keys', 'root2.pub.json'),
+        'release-key': this.at('keys', 'release2.pub.json'),
+        out: this.at('root-v2.json'),
+        sign: signers.map((name) => this.at('keys', `${name}.pem`)).join(','),
+      }),
     ];
   }
 
@@ -122,22 +120,16 @@ export class ReleaseWorkspace {
   buildArgs(version: string, key = 'release'): string[] {
     return [
       'build',
-      '--version',
-      version,
-      '--key',
-      this.at('keys', `${key}.pem`),
-      '--arch',
-      'x64,arm64',
-      '--min-version',
-      '1.0.0',
-      '--notes',
-      this.at('notes.md'),
-      '--root',
-      this.at('root.json'),
-      '--agent-dir',
-      this.at('repo', 'agent'),
-      '--out',
-      this.at('out'),
+      ...flagArgs({
+        version,
+        key: this.at('keys', `${key}.pem`),
+        arch: 'x64,arm64',
+        'min-version': '1.0.0',
+        notes: this.at('notes.md'),
+        root: this.at('root.json'),
+        'agent-dir': this.at('repo', 'agent'),
+        out: this.at('out'),
+      }),
     ];
   }
 
@@ -150,4 +142,27 @@ export class ReleaseWorkspace {
     const run = await cli(...argv);
     if (run.code !== 0) throw new Error(`agentbox-release ${argv.join(' ')} exited ${run.code}: ${run.err}`);
   }
+}
+
+/** What a command under test starts from, made with the CLI in this order. */
+export interface WorkspaceSetup {
+  /** Key pairs (keygen), by name. */
+  keys?: string[];
+  /** 1: root.json; 2: root.json and root-v2.json. */
+  roots?: 1 | 2;
+  /** Releases (build), by version. */
+  releases?: string[];
+}
+
+/** A workspace with `setup` done, made before the tests of the calling describe block and removed after them. */
+export function useReleaseWorkspace(setup: WorkspaceSetup = {}): ReleaseWorkspace {
+  const workspace = new ReleaseWorkspace(useTempDir('ota-cli-', { per: 'suite' }));
+  beforeAll(async () => {
+    await workspace.create();
+    if (setup.keys) await workspace.keys(...setup.keys);
+    if (setup.roots) await workspace.rootV1();
+    if (setup.roots === 2) await workspace.rootV2();
+    for (const version of setup.releases ?? []) await workspace.release(version);
+  });
+  return workspace;
 }

@@ -8,38 +8,36 @@ import { z } from 'zod';
  */
 export const JSON_SCHEMA_OPTIONS = { target: 'draft-2020-12', io: 'input' };
 
+/** Where a payload travels: an MQTT topic below one device. */
+const mqtt = (channel) => `MQTT agentbox/v1/devices/{deviceId}/${channel}`;
+/** Where a payload travels: the body of an HTTP request or response. */
+const requestBody = (route) => `HTTP ${route} request body`;
+const responseBody = (route) => `HTTP ${route} response body`;
+
 /** File name (without `.schema.json`), exported schema name, and a title naming where the payload travels. */
 export const JSON_SCHEMA_DOCUMENTS = [
-  ['status', 'StatusMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/status'],
-  ['birth', 'BirthMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/birth'],
-  ['telemetry', 'TelemetryMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/telemetry'],
-  ['reported-state', 'ReportedStateMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/state'],
-  ['events', 'EventsMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/events'],
-  [
-    'command-result',
-    'CommandResultMessageSchema',
-    'MQTT agentbox/v1/devices/{deviceId}/up/results/{commandId}',
-  ],
-  ['runs', 'RunsMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/runs'],
-  ['run-events', 'RunEventsMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/run-events'],
-  ['usage', 'UsageMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/usage'],
-  ['update', 'UpdateMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/up/update'],
+  ['status', 'StatusMessageSchema', mqtt('up/status')],
+  ['birth', 'BirthMessageSchema', mqtt('up/birth')],
+  ['telemetry', 'TelemetryMessageSchema', mqtt('up/telemetry')],
+  ['reported-state', 'ReportedStateMessageSchema', mqtt('up/state')],
+  ['events', 'EventsMessageSchema', mqtt('up/events')],
+  ['command-result', 'CommandResultMessageSchema', mqtt('up/results/{commandId}')],
+  ['runs', 'RunsMessageSchema', mqtt('up/runs')],
+  ['run-events', 'RunEventsMessageSchema', mqtt('up/run-events')],
+  ['usage', 'UsageMessageSchema', mqtt('up/usage')],
+  ['update', 'UpdateMessageSchema', mqtt('up/update')],
   ['release-manifest', 'SignedReleaseSchema', 'A signed release manifest (OTA, docs/ota-security.md)'],
   ['root-metadata', 'SignedRootSchema', 'Signed root metadata (OTA, docs/ota-security.md)'],
-  ['desired-state', 'DesiredStateMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/down/desired'],
-  ['command', 'CommandMessageSchema', 'MQTT agentbox/v1/devices/{deviceId}/down/commands/{commandId}'],
+  ['desired-state', 'DesiredStateMessageSchema', mqtt('down/desired')],
+  ['command', 'CommandMessageSchema', mqtt('down/commands/{commandId}')],
   ['live-event', 'LiveEventSchema', 'SSE GET /api/v1/live (one event)'],
-  ['provision-request', 'ProvisionRequestSchema', 'HTTP POST /api/v1/provision request body'],
-  ['provision-response', 'ProvisionResponseSchema', 'HTTP POST /api/v1/provision response body'],
-  ['login-request', 'LoginRequestSchema', 'HTTP POST /api/v1/auth/login request body'],
-  [
-    'claim-token-create-request',
-    'ClaimTokenCreateRequestSchema',
-    'HTTP POST /api/v1/claim-tokens request body',
-  ],
-  ['device-update-request', 'DeviceUpdateRequestSchema', 'HTTP PATCH /api/v1/devices/{id} request body'],
-  ['agent-create-request', 'AgentCreateRequestSchema', 'HTTP POST /api/v1/agents request body'],
-  ['provider-create-request', 'ProviderCreateRequestSchema', 'HTTP POST /api/v1/providers request body'],
+  ['provision-request', 'ProvisionRequestSchema', requestBody('POST /api/v1/provision')],
+  ['provision-response', 'ProvisionResponseSchema', responseBody('POST /api/v1/provision')],
+  ['login-request', 'LoginRequestSchema', requestBody('POST /api/v1/auth/login')],
+  ['claim-token-create-request', 'ClaimTokenCreateRequestSchema', requestBody('POST /api/v1/claim-tokens')],
+  ['device-update-request', 'DeviceUpdateRequestSchema', requestBody('PATCH /api/v1/devices/{id}')],
+  ['agent-create-request', 'AgentCreateRequestSchema', requestBody('POST /api/v1/agents')],
+  ['provider-create-request', 'ProviderCreateRequestSchema', requestBody('POST /api/v1/providers')],
   ['api-error', 'ApiErrorSchema', 'HTTP error body (every 4xx and 5xx)'],
 ];
 

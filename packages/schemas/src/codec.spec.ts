@@ -240,6 +240,9 @@ const upCaseArbs: { [K in UpChannel]: fc.Arbitrary<Extract<UpCase, { channel: K 
   update: updateArb.map((message) => ({ channel: 'update' as const, message })),
 };
 const upCaseArb: fc.Arbitrary<UpCase> = fc.oneof(...Object.values(upCaseArbs));
+const UP_CHANNELS = Object.keys(upCaseArbs) as UpChannel[];
+/** Valid messages of one channel, on the topic they travel on. */
+const upCaseOf = (channel: UpChannel) => upCaseArbs[channel] as fc.Arbitrary<UpCase>;
 
 function topicFor(device: string, upCase: UpCase): string {
   switch (upCase.channel) {
@@ -282,27 +285,22 @@ function reasonOf(result: sut.DecodeResult<unknown>): sut.RejectionReason | 'ok'
 // ---------------------------------------------------------------- round trips
 
 describe('encodeMessage -> decodeUpMessage', () => {
-  it.each(Object.keys(upCaseArbs) as UpChannel[])('round-trips every valid %s message', (channel) => {
+  it.each(UP_CHANNELS)('round-trips every valid %s message', (channel) => {
     fc.assert(
-      fc.property(
-        deviceId,
-        upCaseArbs[channel] as fc.Arbitrary<UpCase>,
-        payloadForm,
-        (device, upCase, form) => {
-          const topic = topicFor(device, upCase);
+      fc.property(deviceId, upCaseOf(channel), payloadForm, (device, upCase, form) => {
+        const topic = topicFor(device, upCase);
 
-          const decoded = sut.decodeUpMessage(topic, asPayload(sut.encodeMessage(upCase.message), form));
+        const decoded = sut.decodeUpMessage(topic, asPayload(sut.encodeMessage(upCase.message), form));
 
-          const expectedTopic =
-            upCase.channel === 'results'
-              ? { direction: 'up', deviceId: device, channel, commandId: upCase.message.commandId }
-              : { direction: 'up', deviceId: device, channel };
-          expect(decoded).toEqual({
-            ok: true,
-            value: { topic: expectedTopic, channel, message: upCase.message },
-          });
-        },
-      ),
+        const expectedTopic =
+          upCase.channel === 'results'
+            ? { direction: 'up', deviceId: device, channel, commandId: upCase.message.commandId }
+            : { direction: 'up', deviceId: device, channel };
+        expect(decoded).toEqual({
+          ok: true,
+          value: { topic: expectedTopic, channel, message: upCase.message },
+        });
+      }),
       { numRuns: 200 },
     );
   });
@@ -430,80 +428,42 @@ describe('malformed_json', () => {
 
 type Mutation = { describe: string; apply: (message: Record<string, unknown>) => Record<string, unknown> };
 
+type JsonType = 'number' | 'string' | 'boolean' | 'null' | 'object' | 'array';
+
+/** A top-level field a channel must have, of one of `types`. */
+const required = (...types: JsonType[]) => ({ types, required: true });
+/** A top-level field a channel may leave out, of one of `types` when present. */
+const optional = (...types: JsonType[]) => ({ types, required: false });
+/** v, seq and ts: the envelope every device message starts with. */
+const ENVELOPE = { v: required('number'), seq: required('number'), ts: required('number') };
+
 /** The top-level fields of each channel and the JSON types each one admits. */
 const FIELD_TYPES: Record<UpChannel, Record<string, { types: JsonType[]; required: boolean }>> = {
-  status: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    state: { types: ['string'], required: true },
-    reason: { types: ['string'], required: false },
-  },
+  status: { ...ENVELOPE, state: required('string'), reason: optional('string') },
   birth: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    agentVersion: { types: ['string'], required: true },
-    bootId: { types: ['string'], required: true },
-    hardware: { types: ['object'], required: true },
-    capabilities: { types: ['array'], required: true },
-    metrics: { types: ['array'], required: true },
-    telemetryIntervalSec: { types: ['number'], required: true },
+    ...ENVELOPE,
+    agentVersion: required('string'),
+    bootId: required('string'),
+    hardware: required('object'),
+    capabilities: required('array'),
+    metrics: required('array'),
+    telemetryIntervalSec: required('number'),
   },
-  telemetry: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    samples: { types: ['array'], required: true },
-  },
-  state: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    desiredVersion: { types: ['number', 'null'], required: true },
-    current: { types: ['object'], required: true },
-  },
-  events: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    events: { types: ['array'], required: true },
-  },
+  telemetry: { ...ENVELOPE, samples: required('array') },
+  state: { ...ENVELOPE, desiredVersion: required('number', 'null'), current: required('object') },
+  events: { ...ENVELOPE, events: required('array') },
   results: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    commandId: { types: ['string'], required: true },
-    status: { types: ['string'], required: true },
-    error: { types: ['string'], required: false },
+    ...ENVELOPE,
+    commandId: required('string'),
+    status: required('string'),
+    error: optional('string'),
   },
-  runs: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    runs: { types: ['array'], required: true },
-  },
-  'run-events': {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    events: { types: ['array'], required: true },
-  },
-  usage: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    records: { types: ['array'], required: true },
-  },
-  update: {
-    v: { types: ['number'], required: true },
-    seq: { types: ['number'], required: true },
-    ts: { types: ['number'], required: true },
-    reports: { types: ['array'], required: true },
-  },
+  runs: { ...ENVELOPE, runs: required('array') },
+  'run-events': { ...ENVELOPE, events: required('array') },
+  usage: { ...ENVELOPE, records: required('array') },
+  update: { ...ENVELOPE, reports: required('array') },
 };
 
-type JsonType = 'number' | 'string' | 'boolean' | 'null' | 'object' | 'array';
 const valueOfType: Record<JsonType, fc.Arbitrary<unknown>> = {
   number: fc.integer(),
   string: fc.string(),
@@ -551,22 +511,17 @@ function mutationsFor(channel: UpChannel): fc.Arbitrary<Mutation> {
 }
 
 describe('invalid_schema', () => {
-  it.each(Object.keys(upCaseArbs) as UpChannel[])('refuses a %s message with one field broken', (channel) => {
+  it.each(UP_CHANNELS)('refuses a %s message with one field broken', (channel) => {
     fc.assert(
-      fc.property(
-        deviceId,
-        upCaseArbs[channel] as fc.Arbitrary<UpCase>,
-        mutationsFor(channel),
-        (device, upCase, mutation) => {
-          const broken = mutation.apply(upCase.message);
-          // A broken commandId must not be caught by the topic check first: keep the topic valid.
-          const topic = channel === 'results' ? topics.result(device, 'cmd-1') : topicFor(device, upCase);
+      fc.property(deviceId, upCaseOf(channel), mutationsFor(channel), (device, upCase, mutation) => {
+        const broken = mutation.apply(upCase.message);
+        // A broken commandId must not be caught by the topic check first: keep the topic valid.
+        const topic = channel === 'results' ? topics.result(device, 'cmd-1') : topicFor(device, upCase);
 
-          expect(reasonOf(sut.decodeUpMessage(topic, sut.encodeMessage(broken))), mutation.describe).toBe(
-            'invalid_schema',
-          );
-        },
-      ),
+        expect(reasonOf(sut.decodeUpMessage(topic, sut.encodeMessage(broken))), mutation.describe).toBe(
+          'invalid_schema',
+        );
+      }),
       { numRuns: 300 },
     );
   });

@@ -24,49 +24,40 @@ const invalidId = fc.oneof(
 );
 
 type Builder = { name: string; build: (device: string, command: string) => string; expected: object };
+
+/** The builder of a device topic named like its channel (`topics.state` builds `.../up/state`). */
+const deviceTopic = (
+  direction: 'up' | 'down',
+  name: 'birth' | 'status' | 'telemetry' | 'state' | 'events' | 'desired',
+  device: string,
+): Builder => ({
+  name,
+  build: (d) => sut.topics[name](d),
+  expected: { direction, deviceId: device, channel: name },
+});
+
+/** The builder of a topic that carries a command id after its channel. */
+const commandTopic = (
+  direction: 'up' | 'down',
+  name: 'result' | 'command',
+  channel: 'results' | 'commands',
+  device: string,
+  command: string,
+): Builder => ({
+  name,
+  build: (d, c) => sut.topics[name](d, c),
+  expected: { direction, deviceId: device, channel, commandId: command },
+});
+
 const upBuilders = (device: string, command: string): Builder[] => [
-  {
-    name: 'birth',
-    build: (d) => sut.topics.birth(d),
-    expected: { direction: 'up', deviceId: device, channel: 'birth' },
-  },
-  {
-    name: 'status',
-    build: (d) => sut.topics.status(d),
-    expected: { direction: 'up', deviceId: device, channel: 'status' },
-  },
-  {
-    name: 'telemetry',
-    build: (d) => sut.topics.telemetry(d),
-    expected: { direction: 'up', deviceId: device, channel: 'telemetry' },
-  },
-  {
-    name: 'state',
-    build: (d) => sut.topics.state(d),
-    expected: { direction: 'up', deviceId: device, channel: 'state' },
-  },
-  {
-    name: 'events',
-    build: (d) => sut.topics.events(d),
-    expected: { direction: 'up', deviceId: device, channel: 'events' },
-  },
-  {
-    name: 'result',
-    build: (d, c) => sut.topics.result(d, c),
-    expected: { direction: 'up', deviceId: device, channel: 'results', commandId: command },
-  },
+  ...(['birth', 'status', 'telemetry', 'state', 'events'] as const).map((name) =>
+    deviceTopic('up', name, device),
+  ),
+  commandTopic('up', 'result', 'results', device, command),
 ];
 const downBuilders = (device: string, command: string): Builder[] => [
-  {
-    name: 'desired',
-    build: (d) => sut.topics.desired(d),
-    expected: { direction: 'down', deviceId: device, channel: 'desired' },
-  },
-  {
-    name: 'command',
-    build: (d, c) => sut.topics.command(d, c),
-    expected: { direction: 'down', deviceId: device, channel: 'commands', commandId: command },
-  },
+  deviceTopic('down', 'desired', device),
+  commandTopic('down', 'command', 'commands', device, command),
 ];
 const allBuilders = (device: string, command: string) => [
   ...upBuilders(device, command),

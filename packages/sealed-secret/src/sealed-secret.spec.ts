@@ -1,31 +1,8 @@
-import {
-  createDecipheriv,
-  createPublicKey,
-  diffieHellman,
-  generateKeyPairSync,
-  hkdfSync,
-  type KeyObject,
-} from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { SealedSecretSchema, type SealedSecret } from '@agentbox/schemas';
+import { SealedSecretSchema } from '@agentbox/schemas';
+import { openSealedSecret } from '@agentbox/test-support';
 import { isValidBoxPublicKey, sealSecret } from './sealed-secret.js';
-
-/** docs/protocol.md section 11 from the box's side, written out step by step. */
-function open(sealed: SealedSecret, privateKey: KeyObject): string {
-  const epk = createPublicKey({ key: Buffer.from(sealed.epk, 'base64'), format: 'der', type: 'spki' });
-  const key = hkdfSync(
-    'sha256',
-    diffieHellman({ privateKey, publicKey: epk }),
-    Buffer.alloc(0),
-    'agentbox-secret-v1',
-    32,
-  );
-  const decipher = createDecipheriv('aes-256-gcm', Buffer.from(key), Buffer.from(sealed.iv, 'base64'));
-  decipher.setAuthTag(Buffer.from(sealed.tag, 'base64'));
-  return Buffer.concat([decipher.update(Buffer.from(sealed.ct, 'base64')), decipher.final()]).toString(
-    'utf8',
-  );
-}
 
 const spki = (key: KeyObject) => key.export({ format: 'der', type: 'spki' }).toString('base64');
 
@@ -36,10 +13,10 @@ describe('sealSecret', () => {
     expect(SealedSecretSchema.parse(sut)).toEqual(sut);
     expect(Buffer.from(sut.iv, 'base64')).toHaveLength(12);
     expect(Buffer.from(sut.tag, 'base64')).toHaveLength(16);
-    expect(open(sut, box.privateKey)).toBe('sk-live-0123456789');
+    expect(openSealedSecret(sut, box.privateKey)).toBe('sk-live-0123456789');
     // A fresh ephemeral key each time: the same secret never looks the same twice.
     expect(sealSecret('sk-live-0123456789', spki(box.publicKey)).ct).not.toBe(sut.ct);
-    expect(() => open(sut, generateKeyPairSync('x25519').privateKey)).toThrow();
+    expect(() => openSealedSecret(sut, generateKeyPairSync('x25519').privateKey)).toThrow();
   });
 
   it('accepts only X25519 public keys as a box secrets key', () => {

@@ -2,40 +2,33 @@ import { spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { currentOwner, DirLockedError, LOCK_FILE, lockDir, processStartTime } from './dir-lock.js';
 
 describe('lockDir', () => {
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-lock-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('agentbox-lock-');
 
   async function writeLock(owner: object | string): Promise<void> {
-    await writeFile(join(dir, LOCK_FILE), typeof owner === 'string' ? owner : JSON.stringify(owner));
+    await writeFile(join(dir.path, LOCK_FILE), typeof owner === 'string' ? owner : JSON.stringify(owner));
   }
 
   it('writes who holds it and removes the file on release', async () => {
-    const release = await lockDir(dir);
-    const owner = JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8'));
+    const release = await lockDir(dir.path);
+    const owner = JSON.parse(await readFile(join(dir.path, LOCK_FILE), 'utf8'));
     expect(owner).toEqual(await currentOwner());
     expect(owner.pid).toBe(process.pid);
-    expect(await readdir(dir)).toEqual([LOCK_FILE]); // no temp file left behind
+    expect(await readdir(dir.path)).toEqual([LOCK_FILE]); // no temp file left behind
     await release();
     await release();
-    expect(await readdir(dir)).toEqual([]);
+    expect(await readdir(dir.path)).toEqual([]);
   });
 
   it('refuses a second lock in the same process until released', async () => {
-    const release = await lockDir(dir);
-    await expect(lockDir(dir)).rejects.toBeInstanceOf(DirLockedError);
+    const release = await lockDir(dir.path);
+    await expect(lockDir(dir.path)).rejects.toBeInstanceOf(DirLockedError);
     await release();
-    const again = await lockDir(dir);
+    const again = await lockDir(dir.path);
     await again();
   });
 
@@ -43,15 +36,15 @@ describe('lockDir', () => {
     const me = await currentOwner();
     const parent = { pid: process.ppid, bootId: me.bootId, startTime: await processStartTime(process.ppid) };
     await writeLock(parent);
-    await expect(lockDir(dir)).rejects.toMatchObject({ owner: { pid: process.ppid } });
+    await expect(lockDir(dir.path)).rejects.toMatchObject({ owner: { pid: process.ppid } });
   });
 
   it('takes over a lock whose process is gone', async () => {
     const done = spawnSync(process.execPath, ['-e', '0']);
     expect(done.pid).toBeGreaterThan(0);
     await writeLock({ pid: done.pid });
-    const release = await lockDir(dir);
-    expect(JSON.parse(await readFile(join(dir, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
+    const release = await lockDir(dir.path);
+    expect(JSON.parse(await readFile(join(dir.path, LOCK_FILE), 'utf8')).pid).toBe(process.pid);
     await release();
   });
 
@@ -59,26 +52,26 @@ describe('lockDir', () => {
     const me = await currentOwner();
     await writeLock({ pid: process.ppid, bootId: me.bootId, startTime: '1' });
     await (
-      await lockDir(dir)
+      await lockDir(dir.path)
     )();
     await writeLock({ pid: process.ppid, bootId: 'another-boot' });
     await (
-      await lockDir(dir)
+      await lockDir(dir.path)
     )();
     await writeLock({ pid: process.pid, bootId: me.bootId, startTime: '1' });
     await (
-      await lockDir(dir)
+      await lockDir(dir.path)
     )();
   });
 
   it('takes over a lock file it cannot make sense of', async () => {
     await writeLock('');
     await (
-      await lockDir(dir)
+      await lockDir(dir.path)
     )();
     await writeLock('{"pid":"x"}');
     await (
-      await lockDir(dir)
+      await lockDir(dir.path)
     )();
   });
 });

@@ -1,18 +1,18 @@
-import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { appendFile, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { Spool, SpoolError, SpoolErrorCode, type SpoolOptions } from './spool.js';
 
 const RECORD_HEADER = 16;
 const SEGMENT_HEADER = 8;
 
 describe('Spool', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-spool-');
   const open: Spool[] = [];
 
   async function openSpool(options: Partial<SpoolOptions> = {}): Promise<Spool> {
-    const spool = await Spool.open({ dir, maxBytes: 1024 * 1024, ...options });
+    const spool = await Spool.open({ dir: dir.path, maxBytes: 1024 * 1024, ...options });
     open.push(spool);
     return spool;
   }
@@ -23,16 +23,11 @@ describe('Spool', () => {
   }
 
   async function segmentFiles(): Promise<string[]> {
-    return (await readdir(dir)).filter((n) => n.endsWith('.seg')).sort();
+    return (await readdir(dir.path)).filter((n) => n.endsWith('.seg')).sort();
   }
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-spool-'));
-  });
 
   afterEach(async () => {
     for (const s of open.splice(0)) await s.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('returns records oldest first with monotonic ids', async () => {
@@ -144,7 +139,7 @@ describe('Spool', () => {
   });
 
   it('opens an empty or missing directory', async () => {
-    await rm(dir, { recursive: true });
+    await rm(dir.path, { recursive: true });
     const sut = await openSpool();
     expect(sut.stats()).toEqual({
       records: 0,
@@ -184,7 +179,7 @@ describe('Spool', () => {
       });
       expect((await reopened.peek(1000)).map((r) => r.id)).toEqual(ids);
       let onDisk = 0;
-      for (const f of await segmentFiles()) onDisk += (await stat(join(dir, f))).size;
+      for (const f of await segmentFiles()) onDisk += (await stat(join(dir.path, f))).size;
       expect(onDisk).toBeLessThanOrEqual(maxBytes);
     });
 
@@ -226,7 +221,7 @@ describe('Spool', () => {
       for (let i = 1; i <= 5; i++) await first.append(`rec-${i}`);
       await first.close();
       const [seg] = await segmentFiles();
-      const path = join(dir, seg!);
+      const path = join(dir.path, seg!);
       const size = (await stat(path)).size;
       await truncate(path, size - 3); // the last record loses its final bytes
 
@@ -252,7 +247,7 @@ describe('Spool', () => {
       await first.append('keep');
       await first.append('flip');
       await first.close();
-      const path = join(dir, (await segmentFiles())[0]!);
+      const path = join(dir.path, (await segmentFiles())[0]!);
       const bytes = await readFile(path);
       bytes[bytes.length - 1]! ^= 0xff; // bit rot in the last payload
       await writeFile(path, bytes);
@@ -267,7 +262,7 @@ describe('Spool', () => {
       const first = await openSpool({ segmentBytes: 64 });
       await first.append('a'.repeat(30));
       await first.close();
-      await writeFile(join(dir, '00000000000000000002.seg'), Buffer.from([0x41, 0x42]));
+      await writeFile(join(dir.path, '00000000000000000002.seg'), Buffer.from([0x41, 0x42]));
 
       const second = await openSpool({ segmentBytes: 64 });
       expect(await segmentFiles()).toEqual(['00000000000000000001.seg']);
@@ -281,7 +276,7 @@ describe('Spool', () => {
       await first.close();
       // As if the process died right after persisting ack 4, before unlinking segments.
       await writeFile(
-        join(dir, 'state.json'),
+        join(dir.path, 'state.json'),
         JSON.stringify({ v: 1, ackedId: 4, dropped: 0, droppedBytes: 0 }),
       );
 
@@ -295,7 +290,7 @@ describe('Spool', () => {
       for (let i = 0; i < 3; i++) await first.append(`s${i}`);
       await first.ack(2);
       await first.close();
-      await writeFile(join(dir, 'state.json'), '{"v":1,"acked');
+      await writeFile(join(dir.path, 'state.json'), '{"v":1,"acked');
 
       const second = await openSpool();
       expect(second.recoveredWithoutState).toBe(true);
@@ -332,7 +327,7 @@ describe('Spool', () => {
   describe('lock', () => {
     it('refuses a second open of the same directory until the first is closed', async () => {
       const first = await openSpool();
-      await expect(Spool.open({ dir, maxBytes: 4096 })).rejects.toMatchObject({
+      await expect(Spool.open({ dir: dir.path, maxBytes: 4096 })).rejects.toMatchObject({
         code: SpoolErrorCode.LOCKED,
       });
       await first.append('still mine');
@@ -349,10 +344,10 @@ describe('Spool', () => {
   });
 
   it('validates its options', async () => {
-    await expect(Spool.open({ dir, maxBytes: 10 })).rejects.toMatchObject({
+    await expect(Spool.open({ dir: dir.path, maxBytes: 10 })).rejects.toMatchObject({
       code: SpoolErrorCode.BAD_OPTIONS,
     });
-    await expect(Spool.open({ dir, maxBytes: 1000, segmentBytes: 0 })).rejects.toMatchObject({
+    await expect(Spool.open({ dir: dir.path, maxBytes: 1000, segmentBytes: 0 })).rejects.toMatchObject({
       code: SpoolErrorCode.BAD_OPTIONS,
     });
   });

@@ -1,16 +1,14 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { Spool } from '../src/spool.js';
 import { parsePayload, payloadFor, writerSource } from './fixtures/spool-writer.js';
 
 const pkgRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-/** A private build of the package, so that the shared dist/ is never rewritten under someone's feet. */
-let buildDir: string;
 let distIndex: string;
 
 interface Report {
@@ -59,44 +57,31 @@ async function runAndKill(args: string[], minAppends: number, runMs: number): Pr
 }
 
 describe('Spool under kill -9', () => {
-  let dir: string;
+  /** A private build of the package, so that the shared dist/ is never rewritten under someone's feet. */
+  const buildDir = useTempDir('agentbox-telemetry-build-', { per: 'suite' });
+  const dir = useTempDir('agentbox-spool-kill-');
 
   beforeAll(async () => {
     // The child runs the built package (plain node, no test transform): build the current source.
-    buildDir = await mkdtemp(join(tmpdir(), 'agentbox-telemetry-build-'));
     const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
     const noExtras = ['--declaration', 'false', '--declarationMap', 'false', '--sourceMap', 'false'];
-    execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--outDir', buildDir, ...noExtras], {
-      cwd: pkgRoot,
-      stdio: 'inherit',
-    });
-    await writeFile(join(buildDir, 'package.json'), JSON.stringify({ type: 'module' }));
-    distIndex = join(buildDir, 'index.js');
+    const args = [tsc, '-p', 'tsconfig.build.json', '--outDir', buildDir.path, ...noExtras];
+    execFileSync(process.execPath, args, { cwd: pkgRoot, stdio: 'inherit' });
+    await writeFile(join(buildDir.path, 'package.json'), JSON.stringify({ type: 'module' }));
+    distIndex = join(buildDir.path, 'index.js');
   }, 120_000);
-
-  afterAll(async () => {
-    await rm(buildDir, { recursive: true, force: true });
-  });
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-spool-kill-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
 
   it('loses no reported append, tears no record and keeps ids contiguous across kills (fsync on)', async () => {
     let previousLastId = 0;
     for (let round = 1; round <= 3; round++) {
       const report = await runAndKill(
-        [dir, String(round), String(4 * 1024 * 1024), '16384', '1', '25'],
+        [dir.path, String(round), String(4 * 1024 * 1024), '16384', '1', '25'],
         5,
         300,
       );
       expect(report.appended.size).toBeGreaterThan(0);
 
-      const sut = await Spool.open({ dir, maxBytes: 4 * 1024 * 1024, segmentBytes: 16384 });
+      const sut = await Spool.open({ dir: dir.path, maxBytes: 4 * 1024 * 1024, segmentBytes: 16384 });
       try {
         const records = await sut.peek(1_000_000);
         const ids = records.map((r) => r.id);
@@ -136,9 +121,13 @@ describe('Spool under kill -9', () => {
     const maxBytes = 64 * 1024;
     let droppedBefore = 0;
     for (let round = 1; round <= 2; round++) {
-      const report = await runAndKill([dir, String(round), String(maxBytes), '4096', '0', '0'], 1000, 200);
+      const report = await runAndKill(
+        [dir.path, String(round), String(maxBytes), '4096', '0', '0'],
+        1000,
+        200,
+      );
 
-      const sut = await Spool.open({ dir, maxBytes, segmentBytes: 4096 });
+      const sut = await Spool.open({ dir: dir.path, maxBytes, segmentBytes: 4096 });
       try {
         const stats = sut.stats();
         expect(stats.diskBytes).toBeLessThanOrEqual(maxBytes);

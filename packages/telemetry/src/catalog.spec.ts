@@ -77,11 +77,13 @@ describe('describeMetric', () => {
 });
 
 describe('sanitizeMetricSegment', () => {
-  it('lower-cases and maps everything else to single underscores', () => {
-    expect(sanitizeMetricSegment('x86_pkg_temp\n')).toBe('x86_pkg_temp');
-    expect(sanitizeMetricSegment('Cpu-Thermal')).toBe('cpu_thermal');
-    expect(sanitizeMetricSegment('package-0')).toBe('package_0');
-    expect(sanitizeMetricSegment(' --SoC  dts0-- ')).toBe('soc_dts0');
-    expect(sanitizeMetricSegment('°°°')).toBe('');
+  it.each([
+    ['x86_pkg_temp\n', 'x86_pkg_temp'],
+    ['Cpu-Thermal', 'cpu_thermal'],
+    ['package-0', 'package_0'],
+    [' --SoC  dts0-- ', 'soc_dts0'],
+    ['°°°', ''],
+  ])('lower-cases %j and maps everything else to single underscores: %j', (label, segment) => {
+    expect(sanitizeMetricSegment(label)).toBe(segment);
   });
 });

@@ -13,111 +13,58 @@ export interface MetricDefinition {
  */
 export const METRIC_NAME_RE = /^[a-z][a-z0-9_]*(\.[a-z0-9_]+)*$/;
 
+/** A metric that reads as a level (memory in use, a temperature). */
+function gauge(name: string, unit: string, description: string): MetricDefinition {
+  return { name, unit, type: 'gauge', description };
+}
+
+/** A metric that only ever grows (bytes received since boot). */
+function counter(name: string, unit: string, description: string): MetricDefinition {
+  return { name, unit, type: 'counter', description };
+}
+
 /** Static metrics: present on any Linux box (disk and memory may still be absent if unreadable). */
 export const METRIC_CATALOG: readonly MetricDefinition[] = Object.freeze(
   [
-    {
-      name: 'cpu.usage_pct',
-      unit: 'percent',
-      type: 'gauge',
-      description: 'CPU busy time over the sample window, all cores (0-100).',
-    },
-    {
-      name: 'cpu.iowait_pct',
-      unit: 'percent',
-      type: 'gauge',
-      description: 'CPU time spent waiting for I/O over the sample window, all cores (0-100).',
-    },
-    { name: 'cpu.cores', unit: 'count', type: 'gauge', description: 'Online CPU cores seen in /proc/stat.' },
-    { name: 'mem.total_bytes', unit: 'bytes', type: 'gauge', description: 'Physical memory (MemTotal).' },
-    {
-      name: 'mem.available_bytes',
-      unit: 'bytes',
-      type: 'gauge',
-      description: 'Memory available for new work without swapping (MemAvailable).',
-    },
-    { name: 'mem.used_bytes', unit: 'bytes', type: 'gauge', description: 'MemTotal - MemAvailable.' },
-    {
-      name: 'mem.used_pct',
-      unit: 'percent',
-      type: 'gauge',
-      description: 'mem.used_bytes / mem.total_bytes (0-100).',
-    },
-    { name: 'swap.total_bytes', unit: 'bytes', type: 'gauge', description: 'Swap space (SwapTotal).' },
-    { name: 'swap.used_bytes', unit: 'bytes', type: 'gauge', description: 'SwapTotal - SwapFree.' },
-    { name: 'load.1m', unit: 'load', type: 'gauge', description: 'Load average over 1 minute.' },
-    { name: 'load.5m', unit: 'load', type: 'gauge', description: 'Load average over 5 minutes.' },
-    { name: 'load.15m', unit: 'load', type: 'gauge', description: 'Load average over 15 minutes.' },
-    {
-      name: 'disk.total_bytes',
-      unit: 'bytes',
-      type: 'gauge',
-      description: 'Size of the file system holding the first disk path.',
-    },
-    { name: 'disk.used_bytes', unit: 'bytes', type: 'gauge', description: 'Used bytes on that file system.' },
-    {
-      name: 'disk.available_bytes',
-      unit: 'bytes',
-      type: 'gauge',
-      description: 'Bytes still available to unprivileged users on that file system.',
-    },
-    {
-      name: 'disk.used_pct',
-      unit: 'percent',
-      type: 'gauge',
-      description: 'used / (used + available), as df reports it (0-100).',
-    },
-    {
-      name: 'net.rx_bytes',
-      unit: 'bytes',
-      type: 'counter',
-      description: 'Bytes received, non-loopback interfaces summed.',
-    },
-    {
-      name: 'net.tx_bytes',
-      unit: 'bytes',
-      type: 'counter',
-      description: 'Bytes sent, non-loopback interfaces summed.',
-    },
-    {
-      name: 'net.rx_bytes_per_s',
-      unit: 'bytes/s',
-      type: 'gauge',
-      description: 'Receive rate over the sample window.',
-    },
-    {
-      name: 'net.tx_bytes_per_s',
-      unit: 'bytes/s',
-      type: 'gauge',
-      description: 'Send rate over the sample window.',
-    },
-    { name: 'uptime.seconds', unit: 'seconds', type: 'gauge', description: 'Seconds since boot.' },
-    {
-      name: 'procs.running',
-      unit: 'count',
-      type: 'gauge',
-      description: 'Runnable tasks (procs_running in /proc/stat).',
-    },
-    {
-      name: 'procs.blocked',
-      unit: 'count',
-      type: 'gauge',
-      description: 'Tasks blocked on I/O (procs_blocked in /proc/stat).',
-    },
-    {
-      name: 'procs.total',
-      unit: 'count',
-      type: 'gauge',
-      description: 'Scheduling entities that exist (/proc/loadavg).',
-    },
-    { name: 'temp.max_c', unit: 'celsius', type: 'gauge', description: 'Hottest thermal zone.' },
-    {
-      name: 'power.total_w',
-      unit: 'watts',
-      type: 'gauge',
-      description: 'Sum of the top-level RAPL domains (packages; psys left out as it overlaps them).',
-    },
-  ].map((d) => Object.freeze(d as MetricDefinition)),
+    gauge('cpu.usage_pct', 'percent', 'CPU busy time over the sample window, all cores (0-100).'),
+    gauge(
+      'cpu.iowait_pct',
+      'percent',
+      'CPU time spent waiting for I/O over the sample window, all cores (0-100).',
+    ),
+    gauge('cpu.cores', 'count', 'Online CPU cores seen in /proc/stat.'),
+    gauge('mem.total_bytes', 'bytes', 'Physical memory (MemTotal).'),
+    gauge('mem.available_bytes', 'bytes', 'Memory available for new work without swapping (MemAvailable).'),
+    gauge('mem.used_bytes', 'bytes', 'MemTotal - MemAvailable.'),
+    gauge('mem.used_pct', 'percent', 'mem.used_bytes / mem.total_bytes (0-100).'),
+    gauge('swap.total_bytes', 'bytes', 'Swap space (SwapTotal).'),
+    gauge('swap.used_bytes', 'bytes', 'SwapTotal - SwapFree.'),
+    gauge('load.1m', 'load', 'Load average over 1 minute.'),
+    gauge('load.5m', 'load', 'Load average over 5 minutes.'),
+    gauge('load.15m', 'load', 'Load average over 15 minutes.'),
+    gauge('disk.total_bytes', 'bytes', 'Size of the file system holding the first disk path.'),
+    gauge('disk.used_bytes', 'bytes', 'Used bytes on that file system.'),
+    gauge(
+      'disk.available_bytes',
+      'bytes',
+      'Bytes still available to unprivileged users on that file system.',
+    ),
+    gauge('disk.used_pct', 'percent', 'used / (used + available), as df reports it (0-100).'),
+    counter('net.rx_bytes', 'bytes', 'Bytes received, non-loopback interfaces summed.'),
+    counter('net.tx_bytes', 'bytes', 'Bytes sent, non-loopback interfaces summed.'),
+    gauge('net.rx_bytes_per_s', 'bytes/s', 'Receive rate over the sample window.'),
+    gauge('net.tx_bytes_per_s', 'bytes/s', 'Send rate over the sample window.'),
+    gauge('uptime.seconds', 'seconds', 'Seconds since boot.'),
+    gauge('procs.running', 'count', 'Runnable tasks (procs_running in /proc/stat).'),
+    gauge('procs.blocked', 'count', 'Tasks blocked on I/O (procs_blocked in /proc/stat).'),
+    gauge('procs.total', 'count', 'Scheduling entities that exist (/proc/loadavg).'),
+    gauge('temp.max_c', 'celsius', 'Hottest thermal zone.'),
+    gauge(
+      'power.total_w',
+      'watts',
+      'Sum of the top-level RAPL domains (packages; psys left out as it overlaps them).',
+    ),
+  ].map((definition) => Object.freeze(definition)),
 );
 
 const STATIC_BY_NAME = new Map(METRIC_CATALOG.map((d) => [d.name, d]));
@@ -131,16 +78,11 @@ export function describeMetric(name: string): MetricDefinition | undefined {
   if (known) return known;
   const zone = TEMP_ZONE_RE.exec(name)?.[1];
   if (zone !== undefined) {
-    return { name, unit: 'celsius', type: 'gauge', description: `Temperature of thermal zone "${zone}".` };
+    return gauge(name, 'celsius', `Temperature of thermal zone "${zone}".`);
   }
   const domain = POWER_DOMAIN_RE.exec(name)?.[1];
   if (domain !== undefined) {
-    return {
-      name,
-      unit: 'watts',
-      type: 'gauge',
-      description: `Average power of RAPL domain "${domain}" over the sample window.`,
-    };
+    return gauge(name, 'watts', `Average power of RAPL domain "${domain}" over the sample window.`);
   }
   return undefined;
 }

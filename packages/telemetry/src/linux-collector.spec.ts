@@ -1,11 +1,18 @@
-import { mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { describeMetric, METRIC_NAME_RE } from './catalog.js';
 import { LinuxCollector } from './linux-collector.js';
 
 const GiB = 1024 ** 3;
+
+/** The metric names of a family ('temp.', 'power.') among `names`. */
+const namesIn = (names: string[], family: string) => names.filter((name) => name.startsWith(family));
+
+/** The values of a sample's metrics of one family, by name. */
+const familyOf = (sample: Record<string, number>, family: string) =>
+  Object.fromEntries(Object.entries(sample).filter(([name]) => name.startsWith(family)));
 
 interface ProcState {
   cpu: [
@@ -60,14 +67,14 @@ const MEMINFO = [
 ].join('\n');
 
 describe('LinuxCollector', () => {
-  let root: string;
+  const root = useTempDir('agentbox-collector-');
   let procRoot: string;
   let sysRoot: string;
   let now: number;
   const clock = () => now;
 
   async function put(path: string, content: string): Promise<void> {
-    const full = join(root, path);
+    const full = join(root.path, path);
     await mkdir(dirname(full), { recursive: true });
     await writeFile(full, content);
   }
@@ -78,18 +85,13 @@ describe('LinuxCollector', () => {
   }
 
   beforeEach(async () => {
-    root = await mkdtemp(join(tmpdir(), 'agentbox-collector-'));
-    procRoot = join(root, 'proc');
-    sysRoot = join(root, 'sys');
+    procRoot = join(root.path, 'proc');
+    sysRoot = join(root.path, 'sys');
     now = 1_000;
     await mkdir(sysRoot, { recursive: true });
     await put('proc/meminfo', MEMINFO);
     await put('proc/loadavg', '0.50 0.25 0.10 3/456 7890\n');
     await put('proc/uptime', '12345.67 20000.00\n');
-  });
-
-  afterEach(async () => {
-    await rm(root, { recursive: true, force: true });
   });
 
   describe('with a fixture /proc', () => {
@@ -101,7 +103,7 @@ describe('LinuxCollector', () => {
     });
 
     it('reads gauges and computes rates against the previous call', async () => {
-      const sut = new LinuxCollector({ procRoot, sysRoot, diskPaths: [root], firstWindowMs: 1, clock });
+      const sut = new LinuxCollector({ procRoot, sysRoot, diskPaths: [root.path], firstWindowMs: 1, clock });
       const first = await sut.collect();
       // Nothing moved during the first window: no CPU time passed, so no CPU percentage is invented.
       expect(first['cpu.usage_pct']).toBeUndefined();
@@ -186,7 +188,7 @@ describe('LinuxCollector', () => {
       const sut = new LinuxCollector({
         procRoot,
         sysRoot,
-        diskPaths: [join(root, 'does-not-exist')],
+        diskPaths: [join(root.path, 'does-not-exist')],
         firstWindowMs: 1,
         clock,
       });
@@ -207,7 +209,7 @@ describe('LinuxCollector', () => {
 
     async function zone(n: number, type: string | undefined, temp: string | undefined): Promise<void> {
       const dir = `sys/class/thermal/thermal_zone${n}`;
-      await mkdir(join(root, dir), { recursive: true });
+      await mkdir(join(root.path, dir), { recursive: true });
       if (type !== undefined) await put(`${dir}/type`, `${type}\n`);
       if (temp !== undefined) await put(`${dir}/temp`, `${temp}\n`);
     }
@@ -222,11 +224,11 @@ describe('LinuxCollector', () => {
       await zone(5, 'bogus', '-273000'); // no probe behind it
       await zone(6, 'broken', 'N/A');
       await zone(7, 'MAX', '20000'); // must not shadow temp.max_c
-      await mkdir(join(root, 'sys/class/thermal/cooling_device0'), { recursive: true });
+      await mkdir(join(root.path, 'sys/class/thermal/cooling_device0'), { recursive: true });
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1 });
 
       const sample = await sut.collect();
-      const temps = Object.fromEntries(Object.entries(sample).filter(([k]) => k.startsWith('temp.')));
+      const temps = familyOf(sample, 'temp.');
       expect(temps).toEqual({
         'temp.x86_pkg_temp_c': 51,
         'temp.acpitz_1_c': 27.8,
@@ -241,11 +243,11 @@ describe('LinuxCollector', () => {
     });
 
     it('has no temperature keys without thermal zones', async () => {
-      await mkdir(join(root, 'sys/class/thermal'), { recursive: true });
+      await mkdir(join(root.path, 'sys/class/thermal'), { recursive: true });
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1 });
       const sample = await sut.collect();
-      expect(Object.keys(sample).filter((k) => k.startsWith('temp.'))).toEqual([]);
-      expect((await sut.availableMetrics()).filter((k) => k.startsWith('temp.'))).toEqual([]);
+      expect(namesIn(Object.keys(sample), 'temp.')).toEqual([]);
+      expect(namesIn(await sut.availableMetrics(), 'temp.')).toEqual([]);
     });
   });
 
@@ -288,7 +290,7 @@ describe('LinuxCollector', () => {
       await domain('intel-rapl:3', 'total', 500, 1_000); // 0.5 mJ
       const sample = await sut.collect();
 
-      const power = Object.fromEntries(Object.entries(sample).filter(([k]) => k.startsWith('power.')));
+      const power = familyOf(sample, 'power.');
       expect(power).toEqual({
         'power.package_0_w': 15,
         'power.package_0_core_w': 10,
@@ -316,8 +318,8 @@ describe('LinuxCollector', () => {
       await domain('intel-rapl:0', 'package-0', undefined);
       const sut = new LinuxCollector({ procRoot, sysRoot, firstWindowMs: 1 });
       const sample = await sut.collect();
-      expect(Object.keys(sample).filter((k) => k.startsWith('power.'))).toEqual([]);
-      expect((await sut.availableMetrics()).filter((k) => k.startsWith('power.'))).toEqual([]);
+      expect(namesIn(Object.keys(sample), 'power.')).toEqual([]);
+      expect(namesIn(await sut.availableMetrics(), 'power.')).toEqual([]);
     });
 
     it('lists the power metrics as available when the counters are readable', async () => {
@@ -359,11 +361,11 @@ describe('LinuxCollector', () => {
       const zones = (await readdir('/sys/class/thermal').catch(() => [])).filter((e) =>
         e.startsWith('thermal_zone'),
       );
-      if (zones.length === 0) expect(Object.keys(sample).filter((k) => k.startsWith('temp.'))).toEqual([]);
+      if (zones.length === 0) expect(namesIn(Object.keys(sample), 'temp.')).toEqual([]);
       const rapl = (await readdir('/sys/class/powercap').catch(() => [])).filter((e) =>
         e.startsWith('intel-rapl:'),
       );
-      if (rapl.length === 0) expect(Object.keys(sample).filter((k) => k.startsWith('power.'))).toEqual([]);
+      if (rapl.length === 0) expect(namesIn(Object.keys(sample), 'power.')).toEqual([]);
       for (const [name, value] of Object.entries(sample)) {
         if (name.startsWith('temp.')) expect(value).toBeGreaterThan(-100);
         if (name.startsWith('power.')) expect(value).toBeGreaterThanOrEqual(0);

@@ -1,32 +1,25 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
 
 describe('writeFileAtomic', () => {
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-atomic-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('agentbox-atomic-');
 
   it('creates the file with the requested mode even under a permissive umask', async () => {
     const previous = process.umask(0);
     try {
-      await writeFileAtomic(join(dir, 'secret.json'), '{"a":1}', 0o600);
+      await writeFileAtomic(join(dir.path, 'secret.json'), '{"a":1}', 0o600);
     } finally {
       process.umask(previous);
     }
-    expect((await stat(join(dir, 'secret.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir.path, 'secret.json'))).mode & 0o777).toBe(0o600);
   });
 
   it('narrows the mode of a file that existed with wider bits', async () => {
-    const path = join(dir, 'secret.json');
+    const path = join(dir.path, 'secret.json');
     await writeFile(path, 'old', { mode: 0o644 });
     await writeFileAtomic(path, 'new', 0o600);
     expect((await stat(path)).mode & 0o777).toBe(0o600);
@@ -34,27 +27,27 @@ describe('writeFileAtomic', () => {
   });
 
   it('replaces the whole file and leaves no temp file', async () => {
-    const path = join(dir, 'data.json');
+    const path = join(dir.path, 'data.json');
     await writeFileAtomic(path, 'x'.repeat(100_000));
     await writeFileAtomic(path, 'short');
     expect(await readFile(path, 'utf8')).toBe('short');
-    expect(await readdir(dir)).toEqual(['data.json']);
+    expect(await readdir(dir.path)).toEqual(['data.json']);
   });
 
   it('concurrent writers never produce a torn file', async () => {
-    const path = join(dir, 'race.json');
+    const path = join(dir.path, 'race.json');
     const bodies = Array.from({ length: 20 }, (_, i) =>
       JSON.stringify({ writer: i, pad: 'y'.repeat(50_000) }),
     );
     await Promise.all(bodies.map((body) => writeFileAtomic(path, body)));
     expect(bodies).toContain(await readFile(path, 'utf8'));
-    expect(await readdir(dir)).toEqual(['race.json']);
+    expect(await readdir(dir.path)).toEqual(['race.json']);
   });
 
   it('keeps the old content when the write fails', async () => {
-    const path = join(dir, 'keep.json');
+    const path = join(dir.path, 'keep.json');
     await writeFileAtomic(path, 'old');
-    await expect(writeFileAtomic(join(dir, 'missing-dir', 'keep.json'), 'new')).rejects.toThrow();
+    await expect(writeFileAtomic(join(dir.path, 'missing-dir', 'keep.json'), 'new')).rejects.toThrow();
     expect(await readFile(path, 'utf8')).toBe('old');
   });
 });

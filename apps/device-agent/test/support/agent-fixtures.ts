@@ -1,4 +1,10 @@
-import { AgentDefinitionSchema, type DesiredAgent, type RunRecord, type Trigger } from '@agentbox/schemas';
+import {
+  AgentDefinitionSchema,
+  type DesiredAgent,
+  type RunRecord,
+  type Trigger,
+  type UsageRecord,
+} from '@agentbox/schemas';
 
 /** An installed agent with these triggers and defaults for everything else. */
 export const agentWithTriggers = (id: string, triggers: Trigger[]): DesiredAgent => ({
@@ -26,5 +32,20 @@ export const runRecord = (
   createdAt: 1_000,
   steps: 0,
   usage: { inputTokens: 0, outputTokens: 0 },
+  ...patch,
+});
+
+/** A usage record of one model call of agent `triage` at 1000: 10 tokens in, 5 out, counted by the provider. */
+export const usageRecord = (id: string, patch: Partial<UsageRecord> = {}): UsageRecord => ({
+  id,
+  agentId: 'triage',
+  runId: 'run-00000001',
+  provider: 'deepseek',
+  model: 'deepseek-chat',
+  ts: 1_000,
+  inputTokens: 10,
+  outputTokens: 5,
+  estimated: false,
+  outcome: 'ok',
   ...patch,
 });

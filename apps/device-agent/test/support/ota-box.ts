@@ -397,6 +397,11 @@ export class BundleServer {
     private readonly token = DOWNLOAD_TOKEN,
   ) {}
 
+  /** A server for these bundles, each at its artifactPath. */
+  static offering(...bundles: BundleFile[]): BundleServer {
+    return new BundleServer(new Map(bundles.map((bundle) => [artifactPath(bundle), bundle.bytes])));
+  }
+
   async start(): Promise<this> {
     const server = createServer((req, res) => {
       const range = req.headers.range;

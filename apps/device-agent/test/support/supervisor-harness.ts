@@ -63,15 +63,6 @@ export function agentOf(request: RecordedRequest): string | undefined {
   return /You are ([a-z0-9-]+)\./.exec(text)?.[1];
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /**
  * An AgentSupervisor with real parts around it, fresh for every test: agents.db in a temp dir, the
  * OpenAI-compatible test server as the only provider (`behaviours` says how it answers each agent),

@@ -1,19 +1,20 @@
 import { createServer, type Server } from 'node:http';
 import { createHash } from 'node:crypto';
-import { mkdtemp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { create } from 'tar';
 import { generateKeyPair, signEnvelope, type KeyPair } from '@agentbox/ota';
 import type {
   ReleaseManifest,
   RootMetadata,
   SignedRelease,
+  SignedRoot,
   UpdateOffer,
   UpdateStatusReport,
 } from '@agentbox/schemas';
-import { readBootState, writeBootState, type BootState } from '@agentbox/launcher/boot-state';
+import { readBootState, writeBootState, type BootState, type Slot } from '@agentbox/launcher/boot-state';
 import { releaseTrust } from '../../src/modules/ota/release-trust.js';
 import { UpdateFlow, type UpdateFlowOptions } from '../../src/modules/ota/update-flow.js';
 
@@ -152,10 +153,11 @@ export class UpdateFlowHarness {
   reports!: UpdateStatusReport[];
   restarts!: number;
   readonly token = 'download-token-0123456789';
+  private readonly moreServed: Served[] = [];
 
-  async setUp(): Promise<void> {
-    this.dir = await mkdtemp(join(tmpdir(), 'ota-flow-'));
-    const { dir } = this;
+  /** Lays the box out in `dir`, an empty directory of the test's own. */
+  async setUp(dir: string): Promise<void> {
+    this.dir = dir;
     this.bootPath = join(dir, 'boot.json');
     await mkdir(join(dir, 'slots', 'a', 'dist'), { recursive: true });
     await writeFile(
@@ -166,10 +168,7 @@ export class UpdateFlowHarness {
     this.rootKey = generateKeyPair();
     this.releaseKey = generateKeyPair();
     await mkdir(join(dir, 'ota'), { recursive: true });
-    await writeFile(
-      join(dir, 'ota', 'root.json'),
-      JSON.stringify(signEnvelope(rootOf(1, this.rootKey, [this.releaseKey]), [this.rootKey.privateKeyPem])),
-    );
+    await writeFile(join(dir, 'ota', 'root.json'), JSON.stringify(this.root(1, [this.releaseKey])));
     this.bundle = await makeBundle(dir, '1.1.0');
     this.served = await serve(this.bundle, this.token);
     this.reports = [];
@@ -178,7 +177,35 @@ export class UpdateFlowHarness {
 
   async tearDown(): Promise<void> {
     await closeServed(this.served);
-    await rm(this.dir, { recursive: true, force: true });
+    for (const served of this.moreServed.splice(0)) await closeServed(served);
+  }
+
+  /** Root metadata `version` listing `releaseKeys`, signed by the root key. */
+  root(version: number, releaseKeys: KeyPair[]): SignedRoot {
+    return signEnvelope(rootOf(version, this.rootKey, releaseKeys), [this.rootKey.privateKeyPem]);
+  }
+
+  /** The root the box trusts now (ota/root.json). */
+  async pinnedRoot(): Promise<SignedRoot> {
+    return JSON.parse(await readFile(join(this.dir, 'ota', 'root.json'), 'utf8')) as SignedRoot;
+  }
+
+  /** The boot state the launcher would read now. */
+  bootState(): BootState {
+    return bootState(this.bootPath);
+  }
+
+  /** The bundle's release `version`, signed by the release key the pinned root lists. */
+  release(version: string, patch: Partial<ReleaseManifest> = {}): SignedRelease {
+    return release(this.bundle, version, this.releaseKey, patch);
+  }
+
+  /** A bundle of `version` on a server of its own (closed at tear-down), and its signed release. */
+  async serveRelease(version: string): Promise<{ signed: SignedRelease; url: string }> {
+    const bundle = await makeBundle(this.dir, version);
+    const served = await serve(bundle, this.token);
+    this.moreServed.push(served);
+    return { signed: release(bundle, version, this.releaseKey), url: served.url };
   }
 
   flow = (patch: Partial<UpdateFlowOptions> = {}) =>
@@ -215,6 +242,16 @@ export class UpdateFlowHarness {
     ...patch,
   });
 
+  /**
+   * The device agent of `currentVersion` started again from `runningSlot`, with no update to take on: the reports
+   * it sends at once (the reports collected so far are dropped first).
+   */
+  async reportsAtRestart(currentVersion: string, runningSlot: Slot): Promise<UpdateStatusReport[]> {
+    this.reports = [];
+    expect(await this.flow({ currentVersion, runningSlot }).recover(false)).toBe('none');
+    return this.reports;
+  }
+
   statuses = () =>
     this.reports.map((report) => `${report.status}${report.reason ? `:${report.reason}` : ''}`);
 
@@ -233,7 +270,8 @@ export class UpdateFlowHarness {
 /** A harness set up before and torn down after every test of the calling describe block. */
 export function useUpdateFlowHarness(): UpdateFlowHarness {
   const harness = new UpdateFlowHarness();
-  beforeEach(() => harness.setUp());
+  const dir = useTempDir('ota-flow-');
+  beforeEach(() => harness.setUp(dir.path));
   afterEach(() => harness.tearDown());
   return harness;
 }

@@ -220,12 +220,3 @@ function killGroup(pid: number | undefined): void {
     // Gone already.
   }
 }
-
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

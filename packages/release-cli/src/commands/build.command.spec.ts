@@ -1,16 +1,10 @@
 import { existsSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseWorkspace, cli } from '../../test/release-cli-workspace.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useReleaseWorkspace } from '../../test/release-cli-workspace.js';
 
 describe('agentbox-release build', () => {
-  let ws: ReleaseWorkspace;
-  beforeAll(async () => {
-    ws = await ReleaseWorkspace.create();
-    await ws.keys('root', 'release', 'release2');
-    await ws.rootV1();
-  });
-  afterAll(() => ws.remove());
+  const ws = useReleaseWorkspace({ keys: ['root', 'release', 'release2'], roots: 1 });
 
   it('builds the bundle and its signed manifest', async () => {
     const built = await cli(...ws.buildArgs('1.5.0'));

@@ -1,6 +1,5 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ARCHITECTURES, RELEASE_CHANNELS, type SignedRoot } from '@agentbox/schemas';
 import {
   buildBundle,
@@ -14,6 +13,7 @@ import {
   expiresAt,
   formatBytes,
   list,
+  parseFlags,
   readJson,
   readPrivateKey,
   required,
@@ -24,21 +24,18 @@ import {
 
 /** `build`: the device agent's bundle and its signed manifest, checked against --root when given. */
 export async function buildCommand(argv: string[], io: CliIo, now: number): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      version: { type: 'string' },
-      channel: { type: 'string' },
-      key: { type: 'string', multiple: true },
-      arch: { type: 'string' },
-      'min-version': { type: 'string' },
-      notes: { type: 'string' },
-      expires: { type: 'string' },
-      'rollback-target': { type: 'boolean' },
-      root: { type: 'string' },
-      'agent-dir': { type: 'string' },
-      out: { type: 'string' },
-    },
+  const values = parseFlags(argv, {
+    version: { type: 'string' },
+    channel: { type: 'string' },
+    key: { type: 'string', multiple: true },
+    arch: { type: 'string' },
+    'min-version': { type: 'string' },
+    notes: { type: 'string' },
+    expires: { type: 'string' },
+    'rollback-target': { type: 'boolean' },
+    root: { type: 'string' },
+    'agent-dir': { type: 'string' },
+    out: { type: 'string' },
   });
   const version = required(values.version, '--version X.Y.Z');
   if (!isValidVersion(version)) throw usage(`--version "${version}" is not semantic`, 'e.g. --version 1.4.2');

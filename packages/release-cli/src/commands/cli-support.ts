@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { keyIdOf, OtaError, parseDuration, publicKeyOfPrivate } from '@agentbox/ota';
 
 /** What every command shares: argument checks, the errors they end with, and the files they read and write. */
@@ -9,6 +10,17 @@ export interface CliIo {
   out: (line: string) => void;
   err: (line: string) => void;
   now?: () => number;
+}
+
+/** The flags a command takes, each a string or a boolean, a string flag maybe repeated. */
+export type FlagOptions = NonNullable<ParseArgsConfig['options']>;
+
+/** The values of a command's flags; anything else on the command line (an unknown flag, an argument) is refused. */
+export function parseFlags<const Options extends FlagOptions>(
+  argv: string[],
+  options: Options,
+): ReturnType<typeof parseArgs<{ args: string[]; options: Options }>>['values'] {
+  return parseArgs({ args: argv, options }).values;
 }
 
 export function usage(message: string, hint: string): OtaError {

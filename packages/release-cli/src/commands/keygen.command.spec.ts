@@ -1,13 +1,9 @@
 import { stat } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseWorkspace, cli } from '../../test/release-cli-workspace.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useReleaseWorkspace } from '../../test/release-cli-workspace.js';
 
 describe('agentbox-release keygen', () => {
-  let ws: ReleaseWorkspace;
-  beforeAll(async () => {
-    ws = await ReleaseWorkspace.create();
-  });
-  afterAll(() => ws.remove());
+  const ws = useReleaseWorkspace();
 
   it('generates keys, private ones readable by the owner only, and never overwrites them', async () => {
     for (const name of ['root', 'root2', 'release', 'release2']) {

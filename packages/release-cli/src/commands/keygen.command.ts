@@ -1,16 +1,12 @@
 import { existsSync } from 'node:fs';
 import { chmod, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { generateKeyPair } from '@agentbox/ota';
-import { required, usage, type CliIo } from './cli-support.js';
+import { parseFlags, required, usage, type CliIo } from './cli-support.js';
 
 /** `keygen --out DIR [--name release|root]`: a new Ed25519 key pair, never over an existing one. */
 export async function keygenCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: { out: { type: 'string' }, name: { type: 'string' } },
-  });
+  const values = parseFlags(argv, { out: { type: 'string' }, name: { type: 'string' } });
   const dir = required(values.out, '--out DIR');
   const name = values.name ?? 'release';
   if (!/^[A-Za-z0-9._-]+$/.test(name))

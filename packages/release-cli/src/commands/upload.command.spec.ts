@@ -1,20 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseWorkspace, cli } from '../../test/release-cli-workspace.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, useReleaseWorkspace } from '../../test/release-cli-workspace.js';
 
 describe('agentbox-release upload', () => {
-  let ws: ReleaseWorkspace;
+  const ws = useReleaseWorkspace({ keys: ['root', 'release'], roots: 1, releases: ['1.5.0'] });
   let server: Server | undefined;
-  beforeAll(async () => {
-    ws = await ReleaseWorkspace.create();
-    await ws.keys('root', 'release');
-    await ws.rootV1();
-    await ws.release('1.5.0');
-  });
   afterEach(() => server?.close());
-  afterAll(() => ws.remove());
 
   /** `upload` of release 1.5.0 to `url` with an admin's login token. */
   const uploadWithToken = (url: string) =>

@@ -1,23 +1,19 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { createFleetClient, rawBody, type ApiErrorBody, type FleetClient } from '@agentbox/api-client';
 import type { SignedRelease } from '@agentbox/schemas';
 import { OtaError } from '@agentbox/ota';
-import { formatBytes, readJson, required, usage, type CliIo } from './cli-support.js';
+import { formatBytes, parseFlags, readJson, required, usage, type CliIo } from './cli-support.js';
 
 /** `upload`: registers the signed manifest on the fleet service, then streams its bundle there. */
 export async function uploadCommand(argv: string[], io: CliIo): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      url: { type: 'string' },
-      'api-key': { type: 'string' },
-      token: { type: 'string' },
-      manifest: { type: 'string' },
-      bundle: { type: 'string' },
-    },
+  const values = parseFlags(argv, {
+    url: { type: 'string' },
+    'api-key': { type: 'string' },
+    token: { type: 'string' },
+    manifest: { type: 'string' },
+    bundle: { type: 'string' },
   });
   const baseUrl = required(values.url, '--url FLEET_URL').replace(/\/+$/, '');
   const token = uploadCredential(values['api-key'], values.token);

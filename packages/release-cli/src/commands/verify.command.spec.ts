@@ -1,17 +1,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ReleaseWorkspace, cli } from '../../test/release-cli-workspace.js';
+import { describe, expect, it } from 'vitest';
+import { cli, useReleaseWorkspace } from '../../test/release-cli-workspace.js';
 
 describe('agentbox-release verify', () => {
-  let ws: ReleaseWorkspace;
-  beforeAll(async () => {
-    ws = await ReleaseWorkspace.create();
-    await ws.keys('root', 'root2', 'release', 'release2');
-    await ws.rootV1();
-    await ws.rootV2();
-    await ws.release('1.5.0');
+  const ws = useReleaseWorkspace({
+    keys: ['root', 'root2', 'release', 'release2'],
+    roots: 2,
+    releases: ['1.5.0'],
   });
-  afterAll(() => ws.remove());
 
   it('verifies a signed release, and refuses what was tampered with', async () => {
     const manifest = ws.manifest('1.5.0');

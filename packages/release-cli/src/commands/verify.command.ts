@@ -1,22 +1,18 @@
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { SignedRelease } from '@agentbox/schemas';
 import { sha256File, verifyRelease, verifyRoot, verifyRootChain } from '@agentbox/ota';
-import { list, readJson, refused, required, type CliIo } from './cli-support.js';
+import { list, parseFlags, readJson, refused, required, type CliIo } from './cli-support.js';
 
 /** `verify`: what a box checks (root chain, manifest signatures and expiry, bundle size and sha256), offline. */
 export async function verifyCommand(argv: string[], io: CliIo, now: number): Promise<void> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      root: { type: 'string' },
-      roots: { type: 'string', multiple: true },
-      manifest: { type: 'string' },
-      bundle: { type: 'string' },
-      'current-version': { type: 'string' },
-      arch: { type: 'string' },
-    },
+  const values = parseFlags(argv, {
+    root: { type: 'string' },
+    roots: { type: 'string', multiple: true },
+    manifest: { type: 'string' },
+    bundle: { type: 'string' },
+    'current-version': { type: 'string' },
+    arch: { type: 'string' },
   });
   const pinned = verifyRoot(await readJson(required(values.root, '--root root.json'), 'root'), { now });
   if (!pinned.ok) throw refused(pinned.reason, pinned.detail);

@@ -1,17 +1,9 @@
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { encodeMessage, type DesiredStateMessage } from '@agentbox/schemas';
-import { BoxConfig } from '../../config/box-config.js';
-import { CredentialsStore } from '../identity/credentials.store.js';
-import { IdentityService } from '../identity/identity.service.js';
-import { BirthService } from '../link/birth.service.js';
-import { LinkService } from '../link/link.service.js';
-import { OutboxService } from '../outbox/outbox.service.js';
-import { createMetricsCollector } from '../runtime/metrics-collector.js';
-import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
-import { SequenceService } from '../sequence/sequence.service.js';
+import { enrolledBox } from '../../../test/support/enrolled-box.js';
 import { DESIRED_FILE } from './desired-state.store.js';
 import { DesiredStateService } from './desired-state.service.js';
 
@@ -24,49 +16,30 @@ const doc = (version: number, intervalSec?: number): DesiredStateMessage => ({
 
 /** The service with real parts; the link is never started, so state reports are skipped as offline. */
 async function build(stateDir: string) {
-  const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: stateDir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' });
-  const runtime = new RuntimeSettingsService(config);
-  const seq = new SequenceService(config);
-  const identity = new IdentityService(config);
-  // An enrolled box: stored credentials, loaded the way the box loads them at start.
-  await new CredentialsStore(stateDir).save({
-    deviceId: 'box-1',
-    hardwareId: 'hw-0123456789',
-    mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
-    enrolledAt: new Date(0).toISOString(),
+  const { config, identity, link, outbox, runtime, seq } = await enrolledBox(stateDir, {
+    env: { AGENTBOX_TELEMETRY_INTERVAL_SEC: '5' },
   });
-  await identity.ensureEnrolled();
-  const link = new LinkService(config, identity, seq, new BirthService(createMetricsCollector(), runtime));
-  const outbox = new OutboxService(config, identity, link, seq);
   const sut = new DesiredStateService(config, identity, link, outbox, runtime, seq);
   return { sut, runtime, outbox };
 }
 
 describe('DesiredStateService', () => {
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-desired-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('agentbox-desired-');
 
   it('applies a newer document, stores it, and ignores an older one', async () => {
-    const { sut, runtime } = await build(dir);
+    const { sut, runtime } = await build(dir.path);
     expect(await sut.receive(encodeMessage(doc(3, 10)))).toBe('applied');
     expect(runtime.telemetryIntervalSec).toBe(10);
     expect(runtime.desiredVersion).toBe(3);
     expect(await sut.receive(encodeMessage(doc(2, 60)))).toBe('ignored-older');
     expect(runtime.telemetryIntervalSec).toBe(10);
     expect(runtime.desiredVersion).toBe(3);
-    const stored = JSON.parse(await readFile(join(dir, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
+    const stored = JSON.parse(await readFile(join(dir.path, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
     expect(stored.version).toBe(3);
   });
 
   it('takes the same version again (a retained redelivery) and the whole document each time', async () => {
-    const { sut, runtime } = await build(dir);
+    const { sut, runtime } = await build(dir.path);
     await sut.receive(encodeMessage(doc(4, 10)));
     // Version 5 has no telemetry section: the interval goes back to the configured default, not a merge.
     expect(await sut.receive(encodeMessage(doc(5)))).toBe('applied');
@@ -75,7 +48,7 @@ describe('DesiredStateService', () => {
   });
 
   it('keeps the old document when an invalid one arrives', async () => {
-    const { sut, runtime } = await build(dir);
+    const { sut, runtime } = await build(dir.path);
     await sut.receive(encodeMessage(doc(7, 30)));
     expect(await sut.receive(Buffer.from('{"v":1,"version":"8"}'))).toBe('invalid');
     expect(await sut.receive(Buffer.from('not json'))).toBe('invalid');
@@ -86,14 +59,14 @@ describe('DesiredStateService', () => {
   });
 
   it('ignores an empty retained payload (a cleared retained message)', async () => {
-    const { sut } = await build(dir);
+    const { sut } = await build(dir.path);
     expect(await sut.receive(Buffer.alloc(0))).toBe('cleared');
   });
 
   it('applies the stored document at start, and a restarted box still refuses older versions', async () => {
-    const first = await build(dir);
+    const first = await build(dir.path);
     await first.sut.receive(encodeMessage(doc(12, 20)));
-    const second = await build(dir);
+    const second = await build(dir.path);
     await second.sut.load();
     expect(second.runtime.telemetryIntervalSec).toBe(20);
     expect(await second.sut.receive(encodeMessage(doc(11, 40)))).toBe('ignored-older');
@@ -101,7 +74,7 @@ describe('DesiredStateService', () => {
   });
 
   it('hands each owner its own sections of every applied document, the stored one first', async () => {
-    const first = await build(dir);
+    const first = await build(dir.path);
     const update: unknown[] = [];
     const agents: unknown[] = [];
     first.sut.onSection('update', (sections, applied) => update.push([sections, applied.version]));
@@ -115,10 +88,10 @@ describe('DesiredStateService', () => {
     expect(update).toEqual([[{ update: undefined }, 3]]);
     expect(agents).toEqual([{ agents: [], providers: undefined }]);
     // A section this version does not know is kept for a newer one.
-    const stored = JSON.parse(await readFile(join(dir, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
+    const stored = JSON.parse(await readFile(join(dir.path, DESIRED_FILE), 'utf8')) as DesiredStateMessage;
     expect(stored.spec).toMatchObject({ newer: { x: 1 } });
 
-    const second = await build(dir);
+    const second = await build(dir.path);
     const loaded: unknown[] = [];
     second.sut.onSection('agents', (sections, applied) => loaded.push([sections, applied.version]));
     await second.sut.load();

@@ -1,7 +1,7 @@
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { CREDENTIALS_FILE, CredentialsStore, type StoredCredentials } from './credentials.store.js';
 
 const credentials = (password: string): StoredCredentials => ({
@@ -12,16 +12,11 @@ const credentials = (password: string): StoredCredentials => ({
 });
 
 describe('CredentialsStore', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-cred-');
   let sut: CredentialsStore;
 
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-cred-'));
-    sut = new CredentialsStore(dir);
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
+  beforeEach(() => {
+    sut = new CredentialsStore(dir.path);
   });
 
   it('returns undefined before enrolment', async () => {
@@ -30,7 +25,7 @@ describe('CredentialsStore', () => {
 
   it('stores credentials with mode 0600 and reads them back', async () => {
     await sut.save(credentials('secret-secret-secret-1'));
-    expect((await stat(join(dir, CREDENTIALS_FILE))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir.path, CREDENTIALS_FILE))).mode & 0o777).toBe(0o600);
     expect(await sut.mode()).toBe(0o600);
     expect(await sut.load()).toEqual(credentials('secret-secret-secret-1'));
   });
@@ -39,12 +34,12 @@ describe('CredentialsStore', () => {
     await sut.save(credentials('secret-secret-secret-1'));
     await sut.save(credentials('secret-secret-secret-2'));
     expect((await sut.load())?.mqtt.password).toBe('secret-secret-secret-2');
-    expect(await readdir(dir)).toEqual([CREDENTIALS_FILE]);
+    expect(await readdir(dir.path)).toEqual([CREDENTIALS_FILE]);
     expect(await sut.mode()).toBe(0o600);
   });
 
   it('refuses a damaged file with a message naming it', async () => {
-    await writeFile(join(dir, CREDENTIALS_FILE), JSON.stringify({ deviceId: 'x/y' }));
+    await writeFile(join(dir.path, CREDENTIALS_FILE), JSON.stringify({ deviceId: 'x/y' }));
     await expect(sut.load()).rejects.toThrow(CREDENTIALS_FILE);
   });
 });

@@ -1,9 +1,9 @@
-import { mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { BoxException, BoxExceptionCode } from '../../common/box-exception.js';
 import { BoxConfig } from '../../config/box-config.js';
 import { CREDENTIALS_FILE } from './credentials.store.js';
@@ -12,6 +12,7 @@ import { IdentityService } from './identity.service.js';
 const CLAIM = 'claim-token-0123456789';
 
 describe('IdentityService', () => {
+  const base = useTempDir('agentbox-identity-');
   let dir: string;
   let server: Server;
   let fleetUrl: string;
@@ -19,7 +20,7 @@ describe('IdentityService', () => {
   let failuresLeft = 0;
 
   beforeEach(async () => {
-    dir = join(await mkdtemp(join(tmpdir(), 'agentbox-identity-')), 'state');
+    dir = join(base.path, 'state');
     requests.length = 0;
     failuresLeft = 0;
     // A real provisioning endpoint: 503 for the first `failuresLeft` calls, then credentials.
@@ -59,7 +60,6 @@ describe('IdentityService', () => {
 
   afterEach(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(join(dir, '..'), { recursive: true, force: true });
   });
 
   const build = (env: Record<string, string>) =>

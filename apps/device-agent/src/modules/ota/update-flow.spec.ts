@@ -3,7 +3,7 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeBootState } from '@agentbox/launcher/boot-state';
-import { bootState, release, useUpdateFlowHarness } from '../../../test/support/update-flow-harness.js';
+import { useUpdateFlowHarness } from '../../../test/support/update-flow-harness.js';
 
 describe('UpdateFlow', () => {
   const h = useUpdateFlowHarness();
@@ -11,7 +11,7 @@ describe('UpdateFlow', () => {
   it('downloads, resumes a cut download with Range, installs into the inactive slot and marks it pending', async () => {
     h.served.cutAfter = Math.floor(h.bundle.length / 2);
     const sut = h.flow();
-    await sut.offer(h.offer(release(h.bundle, '1.1.0', h.releaseKey)));
+    await sut.offer(h.offer(h.release('1.1.0')));
     await sut.idle();
 
     expect(h.served.ranges).toEqual([undefined, `bytes=${Math.floor(h.bundle.length / 2)}-`]);
@@ -25,13 +25,13 @@ describe('UpdateFlow', () => {
       version: string;
     };
     expect(slot.version).toBe('1.1.0');
-    const boot = bootState(h.bootPath);
+    const boot = h.bootState();
     expect(boot.active).toBe('a');
     expect(boot.pending).toMatchObject({ slot: 'b', version: '1.1.0', rolloutId: 'r1', attempts: 0 });
   });
 
   describe('kill -9 at each step: a new process resumes from the persisted state', () => {
-    const signedOffer = () => h.offer(release(h.bundle, '1.1.0', h.releaseKey));
+    const signedOffer = () => h.offer(h.release('1.1.0'));
 
     const killedAt = async (
       step: 'verify' | 'download' | 'install' | 'switch',
@@ -56,7 +56,7 @@ describe('UpdateFlow', () => {
       await sut.offer(o);
       await sut.idle();
       expect(h.restarts).toBe(1);
-      expect(bootState(h.bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      expect(h.bootState().pending).toMatchObject({ slot: 'b', version: '1.1.0' });
       const slot = JSON.parse(await readFile(join(h.dir, 'slots', 'b', 'package.json'), 'utf8')) as {
         version: string;
       };
@@ -124,7 +124,7 @@ describe('UpdateFlow', () => {
       const probation = h.flow({ currentVersion: '1.1.0', runningSlot: 'b' });
       expect(await probation.recover(true)).toBe('trial');
       // Killed right after the commit: boot.json is committed, state.json still says trial.
-      const state = bootState(h.bootPath);
+      const state = h.bootState();
       writeBootState(h.bootPath, {
         ...state,
         active: 'b',
@@ -134,7 +134,7 @@ describe('UpdateFlow', () => {
       h.reports = [];
       expect(await h.flow({ currentVersion: '1.1.0', runningSlot: 'b' }).recover(false)).toBe('none');
       expect(h.statuses()).toEqual(['healthy']);
-      expect(bootState(h.bootPath).last?.reportedAt).toBeGreaterThan(0);
+      expect(h.bootState().last?.reportedAt).toBeGreaterThan(0);
     });
   });
 });

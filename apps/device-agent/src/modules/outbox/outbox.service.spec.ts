@@ -1,30 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Aedes } from 'aedes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '@agentbox/test-support';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { SCHEMA_VERSION, type TelemetryMessage } from '@agentbox/schemas';
-import { BoxConfig } from '../../config/box-config.js';
-import { CredentialsStore } from '../identity/credentials.store.js';
-import { IdentityService } from '../identity/identity.service.js';
-import { BirthService } from '../link/birth.service.js';
-import { LinkService } from '../link/link.service.js';
-import { createMetricsCollector } from '../runtime/metrics-collector.js';
-import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
-import { SequenceService } from '../sequence/sequence.service.js';
-import { OutboxService } from './outbox.service.js';
+import { enrolledBox } from '../../../test/support/enrolled-box.js';
+import type { LinkService } from '../link/link.service.js';
+import type { SequenceService } from '../sequence/sequence.service.js';
+import type { OutboxService } from './outbox.service.js';
 
-async function until(check: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** Polls every 20 ms: the broker runs in this process. */
+const until = (what: string, check: () => boolean) =>
+  waitFor(what, check, { timeoutMs: 10_000, intervalMs: 20 });
 
 describe('OutboxService against a real broker', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-outbox-');
   let broker: Aedes;
   let server: Server;
   let link: LinkService;
@@ -33,7 +23,6 @@ describe('OutboxService against a real broker', () => {
   const received: { topic: string; seq: number }[] = [];
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-outbox-'));
     received.length = 0;
     // The broker refuses `up/events` with PUBACK 0x87 (MQTT 5) and accepts the rest.
     broker = await Aedes.createBroker({
@@ -51,19 +40,14 @@ describe('OutboxService against a real broker', () => {
     server = createServer(broker.handle);
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const url = `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    await new CredentialsStore(dir).save({
-      deviceId: 'box-1',
-      hardwareId: 'hw-0123456789',
-      mqtt: { url, username: 'box-1', password: 'secret-secret-secret' },
-      enrolledAt: new Date(0).toISOString(),
-    });
-    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_LOG_LEVEL: 'silent' });
-    const runtime = new RuntimeSettingsService(config);
-    seq = new SequenceService(config);
-    const identity = new IdentityService(config);
-    await identity.ensureEnrolled();
-    link = new LinkService(config, identity, seq, new BirthService(createMetricsCollector(), runtime));
-    sut = new OutboxService(config, identity, link, seq);
+    ({
+      link,
+      seq,
+      outbox: sut,
+    } = await enrolledBox(dir.path, {
+      mqttUrl: url,
+      env: { AGENTBOX_LOG_LEVEL: 'silent' },
+    }));
     await sut.open();
   });
 
@@ -72,7 +56,6 @@ describe('OutboxService against a real broker', () => {
     await sut.close();
     await new Promise<void>((resolve) => broker.close(() => resolve()));
     await new Promise<void>((resolve) => server.close(() => resolve()));
-    await rm(dir, { recursive: true, force: true });
   });
 
   const telemetry = (): TelemetryMessage => {
@@ -85,22 +68,22 @@ describe('OutboxService against a real broker', () => {
     for (const message of sent) await sut.append('telemetry', message);
     expect(sut.stats()?.records).toBe(3);
     link.start();
-    await until(() => received.length === 3);
+    await until('3 records at the broker', () => received.length === 3);
     expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
-    await until(() => sut.stats()?.records === 0);
+    await until('an empty spool', () => sut.stats()?.records === 0);
   });
 
   it('drops a record the broker refuses for good instead of blocking the queue behind it', async () => {
     link.start();
-    await until(() => link.connected);
+    await until('the link up', () => link.connected);
     const first = telemetry();
     await sut.append('telemetry', first);
     await sut.event({ type: 'test.refused', level: 'info', message: 'the broker refuses up/events here' });
     const last = telemetry();
     await sut.append('telemetry', last);
-    await until(() => received.length === 2);
+    await until('2 records at the broker', () => received.length === 2);
     expect(received.map((message) => message.seq)).toEqual([first.seq, last.seq]);
-    await until(() => sut.stats()?.records === 0);
+    await until('an empty spool', () => sut.stats()?.records === 0);
     expect(sut.refused).toBe(1);
   });
 
@@ -108,7 +91,7 @@ describe('OutboxService against a real broker', () => {
     const sent = Array.from({ length: 55 }, () => telemetry());
     for (const message of sent) await sut.append('telemetry', message);
     link.start();
-    await until(() => received.length >= 55);
+    await until('55 records at the broker', () => received.length >= 55);
     expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
   });
 });

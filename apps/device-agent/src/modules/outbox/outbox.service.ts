@@ -14,6 +14,16 @@ import { openSpool, type OutboxSpool } from './outbox-spool.js';
 export const SPOOLED_CHANNELS = ['telemetry', 'events', 'runs', 'run-events', 'usage', 'update'] as const;
 export type SpooledChannel = (typeof SPOOLED_CHANNELS)[number];
 
+/** The topic each spooled channel is published on. */
+const SPOOLED_TOPICS: Record<SpooledChannel, (deviceId: string) => string> = {
+  telemetry: topics.telemetry,
+  events: topics.events,
+  runs: topics.runs,
+  'run-events': topics.runEvents,
+  usage: topics.usage,
+  update: topics.update,
+};
+
 const SpoolRecordSchema = z.object({
   c: z.enum(SPOOLED_CHANNELS),
   m: z.record(z.string(), z.unknown()),
@@ -168,28 +178,10 @@ export class OutboxService {
       this.logger.error('unreadable spool record dropped');
       return;
     }
-    const deviceId = this.identity.deviceId;
-    const topic = spooledTopic(record.c, deviceId);
+    const topic = SPOOLED_TOPICS[record.c](this.identity.deviceId);
     // Spooled records are only done once the cloud has them: with nobody subscribed (the fleet
     // service is still starting), the record stays in the spool and goes again on the next round.
     await this.link.publish(topic, record.m, { requireSubscriber: true });
     this.published += 1;
-  }
-}
-
-function spooledTopic(channel: SpooledChannel, deviceId: string): string {
-  switch (channel) {
-    case 'telemetry':
-      return topics.telemetry(deviceId);
-    case 'events':
-      return topics.events(deviceId);
-    case 'runs':
-      return topics.runs(deviceId);
-    case 'run-events':
-      return topics.runEvents(deviceId);
-    case 'usage':
-      return topics.usage(deviceId);
-    case 'update':
-      return topics.update(deviceId);
   }
 }

@@ -1,25 +1,19 @@
-import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { SEQUENCE_FILE, SequenceAllocator } from './sequence.allocator.js';
 
 describe('SequenceAllocator', () => {
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-seq-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('agentbox-seq-');
 
   it('hands out strictly increasing numbers and persists the mark before using a new block', async () => {
-    const sut = new SequenceAllocator(dir, 10);
+    const sut = new SequenceAllocator(dir.path, 10);
     const seqs = Array.from({ length: 25 }, () => sut.next());
     expect(seqs).toEqual(Array.from({ length: 25 }, (_, i) => i));
-    const mark = JSON.parse(await readFile(join(dir, SEQUENCE_FILE), 'utf8')) as { reservedUpTo: number };
+    const mark = JSON.parse(await readFile(join(dir.path, SEQUENCE_FILE), 'utf8')) as {
+      reservedUpTo: number;
+    };
     expect(mark.reservedUpTo).toBe(30);
   });
 
@@ -27,7 +21,7 @@ describe('SequenceAllocator', () => {
     const handedOut: number[] = [];
     for (let run = 0; run < 5; run++) {
       // Each run uses some numbers and then "dies": no close, no flush, the object is simply dropped.
-      const sut = new SequenceAllocator(dir, 7);
+      const sut = new SequenceAllocator(dir.path, 7);
       for (let i = 0; i < 3 + run * 4; i++) handedOut.push(sut.next());
     }
     for (let i = 1; i < handedOut.length; i++) expect(handedOut[i]!).toBeGreaterThan(handedOut[i - 1]!);
@@ -35,24 +29,24 @@ describe('SequenceAllocator', () => {
   });
 
   it('ignores a temp file left by a crash during a reservation', async () => {
-    const first = new SequenceAllocator(dir, 100);
+    const first = new SequenceAllocator(dir.path, 100);
     const used = first.next();
     // A crash between writing the temp file and the rename leaves the old mark in place.
-    await writeFile(join(dir, `.${SEQUENCE_FILE}.deadbeef.tmp`), '{"reservedUpTo": 5');
-    const sut = new SequenceAllocator(dir, 100);
+    await writeFile(join(dir.path, `.${SEQUENCE_FILE}.deadbeef.tmp`), '{"reservedUpTo": 5');
+    const sut = new SequenceAllocator(dir.path, 100);
     expect(sut.next()).toBeGreaterThan(used);
     expect(sut.next()).toBe(101);
   });
 
   it('writes the mark with mode 0600 and leaves no temp files behind', async () => {
-    const sut = new SequenceAllocator(dir, 2);
+    const sut = new SequenceAllocator(dir.path, 2);
     for (let i = 0; i < 9; i++) sut.next();
-    expect(await readdir(dir)).toEqual([SEQUENCE_FILE]);
-    expect((await stat(join(dir, SEQUENCE_FILE))).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir.path)).toEqual([SEQUENCE_FILE]);
+    expect((await stat(join(dir.path, SEQUENCE_FILE))).mode & 0o777).toBe(0o600);
   });
 
   it('refuses a corrupt mark instead of starting again at zero', async () => {
-    await writeFile(join(dir, SEQUENCE_FILE), '{"reservedUpTo": -1}');
-    expect(() => new SequenceAllocator(dir)).toThrow();
+    await writeFile(join(dir.path, SEQUENCE_FILE), '{"reservedUpTo": -1}');
+    expect(() => new SequenceAllocator(dir.path)).toThrow();
   });
 });

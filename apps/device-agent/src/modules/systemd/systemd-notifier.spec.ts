@@ -1,23 +1,20 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { NotifyReceiver } from '../../../test/support/notify-receiver.js';
 import { SystemdNotifier } from './systemd-notifier.js';
 
 describe('SystemdNotifier', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-notify-');
   let receiver: NotifyReceiver;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-notify-'));
-    receiver = new NotifyReceiver(join(dir, 'notify.sock'));
+    receiver = new NotifyReceiver(join(dir.path, 'notify.sock'));
     await receiver.start();
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     receiver.stop();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('delivers READY, STATUS and WATCHDOG datagrams to the notify socket', async () => {
@@ -37,7 +34,7 @@ describe('SystemdNotifier', () => {
   });
 
   it('reports failure when nobody listens', async () => {
-    const sut = new SystemdNotifier(join(dir, 'nobody.sock'));
+    const sut = new SystemdNotifier(join(dir.path, 'nobody.sock'));
     expect(await sut.notify({ READY: '1' })).toBe(false);
   });
 });

@@ -1,17 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { TelemetryMessageSchema } from '@agentbox/schemas';
-import { BoxConfig } from '../../config/box-config.js';
-import { CredentialsStore } from '../identity/credentials.store.js';
-import { IdentityService } from '../identity/identity.service.js';
-import { BirthService } from '../link/birth.service.js';
-import { LinkService } from '../link/link.service.js';
-import { OutboxService } from '../outbox/outbox.service.js';
-import { createMetricsCollector } from '../runtime/metrics-collector.js';
-import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
-import { SequenceService } from '../sequence/sequence.service.js';
+import { enrolledBox } from '../../../test/support/enrolled-box.js';
+import type { OutboxService } from '../outbox/outbox.service.js';
+import type { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 import { TelemetryService, cleanSample } from './telemetry.service.js';
 
 describe('cleanSample', () => {
@@ -25,35 +17,22 @@ describe('cleanSample', () => {
 });
 
 describe('TelemetryService (real collector, real spool, link offline)', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-telemetry-');
   let sut: TelemetryService;
   let outbox: OutboxService;
   let runtime: RuntimeSettingsService;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-telemetry-'));
-    await new CredentialsStore(dir).save({
-      deviceId: 'box-1',
-      hardwareId: 'hw-0123456789',
-      mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
-      enrolledAt: new Date(0).toISOString(),
-    });
-    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir, AGENTBOX_TELEMETRY_INTERVAL_SEC: '1' });
-    runtime = new RuntimeSettingsService(config);
-    const seq = new SequenceService(config);
-    const identity = new IdentityService(config);
-    await identity.ensureEnrolled();
-    const collector = createMetricsCollector();
-    const link = new LinkService(config, identity, seq, new BirthService(collector, runtime));
-    outbox = new OutboxService(config, identity, link, seq);
+    const box = await enrolledBox(dir.path, { env: { AGENTBOX_TELEMETRY_INTERVAL_SEC: '1' } });
+    runtime = box.runtime;
+    outbox = box.outbox;
     await outbox.open();
-    sut = new TelemetryService(collector, outbox, runtime, seq);
+    sut = new TelemetryService(box.collector, outbox, runtime, box.seq);
   });
 
   afterEach(async () => {
     await sut.stop();
     await outbox.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   it('tick() spools one valid telemetry message with a fresh seq', async () => {

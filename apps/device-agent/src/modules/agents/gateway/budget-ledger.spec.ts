@@ -1,33 +1,30 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { BudgetLedger, nextUtcMidnight } from './budget-ledger.js';
 
 const budget = { tokensPerDay: 1_000, tokensPerRun: 300 };
 const NOON = Date.UTC(2026, 10, 27, 12, 0, 0);
 
 describe('BudgetLedger', () => {
-  let dir: string;
+  const dir = useTempDir('budget-ledger-');
   let db: Database.Database;
   let now: number;
   let sut: BudgetLedger;
 
   const open = () => {
-    db = new Database(join(dir, 'agents.db'));
+    db = new Database(join(dir.path, 'agents.db'));
     return new BudgetLedger(db, { now: () => now });
   };
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'budget-ledger-'));
     now = NOON;
     sut = open();
   });
 
   afterEach(() => {
     db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('holds reservations against the run budget and settles them to the real usage', () => {

@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UsageRecordSchema, type UsageRecord } from '@agentbox/schemas';
 import {
@@ -12,6 +10,7 @@ import {
 import Database from 'better-sqlite3';
 import { countTokens } from 'gpt-tokenizer';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import {
   ModelGatewayError,
   type ModelCallRequest,
@@ -32,7 +31,7 @@ const weatherTool: ToolSpec = {
 
 describe('ModelGateway', () => {
   let server: OpenAiTestServer;
-  let dir: string;
+  const dir = useTempDir('model-gateway-');
   let db: Database.Database;
   let ledger: BudgetLedger;
   let providers: Map<string, ResolvedProvider>;
@@ -76,8 +75,7 @@ describe('ModelGateway', () => {
 
   beforeEach(async () => {
     server = await startOpenAiTestServer({ apiKey: KEY });
-    dir = mkdtempSync(join(tmpdir(), 'model-gateway-'));
-    db = new Database(join(dir, 'agents.db'));
+    db = new Database(join(dir.path, 'agents.db'));
     ledger = new BudgetLedger(db);
     providers = new Map([['p1', { id: 'p1', version: 1, baseUrl: server.url, apiKey: KEY }]]);
     usage = [];
@@ -88,7 +86,6 @@ describe('ModelGateway', () => {
   afterEach(async () => {
     await server.close();
     db.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('answers with the usage of the final stream chunk and records it once', async () => {

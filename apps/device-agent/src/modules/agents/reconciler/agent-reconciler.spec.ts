@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { AgentDefinitionSchema, type DesiredAgent } from '@agentbox/schemas';
 import { sealSecret } from '@agentbox/sealed-secret';
 import type { InstalledAgent } from '../agents.contracts.js';
@@ -40,22 +41,20 @@ class RecordingRuntime implements AgentRuntimePort {
 const quietLogger = { log: () => undefined, warn: () => undefined };
 
 describe('AgentReconciler', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-reconcile-');
   let stores: AgentStores;
   let key: BoxSecretsKey;
   let sut: AgentReconciler | undefined;
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-reconcile-'));
-    stores = openAgentStores(dir);
-    key = await BoxSecretsKey.loadOrCreate(dir);
+    stores = openAgentStores(dir.path);
+    key = await BoxSecretsKey.loadOrCreate(dir.path);
   });
 
   afterEach(async () => {
     await sut?.stop();
     sut = undefined;
     stores.close();
-    await rm(dir, { recursive: true, force: true });
   });
 
   function build(runtime: AgentRuntimePort, directory = new BoxProviderDirectory(), backoffBaseMs = 20) {

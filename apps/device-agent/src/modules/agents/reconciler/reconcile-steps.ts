@@ -100,22 +100,23 @@ export function computeSteps(target: ReconcileTarget, current: ReconcileCurrent)
 
 /** The state after one step; what applying it for real must amount to. */
 export function applyStep(current: ReconcileCurrent, step: ReconcileStep): ReconcileCurrent {
-  const agents = new Map(current.agents);
-  const providers = new Map(current.providers);
+  const { agents, providers } = current;
   switch (step.action) {
     case 'set-provider':
-      providers.set(step.provider.id, step.provider);
-      break;
+      return { agents, providers: new Map(providers).set(step.provider.id, step.provider) };
     case 'remove-provider':
-      providers.delete(step.providerId);
-      break;
+      return { agents, providers: without(providers, step.providerId) };
     case 'install-agent':
     case 'update-agent':
-      agents.set(step.agent.id, step.agent);
-      break;
+      return { agents: new Map(agents).set(step.agent.id, step.agent), providers };
     case 'remove-agent':
-      agents.delete(step.agentId);
-      break;
+      return { agents: without(agents, step.agentId), providers };
   }
-  return { agents, providers };
+}
+
+/** A copy of `map` without `key`. */
+function without<V>(map: ReadonlyMap<string, V>, key: string): Map<string, V> {
+  const copy = new Map(map);
+  copy.delete(key);
+  return copy;
 }

@@ -1,9 +1,7 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { RunRecord, UsageRecord } from '@agentbox/schemas';
-import { runRecord } from '../../../../test/support/agent-fixtures.js';
+import { useTempDir } from '@agentbox/test-support/vitest';
+import type { RunRecord } from '@agentbox/schemas';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
 import { CollectingReporter } from '../../../../test/support/supervisor-harness.js';
 import { ReportJournal } from '../reporting/report-journal.js';
 import { openAgentStores, type AgentStores } from '../store/agent-stores.js';
@@ -11,29 +9,17 @@ import { RunRecovery } from './run-recovery.js';
 
 const run = (id: string, status: RunRecord['status']) => runRecord(id, status);
 
-const usage: UsageRecord = {
-  id: 'usage-0001',
-  agentId: 'triage',
-  runId: 'run-done',
-  provider: 'local',
-  model: 'test-model',
-  ts: 2_000,
-  inputTokens: 10,
-  outputTokens: 2,
-  estimated: false,
-  outcome: 'ok',
-};
+const usage = usageRecord('usage-0001', { runId: 'run-done', ts: 2_000 });
 
 describe('RunRecovery', () => {
-  let dir: string;
+  const dir = useTempDir('run-recovery-');
   let stores: AgentStores;
   let journal: ReportJournal;
   let reporter: CollectingReporter;
   let logged: string[];
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'run-recovery-'));
-    stores = openAgentStores(dir);
+    stores = openAgentStores(dir.path);
     journal = new ReportJournal(stores.db);
     reporter = new CollectingReporter();
     logged = [];
@@ -41,7 +27,6 @@ describe('RunRecovery', () => {
 
   afterEach(() => {
     stores.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const create = (interrupted: RunRecord[]) =>

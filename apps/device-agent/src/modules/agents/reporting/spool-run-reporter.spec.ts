@@ -1,29 +1,21 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import {
   RunEventsMessageSchema,
   RunsMessageSchema,
   UsageMessageSchema,
   type RunEvent,
   type RunRecord,
-  type UsageRecord,
 } from '@agentbox/schemas';
-import { BoxConfig } from '../../../config/box-config.js';
-import { CredentialsStore } from '../../identity/credentials.store.js';
-import { IdentityService } from '../../identity/identity.service.js';
-import { BirthService } from '../../link/birth.service.js';
-import { LinkService } from '../../link/link.service.js';
 import { openSpool } from '../../outbox/outbox-spool.js';
-import { OutboxService } from '../../outbox/outbox.service.js';
-import { createMetricsCollector } from '../../runtime/metrics-collector.js';
-import { RuntimeSettingsService } from '../../runtime/runtime-settings.service.js';
-import { SequenceService } from '../../sequence/sequence.service.js';
+import type { OutboxService } from '../../outbox/outbox.service.js';
+import type { SequenceService } from '../../sequence/sequence.service.js';
 import { openAgentDatabase } from '../store/agent-database.js';
 import { ReportJournal } from './report-journal.js';
 import { SpoolRunReporter } from './spool-run-reporter.js';
-import { runRecord } from '../../../../test/support/agent-fixtures.js';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
+import { enrolledBox } from '../../../../test/support/enrolled-box.js';
 
 const run = (id: string, status: RunRecord['status'], output?: string): RunRecord =>
   runRecord(id, status, output === undefined ? {} : { output });
@@ -34,58 +26,27 @@ const event = (runId: string, index: number): RunEvent => ({
   ts: 1_000 + index,
   type: 'step',
 });
-const usage = (id: string): UsageRecord => ({
-  id,
-  agentId: 'triage',
-  runId: 'run-00000001',
-  provider: 'deepseek',
-  model: 'deepseek-chat',
-  ts: 1_000,
-  inputTokens: 10,
-  outputTokens: 5,
-  estimated: false,
-  outcome: 'ok',
-});
-
 describe('SpoolRunReporter with the real outbox spool', () => {
-  let dir: string;
+  const dir = useTempDir('agentbox-reporter-');
   let outbox: OutboxService;
   let seq: SequenceService;
   const warnings: string[] = [];
 
   beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-reporter-'));
     warnings.length = 0;
-    const config = BoxConfig.fromEnv({ AGENTBOX_STATE_DIR: dir });
-    await new CredentialsStore(dir).save({
-      deviceId: 'box-1',
-      hardwareId: 'hw-0123456789',
-      mqtt: { url: 'mqtt://127.0.0.1:1', username: 'box-1', password: 'secret-secret-secret' },
-      enrolledAt: new Date(0).toISOString(),
-    });
-    const identity = new IdentityService(config);
-    await identity.ensureEnrolled();
-    seq = new SequenceService(config);
-    seq.open();
     // The link is never started: everything stays in the spool, as on a box that is offline.
-    const link = new LinkService(
-      config,
-      identity,
-      seq,
-      new BirthService(createMetricsCollector(), new RuntimeSettingsService(config)),
-    );
-    outbox = new OutboxService(config, identity, link, seq);
+    ({ outbox, seq } = await enrolledBox(dir.path));
+    seq.open();
     await outbox.open();
   });
 
   afterEach(async () => {
     await outbox.close().catch(() => undefined);
-    await rm(dir, { recursive: true, force: true });
   });
 
   async function spooled(): Promise<{ c: string; m: Record<string, unknown> }[]> {
     await outbox.close();
-    const spool = await openSpool(join(dir, 'spool'), 1024 * 1024);
+    const spool = await openSpool(join(dir.path, 'spool'), 1024 * 1024);
     try {
       const records = await spool.peek(1_000);
       return records.map(
@@ -108,7 +69,7 @@ describe('SpoolRunReporter with the real outbox spool', () => {
     const sut = build();
     sut.event(event('run-00000001', 0));
     sut.run(run('run-00000001', 'running'));
-    sut.usage(usage('use-00000001'));
+    sut.usage(usageRecord('use-00000001'));
     sut.event(event('run-00000001', 1));
     sut.run(run('run-00000001', 'succeeded', 'done'));
     await sut.flush();
@@ -142,8 +103,8 @@ describe('SpoolRunReporter with the real outbox spool', () => {
 
   it('leaves out an invalid item instead of losing the batch', async () => {
     const sut = build();
-    sut.usage(usage('use-00000001'));
-    sut.usage({ ...usage('bad id!'), inputTokens: -1 });
+    sut.usage(usageRecord('use-00000001'));
+    sut.usage({ ...usageRecord('bad id!'), inputTokens: -1 });
     await sut.flush();
     const records = await spooled();
     expect(UsageMessageSchema.parse(records[0]!.m).records.map((u) => u.id)).toEqual(['use-00000001']);
@@ -162,7 +123,7 @@ describe('SpoolRunReporter with the real outbox spool', () => {
   });
 
   it('journals what is not yet in the spool and clears it once written', async () => {
-    const db = openAgentDatabase(dir);
+    const db = openAgentDatabase(dir.path);
     try {
       const journal = new ReportJournal(db);
       const sut = new SpoolRunReporter(
@@ -176,11 +137,11 @@ describe('SpoolRunReporter with the real outbox spool', () => {
       );
       sut.run(run('run-00000001', 'running'));
       sut.event(event('run-00000001', 0));
-      sut.usage(usage('use-00000001'));
+      sut.usage(usageRecord('use-00000001'));
       // A kill -9 now would leave these for the next start to send again.
       expect(journal.ids('run')).toEqual(['run-00000001']);
       expect(journal.ids('events')).toEqual(['run-00000001']);
-      expect(journal.usage()).toEqual([usage('use-00000001')]);
+      expect(journal.usage()).toEqual([usageRecord('use-00000001')]);
       await sut.flush();
       expect(journal.size()).toBe(0);
       // A write that fails leaves its entries in place.

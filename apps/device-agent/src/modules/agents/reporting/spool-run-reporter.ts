@@ -34,9 +34,19 @@ export interface SpoolRunReporterOptions {
 const MAX_ITEMS = { runs: 100, 'run-events': 200, usage: 500 } as const;
 type Channel = keyof typeof MAX_ITEMS;
 
-interface Pending<T> {
-  items: T[];
-  bytes: number;
+/** Items gathered for one channel until they are written as one message. */
+class Pending<T> {
+  items: T[] = [];
+  bytes = 0;
+
+  constructor(
+    readonly channel: 'run-events' | 'usage',
+    /** The message field that carries the items. */
+    readonly field: 'events' | 'records',
+    /** What the journal marks the items as, and under which id, until they are in the spool. */
+    readonly kind: JournalKind,
+    readonly journalId: (item: T) => string,
+  ) {}
 }
 
 /**
@@ -53,8 +63,8 @@ export class SpoolRunReporter implements RunReporter {
   /** Latest record per run id: the latest status wins anyway, so a superseded one need not travel. */
   private runs = new Map<string, RunRecord>();
   private runBytes = 0;
-  private events: Pending<RunEvent> = { items: [], bytes: 0 };
-  private usages: Pending<UsageRecord> = { items: [], bytes: 0 };
+  private events = new Pending<RunEvent>('run-events', 'events', 'events', (event) => event.runId);
+  private usages = new Pending<UsageRecord>('usage', 'records', 'usage', (record) => record.id);
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
   private readonly journal: ReportJournal | undefined;
@@ -94,14 +104,14 @@ export class SpoolRunReporter implements RunReporter {
     const valid = this.validate(RunEventSchema, event, 'run event');
     if (!valid) return;
     this.mark('events', valid.runId);
-    this.add('run-events', this.events, valid);
+    this.add(this.events, valid);
   }
 
   usage(record: UsageRecord): void {
     const valid = this.validate(UsageRecordSchema, record, 'usage record');
     if (!valid) return;
     this.mark('usage', valid.id, valid);
-    this.add('usage', this.usages, valid);
+    this.add(this.usages, valid);
   }
 
   /** Writes everything gathered so far; resolves once it is in the spool. */
@@ -109,17 +119,17 @@ export class SpoolRunReporter implements RunReporter {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.flushRuns();
-    this.flushPending('run-events', this.events);
-    this.flushPending('usage', this.usages);
+    this.flushPending(this.events);
+    this.flushPending(this.usages);
     return this.writing;
   }
 
-  private add<T>(channel: 'run-events' | 'usage', pending: Pending<T>, item: T): void {
+  private add<T>(pending: Pending<T>, item: T): void {
     const size = jsonBytes(item);
-    if (pending.items.length >= MAX_ITEMS[channel] || pending.bytes + size > this.maxMessageBytes) {
+    if (pending.items.length >= MAX_ITEMS[pending.channel] || pending.bytes + size > this.maxMessageBytes) {
       // The runs gathered so far go first, so no step overtakes its run.
       this.flushRuns();
-      this.flushPending(channel, pending);
+      this.flushPending(pending);
     }
     pending.items.push(item);
     pending.bytes += size;
@@ -146,27 +156,11 @@ export class SpoolRunReporter implements RunReporter {
     );
   }
 
-  private flushPending<T>(channel: 'run-events' | 'usage', pending: Pending<T>): void {
+  private flushPending<T>(pending: Pending<T>): void {
     if (pending.items.length === 0) return;
     const items = pending.items.splice(0);
     pending.bytes = 0;
-    if (channel === 'usage') {
-      const records = items as UsageRecord[];
-      this.write(
-        channel,
-        { records },
-        'usage',
-        records.map((record) => record.id),
-      );
-    } else {
-      const events = items as RunEvent[];
-      this.write(
-        channel,
-        { events },
-        'events',
-        events.map((event) => event.runId),
-      );
-    }
+    this.write(pending.channel, { [pending.field]: items }, pending.kind, items.map(pending.journalId));
   }
 
   private mark(kind: JournalKind, id: string, payload?: unknown): void {

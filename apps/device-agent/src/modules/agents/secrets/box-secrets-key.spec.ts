@@ -2,44 +2,37 @@ import { createPublicKey, diffieHellman, generateKeyPairSync, hkdfSync, createCi
 import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { BirthMessageSchema, SealedSecretSchema } from '@agentbox/schemas';
 import { SealedSecretError, sealSecret } from '@agentbox/sealed-secret';
 import { BoxSecretsKey, SECRETS_KEY_FILE } from './box-secrets-key.js';
 
 describe('BoxSecretsKey', () => {
-  let dir: string;
-
-  beforeEach(async () => {
-    dir = await mkdtemp(join(tmpdir(), 'agentbox-secrets-'));
-  });
-
-  afterEach(async () => {
-    await rm(dir, { recursive: true, force: true });
-  });
+  const dir = useTempDir('agentbox-secrets-');
 
   it('creates the key pair once, private key 0600, and loads the same one after a restart', async () => {
-    const sut = await BoxSecretsKey.loadOrCreate(dir);
-    expect((await stat(join(dir, SECRETS_KEY_FILE))).mode & 0o777).toBe(0o600);
-    expect(await readdir(dir)).toEqual([SECRETS_KEY_FILE]); // no temp file left behind
-    const again = await BoxSecretsKey.loadOrCreate(dir);
+    const sut = await BoxSecretsKey.loadOrCreate(dir.path);
+    expect((await stat(join(dir.path, SECRETS_KEY_FILE))).mode & 0o777).toBe(0o600);
+    expect(await readdir(dir.path)).toEqual([SECRETS_KEY_FILE]); // no temp file left behind
+    const again = await BoxSecretsKey.loadOrCreate(dir.path);
     expect(again.publicKey).toBe(sut.publicKey);
     // base64 DER SPKI of an X25519 key, and short enough for the birth message.
     const key = createPublicKey({ key: Buffer.from(sut.publicKey, 'base64'), format: 'der', type: 'spki' });
     expect(key.asymmetricKeyType).toBe('x25519');
     expect(BirthMessageSchema.shape.secretsKey.safeParse(sut.publicKey).success).toBe(true);
-    expect(await readFile(join(dir, SECRETS_KEY_FILE), 'utf8')).toContain('BEGIN PRIVATE KEY');
+    expect(await readFile(join(dir.path, SECRETS_KEY_FILE), 'utf8')).toContain('BEGIN PRIVATE KEY');
   });
 
   it('opens a secret sealed to it', async () => {
-    const sut = await BoxSecretsKey.loadOrCreate(dir);
+    const sut = await BoxSecretsKey.loadOrCreate(dir.path);
     const sealed = sealSecret('sk-live-0123456789', sut.publicKey);
     expect(SealedSecretSchema.parse(sealed)).toEqual(sealed);
     expect(sut.open(sealed)).toBe('sk-live-0123456789');
   });
 
   it('opens a secret sealed independently, step by step as docs/protocol.md section 11 describes', async () => {
-    const sut = await BoxSecretsKey.loadOrCreate(dir);
+    const sut = await BoxSecretsKey.loadOrCreate(dir.path);
     const ephemeral = generateKeyPairSync('x25519');
     const box = createPublicKey({ key: Buffer.from(sut.publicKey, 'base64'), format: 'der', type: 'spki' });
     const shared = diffieHellman({ privateKey: ephemeral.privateKey, publicKey: box });
@@ -58,7 +51,7 @@ describe('BoxSecretsKey', () => {
   });
 
   it('refuses a secret sealed to another box', async () => {
-    const sut = await BoxSecretsKey.loadOrCreate(dir);
+    const sut = await BoxSecretsKey.loadOrCreate(dir.path);
     const otherDir = await mkdtemp(join(tmpdir(), 'agentbox-secrets-other-'));
     try {
       const other = await BoxSecretsKey.loadOrCreate(otherDir);
@@ -72,7 +65,7 @@ describe('BoxSecretsKey', () => {
   });
 
   it('refuses tampered ciphertext, tag, IV or ephemeral key', async () => {
-    const sut = await BoxSecretsKey.loadOrCreate(dir);
+    const sut = await BoxSecretsKey.loadOrCreate(dir.path);
     const sealed = sealSecret('sk-live-0123456789', sut.publicKey);
     const flip = (base64: string) => {
       const bytes = Buffer.from(base64, 'base64');

@@ -1,63 +1,50 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { DesiredAgentSchema, type RunRecord } from '@agentbox/schemas';
 import { AGENT_DB_SCHEMA_VERSION, openAgentDatabase } from './agent-database.js';
 import { openAgentStores, type AgentStores } from './agent-stores.js';
 import { MemoryLimitError } from './memory-store.js';
+import { runRecord, usageRecord } from '../../../../test/support/agent-fixtures.js';
 
 const DAY = 86_400_000;
 
-function runRecord(id: string, createdAt: number, overrides: Partial<RunRecord> = {}): RunRecord {
-  return {
-    id,
-    agentId: 'watcher',
-    agentVersion: 1,
-    trigger: { type: 'message' },
-    status: 'succeeded',
-    createdAt,
-    steps: 0,
-    usage: { inputTokens: 0, outputTokens: 0 },
-    ...overrides,
-  };
-}
+/** A finished run of agent `watcher`, started from the console, created at `createdAt`. */
+const storedRun = (id: string, createdAt: number, patch: Partial<RunRecord> = {}): RunRecord =>
+  runRecord(id, 'succeeded', { agentId: 'watcher', trigger: { type: 'message' }, createdAt, ...patch });
 
 describe('agent stores', () => {
-  let dir: string;
+  const dir = useTempDir('agent-stores-');
   let now: number;
   let sut: AgentStores;
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'agent-stores-'));
     now = Date.UTC(2026, 0, 10, 12);
-    sut = openAgentStores(dir, { clock: () => now });
+    sut = openAgentStores(dir.path, { clock: () => now });
   });
 
   afterEach(() => {
     sut.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('opens agents.db in WAL mode at the current schema version, and reopens it unchanged', () => {
     expect(sut.db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(sut.db.pragma('synchronous', { simple: true })).toBe(1);
     expect(sut.db.pragma('user_version', { simple: true })).toBe(AGENT_DB_SCHEMA_VERSION);
-    sut.runs.create(runRecord('run-0001', now));
+    sut.runs.create(storedRun('run-0001', now));
     sut.close();
 
-    sut = openAgentStores(dir);
+    sut = openAgentStores(dir.path);
     expect(sut.runs.get('run-0001')?.status).toBe('succeeded');
   });
 
   it('refuses a database written by a newer schema', () => {
     sut.db.pragma(`user_version = ${AGENT_DB_SCHEMA_VERSION + 1}`);
-    expect(() => openAgentDatabase(dir)).toThrow(/newer than this device agent knows/);
+    expect(() => openAgentDatabase(dir.path)).toThrow(/newer than this device agent knows/);
   });
 
   it('keeps run events in order with a per-run index', () => {
-    sut.runs.create(runRecord('run-aaaa1', now, { status: 'running' }));
-    sut.runs.create(runRecord('run-bbbb1', now, { status: 'running' }));
+    sut.runs.create(storedRun('run-aaaa1', now, { status: 'running' }));
+    sut.runs.create(storedRun('run-bbbb1', now, { status: 'running' }));
     const first = sut.runs.appendEvent({
       runId: 'run-aaaa1',
       agentId: 'watcher',
@@ -93,8 +80,8 @@ describe('agent stores', () => {
   });
 
   it('updates a run and lists newest first, by agent and status', () => {
-    sut.runs.create(runRecord('run-old01', now - 2, { status: 'running' }));
-    sut.runs.create(runRecord('run-new01', now - 1, { agentId: 'other' }));
+    sut.runs.create(storedRun('run-old01', now - 2, { status: 'running' }));
+    sut.runs.create(storedRun('run-new01', now - 1, { agentId: 'other' }));
     sut.runs.update({ ...sut.runs.get('run-old01')!, status: 'failed', error: 'boom' });
 
     expect(sut.runs.list().map((r) => r.id)).toEqual(['run-new01', 'run-old01']);
@@ -102,17 +89,17 @@ describe('agent stores', () => {
       ['run-old01', 'failed', 'boom'],
     ]);
     expect(sut.runs.list({ status: 'succeeded' }).map((r) => r.id)).toEqual(['run-new01']);
-    expect(() => sut.runs.update(runRecord('run-none1', now))).toThrow(/not in the store/);
+    expect(() => sut.runs.update(storedRun('run-none1', now))).toThrow(/not in the store/);
   });
 
   it('marks runs left queued or running as interrupted after a crash, and only those', () => {
-    sut.runs.create(runRecord('run-run01', now - 10, { status: 'running', startedAt: now - 10 }));
-    sut.runs.create(runRecord('run-que01', now - 5, { status: 'queued' }));
-    sut.runs.create(runRecord('run-don01', now - 20));
+    sut.runs.create(storedRun('run-run01', now - 10, { status: 'running', startedAt: now - 10 }));
+    sut.runs.create(storedRun('run-que01', now - 5, { status: 'queued' }));
+    sut.runs.create(storedRun('run-don01', now - 20));
     sut.close();
 
     // The device agent comes back after a crash with the rows as it left them.
-    sut = openAgentStores(dir, { clock: () => now });
+    sut = openAgentStores(dir.path, { clock: () => now });
     const interrupted = sut.runs.interruptStale('the device agent stopped while the run was in progress');
 
     expect(interrupted.map((r) => r.id)).toEqual(['run-run01', 'run-que01']);
@@ -126,10 +113,10 @@ describe('agent stores', () => {
   });
 
   it('retention deletes finished runs older than the age limit, then the oldest until the size fits', () => {
-    sut.runs.create(runRecord('run-ancient', now - 40 * DAY));
-    sut.runs.create(runRecord('run-active1', now - 50 * DAY, { status: 'running' }));
+    sut.runs.create(storedRun('run-ancient', now - 40 * DAY));
+    sut.runs.create(storedRun('run-active1', now - 50 * DAY, { status: 'running' }));
     for (let i = 0; i < 10; i++) {
-      sut.runs.create(runRecord(`run-recent${i}`, now - (10 - i) * 1_000));
+      sut.runs.create(storedRun(`run-recent${i}`, now - (10 - i) * 1_000));
       sut.runs.appendEvent({
         runId: `run-recent${i}`,
         agentId: 'watcher',
@@ -138,7 +125,7 @@ describe('agent stores', () => {
         data: 'x'.repeat(1_000),
       });
     }
-    const perRun = (sut.runs.totalBytes() - 2 * JSON.stringify(runRecord('run-ancient', 0)).length) / 10;
+    const perRun = (sut.runs.totalBytes() - 2 * JSON.stringify(storedRun('run-ancient', 0)).length) / 10;
 
     const result = sut.runs.prune({ maxAgeDays: 30, maxBytes: Math.ceil(perRun * 4.5) });
 
@@ -153,7 +140,7 @@ describe('agent stores', () => {
 
   it('agent memory is per agent and capped', () => {
     sut.close();
-    sut = openAgentStores(dir, { memoryLimits: { maxValueBytes: 10, maxTotalBytes: 25, maxKeys: 3 } });
+    sut = openAgentStores(dir.path, { memoryLimits: { maxValueBytes: 10, maxTotalBytes: 25, maxKeys: 3 } });
     sut.memory.set('a', 'k1', 'v1');
     sut.memory.set('b', 'k1', 'other');
     sut.memory.set('a', 'k1', 'v1b');
@@ -190,18 +177,7 @@ describe('agent stores', () => {
   });
 
   it('usage records count once per id', () => {
-    const usage = {
-      id: 'usage-0001',
-      agentId: 'watcher',
-      runId: 'run-0001',
-      provider: 'p',
-      model: 'm',
-      ts: now,
-      inputTokens: 10,
-      outputTokens: 5,
-      estimated: false,
-      outcome: 'ok' as const,
-    };
+    const usage = usageRecord('usage-0001', { agentId: 'watcher', runId: 'run-0001', ts: now });
     expect(sut.usage.record(usage)).toBe(true);
     expect(sut.usage.record(usage)).toBe(false);
     sut.usage.record({ ...usage, id: 'usage-0002', agentId: 'other', ts: now - DAY });

@@ -7,6 +7,7 @@ import {
   type RunStatus,
 } from '@agentbox/schemas';
 import type { AgentDatabase } from './agent-database.js';
+import { whereClause } from './sql-where.js';
 
 const DAY_MS = 86_400_000;
 const ACTIVE_STATUSES: readonly RunStatus[] = ['queued', 'running'];
@@ -75,24 +76,15 @@ export class RunStore {
 
   /** Newest first. */
   list(query: RunListQuery = {}): RunRecord[] {
-    const where: string[] = [];
-    const params: unknown[] = [];
-    if (query.agentId !== undefined) {
-      where.push('agent_id = ?');
-      params.push(query.agentId);
-    }
-    if (query.status !== undefined) {
-      where.push('status = ?');
-      params.push(query.status);
-    }
-    if (query.before !== undefined) {
-      where.push('created_at < ?');
-      params.push(query.before);
-    }
+    const { where, params } = whereClause([
+      ['agent_id = ?', query.agentId],
+      ['status = ?', query.status],
+      ['created_at < ?', query.before],
+    ]);
     const limit = Math.min(Math.max(query.limit ?? 100, 1), 1_000);
     const rows = this.db
       .prepare(
-        `SELECT record FROM runs ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        `SELECT record FROM runs ${where}
          ORDER BY created_at DESC, rowid DESC LIMIT ${limit}`,
       )
       .all(...params) as RunRow[];

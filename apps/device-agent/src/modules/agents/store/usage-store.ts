@@ -1,5 +1,6 @@
 import { UsageRecordSchema, type UsageRecord } from '@agentbox/schemas';
 import type { AgentDatabase } from './agent-database.js';
+import { whereClause } from './sql-where.js';
 
 export interface TokenTotals {
   inputTokens: number;
@@ -112,19 +113,9 @@ export class UsageStore {
 }
 
 function whereOf(query: UsageQuery): { where: string; params: unknown[] } {
-  const clauses: string[] = [];
-  const params: unknown[] = [];
-  if (query.agentId !== undefined) {
-    clauses.push('agent_id = ?');
-    params.push(query.agentId);
-  }
-  if (query.since !== undefined) {
-    clauses.push('ts >= ?');
-    params.push(query.since);
-  }
-  if (query.until !== undefined) {
-    clauses.push('ts < ?');
-    params.push(query.until);
-  }
-  return { where: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
+  return whereClause([
+    ['agent_id = ?', query.agentId],
+    ['ts >= ?', query.since],
+    ['ts < ?', query.until],
+  ]);
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '@agentbox/test-support';
+import { isAlive, waitFor } from '@agentbox/test-support';
 import { admissionOf, STOPPING_REASON, type AdmissionState } from './admission-policy.js';
-import { agent, isAlive, useSupervisorHarness } from '../../../../test/support/supervisor-harness.js';
+import { agent, useSupervisorHarness } from '../../../../test/support/supervisor-harness.js';
 
 describe('AgentSupervisor', () => {
   const h = useSupervisorHarness();

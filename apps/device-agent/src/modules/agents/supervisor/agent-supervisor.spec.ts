@@ -1,12 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { toolLoopResponder } from '@agentbox/test-support';
+import { isAlive, toolLoopResponder } from '@agentbox/test-support';
 import { STOPPING_REASON } from './admission-policy.js';
-import {
-  agent,
-  agentOf,
-  isAlive,
-  useSupervisorHarness,
-} from '../../../../test/support/supervisor-harness.js';
+import { agent, agentOf, useSupervisorHarness } from '../../../../test/support/supervisor-harness.js';
 
 describe('AgentSupervisor', () => {
   const h = useSupervisorHarness();

@@ -1,8 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '@agentbox/test-support';
-import { agent, isAlive, useSupervisorHarness } from '../../../../test/support/supervisor-harness.js';
+import { isAlive, waitFor } from '@agentbox/test-support';
+import { agent, useSupervisorHarness } from '../../../../test/support/supervisor-harness.js';
 
 describe('AgentSupervisor', () => {
   const h = useSupervisorHarness();

@@ -1,17 +1,9 @@
-import {
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  rmSync,
-  symlinkSync,
-  writeFileSync,
-  existsSync,
-} from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { useTempDir } from '@agentbox/test-support/vitest';
 import { DesiredAgentSchema, type ToolGrant } from '@agentbox/schemas';
 import type { InstalledAgent } from '../agents.contracts.js';
 import { openAgentStores, type AgentStores } from '../store/agent-stores.js';
@@ -28,7 +20,7 @@ function agentWith(tools: unknown[], id = 'watcher'): InstalledAgent {
 }
 
 describe('ToolHost', () => {
-  let dir: string;
+  const dir = useTempDir('tool-host-');
   let stores: AgentStores;
   let published: [string, unknown][];
   let notified: [string, unknown][];
@@ -64,13 +56,12 @@ describe('ToolHost', () => {
   });
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'tool-host-'));
-    stores = openAgentStores(join(dir, 'state'));
+    stores = openAgentStores(join(dir.path, 'state'));
     published = [];
     notified = [];
     hits = [];
     sut = new ToolHost({
-      stateDir: join(dir, 'state'),
+      stateDir: join(dir.path, 'state'),
       memory: stores.memory,
       publish: (agentId, payload) => void published.push([agentId, payload]),
       notify: (agentId, notification) => void notified.push([agentId, notification]),
@@ -79,7 +70,6 @@ describe('ToolHost', () => {
 
   afterEach(() => {
     stores.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   const call = (agent: InstalledAgent, name: string, input: unknown) =>
@@ -149,9 +139,9 @@ describe('ToolHost', () => {
         ok: true,
         output: { path: 'notes/today.md', bytes: 2 },
       });
-      expect(readFileSync(join(agentFilesDir(join(dir, 'state'), 'watcher'), 'notes/today.md'), 'utf8')).toBe(
-        'hi',
-      );
+      expect(
+        readFileSync(join(agentFilesDir(join(dir.path, 'state'), 'watcher'), 'notes/today.md'), 'utf8'),
+      ).toBe('hi');
       expect(await call(agent, 'files_read', { path: 'notes/today.md' })).toEqual({
         ok: true,
         output: { path: 'notes/today.md', content: 'hi', size: 2, truncated: false },
@@ -167,7 +157,7 @@ describe('ToolHost', () => {
         ok: false,
         error: expect.stringContaining('at most 100'),
       });
-      const root = agentFilesDir(join(dir, 'state'), 'watcher');
+      const root = agentFilesDir(join(dir.path, 'state'), 'watcher');
       mkdirSync(root, { recursive: true });
       writeFileSync(join(root, 'large'), 'y'.repeat(500));
       expect(await call(agent, 'files_read', { path: 'large' })).toMatchObject({
@@ -177,12 +167,12 @@ describe('ToolHost', () => {
     });
 
     it('refuses ../, absolute paths and symlinks that lead outside', async () => {
-      const secret = join(dir, 'secret.txt');
+      const secret = join(dir.path, 'secret.txt');
       writeFileSync(secret, 'top secret');
-      const root = agentFilesDir(join(dir, 'state'), 'watcher');
+      const root = agentFilesDir(join(dir.path, 'state'), 'watcher');
       mkdirSync(root, { recursive: true });
       symlinkSync(secret, join(root, 'link'));
-      symlinkSync(dir, join(root, 'dirlink'));
+      symlinkSync(dir.path, join(root, 'dirlink'));
 
       const attempts = [
         ['files_read', { path: '../../../../secret.txt' }, /".."/],
@@ -204,9 +194,9 @@ describe('ToolHost', () => {
         });
       }
       expect(readFileSync(secret, 'utf8')).toBe('top secret');
-      expect(existsSync(join(dir, 'new.txt'))).toBe(false);
-      expect(existsSync(join(dir, 'sub'))).toBe(false);
-      expect(existsSync(join(dir, 'escape.txt'))).toBe(false);
+      expect(existsSync(join(dir.path, 'new.txt'))).toBe(false);
+      expect(existsSync(join(dir.path, 'sub'))).toBe(false);
+      expect(existsSync(join(dir.path, 'escape.txt'))).toBe(false);
     });
   });
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { waitFor } from '@agentbox/test-support';
+import { isAlive, waitFor } from '@agentbox/test-support';
 import type { ParentToWorker, WorkerToParent } from './ipc.js';
 import { WorkerToParentSchema } from './ipc.js';
 
@@ -42,15 +42,6 @@ class Parent {
 
   send(message: ParentToWorker): void {
     this.child.send(message);
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
   }
 }
 

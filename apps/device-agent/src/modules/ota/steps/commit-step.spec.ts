@@ -1,19 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { writeBootState } from '@agentbox/launcher/boot-state';
-import {
-  bootState,
-  closeServed,
-  makeBundle,
-  release,
-  serve,
-  useUpdateFlowHarness,
-} from '../../../../test/support/update-flow-harness.js';
+import { useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
 
 describe('UpdateFlow', () => {
   const h = useUpdateFlowHarness();
 
   it('as the pending version: commits once healthy and reports healthy; after a rollback the old version reports it', async () => {
-    const signed = release(h.bundle, '1.1.0', h.releaseKey);
+    const signed = h.release('1.1.0');
     const first = h.flow();
     await first.offer(h.offer(signed));
     await first.idle();
@@ -26,7 +19,7 @@ describe('UpdateFlow', () => {
       5_000,
     );
     expect(outcome).toBe('committed');
-    const boot = bootState(h.bootPath);
+    const boot = h.bootState();
     expect(boot).toMatchObject({
       active: 'b',
       pending: null,
@@ -35,60 +28,50 @@ describe('UpdateFlow', () => {
     expect(h.reports.at(-1)).toMatchObject({ status: 'healthy', runningVersion: '1.1.0' });
 
     // A second rollout whose version the launcher rolls back.
-    const bundle2 = await makeBundle(h.dir, '1.2.0');
-    const served2 = await serve(bundle2, h.token);
-    try {
-      const onB = h.flow({ currentVersion: '1.1.0', runningSlot: 'b' });
-      await onB.offer(
-        h.offer(release(bundle2, '1.2.0', h.releaseKey), { rolloutId: 'r2', url: served2.url }),
-      );
-      await onB.idle();
-      expect(bootState(h.bootPath).pending).toMatchObject({ slot: 'a', version: '1.2.0' });
-      const state = bootState(h.bootPath);
-      writeBootState(h.bootPath, {
-        ...state,
-        pending: null,
-        last: {
-          result: 'rolled-back',
-          slot: 'a',
-          version: '1.2.0',
-          reason: 'timeout',
-          detail: 'no commit in 120s',
-          at: Date.now() + 1,
-        },
-      });
-      h.reports = [];
-      const back = h.flow({ currentVersion: '1.1.0', runningSlot: 'b' });
-      expect(await back.recover(false)).toBe('none');
-      expect(h.reports).toEqual([
-        expect.objectContaining({
-          rolloutId: 'r2',
-          status: 'rolled-back',
-          reason: 'timeout',
-          runningVersion: '1.1.0',
-        }),
-      ]);
-      // Reported once: another start does not report it again.
-      expect(await h.flow({ currentVersion: '1.1.0', runningSlot: 'b' }).recover(false)).toBe('none');
-      expect(h.reports).toHaveLength(1);
-    } finally {
-      await closeServed(served2);
-    }
+    const second = await h.serveRelease('1.2.0');
+    const onB = h.flow({ currentVersion: '1.1.0', runningSlot: 'b' });
+    await onB.offer(h.offer(second.signed, { rolloutId: 'r2', url: second.url }));
+    await onB.idle();
+    expect(h.bootState().pending).toMatchObject({ slot: 'a', version: '1.2.0' });
+    const state = h.bootState();
+    writeBootState(h.bootPath, {
+      ...state,
+      pending: null,
+      last: {
+        result: 'rolled-back',
+        slot: 'a',
+        version: '1.2.0',
+        reason: 'timeout',
+        detail: 'no commit in 120s',
+        at: Date.now() + 1,
+      },
+    });
+    expect(await h.reportsAtRestart('1.1.0', 'b')).toEqual([
+      expect.objectContaining({
+        rolloutId: 'r2',
+        status: 'rolled-back',
+        reason: 'timeout',
+        runningVersion: '1.1.0',
+      }),
+    ]);
+    // Reported once: another start does not report it again.
+    expect(await h.flow({ currentVersion: '1.1.0', runningSlot: 'b' }).recover(false)).toBe('none');
+    expect(h.reports).toHaveLength(1);
   });
 
   describe('a pending version that cannot prove healthy rolls itself back through boot.json', () => {
     const installPending = async () => {
       const first = h.flow();
-      await first.offer(h.offer(release(h.bundle, '1.1.0', h.releaseKey)));
+      await first.offer(h.offer(h.release('1.1.0')));
       await first.idle();
-      expect(bootState(h.bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      expect(h.bootState().pending).toMatchObject({ slot: 'b', version: '1.1.0' });
       const probation = h.flow({ currentVersion: '1.1.0', runningSlot: 'b' });
       expect(await probation.recover(true)).toBe('trial');
       return probation;
     };
 
     const expectRolledBack = async (detail: RegExp) => {
-      const boot = bootState(h.bootPath);
+      const boot = h.bootState();
       expect(boot).toMatchObject({
         active: 'a',
         pending: null,
@@ -104,10 +87,7 @@ describe('UpdateFlow', () => {
       expect(boot.last?.reportedAt).toBeUndefined();
       expect(h.statuses()).not.toContain('healthy');
       // The launcher starts the old slot, which reports the rollback once, with the reason.
-      h.reports = [];
-      const old = h.flow({ currentVersion: '1.0.0', runningSlot: 'a' });
-      expect(await old.recover(false)).toBe('none');
-      expect(h.reports).toEqual([
+      expect(await h.reportsAtRestart('1.0.0', 'a')).toEqual([
         expect.objectContaining({
           rolloutId: 'r1',
           version: '1.1.0',
@@ -117,7 +97,7 @@ describe('UpdateFlow', () => {
         }),
       ]);
       expect(h.reports[0]!.detail).toMatch(detail);
-      expect(bootState(h.bootPath).last?.reportedAt).toBeGreaterThan(0);
+      expect(h.bootState().last?.reportedAt).toBeGreaterThan(0);
       expect(await h.flow({ currentVersion: '1.0.0', runningSlot: 'a' }).recover(false)).toBe('none');
       expect(h.reports).toHaveLength(1);
     };
@@ -156,7 +136,7 @@ describe('UpdateFlow', () => {
         abort.signal,
       );
       expect(outcome).toBe('stopped');
-      expect(bootState(h.bootPath)).toMatchObject({
+      expect(h.bootState()).toMatchObject({
         active: 'a',
         pending: { slot: 'b', version: '1.1.0' },
         last: null,
@@ -168,7 +148,7 @@ describe('UpdateFlow', () => {
       const other = h.flow({ currentVersion: '1.1.0', runningSlot: 'a' });
       const outcome = await other.trial(() => Promise.resolve({ ok: false, detail: 'no' }), 50);
       expect(outcome).toBe('stopped');
-      expect(bootState(h.bootPath).pending).toMatchObject({ slot: 'b' });
+      expect(h.bootState().pending).toMatchObject({ slot: 'b' });
     });
   });
 });

@@ -2,6 +2,7 @@ import { sleepOrThrow } from '@agentbox/retry';
 import {
   commitPendingSlot,
   markLastReported,
+  rolledBackState,
   writeBootState,
   type BootState,
 } from '@agentbox/launcher/boot-state';
@@ -76,19 +77,9 @@ function rollBack(ctx: FlowContext, bootStatePath: string, detail: string): bool
   const { runningSlot, currentVersion } = ctx.options;
   if (!pending || pending.version !== currentVersion || (runningSlot && runningSlot !== pending.slot))
     return false;
-  writeBootState(bootStatePath, {
-    ...boot,
-    pending: null,
-    last: {
-      result: 'rolled-back',
-      slot: pending.slot,
-      version: pending.version,
-      rolloutId: pending.rolloutId ?? null,
-      reason: 'health-check-failed',
-      detail: detail.slice(0, 2_000),
-      attempts: pending.attempts,
-      at: ctx.now(),
-    },
-  });
+  writeBootState(
+    bootStatePath,
+    rolledBackState(boot, { reason: 'health-check-failed', detail: detail.slice(0, 2_000), at: ctx.now() }),
+  );
   return true;
 }

@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { inWindow } from '../update-flow.js';
-import { bootState, release, useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
+import { useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
 
 describe('UpdateFlow', () => {
   const h = useUpdateFlowHarness();
@@ -10,7 +10,7 @@ describe('UpdateFlow', () => {
   describe('maintenance window (box local time)', () => {
     const at = (hhmm: string) => Number(hhmm.slice(0, 2)) * 60 + Number(hhmm.slice(3, 5));
     const windowed = (start: string, end: string) =>
-      h.offer(release(h.bundle, '1.1.0', h.releaseKey), {
+      h.offer(h.release('1.1.0'), {
         policy: {
           maintenanceWindow: { start, end },
           force: false,
@@ -48,7 +48,7 @@ describe('UpdateFlow', () => {
       expect((await sut.store.load())?.step).toBe('install');
       await expect(stat(join(h.dir, 'slots', 'b'))).rejects.toThrow();
       await expect(stat(join(h.dir, 'slots', '.b.staging'))).rejects.toThrow();
-      expect(bootState(h.bootPath).pending).toBeNull();
+      expect(h.bootState().pending).toBeNull();
       expect(h.restarts).toBe(0);
       expect(h.served.bytesSent).toBe(h.bundle.length);
 
@@ -56,7 +56,7 @@ describe('UpdateFlow', () => {
       await sut.idle();
       expect(h.restarts).toBe(1);
       expect(h.statuses().slice(-3)).toEqual(['downloaded', 'installing', 'rebooting']);
-      expect(bootState(h.bootPath).pending).toMatchObject({ slot: 'b', version: '1.1.0' });
+      expect(h.bootState().pending).toMatchObject({ slot: 'b', version: '1.1.0' });
       expect(h.served.bytesSent).toBe(h.bundle.length);
     });
 
@@ -80,7 +80,7 @@ describe('UpdateFlow', () => {
       await second.offer(windowed('02:00', '04:00'));
       await new Promise((resolve) => setTimeout(resolve, 200));
       expect(h.restarts).toBe(0);
-      expect(bootState(h.bootPath).pending).toBeNull();
+      expect(h.bootState().pending).toBeNull();
       clock = at('03:00');
       await second.idle();
       expect(h.restarts).toBe(1);

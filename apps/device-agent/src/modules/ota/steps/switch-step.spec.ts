@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bootState, release, useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
+import { useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
 
 describe('UpdateFlow', () => {
   const h = useUpdateFlowHarness();
@@ -7,10 +7,10 @@ describe('UpdateFlow', () => {
   it('waits for agent runs to finish before restarting, unless forced past maxWaitSec', async () => {
     let runs = 1;
     const sut = h.flow({ runsInProgress: () => runs });
-    await sut.offer(h.offer(release(h.bundle, '1.1.0', h.releaseKey)));
+    await sut.offer(h.offer(h.release('1.1.0')));
     await new Promise((resolve) => setTimeout(resolve, 800));
     expect(h.restarts).toBe(0);
-    expect(bootState(h.bootPath).pending).toBeNull();
+    expect(h.bootState().pending).toBeNull();
     runs = 0;
     await sut.idle();
     expect(h.restarts).toBe(1);
@@ -19,7 +19,7 @@ describe('UpdateFlow', () => {
   it('forced: restarts after maxWaitSec even with a run in progress', async () => {
     const sut = h.flow({ runsInProgress: () => 1 });
     await sut.offer(
-      h.offer(release(h.bundle, '1.1.0', h.releaseKey), {
+      h.offer(h.release('1.1.0'), {
         policy: { force: true, maxWaitSec: 0, healthDeadlineSec: 60 },
       }),
     );

@@ -1,15 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { generateKeyPair, signEnvelope } from '@agentbox/ota';
-import type { SignedRoot } from '@agentbox/schemas';
-import {
-  DAY,
-  iso,
-  release,
-  rootOf,
-  useUpdateFlowHarness,
-} from '../../../../test/support/update-flow-harness.js';
+import { generateKeyPair } from '@agentbox/ota';
+import { DAY, iso, release, useUpdateFlowHarness } from '../../../../test/support/update-flow-harness.js';
 
 describe('UpdateFlow', () => {
   const h = useUpdateFlowHarness();
@@ -23,18 +14,16 @@ describe('UpdateFlow', () => {
 
     it('a key the newest root dropped: key-revoked, and the newer root is pinned', async () => {
       const newKey = generateKeyPair();
-      const root2 = signEnvelope(rootOf(2, h.rootKey, [newKey]), [h.rootKey.privateKeyPem]) as SignedRoot;
-      const root1 = JSON.parse(await readFile(join(h.dir, 'ota', 'root.json'), 'utf8')) as SignedRoot;
-      const report = await h.rejectedWith(
-        h.offer(release(h.bundle, '1.1.0', h.releaseKey), { roots: [root1, root2] }),
-      );
+      const root2 = h.root(2, [newKey]);
+      const root1 = await h.pinnedRoot();
+      const report = await h.rejectedWith(h.offer(h.release('1.1.0'), { roots: [root1, root2] }));
       expect(report).toMatchObject({ status: 'rejected', reason: 'key-revoked' });
-      const pinned = JSON.parse(await readFile(join(h.dir, 'ota', 'root.json'), 'utf8')) as SignedRoot;
+      const pinned = await h.pinnedRoot();
       expect(pinned.signed.version).toBe(2);
     });
 
     it('expired metadata', async () => {
-      const signed = release(h.bundle, '1.1.0', h.releaseKey, { expires: iso(Date.now() - DAY) });
+      const signed = h.release('1.1.0', { expires: iso(Date.now() - DAY) });
       expect(await h.rejectedWith(h.offer(signed))).toMatchObject({
         status: 'rejected',
         reason: 'metadata-expired',
@@ -42,7 +31,7 @@ describe('UpdateFlow', () => {
     });
 
     it('a downgrade', async () => {
-      const signed = release(h.bundle, '0.9.0', h.releaseKey);
+      const signed = h.release('0.9.0');
       expect(await h.rejectedWith(h.offer(signed))).toMatchObject({
         status: 'rejected',
         reason: 'downgrade',
@@ -50,7 +39,7 @@ describe('UpdateFlow', () => {
     });
 
     it('a release for another architecture', async () => {
-      const signed = release(h.bundle, '1.1.0', h.releaseKey, { compatibility: { arch: ['arm64'] } });
+      const signed = h.release('1.1.0', { compatibility: { arch: ['arm64'] } });
       expect(await h.rejectedWith(h.offer(signed))).toMatchObject({
         status: 'rejected',
         reason: 'incompatible-arch',
@@ -58,7 +47,7 @@ describe('UpdateFlow', () => {
     });
 
     it('not running under the launcher', async () => {
-      const report = await h.rejectedWith(h.offer(release(h.bundle, '1.1.0', h.releaseKey)), {
+      const report = await h.rejectedWith(h.offer(h.release('1.1.0')), {
         bootStatePath: undefined,
       });
       expect(report.status).toBe('rejected');
