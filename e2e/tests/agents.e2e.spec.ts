@@ -29,8 +29,21 @@ type RunDetail = RunDetailDto;
 type DeviceAgent = Pick<DeviceAgentDto, 'agentId' | 'desiredVersion' | 'reported'>;
 type UsageTotals = Pick<UsageResponse, 'totals'>;
 
-/** Tokens the test server reported, for every request it answered completely (what the fleet must count). */
-const served = { input: 0, output: 0, calls: 0 };
+/** Tokens the test server reported in each answer it gave (counted in `served`). */
+const charged: { request: RecordedRequest; input: number; output: number }[] = [];
+
+/**
+ * What the fleet must count: the answers the box read to the end. A box that drops a call before the
+ * answer arrives (its agent was removed mid-run) got no tokens, so that call is not part of the books.
+ */
+function served(): { input: number; output: number; calls: number } {
+  const complete = charged.filter((entry) => !entry.request.closedByClient);
+  return {
+    input: complete.reduce((sum, entry) => sum + entry.input, 0),
+    output: complete.reduce((sum, entry) => sum + entry.output, 0),
+    calls: complete.length,
+  };
+}
 
 function lastUserText(request: RecordedRequest): string {
   const users = (request.body?.messages ?? []).filter((message) => message.role === 'user');
@@ -51,16 +64,16 @@ function answer(request: RecordedRequest): OpenAiTestBehaviour {
   const system = systemText(request);
   const toolCall = (name: string, args: unknown): OpenAiTestBehaviour => {
     const calls = [{ name, arguments: args }];
-    served.input += promptTestTokens(request.body);
-    served.output += completionTestTokens('', calls);
-    served.calls += 1;
+    charged.push({
+      request,
+      input: promptTestTokens(request.body),
+      output: completionTestTokens('', calls),
+    });
     return { kind: 'tool-calls', calls };
   };
   const text = (value: string, delayMs = 0): OpenAiTestBehaviour => {
     if (delayMs === 0) {
-      served.input += promptTestTokens(request.body);
-      served.output += countTestTokens(value);
-      served.calls += 1;
+      charged.push({ request, input: promptTestTokens(request.body), output: countTestTokens(value) });
     }
     return { kind: 'text', text: value, delayMs };
   };
@@ -151,9 +164,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
   beforeAll(async () => {
     model = await startOpenAiTestServer({ apiKey: API_KEY, models: ['test-model'] });
     model.setResponder(answer);
-    served.input = 0;
-    served.output = 0;
-    served.calls = 0;
+    charged.length = 0;
     const setup = await stack.setup();
     teardown = () => setup.teardown();
     platform = new Platform(setup.env);
@@ -262,8 +273,8 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
         const list = await runs('agentId=scribe');
         const open = list.filter((r) => r.status === 'running' || r.status === 'queued');
         return open.length === 0 &&
-          usage.totals.inputTokens === served.input &&
-          usage.totals.outputTokens === served.output
+          usage.totals.inputTokens === served().input &&
+          usage.totals.outputTokens === served().output
           ? usage
           : undefined;
       },
@@ -271,7 +282,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
     ).catch(async (error: unknown) => {
       const usage = await get<UsageTotals>('/api/v1/usage?bucket=hour');
       throw new Error(
-        `${(error as Error).message}: fleet ${JSON.stringify(usage.totals)}, served ${JSON.stringify(served)}`,
+        `${(error as Error).message}: fleet ${JSON.stringify(usage.totals)}, served ${JSON.stringify(served())}`,
       );
     });
     const usage = await get<UsageTotals>('/api/v1/usage?bucket=hour');
@@ -279,7 +290,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
     // Runs add up to the usage records.
     const list = await runs('agentId=scribe');
     const fromRuns = list.reduce((sum, r) => sum + r.usage.inputTokens + r.usage.outputTokens, 0);
-    expect(fromRuns).toBe(served.input + served.output);
+    expect(fromRuns).toBe(served().input + served().output);
   });
 
   it('kills one run process with -9: that run is interrupted, another agent is unaffected, the agent runs again', async () => {
