@@ -8,10 +8,9 @@ import {
   type AgentDefinition,
 } from '@agentbox/schemas';
 import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { Agent, Assignment } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useAgentsStore } from './agents';
 
 const invalid = (message: string) => ({
@@ -27,13 +26,13 @@ describe('agents store', () => {
   let nextAssignment: number;
   let online: Set<string>;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     agents = {};
     history = {};
     assignments = [];
     nextAssignment = 1;
     online = new Set(['box-1']);
-    server = new FleetServer();
+    server = fleet;
     const withAssignments = (agent: Agent): Agent => ({
       ...agent,
       assignments: assignments.filter((a) => a.agentId === agent.id),
@@ -117,12 +116,6 @@ describe('agents store', () => {
           : { status: 204 };
       });
     }
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   // What the agent form hands over: a definition parsed with the shared schema, defaults filled.

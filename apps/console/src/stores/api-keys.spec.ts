@@ -1,9 +1,7 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { ApiKey } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useApiKeysStore } from './api-keys';
 
 const SECRET = `abk_aaaaaaaaaaaa_${'s'.repeat(40)}`;
@@ -29,12 +27,12 @@ describe('API keys store', () => {
   let server: FleetServer;
   let keys: Record<string, ApiKey>;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     keys = {
       bbbbbbbbbbbb: key('bbbbbbbbbbbb', '2026-11-01T00:00:00.000Z', { role: 'viewer' }),
       cccccccccccc: key('cccccccccccc', '2026-11-02T00:00:00.000Z'),
     };
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/api-keys', () => ({ status: 200, body: { items: Object.values(keys) } }));
     server.route('POST', '/api/v1/api-keys', (_req, _url, body) => {
       const request = JSON.parse(body) as { name: string; role: ApiKey['role']; expiresAt?: string };
@@ -65,12 +63,6 @@ describe('API keys store', () => {
       status: 404,
       body: { statusCode: 404, code: 'API_KEY_NOT_FOUND', message: 'API key abk_dddddddddddd not found' },
     }));
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('lists keys newest first', async () => {

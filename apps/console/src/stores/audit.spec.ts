@@ -1,9 +1,7 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { AuditEntry } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useAuditStore } from './audit';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
@@ -22,8 +20,8 @@ const ENTRIES: AuditEntry[] = Array.from({ length: 7 }, (_, i) => ({
 describe('audit store', () => {
   let server: FleetServer;
 
-  beforeEach(async () => {
-    server = new FleetServer();
+  useFleetServer((fleet) => {
+    server = fleet;
     // A faithful stand-in: filters, then pages by an opaque cursor in X-Next-Cursor.
     server.route('GET', '/api/v1/audit', (_req, url) => {
       const q = url.searchParams;
@@ -51,12 +49,6 @@ describe('audit store', () => {
         'content-disposition': 'attachment; filename="agentbox-audit-2026.csv"',
       },
     }));
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   const ids = (entries: readonly AuditEntry[]) => entries.map((e) => e.targetId);

@@ -1,19 +1,19 @@
 // @vitest-environment node
 import { Window } from 'happy-dom';
 import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { configureAuth, createApiClient, setApiClient } from '@/api/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { configureAuth } from '@/api/client';
 import { safeRedirect } from '@/router';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { SESSION_STORAGE_KEY, useAuthStore } from './auth';
 
 describe('auth store', () => {
   let server: FleetServer;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     // A real Storage implementation for the node environment, which has no localStorage of its own.
     globalThis.localStorage = new Window().localStorage;
-    server = new FleetServer();
+    server = fleet;
     server.route('POST', '/api/v1/auth/login', (_req, _url, body) => {
       const { username, password } = JSON.parse(body) as { username: string; password: string };
       return password === 'right-password'
@@ -36,13 +36,10 @@ describe('auth store', () => {
         ? { status: 200, body: { username: 'ops', role: 'viewer' } }
         : { status: 401, body: { statusCode: 401, code: 'UNAUTHENTICATED', message: 'no' } },
     );
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     configureAuth({ getToken: () => null, onUnauthorized: () => undefined });
-    await server.stop();
   });
 
   it('signs in, keeps the session in localStorage and restores it in a new store', async () => {

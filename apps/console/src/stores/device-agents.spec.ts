@@ -1,9 +1,7 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { DeviceAgent } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useDeviceAgentsStore } from './device-agents';
 
 describe('device agents store', () => {
@@ -11,7 +9,7 @@ describe('device agents store', () => {
   let items: DeviceAgent[];
   let calls: number;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     calls = 0;
     items = [
       { agentId: 'watcher', name: 'Watcher', desiredVersion: 2, reported: null },
@@ -22,17 +20,11 @@ describe('device agents store', () => {
         reported: { version: 1, status: 'idle', queued: 0, tokensToday: 1200 },
       },
     ];
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/devices/box-1/agents', () => {
       calls += 1;
       return { status: 200, body: items };
     });
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('lists what the box should run with what it reports, and refetches when the box reports', async () => {

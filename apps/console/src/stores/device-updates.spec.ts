@@ -1,9 +1,7 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { DeviceUpdate } from '@/api/ota-types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useDeviceUpdatesStore } from './device-updates';
 
 function report(id: string, status: DeviceUpdate['status'], extra: Partial<DeviceUpdate> = {}): DeviceUpdate {
@@ -27,17 +25,11 @@ describe('device updates store', () => {
   let server: FleetServer;
   let history: Record<string, DeviceUpdate[]>;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     history = { b1: [report('u1', 'downloading')], b2: [report('u9', 'healthy')] };
-    server = new FleetServer();
+    server = fleet;
     for (const id of ['b1', 'b2'])
       server.route('GET', `/api/v1/devices/${id}/updates`, () => ({ status: 200, body: history[id] }));
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it("loads a box's history and takes it again when that box reports", async () => {

@@ -1,17 +1,15 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import { ApiRequestError } from '@/api/errors';
 import type { Device } from '@/api/types';
-import { FleetServer, makeDevice } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer, makeDevice } from '@/testing/fleet-server';
 import { compareDevices, LIST_PAGE, matchesFilter, useDevicesStore } from './devices';
 
 describe('devices store', () => {
   let server: FleetServer;
   let devices: Record<string, Device>;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     devices = {
       a: makeDevice('a', {
         name: 'alpha',
@@ -35,7 +33,7 @@ describe('devices store', () => {
         hardware: null,
       }),
     };
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/devices', () => ({
       status: 200,
       body: { items: Object.values(devices), total: Object.keys(devices).length },
@@ -50,12 +48,6 @@ describe('devices store', () => {
             },
       );
     }
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('loads the fleet and counts online and offline boxes', async () => {

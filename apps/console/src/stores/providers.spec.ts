@@ -1,10 +1,9 @@
 // @vitest-environment node
 import { ProviderCreateRequestSchema, ProviderUpdateRequestSchema } from '@agentbox/schemas';
 import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { Provider } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useProvidersStore } from './providers';
 
 const kind = 'openai-compatible' as const;
@@ -26,10 +25,10 @@ describe('providers store', () => {
     hasApiKey: key !== null,
   });
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     providers = {};
     inUse.clear();
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/providers', () => ({
       status: 200,
       body: Object.values(providers).map(dto),
@@ -79,12 +78,6 @@ describe('providers store', () => {
         return { status: 204 };
       });
     }
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('creates a provider with a write-only key and lists it sorted by name without the key', async () => {

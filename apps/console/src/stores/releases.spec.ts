@@ -2,10 +2,9 @@ import { createHash, generateKeyPairSync, sign, verify, type KeyObject } from 'n
 import { canonicalJson, SignedReleaseSchema } from '@agentbox/schemas';
 import { createPinia, setActivePinia } from 'pinia';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
 import type { Release } from '@/api/ota-types';
 import { useAuthStore } from '@/stores/auth';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { MANIFEST_UNREADABLE, useReleasesStore, type PublishStep } from './releases';
 
 const KEYID = 'a'.repeat(64);
@@ -42,12 +41,12 @@ describe('releases store', () => {
     body: { statusCode: status, code, message },
   });
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     releases = new Map();
     artifacts = new Map();
     inUse.clear();
     keys = generateKeyPairSync('ed25519');
-    server = new FleetServer();
+    server = fleet;
     server.route('POST', '/api/v1/auth/login', () => ({
       status: 200,
       body: {
@@ -109,17 +108,16 @@ describe('releases store', () => {
       });
       return { status: 201, body: release };
     });
-    const base = await server.start();
+  });
+
+  beforeEach(async () => {
     // The bundle goes up with XMLHttpRequest on the page's own origin, as in the browser.
-    (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(`${base}/`);
-    setApiClient(createApiClient({ baseUrl: base }));
-    setActivePinia(createPinia());
+    (window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(`${server.baseUrl}/`);
     await useAuthStore().login('root', 'pw');
   });
 
-  afterEach(async () => {
+  afterEach(() => {
     useAuthStore().logout();
-    await server.stop();
   });
 
   it('publishes the signed manifest untouched, then the bundle byte for byte, step by step', async () => {

@@ -1,9 +1,8 @@
 // @vitest-environment node
 import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { RolloutCreateBody, RolloutDetail } from '@/api/ota-types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useRolloutsStore } from './rollouts';
 
 const RELEASE = '00000000-0000-4000-8000-0000000000aa';
@@ -68,11 +67,11 @@ describe('rollouts store', () => {
     }
   }
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     rollouts = new Map();
     detailFetches = 0;
     release = null;
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/rollouts', () => ({
       status: 200,
       body: [...rollouts.values()].map(summary),
@@ -117,12 +116,6 @@ describe('rollouts store', () => {
       routeRollout(id);
       return { status: 201, body: detail };
     });
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('creates a rollout with every setting and lists it newest first', async () => {

@@ -1,10 +1,8 @@
 // @vitest-environment node
 import type { RunEvent, RunRecord } from '@agentbox/schemas';
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { Run } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { mergeEvents, RUNS_PAGE, runFromRecord, useRunsStore } from './runs';
 
 const T0 = Date.parse('2026-11-27T10:00:00.000Z');
@@ -47,10 +45,10 @@ describe('runs store', () => {
   let runs: Run[];
   let events: Record<string, RunEvent[]>;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     runs = [];
     events = {};
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/runs', (_req, url) => {
       const q = url.searchParams;
       const limit = Number(q.get('limit') ?? 50);
@@ -71,12 +69,6 @@ describe('runs store', () => {
           : { status: 404, body: { statusCode: 404, code: 'RUN_NOT_FOUND', message: id } };
       });
     }
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('loads the history of one box and pages back with `before`', async () => {

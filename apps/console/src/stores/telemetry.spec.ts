@@ -1,8 +1,6 @@
 // @vitest-environment node
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
-import { FleetServer } from '@/testing/fleet-server';
+import { describe, expect, it } from 'vitest';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { HISTORY_PAGE, MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
 
 describe('mergeSamples', () => {
@@ -39,10 +37,10 @@ describe('telemetry store', () => {
   let now: number;
   let history: number[];
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     now = Date.now();
     history = [now - 2 * 3_600_000, now - 20 * 60_000, now - 60_000];
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/devices/a/telemetry', (_req, url) => {
       const since = Date.parse(url.searchParams.get('since') ?? '');
       const limit = Number(url.searchParams.get('limit') ?? 1000);
@@ -54,12 +52,6 @@ describe('telemetry store', () => {
         .map((ts, i) => ({ ts, seq: i, values: { 'cpu.usage_pct': i, 'temp.zone0_c': 40 + i } }));
       return { status: 200, body: { deviceId: 'a', samples } };
     });
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('loads the history of the chosen range', async () => {

@@ -1,10 +1,8 @@
 // @vitest-environment node
 import type { UsageRecord } from '@agentbox/schemas';
-import { createPinia, setActivePinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { UsageSummary } from '@/api/types';
-import { FleetServer } from '@/testing/fleet-server';
+import { useFleetServer, FleetServer } from '@/testing/fleet-server';
 import { useUsageStore } from './usage';
 
 const usageRecord = (id: string): UsageRecord => ({
@@ -25,7 +23,7 @@ describe('usage store', () => {
   let seriesCalls: URLSearchParams[];
   let delaySeries: Promise<void> | null;
 
-  beforeEach(async () => {
+  useFleetServer((fleet) => {
     summary = {
       today: { inputTokens: 1000, outputTokens: 200 },
       week: { inputTokens: 5000, outputTokens: 1000 },
@@ -35,7 +33,7 @@ describe('usage store', () => {
     };
     seriesCalls = [];
     delaySeries = null;
-    server = new FleetServer();
+    server = fleet;
     server.route('GET', '/api/v1/usage/summary', () => ({ status: 200, body: summary }));
     server.route('GET', '/api/v1/usage', async (_req, url) => {
       seriesCalls.push(url.searchParams);
@@ -58,12 +56,6 @@ describe('usage store', () => {
         },
       };
     });
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
-  });
-
-  afterEach(async () => {
-    await server.stop();
   });
 
   it('loads the headline figures and the series of the chosen range, stacking and bucket', async () => {

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createPinia, setActivePinia } from 'pinia';
+import { afterEach, beforeEach } from 'vitest';
+import { createApiClient, setApiClient } from '@/api/client';
 import type { Device } from '@/api/types';
 
 /** `raw` is the body's bytes, for binary uploads that utf-8 decoding would mangle. */
@@ -21,6 +24,8 @@ export class FleetServer {
   readonly requests: { method: string; path: string; authorization?: string; body: string }[] = [];
   private readonly routes = new Map<string, Handler>();
   private server: Server | null = null;
+  /** Where the server listens, once started. */
+  baseUrl = '';
 
   route(method: string, path: string, handler: Handler): void {
     this.routes.set(`${method} ${path}`, handler);
@@ -30,7 +35,8 @@ export class FleetServer {
     this.server = createServer((req, res) => void this.handle(req, res));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     const { port } = this.server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+    return this.baseUrl;
   }
 
   async stop(): Promise<void> {
@@ -90,4 +96,22 @@ export function makeDevice(id: string, overrides: Partial<Device> = {}): Device 
     metrics: ['cpu.usage_pct'],
     ...overrides,
   };
+}
+
+/**
+ * The usual frame of a store test: before each test a fresh FleetServer with the routes `setup` adds,
+ * the API client pointed at it and a fresh Pinia; after it, the server stops. `setup` also receives the
+ * server to keep, for tests that read its recorded requests.
+ */
+export function useFleetServer(setup: (server: FleetServer) => void | Promise<void>): void {
+  let server: FleetServer | undefined;
+  beforeEach(async () => {
+    server = new FleetServer();
+    await setup(server);
+    setApiClient(createApiClient({ baseUrl: await server.start() }));
+    setActivePinia(createPinia());
+  });
+  afterEach(async () => {
+    await server?.stop();
+  });
 }
