@@ -199,6 +199,7 @@ describe('embedded broker: listening port', () => {
         new MqttAuthorizer({ verifyCredentials: () => Promise.resolve(false) }, 'x'),
         rejections,
         gauge,
+        (message) => message.settle('stored'),
       );
   }
 

@@ -191,14 +191,22 @@ describe('ingest shutdown', () => {
     const { deviceId, secret } = await enrollBox(side, 'hw-ingest-shutdown');
     const box = await connectBox(side, { deviceId, secret });
     const before = await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' });
-    for (let i = 0; i < 10; i += 1) await box.telemetry(syntheticSamples(3));
+    // Not awaited: the PUBACKs wait for the commit (docs/protocol.md, "Acknowledged means stored").
+    let acknowledged = 0;
+    const publishes = Array.from({ length: 10 }, () =>
+      box.telemetry(syntheticSamples(3)).then(() => {
+        acknowledged += 1;
+      }),
+    );
     await waitFor(
       'messages received',
       async () =>
         (await metricValue(side, 'agentbox_ingest_messages_total', { channel: 'telemetry' })) === before + 10,
     );
     expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(0);
+    expect(acknowledged).toBe(0);
     await box.drop();
+    await Promise.allSettled(publishes);
     await side.close(true);
 
     const dataSource = new DataSource({

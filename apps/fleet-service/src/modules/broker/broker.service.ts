@@ -16,6 +16,7 @@ import { Subject, type Subscription } from 'rxjs';
 import { topics } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { DEVICE_REGISTRY, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
+import { settleNothing } from '../../common/settlement.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import {
   SERVICE_CLIENT_ID_PREFIX,
@@ -25,15 +26,10 @@ import {
 import { BrokerRejections } from './broker-rejections.js';
 import { DynsecAdmin } from './dynsec-admin.js';
 import { EmbeddedBroker } from './embedded-broker.js';
+import type { InboundMessage } from './inbound-message.js';
 import { MqttAuthorizer } from './mqtt-authorizer.js';
 
-/** A message a box published under its `up/` subtree, as the service's own client received it. */
-export interface InboundMessage {
-  topic: string;
-  payload: Buffer;
-  /** Date.now() when the message reached this process (for ingest latency). */
-  receivedAt: number;
-}
+export type { InboundMessage } from './inbound-message.js';
 
 /**
  * The fleet service's side of MQTT (docs/protocol.md): either an embedded aedes broker enforcing the per-box
@@ -77,7 +73,7 @@ export class BrokerService
     this.authorizer.acceptingDevices = false;
     this.embedded = config.mqtt.externalUrl
       ? undefined
-      : new EmbeddedBroker(this.authorizer, this.rejections, connected);
+      : new EmbeddedBroker(this.authorizer, this.rejections, connected, (message) => this.receive(message));
   }
 
   get mode(): 'embedded' | 'external' {
@@ -210,8 +206,18 @@ export class BrokerService
             `Message handler failed (${this.handlerFailures} so far): ${(error as Error).message}`,
           );
         }
+        message.settle('refused');
       }
     });
+  }
+
+  private receive(message: InboundMessage): void {
+    // Nobody to hand it to (the service is stopping): unacknowledged, the box sends it again later.
+    if (this.messages.closed || !this.messages.observed) {
+      message.settle('busy');
+      return;
+    }
+    this.messages.next(message);
   }
 
   /**
@@ -249,7 +255,7 @@ export class BrokerService
     this.client = client;
     client.on('message', (topic, payload) => {
       if (topic.startsWith('$CONTROL/')) return;
-      this.messages.next({ topic, payload, receivedAt: Date.now() });
+      this.receive({ topic, payload, receivedAt: Date.now(), settle: settleNothing });
     });
     client.on('error', (error) => {
       if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);
@@ -260,11 +266,16 @@ export class BrokerService
     });
     client.on('connect', () => {
       this.logger.log(`MQTT client connected to ${this.redacted(url)}`);
+      // The embedded broker hands what boxes publish to ingest itself, before it acknowledges it.
+      if (this.embedded) {
+        this.authorizer.acceptingDevices = true;
+        return;
+      }
       // Subscribe after every (re)connect, even when the broker says it kept the session: a restarted
       // Mosquitto restores persistent sessions without their shared subscriptions. Subscribing again
       // replaces the existing subscription (MQTT-3.8.4-3); `resubscribe` makes mqtt.js send it although it
       // remembers the filter. The shared subscription spreads ingest across replicas (MQTT-4.8.2).
-      const filter = external ? topics.sharedAllUpFilter() : topics.allUpFilter();
+      const filter = topics.sharedAllUpFilter();
       client
         .subscribeAsync({ [filter]: { qos: 1 }, resubscribe: true } as unknown as Record<string, { qos: 1 }>)
         .then(

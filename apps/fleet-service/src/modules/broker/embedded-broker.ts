@@ -5,7 +5,9 @@ import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Gauge } from 'prom-client';
 import { PACKET_OVERHEAD_BYTES } from './broker.constants.js';
 import type { BrokerRejections } from './broker-rejections.js';
+import type { InboundMessage } from './inbound-message.js';
 import type { MqttAuthorizer, MqttPrincipal } from './mqtt-authorizer.js';
+import type { Settlement } from '../../common/settlement.js';
 
 export interface EmbeddedBrokerOptions {
   host: string;
@@ -37,6 +39,8 @@ export class EmbeddedBroker {
     private readonly authorizer: MqttAuthorizer,
     private readonly rejections: BrokerRejections,
     private readonly connectedGauge: Gauge,
+    /** Where a box's authorized publish goes; the box's PUBACK waits until it is settled. */
+    private readonly deliver: (message: InboundMessage) => void,
   ) {}
 
   /** The port the listener is bound to (differs from the configured one with port 0 or a taken default). */
@@ -121,6 +125,16 @@ export class EmbeddedBroker {
     return (server.address() as AddressInfo).port;
   }
 
+  /**
+   * `stored` and `refused` release the PUBACK (a refused message is bad for good: the box drops it, see
+   * docs/protocol.md section 9); `busy` closes the box's connection instead, so the message stays in its
+   * spool and comes again after the box reconnects with its backoff.
+   */
+  private settle(client: Client | null, settlement: Settlement, done: (error: Error | null) => void): void {
+    if (settlement === 'busy' && client && !client.closed) client.close();
+    done(null);
+  }
+
   private installHooks(aedes: Aedes): void {
     aedes.authenticate = (client, username, password, done) => {
       this.authorizer
@@ -153,6 +167,23 @@ export class EmbeddedBroker {
         return;
       }
       const decision = this.authorizer.authorizePublish(principal, packet.topic);
+      if (decision.ok && principal.kind === 'device') {
+        // aedes writes the PUBACK once this callback runs (and before it publishes to subscribers), so the
+        // box hears "delivered" only when ingest has committed the message (docs/protocol.md, "Acknowledged
+        // means stored"). A will (the box already gone) goes the same way, with no PUBACK to wait for.
+        let settled = false;
+        this.deliver({
+          topic: packet.topic,
+          payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+          receivedAt: Date.now(),
+          settle: (settlement) => {
+            if (settled) return;
+            settled = true;
+            this.settle(client, settlement, done);
+          },
+        });
+        return;
+      }
       if (decision.ok) {
         done(null);
         return;

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { HealthController } from './health.controller.js';
 import { HealthService } from './health.service.js';
@@ -6,6 +7,6 @@ import { HealthService } from './health.service.js';
 @Module({
   imports: [BrokerModule],
   controllers: [HealthController],
-  providers: [HealthService],
+  providers: [DatabaseProbe, HealthService],
 })
 export class HealthModule {}

@@ -11,6 +11,8 @@ import {
   type BatchSink,
   type BatchWriterOptions,
 } from './batch-buffer.js';
+import type { Settle } from '../../common/settlement.js';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { IngestMetrics } from './ingest-metrics.js';
 
 interface Pending {
@@ -44,6 +46,7 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
     @Inject(BATCH_WRITER_OPTIONS) options: BatchWriterOptions,
+    database: DatabaseProbe,
   ) {
     const sink: BatchSink<Pending, Written> = {
       newBatch: () => ({ runs: [], events: [], usage: [] }),
@@ -52,6 +55,7 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
       afterCommit: (batch, written) => this.afterCommit(batch, written),
       refused: (count, held) => this.metrics.dropRecords('overloaded', count, `buffer holds ${held} records`),
       lost: (batch, error) => this.metrics.dropRecords('store_failed', sizeOf(batch), error.message),
+      storeReachable: () => database.reachable(),
     };
     this.buffer = new BatchBuffer(sink, options);
   }
@@ -61,31 +65,45 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
     return this.buffer.batches;
   }
 
-  addRuns(deviceId: string, message: RunsMessage): void {
-    this.buffer.add(message.runs.length, (batch) => {
-      for (const run of message.runs) batch.runs.push({ deviceId, run });
-    });
+  /** Each `settle` hears once the message's records are committed. */
+  addRuns(deviceId: string, message: RunsMessage, settle?: Settle): void {
+    this.buffer.add(
+      message.runs.length,
+      (batch) => {
+        for (const run of message.runs) batch.runs.push({ deviceId, run });
+      },
+      settle,
+    );
   }
 
-  addRunEvents(deviceId: string, message: RunEventsMessage): void {
-    this.buffer.add(message.events.length, (batch) => {
-      for (const event of message.events) batch.events.push({ deviceId, event });
-    });
+  addRunEvents(deviceId: string, message: RunEventsMessage, settle?: Settle): void {
+    this.buffer.add(
+      message.events.length,
+      (batch) => {
+        for (const event of message.events) batch.events.push({ deviceId, event });
+      },
+      settle,
+    );
   }
 
-  addUsage(deviceId: string, message: UsageMessage): void {
-    this.buffer.add(message.records.length, (batch) => {
-      for (const record of message.records) batch.usage.push({ deviceId, record });
-    });
+  addUsage(deviceId: string, message: UsageMessage, settle?: Settle): void {
+    this.buffer.add(
+      message.records.length,
+      (batch) => {
+        for (const record of message.records) batch.usage.push({ deviceId, record });
+      },
+      settle,
+    );
   }
 
-  /** Writes whatever is buffered; resolves once it is committed (or dropped after the last attempt). */
+  /** Writes whatever is buffered; resolves once it is committed (or dropped as refused). */
   flush(): Promise<void> {
     return this.buffer.flush();
   }
 
+  /** Writes what is buffered before the process ends; with the database away, it stays unacknowledged. */
   async onApplicationShutdown(): Promise<void> {
-    await this.flush();
+    await this.buffer.close();
   }
 
   private write(batch: Pending): Promise<Written> {

@@ -1,8 +1,11 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BatchBuffer, DEFAULT_BATCH_WRITER_OPTIONS, type BatchSink } from './batch-buffer.js';
 
-/** A sink over arrays of numbers that fails its first `failures` writes and records what happens. */
-function recordingSink(failures = 0) {
+/**
+ * A sink over arrays of numbers that fails its first `failures` writes and records what happens; the
+ * store answers a probe while `reachable` says so.
+ */
+function recordingSink(failures = 0, reachable = () => true) {
   const log: string[] = [];
   let failing = failures;
   const sink: BatchSink<number[], number> = {
@@ -22,6 +25,7 @@ function recordingSink(failures = 0) {
     },
     refused: (count, held) => log.push(`refused ${count} holding ${held}`),
     lost: (batch, error) => log.push(`lost ${batch.length}: ${error.message}`),
+    storeReachable: () => Promise.resolve(reachable()),
   };
   return { sink, log };
 }
@@ -63,15 +67,60 @@ describe('BatchBuffer', () => {
     expect(log2).toEqual(['write 1,2,3 at 0', 'committed 3']);
   });
 
-  it('retries after 200 ms, then 400 ms, then drops the batch once its attempts are spent', async () => {
+  it('retries after 200 ms, then 400 ms, then drops a batch that the reachable store keeps refusing', async () => {
     const { sink, log } = recordingSink(3);
+    const settled: string[] = [];
     const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 3 });
-    sut.add(1, (batch) => batch.push(7));
+    sut.add(
+      1,
+      (batch) => batch.push(7),
+      (outcome) => settled.push(outcome),
+    );
     const flushed = sut.flush();
     await vi.advanceTimersByTimeAsync(1_000);
     await flushed;
     expect(log).toEqual(['write 7 at 0', 'write 7 at 200', 'write 7 at 600', 'lost 1: store down']);
+    expect(settled).toEqual(['refused']);
     expect(sut.batches).toBe(0);
+  });
+
+  it('keeps retrying, at most 5 s apart, while the store does not answer, and commits once it does', async () => {
+    let up = false;
+    const { sink, log } = recordingSink(8, () => up);
+    const settled: string[] = [];
+    const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 3 });
+    sut.add(
+      1,
+      (batch) => batch.push(7),
+      (outcome) => settled.push(outcome),
+    );
+    const flushed = sut.flush();
+    await vi.advanceTimersByTimeAsync(20_000);
+    expect(settled).toEqual([]);
+    up = true;
+    await vi.advanceTimersByTimeAsync(10_000);
+    await flushed;
+    expect(
+      log.filter((line) => line.startsWith('write')).map((line) => Number(line.split(' at ')[1])),
+    ).toEqual([0, 200, 600, 1_400, 3_000, 6_200, 11_200, 16_200, 21_200]);
+    expect(log.at(-1)).toBe('committed 1');
+    expect(settled).toEqual(['stored']);
+  });
+
+  it('on close, gives up after its attempts while the store is away and settles nothing', async () => {
+    const { sink, log } = recordingSink(10, () => false);
+    const settled: string[] = [];
+    const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 2 });
+    sut.add(
+      1,
+      (batch) => batch.push(7),
+      (outcome) => settled.push(outcome),
+    );
+    const closed = sut.close();
+    await vi.advanceTimersByTimeAsync(1_000);
+    await closed;
+    expect(log).toEqual(['write 7 at 0', 'write 7 at 200']);
+    expect(settled).toEqual([]);
   });
 
   it('commits a batch that succeeds on a later attempt', async () => {

@@ -1,4 +1,5 @@
-import { retry } from '@agentbox/retry';
+import { backoffDelay, sleep } from '@agentbox/retry';
+import type { Settle } from '../../common/settlement.js';
 
 /** Tuning of the ingest batch writers; the defaults suit one SQLite file as well as PostgreSQL. */
 export interface BatchWriterOptions {
@@ -6,9 +7,9 @@ export interface BatchWriterOptions {
   flushIntervalMs: number;
   /** Flush as soon as this many items are buffered. */
   maxBatchSamples: number;
-  /** Above this many buffered items (the store is down or too slow), new ones are dropped and counted. */
+  /** Above this many buffered items (the store is down or too slow), new ones are refused as busy. */
   maxBufferedSamples: number;
-  /** Attempts per batch before its items are dropped and counted. */
+  /** Attempts per batch, while the store answers, before its items are dropped and counted. */
   attempts: number;
 }
 
@@ -20,8 +21,8 @@ export const DEFAULT_BATCH_WRITER_OPTIONS: BatchWriterOptions = {
 };
 export const BATCH_WRITER_OPTIONS = Symbol('BATCH_WRITER_OPTIONS');
 
-/** Waits between attempts: 200 ms after the first failure, then 400 ms, ... (100 ms × 2^attempt). */
-const RETRY_BACKOFF = { baseMs: 100, capMs: Number.POSITIVE_INFINITY };
+/** Waits between attempts: 200 ms after the first failure, then 400 ms, ..., at most 5 s. */
+const RETRY_BACKOFF = { baseMs: 100, capMs: 5_000 };
 
 /** What a batch writer does with its batches of type B; `write` returns W for `afterCommit`. */
 export interface BatchSink<B, W> {
@@ -33,19 +34,31 @@ export interface BatchSink<B, W> {
   afterCommit(batch: B, written: W): Promise<void>;
   /** `count` new items were refused because `held` are buffered already. */
   refused(count: number, held: number): void;
-  /** The batch failed its last attempt and is dropped. */
+  /** The batch failed its last attempt although the store answers, and is dropped. */
   lost(batch: B, error: Error): void;
+  /** Whether the store answers at all: while it does not, a failing batch is kept and tried again. */
+  storeReachable(): Promise<boolean>;
+}
+
+interface Pending<B> {
+  items: B;
+  /** Called once the batch is committed or dropped, in the order the messages came. */
+  settles: Settle[];
 }
 
 /**
  * Collects items from every box and hands them to the sink in batches: at the latest `flushIntervalMs`
  * after the first item, or at once when `maxBatchSamples` are buffered; one batch at a time (transactions
- * never overlap on SQLite's single writer), each retried with a growing pause, then dropped.
+ * never overlap on SQLite's single writer). A batch is tried again with a growing pause for as long as
+ * the store does not answer, so nothing a box was told is stored is ever dropped; only a batch that a
+ * reachable store keeps refusing is dropped (and counted). Each message's `settle` is called after its
+ * batch is committed, which is when the broker may acknowledge it.
  */
 export class BatchBuffer<B, W> {
-  private buffer: B;
+  private buffer: Pending<B>;
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closing = false;
   /** Batches committed so far (tests assert on batching with it). */
   batches = 0;
 
@@ -53,48 +66,80 @@ export class BatchBuffer<B, W> {
     private readonly sink: BatchSink<B, W>,
     private readonly options: BatchWriterOptions,
   ) {
-    this.buffer = sink.newBatch();
+    this.buffer = this.newPending();
   }
 
-  /** Adds `count` items through `push`, unless the buffer would exceed its cap (then they are refused). */
-  add(count: number, push: (batch: B) => void): void {
-    const held = this.sink.sizeOf(this.buffer);
+  /**
+   * Adds `count` items through `push`, unless the buffer would exceed its cap: then they are refused and
+   * `settle` hears `busy` at once.
+   */
+  add(count: number, push: (batch: B) => void, settle?: Settle): void {
+    const held = this.sink.sizeOf(this.buffer.items);
     if (held + count > this.options.maxBufferedSamples) {
       this.sink.refused(count, held);
+      settle?.('busy');
       return;
     }
-    push(this.buffer);
-    if (this.sink.sizeOf(this.buffer) >= this.options.maxBatchSamples) {
+    push(this.buffer.items);
+    if (settle) this.buffer.settles.push(settle);
+    if (this.sink.sizeOf(this.buffer.items) >= this.options.maxBatchSamples) {
       void this.flush();
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     }
   }
 
-  /** Writes whatever is buffered; resolves once it is committed (or dropped after the last attempt). */
+  /** Writes whatever is buffered; resolves once it is committed (or dropped as refused). */
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;
     const batch = this.buffer;
-    if (this.sink.sizeOf(batch) === 0) return this.flushing;
-    this.buffer = this.sink.newBatch();
+    if (this.sink.sizeOf(batch.items) === 0) {
+      // Messages without items (an empty list) are settled as soon as what came before them is.
+      const settles = batch.settles.splice(0);
+      this.flushing = this.flushing.then(() => settles.forEach((settle) => settle('stored')));
+      return this.flushing;
+    }
+    this.buffer = this.newPending();
     this.flushing = this.flushing.then(() => this.write(batch));
     return this.flushing;
   }
 
-  private async write(batch: B): Promise<void> {
-    let written: W;
-    try {
-      written = await retry(() => this.sink.write(batch), {
-        attempts: this.options.attempts,
-        backoff: RETRY_BACKOFF,
-        firstExponent: 1,
-      });
-    } catch (error) {
-      this.sink.lost(batch, error as Error);
-      return;
+  /**
+   * For shutdown: what is buffered is tried `attempts` times even while the store is away, then left
+   * unacknowledged (the boxes still hold it and send it again to the next process).
+   */
+  async close(): Promise<void> {
+    this.closing = true;
+    await this.flush();
+  }
+
+  private newPending(): Pending<B> {
+    return { items: this.sink.newBatch(), settles: [] };
+  }
+
+  private async write(batch: Pending<B>): Promise<void> {
+    let written: W | undefined;
+    let failures = 0;
+    for (;;) {
+      try {
+        written = await this.sink.write(batch.items);
+        break;
+      } catch (error) {
+        failures += 1;
+        if (failures >= this.options.attempts) {
+          if (this.closing) return;
+          if (await this.sink.storeReachable()) {
+            this.sink.lost(batch.items, error as Error);
+            batch.settles.forEach((settle) => settle('refused'));
+            return;
+          }
+        }
+        await sleep(backoffDelay(failures, RETRY_BACKOFF));
+      }
     }
     this.batches += 1;
-    await this.sink.afterCommit(batch, written);
+    batch.settles.forEach((settle) => settle('stored'));
+    await this.sink.afterCommit(batch.items, written);
   }
 }

@@ -38,7 +38,7 @@ export class IngestMetrics {
     });
     this.dropped = metrics.counter({
       name: 'agentbox_ingest_dropped_samples_total',
-      help: 'Telemetry samples ingest could not store, by reason',
+      help: 'Telemetry samples ingest did not store: overloaded (turned away unacknowledged; the box sends them again), store_failed (refused by a database that answers; dropped)',
       labelNames: ['reason'],
     });
     this.recordDuplicatesTotal = metrics.counter({
@@ -48,7 +48,7 @@ export class IngestMetrics {
     });
     this.droppedRecords = metrics.counter({
       name: 'agentbox_ingest_dropped_records_total',
-      help: 'Runs, run events and usage records ingest could not store, by reason',
+      help: 'Runs, run events and usage records ingest did not store: overloaded (turned away unacknowledged; the box sends them again), store_failed (refused by a database that answers; dropped)',
       labelNames: ['reason'],
     });
     this.batchSize = metrics.histogram({
@@ -81,7 +81,9 @@ export class IngestMetrics {
     this.dropped.inc({ reason }, samples);
     const line = this.log.line(
       `drop:${reason}`,
-      `Dropped ${samples} telemetry samples (${reason}): ${detail}`,
+      reason === 'overloaded'
+        ? `Turned away ${samples} telemetry samples unacknowledged (overloaded; their box sends them again): ${detail}`
+        : `Dropped ${samples} telemetry samples (${reason}): ${detail}`,
     );
     if (line !== null) this.logger.error(line);
   }
@@ -94,7 +96,9 @@ export class IngestMetrics {
     this.droppedRecords.inc({ reason }, records);
     const line = this.log.line(
       `drop-records:${reason}`,
-      `Dropped ${records} agent records (${reason}): ${detail}`,
+      reason === 'overloaded'
+        ? `Turned away ${records} agent records unacknowledged (overloaded; their box sends them again): ${detail}`
+        : `Dropped ${records} agent records (${reason}): ${detail}`,
     );
     if (line !== null) this.logger.error(line);
   }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { AppConfig } from '../../config/app-config.js';
 import { BrokerModule } from '../broker/broker.module.js';
 import { DesiredStateModule } from '../desired-state/desired-state.module.js';
@@ -25,6 +26,7 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
     UpdateReportsModule,
   ],
   providers: [
+    DatabaseProbe,
     IngestMetrics,
     TelemetryBatchWriter,
     AgentRecordsWriter,

@@ -7,7 +7,9 @@ import {
   type DeviceRegistryPort,
   type UpdateReportsPort,
 } from '../../common/ports.js';
+import type { Settle } from '../../common/settlement.js';
 import { AppConfig } from '../../config/app-config.js';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
 import { CommandSender } from '../broker/command-sender.js';
 import { LiveEventsService } from '../live/live-events.service.js';
@@ -40,6 +42,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
     @Inject(UPDATE_REPORTS) private readonly updateReports: UpdateReportsPort,
+    private readonly database: DatabaseProbe,
   ) {}
 
   onModuleInit(): void {
@@ -49,7 +52,6 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
     await Promise.all([...this.chains.values()]);
-    await Promise.all([this.writer.flush(), this.records.flush()]);
   }
 
   /** Resolves when every message handed in so far is applied (telemetry committed). */
@@ -62,6 +64,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     const decoded = decodeUpMessage(inbound.topic, inbound.payload, this.config.maxPayloadBytes);
     if (!decoded.ok) {
       this.metrics.reject(decoded.reason, inbound.topic, decoded.detail);
+      inbound.settle('refused');
       return;
     }
     const message = decoded.value;
@@ -70,16 +73,16 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     this.metrics.messages.inc({ channel: message.channel });
     switch (message.channel) {
       case 'telemetry':
-        this.writer.add(deviceId, message.message, inbound.receivedAt);
+        this.writer.add(deviceId, message.message, inbound.receivedAt, inbound.settle);
         return;
       case 'runs':
-        this.records.addRuns(deviceId, message.message);
+        this.records.addRuns(deviceId, message.message, inbound.settle);
         return;
       case 'run-events':
-        this.records.addRunEvents(deviceId, message.message);
+        this.records.addRunEvents(deviceId, message.message, inbound.settle);
         return;
       case 'usage':
-        this.records.addUsage(deviceId, message.message);
+        this.records.addUsage(deviceId, message.message, inbound.settle);
         return;
       case 'results':
         // Settled at once: a waiting request should not queue behind the box's other messages.
@@ -88,7 +91,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
       default:
         break;
     }
-    this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)));
+    this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)), inbound.settle);
   }
 
   private async apply(
@@ -128,11 +131,20 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     }
   }
 
-  private inOrder(deviceId: string, work: () => Promise<void>): void {
+  /** Applies `work` after the box's previous messages; `settle` hears `stored` once it is applied. */
+  private inOrder(deviceId: string, work: () => Promise<void>, settle: Settle): void {
     const previous = this.chains.get(deviceId) ?? Promise.resolve();
-    const next = previous.then(work).catch((error: Error) => {
-      this.metrics.failure(`apply:${deviceId}`, `Applying a message of ${deviceId} failed: ${error.message}`);
-    });
+    const next = previous.then(work).then(
+      () => settle('stored'),
+      async (error: Error) => {
+        this.metrics.failure(
+          `apply:${deviceId}`,
+          `Applying a message of ${deviceId} failed: ${error.message}`,
+        );
+        // With the database away the box keeps the message and sends it again; one the database refuses is dropped.
+        settle((await this.database.reachable()) ? 'refused' : 'busy');
+      },
+    );
     this.chains.set(deviceId, next);
     void next.then(() => {
       if (this.chains.get(deviceId) === next) this.chains.delete(deviceId);

@@ -11,6 +11,7 @@ import { LiveEventsService } from '../live/live-events.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { TelemetrySampleRow } from '../telemetry/telemetry-sample.entity.js';
 import { TelemetryStore } from '../telemetry/telemetry.store.js';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { DEFAULT_BATCH_WRITER_OPTIONS, type BatchWriterOptions } from './batch-buffer.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
@@ -81,10 +82,14 @@ describe('TelemetryBatchWriter', () => {
   });
 
   const make = (options: Partial<BatchWriterOptions> = {}) =>
-    new TelemetryBatchWriter(store, registry, live, ingestMetrics, {
-      ...DEFAULT_BATCH_WRITER_OPTIONS,
-      ...options,
-    });
+    new TelemetryBatchWriter(
+      store,
+      registry,
+      live,
+      ingestMetrics,
+      { ...DEFAULT_BATCH_WRITER_OPTIONS, ...options },
+      new DatabaseProbe(dataSource),
+    );
   const stored = async (deviceId: string) => (await store.query(deviceId, 0, 10_000)).length;
   const counter = async (name: string, labels: Record<string, string> = {}) => {
     const data = await metrics.registry.getSingleMetric(name)!.get();
@@ -160,17 +165,32 @@ describe('TelemetryBatchWriter', () => {
     expect(await counter('agentbox_ingest_dropped_samples_total', { reason: 'overloaded' })).toBe(4);
   });
 
-  it('retries a failing store, then drops and counts the batch and keeps working', async () => {
+  it('keeps a batch while the database is away and settles its messages only once it is committed', async () => {
     const sut = make({ flushIntervalMs: 60_000, attempts: 2 });
+    const settled: string[] = [];
     await dataSource.destroy();
-    sut.add('box-a', message(1, 3), Date.now());
-    await sut.flush();
-    expect(await counter('agentbox_ingest_dropped_samples_total', { reason: 'store_failed' })).toBe(3);
+    sut.add('box-a', message(1, 3), Date.now(), (outcome) => settled.push(`1 ${outcome}`));
+    sut.add('box-a', message(2, 2), Date.now(), (outcome) => settled.push(`2 ${outcome}`));
+    const flushed = sut.flush();
+    // Several attempts fail meanwhile (200 ms, 400 ms, 800 ms apart); nothing is dropped or acknowledged.
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(settled).toEqual([]);
     expect(sut.batches).toBe(0);
     await dataSource.initialize();
-    sut.add('box-a', message(2, 2), Date.now());
+    await flushed;
+    expect(settled).toEqual(['1 stored', '2 stored']);
+    expect(await stored('box-a')).toBe(5);
+    expect(await counter('agentbox_ingest_dropped_samples_total', { reason: 'store_failed' })).toBe(0);
+  });
+
+  it('answers busy for messages beyond the buffer cap, so their boxes send them again', async () => {
+    const sut = make({ flushIntervalMs: 60_000, maxBufferedSamples: 3 });
+    const settled: string[] = [];
+    sut.add('box-a', message(1, 3), Date.now(), (outcome) => settled.push(`1 ${outcome}`));
+    sut.add('box-a', message(2, 1), Date.now(), (outcome) => settled.push(`2 ${outcome}`));
+    expect(settled).toEqual(['2 busy']);
     await sut.flush();
-    expect(await stored('box-a')).toBe(2);
+    expect(settled).toEqual(['2 busy', '1 stored']);
   });
 
   it('flushes what is buffered on shutdown', async () => {

@@ -10,6 +10,8 @@ import {
   type BatchSink,
   type BatchWriterOptions,
 } from './batch-buffer.js';
+import type { Settle } from '../../common/settlement.js';
+import { DatabaseProbe } from '../../database/database-probe.js';
 import { IngestMetrics } from './ingest-metrics.js';
 
 interface Pending {
@@ -39,6 +41,7 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
     private readonly live: LiveEventsService,
     private readonly metrics: IngestMetrics,
     @Inject(BATCH_WRITER_OPTIONS) options: BatchWriterOptions,
+    database: DatabaseProbe,
   ) {
     const sink: BatchSink<Pending, Written> = {
       newBatch: () => ({ rows: [], receivedAt: [] }),
@@ -47,6 +50,7 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
       afterCommit: (batch, written) => this.afterCommit(batch, written),
       refused: (count, held) => this.metrics.drop('overloaded', count, `buffer holds ${held} samples`),
       lost: (batch, error) => this.metrics.drop('store_failed', dedupe(batch.rows).length, error.message),
+      storeReachable: () => database.reachable(),
     };
     this.buffer = new BatchBuffer(sink, options);
   }
@@ -56,22 +60,28 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
     return this.buffer.batches;
   }
 
-  add(deviceId: string, message: TelemetryMessage, receivedAt: number): void {
-    this.buffer.add(message.samples.length, (batch) => {
-      message.samples.forEach((sample, idx) => {
-        batch.rows.push({ deviceId, seq: message.seq, idx, ts: sample.ts, values: sample.values });
-      });
-      batch.receivedAt.push(receivedAt);
-    });
+  /** `settle` hears once the message's samples are committed (docs/protocol.md, "Acknowledged means stored"). */
+  add(deviceId: string, message: TelemetryMessage, receivedAt: number, settle?: Settle): void {
+    this.buffer.add(
+      message.samples.length,
+      (batch) => {
+        message.samples.forEach((sample, idx) => {
+          batch.rows.push({ deviceId, seq: message.seq, idx, ts: sample.ts, values: sample.values });
+        });
+        batch.receivedAt.push(receivedAt);
+      },
+      settle,
+    );
   }
 
-  /** Writes whatever is buffered; resolves once it is committed (or dropped after the last attempt). */
+  /** Writes whatever is buffered; resolves once it is committed (or dropped as refused). */
   flush(): Promise<void> {
     return this.buffer.flush();
   }
 
+  /** Writes what is buffered before the process ends; with the database away, it stays unacknowledged. */
   async onApplicationShutdown(): Promise<void> {
-    await this.flush();
+    await this.buffer.close();
   }
 
   private async write(batch: Pending): Promise<Written> {

@@ -1,0 +1,59 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sleep, waitFor } from '@agentbox/test-support';
+import { Platform } from '../support/platform.js';
+
+/**
+ * docs/protocol.md, "Acknowledged means stored": the embedded broker acknowledges a box's message only
+ * after ingest has committed it. The fleet service here commits every 3 s, so at any moment a few seconds
+ * of the box's telemetry (one sample a second) have arrived and are not yet stored. A kill -9 then must
+ * cost nothing: the box never heard "delivered" for them, keeps them in its spool and sends them again.
+ * Before the broker waited for the commit, each kill lost the samples of the open batch.
+ */
+describe('acknowledged means stored, on the embedded broker + SQLite', () => {
+  const FLUSH_MS = 3_000;
+  let platform: Platform;
+  let deviceId: string;
+
+  beforeAll(async () => {
+    platform = new Platform({ AGENTBOX_INGEST_FLUSH_MS: String(FLUSH_MS) });
+    await platform.start();
+    const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
+    platform.startAgent('box-a', token);
+    const device = await platform.waitForDevice((d) => d.online, 'box-a online');
+    deviceId = device.id;
+    await waitFor(
+      'the first samples stored',
+      async () => (await platform.api.telemetry(deviceId)).length >= 2,
+      {
+        timeoutMs: 30_000,
+      },
+    );
+  });
+
+  afterAll(async () => {
+    await platform?.stop();
+  });
+
+  it('loses no telemetry sample when the fleet service is killed with -9 in the middle of a batch, twice', async () => {
+    for (let kill = 0; kill < 2; kill++) {
+      // Past one commit and into the next batch: its samples have arrived and are not committed yet.
+      await sleep(FLUSH_MS + 1_500);
+      await platform.restartFleet('SIGKILL');
+    }
+    const backAt = Date.now();
+    await waitFor(
+      'telemetry taken after the last restart is stored',
+      async () => (await platform.api.telemetry(deviceId)).some((sample) => sample.ts > backAt + 1_000),
+      { timeoutMs: 60_000, intervalMs: 500 },
+    );
+
+    const samples = await platform.api.telemetry(deviceId);
+    expect(samples.length).toBeGreaterThan(10);
+    // One sample a second: a lost one leaves a gap of two intervals or more, so every gap stays under 1.5
+    // intervals; each sequence number is stored once however often the box sent it.
+    const gaps = samples.slice(1).map((sample, i) => ({ at: sample.seq, ms: sample.ts - samples[i]!.ts }));
+    expect(gaps.filter((gap) => gap.ms >= 1_500)).toEqual([]);
+    const seqs = samples.map((sample) => sample.seq);
+    expect(new Set(seqs).size).toBe(seqs.length);
+  });
+});
