@@ -11,7 +11,8 @@ import {
 import { isValidBoxPublicKey } from '@agentbox/sealed-secret';
 import type { DeviceRegistryPort } from '../../common/ports.js';
 import { Listeners } from '../../common/listeners.js';
-import { hashSecret, randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
+import { hashMachineSecret, isMachineSecretHash, machineSecretMatches } from '../../common/machine-secret.js';
+import { randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { CredentialCache } from './credential-cache.js';
 import { Device } from './device.entity.js';
@@ -107,14 +108,15 @@ export class DevicesService implements DeviceRegistryPort {
 
   /**
    * Enrols a box by hardware id: a new device, or the same device with a rotated secret when the
-   * hardware id is already known (re-enrolling is idempotent). Only the argon2id hash is stored.
+   * hardware id is already known (re-enrolling is idempotent). Only a salted HMAC of the secret is stored
+   * (`common/machine-secret.ts`).
    */
   async enroll(
     hardwareId: string,
     name: string | undefined,
     secret: string,
   ): Promise<{ deviceId: string; created: boolean }> {
-    const secretHash = await hashSecret(secret);
+    const secretHash = hashMachineSecret(secret);
     const now = new Date();
     const existing = await this.devices.findOneBy({ hardwareId });
     if (existing) {
@@ -169,9 +171,28 @@ export class DevicesService implements DeviceRegistryPort {
       select: { id: true, secretHash: true },
     });
     if (!row) return false;
-    const ok = await verifySecret(row.secretHash, secret);
+    const ok = isMachineSecretHash(row.secretHash)
+      ? machineSecretMatches(row.secretHash, secret)
+      : await this.verifyLegacy(deviceId, row.secretHash, secret);
     this.credentials.record(deviceId, key, ok, now);
     return ok;
+  }
+
+  /**
+   * Boxes enrolled before secrets were stored as salted HMACs have an argon2id hash: checked once more
+   * that way, then replaced by the fast hash, so the box keeps its secret and needs no re-enrolment.
+   */
+  private async verifyLegacy(deviceId: string, hash: string, secret: string): Promise<boolean> {
+    if (!(await verifySecret(hash, secret))) return false;
+    // Only where the row still holds the hash just checked: a rotation meanwhile wins.
+    await this.devices
+      .update({ id: deviceId, secretHash: hash }, { secretHash: hashMachineSecret(secret) })
+      .catch((error: Error) => {
+        this.logger.warn(
+          `Moving ${deviceId} to the fast secret hash failed (tried again at its next connect): ${error.message}`,
+        );
+      });
+    return true;
   }
 
   async markOnline(deviceId: string, at: Date): Promise<void> {

@@ -2,7 +2,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbox/schemas';
 import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
-import { sha256Hex } from '../../common/secrets.js';
+import { hashSecret, sha256Hex } from '../../common/secrets.js';
 import { Device } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
@@ -54,12 +54,34 @@ describe('ProvisioningService', () => {
 
     const row = await db.dataSource.getRepository(Device).findOneByOrFail({ id: response.deviceId });
     expect(row.name).toBe('lab box');
-    expect(row.secretHash.startsWith('$argon2id$')).toBe(true);
+    expect(row.secretHash.startsWith('hmac-sha256$')).toBe(true);
     expect(row.secretHash).not.toContain(response.mqtt.password);
     const stored = await db.dataSource.getRepository(ClaimToken).findOneByOrFail({ id: token.id });
     expect(stored.tokenHash).toBe(sha256Hex(token.token));
     expect(stored.uses).toBe(1);
     expect(await devices.verifyCredentials(response.deviceId, response.mqtt.password)).toBe(true);
+  });
+
+  it('takes a box enrolled with an argon2id hash and moves it to the fast hash at its next connect', async () => {
+    const enrolled = await sut.provision({
+      claimToken: (await newToken()).token,
+      hardwareId: 'hw-legacy-01',
+    });
+    const repository = db.dataSource.getRepository(Device);
+    await repository.update(
+      { id: enrolled.deviceId },
+      { secretHash: await hashSecret(enrolled.mqtt.password) },
+    );
+
+    expect(await devices.verifyCredentials(enrolled.deviceId, 'not-the-secret')).toBe(false);
+    expect((await repository.findOneByOrFail({ id: enrolled.deviceId })).secretHash).toMatch(/^\$argon2id\$/);
+    expect(await devices.verifyCredentials(enrolled.deviceId, enrolled.mqtt.password)).toBe(true);
+    const moved = (await repository.findOneByOrFail({ id: enrolled.deviceId })).secretHash;
+    expect(moved.startsWith('hmac-sha256$')).toBe(true);
+    // A fresh service (no cached outcome) checks the moved hash.
+    const restarted = new DevicesService(repository, new LiveEventsService());
+    expect(await restarted.verifyCredentials(enrolled.deviceId, enrolled.mqtt.password)).toBe(true);
+    expect(await restarted.verifyCredentials(enrolled.deviceId, 'not-the-secret')).toBe(false);
   });
 
   it('re-enrolling a known hardware id keeps the device id and rotates the secret', async () => {
