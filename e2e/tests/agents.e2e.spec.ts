@@ -351,7 +351,15 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
       (await deviceAgents(boxB)).some((agent) => agent.agentId === 'prowler' && agent.reported),
     );
 
-    const escape = await runEnded(await task('prowler', boxB, 'read the credentials'));
+    // A run's final record travels ahead of its last steps (docs/protocol.md section 11): wait for both.
+    const withToolResult = async (id: string) => {
+      await runEnded(id);
+      return waitFor(`run ${id} has its tool result`, async () => {
+        const detail = await run(id);
+        return detail.events.some((event) => event.type === 'tool-result') ? detail : undefined;
+      });
+    };
+    const escape = await withToolResult(await task('prowler', boxB, 'read the credentials'));
     expect(escape.status).toBe('succeeded');
     const escapeResult = escape.events.find((event) => event.type === 'tool-result');
     expect(escapeResult?.error).toMatch(/outside|escape|not allowed|refused/i);
@@ -359,7 +367,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
       readCredentials(platform.stateDir('box-b')).mqtt.password,
     );
 
-    const denied = await runEnded(await task('prowler', boxB, 'try the denied tool'));
+    const denied = await withToolResult(await task('prowler', boxB, 'try the denied tool'));
     expect(denied.status).toBe('succeeded');
     const deniedResult = denied.events.find((event) => event.type === 'tool-result');
     expect(deniedResult?.error).toMatch(/not granted|no tool/i);
