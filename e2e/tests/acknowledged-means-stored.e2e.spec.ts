@@ -1,21 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sleep, waitFor } from '@agentbox/test-support';
 import { Platform } from '../support/platform.js';
+import { stacks } from '../support/stacks.js';
 
 /**
- * docs/protocol.md, "Acknowledged means stored": the embedded broker acknowledges a box's message only
- * after ingest has committed it. The fleet service here commits every 3 s, so at any moment a few seconds
- * of the box's telemetry (one sample a second) have arrived and are not yet stored. A kill -9 then must
- * cost nothing: the box never heard "delivered" for them, keeps them in its spool and sends them again.
- * Before the broker waited for the commit, each kill lost the samples of the open batch.
+ * docs/protocol.md, "Acknowledged means stored": a message is acknowledged only after ingest has committed
+ * it. The fleet service here commits every 3 s, so at any moment a few seconds of the box's telemetry (one
+ * sample a second) have arrived and are not yet stored. A kill -9 then must cost nothing: on the embedded
+ * broker the box never heard "delivered" for them and sends them again from its spool; with Mosquitto the
+ * service never acknowledged them to the broker, which delivers them again to the replica's session.
+ * Before the acknowledgements waited for the commit, each kill lost the samples of the open batch.
  */
-describe('acknowledged means stored, on the embedded broker + SQLite', () => {
+describe.each(stacks)('acknowledged means stored, on $name', (stack) => {
   const FLUSH_MS = 3_000;
   let platform: Platform;
   let deviceId: string;
+  let teardown: () => Promise<void> = () => Promise.resolve();
 
   beforeAll(async () => {
-    platform = new Platform({ AGENTBOX_INGEST_FLUSH_MS: String(FLUSH_MS) });
+    const setup = await stack.setup();
+    teardown = () => setup.teardown();
+    platform = new Platform({ ...setup.env, AGENTBOX_INGEST_FLUSH_MS: String(FLUSH_MS) });
     await platform.start();
     const token = await platform.api.createClaimToken({ ttlHours: 1, maxUses: 1 });
     platform.startAgent('box-a', token);
@@ -32,6 +37,7 @@ describe('acknowledged means stored, on the embedded broker + SQLite', () => {
 
   afterAll(async () => {
     await platform?.stop();
+    await teardown();
   });
 
   it('loses no telemetry sample when the fleet service is killed with -9 in the middle of a batch, twice', async () => {

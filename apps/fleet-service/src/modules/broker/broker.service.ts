@@ -24,6 +24,7 @@ import {
   SERVICE_USERNAME,
 } from './broker.constants.js';
 import { BrokerRejections } from './broker-rejections.js';
+import { DeferredAcks } from './deferred-acks.js';
 import { DynsecAdmin } from './dynsec-admin.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import type { InboundMessage } from './inbound-message.js';
@@ -253,9 +254,15 @@ export class BrokerService
       },
     });
     this.client = client;
-    client.on('message', (topic, payload) => {
-      if (topic.startsWith('$CONTROL/')) return;
-      this.receive({ topic, payload, receivedAt: Date.now(), settle: settleNothing });
+    // The embedded broker's own client takes no box messages (they reach ingest inside the broker).
+    const acks = external ? new DeferredAcks(client) : undefined;
+    client.on('message', (topic, payload, packet) => {
+      const settle = acks && packet.qos === 1 ? acks.track(packet.messageId) : settleNothing;
+      if (topic.startsWith('$CONTROL/')) {
+        settle('stored');
+        return;
+      }
+      this.receive({ topic, payload, receivedAt: Date.now(), settle });
     });
     client.on('error', (error) => {
       if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);

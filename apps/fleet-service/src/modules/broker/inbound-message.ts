@@ -7,9 +7,9 @@ export interface InboundMessage {
   /** Date.now() when the message reached this process (for ingest latency). */
   receivedAt: number;
   /**
-   * Ingest calls it once it knows what became of the message. On the embedded broker the box's PUBACK
-   * waits for it (docs/protocol.md, "Acknowledged means stored"); an external broker's messages are
-   * acknowledged by the MQTT client on receipt.
+   * Ingest calls it once it knows what became of the message; its acknowledgement waits for it (docs/protocol.md,
+   * "Acknowledged means stored"): the box's PUBACK on the embedded broker, the service client's PUBACK to an
+   * external broker (`deferred-acks.ts`).
    */
   settle: Settle;
 }
