@@ -21,6 +21,19 @@ import { LinkException, LinkExceptionCode } from './link.exception.js';
 /** MQTT 5 CONNACK reason codes that mean "your credentials are not good" (MQTT-3.2.2.2). */
 const BAD_CREDENTIALS = new Set([0x86, 0x87]);
 const NO_MATCHING_SUBSCRIBERS = 0x10;
+
+/**
+ * PUBACK reason codes of 0x80 or more that mean "not now" rather than "never" (MQTT-3.4.2.1, docs/protocol.md
+ * "Acknowledged means stored"): Unspecified error (0x80) and Implementation specific error (0x83), which a
+ * broker or cloud in trouble may answer; Packet Identifier in use (0x91); Quota exceeded (0x97), a full queue.
+ * Every other one (0x87 Not authorized, 0x90 Topic Name invalid, 0x99 Payload format invalid) is for good.
+ */
+const DEFERRING_PUBACK_CODES: ReadonlySet<number> = new Set([0x80, 0x83, 0x91, 0x97]);
+
+/** What a PUBACK reason code of 0x80 or more tells the box to do with the message. */
+export function pubackOutcome(reasonCode: number): 'refused' | 'deferred' {
+  return DEFERRING_PUBACK_CODES.has(reasonCode) ? 'deferred' : 'refused';
+}
 const CONNECT_TIMEOUT_MS = 15_000;
 const OFFLINE_PUBLISH_TIMEOUT_MS = 3_000;
 const STABLE_CONNECTION_MS = 10_000;
@@ -346,9 +359,10 @@ export class LinkService {
       if (error instanceof LinkException) throw error;
       const reasonCode = (error as { code?: unknown }).code;
       if (typeof reasonCode === 'number' && reasonCode >= 0x80) {
+        const deferred = pubackOutcome(reasonCode) === 'deferred';
         throw new LinkException(
-          LinkExceptionCode.PUBLISH_REFUSED,
-          `the broker refused ${topic}: ${(error as Error).message}`,
+          deferred ? LinkExceptionCode.PUBLISH_DEFERRED : LinkExceptionCode.PUBLISH_REFUSED,
+          `the broker ${deferred ? 'did not take' : 'refused'} ${topic} (0x${reasonCode.toString(16)}): ${(error as Error).message}`,
           reasonCode,
         );
       }

@@ -48,7 +48,7 @@ export class OutboxService {
   private wake: (() => void) | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Records the broker refused for good (reason >= 0x80 other than transient ones) and that were dropped. */
+  /** Records the broker refused for good (`PUBLISH_REFUSED`, see `pubackOutcome`) and that were dropped. */
   refused = 0;
   published = 0;
 
