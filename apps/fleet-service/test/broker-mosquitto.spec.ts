@@ -4,7 +4,7 @@ import { topics } from '@agentbox/schemas';
 import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
-import { enrollBox, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
+import { connectBox, enrollBox, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
 import {
   connectReasonCode,
   startMosquitto,
@@ -155,6 +155,40 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
 });
 
 describe('infra/mosquitto/mosquitto.conf', () => {
+  it('keeps every message of a burst far beyond what ingest commits meanwhile', async () => {
+    // Commits every 500 ms, PUBACKs to the broker held until then: the broker must queue the burst.
+    const broker = await startMosquitto({ configFile: INFRA_CONFIG });
+    const side = await startMqttSide({
+      AGENTBOX_MQTT_URL: broker.url,
+      AGENTBOX_MQTT_USERNAME: broker.username,
+      AGENTBOX_MQTT_PASSWORD: broker.password,
+      AGENTBOX_MQTT_DYNSEC: 'true',
+      AGENTBOX_INGEST_FLUSH_MS: '500',
+    });
+    const MESSAGES = 1_000;
+    try {
+      const boxes = await Promise.all(
+        [0, 1, 2, 3, 4].map(async (i) => connectBox(side, await enrollBox(side, `hw-burst-${i}`))),
+      );
+      await Promise.all(
+        boxes.flatMap((box) => Array.from({ length: MESSAGES }, () => box.telemetry(syntheticSamples(1)))),
+      );
+      const store = side.app.get(TelemetryStore);
+      await waitFor(
+        `all ${boxes.length * MESSAGES} samples stored`,
+        async () => {
+          const counts = await Promise.all(boxes.map((box) => store.query(box.deviceId, 0, 5_000)));
+          return counts.every((samples) => samples.length === MESSAGES) || undefined;
+        },
+        60_000,
+      );
+      await Promise.all(boxes.map((box) => box.drop()));
+    } finally {
+      await side.close();
+      await broker.stop();
+    }
+  });
+
   it('starts Mosquitto (adapted port and paths) and refuses anonymous clients', async () => {
     const broker = await startMosquitto({ configFile: INFRA_CONFIG });
     try {
