@@ -15,4 +15,9 @@ export class SerialByKey {
     });
     return next;
   }
+
+  /** Resolves once every piece of work handed in so far has finished. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.chains.values()]);
+  }
 }

@@ -1,5 +1,5 @@
 import type { MqttClient } from 'mqtt';
-import type { Settle, Settlement } from '../../common/settlement.js';
+import { settleNothing, type Settle, type Settlement } from '../../common/settlement.js';
 
 /** mqtt-packet's PUBACK as mqtt.js hands it to its private `_sendPacket`. */
 interface PubackPacket {
@@ -54,7 +54,7 @@ export class DeferredAcks {
 
   /** Called as a QoS 1 message arrives, before mqtt.js would acknowledge it. */
   track(messageId: number | undefined): Settle {
-    if (messageId === undefined) return () => undefined;
+    if (messageId === undefined) return settleNothing;
     const delivery: Delivery = { messageId, settlement: undefined, puback: undefined };
     const queue = this.queue;
     queue.push(delivery);

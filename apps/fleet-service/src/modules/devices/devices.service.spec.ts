@@ -127,7 +127,7 @@ describe('DevicesService', () => {
     expect(await sut.markAllOffline()).toBe(0);
   });
 
-  it('verifies secrets against the argon2id hash and forgets them on deletion', async () => {
+  it('verifies secrets against the stored hash and forgets them on deletion', async () => {
     const { deviceId } = await sut.enroll('hw-creds-0001', undefined, 'right-secret-0123456789');
     expect(await sut.verifyCredentials(deviceId, 'wrong-secret-0123456789')).toBe(false);
     expect(await sut.verifyCredentials(deviceId, 'right-secret-0123456789')).toBe(true);

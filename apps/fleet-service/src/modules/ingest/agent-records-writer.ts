@@ -60,38 +60,27 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
     this.buffer = new BatchBuffer(sink, options);
   }
 
-  /** Batches committed so far. */
-  get batches(): number {
-    return this.buffer.batches;
-  }
-
   /** Each `settle` hears once the message's records are committed. */
   addRuns(deviceId: string, message: RunsMessage, settle?: Settle): void {
-    this.buffer.add(
-      message.runs.length,
-      (batch) => {
-        for (const run of message.runs) batch.runs.push({ deviceId, run });
-      },
+    this.add(
+      'runs',
+      message.runs.map((run) => ({ deviceId, run })),
       settle,
     );
   }
 
   addRunEvents(deviceId: string, message: RunEventsMessage, settle?: Settle): void {
-    this.buffer.add(
-      message.events.length,
-      (batch) => {
-        for (const event of message.events) batch.events.push({ deviceId, event });
-      },
+    this.add(
+      'events',
+      message.events.map((event) => ({ deviceId, event })),
       settle,
     );
   }
 
   addUsage(deviceId: string, message: UsageMessage, settle?: Settle): void {
-    this.buffer.add(
-      message.records.length,
-      (batch) => {
-        for (const record of message.records) batch.usage.push({ deviceId, record });
-      },
+    this.add(
+      'usage',
+      message.records.map((record) => ({ deviceId, record })),
       settle,
     );
   }
@@ -104,6 +93,10 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
   /** Writes what is buffered before the process ends; with the database away, it stays unacknowledged. */
   async onApplicationShutdown(): Promise<void> {
     await this.buffer.close();
+  }
+
+  private add<K extends keyof Pending>(field: K, items: Pending[K], settle: Settle | undefined): void {
+    this.buffer.add(items.length, (batch) => (batch[field] as Pending[K][number][]).push(...items), settle);
   }
 
   private write(batch: Pending): Promise<Written> {

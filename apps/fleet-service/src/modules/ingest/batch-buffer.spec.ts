@@ -107,6 +107,24 @@ describe('BatchBuffer', () => {
     expect(settled).toEqual(['stored']);
   });
 
+  it('counts batches kept for an absent store against the cap, and answers busy beyond it', async () => {
+    const { sink, log } = recordingSink(Number.POSITIVE_INFINITY, () => false);
+    const settled: string[] = [];
+    const sut = new BatchBuffer(sink, {
+      ...DEFAULT_BATCH_WRITER_OPTIONS,
+      maxBatchSamples: 2,
+      maxBufferedSamples: 3,
+    });
+    const track = (name: string) => (outcome: string) => settled.push(`${name} ${outcome}`);
+    sut.add(2, (batch) => batch.push(1, 2), track('a'));
+    // The full batch went to the store (which does not answer) and left the buffer empty.
+    await vi.advanceTimersByTimeAsync(0);
+    sut.add(1, (batch) => batch.push(3), track('b'));
+    sut.add(1, (batch) => batch.push(4), track('c'));
+    expect(settled).toEqual(['c busy']);
+    expect(log).toContain('refused 1 holding 3');
+  });
+
   it('on close, gives up after its attempts while the store is away and settles nothing', async () => {
     const { sink, log } = recordingSink(10, () => false);
     const settled: string[] = [];

@@ -59,8 +59,9 @@ export class BatchBuffer<B, W> {
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closing = false;
-  /** Batches committed so far (tests assert on batching with it). */
-  batches = 0;
+  /** Items taken and not yet committed or dropped: the buffer plus the batches waiting to be written. */
+  private held = 0;
+  private committed = 0;
 
   constructor(
     private readonly sink: BatchSink<B, W>,
@@ -74,12 +75,13 @@ export class BatchBuffer<B, W> {
    * `settle` hears `busy` at once.
    */
   add(count: number, push: (batch: B) => void, settle?: Settle): void {
-    const held = this.sink.sizeOf(this.buffer.items);
-    if (held + count > this.options.maxBufferedSamples) {
-      this.sink.refused(count, held);
+    // Batches kept for a database that is away count too: that is when the cap matters.
+    if (this.held + count > this.options.maxBufferedSamples) {
+      this.sink.refused(count, this.held);
       settle?.('busy');
       return;
     }
+    this.held += count;
     push(this.buffer.items);
     if (settle) this.buffer.settles.push(settle);
     if (this.sink.sizeOf(this.buffer.items) >= this.options.maxBatchSamples) {
@@ -114,11 +116,24 @@ export class BatchBuffer<B, W> {
     await this.flush();
   }
 
+  /** Batches committed so far (tests assert on batching with it). */
+  get batches(): number {
+    return this.committed;
+  }
+
   private newPending(): Pending<B> {
     return { items: this.sink.newBatch(), settles: [] };
   }
 
   private async write(batch: Pending<B>): Promise<void> {
+    try {
+      await this.commit(batch);
+    } finally {
+      this.held -= this.sink.sizeOf(batch.items);
+    }
+  }
+
+  private async commit(batch: Pending<B>): Promise<void> {
     let written: W | undefined;
     let failures = 0;
     for (;;) {
@@ -138,7 +153,7 @@ export class BatchBuffer<B, W> {
         await sleep(backoffDelay(failures, RETRY_BACKOFF));
       }
     }
-    this.batches += 1;
+    this.committed += 1;
     batch.settles.forEach((settle) => settle('stored'));
     await this.sink.afterCommit(batch.items, written);
   }

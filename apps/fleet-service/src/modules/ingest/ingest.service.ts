@@ -7,6 +7,7 @@ import {
   type DeviceRegistryPort,
   type UpdateReportsPort,
 } from '../../common/ports.js';
+import { SerialByKey } from '../../common/serial-by-key.js';
 import type { Settle } from '../../common/settlement.js';
 import { AppConfig } from '../../config/app-config.js';
 import { DatabaseProbe } from '../../database/database-probe.js';
@@ -27,7 +28,8 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 @Injectable()
 export class IngestService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('Ingest');
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Messages other than batched records, applied in arrival order per box. */
+  private readonly perBox = new SerialByKey();
   private subscription: Subscription | undefined;
 
   constructor(
@@ -51,12 +53,12 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     this.subscription?.unsubscribe();
-    await Promise.all([...this.chains.values()]);
+    await this.perBox.idle();
   }
 
   /** Resolves when every message handed in so far is applied (telemetry committed). */
   async drain(): Promise<void> {
-    await Promise.all([...this.chains.values()]);
+    await this.perBox.idle();
     await Promise.all([this.writer.flush(), this.records.flush()]);
   }
 
@@ -85,9 +87,10 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         this.records.addUsage(deviceId, message.message, inbound.settle);
         return;
       case 'results':
-        // Settled at once: a waiting request should not queue behind the box's other messages.
+        // Handed to the waiting requester at once (it should not queue behind the box's other messages); nothing is stored.
         this.commands.resolve(deviceId, message.message);
-        break;
+        inbound.settle('stored');
+        return;
       default:
         break;
     }
@@ -96,7 +99,10 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
 
   private async apply(
     deviceId: string,
-    decoded: Exclude<DecodedUpMessage, { channel: 'telemetry' | 'runs' | 'run-events' | 'usage' }>,
+    decoded: Exclude<
+      DecodedUpMessage,
+      { channel: 'telemetry' | 'runs' | 'run-events' | 'usage' | 'results' }
+    >,
     at: Date,
   ): Promise<void> {
     switch (decoded.channel) {
@@ -124,17 +130,12 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         await this.updateReports.recordReports(deviceId, decoded.message, at);
         return;
       }
-      case 'results':
-        // Handed to the waiting requester in handle(); nothing is stored.
-        this.logger.debug(`command ${decoded.message.commandId} of ${deviceId}: ${decoded.message.status}`);
-        return;
     }
   }
 
   /** Applies `work` after the box's previous messages; `settle` hears `stored` once it is applied. */
   private inOrder(deviceId: string, work: () => Promise<void>, settle: Settle): void {
-    const previous = this.chains.get(deviceId) ?? Promise.resolve();
-    const next = previous.then(work).then(
+    void this.perBox.run(deviceId, work).then(
       () => settle('stored'),
       async (error: Error) => {
         this.metrics.failure(
@@ -145,9 +146,5 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
         settle((await this.database.reachable()) ? 'refused' : 'busy');
       },
     );
-    this.chains.set(deviceId, next);
-    void next.then(() => {
-      if (this.chains.get(deviceId) === next) this.chains.delete(deviceId);
-    });
   }
 }
