@@ -161,6 +161,15 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
     );
   }
 
+  /** A run's final record travels ahead of its last steps (docs/protocol.md section 11): waits for both. */
+  async function runWithToolResult(id: string): Promise<RunDetail> {
+    await runEnded(id);
+    return waitFor(`run ${id} has its tool result`, async () => {
+      const detail = await run(id);
+      return detail.events.some((event) => event.type === 'tool-result') ? detail : undefined;
+    });
+  }
+
   beforeAll(async () => {
     model = await startOpenAiTestServer({ apiKey: API_KEY, models: ['test-model'] });
     model.setResponder(answer);
@@ -222,10 +231,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
       const b = all.find((r) => r.deviceId === boxB);
       return a && b ? a : undefined;
     });
-    const detail = await waitFor('the run steps arrived', async () => {
-      const candidate = await run(done.id);
-      return candidate.events.some((event) => event.type === 'tool-result') ? candidate : undefined;
-    });
+    const detail = await runWithToolResult(done.id);
 
     expect(detail.output).toBe('noted the time');
     expect(detail.trigger.type).toBe('interval');
@@ -351,15 +357,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
       (await deviceAgents(boxB)).some((agent) => agent.agentId === 'prowler' && agent.reported),
     );
 
-    // A run's final record travels ahead of its last steps (docs/protocol.md section 11): wait for both.
-    const withToolResult = async (id: string) => {
-      await runEnded(id);
-      return waitFor(`run ${id} has its tool result`, async () => {
-        const detail = await run(id);
-        return detail.events.some((event) => event.type === 'tool-result') ? detail : undefined;
-      });
-    };
-    const escape = await withToolResult(await task('prowler', boxB, 'read the credentials'));
+    const escape = await runWithToolResult(await task('prowler', boxB, 'read the credentials'));
     expect(escape.status).toBe('succeeded');
     const escapeResult = escape.events.find((event) => event.type === 'tool-result');
     expect(escapeResult?.error).toMatch(/outside|escape|not allowed|refused/i);
@@ -367,7 +365,7 @@ describe.each(stacks)('AI agents on real boxes, $name', (stack) => {
       readCredentials(platform.stateDir('box-b')).mqtt.password,
     );
 
-    const denied = await withToolResult(await task('prowler', boxB, 'try the denied tool'));
+    const denied = await runWithToolResult(await task('prowler', boxB, 'try the denied tool'));
     expect(denied.status).toBe('succeeded');
     const deniedResult = denied.events.find((event) => event.type === 'tool-result');
     expect(deniedResult?.error).toMatch(/not granted|no tool/i);
