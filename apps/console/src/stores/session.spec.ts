@@ -1,10 +1,7 @@
 // @vitest-environment node
-import type { Pinia } from 'pinia';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createApiClient, setApiClient } from '@/api/client';
+import { describe, expect, it } from 'vitest';
 import type { Device, Provider } from '@/api/types';
-import { FleetServer, makeDevice } from '@/testing/fleet-server';
-import { activeTestPinia } from '@/testing/pinia';
+import { makeDevice, useFleetServer } from '@/testing/fleet-server';
 import { useDevicesStore } from './devices';
 import { useProvidersStore } from './providers';
 import { resetSessionStores, sessionStores } from './session';
@@ -23,32 +20,26 @@ const provider: Provider = {
 };
 
 describe('session stores', () => {
-  let server: FleetServer;
-  let pinia: Pinia;
   let devices: Device[];
   let failures: unknown[];
   const failed = (_store: unknown, error: unknown) => failures.push(error);
 
-  beforeEach(async () => {
-    devices = [makeDevice('a')];
-    failures = [];
-    server = new FleetServer();
-    server.route('GET', '/api/v1/devices', () => ({
-      status: 200,
-      body: { items: devices, total: devices.length },
-    }));
-    server.route('GET', '/api/v1/devices/new-box', () => ({ status: 200, body: makeDevice('new-box') }));
-    server.route('GET', '/api/v1/providers', () => ({ status: 200, body: [provider] }));
-    setApiClient(createApiClient({ baseUrl: await server.start() }));
-    pinia = activeTestPinia({ plumbing: true });
-  });
-
-  afterEach(async () => {
-    await server.stop();
-  });
+  const activePinia = useFleetServer(
+    (server) => {
+      devices = [makeDevice('a')];
+      failures = [];
+      server.route('GET', '/api/v1/devices', () => ({
+        status: 200,
+        body: { items: devices, total: devices.length },
+      }));
+      server.route('GET', '/api/v1/devices/new-box', () => ({ status: 200, body: makeDevice('new-box') }));
+      server.route('GET', '/api/v1/providers', () => ({ status: 200, body: [provider] }));
+    },
+    { plumbing: true },
+  );
 
   it('finds the stores of every store module without a list of them', () => {
-    const ids = sessionStores(pinia).map((store) => store.$id);
+    const ids = sessionStores(activePinia()).map((store) => store.$id);
     expect(ids).toEqual(expect.arrayContaining(['devices', 'telemetry', 'runs', 'rollouts', 'audit']));
     expect(new Set(ids).size).toBe(ids.length);
   });
@@ -59,7 +50,7 @@ describe('session stores', () => {
     expect(sut.devices.all).toHaveLength(1);
     expect(sut.providers.loaded).toBe(true);
 
-    resetSessionStores(pinia);
+    resetSessionStores(activePinia());
 
     expect(sut.devices.all).toEqual([]);
     expect(sut.devices.loaded).toBe(false);
@@ -68,7 +59,7 @@ describe('session stores', () => {
   });
 
   it('brings a live event to a store no page has used yet', async () => {
-    const stores = sessionStores(pinia);
+    const stores = sessionStores(activePinia());
 
     dispatchLiveEvent(
       stores,
@@ -85,7 +76,7 @@ describe('session stores', () => {
     await sut.fetchAll();
     devices = [makeDevice('a'), makeDevice('b')];
 
-    refreshAfterReconnect(sessionStores(pinia), failed);
+    refreshAfterReconnect(sessionStores(activePinia()), failed);
 
     await expect.poll(() => sut.all.length).toBe(2);
     expect(failures).toEqual([]);

@@ -1,9 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createPinia, setActivePinia } from 'pinia';
+import type { Pinia } from 'pinia';
 import { afterEach, beforeEach } from 'vitest';
 import { createApiClient, setApiClient } from '@/api/client';
 import type { Device } from '@/api/types';
+import { activeTestPinia } from './pinia';
 
 /** `raw` is the body's bytes, for binary uploads that utf-8 decoding would mangle. */
 export type Handler = (req: IncomingMessage, url: URL, body: string, raw: Buffer) => Promise<Reply> | Reply;
@@ -100,18 +101,27 @@ export function makeDevice(id: string, overrides: Partial<Device> = {}): Device 
 
 /**
  * The usual frame of a store test: before each test a fresh FleetServer with the routes `setup` adds,
- * the API client pointed at it and a fresh Pinia; after it, the server stops. `setup` also receives the
- * server to keep, for tests that read its recorded requests.
+ * the API client pointed at it and a fresh active Pinia (with the store plumbing when asked for); after
+ * it, the server stops. `setup` also receives the server to keep, for tests that read its recorded
+ * requests. Returns the current test's Pinia.
  */
-export function useFleetServer(setup: (server: FleetServer) => void | Promise<void>): void {
+export function useFleetServer(
+  setup: (server: FleetServer) => void | Promise<void>,
+  options: { plumbing?: boolean } = {},
+): () => Pinia {
   let server: FleetServer | undefined;
+  let pinia: Pinia | undefined;
   beforeEach(async () => {
     server = new FleetServer();
     await setup(server);
     setApiClient(createApiClient({ baseUrl: await server.start() }));
-    setActivePinia(createPinia());
+    pinia = activeTestPinia({ plumbing: options.plumbing ?? false });
   });
   afterEach(async () => {
     await server?.stop();
   });
+  return () => {
+    if (!pinia) throw new Error('useFleetServer: no test is running');
+    return pinia;
+  };
 }
