@@ -1,5 +1,5 @@
 // @vitest-environment node
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { ApiRequestError } from '@/api/errors';
 import type { Device } from '@/api/types';
 import { useFleetServer, FleetServer, makeDevice } from '@/testing/fleet-server';
@@ -47,6 +47,46 @@ describe('devices store', () => {
               body: { statusCode: 404, code: 'DEVICE_NOT_FOUND', message: `device ${id} not found` },
             },
       );
+    }
+  });
+
+  it('creates a claim token with where boxes enrol, and falls back to this origin when the service cannot say', async () => {
+    const token = {
+      id: 't1',
+      token: 'abx_claim',
+      note: null,
+      createdAt: '2026-12-01T00:00:00.000Z',
+      expiresAt: '2026-12-02T00:00:00.000Z',
+      maxUses: 2,
+      uses: 0,
+      revokedAt: null,
+      createdBy: 'admin',
+      state: 'active',
+    };
+    server.route('POST', '/api/v1/claim-tokens', () => ({ status: 201, body: token }));
+    server.route('GET', '/api/v1/enrollment', () => ({
+      status: 200,
+      body: { fleetUrl: 'https://fleet.example', mqttUrl: 'mqtts://fleet.example:8883' },
+    }));
+    const sut = useDevicesStore();
+    const created = await sut.createClaimToken({ ttlHours: 24, maxUses: 2 });
+    expect(created).toEqual({
+      token,
+      enrollment: { fleetUrl: 'https://fleet.example', mqttUrl: 'mqtts://fleet.example:8883' },
+    });
+    expect(server.requests.find((r) => r.method === 'POST')?.body).toBe('{"ttlHours":24,"maxUses":2}');
+
+    server.route('GET', '/api/v1/enrollment', () => ({
+      status: 500,
+      body: { statusCode: 500, message: 'x' },
+    }));
+    // This spec runs in node: the page the console is served from is stood in for.
+    vi.stubGlobal('window', { location: { origin: 'https://console.example' } });
+    try {
+      const fallback = await sut.createClaimToken({ ttlHours: 1, maxUses: 1 });
+      expect(fallback.enrollment).toEqual({ fleetUrl: 'https://console.example', mqttUrl: '' });
+    } finally {
+      vi.unstubAllGlobals();
     }
   });
 

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { isNotFound, unwrap } from '@/api/errors';
-import type { Device, DeviceUpdateBody } from '@/api/types';
+import type { ClaimToken, ClaimTokenCreateBody, Device, DeviceUpdateBody, Enrollment } from '@/api/types';
 import { useFetchState } from '@/stores/request-state';
 
 export type DeviceSortKey = 'name' | 'status' | 'lastSeen' | 'agentVersion' | 'hostname';
@@ -181,6 +181,23 @@ export const useDevicesStore = defineStore(
       return device;
     }
 
+    /**
+     * A claim token for new boxes, with where they enrol (falling back to this page's origin when the
+     * service cannot say): what the add-box dialog shows once.
+     */
+    async function createClaimToken(
+      body: ClaimTokenCreateBody,
+    ): Promise<{ token: ClaimToken; enrollment: Enrollment }> {
+      const [token, enrollment] = await Promise.all([
+        unwrap(api().POST('/api/v1/claim-tokens', { body })),
+        unwrap(api().GET('/api/v1/enrollment')).catch(() => ({
+          fleetUrl: window.location.origin,
+          mqttUrl: '',
+        })),
+      ]);
+      return { token, enrollment };
+    }
+
     /** Applies one validated live event; resolves once any refetch it caused is done. */
     async function applyLiveEvent(event: LiveEvent): Promise<void> {
       switch (event.type) {
@@ -253,6 +270,7 @@ export const useDevicesStore = defineStore(
       fetchAll,
       fetchOne,
       update,
+      createClaimToken,
       applyLiveEvent,
       setFilter,
       clearFilter,
