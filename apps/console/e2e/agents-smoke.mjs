@@ -10,10 +10,10 @@
 // Optional: AGENTBOX_E2E_USER (admin), CHROMIUM_PATH (/usr/bin/chromium), AGENTBOX_E2E_HEADED=1,
 // AGENTBOX_E2E_SCREENSHOTS=<dir>.
 import { randomBytes, randomUUID } from 'node:crypto';
+import { waitFor } from '@agentbox/test-support';
 import { base, enrollBox, password, runSmoke, screenshots, step, username } from './smoke-support.mjs';
 
 const shot = screenshots('agents-');
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const suffix = randomBytes(3).toString('hex');
 const providerId = `e2e-${suffix}`;
 const agentId = `e2e-agent-${suffix}`;
@@ -130,8 +130,14 @@ await runSmoke('agents smoke test', wideWindow, async ({ page, session }) => {
   await pick(page, 'assign-device', deviceId);
   await page.click('[data-testid=assign-submit]');
   await page.waitForSelector(`[data-testid=assignment-device\\:${deviceId}]`);
-  for (let i = 0; i < 100 && !desiredAgents.some((a) => a.id === agentId); i += 1) await sleep(100);
-  if (!desiredAgents.some((a) => a.id === agentId)) throw new Error('the box never got the agent');
+  await waitFor(
+    'the box got the agent in its desired state',
+    () => desiredAgents.some((a) => a.id === agentId),
+    {
+      timeoutMs: 10_000,
+      intervalMs: 100,
+    },
+  );
 
   step('a task is sent; the run view follows it live to the final answer');
   await page.click('[data-testid=agent-send-task]');
