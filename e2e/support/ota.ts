@@ -1,6 +1,7 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ReleaseDto, RolloutCreateBody } from '@agentbox/schemas';
 import type { ApiResponse } from './api.js';
 import { installBox, LauncherBox, releaseCliRun } from './box.js';
 import { Platform } from './platform.js';
@@ -127,7 +128,7 @@ export class OtaSetup {
   }
 
   /** Uploads a built release with `agentbox-release upload` and returns it as the releases list shows it. */
-  async uploadRelease(version: string): Promise<{ id: string; version: string; status: string } | undefined> {
+  async uploadRelease(version: string): Promise<ReleaseDto | undefined> {
     const { fleet, api } = this.platform;
     await releaseCliRun([
       'upload',
@@ -140,12 +141,8 @@ export class OtaSetup {
       '--bundle',
       this.bundleOf(version),
     ]);
-    const list = await api.request<
-      | { items?: Array<{ id: string; version: string; status: string }> }
-      | Array<{ id: string; version: string; status: string }>
-    >('GET', '/api/v1/releases');
-    const items = Array.isArray(list.body) ? list.body : (list.body.items ?? []);
-    return items.find((item) => item.version === version);
+    const list = await api.request<ReleaseDto[]>('GET', '/api/v1/releases');
+    return list.body.find((item) => item.version === version);
   }
 
   /**
@@ -160,7 +157,7 @@ export class OtaSetup {
       healthDeadlineSec: number;
     },
   ): Promise<ApiResponse<{ id: string }>> {
-    return this.platform.api.request<{ id: string }>('POST', '/api/v1/rollouts', {
+    const body: RolloutCreateBody = {
       releaseId,
       targets: { deviceIds: this.deviceIds },
       phases: [
@@ -173,7 +170,8 @@ export class OtaSetup {
       perBoxTimeoutSec: policy.perBoxTimeoutSec,
       maxWaitSec: 0,
       healthDeadlineSec: policy.healthDeadlineSec,
-    });
+    };
+    return this.platform.api.request<{ id: string }>('POST', '/api/v1/rollouts', body);
   }
 
   async stopBoxes(): Promise<void> {

@@ -71,6 +71,8 @@ export const RolloutCreateRequestSchema = z
   })
   .strict();
 export type RolloutCreateRequest = z.output<typeof RolloutCreateRequestSchema>;
+/** What a client sends: fields with defaults may be left out. */
+export type RolloutCreateBody = z.input<typeof RolloutCreateRequestSchema>;
 
 /** What a rollout was created with, stored as is. */
 export type RolloutSettings = Omit<RolloutCreateRequest, 'releaseId'>;
