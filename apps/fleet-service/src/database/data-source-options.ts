@@ -10,6 +10,7 @@ import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
 import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
+import { guardTransactions } from './transaction-guard.js';
 
 /** The timestamp TypeORM orders migrations by: the last 13 digits of the class name. */
 function migrationTimestamp(migration: new () => MigrationInterface): number {
@@ -86,8 +87,8 @@ const MIGRATION_LOCK_KEY = 0x61676e74;
  * then find nothing pending. SQLite has one process per file, so TypeORM's migrationsRun suffices.
  */
 export async function openDataSource(options: DataSourceOptions): Promise<DataSource> {
-  if (options.type !== 'postgres') return new DataSource(options).initialize();
-  const dataSource = await new DataSource({ ...options, migrationsRun: false }).initialize();
+  if (options.type !== 'postgres') return guarded(new DataSource(options)).initialize();
+  const dataSource = await guarded(new DataSource({ ...options, migrationsRun: false })).initialize();
   const lock = dataSource.createQueryRunner();
   try {
     await lock.connect();
@@ -103,5 +104,10 @@ export async function openDataSource(options: DataSourceOptions): Promise<DataSo
     throw error;
   }
   await lock.release();
+  return dataSource;
+}
+
+function guarded(dataSource: DataSource): DataSource {
+  guardTransactions(dataSource);
   return dataSource;
 }
