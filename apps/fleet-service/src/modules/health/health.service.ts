@@ -12,7 +12,7 @@ export class HealthService {
 
   async readiness(): Promise<Readiness> {
     const [database, broker] = await Promise.all([
-      this.database.reachable(),
+      this.database.writable(),
       Promise.resolve(this.brokerUp()),
     ]);
     const checks = { database: database ? 'up' : 'down', broker: broker ? 'up' : 'down' } as const;

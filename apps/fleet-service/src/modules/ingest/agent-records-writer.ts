@@ -12,6 +12,7 @@ import {
   type BatchWriterOptions,
 } from './batch-buffer.js';
 import type { Settle } from '../../common/settlement.js';
+import { isStoreFault } from '../../database/database-errors.js';
 import { DatabaseProbe } from '../../database/database-probe.js';
 import { IngestMetrics } from './ingest-metrics.js';
 
@@ -55,7 +56,8 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
       afterCommit: (batch, written) => this.afterCommit(batch, written),
       refused: (count, held) => this.metrics.dropRecords('overloaded', count, `buffer holds ${held} records`),
       lost: (batch, error) => this.metrics.dropRecords('store_failed', sizeOf(batch), error.message),
-      storeReachable: () => database.reachable(),
+      storeWritable: () => database.writable(),
+      storeFault: isStoreFault,
     };
     this.buffer = new BatchBuffer(sink, options);
   }

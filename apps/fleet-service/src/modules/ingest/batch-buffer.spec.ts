@@ -3,9 +3,10 @@ import { BatchBuffer, DEFAULT_BATCH_WRITER_OPTIONS, type BatchSink } from './bat
 
 /**
  * A sink over arrays of numbers that fails its first `failures` writes and records what happens; the
- * store answers a probe while `reachable` says so.
+ * store takes the probe's write while `writable` says so; its failures are the store's own (a full disk)
+ * when `fault` is given.
  */
-function recordingSink(failures = 0, reachable = () => true) {
+function recordingSink(failures = 0, writable = () => true, fault?: string) {
   const log: string[] = [];
   let failing = failures;
   const sink: BatchSink<number[], number> = {
@@ -15,7 +16,9 @@ function recordingSink(failures = 0, reachable = () => true) {
       log.push(`write ${batch.join(',')} at ${Date.now()}`);
       if (failing > 0) {
         failing -= 1;
-        return Promise.reject(new Error('store down'));
+        return Promise.reject(
+          Object.assign(new Error(fault ?? 'store down'), { fault: fault !== undefined }),
+        );
       }
       return Promise.resolve(batch.length);
     },
@@ -25,7 +28,8 @@ function recordingSink(failures = 0, reachable = () => true) {
     },
     refused: (count, held) => log.push(`refused ${count} holding ${held}`),
     lost: (batch, error) => log.push(`lost ${batch.length}: ${error.message}`),
-    storeReachable: () => Promise.resolve(reachable()),
+    storeWritable: () => Promise.resolve(writable()),
+    storeFault: (error) => (error as { fault?: boolean }).fault === true,
   };
   return { sink, log };
 }
@@ -67,7 +71,7 @@ describe('BatchBuffer', () => {
     expect(log2).toEqual(['write 1,2,3 at 0', 'committed 3']);
   });
 
-  it('retries after 200 ms, then 400 ms, then drops a batch that the reachable store keeps refusing', async () => {
+  it('retries after 200 ms, then 400 ms, then drops a batch that the writable store keeps refusing', async () => {
     const { sink, log } = recordingSink(3);
     const settled: string[] = [];
     const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 3 });
@@ -103,6 +107,23 @@ describe('BatchBuffer', () => {
     expect(
       log.filter((line) => line.startsWith('write')).map((line) => Number(line.split(' at ')[1])),
     ).toEqual([0, 200, 600, 1_400, 3_000, 6_200, 11_200, 16_200, 21_200]);
+    expect(log.at(-1)).toBe('committed 1');
+    expect(settled).toEqual(['stored']);
+  });
+
+  it('keeps a batch the store fails for its own reason (a full disk) although its probe write passes', async () => {
+    const { sink, log } = recordingSink(5, () => true, 'database or disk is full');
+    const settled: string[] = [];
+    const sut = new BatchBuffer(sink, { ...DEFAULT_BATCH_WRITER_OPTIONS, attempts: 3 });
+    sut.add(
+      1,
+      (batch) => batch.push(7),
+      (outcome) => settled.push(outcome),
+    );
+    const flushed = sut.flush();
+    await vi.advanceTimersByTimeAsync(20_000);
+    await flushed;
+    expect(log.filter((line) => line.startsWith('lost'))).toEqual([]);
     expect(log.at(-1)).toBe('committed 1');
     expect(settled).toEqual(['stored']);
   });

@@ -34,10 +34,12 @@ export interface BatchSink<B, W> {
   afterCommit(batch: B, written: W): Promise<void>;
   /** `count` new items were refused because `held` are buffered already. */
   refused(count: number, held: number): void;
-  /** The batch failed its last attempt although the store answers, and is dropped. */
+  /** The batch failed its last attempt although the store takes writes, and is dropped. */
   lost(batch: B, error: Error): void;
-  /** Whether the store answers at all: while it does not, a failing batch is kept and tried again. */
-  storeReachable(): Promise<boolean>;
+  /** Whether the store takes writes at all: while it does not, a failing batch is kept and tried again. */
+  storeWritable(): Promise<boolean>;
+  /** Whether an error is the store's (away, full, read-only) rather than the batch's: such a batch is kept. */
+  storeFault(error: unknown): boolean;
 }
 
 interface Pending<B> {
@@ -50,8 +52,8 @@ interface Pending<B> {
  * Collects items from every box and hands them to the sink in batches: at the latest `flushIntervalMs`
  * after the first item, or at once when `maxBatchSamples` are buffered; one batch at a time (transactions
  * never overlap on SQLite's single writer). A batch is tried again with a growing pause for as long as
- * the store does not answer, so nothing a box was told is stored is ever dropped; only a batch that a
- * reachable store keeps refusing is dropped (and counted). Each message's `settle` is called after its
+ * the store does not take writes or its error is the store's (a full disk), so nothing a box was told is
+ * stored is ever dropped; only a batch that a writable store keeps refusing is dropped (and counted). Each message's `settle` is called after its
  * batch is committed, which is when the broker may acknowledge it.
  */
 export class BatchBuffer<B, W> {
@@ -144,7 +146,7 @@ export class BatchBuffer<B, W> {
         failures += 1;
         if (failures >= this.options.attempts) {
           if (this.closing) return;
-          if (await this.sink.storeReachable()) {
+          if (!this.sink.storeFault(error) && (await this.sink.storeWritable())) {
             this.sink.lost(batch.items, error as Error);
             batch.settles.forEach((settle) => settle('refused'));
             return;

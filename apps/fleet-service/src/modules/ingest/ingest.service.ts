@@ -10,6 +10,7 @@ import {
 import { SerialByKey } from '../../common/serial-by-key.js';
 import type { Settle } from '../../common/settlement.js';
 import { AppConfig } from '../../config/app-config.js';
+import { isStoreFault } from '../../database/database-errors.js';
 import { DatabaseProbe } from '../../database/database-probe.js';
 import { BrokerService, type InboundMessage } from '../broker/broker.service.js';
 import { CommandSender } from '../broker/command-sender.js';
@@ -142,8 +143,9 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
           `apply:${deviceId}`,
           `Applying a message of ${deviceId} failed: ${error.message}`,
         );
-        // With the database away the box keeps the message and sends it again; one the database refuses is dropped.
-        settle((await this.database.reachable()) ? 'refused' : 'busy');
+        // With the database away or full the box keeps the message and sends it again; one the database refuses is dropped.
+        const refused = !isStoreFault(error) && (await this.database.writable());
+        settle(refused ? 'refused' : 'busy');
       },
     );
   }

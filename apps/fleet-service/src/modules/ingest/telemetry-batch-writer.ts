@@ -11,6 +11,7 @@ import {
   type BatchWriterOptions,
 } from './batch-buffer.js';
 import type { Settle } from '../../common/settlement.js';
+import { isStoreFault } from '../../database/database-errors.js';
 import { DatabaseProbe } from '../../database/database-probe.js';
 import { IngestMetrics } from './ingest-metrics.js';
 
@@ -50,7 +51,8 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
       afterCommit: (batch, written) => this.afterCommit(batch, written),
       refused: (count, held) => this.metrics.drop('overloaded', count, `buffer holds ${held} samples`),
       lost: (batch, error) => this.metrics.drop('store_failed', dedupe(batch.rows).length, error.message),
-      storeReachable: () => database.reachable(),
+      storeWritable: () => database.writable(),
+      storeFault: isStoreFault,
     };
     this.buffer = new BatchBuffer(sink, options);
   }
