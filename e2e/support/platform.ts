@@ -18,14 +18,22 @@ export class Platform {
   api!: FleetApi;
   private readonly agents = new Map<string, ManagedProcess>();
 
-  constructor(private readonly fleetEnv: Record<string, string> = {}) {}
+  constructor(
+    private readonly fleetEnv: Record<string, string> = {},
+    private readonly options: { fleetLogFile?: string } = {},
+  ) {}
 
   get dataDir(): string {
     return join(this.root, 'fleet');
   }
 
   async start(ports?: { httpPort: number; mqttPort: number }): Promise<void> {
-    this.fleet = await startFleet({ dataDir: this.dataDir, env: this.fleetEnv, ...ports });
+    this.fleet = await startFleet({
+      dataDir: this.dataDir,
+      env: this.fleetEnv,
+      ...(this.options.fleetLogFile ? { logFile: this.options.fleetLogFile } : {}),
+      ...ports,
+    });
     this.api = new FleetApi(this.fleet.url);
     await this.api.login('admin', this.fleet.adminPassword);
   }

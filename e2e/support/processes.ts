@@ -55,6 +55,8 @@ export interface FleetOptions {
   mqttPort?: number;
   adminPassword?: string;
   env?: Record<string, string>;
+  /** `<dataDir>/fleet.log` unless given (a test that fills the data dir's disk keeps its log elsewhere). */
+  logFile?: string;
 }
 
 /** Starts the built fleet service as a real process and waits for /readyz. */
@@ -72,7 +74,7 @@ export async function startFleet(options: FleetOptions): Promise<FleetProcess> {
     AGENTBOX_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const proc = launch(fleetMain, env, join(options.dataDir, 'fleet.log'));
+  const proc = launch(fleetMain, env, options.logFile ?? join(options.dataDir, 'fleet.log'));
   const url = `http://127.0.0.1:${httpPort}`;
   await Promise.race([
     waitFor(

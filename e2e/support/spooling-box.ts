@@ -1,0 +1,200 @@
+import { provisionBox, SimulatedBox, sleep, waitFor } from '@agentbox/test-support';
+
+export interface SpoolingBoxOptions {
+  /** One telemetry message (one sample) this often. */
+  intervalMs?: number;
+  /** At most this many messages without a PUBACK yet. */
+  window?: number;
+}
+
+/**
+ * A `SimulatedBox` that keeps what it sends the way the device agent's spool does (docs/protocol.md,
+ * "Acknowledged means stored"): a message leaves the spool only with its PUBACK; a refused or unanswered
+ * one (a closed connection, a reason code of 0x80 or more) is sent again, same `seq`, after it reconnects.
+ * It counts every sequence number it made and every one acknowledged, for `countStored`.
+ */
+export class SpoolingBox {
+  /** Every sequence number made, in order. */
+  readonly sent: number[] = [];
+  /** Every sequence number the broker acknowledged. */
+  readonly acked = new Set<number>();
+  /** PUBACKs with a reason code of 0x80 or more, and publishes lost with their connection. */
+  refusals = 0;
+  reconnects = 0;
+  private readonly spool: Array<{ seq: number; ts: number }> = [];
+  private readonly inFlight = new Set<number>();
+  private box: SimulatedBox | undefined;
+  private generation = 0;
+  private nextSeq = 1;
+  private producer: NodeJS.Timeout | undefined;
+  private reconnecting = false;
+  private stopped = false;
+
+  private constructor(
+    readonly deviceId: string,
+    private readonly url: string,
+    private readonly password: string,
+    private readonly options: Required<SpoolingBoxOptions>,
+  ) {}
+
+  /** Enrols a box with `claimToken`, connects it and starts sending. */
+  static async enrol(
+    fleetUrl: string,
+    claimToken: string,
+    name: string,
+    options: SpoolingBoxOptions = {},
+  ): Promise<SpoolingBox> {
+    const identity = await provisionBox(fleetUrl, { claimToken, hardwareId: `fault-${name}`, name });
+    const box = new SpoolingBox(identity.deviceId, identity.mqtt.url, identity.mqtt.password, {
+      intervalMs: options.intervalMs ?? 100,
+      window: options.window ?? 10,
+    });
+    await box.connect();
+    box.producer = setInterval(() => box.produce(), box.options.intervalMs);
+    return box;
+  }
+
+  /** Messages made and not acknowledged yet. */
+  get spooled(): number {
+    return this.spool.length;
+  }
+
+  /** Stops making messages, waits until the spool is empty (every message acknowledged), disconnects. */
+  async finish(timeoutMs = 60_000): Promise<void> {
+    clearInterval(this.producer);
+    await waitFor(`${this.deviceId} sent its whole spool`, () => this.spool.length === 0, {
+      timeoutMs,
+      intervalMs: 100,
+    });
+    this.stopped = true;
+    await this.box?.close();
+  }
+
+  /** Drops everything at once (a test that failed). */
+  async abort(): Promise<void> {
+    clearInterval(this.producer);
+    this.stopped = true;
+    await this.box?.drop().catch(() => undefined);
+  }
+
+  private produce(): void {
+    const seq = this.nextSeq++;
+    this.sent.push(seq);
+    this.spool.push({ seq, ts: Date.now() });
+    this.pump();
+  }
+
+  private pump(): void {
+    const box = this.box;
+    if (!box?.connected) return;
+    for (const entry of this.spool) {
+      if (this.inFlight.size >= this.options.window) return;
+      if (!this.inFlight.has(entry.seq)) this.send(box, entry);
+    }
+  }
+
+  private send(box: SimulatedBox, entry: { seq: number; ts: number }): void {
+    const generation = this.generation;
+    this.inFlight.add(entry.seq);
+    box
+      .publish(
+        'telemetry',
+        { samples: [{ ts: entry.ts, values: { 'fault.seq': entry.seq } }] },
+        { seq: entry.seq, ts: entry.ts },
+      )
+      .then(
+        () => {
+          this.acked.add(entry.seq);
+          const index = this.spool.findIndex((spooled) => spooled.seq === entry.seq);
+          if (index >= 0) this.spool.splice(index, 1);
+          if (generation === this.generation) this.inFlight.delete(entry.seq);
+          this.pump();
+        },
+        () => {
+          this.refusals += 1;
+          // Kept in the spool; this connection is given up and the message goes again on the next.
+          if (generation === this.generation) void this.reconnect();
+        },
+      );
+  }
+
+  private async connect(): Promise<void> {
+    const box = await SimulatedBox.connect({
+      url: this.url,
+      deviceId: this.deviceId,
+      password: this.password,
+      lastWill: false,
+      mqtt: { connectTimeout: 2_000 },
+      onError: () => undefined,
+    });
+    this.generation += 1;
+    this.inFlight.clear();
+    this.box = box;
+    box.client.on('close', () => void this.reconnect());
+    box.client.on('error', () => undefined);
+    this.pump();
+  }
+
+  private async reconnect(): Promise<void> {
+    if (this.reconnecting || this.stopped) return;
+    this.reconnecting = true;
+    this.generation += 1;
+    this.inFlight.clear();
+    const old = this.box;
+    this.box = undefined;
+    await old?.drop().catch(() => undefined);
+    try {
+      for (;;) {
+        if (this.stopped) return;
+        try {
+          await this.connect();
+          this.reconnects += 1;
+          return;
+        } catch {
+          await sleep(300);
+        }
+      }
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+}
+
+/** What the fleet stored of each box, against what the box sent and was acknowledged. */
+export interface StoredCount {
+  deviceId: string;
+  sent: number;
+  stored: number;
+  /** Acknowledged and not stored: the promise broken. */
+  missing: number[];
+  /** Sent (at all) and not stored. */
+  unstored: number[];
+  /** Stored more than once. */
+  duplicated: number[];
+}
+
+/** Counts, per box, every sequence number sent against the samples the fleet's API returns. */
+export async function countStored(
+  boxes: SpoolingBox[],
+  storedSeqs: (deviceId: string) => Promise<number[]>,
+): Promise<StoredCount[]> {
+  return Promise.all(
+    boxes.map(async (box) => {
+      const stored = await storedSeqs(box.deviceId);
+      const seen = new Set<number>();
+      const duplicated: number[] = [];
+      for (const seq of stored) {
+        if (seen.has(seq)) duplicated.push(seq);
+        seen.add(seq);
+      }
+      return {
+        deviceId: box.deviceId,
+        sent: box.sent.length,
+        stored: seen.size,
+        missing: [...box.acked].filter((seq) => !seen.has(seq)),
+        unstored: box.sent.filter((seq) => !seen.has(seq)),
+        duplicated,
+      };
+    }),
+  );
+}
