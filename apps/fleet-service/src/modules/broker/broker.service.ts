@@ -56,6 +56,8 @@ export class BrokerService
   private dynsec: DynsecAdmin | undefined;
   private stopping = false;
   private handlerFailures = 0;
+  /** External broker: the shared ingest subscription is granted on the current connection. */
+  private ingestSubscribed = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -138,7 +140,9 @@ export class BrokerService
 
   isReady(): boolean {
     const connected = this.client?.connected === true;
-    return this.embedded ? this.embedded.isListening() && connected : connected;
+    // An external broker acknowledges box messages whether or not anyone takes them: until the ingest
+    // subscription is back after a (re)connect, what boxes publish is not on its way to the database.
+    return this.embedded ? this.embedded.isListening() && connected : connected && this.ingestSubscribed;
   }
 
   async upsertDeviceCredentials(deviceId: string, secret: string): Promise<void> {
@@ -267,6 +271,9 @@ export class BrokerService
     client.on('error', (error) => {
       if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);
     });
+    client.on('close', () => {
+      this.ingestSubscribed = false;
+    });
     client.on('offline', () => {
       if (!this.stopping)
         this.logger.warn(`MQTT client lost the broker at ${this.redacted(url)}; reconnecting`);
@@ -294,6 +301,7 @@ export class BrokerService
               );
               return;
             }
+            this.ingestSubscribed = true;
             this.authorizer.acceptingDevices = true;
           },
           (error: Error) => this.logger.error(`Subscribing to ${filter} failed: ${error.message}`),
