@@ -198,3 +198,51 @@ export async function countStored(
     }),
   );
 }
+
+/**
+ * `countStored` once nothing is unstored, or as it stands after `timeoutMs`: with an external broker a
+ * box's PUBACK comes from the broker, and the fleet service commits the message a moment later.
+ */
+export async function countStoredWhenSettled(
+  boxes: SpoolingBox[],
+  storedSeqs: (deviceId: string) => Promise<number[]>,
+  {
+    timeoutMs = 30_000,
+    settled = (counts: StoredCount[]) => counts.every((count) => count.unstored.length === 0),
+  }: { timeoutMs?: number; settled?: (counts: StoredCount[]) => boolean } = {},
+): Promise<StoredCount[]> {
+  let counts: StoredCount[] = [];
+  await waitFor(
+    'every message sent is stored',
+    async () => {
+      counts = await countStored(boxes, storedSeqs);
+      return settled(counts);
+    },
+    { timeoutMs, intervalMs: 500 },
+  ).catch(() => undefined);
+  return counts;
+}
+
+/** `[3, 4, 5, 9]` as `3-5,9`. */
+function ranges(seqs: number[]): string {
+  const sorted = [...seqs].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
+/** One line per box that lost or doubled anything (none when the promise held), for a readable failure. */
+export function countProblems(counts: StoredCount[]): string[] {
+  return counts
+    .filter((count) => count.missing.length + count.unstored.length + count.duplicated.length > 0)
+    .map(
+      (count) =>
+        `${count.deviceId}: sent ${count.sent}, stored ${count.stored}; acknowledged and missing ` +
+        `[${ranges(count.missing)}], not stored [${ranges(count.unstored)}], twice [${ranges(count.duplicated)}]`,
+    );
+}

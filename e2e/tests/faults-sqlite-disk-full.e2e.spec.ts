@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { provisionBox, sleep, waitFor } from '@agentbox/test-support';
 import { Platform } from '../support/platform.js';
 import { waitForReadiness } from '../support/readiness.js';
-import { countStored, SpoolingBox } from '../support/spooling-box.js';
+import { countStored, SpoolingBox, countProblems } from '../support/spooling-box.js';
 
 /** Whether this run may mount a tmpfs (root, or a container with CAP_SYS_ADMIN). */
 function canMountTmpfs(): boolean {
@@ -119,9 +119,7 @@ describe.skipIf(!mountable)('a full disk under the SQLite stack', () => {
     await Promise.all(boxes.map((box) => box.finish()));
 
     const counts = await countStored(boxes, storedSeqs);
-    for (const count of counts) {
-      expect(count, count.deviceId).toMatchObject({ missing: [], unstored: [], duplicated: [] });
-    }
+    expect(countProblems(counts)).toEqual([]);
 
     // What the API served was committed: a restart of the service finds all of it.
     await platform.restartFleet('SIGTERM');

@@ -25,8 +25,11 @@ export interface PrivateMosquitto {
   password: string;
   /** What the broker printed (stdout and stderr), for assertions and failure messages. */
   output(): string;
-  /** Stops the broker, waits `downtimeMs`, and starts it again on the same port, config and persistence. */
-  restart(downtimeMs: number): Promise<void>;
+  /**
+   * Stops the broker (SIGTERM, which saves its persistence; SIGKILL, a crash, which does not), waits
+   * `downtimeMs`, and starts it again on the same port, config and persistence.
+   */
+  restart(downtimeMs: number, signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -129,9 +132,9 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Pr
     child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const exited = once(child, 'exit');
-    const kill = async () => {
+    const kill = async (signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') => {
       if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
+        child.kill(signal);
         await exited;
       }
     };
@@ -146,7 +149,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Pr
     return kill;
   };
 
-  let kill: () => Promise<void>;
+  let kill: (signal?: 'SIGTERM' | 'SIGKILL') => Promise<void>;
   try {
     kill = await launch();
   } catch (error) {
@@ -159,8 +162,8 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Pr
     username,
     password,
     output: () => output,
-    async restart(downtimeMs: number) {
-      await kill();
+    async restart(downtimeMs: number, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM') {
+      await kill(signal);
       await new Promise((resolve) => setTimeout(resolve, downtimeMs));
       kill = await launch();
     },
