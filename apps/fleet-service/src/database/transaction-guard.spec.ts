@@ -73,6 +73,40 @@ describe('transactions on the one better-sqlite3 connection after a failed write
     expect(committedIds(file)).toEqual([1]);
     expect(await dataSource.query('SELECT id FROM children')).toEqual([]);
   });
+
+  it('keeps concurrent callers apart: each transaction commits or rolls back whole, on its own', async () => {
+    const { dataSource, file } = await open();
+    const good = dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO notes (id, body) VALUES (1, ?)', ['a']);
+      await manager.query('INSERT INTO notes (id, body) VALUES (2, ?)', ['b']);
+    });
+    const bad = dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO notes (id, body) VALUES (3, ?)', ['c']);
+      await manager.query('INSERT INTO notes (id, body) VALUES (3, ?)', ['again']);
+    });
+    const outcomes = await Promise.allSettled([good, bad]);
+    expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected']);
+    expect(committedIds(file)).toEqual([1, 2]);
+  });
+
+  it('never runs a statement of another caller inside an open transaction', async () => {
+    const { dataSource, file } = await open();
+    let fail!: () => void;
+    let entered!: () => void;
+    const failing = new Promise<void>((_, reject) => (fail = () => reject(new Error('refused'))));
+    const inside = new Promise<void>((resolve) => (entered = resolve));
+    const transaction = dataSource.transaction(async (manager) => {
+      await manager.query('INSERT INTO notes (id, body) VALUES (1, ?)', ['undone']);
+      entered();
+      await failing;
+    });
+    await inside;
+    const outside = dataSource.query('INSERT INTO notes (id, body) VALUES (2, ?)', ['kept']);
+    fail();
+    await expect(transaction).rejects.toThrow('refused');
+    await outside;
+    expect(committedIds(file)).toEqual([2]);
+  });
 });
 
 const pgReachable = await postgresReachable();

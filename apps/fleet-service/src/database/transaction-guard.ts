@@ -1,4 +1,5 @@
 import type { DataSource, QueryRunner } from 'typeorm';
+import { takeTurnsOnSqlite } from './sqlite-turns.js';
 
 /** The query runner state TypeORM keeps to itself and trusts over the connection's. */
 interface RunnerState {
@@ -45,12 +46,17 @@ export function guardTransactions(dataSource: DataSource): void {
   };
   const create = driver.createQueryRunner.bind(driver);
   const sqlite = dataSource.options.type === 'better-sqlite3';
+  const takeTurns = sqlite ? takeTurnsOnSqlite(dataSource) : undefined;
   driver.createQueryRunner = (mode) => {
     const runner = create(mode) as GuardedRunner & { [GUARDED]?: true };
     if (runner[GUARDED]) return runner;
     runner[GUARDED] = true;
-    if (sqlite) guardSqlite(runner, () => driver.databaseConnection);
-    else guardPostgres(runner);
+    if (takeTurns) {
+      takeTurns(runner);
+      guardSqlite(runner, () => driver.databaseConnection);
+    } else {
+      guardPostgres(runner);
+    }
     return runner;
   };
 }
