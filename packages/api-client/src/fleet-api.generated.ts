@@ -777,7 +777,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: database and broker reachable */
+        /** Readiness: the database takes a write and the broker carries ingest */
         get: operations["readiness"];
         put?: never;
         post?: never;
