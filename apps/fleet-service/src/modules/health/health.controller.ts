@@ -20,7 +20,10 @@ export class HealthController {
   }
 
   @Get('readyz')
-  @ApiOperation({ operationId: 'readiness', summary: 'Readiness: the database takes a write and the broker carries ingest' })
+  @ApiOperation({
+    operationId: 'readiness',
+    summary: 'Readiness: the database takes a write and the broker carries ingest',
+  })
   @ApiZodResponse(200, 'Readiness', ReadinessSchema)
   @ApiZodResponse(503, 'Readiness', ReadinessSchema, 'Not ready')
   async readiness(@Res() reply: FastifyReply) {
