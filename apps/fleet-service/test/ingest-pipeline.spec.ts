@@ -300,8 +300,18 @@ describe('ingest into PostgreSQL', async () => {
           'state reported',
           async () => (await side.app.get(DesiredStateService).get(deviceId)).reported ?? undefined,
         );
+        // A spool position: the box's mark is upserted (PostgreSQL's ON CONFLICT) before the PUBACK.
+        const spool = { epoch: 'c0ffee0000000002', first: 1, last: 1, acked: 0, dropped: 0 };
+        await box.publish('telemetry', { samples: syntheticSamples(1, 9_000_000), spool }, { seq: seq + 3 });
+        const later = { ...spool, first: 3, last: 3, acked: 2 };
+        await box.publish(
+          'telemetry',
+          { samples: syntheticSamples(1, 9_000_010), spool: later },
+          { seq: seq + 4 },
+        );
+        expect(await side.app.get(SpoolMarksStore).get(deviceId)).toMatchObject({ high: 3, gaps: 1 });
         await side.ingest.drain();
-        expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(4);
+        expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(6);
         expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(8);
         expect(await side.app.get(DeviceEventsStore).latest(deviceId, 10)).toHaveLength(1);
         await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });
