@@ -52,6 +52,8 @@ export async function sendRound(
   spool: OutboxSpool,
   publish: PublishOne,
   options: RoundOptions = DEFAULT_OPTIONS,
+  /** Hears the round's counts before its records are acknowledged (someone may be waiting for the ack). */
+  beforeAck?: (result: RoundResult) => void,
 ): Promise<RoundResult> {
   const records = await spool.peek(options.peekRecords);
   if (records.length === 0) return { published: 0, refused: 0, empty: true, allAcked: true };
@@ -88,8 +90,9 @@ export async function sendRound(
     result.refusal ??= settled.reason;
     lastAcked = item.last;
   }
-  if (lastAcked !== undefined) await spool.ack(lastAcked);
   result.allAcked = lastAcked === planned.at(-1)?.last;
+  beforeAck?.(result);
+  if (lastAcked !== undefined) await spool.ack(lastAcked);
   return result;
 }
 

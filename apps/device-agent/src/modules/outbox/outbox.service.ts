@@ -6,7 +6,7 @@ import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
 import { LinkService } from '../link/link.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
-import { sendRound } from './outbox-round.js';
+import { sendRound, type RoundResult } from './outbox-round.js';
 import { openSpool, type OutboxSpool } from './outbox-spool.js';
 import { type SpooledChannel } from './telemetry-coalescing.js';
 
@@ -129,7 +129,12 @@ export class OutboxService {
 
   private async drain(): Promise<void> {
     while (!this.closed && this.link.connected && this.spool) {
-      const round = await sendRound(this.spool, (channel, message) => this.publish(channel, message));
+      const round = await sendRound(
+        this.spool,
+        (channel, message) => this.publish(channel, message),
+        undefined,
+        (result) => this.count(result),
+      );
       if (round.empty) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
@@ -137,17 +142,19 @@ export class OutboxService {
         this.wake = undefined;
         continue;
       }
-      this.published += round.published;
-      if (round.refused > 0) {
-        this.refused += round.refused;
-        if (this.rateLimited.take('refused') !== null)
-          this.logger.error(
-            { err: round.refusal, records: round.refused },
-            'the broker refused a spooled message (or a record was unreadable); dropped',
-          );
-      }
       if (!round.allAcked) return; // connection trouble: wait for the next onUp
     }
+  }
+
+  private count(round: RoundResult): void {
+    this.published += round.published;
+    if (round.refused === 0) return;
+    this.refused += round.refused;
+    if (this.rateLimited.take('refused') !== null)
+      this.logger.error(
+        { err: round.refusal, records: round.refused },
+        'the broker refused a spooled message (or a record was unreadable); dropped',
+      );
   }
 
   private async publish(channel: SpooledChannel, message: Record<string, unknown>): Promise<void> {
