@@ -10,6 +10,7 @@ export interface DeviceView {
   hardwareId: string;
   online: boolean;
   lastSeenAt: string | null;
+  connectedAt: string | null;
   agentVersion: string | null;
   tags: string[];
 }

@@ -17,6 +17,8 @@ import { TelemetryBatchWriter } from '../src/modules/ingest/telemetry-batch-writ
 import { LiveEventsService } from '../src/modules/live/live-events.service.js';
 import { DeviceEventsStore } from '../src/modules/telemetry/device-events.store.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
+import { SpoolMarksStore } from '../src/modules/telemetry/spool-marks.store.js';
+import { TelemetryService } from '../src/modules/telemetry/telemetry.service.js';
 import {
   connectBox,
   enrollBox,
@@ -95,6 +97,44 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     );
     const rows = (await store.query(a.deviceId, 0, 1000)).filter((row) => row.seq === seq);
     expect(rows.map((row) => row.values['cpu.usage_pct'])).toEqual([0, 1, 2, 3]);
+  });
+
+  it('counts spool records that never arrive as sequence gaps, never a redelivery, and keeps the mark', async () => {
+    const epoch = 'c0ffee0000000001';
+    const seqs = new Map<number, number>();
+    // Resolves on the PUBACK, which the embedded broker sends once the message is stored.
+    const send = (first: number, last: number, acked: number) => {
+      if (!seqs.has(first)) seqs.set(first, boxB.nextSeq());
+      return boxB.publish(
+        'telemetry',
+        {
+          samples: syntheticSamples(last - first + 1, 5_000_000 + first * 10),
+          spool: { epoch, first, last, acked, dropped: 0 },
+        },
+        { seq: seqs.get(first) },
+      );
+    };
+    const gaps = () => metricValue(side, 'agentbox_ingest_sequence_gaps_total');
+    const before = await gaps();
+    await send(1, 3, 0);
+    await send(1, 3, 0); // a redelivery
+    await send(4, 5, 3);
+    // 6 and 7 never arrive; 8-9 went in the same round (acked is still 5): they may yet come.
+    await send(8, 9, 5);
+    expect(await gaps()).toBe(before);
+    await send(6, 7, 5); // they came: a publish retried
+    await send(10, 10, 9);
+    expect(await gaps()).toBe(before);
+    // 11-12 never arrive, and the box has moved past them.
+    await send(13, 14, 12);
+    expect(await gaps()).toBe(before + 2);
+    // Written before the acknowledgement: a restart goes on from here.
+    expect(await side.app.get(SpoolMarksStore).get(b.deviceId)).toMatchObject({ epoch, high: 14, gaps: 2 });
+    expect(await side.app.get(TelemetryService).delivery(b.deviceId)).toMatchObject({
+      sequenceGaps: 2,
+      spoolDropped: 0,
+      lastRecordId: 14,
+    });
   });
 
   it('writes many messages in few transactions, then touches the boxes and publishes live events', async () => {
@@ -260,8 +300,18 @@ describe('ingest into PostgreSQL', async () => {
           'state reported',
           async () => (await side.app.get(DesiredStateService).get(deviceId)).reported ?? undefined,
         );
+        // A spool position: the box's mark is upserted (PostgreSQL's ON CONFLICT) before the PUBACK.
+        const spool = { epoch: 'c0ffee0000000002', first: 1, last: 1, acked: 0, dropped: 0 };
+        await box.publish('telemetry', { samples: syntheticSamples(1, 9_000_000), spool }, { seq: seq + 3 });
+        const later = { ...spool, first: 3, last: 3, acked: 2 };
+        await box.publish(
+          'telemetry',
+          { samples: syntheticSamples(1, 9_000_010), spool: later },
+          { seq: seq + 4 },
+        );
+        expect(await side.app.get(SpoolMarksStore).get(deviceId)).toMatchObject({ high: 3, gaps: 1 });
         await side.ingest.drain();
-        expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(4);
+        expect(await side.app.get(TelemetryStore).query(deviceId, 0, 100)).toHaveLength(6);
         expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(8);
         expect(await side.app.get(DeviceEventsStore).latest(deviceId, 10)).toHaveLength(1);
         await side.app.get(DesiredStateService).setDesired(deviceId, { telemetry: { intervalSec: 30 } });

@@ -178,6 +178,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/devices/{id}/delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Spool records of one box that never reached storage, and its spool's own drops */
+        get: operations["getDeviceDelivery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/telemetry/catalog": {
         parameters: {
             query?: never;
@@ -2340,6 +2357,19 @@ export interface components {
                 seq: number;
             }[];
         };
+        DeviceDeliveryResponse: {
+            deviceId: string;
+            /** @description spool records of this box that never reached storage; redeliveries never count */
+            sequenceGaps: number;
+            /** @description records the box reports its full spool dropped unsent (in its current spool epoch) */
+            spoolDropped: number;
+            /** @description the box spool epoch followed; null before its first spooled message */
+            spoolEpoch: string | null;
+            /** @description highest spool record id that arrived */
+            lastRecordId: number | null;
+            /** Format: date-time */
+            updatedAt: string | null;
+        };
         TelemetryCatalogResponse: {
             /** @description static metrics of every Linux box */
             metrics: {
@@ -3537,6 +3567,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetryResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getDeviceDelivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeviceDeliveryResponse"];
                 };
             };
             /** @description Error */

@@ -236,3 +236,26 @@ describe('channel schema maps', () => {
     expect(Object.keys(sut.downMessageSchemas).sort()).toEqual([...DOWN_CHANNELS].sort());
   });
 });
+
+describe('SpoolPositionSchema', () => {
+  const spool = { epoch: 'b3f1c2d4e5f60718', first: 5, last: 9, acked: 4, dropped: 0 };
+
+  it('is optional on the spooled channels, so boxes without it keep working', () => {
+    expect(sut.TelemetryMessageSchema.parse(telemetry)).toEqual(telemetry);
+    expect(sut.TelemetryMessageSchema.parse({ ...telemetry, spool })).toEqual({ ...telemetry, spool });
+    const events = { ...status, events: [{ type: 't', level: 'info', message: 'm' }] };
+    expect(sut.EventsMessageSchema.parse({ ...events, spool }).spool).toEqual(spool);
+  });
+
+  it('refuses positions that cannot come from a spool', () => {
+    fc.assert(
+      fc.property(fc.nat(), fc.nat(), fc.nat(), (first, last, acked) => {
+        const valid = first >= 1 && first <= last && acked < first;
+        const parsed = sut.SpoolPositionSchema.safeParse({ ...spool, first, last, acked });
+        expect(parsed.success).toBe(valid);
+      }),
+    );
+    expect(sut.SpoolPositionSchema.safeParse({ ...spool, epoch: '' }).success).toBe(false);
+    expect(sut.SpoolPositionSchema.safeParse({ ...spool, dropped: -1 }).success).toBe(false);
+  });
+});

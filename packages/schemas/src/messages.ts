@@ -29,6 +29,32 @@ export const DeviceMessageBaseSchema = z.object({
   ts: EpochMs,
 });
 
+/**
+ * Where a message sent from the box's on-disk spool sits in it (docs/protocol.md section 2, "Spool
+ * positions"). Optional: boxes from before it send none and keep working. Spool record ids are contiguous
+ * and only grow while `epoch` stays the same, so the cloud sees any id that never reached it as a gap;
+ * a message whose ids it has seen is a redelivery. `epoch` changes only when the spool starts over
+ * (a wiped state directory, a re-enrolled box), where ids start again at 1.
+ */
+export const SpoolPositionSchema = z
+  .object({
+    epoch: z.string().min(1).max(64),
+    /** Ids of the first and last spool record the message holds (several telemetry records may be coalesced). */
+    first: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    last: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+    /** Every record id up to this one had left the spool when the message was sent (delivered, refused or dropped). */
+    acked: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** Records this spool dropped unsent to stay within its size bound, since `epoch` began. */
+    dropped: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+  })
+  .refine((spool) => spool.first <= spool.last && spool.acked < spool.first, {
+    message: 'expected acked < first <= last',
+  });
+export type SpoolPosition = z.infer<typeof SpoolPositionSchema>;
+
+/** The envelope of the channels a box sends through its spool: the base plus the optional spool position. */
+const SpooledMessageBaseSchema = DeviceMessageBaseSchema.extend({ spool: SpoolPositionSchema.optional() });
+
 // ---------------------------------------------------------------- device -> cloud
 
 /** `up/status`, retained; the Last Will carries `offline`. */
@@ -71,7 +97,7 @@ export const TelemetrySampleSchema = z.object({
 export type TelemetrySample = z.infer<typeof TelemetrySampleSchema>;
 
 /** `up/telemetry`: one or more samples. */
-export const TelemetryMessageSchema = DeviceMessageBaseSchema.extend({
+export const TelemetryMessageSchema = SpooledMessageBaseSchema.extend({
   samples: z.array(TelemetrySampleSchema).min(1).max(1_000),
 });
 export type TelemetryMessage = z.infer<typeof TelemetryMessageSchema>;
@@ -96,7 +122,7 @@ export const DeviceEventSchema = z.object({
 export type DeviceEvent = z.infer<typeof DeviceEventSchema>;
 
 /** `up/events`. */
-export const EventsMessageSchema = DeviceMessageBaseSchema.extend({
+export const EventsMessageSchema = SpooledMessageBaseSchema.extend({
   events: z.array(DeviceEventSchema).min(1).max(100),
 });
 export type EventsMessage = z.infer<typeof EventsMessageSchema>;
@@ -114,25 +140,25 @@ export const CommandResultMessageSchema = DeviceMessageBaseSchema.extend({
 export type CommandResultMessage = z.infer<typeof CommandResultMessageSchema>;
 
 /** `up/runs`: run summaries, sent through the box's spool; the cloud keeps the latest status per run id. */
-export const RunsMessageSchema = DeviceMessageBaseSchema.extend({
+export const RunsMessageSchema = SpooledMessageBaseSchema.extend({
   runs: z.array(RunRecordSchema).min(1).max(100),
 });
 export type RunsMessage = z.infer<typeof RunsMessageSchema>;
 
 /** `up/run-events`: the steps of runs, in order per run. */
-export const RunEventsMessageSchema = DeviceMessageBaseSchema.extend({
+export const RunEventsMessageSchema = SpooledMessageBaseSchema.extend({
   events: z.array(RunEventSchema).min(1).max(200),
 });
 export type RunEventsMessage = z.infer<typeof RunEventsMessageSchema>;
 
 /** `up/usage`: token usage, one record per model call; each record id counts once. */
-export const UsageMessageSchema = DeviceMessageBaseSchema.extend({
+export const UsageMessageSchema = SpooledMessageBaseSchema.extend({
   records: z.array(UsageRecordSchema).min(1).max(500),
 });
 export type UsageMessage = z.infer<typeof UsageMessageSchema>;
 
 /** `up/update`: the box's progress through an over-the-air update, sent through its spool. */
-export const UpdateMessageSchema = DeviceMessageBaseSchema.extend({
+export const UpdateMessageSchema = SpooledMessageBaseSchema.extend({
   reports: z.array(UpdateStatusReportSchema).min(1).max(50),
 });
 export type UpdateMessage = z.infer<typeof UpdateMessageSchema>;

@@ -125,6 +125,27 @@ describe('Spool', () => {
     expect(await second.append('m21')).toBe(21);
   });
 
+  it('keeps its epoch across restarts and a lost ack state, and a wiped directory gets a new one', async () => {
+    const first = await openSpool({ segmentBytes: 128 });
+    const epoch = first.epoch;
+    expect(epoch).toMatch(/^[0-9a-f]{16}$/);
+    for (let i = 1; i <= 5; i++) await first.append(`m${i}`);
+    await first.ack(3);
+    expect(first.stats().ackedId).toBe(3);
+    await first.close();
+    await rm(join(dir.path, 'state.json'));
+
+    const second = await openSpool({ segmentBytes: 128 });
+    expect(second.epoch).toBe(epoch);
+    expect(second.stats().ackedId).toBe(0);
+    await second.close();
+    await rm(dir.path, { recursive: true });
+
+    const third = await openSpool({ segmentBytes: 128 });
+    expect(third.epoch).not.toBe(epoch);
+    expect(await third.append('fresh')).toBe(1);
+  });
+
   it('keeps ids growing after everything was acknowledged and the files are gone', async () => {
     const first = await openSpool();
     for (let i = 0; i < 5; i++) await first.append('a');
@@ -148,6 +169,7 @@ describe('Spool', () => {
       droppedBytes: 0,
       diskBytes: 0,
       segments: 0,
+      ackedId: 0,
     });
     expect(await sut.peek(5)).toEqual([]);
   });

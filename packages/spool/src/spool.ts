@@ -1,5 +1,6 @@
 import { mkdir, open, readdir, readFile, rename, rm, unlink, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { DirLockedError, lockDir } from './dir-lock.js';
 
@@ -37,6 +38,8 @@ export interface SpoolStats {
   diskBytes: number;
   /** Segment files on disk. */
   segments: number;
+  /** Every record id up to this one is acknowledged or dropped (0 before the first). */
+  ackedId: number;
 }
 
 /** Error codes of {@link SpoolError}. */
@@ -69,6 +72,8 @@ const MAX_RECORD_PAYLOAD = 0x7fff_ffff;
 const SEGMENT_SUFFIX = '.seg';
 const STATE_FILE = 'state.json';
 const STATE_TMP = 'state.json.tmp';
+const EPOCH_FILE = 'EPOCH';
+const EPOCH_TMP = 'EPOCH.tmp';
 const READ_CHUNK = 64 * 1024;
 
 interface Segment {
@@ -181,6 +186,7 @@ export class Spool {
   private droppedBytes = 0;
   private closed = false;
   private stateWasReset = false;
+  private epochValue = '';
   private queue: Promise<unknown> = Promise.resolve();
   /** Positions after the records of the last peek, so acking them needs no re-scan. */
   private peeked = new Map<number, { seg: Segment; end: number }>();
@@ -273,7 +279,17 @@ export class Spool {
       droppedBytes: this.droppedBytes,
       diskBytes,
       segments: this.segments.length,
+      ackedId: this.ackedId,
     };
+  }
+
+  /**
+   * Random id of this spool's run of record ids, made when the directory is first opened and kept in
+   * `<dir>/EPOCH`: records with the same epoch have contiguous ids that never repeat, so a reader can tell
+   * a record it never got from one it got twice. A new directory (a wiped one) gets a new epoch.
+   */
+  get epoch(): string {
+    return this.epochValue;
   }
 
   /** True when the ack state file was unreadable on open and every record on disk is replayed. */
@@ -307,6 +323,7 @@ export class Spool {
 
   private async recover(): Promise<void> {
     await rm(join(this.dir, STATE_TMP), { force: true });
+    this.epochValue = await this.readOrCreateEpoch();
     const state = await this.readState();
     this.ackedId = state.ackedId;
     this.dropped = state.dropped;
@@ -336,6 +353,28 @@ export class Spool {
     const last = this.segments.at(-1);
     if (last) this.active = { seg: last, fh: await open(last.path, 'a'), dirty: false };
     await this.locateCursor();
+  }
+
+  private async readOrCreateEpoch(): Promise<string> {
+    try {
+      const text = (await readFile(join(this.dir, EPOCH_FILE), 'utf8')).trim();
+      if (/^[0-9a-f]{16,64}$/.test(text)) return text;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    // Missing (a new directory, or one from before epochs) or damaged: a new run of ids starts here.
+    const epoch = randomBytes(8).toString('hex');
+    const tmp = join(this.dir, EPOCH_TMP);
+    const fh = await open(tmp, 'w');
+    try {
+      await fh.writeFile(epoch);
+      if (this.fsync) await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await rename(tmp, join(this.dir, EPOCH_FILE));
+    if (this.fsync) await this.syncDir();
+    return epoch;
   }
 
   private async readState(): Promise<PersistedState> {

@@ -11,6 +11,7 @@ export type DeviceList = OkBody<paths['/api/v1/devices']['get']>;
 export type Device = DeviceList['items'][number];
 export type DeviceHardware = NonNullable<Device['hardware']>;
 export type DeviceUpdateBody = RequestBody<paths['/api/v1/devices/{id}']['patch']>;
+export type DeviceDelivery = OkBody<paths['/api/v1/devices/{id}/delivery']['get']>;
 export type TelemetryPage = OkBody<paths['/api/v1/devices/{id}/telemetry']['get']>;
 export type TelemetryPoint = TelemetryPage['samples'][number];
 export type ClaimTokenCreateBody = RequestBody<paths['/api/v1/claim-tokens']['post']>;

@@ -114,6 +114,8 @@ const en = {
     cpuCores: '{count} cores',
     memory: 'Memory',
     tags: 'Tags',
+    delivery: 'Delivery',
+    deliveryText: '{gaps} spool records missing, {dropped} dropped by the box spool',
     noTags: 'No tags',
     addTag: 'Add tag',
     newTagPlaceholder: 'new-tag',

@@ -116,6 +116,8 @@ const zhCN: MessageSchema = {
     cpuCores: '{count} 核',
     memory: '内存',
     tags: '标签',
+    delivery: '送达',
+    deliveryText: '缺失 {gaps} 条缓存记录，设备缓存丢弃 {dropped} 条',
     noTags: '无标签',
     addTag: '添加标签',
     newTagPlaceholder: '新标签',

@@ -3,7 +3,14 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { isNotFound, unwrap } from '@/api/errors';
-import type { ClaimToken, ClaimTokenCreateBody, Device, DeviceUpdateBody, Enrollment } from '@/api/types';
+import type {
+  ClaimToken,
+  ClaimTokenCreateBody,
+  Device,
+  DeviceDelivery,
+  DeviceUpdateBody,
+  Enrollment,
+} from '@/api/types';
 import { useFetchState } from '@/stores/request-state';
 
 export type DeviceSortKey = 'name' | 'status' | 'lastSeen' | 'agentVersion' | 'hostname';
@@ -173,6 +180,11 @@ export const useDevicesStore = defineStore(
       }
     }
 
+    /** Spool records of the box that never reached storage, beside its own spool drops (docs/operations.md). */
+    function fetchDelivery(id: string): Promise<DeviceDelivery> {
+      return unwrap(api().GET('/api/v1/devices/{id}/delivery', { params: { path: { id } } }));
+    }
+
     async function update(id: string, patch: DeviceUpdateBody): Promise<Device> {
       const device = await unwrap(
         api().PATCH('/api/v1/devices/{id}', { params: { path: { id } }, body: patch }),
@@ -269,6 +281,7 @@ export const useDevicesStore = defineStore(
       get,
       fetchAll,
       fetchOne,
+      fetchDelivery,
       update,
       createClaimToken,
       applyLiveEvent,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DeviceIdSchema } from '../ids.js';
 import { DeviceMessageBaseSchema, TelemetrySampleSchema } from '../messages.js';
+import { IsoTimestampSchema } from './common.js';
 
 export const TELEMETRY_MAX_LIMIT = 5_000;
 
@@ -56,3 +57,28 @@ export const TelemetryCatalogResponseSchema = z.object({
   described: MetricDefinitionSchema.nullable().optional(),
 });
 export type TelemetryCatalogResponse = z.infer<typeof TelemetryCatalogResponseSchema>;
+
+/**
+ * How completely a box's spooled messages reach storage (docs/operations.md, "Sequence gaps"): spool
+ * records that never arrived, next to the box's own count of records its full spool dropped.
+ */
+export const DeviceDeliveryResponseSchema = z.object({
+  deviceId: DeviceIdSchema,
+  sequenceGaps: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('spool records of this box that never reached storage; redeliveries never count'),
+  spoolDropped: z
+    .number()
+    .int()
+    .nonnegative()
+    .describe('records the box reports its full spool dropped unsent (in its current spool epoch)'),
+  spoolEpoch: z
+    .string()
+    .nullable()
+    .describe('the box spool epoch followed; null before its first spooled message'),
+  lastRecordId: z.number().int().nonnegative().nullable().describe('highest spool record id that arrived'),
+  updatedAt: IsoTimestampSchema.nullable(),
+});
+export type DeviceDeliveryResponse = z.infer<typeof DeviceDeliveryResponseSchema>;

@@ -20,7 +20,7 @@ describe('OutboxService against a real broker', () => {
   let link: LinkService;
   let sut: OutboxService;
   let seq: SequenceService;
-  const received: { topic: string; seq: number }[] = [];
+  const received: TelemetryMessage[] = [];
 
   beforeEach(async () => {
     received.length = 0;
@@ -31,10 +31,7 @@ describe('OutboxService against a real broker', () => {
     });
     broker.on('publish', (packet, client) => {
       if (client && packet.topic.endsWith('/up/telemetry')) {
-        received.push({
-          topic: packet.topic,
-          seq: (JSON.parse(packet.payload.toString()) as { seq: number }).seq,
-        });
+        received.push(JSON.parse(packet.payload.toString()) as TelemetryMessage);
       }
     });
     server = createServer(broker.handle);
@@ -63,14 +60,19 @@ describe('OutboxService against a real broker', () => {
     return { v: SCHEMA_VERSION, seq: seq.next(), ts, samples: [{ ts, values: { 'cpu.usage_pct': 1 } }] };
   };
 
-  it('publishes what was spooled while offline, in order, and acks it', async () => {
+  it('publishes what was spooled while offline in one message, in order, and acks it', async () => {
     const sent = [telemetry(), telemetry(), telemetry()];
-    for (const message of sent) await sut.append('telemetry', message);
+    const ids: number[] = [];
+    for (const message of sent) ids.push(await sut.append('telemetry', message));
     expect(sut.stats()?.records).toBe(3);
     link.start();
-    await until('3 records at the broker', () => received.length === 3);
-    expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
     await until('an empty spool', () => sut.stats()?.records === 0);
+    expect(received).toHaveLength(1);
+    const [message] = received;
+    // The first record's seq; the samples, concatenated in spool order, are told apart by their index.
+    expect(message?.seq).toBe(sent[0]?.seq);
+    expect(message?.samples).toEqual(sent.flatMap((m) => m.samples));
+    expect(message?.spool).toMatchObject({ first: ids[0], last: ids[2], acked: ids[0]! - 1, dropped: 0 });
   });
 
   it('drops a record the broker refuses for good instead of blocking the queue behind it', async () => {
@@ -81,17 +83,24 @@ describe('OutboxService against a real broker', () => {
     await sut.event({ type: 'test.refused', level: 'info', message: 'the broker refuses up/events here' });
     const last = telemetry();
     await sut.append('telemetry', last);
-    await until('2 records at the broker', () => received.length === 2);
+    await until('2 messages at the broker', () => received.length === 2);
+    // The refused event ends the first group: the two telemetry records go as two messages.
     expect(received.map((message) => message.seq)).toEqual([first.seq, last.seq]);
     await until('an empty spool', () => sut.stats()?.records === 0);
     expect(sut.refused).toBe(1);
   });
 
-  it('keeps more than one publish window of records in order', async () => {
-    const sent = Array.from({ length: 55 }, () => telemetry());
+  it('coalesces a backlog of telemetry into few messages, in order', async () => {
+    const sent = Array.from({ length: 1_234 }, () => telemetry());
+    await sut.event({ type: 'test.note', level: 'info', message: 'events go alone' });
     for (const message of sent) await sut.append('telemetry', message);
     link.start();
-    await until('55 records at the broker', () => received.length >= 55);
-    expect(received.map((message) => message.seq)).toEqual(sent.map((message) => message.seq));
+    await until('an empty spool', () => sut.stats()?.records === 0);
+    // 1,234 samples, at most 1,000 a message: two messages, cut at the 1,000th sample.
+    expect(received.map((message) => [message.seq, message.samples.length])).toEqual([
+      [sent[0]?.seq, 1_000],
+      [sent[1_000]?.seq, 234],
+    ]);
+    expect(received.flatMap((message) => message.samples)).toEqual(sent.flatMap((m) => m.samples));
   });
 });

@@ -1,18 +1,16 @@
 import { join } from 'node:path';
 import { Injectable, Logger } from '@nestjs/common';
-import { z } from 'zod';
 import { SCHEMA_VERSION, topics, type DeviceEvent, type EventsMessage } from '@agentbox/schemas';
 import { BoxConfig } from '../../config/box-config.js';
 import { RateLimitedLog } from '@agentbox/logging';
 import { IdentityService } from '../identity/identity.service.js';
-import { LinkException, LinkExceptionCode } from '../link/link.exception.js';
 import { LinkService } from '../link/link.service.js';
 import { SequenceService } from '../sequence/sequence.service.js';
+import { sendRound, type RoundResult } from './outbox-round.js';
 import { openSpool, type OutboxSpool } from './outbox-spool.js';
+import { type SpooledChannel } from './telemetry-coalescing.js';
 
-/** Channels that go through the spool: what must not be lost while the box is offline. */
-export const SPOOLED_CHANNELS = ['telemetry', 'events', 'runs', 'run-events', 'usage', 'update'] as const;
-export type SpooledChannel = (typeof SPOOLED_CHANNELS)[number];
+export { SPOOLED_CHANNELS, type SpooledChannel } from './telemetry-coalescing.js';
 
 /** The topic each spooled channel is published on. */
 const SPOOLED_TOPICS: Record<SpooledChannel, (deviceId: string) => string> = {
@@ -24,20 +22,14 @@ const SPOOLED_TOPICS: Record<SpooledChannel, (deviceId: string) => string> = {
   update: topics.update,
 };
 
-const SpoolRecordSchema = z.object({
-  c: z.enum(SPOOLED_CHANNELS),
-  m: z.record(z.string(), z.unknown()),
-});
-
-/** Records published at once before waiting for their PUBACKs; acks stay in order (one batch at a time). */
-export const PUBLISH_WINDOW = 20;
 const DRAIN_RETRY_MS = 1_000;
 
 /**
  * Store-and-forward: messages are stamped with their seq and appended to the on-disk spool first,
- * then published in order while connected; a record is acked in the spool only after its PUBACK.
- * After a broker restart or a kill -9 of the device agent the unacked records are published again with the same
- * seq, and the cloud drops the duplicates.
+ * then published in order while connected, consecutive telemetry records coalesced into one message
+ * (sendRound, planMessages); a record is acked in the spool only after the PUBACK of the message holding it.
+ * After a broker restart or a kill -9 of the device agent the unacked records are published again under the
+ * same seq (and sample idx), and the cloud drops the duplicates.
  */
 @Injectable()
 export class OutboxService {
@@ -48,8 +40,9 @@ export class OutboxService {
   private wake: (() => void) | undefined;
   private closed = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  /** Records the broker refused for good (`PUBLISH_REFUSED`, see `pubackOutcome`) and that were dropped. */
+  /** Records the broker refused for good (`PUBLISH_REFUSED`, see `pubackOutcome`), or unreadable, and dropped. */
   refused = 0;
+  /** Messages published and acknowledged (a coalesced telemetry message counts once). */
   published = 0;
 
   constructor(
@@ -136,52 +129,38 @@ export class OutboxService {
 
   private async drain(): Promise<void> {
     while (!this.closed && this.link.connected && this.spool) {
-      const records = await this.spool.peek(PUBLISH_WINDOW);
-      if (records.length === 0) {
+      const round = await sendRound(
+        this.spool,
+        (channel, message) => this.publish(channel, message),
+        undefined,
+        (result) => this.count(result),
+      );
+      if (round.empty) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
         this.wake = undefined;
         continue;
       }
-      const results = await Promise.allSettled(records.map((record) => this.publishRecord(record.data)));
-      // Ack the longest prefix that made it; the rest is published again on the next round.
-      let lastAcked: number | undefined;
-      for (const [index, result] of results.entries()) {
-        const record = records[index]!;
-        if (result.status === 'fulfilled') {
-          lastAcked = record.id;
-          continue;
-        }
-        const error = result.reason as unknown;
-        if (error instanceof LinkException && error.code === LinkExceptionCode.PUBLISH_REFUSED) {
-          // Refused for good (e.g. 0x87 not authorised, 0x99 bad payload): retrying would block the queue forever.
-          this.refused += 1;
-          if (this.rateLimited.take('refused') !== null)
-            this.logger.error({ err: error }, 'the broker refused a spooled message; dropped');
-          lastAcked = record.id;
-          continue;
-        }
-        break;
-      }
-      if (lastAcked !== undefined && this.spool) await this.spool.ack(lastAcked);
-      if (lastAcked !== records[records.length - 1]?.id) return; // connection trouble: wait for the next onUp
+      if (!round.allAcked) return; // connection trouble: wait for the next onUp
     }
   }
 
-  private async publishRecord(data: Buffer): Promise<void> {
-    let record: z.infer<typeof SpoolRecordSchema>;
-    try {
-      record = SpoolRecordSchema.parse(JSON.parse(data.toString('utf8')));
-    } catch {
-      this.refused += 1;
-      this.logger.error('unreadable spool record dropped');
-      return;
-    }
-    const topic = SPOOLED_TOPICS[record.c](this.identity.deviceId);
+  private count(round: RoundResult): void {
+    this.published += round.published;
+    if (round.refused === 0) return;
+    this.refused += round.refused;
+    if (this.rateLimited.take('refused') !== null)
+      this.logger.error(
+        { err: round.refusal, records: round.refused },
+        'the broker refused a spooled message (or a record was unreadable); dropped',
+      );
+  }
+
+  private async publish(channel: SpooledChannel, message: Record<string, unknown>): Promise<void> {
+    const topic = SPOOLED_TOPICS[channel](this.identity.deviceId);
     // Spooled records are only done once the cloud has them: with nobody subscribed (the fleet
-    // service is still starting), the record stays in the spool and goes again on the next round.
-    await this.link.publish(topic, record.m, { requireSubscriber: true });
-    this.published += 1;
+    // service is still starting), the message stays in the spool and goes again on the next round.
+    await this.link.publish(topic, message, { requireSubscriber: true });
   }
 }

@@ -21,8 +21,9 @@ export function cleanSample(values: Record<string, number>): Record<string, numb
 }
 
 /**
- * Every interval: one sample from the collector, stamped with its seq, into the spool.
- * Sampling goes on while offline; the outbox forwards in order once the link is back.
+ * Every interval: one sample from the collector, stamped with its seq, into the spool (one record each).
+ * Sampling goes on while offline; the outbox forwards in order once the link is back, coalescing
+ * consecutive records into messages of up to 1,000 samples (planMessages).
  */
 @Injectable()
 export class TelemetryService {

@@ -11,6 +11,7 @@ import { UsageModule } from '../usage/usage.module.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
+import { SequenceGapMonitor } from './sequence-gap-monitor.js';
 import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS } from './batch-buffer.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
@@ -28,6 +29,7 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
   providers: [
     DatabaseProbe,
     IngestMetrics,
+    SequenceGapMonitor,
     TelemetryBatchWriter,
     AgentRecordsWriter,
     IngestService,

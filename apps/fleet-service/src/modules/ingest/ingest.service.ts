@@ -19,6 +19,7 @@ import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DeviceEventsStore } from '../telemetry/device-events.store.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
+import { SequenceGapMonitor } from './sequence-gap-monitor.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
 /**
@@ -46,9 +47,11 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     private readonly metrics: IngestMetrics,
     @Inject(UPDATE_REPORTS) private readonly updateReports: UpdateReportsPort,
     private readonly database: DatabaseProbe,
+    private readonly sequenceGaps: SequenceGapMonitor,
   ) {}
 
-  onModuleInit(): void {
+  async onModuleInit(): Promise<void> {
+    await this.sequenceGaps.load();
     this.subscription = this.broker.onMessage((message) => this.handle(message));
   }
 
@@ -74,18 +77,21 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     // DecodedUpMessage types `topic` per channel narrowly enough to collapse for some channels; every variant has deviceId.
     const deviceId = (message.topic as ParsedTopic).deviceId;
     this.metrics.messages.inc({ channel: message.channel });
+    // Messages from a box's spool say where they sit in it: the sequence-gap count follows them.
+    const spool = 'spool' in message.message ? message.message.spool : undefined;
+    const settle = spool ? this.sequenceGaps.arrived(deviceId, spool, inbound.settle) : inbound.settle;
     switch (message.channel) {
       case 'telemetry':
-        this.writer.add(deviceId, message.message, inbound.receivedAt, inbound.settle);
+        this.writer.add(deviceId, message.message, inbound.receivedAt, settle);
         return;
       case 'runs':
-        this.records.addRuns(deviceId, message.message, inbound.settle);
+        this.records.addRuns(deviceId, message.message, settle);
         return;
       case 'run-events':
-        this.records.addRunEvents(deviceId, message.message, inbound.settle);
+        this.records.addRunEvents(deviceId, message.message, settle);
         return;
       case 'usage':
-        this.records.addUsage(deviceId, message.message, inbound.settle);
+        this.records.addUsage(deviceId, message.message, settle);
         return;
       case 'results':
         // Handed to the waiting requester at once (it should not queue behind the box's other messages); nothing is stored.
@@ -95,7 +101,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
       default:
         break;
     }
-    this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)), inbound.settle);
+    this.inOrder(deviceId, () => this.apply(deviceId, message, new Date(inbound.receivedAt)), settle);
   }
 
   private async apply(

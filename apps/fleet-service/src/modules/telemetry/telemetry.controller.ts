@@ -2,6 +2,7 @@ import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiOperation, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import {
+  DeviceDeliveryResponseSchema,
   MetricNameSchema,
   TELEMETRY_MAX_LIMIT,
   TelemetryCatalogResponseSchema,
@@ -43,6 +44,17 @@ export class TelemetryController {
     @Query(new ZodValidationPipe(TelemetryQuerySchema)) query: TelemetryQuery,
   ) {
     return this.telemetry.series(id, query);
+  }
+
+  @Get('devices/:id/delivery')
+  @ApiOperation({
+    operationId: 'getDeviceDelivery',
+    summary: "Spool records of one box that never reached storage, and its spool's own drops",
+  })
+  @ApiZodResponse(200, 'DeviceDeliveryResponse', DeviceDeliveryResponseSchema)
+  @ApiErrors(400)
+  delivery(@Param('id', DeviceIdPipe) id: string) {
+    return this.telemetry.delivery(id);
   }
 
   @Get('telemetry/catalog')

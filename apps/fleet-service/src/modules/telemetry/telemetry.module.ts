@@ -2,6 +2,8 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DeviceEventRow } from './device-event.entity.js';
 import { DeviceEventsStore } from './device-events.store.js';
+import { DeviceSpoolMarkRow } from './device-spool-mark.entity.js';
+import { SpoolMarksStore } from './spool-marks.store.js';
 import { TelemetrySampleRow } from './telemetry-sample.entity.js';
 import { TelemetryRetentionService } from './telemetry-retention.service.js';
 import { TelemetryController } from './telemetry.controller.js';
@@ -10,9 +12,15 @@ import { TelemetryStore } from './telemetry.store.js';
 
 /** Telemetry and device-event storage (SQLite or PostgreSQL), its REST read side and the retention job. */
 @Module({
-  imports: [TypeOrmModule.forFeature([TelemetrySampleRow, DeviceEventRow])],
+  imports: [TypeOrmModule.forFeature([TelemetrySampleRow, DeviceEventRow, DeviceSpoolMarkRow])],
   controllers: [TelemetryController],
-  providers: [TelemetryStore, DeviceEventsStore, TelemetryService, TelemetryRetentionService],
-  exports: [TelemetryStore, DeviceEventsStore, TelemetryRetentionService],
+  providers: [
+    TelemetryStore,
+    DeviceEventsStore,
+    SpoolMarksStore,
+    TelemetryService,
+    TelemetryRetentionService,
+  ],
+  exports: [TelemetryStore, DeviceEventsStore, SpoolMarksStore, TelemetryRetentionService],
 })
 export class TelemetryModule {}
