@@ -11,7 +11,14 @@ import { UsageModule } from '../usage/usage.module.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
-import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS } from './batch-buffer.js';
+import {
+  BATCH_WRITER_OPTIONS,
+  DEFAULT_BATCH_WRITER_OPTIONS,
+  type BatchWriterOptions,
+} from './batch-buffer.js';
+
+/** Telemetry transactions in flight at once on PostgreSQL (measured in docs/benchmarks.md). */
+const POSTGRES_CONCURRENT_BATCHES = 3;
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
 /** Decodes and applies everything boxes publish under `up/`. */
@@ -34,7 +41,12 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
     {
       provide: BATCH_WRITER_OPTIONS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ ...DEFAULT_BATCH_WRITER_OPTIONS, ...config.ingest }),
+      useFactory: (config: AppConfig): BatchWriterOptions => ({
+        ...DEFAULT_BATCH_WRITER_OPTIONS,
+        // PostgreSQL takes several transactions at once; SQLite has one writer.
+        concurrentBatches: config.database.type === 'postgres' ? POSTGRES_CONCURRENT_BATCHES : 1,
+        ...config.ingest,
+      }),
     },
   ],
   exports: [IngestService],

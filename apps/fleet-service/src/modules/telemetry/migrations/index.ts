@@ -1,8 +1,12 @@
 import type { MigrationInterface } from 'typeorm';
 import { TelemetrySamples1764290000000 } from './1764290000000-telemetry-samples.js';
+import { PartitionTelemetrySamples1765100000000 } from './1765100000000-partition-telemetry-samples.js';
 
 /**
  * Migrations of the MQTT-side modules (telemetry samples, device events, desired/reported state),
  * composed into the data source by the database module.
  */
-export const TELEMETRY_MIGRATIONS: Array<new () => MigrationInterface> = [TelemetrySamples1764290000000];
+export const TELEMETRY_MIGRATIONS: Array<new () => MigrationInterface> = [
+  TelemetrySamples1764290000000,
+  PartitionTelemetrySamples1765100000000,
+];
