@@ -32,12 +32,13 @@ const BOXES = Number(process.env.BENCH_BOXES ?? 50);
 /** Messages per box with one sample each, and with BATCHED samples each. */
 const MESSAGES_SINGLE = Number(process.env.BENCH_MESSAGES ?? 400);
 const MESSAGES_BATCHED = Number(process.env.BENCH_MESSAGES_BATCHED ?? 100);
+/** Samples per message of the batched workload. */
 const BATCHED = 20;
 const INFLIGHT = 20;
 /** `sqlite`, `postgres` or both (default). */
 const ENGINES = (process.env.BENCH_ENGINES ?? 'sqlite,postgres').split(',');
 /** `1`, `20` or both (default). */
-const SIZES = (process.env.BENCH_SAMPLES ?? '1,20').split(',').map(Number);
+const SIZES = (process.env.BENCH_SAMPLES ?? `1,${BATCHED}`).split(',').map(Number);
 /** A directory to write the fleet service's CPU profiles into (node --cpu-prof). */
 const PROFILE_DIR = process.env.BENCH_PROFILE_DIR;
 

@@ -164,10 +164,10 @@ describe('telemetry partitions on PostgreSQL', async () => {
   let sut: TelemetryStore;
   const where = async (deviceId: string) =>
     (
-      (await opened.dataSource.query(
+      await opened.dataSource.query<Array<{ partition: string }>>(
         'SELECT tableoid::regclass::text AS partition FROM telemetry_samples WHERE device_id = $1 ORDER BY ts',
         [deviceId],
-      )) as Array<{ partition: string }>
+      )
     ).map((row) => row.partition);
 
   beforeAll(async () => {
@@ -184,10 +184,10 @@ describe('telemetry partitions on PostgreSQL', async () => {
     async () => {
       // A day of its own: the migration made today's partition already.
       const now = Date.UTC(2027, 5, 15, 12);
-      const [{ relkind }] = (await opened.dataSource.query(
+      const kinds = await opened.dataSource.query<Array<{ relkind: string }>>(
         "SELECT relkind FROM pg_class WHERE oid = 'telemetry_samples'::regclass",
-      )) as [{ relkind: string }];
-      expect(relkind).toBe('p');
+      );
+      expect(kinds).toEqual([{ relkind: 'p' }]);
       // Before the service made partitions, a sample lands in the default partition.
       await sut.insertBatch(samples('box-p', 1, 1, now));
       expect(await where('box-p')).toEqual([DEFAULT_PARTITION]);
