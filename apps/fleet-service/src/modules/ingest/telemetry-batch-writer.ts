@@ -116,17 +116,19 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
   }
 }
 
-/** Per box, the span of sequence numbers it stored: what other replicas read back (live-events.service.ts). */
+/** Per box, the seq and ts spans it stored: what other replicas read back (live-events.service.ts). */
 function storedRanges(byDevice: Map<string, NewTelemetrySample[]>): StoredTelemetry[] {
   const ranges: StoredTelemetry[] = [];
   for (const [deviceId, rows] of byDevice) {
-    let fromSeq = Number.POSITIVE_INFINITY;
-    let toSeq = 0;
+    const first = rows[0]!;
+    const range = { deviceId, fromSeq: first.seq, toSeq: first.seq, fromTs: first.ts, toTs: first.ts };
     for (const row of rows) {
-      if (row.seq < fromSeq) fromSeq = row.seq;
-      if (row.seq > toSeq) toSeq = row.seq;
+      range.fromSeq = Math.min(range.fromSeq, row.seq);
+      range.toSeq = Math.max(range.toSeq, row.seq);
+      range.fromTs = Math.min(range.fromTs, row.ts);
+      range.toTs = Math.max(range.toTs, row.ts);
     }
-    ranges.push({ deviceId, fromSeq, toSeq });
+    ranges.push(range);
   }
   return ranges;
 }

@@ -39,7 +39,7 @@ describe('live bus codec', () => {
   });
 
   it('carries which telemetry was stored, without its samples', () => {
-    const stored = [{ deviceId: 'box-1', fromSeq: 5, toSeq: 9 }];
+    const stored = [{ deviceId: 'box-1', fromSeq: 5, toSeq: 9, fromTs: 1_000, toTs: 2_000 }];
     const [notification, ...rest] = encodeLiveBatch('replica-a', [], undefined, stored);
     expect(rest).toEqual([]);
     expect(new LiveBatchAssembler().push(notification!)).toEqual({

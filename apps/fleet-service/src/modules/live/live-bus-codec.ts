@@ -13,6 +13,8 @@ const StoredTelemetrySchema = z.object({
   deviceId: z.string().min(1).max(64),
   fromSeq: z.number().int().nonnegative(),
   toSeq: z.number().int().nonnegative(),
+  fromTs: z.number().int().nonnegative(),
+  toTs: z.number().int().nonnegative(),
 });
 
 const LiveBatchSchema = z

@@ -1,13 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { Observable, Subject } from 'rxjs';
 import type { LiveEvent, TelemetrySample } from '@agentbox/schemas';
+import type { StoredTelemetry } from '../telemetry/telemetry.store.js';
 
-/** Messages of one box whose samples a replica committed: seq `fromSeq` to `toSeq`, both included. */
-export interface StoredTelemetry {
-  deviceId: string;
-  fromSeq: number;
-  toSeq: number;
-}
+export type { StoredTelemetry };
 
 /**
  * Fan-out of live events to the console's SSE streams. Events this replica publishes reach its own

@@ -5,6 +5,15 @@ import { SqlDialect } from '../../database/sql-values.js';
 import { TelemetrySampleRow } from './telemetry-sample.entity.js';
 import { dropOlderThan, ensurePartitions, type Query } from './telemetry-partitions.js';
 
+/** Samples of one box a replica stored in one batch: their seq and ts spans (both ends included). */
+export interface StoredTelemetry {
+  deviceId: string;
+  fromSeq: number;
+  toSeq: number;
+  fromTs: number;
+  toTs: number;
+}
+
 export interface NewTelemetrySample {
   deviceId: string;
   seq: number;
@@ -61,7 +70,7 @@ export class TelemetryStore {
       `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values")
        SELECT "deviceId", seq, idx, ts, "values"
        FROM json_to_recordset($1::json) AS r("deviceId" varchar(64), seq bigint, idx integer, ts bigint, "values" jsonb)
-       ON CONFLICT (device_id, seq, idx, ts) DO NOTHING RETURNING device_id, seq, idx`,
+       ON CONFLICT (device_id, ts, seq, idx) DO NOTHING RETURNING device_id, seq, idx`,
       [JSON.stringify(sorted)],
     );
   }
@@ -84,17 +93,17 @@ export class TelemetryStore {
    * Samples of the given boxes and sequence ranges, in key order: what the live bus tells another replica
    * to read (PostgreSQL only).
    */
-  async inRanges(
-    ranges: ReadonlyArray<{ deviceId: string; fromSeq: number; toSeq: number }>,
-  ): Promise<NewTelemetrySample[]> {
+  async inRanges(ranges: readonly StoredTelemetry[]): Promise<NewTelemetrySample[]> {
     if (ranges.length === 0) return [];
     const rows = await this.dataSource.query<
       Array<StoredKey & { ts: string | number; values: Record<string, number> }>
     >(
       `SELECT s.device_id, s.seq, s.idx, s.ts, s."values"
        FROM telemetry_samples s
-       JOIN json_to_recordset($1::json) AS r("deviceId" varchar(64), "fromSeq" bigint, "toSeq" bigint)
-         ON s.device_id = r."deviceId" AND s.seq BETWEEN r."fromSeq" AND r."toSeq"
+       JOIN json_to_recordset($1::json)
+         AS r("deviceId" varchar(64), "fromTs" bigint, "toTs" bigint, "fromSeq" bigint, "toSeq" bigint)
+         ON s.device_id = r."deviceId" AND s.ts BETWEEN r."fromTs" AND r."toTs"
+         AND s.seq BETWEEN r."fromSeq" AND r."toSeq"
        ORDER BY s.device_id, s.seq, s.idx`,
       [JSON.stringify(ranges)],
     );

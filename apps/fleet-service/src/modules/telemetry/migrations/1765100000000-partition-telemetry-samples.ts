@@ -7,8 +7,9 @@ const BACKFILL_DAYS = 90;
 /**
  * PostgreSQL: telemetry_samples becomes a table partitioned by range of `ts`, one partition per UTC day,
  * so retention drops whole partitions instead of deleting rows (docs/operations.md, "Telemetry storage").
- * A partitioned table's primary key must hold the partition key: it becomes (device_id, seq, idx, ts); a
- * redelivered message carries the same samples with the same ts, so redeliveries are still skipped.
+ * A partitioned table's primary key must hold the partition key: it becomes (device_id, ts, seq, idx); a
+ * redelivered message carries the same samples with the same ts, so redeliveries are still skipped. In that
+ * order it also serves the history reads by (device_id, ts), so each insert maintains one index, not two.
  * SQLite keeps its table (retention deletes rows there).
  */
 export class PartitionTelemetrySamples1765100000000 implements MigrationInterface {
@@ -18,7 +19,7 @@ export class PartitionTelemetrySamples1765100000000 implements MigrationInterfac
     if (queryRunner.connection.options.type !== 'postgres') return;
     const query = (sql: string, parameters?: unknown[]) => queryRunner.query(sql, parameters);
     await query(`ALTER TABLE ${PARENT} RENAME TO telemetry_samples_old`);
-    await query('ALTER INDEX idx_telemetry_samples_device_ts RENAME TO idx_telemetry_samples_old_device_ts');
+    await query('DROP INDEX idx_telemetry_samples_device_ts');
     await query('DROP INDEX idx_telemetry_samples_ts');
     await query(
       `CREATE TABLE ${PARENT} (
@@ -27,10 +28,9 @@ export class PartitionTelemetrySamples1765100000000 implements MigrationInterfac
         idx integer NOT NULL,
         ts bigint NOT NULL,
         "values" jsonb NOT NULL,
-        CONSTRAINT pk_telemetry_samples PRIMARY KEY (device_id, seq, idx, ts)
+        CONSTRAINT pk_telemetry_samples PRIMARY KEY (device_id, ts, seq, idx)
       ) PARTITION BY RANGE (ts)`,
     );
-    await query(`CREATE INDEX idx_telemetry_samples_device_ts ON ${PARENT} (device_id, ts)`);
     await query(`CREATE TABLE ${DEFAULT_PARTITION} PARTITION OF ${PARENT} DEFAULT`);
     const [range] = (await query(
       'SELECT min(ts) AS min, max(ts) AS max FROM telemetry_samples_old',
