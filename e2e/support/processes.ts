@@ -16,10 +16,15 @@ export interface ManagedProcess {
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
 
-function launch(script: string, env: Record<string, string>, logFile: string): ManagedProcess {
+function launch(
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+  execArgv: string[] = [],
+): ManagedProcess {
   mkdirSync(dirname(logFile), { recursive: true });
   const log = createWriteStream(logFile, { flags: 'a' });
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...execArgv, script], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -57,6 +62,8 @@ export interface FleetOptions {
   env?: Record<string, string>;
   /** `<dataDir>/fleet.log` unless given (a test that fills the data dir's disk keeps its log elsewhere). */
   logFile?: string;
+  /** Options of node itself, e.g. `--cpu-prof` (not allowed in NODE_OPTIONS). */
+  execArgv?: string[];
 }
 
 /** Starts the built fleet service as a real process and waits for /readyz. */
@@ -74,7 +81,7 @@ export async function startFleet(options: FleetOptions): Promise<FleetProcess> {
     AGENTBOX_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const proc = launch(fleetMain, env, options.logFile ?? join(options.dataDir, 'fleet.log'));
+  const proc = launch(fleetMain, env, options.logFile ?? join(options.dataDir, 'fleet.log'), options.execArgv);
   const url = `http://127.0.0.1:${httpPort}`;
   await Promise.race([
     waitFor(

@@ -289,7 +289,9 @@ describe('ingest into PostgreSQL', async () => {
         await box.goOnline();
         expect(await waitFor('desired state', () => box.desired[0], 30_000)).toMatchObject({ version: 0 });
         const seq = box.nextSeq();
-        for (let i = 0; i < 3; i += 1) await box.telemetry(syntheticSamples(4), { seq });
+        // A redelivery repeats the message: the same samples with the same ts (docs/protocol.md section 2).
+        const samples = syntheticSamples(4);
+        for (let i = 0; i < 3; i += 1) await box.telemetry(samples, { seq });
         await box.publish('state', { desiredVersion: 0, current: { ok: true } }, { seq: seq + 1 });
         await box.publish(
           'events',

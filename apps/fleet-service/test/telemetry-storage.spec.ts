@@ -11,6 +11,12 @@ import { DeviceEventsStore } from '../src/modules/telemetry/device-events.store.
 import { TelemetryRetentionService } from '../src/modules/telemetry/telemetry-retention.service.js';
 import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
 import { TelemetryStore, type NewTelemetrySample } from '../src/modules/telemetry/telemetry.store.js';
+import {
+  DAYS_AHEAD,
+  DEFAULT_PARTITION,
+  createPartition,
+  listPartitions,
+} from '../src/modules/telemetry/telemetry-partitions.js';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -151,3 +157,78 @@ for (const driver of drivers) {
     });
   });
 }
+
+describe('telemetry partitions on PostgreSQL', async () => {
+  const available = await postgresReachable();
+  let opened: Opened;
+  let sut: TelemetryStore;
+  const where = async (deviceId: string) =>
+    (
+      await opened.dataSource.query<Array<{ partition: string }>>(
+        'SELECT tableoid::regclass::text AS partition FROM telemetry_samples WHERE device_id = $1 ORDER BY ts',
+        [deviceId],
+      )
+    ).map((row) => row.partition);
+
+  beforeAll(async () => {
+    if (!available) return;
+    opened = await drivers[1]!.open();
+    sut = new TelemetryStore(opened.dataSource, opened.dataSource.getRepository(TelemetrySampleRow));
+  });
+  afterAll(async () => {
+    await opened?.cleanup();
+  });
+
+  it.skipIf(!available)(
+    'keeps samples in daily partitions made ahead, moves early arrivals out of the default one, and drops old days whole',
+    async () => {
+      // A day of its own: the migration made today's partition already.
+      const now = Date.UTC(2027, 5, 15, 12);
+      const kinds = await opened.dataSource.query<Array<{ relkind: string }>>(
+        "SELECT relkind FROM pg_class WHERE oid = 'telemetry_samples'::regclass",
+      );
+      expect(kinds).toEqual([{ relkind: 'p' }]);
+      // Before the service made partitions, a sample lands in the default partition.
+      await sut.insertBatch(samples('box-p', 1, 1, now));
+      expect(await where('box-p')).toEqual([DEFAULT_PARTITION]);
+
+      const created = await sut.preparePartitions(now);
+      expect(created).toHaveLength(DAYS_AHEAD + 2);
+      expect(created[0]).toBe('telemetry_samples_p20270614');
+      expect(await where('box-p')).toEqual(['telemetry_samples_p20270615']);
+      expect(await sut.preparePartitions(now)).toEqual([]);
+
+      // A sample far from today (a box with a wrong clock) still has a home; so does a redelivery.
+      await sut.insertBatch([
+        ...samples('box-p', 2, 1, now + 60 * DAY),
+        ...samples('box-p', 3, 1, now - 10 * DAY),
+      ]);
+      expect(await sut.insertBatch(samples('box-p', 1, 1, now))).toEqual([]);
+      expect(await where('box-p')).toEqual([
+        DEFAULT_PARTITION,
+        'telemetry_samples_p20270615',
+        DEFAULT_PARTITION,
+      ]);
+
+      // Retention (7 days): yesterday's and today's partitions stay, the default partition's old row goes.
+      const oldDay = 'telemetry_samples_p20270520';
+      await sut.insertBatch(samples('box-old', 1, 1, Date.UTC(2027, 4, 20, 5)));
+      await createPartition(
+        (sql, parameters) => opened.dataSource.query(sql, parameters),
+        Date.UTC(2027, 4, 20),
+      );
+      expect(await where('box-old')).toEqual([oldDay]);
+      const retention = new TelemetryRetentionService(
+        opened.config,
+        sut,
+        new DeviceEventsStore(opened.dataSource.getRepository(DeviceEventRow)),
+      );
+      expect(await retention.runOnce(now)).toBe(1);
+      const partitions = await listPartitions((sql, parameters) => opened.dataSource.query(sql, parameters));
+      expect(partitions).not.toContain(oldDay);
+      expect(partitions).toContain('telemetry_samples_p20270614');
+      expect(await where('box-old')).toEqual([]);
+      expect(await where('box-p')).toEqual(['telemetry_samples_p20270615', DEFAULT_PARTITION]);
+    },
+  );
+});

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import { DEFAULT_MAX_PAYLOAD_BYTES } from './limits.js';
 import { upMessageSchemas, type UpMessageByChannel } from './messages.js';
 import { parseTopic, type ParsedTopic } from './topics.js';
+import { telemetryFastPath } from './telemetry-fast-path.js';
 
 /** Why an incoming message was refused; stable values, used as metric labels. */
 export const REJECTION_REASONS = [
@@ -37,11 +38,15 @@ function formatIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-/** Parses JSON under a size cap and validates it against a schema. */
+/**
+ * Parses JSON under a size cap and validates it against a schema; `fast`, when given, may accept the
+ * parsed JSON without zod (it returns undefined for anything it is not sure of, and zod decides).
+ */
 export function decodePayload<S extends z.ZodType>(
   schema: S,
   payload: Uint8Array | string,
   maxBytes = DEFAULT_MAX_PAYLOAD_BYTES,
+  fast?: (json: unknown) => z.infer<S> | undefined,
 ): DecodeResult<z.infer<S>> {
   const size = typeof payload === 'string' ? Buffer.byteLength(payload) : payload.byteLength;
   if (size > maxBytes) {
@@ -63,6 +68,8 @@ export function decodePayload<S extends z.ZodType>(
   } catch (error) {
     return { ok: false, reason: 'malformed_json', detail: (error as Error).message };
   }
+  const quick = fast?.(json);
+  if (quick !== undefined) return { ok: true, value: quick };
   const parsed = schema.safeParse(json);
   if (!parsed.success) return { ok: false, reason: 'invalid_schema', detail: formatIssues(parsed.error) };
   return { ok: true, value: parsed.data };
@@ -83,7 +90,8 @@ export function decodeUpMessage(
     };
   }
   const schema: z.ZodType = upMessageSchemas[parsedTopic.channel];
-  const decoded = decodePayload(schema, payload, maxBytes);
+  const fast = parsedTopic.channel === 'telemetry' ? telemetryFastPath : undefined;
+  const decoded = decodePayload(schema, payload, maxBytes, fast);
   if (!decoded.ok) return decoded;
   if (parsedTopic.channel === 'results') {
     const message = decoded.value as UpMessageByChannel['results'];

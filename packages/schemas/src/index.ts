@@ -8,3 +8,4 @@ export * from './messages.js';
 export * from './ota.js';
 export * from './topics.js';
 export * from './live.js';
+export * from './telemetry-fast-path.js';

@@ -70,7 +70,15 @@ export class DeferredAcks {
   }
 
   private hold(puback: PubackPacket): boolean {
-    const delivery = this.queue.find((entry) => entry.messageId === puback.messageId && !entry.puback);
+    // mqtt.js acknowledges a message right after its handlers ran: it is nearly always the last one queued.
+    let delivery: Delivery | undefined;
+    for (let i = this.queue.length - 1; i >= 0; i--) {
+      const entry = this.queue[i]!;
+      if (entry.messageId === puback.messageId && !entry.puback) {
+        delivery = entry;
+        break;
+      }
+    }
     if (!delivery) return false;
     delivery.puback = puback;
     this.release();
@@ -78,11 +86,18 @@ export class DeferredAcks {
   }
 
   private release(): void {
-    while (this.queue.length > 0) {
-      const head = this.queue[0]!;
-      if (!head.puback || (head.settlement !== 'stored' && head.settlement !== 'refused')) return;
-      this.queue.shift();
-      this.send(head.puback);
+    let released = 0;
+    while (released < this.queue.length) {
+      const head = this.queue[released]!;
+      if (!head.puback || (head.settlement !== 'stored' && head.settlement !== 'refused')) break;
+      released += 1;
     }
+    if (released === 0) return;
+    const ready = this.queue.splice(0, released);
+    // A committed batch releases many PUBACKs at once: one write to the socket instead of one each.
+    const stream = this.client.stream as { cork?: () => void; uncork?: () => void } | undefined;
+    stream?.cork?.();
+    for (const delivery of ready) this.send(delivery.puback!);
+    if (stream?.uncork) process.nextTick(() => stream.uncork?.());
   }
 }

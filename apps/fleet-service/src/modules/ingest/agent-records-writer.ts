@@ -59,7 +59,8 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
       storeWritable: () => database.writable(),
       storeFault: isStoreFault,
     };
-    this.buffer = new BatchBuffer(sink, options);
+    // One transaction at a time: a run's later status must not commit before its earlier one.
+    this.buffer = new BatchBuffer(sink, { ...options, concurrentBatches: 1 });
   }
 
   /** Each `settle` hears once the message's records are committed. */

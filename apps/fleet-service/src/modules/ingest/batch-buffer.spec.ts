@@ -172,4 +172,71 @@ describe('BatchBuffer', () => {
     expect(log).toEqual(['write 7 at 0', 'write 7 at 200', 'committed 1']);
     expect(sut.batches).toBe(1);
   });
+
+  it('writes several batches at once and settles them in the order they were cut', async () => {
+    // Each write waits until the test releases it, so the later batch can commit first.
+    const releases = new Map<number, () => void>();
+    let writing = 0;
+    let mostAtOnce = 0;
+    const sink: BatchSink<number[], number> = {
+      newBatch: () => [],
+      sizeOf: (batch) => batch.length,
+      write: async (batch) => {
+        writing += 1;
+        mostAtOnce = Math.max(mostAtOnce, writing);
+        await new Promise<void>((resolve) => releases.set(batch[0]!, resolve));
+        writing -= 1;
+        return batch.length;
+      },
+      afterCommit: () => Promise.resolve(),
+      refused: () => undefined,
+      lost: () => undefined,
+      storeWritable: () => Promise.resolve(true),
+      storeFault: () => false,
+    };
+    const settled: string[] = [];
+    const sut = new BatchBuffer(sink, {
+      ...DEFAULT_BATCH_WRITER_OPTIONS,
+      maxBatchSamples: 1,
+      concurrentBatches: 2,
+    });
+    for (const item of [1, 2, 3]) {
+      sut.add(
+        1,
+        (batch) => batch.push(item),
+        (outcome) => settled.push(`${item} ${outcome}`),
+      );
+    }
+    await vi.advanceTimersByTimeAsync(0);
+    // Two writers: the third batch waits for one of them.
+    expect([...releases.keys()]).toEqual([1, 2]);
+    releases.get(2)!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toEqual([]);
+    expect([...releases.keys()]).toEqual([1, 2, 3]);
+    releases.get(3)!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toEqual([]);
+    releases.get(1)!();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(settled).toEqual(['1 stored', '2 stored', '3 stored']);
+    expect(mostAtOnce).toBe(2);
+    expect(sut.batches).toBe(3);
+  });
+
+  it('with several writers, writes a batch as soon as it holds eagerBatchSamples and a writer is free', async () => {
+    const { sink, log } = recordingSink();
+    const sut = new BatchBuffer(sink, {
+      ...DEFAULT_BATCH_WRITER_OPTIONS,
+      concurrentBatches: 2,
+      eagerBatchSamples: 2,
+    });
+    sut.add(1, (batch) => batch.push(1));
+    await vi.advanceTimersByTimeAsync(10);
+    expect(log).toEqual([]);
+    sut.add(1, (batch) => batch.push(2));
+    sut.add(1, (batch) => batch.push(3));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(log).toEqual(['write 1,2,3 at 10', 'committed 3']);
+  });
 });

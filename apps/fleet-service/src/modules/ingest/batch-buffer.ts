@@ -11,6 +11,14 @@ export interface BatchWriterOptions {
   maxBufferedSamples: number;
   /** Attempts per batch, while the store answers, before its items are dropped and counted. */
   attempts: number;
+  /**
+   * Batches written at the same time (several transactions). 1 keeps one writer (SQLite); above 1 a
+   * batch of at least `eagerBatchSamples` items is also written at once while a writer is free, so
+   * Node.js decodes the next messages while the database commits the previous ones.
+   */
+  concurrentBatches: number;
+  /** With several writers: write a batch at once (not after `flushIntervalMs`) from this many items on. */
+  eagerBatchSamples: number;
 }
 
 export const DEFAULT_BATCH_WRITER_OPTIONS: BatchWriterOptions = {
@@ -18,6 +26,8 @@ export const DEFAULT_BATCH_WRITER_OPTIONS: BatchWriterOptions = {
   maxBatchSamples: 1_000,
   maxBufferedSamples: 100_000,
   attempts: 3,
+  concurrentBatches: 1,
+  eagerBatchSamples: 100,
 };
 export const BATCH_WRITER_OPTIONS = Symbol('BATCH_WRITER_OPTIONS');
 
@@ -48,18 +58,29 @@ interface Pending<B> {
   settles: Settle[];
 }
 
+/** What became of a batch: committed, dropped as refused, or left unacknowledged at shutdown. */
+type Outcome = 'stored' | 'refused' | 'kept';
+
 /**
  * Collects items from every box and hands them to the sink in batches: at the latest `flushIntervalMs`
- * after the first item, or at once when `maxBatchSamples` are buffered; one batch at a time (transactions
- * never overlap on SQLite's single writer). A batch is tried again with a growing pause for as long as
- * the store does not take writes or its error is the store's (a full disk), so nothing a box was told is
- * stored is ever dropped; only a batch that a writable store keeps refusing is dropped (and counted). Each message's `settle` is called after its
- * batch is committed, which is when the broker may acknowledge it.
+ * after the first item, or at once when `maxBatchSamples` are buffered; up to `concurrentBatches` at a
+ * time (1 on SQLite: transactions never overlap on its single writer). A batch is tried again with a
+ * growing pause for as long as the store does not take writes or its error is the store's (a full disk),
+ * so nothing a box was told is stored is ever dropped; only a batch that a writable store keeps refusing
+ * is dropped (and counted). Each message's `settle` is called after its batch is committed, which is when
+ * the broker may acknowledge it; batches are settled in the order they were cut even when a later one
+ * commits first, so a box's acknowledgements keep the order of its messages (docs/protocol.md,
+ * "Acknowledged means stored").
  */
 export class BatchBuffer<B, W> {
   private buffer: Pending<B>;
   private timer: NodeJS.Timeout | undefined;
-  private flushing: Promise<void> = Promise.resolve();
+  private eager = false;
+  /** Settlement of every batch cut so far, in order. */
+  private settled: Promise<void> = Promise.resolve();
+  private writing = 0;
+  /** Batches cut and waiting for a free writer, oldest first. */
+  private readonly queue: Array<() => void> = [];
   private closing = false;
   /** Items taken and not yet committed or dropped: the buffer plus the batches waiting to be written. */
   private held = 0;
@@ -86,8 +107,16 @@ export class BatchBuffer<B, W> {
     this.held += count;
     push(this.buffer.items);
     if (settle) this.buffer.settles.push(settle);
-    if (this.sink.sizeOf(this.buffer.items) >= this.options.maxBatchSamples) {
+    const size = this.sink.sizeOf(this.buffer.items);
+    if (size >= this.options.maxBatchSamples) {
       void this.flush();
+    } else if (this.eagerNow(size)) {
+      // Messages that arrive in the same turn of the event loop go into the same batch.
+      this.eager = true;
+      setImmediate(() => {
+        this.eager = false;
+        if (this.eagerNow(this.sink.sizeOf(this.buffer.items))) void this.flush();
+      });
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => void this.flush(), this.options.flushIntervalMs);
     }
@@ -101,12 +130,18 @@ export class BatchBuffer<B, W> {
     if (this.sink.sizeOf(batch.items) === 0) {
       // Messages without items (an empty list) are settled as soon as what came before them is.
       const settles = batch.settles.splice(0);
-      this.flushing = this.flushing.then(() => settles.forEach((settle) => settle('stored')));
-      return this.flushing;
+      this.settled = this.settled.then(() => settles.forEach((settle) => settle('stored')));
+      return this.settled;
     }
     this.buffer = this.newPending();
-    this.flushing = this.flushing.then(() => this.write(batch));
-    return this.flushing;
+    let committed!: (outcome: Outcome) => void;
+    const outcome = new Promise<Outcome>((resolve) => (committed = resolve));
+    const done = this.write(batch, committed);
+    const previous = this.settled;
+    this.settled = Promise.all([outcome, previous]).then(([result]) => {
+      if (result !== 'kept') batch.settles.forEach((settle) => settle(result));
+    });
+    return Promise.all([this.settled, done]).then(() => undefined);
   }
 
   /**
@@ -123,19 +158,37 @@ export class BatchBuffer<B, W> {
     return this.committed;
   }
 
+  private eagerNow(size: number): boolean {
+    return (
+      this.options.concurrentBatches > 1 &&
+      !this.eager &&
+      size >= this.options.eagerBatchSamples &&
+      this.writing < this.options.concurrentBatches
+    );
+  }
+
   private newPending(): Pending<B> {
     return { items: this.sink.newBatch(), settles: [] };
   }
 
-  private async write(batch: Pending<B>): Promise<void> {
+  /** Writes the batch when a writer is free; `committed` hears its outcome before what follows the commit. */
+  private async write(batch: Pending<B>, committed: (outcome: Outcome) => void): Promise<void> {
+    if (this.writing >= this.options.concurrentBatches) {
+      await new Promise<void>((resolve) => this.queue.push(resolve));
+    }
+    this.writing += 1;
     try {
-      await this.commit(batch);
+      await this.commit(batch, committed);
     } finally {
       this.held -= this.sink.sizeOf(batch.items);
+      this.writing -= 1;
+      const next = this.queue.shift();
+      if (next) next();
+      else if (this.eagerNow(this.sink.sizeOf(this.buffer.items))) void this.flush();
     }
   }
 
-  private async commit(batch: Pending<B>): Promise<void> {
+  private async commit(batch: Pending<B>, committed: (outcome: Outcome) => void): Promise<void> {
     let written: W | undefined;
     let failures = 0;
     for (;;) {
@@ -145,18 +198,19 @@ export class BatchBuffer<B, W> {
       } catch (error) {
         failures += 1;
         if (failures >= this.options.attempts) {
-          if (this.closing) return;
+          if (this.closing) return committed('kept');
           if (!this.sink.storeFault(error) && (await this.sink.storeWritable())) {
             this.sink.lost(batch.items, error as Error);
-            batch.settles.forEach((settle) => settle('refused'));
-            return;
+            return committed('refused');
           }
         }
         await sleep(backoffDelay(failures, RETRY_BACKOFF));
       }
     }
     this.committed += 1;
-    batch.settles.forEach((settle) => settle('stored'));
+    // The acknowledgements need not wait for what follows the commit (metrics, live events); the writer
+    // stays taken until it is done, as it may write too (SQLite has one writer).
+    committed('stored');
     await this.sink.afterCommit(batch.items, written);
   }
 }

@@ -12,8 +12,15 @@ import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
 import { SequenceGapMonitor } from './sequence-gap-monitor.js';
-import { BATCH_WRITER_OPTIONS, DEFAULT_BATCH_WRITER_OPTIONS } from './batch-buffer.js';
+import {
+  BATCH_WRITER_OPTIONS,
+  DEFAULT_BATCH_WRITER_OPTIONS,
+  type BatchWriterOptions,
+} from './batch-buffer.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
+
+/** Telemetry transactions in flight at once on PostgreSQL (measured in docs/benchmarks.md). */
+const POSTGRES_CONCURRENT_BATCHES = 3;
 
 /** Decodes and applies everything boxes publish under `up/`. */
 @Module({
@@ -36,7 +43,12 @@ import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
     {
       provide: BATCH_WRITER_OPTIONS,
       inject: [AppConfig],
-      useFactory: (config: AppConfig) => ({ ...DEFAULT_BATCH_WRITER_OPTIONS, ...config.ingest }),
+      useFactory: (config: AppConfig): BatchWriterOptions => ({
+        ...DEFAULT_BATCH_WRITER_OPTIONS,
+        // PostgreSQL takes several transactions at once; SQLite has one writer.
+        concurrentBatches: config.database.type === 'postgres' ? POSTGRES_CONCURRENT_BATCHES : 1,
+        ...config.ingest,
+      }),
     },
   ],
   exports: [IngestService],

@@ -1,8 +1,8 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { TelemetryMessage } from '@agentbox/schemas';
+import type { TelemetryMessage, TelemetrySample } from '@agentbox/schemas';
 import { DEVICE_REGISTRY, type DeviceRegistryPort } from '../../common/ports.js';
 import { groupByDevice, uniqueBy } from '../../common/collections.js';
-import { LiveEventsService } from '../live/live-events.service.js';
+import { LiveEventsService, type StoredTelemetry } from '../live/live-events.service.js';
 import { TelemetryStore, type NewTelemetrySample } from '../telemetry/telemetry.store.js';
 import {
   BATCH_WRITER_OPTIONS,
@@ -30,7 +30,8 @@ interface Written {
 /**
  * Buffers telemetry from every box and writes it in ONE transaction per batch (every ~200 ms or 1000
  * samples), instead of one transaction per message; after the commit it bumps lastSeenAt of the boxes
- * in one write and publishes the new samples to the console's live stream.
+ * in one write and tells the console's live streams (samples only while a stream is open, see
+ * LiveEventsService.publishTelemetry).
  */
 @Injectable()
 export class TelemetryBatchWriter implements OnApplicationShutdown {
@@ -104,14 +105,34 @@ export class TelemetryBatchWriter implements OnApplicationShutdown {
     } catch (error) {
       this.metrics.failure('touch', `Updating lastSeenAt failed: ${(error as Error).message}`);
     }
-    for (const [deviceId, samples] of groupByDevice(inserted)) {
-      this.live.publish({
-        type: 'telemetry',
-        deviceId,
-        samples: samples.map((row) => ({ ts: row.ts, values: row.values })),
-      });
-    }
+    const byDevice = groupByDevice(inserted);
+    this.live.publishTelemetry(storedRanges(byDevice), () => {
+      const samples = new Map<string, TelemetrySample[]>();
+      for (const [deviceId, rows] of byDevice)
+        samples.set(
+          deviceId,
+          rows.map((row) => ({ ts: row.ts, values: row.values })),
+        );
+      return samples;
+    });
   }
+}
+
+/** Per box, the seq and ts spans it stored: what other replicas read back (live-events.service.ts). */
+function storedRanges(byDevice: Map<string, NewTelemetrySample[]>): StoredTelemetry[] {
+  const ranges: StoredTelemetry[] = [];
+  for (const [deviceId, rows] of byDevice) {
+    const first = rows[0]!;
+    const range = { deviceId, fromSeq: first.seq, toSeq: first.seq, fromTs: first.ts, toTs: first.ts };
+    for (const row of rows) {
+      range.fromSeq = Math.min(range.fromSeq, row.seq);
+      range.toSeq = Math.max(range.toSeq, row.seq);
+      range.fromTs = Math.min(range.fromTs, row.ts);
+      range.toTs = Math.max(range.toTs, row.ts);
+    }
+    ranges.push(range);
+  }
+  return ranges;
 }
 
 /** A message redelivered within the same batch would hit the primary key twice in one statement. */

@@ -38,6 +38,21 @@ describe('live bus codec', () => {
     expect(assembler.pending()).toBe(0);
   });
 
+  it('carries which telemetry was stored, without its samples', () => {
+    const stored = [{ deviceId: 'box-1', fromSeq: 5, toSeq: 9, fromTs: 1_000, toTs: 2_000 }];
+    const [notification, ...rest] = encodeLiveBatch('replica-a', [], undefined, stored);
+    expect(rest).toEqual([]);
+    expect(new LiveBatchAssembler().push(notification!)).toEqual({
+      kind: 'batch',
+      batch: { origin: 'replica-a', events: [], telemetry: stored },
+    });
+    const [empty] = encodeLiveBatch('replica-a', []);
+    expect(new LiveBatchAssembler().push(empty!)).toMatchObject({
+      kind: 'rejected',
+      reason: 'invalid-batch',
+    });
+  });
+
   it('round-trips any batch at any piece size (property)', () => {
     fc.assert(
       fc.property(

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { LiveEventSchema, type LiveEvent } from '@agentbox/schemas';
+import type { StoredTelemetry } from './live-events.service.js';
 
 /**
  * PostgreSQL refuses NOTIFY payloads of 8000 bytes or more (docs: SQL Commands, NOTIFY); a batch is cut
@@ -8,11 +9,23 @@ import { LiveEventSchema, type LiveEvent } from '@agentbox/schemas';
  */
 export const MAX_NOTIFY_PAYLOAD_BYTES = 7_900;
 
-const LiveBatchSchema = z.object({
-  /** The replica that published the batch: it delivered the events to its own streams already. */
-  origin: z.string().min(1).max(100),
-  events: z.array(LiveEventSchema).min(1),
+const StoredTelemetrySchema = z.object({
+  deviceId: z.string().min(1).max(64),
+  fromSeq: z.number().int().nonnegative(),
+  toSeq: z.number().int().nonnegative(),
+  fromTs: z.number().int().nonnegative(),
+  toTs: z.number().int().nonnegative(),
 });
+
+const LiveBatchSchema = z
+  .object({
+    /** The replica that published the batch: it delivered the events to its own streams already. */
+    origin: z.string().min(1).max(100),
+    events: z.array(LiveEventSchema),
+    /** Telemetry messages the origin stored: read back from the database by replicas being watched. */
+    telemetry: z.array(StoredTelemetrySchema).optional(),
+  })
+  .refine((batch) => batch.events.length > 0 || (batch.telemetry?.length ?? 0) > 0, 'empty batch');
 export type LiveBatch = z.infer<typeof LiveBatchSchema>;
 
 /** JSON with every non-ASCII character escaped, so one character is one byte and pieces cut anywhere. */
@@ -23,13 +36,15 @@ function asciiJson(value: unknown): string {
   );
 }
 
-/** The notifications that carry `events` from `origin`, in order. */
+/** The notifications that carry `events` (and stored `telemetry`) from `origin`, in order. */
 export function encodeLiveBatch(
   origin: string,
   events: LiveEvent[],
   maxPayloadBytes = MAX_NOTIFY_PAYLOAD_BYTES,
+  telemetry: StoredTelemetry[] = [],
 ): string[] {
-  const json = asciiJson({ origin, events } satisfies LiveBatch);
+  const batch: LiveBatch = telemetry.length > 0 ? { origin, events, telemetry } : { origin, events };
+  const json = asciiJson(batch);
   const messageId = randomUUID();
   // The header is at most `<36>:<6>:<6>:`; the rest of each notification is a piece of the JSON.
   const pieceSize = maxPayloadBytes - 51;

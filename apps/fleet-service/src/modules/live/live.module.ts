@@ -3,9 +3,12 @@ import { LiveEventsService } from './live-events.service.js';
 import { LiveStreamService } from './live-stream.service.js';
 import { LiveController } from './live.controller.js';
 import { PostgresLiveBus } from './postgres-live-bus.service.js';
+import { TelemetryModule } from '../telemetry/telemetry.module.js';
 
 @Global()
 @Module({
+  // The live bus reads back the telemetry other replicas stored.
+  imports: [TelemetryModule],
   controllers: [LiveController],
   providers: [LiveEventsService, LiveStreamService, PostgresLiveBus],
   exports: [LiveEventsService],

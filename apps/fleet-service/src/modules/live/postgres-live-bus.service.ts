@@ -16,7 +16,9 @@ import type { LiveEvent } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { encodeLiveBatch, LiveBatchAssembler } from './live-bus-codec.js';
-import { LiveEventsService } from './live-events.service.js';
+import { groupByDevice } from '../../common/collections.js';
+import { TelemetryStore } from '../telemetry/telemetry.store.js';
+import { LiveEventsService, type StoredTelemetry } from './live-events.service.js';
 
 /** Pauses between attempts to listen again: 500 ms, doubling up to 30 s. */
 const RECONNECT_BACKOFF = { baseMs: 500, capMs: 30_000 };
@@ -44,6 +46,7 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
   private readonly connected: Gauge;
   private readonly database: { url: string; channel: string } | undefined;
   private outbox: LiveEvent[] = [];
+  private storedOutbox: StoredTelemetry[] = [];
   private flushScheduled = false;
   private sending: Promise<void> = Promise.resolve();
   private subscription: Subscription | undefined;
@@ -52,9 +55,12 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
   /** Failed attempts since the last successful LISTEN. */
   private reconnectAttempt = 0;
   private stopped = false;
+  /** Reads of telemetry other replicas stored, one after the other. */
+  private reading: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly live: LiveEventsService,
+    private readonly telemetry: TelemetryStore,
     @InjectDataSource() private readonly dataSource: DataSource,
     config: AppConfig,
     metrics: MetricsService,
@@ -76,6 +82,12 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
   async onApplicationBootstrap(): Promise<void> {
     if (!this.database) return;
     this.subscription = this.live.published().subscribe((event) => this.enqueue(event));
+    this.subscription.add(
+      this.live.stored().subscribe((stored) => {
+        this.storedOutbox.push(...stored);
+        this.schedule();
+      }),
+    );
     await this.listen();
   }
 
@@ -85,6 +97,7 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
     clearTimeout(this.reconnectTimer);
     this.flush();
     await this.sending;
+    await this.reading;
     const listener = this.listener;
     this.listener = undefined;
     this.connected.set(0);
@@ -98,6 +111,10 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
 
   private enqueue(event: LiveEvent): void {
     this.outbox.push(event);
+    this.schedule();
+  }
+
+  private schedule(): void {
     if (this.flushScheduled) return;
     this.flushScheduled = true;
     // Events published in one turn of the event loop (an ingest batch) go out as one batch.
@@ -106,10 +123,12 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
 
   private flush(): void {
     this.flushScheduled = false;
-    if (!this.database || this.outbox.length === 0) return;
+    if (!this.database || this.outbox.length + this.storedOutbox.length === 0) return;
     const events = this.outbox;
+    const stored = this.storedOutbox;
     this.outbox = [];
-    const notifications = encodeLiveBatch(this.origin, events);
+    this.storedOutbox = [];
+    const notifications = encodeLiveBatch(this.origin, events, undefined, stored);
     const { channel } = this.database;
     // Sent one batch after the other, so the pieces of a batch are never interleaved with another's.
     this.sending = this.sending.then(() => this.notify(channel, notifications));
@@ -190,8 +209,27 @@ export class PostgresLiveBus implements OnApplicationBootstrap, BeforeApplicatio
       case 'batch':
         if (result.batch.origin === this.origin) return;
         for (const event of result.batch.events) this.live.deliver(event);
+        if (result.batch.telemetry && this.live.watched()) this.readStored(result.batch.telemetry);
         return;
     }
+  }
+
+  /** Reads back the samples another replica stored, for this replica's open streams, in the order they came. */
+  private readStored(stored: StoredTelemetry[]): void {
+    this.reading = this.reading
+      .then(async () => {
+        const rows = await this.telemetry.inRanges(stored);
+        for (const [deviceId, samples] of groupByDevice(rows)) {
+          this.live.deliver({
+            type: 'telemetry',
+            deviceId,
+            samples: samples.map((row) => ({ ts: row.ts, values: row.values })),
+          });
+        }
+      })
+      .catch((error: Error) =>
+        this.warn('read', `Could not read telemetry another replica stored: ${error.message}`),
+      );
   }
 
   private warn(key: string, message: string): void {

@@ -7,7 +7,8 @@ const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * Deletes telemetry and device events older than AGENTBOX_TELEMETRY_RETENTION_DAYS, hourly. The delete is idempotent, so
+ * Deletes telemetry and device events older than AGENTBOX_TELEMETRY_RETENTION_DAYS, hourly; on PostgreSQL
+ * it first creates the telemetry partitions of the next days, then drops whole partitions of old days. The delete is idempotent, so
  * replicas running it concurrently do no harm (a PostgreSQL advisory lock can make it a singleton later).
  */
 @Injectable()
@@ -22,7 +23,10 @@ export class TelemetryRetentionService implements OnApplicationBootstrap, OnAppl
     private readonly events: DeviceEventsStore,
   ) {}
 
-  onApplicationBootstrap(): void {
+  async onApplicationBootstrap(): Promise<void> {
+    // Today's and the next days' partitions must exist before samples arrive (PostgreSQL); a failure
+    // leaves samples in the default partition until the next pass.
+    await this.prepare(Date.now());
     // First pass a minute after boot, off the start-up path; then hourly.
     this.timer = setTimeout(() => this.tick(), 60_000);
     this.timer.unref();
@@ -34,17 +38,29 @@ export class TelemetryRetentionService implements OnApplicationBootstrap, OnAppl
     await this.running?.catch(() => undefined);
   }
 
-  /** One retention pass; returns the number of deleted samples. */
+  /** One retention pass; returns the number of deleted samples (rows deleted one by one). */
   async runOnce(now = Date.now()): Promise<number> {
+    await this.prepare(now);
     const cutoff = now - this.config.telemetryRetentionDays * DAY_MS;
     const deleted = await this.store.deleteOlderThan(cutoff);
     const events = await this.events.deleteOlderThan(cutoff);
-    if (deleted + events > 0) {
+    if (deleted.rows + deleted.partitions.length + events > 0) {
+      const partitions =
+        deleted.partitions.length > 0 ? `, dropped partitions ${deleted.partitions.join(', ')}` : '';
       this.logger.log(
-        `Retention deleted ${deleted} telemetry samples and ${events} device events older than ${new Date(cutoff).toISOString()}`,
+        `Retention deleted ${deleted.rows} telemetry samples${partitions} and ${events} device events older than ${new Date(cutoff).toISOString()}`,
       );
     }
-    return deleted;
+    return deleted.rows;
+  }
+
+  private async prepare(now: number): Promise<void> {
+    try {
+      const created = await this.store.preparePartitions(now);
+      if (created.length > 0) this.logger.log(`Created telemetry partitions ${created.join(', ')}`);
+    } catch (error) {
+      this.logger.warn(`Creating telemetry partitions failed: ${(error as Error).message}`);
+    }
   }
 
   private tick(): void {

@@ -3,6 +3,16 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { DataSource, LessThan, type Repository } from 'typeorm';
 import { SqlDialect } from '../../database/sql-values.js';
 import { TelemetrySampleRow } from './telemetry-sample.entity.js';
+import { dropOlderThan, ensurePartitions, type Query } from './telemetry-partitions.js';
+
+/** Samples of one box a replica stored in one batch: their seq and ts spans (both ends included). */
+export interface StoredTelemetry {
+  deviceId: string;
+  fromSeq: number;
+  toSeq: number;
+  fromTs: number;
+  toTs: number;
+}
 
 export interface NewTelemetrySample {
   deviceId: string;
@@ -35,13 +45,39 @@ export class TelemetryStore {
   }
 
   /**
-   * Inserts samples in ONE transaction with multi-row `INSERT ... ON CONFLICT DO NOTHING` (both drivers),
-   * so a redelivered (deviceId, seq, idx) is skipped, not an error. Returns the rows actually inserted.
+   * Inserts samples in ONE transaction, so a redelivered (deviceId, seq, idx) is skipped, not an error;
+   * returns the rows actually inserted. PostgreSQL takes the whole batch as one JSON parameter in one
+   * statement (no per-row placeholders, no BEGIN/COMMIT round trips); SQLite takes multi-row
+   * `INSERT ... ON CONFLICT DO NOTHING` statements in one transaction.
    */
   async insertBatch(rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
     if (rows.length === 0) return [];
-    return this.dataSource.transaction(async (manager) => {
-      const returned = await this.sql.insertRows<NewTelemetrySample, StoredKey>(
+    const returned = this.sql.postgres ? await this.insertPostgres(rows) : await this.insertSqlite(rows);
+    if (returned.length === rows.length) return [...rows];
+    const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
+    return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
+  }
+
+  /**
+   * The key includes ts on PostgreSQL (a partitioned table's key must hold the partition key,
+   * docs/operations.md "Telemetry storage"): a redelivery carries the same ts, so it is still skipped.
+   * Rows go in key order, so concurrent batches that share a redelivered key wait on each other instead
+   * of deadlocking.
+   */
+  private insertPostgres(rows: readonly NewTelemetrySample[]): Promise<StoredKey[]> {
+    const sorted = [...rows].sort(byKey);
+    return this.dataSource.query<StoredKey[]>(
+      `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values")
+       SELECT "deviceId", seq, idx, ts, "values"
+       FROM json_to_recordset($1::json) AS r("deviceId" varchar(64), seq bigint, idx integer, ts bigint, "values" jsonb)
+       ON CONFLICT (device_id, ts, seq, idx) DO NOTHING RETURNING device_id, seq, idx`,
+      [JSON.stringify(sorted)],
+    );
+  }
+
+  private insertSqlite(rows: readonly NewTelemetrySample[]): Promise<StoredKey[]> {
+    return this.dataSource.transaction((manager) =>
+      this.sql.insertRows<NewTelemetrySample, StoredKey>(
         manager,
         rows,
         ROWS_PER_STATEMENT,
@@ -49,10 +85,35 @@ export class TelemetryStore {
         (tuples) =>
           `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ${tuples}` +
           ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx',
-      );
-      const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
-      return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
-    });
+      ),
+    );
+  }
+
+  /**
+   * Samples of the given boxes and sequence ranges, in key order: what the live bus tells another replica
+   * to read (PostgreSQL only).
+   */
+  async inRanges(ranges: readonly StoredTelemetry[]): Promise<NewTelemetrySample[]> {
+    if (ranges.length === 0) return [];
+    const rows = await this.dataSource.query<
+      Array<StoredKey & { ts: string | number; values: Record<string, number> }>
+    >(
+      `SELECT s.device_id, s.seq, s.idx, s.ts, s."values"
+       FROM telemetry_samples s
+       JOIN json_to_recordset($1::json)
+         AS r("deviceId" varchar(64), "fromTs" bigint, "toTs" bigint, "fromSeq" bigint, "toSeq" bigint)
+         ON s.device_id = r."deviceId" AND s.ts BETWEEN r."fromTs" AND r."toTs"
+         AND s.seq BETWEEN r."fromSeq" AND r."toSeq"
+       ORDER BY s.device_id, s.seq, s.idx`,
+      [JSON.stringify(ranges)],
+    );
+    return rows.map((row) => ({
+      deviceId: row.device_id,
+      seq: Number(row.seq),
+      idx: row.idx,
+      ts: Number(row.ts),
+      values: row.values,
+    }));
   }
 
   /** Samples of one box, oldest first: from `since` on, or the latest `limit` when `since` is absent. */
@@ -76,9 +137,31 @@ export class TelemetryStore {
     return latest.reverse();
   }
 
-  /** Deletes samples measured before `cutoffMs`; returns how many. */
-  async deleteOlderThan(cutoffMs: number): Promise<number> {
+  /**
+   * Deletes samples measured before `cutoffMs`; returns how many rows it deleted. On PostgreSQL whole daily
+   * partitions go (their rows are not counted) and only the default partition's old rows are deleted.
+   */
+  async deleteOlderThan(cutoffMs: number): Promise<{ rows: number; partitions: string[] }> {
+    if (this.sql.postgres) return dropOlderThan(this.raw, cutoffMs);
     const result = await this.samples.delete({ ts: LessThan(cutoffMs) });
-    return result.affected ?? 0;
+    return { rows: result.affected ?? 0, partitions: [] };
   }
+
+  /** PostgreSQL: creates the daily partitions of the next days (see telemetry-partitions.ts); returns those created. */
+  async preparePartitions(now: number): Promise<string[]> {
+    if (!this.sql.postgres) return [];
+    const runner = this.dataSource.createQueryRunner();
+    try {
+      return await ensurePartitions((sql, parameters) => runner.query(sql, parameters), now);
+    } finally {
+      await runner.release();
+    }
+  }
+
+  private readonly raw: Query = (sql, parameters) => this.dataSource.query(sql, parameters);
+}
+
+function byKey(a: NewTelemetrySample, b: NewTelemetrySample): number {
+  if (a.deviceId !== b.deviceId) return a.deviceId < b.deviceId ? -1 : 1;
+  return a.seq - b.seq || a.idx - b.idx;
 }
