@@ -17,12 +17,31 @@ const sample = fc.record({
   ts: fc.maxSafeNat(),
   values: fc.dictionary(metricName, fc.double({ noNaN: true, noDefaultInfinity: true }), { maxKeys: 12 }),
 });
-const message = fc.record({
-  v: fc.constant(1),
-  seq: fc.maxSafeNat(),
-  ts: fc.maxSafeNat(),
-  samples: fc.array(sample, { minLength: 1, maxLength: 20 }),
-});
+const spool = fc
+  .record({
+    epoch: fc.string({ minLength: 1, maxLength: 64 }),
+    first: fc.integer({ min: 1, max: 2 ** 40 }),
+    span: fc.nat(1_000),
+    behind: fc.nat(1_000),
+    dropped: fc.maxSafeNat(),
+  })
+  .map(({ epoch, first, span, behind, dropped }) => ({
+    epoch,
+    first,
+    last: first + span,
+    acked: Math.max(0, first - 1 - behind),
+    dropped,
+  }));
+const message = fc.record(
+  {
+    v: fc.constant(1),
+    seq: fc.maxSafeNat(),
+    ts: fc.maxSafeNat(),
+    samples: fc.array(sample, { minLength: 1, maxLength: 20 }),
+    spool,
+  },
+  { requiredKeys: ['v', 'seq', 'ts', 'samples'] },
+);
 
 /** A JSON value as a box's payload would carry it after JSON.parse. */
 const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value)) as unknown;
@@ -37,6 +56,7 @@ const oddValue = fc.oneof(
 );
 
 type Json = Record<string, unknown>;
+const isJson = (value: unknown): value is Json => typeof value === 'object' && value !== null;
 
 /** A valid message with one thing changed: a field replaced, removed or added, at any depth. */
 const mutated = fc
@@ -45,6 +65,7 @@ const mutated = fc
     const json = asJson(valid) as Json & { samples: Json[] };
     const target = json.samples[samplePick % json.samples.length]!;
     const places: Json[] = [json, target, target.values as Json];
+    if (isJson(json.spool)) places.push(json.spool);
     const place = places[pick % places.length]!;
     const keys = Object.keys(place);
     const existing = keys.length > 0 ? keys[pick % keys.length]! : key;
@@ -99,6 +120,44 @@ describe('telemetry fast path', () => {
             "maximum": 9007199254740991,
             "minimum": 0,
             "type": "integer",
+          },
+          "spool": {
+            "additionalProperties": false,
+            "properties": {
+              "acked": {
+                "maximum": 9007199254740991,
+                "minimum": 0,
+                "type": "integer",
+              },
+              "dropped": {
+                "maximum": 9007199254740991,
+                "minimum": 0,
+                "type": "integer",
+              },
+              "epoch": {
+                "maxLength": 64,
+                "minLength": 1,
+                "type": "string",
+              },
+              "first": {
+                "exclusiveMinimum": 0,
+                "maximum": 9007199254740991,
+                "type": "integer",
+              },
+              "last": {
+                "exclusiveMinimum": 0,
+                "maximum": 9007199254740991,
+                "type": "integer",
+              },
+            },
+            "required": [
+              "epoch",
+              "first",
+              "last",
+              "acked",
+              "dropped",
+            ],
+            "type": "object",
           },
           "ts": {
             "description": "milliseconds since the Unix epoch",
@@ -185,6 +244,29 @@ describe('telemetry fast path', () => {
       );
     }
     expect(decodePayload(TelemetryMessageSchema, at(1_000, name, 5), 1e9, fast).ok).toBe(true);
+  });
+
+  it('agrees with zod on spool positions at their bounds', () => {
+    const base = { v: 1, seq: 7, ts: 1, samples: [{ ts: 1, values: { 'cpu.usage_pct': 1 } }] };
+    const spools = [
+      { epoch: 'e', first: 5, last: 5, acked: 4, dropped: 0 },
+      { epoch: 'e', first: 5, last: 5, acked: 5, dropped: 0 },
+      { epoch: 'e', first: 6, last: 5, acked: 4, dropped: 0 },
+      { epoch: 'e', first: 0, last: 0, acked: 0, dropped: 0 },
+      { epoch: '', first: 5, last: 5, acked: 4, dropped: 0 },
+      { epoch: 'x'.repeat(64), first: 1, last: 2 ** 53 - 1, acked: 0, dropped: 2 ** 53 - 1 },
+      { epoch: 'x'.repeat(65), first: 1, last: 1, acked: 0, dropped: 0 },
+      { epoch: 'e', first: 1.5, last: 2, acked: 0, dropped: 0 },
+      { epoch: 'e', first: 1, last: 1, acked: 0, dropped: -1 },
+      { epoch: 'e', first: 1, last: 1, acked: 0 },
+      { epoch: 'e', first: 1, last: 1, acked: 0, dropped: 0, extra: 1 },
+    ];
+    for (const spool of spools) {
+      const json = asJson({ ...base, spool });
+      expect(fast(json) !== undefined, JSON.stringify(spool)).toBe(
+        TelemetryMessageSchema.safeParse(json).success && !('extra' in spool),
+      );
+    }
   });
 
   it('steps aside for a schema with a field it does not know, at either level', () => {
