@@ -293,11 +293,9 @@ const engines: Record<string, Engine> = {
     bareBroker: (dir) => bareMosquitto(dir),
     rawDatabase: (_dir, work) => rawPostgres(work),
     async fleet(dir) {
-      // The shipped configuration (its session queue never drops what the broker acknowledged to a box), but
-      // for memory_limit: Mosquitto 2.0.11 here disconnects the service's client "due to out of memory" with it.
+      // The shipped configuration: its session queue never drops what the broker acknowledged to a box.
       const configFile = join(dir, 'mosquitto.conf');
-      const shipped = readFileSync(join(repoRoot, 'infra/mosquitto/mosquitto.conf'), 'utf8');
-      writeFileSync(configFile, shipped.replace(/^memory_limit .*$/m, ''));
+      writeFileSync(configFile, readFileSync(join(repoRoot, 'infra/mosquitto/mosquitto.conf'), 'utf8'));
       const broker = await startMosquitto({ configFile });
       const schema = randomSchemaName('agentbox_bench');
       const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
