@@ -81,7 +81,12 @@ export async function startFleet(options: FleetOptions): Promise<FleetProcess> {
     AGENTBOX_LOG_LEVEL: 'info',
     ...options.env,
   };
-  const proc = launch(fleetMain, env, options.logFile ?? join(options.dataDir, 'fleet.log'), options.execArgv);
+  const proc = launch(
+    fleetMain,
+    env,
+    options.logFile ?? join(options.dataDir, 'fleet.log'),
+    options.execArgv,
+  );
   const url = `http://127.0.0.1:${httpPort}`;
   await Promise.race([
     waitFor(
