@@ -7,6 +7,7 @@ import { PACKET_OVERHEAD_BYTES } from './broker.constants.js';
 import type { BrokerRejections } from './broker-rejections.js';
 import type { InboundMessage } from './inbound-message.js';
 import type { MqttAuthorizer, MqttPrincipal } from './mqtt-authorizer.js';
+import { indexRetained, type RetainedPersistence } from './retained-index.js';
 import type { Settlement } from '../../common/settlement.js';
 
 export interface EmbeddedBrokerOptions {
@@ -24,8 +25,9 @@ const RETURN_CODE_BY_REASON: Record<number, 2 | 3 | 4 | 5> = { 0x85: 2, 0x88: 3,
 
 /**
  * The broker inside the fleet service: aedes on a TCP listener, with the per-box rules of MqttAuthorizer.
- * Sessions, retained messages and wills live in aedes' in-memory persistence: a restart of the service
- * drops them, and boxes re-publish `up/status` on reconnect while the service re-publishes `down/desired`.
+ * Sessions, retained messages (indexed by topic level, see RetainedIndex) and wills live in memory: a restart
+ * of the service drops them, and boxes re-publish `up/status` on reconnect while the service re-publishes
+ * `down/desired`.
  */
 export class EmbeddedBroker {
   private readonly logger = new Logger(EmbeddedBroker.name);
@@ -57,6 +59,9 @@ export class EmbeddedBroker {
       heartbeatInterval: 60_000,
     });
     this.aedes = aedes;
+    // Before the listener opens, so no retained message is stored yet: the default memory store would test
+    // every box's retained messages on each SUBSCRIBE, which the reconnect of a whole fleet cannot afford.
+    indexRetained((aedes as unknown as { persistence: RetainedPersistence }).persistence);
     this.installHooks(aedes);
     const server = createServer(aedes.handle);
     this.server = server;
