@@ -220,12 +220,19 @@ describe('embedded broker: listening port', () => {
         port: taken,
         portExplicit: false,
         maxPayloadBytes: 1024,
+        maxPendingConnects: 256,
       });
       expect(port).not.toBe(taken);
       expect(sut.isListening()).toBe(true);
       const explicit = make();
       await expect(
-        explicit.start({ host: '127.0.0.1', port: taken, portExplicit: true, maxPayloadBytes: 1024 }),
+        explicit.start({
+          host: '127.0.0.1',
+          port: taken,
+          portExplicit: true,
+          maxPayloadBytes: 1024,
+          maxPendingConnects: 256,
+        }),
       ).rejects.toMatchObject({ code: 'EADDRINUSE' });
       await explicit.stop();
     } finally {
@@ -237,7 +244,13 @@ describe('embedded broker: listening port', () => {
   it('takes the port of the previous fallback again, so enrolled boxes keep their URL', async () => {
     const { blocker, taken } = await takenPort();
     const make = brokerFactory('connected_boxes_fallback_test');
-    const options = { host: '127.0.0.1', port: taken, portExplicit: false, maxPayloadBytes: 1024 };
+    const options = {
+      host: '127.0.0.1',
+      port: taken,
+      portExplicit: false,
+      maxPayloadBytes: 1024,
+      maxPendingConnects: 256,
+    };
     const first = make();
     const chosen = await first.start(options);
     await first.stop();

@@ -22,6 +22,8 @@ export class AppConfig {
     portExplicit: boolean;
     host: string;
     publicUrl: string | undefined;
+    /** Embedded broker: CONNECT authentications in flight at once before new ones are refused as busy. */
+    maxPendingConnects: number;
   };
   readonly publicUrl: string | undefined;
   readonly replicaId: string | undefined;
@@ -60,6 +62,7 @@ export class AppConfig {
       portExplicit: env.AGENTBOX_MQTT_PORT !== undefined,
       host: env.AGENTBOX_MQTT_HOST,
       publicUrl: env.AGENTBOX_PUBLIC_MQTT_URL,
+      maxPendingConnects: env.AGENTBOX_MQTT_MAX_PENDING_CONNECTS,
     };
     this.publicUrl = env.AGENTBOX_PUBLIC_URL;
     this.replicaId = env.AGENTBOX_REPLICA_ID;

@@ -43,6 +43,11 @@ export const FleetEnvSchema = z.object({
     .optional(),
   AGENTBOX_MQTT_PORT: Port.optional(),
   AGENTBOX_MQTT_HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * Embedded broker: CONNECTs whose credentials are being checked at once; beyond it a box is told to come
+   * back later (CONNACK 0x89 Server busy) instead of queueing behind a whole reconnecting fleet.
+   */
+  AGENTBOX_MQTT_MAX_PENDING_CONNECTS: z.coerce.number().int().min(1).max(100_000).default(256),
   AGENTBOX_PUBLIC_MQTT_URL: z.url({ protocol: /^mqtts?$/ }).optional(),
   /** URL of this service as boxes and people reach it; shown in the console's "Add box" command. */
   AGENTBOX_PUBLIC_URL: z.url({ protocol: /^https?$/ }).optional(),

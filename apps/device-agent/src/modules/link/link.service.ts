@@ -34,6 +34,31 @@ const DEFERRING_PUBACK_CODES: ReadonlySet<number> = new Set([0x80, 0x83, 0x91, 0
 export function pubackOutcome(reasonCode: number): 'refused' | 'deferred' {
   return DEFERRING_PUBACK_CODES.has(reasonCode) ? 'deferred' : 'refused';
 }
+
+/**
+ * CONNACK reason codes with which a broker asks the box to come back later (MQTT 5.0 section 3.2.2.2):
+ * 0x89 Server busy, 0x9F Connection rate exceeded. The fleet's embedded broker answers 0x89 while a whole
+ * fleet reconnects after a restart of the service.
+ */
+const BUSY_CONNACK_CODES: ReadonlySet<number> = new Set([0x89, 0x9f]);
+/** Least wait after a busy refusal; the actual wait is jittered over as long again. */
+export const BUSY_RETRY_MIN_MS = 5_000;
+
+/**
+ * How long the box waits before its next connect attempt. The usual backoff starts below a second, which
+ * would bring every box the broker just refused as busy back at once; after a busy refusal the box waits
+ * at least BUSY_RETRY_MIN_MS, spread over as long again so the refused boxes come back one by one.
+ */
+export function reconnectDelay(
+  failures: number,
+  refusedAsBusy: boolean,
+  random: () => number = Math.random,
+): number {
+  const delay = backoffDelay(failures, CLOUD_BACKOFF, random);
+  if (!refusedAsBusy) return delay;
+  return Math.max(delay, BUSY_RETRY_MIN_MS + Math.floor(random() * BUSY_RETRY_MIN_MS));
+}
+
 const CONNECT_TIMEOUT_MS = 15_000;
 const OFFLINE_PUBLISH_TIMEOUT_MS = 3_000;
 const STABLE_CONNECTION_MS = 10_000;
@@ -58,6 +83,8 @@ interface SessionOutcome {
   /** When online + birth + subscribe completed on this connection. */
   readyAt?: number;
   badCredentials: boolean;
+  /** The broker refused the CONNECT as busy (BUSY_CONNACK_CODES). */
+  busy: boolean;
 }
 
 /**
@@ -192,9 +219,9 @@ export class LinkService {
       // the box at once must not get a reconnect storm.
       if (outcome.readyAt !== undefined && Date.now() - outcome.readyAt >= STABLE_CONNECTION_MS) failures = 0;
       if (outcome.badCredentials && (await this.tryReenroll())) continue;
-      const delay = backoffDelay(failures, CLOUD_BACKOFF);
+      const delay = reconnectDelay(failures, outcome.busy);
       failures += 1;
-      this.logger.log({ retryInMs: delay, attempt: failures }, 'reconnecting');
+      this.logger.log({ retryInMs: delay, attempt: failures, busy: outcome.busy }, 'reconnecting');
       await sleep(delay, this.abort.signal);
     }
   }
@@ -229,7 +256,7 @@ export class LinkService {
     const url = this.identity.mqttUrl;
     const options = this.connectOptions(deviceId);
     return new Promise<SessionOutcome>((resolve) => {
-      const outcome: SessionOutcome = { connected: false, badCredentials: false };
+      const outcome: SessionOutcome = { connected: false, badCredentials: false, busy: false };
       const client = mqtt.connect(url, options);
       this.attempt = client;
       client.on('packetsend', (packet) => {
@@ -248,6 +275,7 @@ export class LinkService {
       });
       client.on('error', (error: Error & { code?: unknown }) => {
         if (typeof error.code === 'number' && BAD_CREDENTIALS.has(error.code)) outcome.badCredentials = true;
+        if (typeof error.code === 'number' && BUSY_CONNACK_CODES.has(error.code)) outcome.busy = true;
         const suppressed = this.rateLimited.take(
           `error:${typeof error.code === 'number' ? error.code : error.message}`,
         );

@@ -15,6 +15,7 @@ export const MQTT_REJECTION_REASONS = [
   'publish_denied',
   'subscribe_denied',
   'packet_too_large',
+  'server_busy',
 ] as const;
 export type MqttRejectionReason = (typeof MQTT_REJECTION_REASONS)[number];
 
@@ -24,6 +25,7 @@ export const ReasonCode = {
   BAD_USER_NAME_OR_PASSWORD: 0x86,
   NOT_AUTHORIZED: 0x87,
   SERVER_UNAVAILABLE: 0x88,
+  SERVER_BUSY: 0x89,
   PACKET_TOO_LARGE: 0x95,
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

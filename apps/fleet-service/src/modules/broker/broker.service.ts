@@ -102,6 +102,7 @@ export class BrokerService
         portExplicit: this.config.mqtt.portExplicit,
         fallbackPort: Number.isInteger(remembered) && remembered > 0 ? remembered : undefined,
         maxPayloadBytes: this.config.maxPayloadBytes,
+        maxPendingConnects: this.config.mqtt.maxPendingConnects,
       });
       if (!this.config.mqtt.portExplicit && port !== this.config.mqtt.port) {
         await mkdir(this.config.dataDir, { recursive: true });

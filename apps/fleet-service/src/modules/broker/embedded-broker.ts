@@ -3,10 +3,11 @@ import { createServer, type AddressInfo, type Server } from 'node:net';
 import { Logger } from '@nestjs/common';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { Gauge } from 'prom-client';
-import { PACKET_OVERHEAD_BYTES } from './broker.constants.js';
+import { PACKET_OVERHEAD_BYTES, ReasonCode, SERVICE_USERNAME } from './broker.constants.js';
 import type { BrokerRejections } from './broker-rejections.js';
 import type { InboundMessage } from './inbound-message.js';
 import type { MqttAuthorizer, MqttPrincipal } from './mqtt-authorizer.js';
+import { indexRetained, type RetainedPersistence } from './retained-index.js';
 import type { Settlement } from '../../common/settlement.js';
 
 export interface EmbeddedBrokerOptions {
@@ -17,15 +18,26 @@ export interface EmbeddedBrokerOptions {
   /** Where to go when the default port is taken: the port chosen last time, else a free one. */
   fallbackPort?: number;
   maxPayloadBytes: number;
+  /** CONNECT authentications in flight at once; beyond it boxes are refused as busy and come back later. */
+  maxPendingConnects: number;
 }
 
 /** MQTT 5 CONNACK reason codes travel through aedes as MQTT 3.1.1 return codes (mapped back for v5 clients). */
 const RETURN_CODE_BY_REASON: Record<number, 2 | 3 | 4 | 5> = { 0x85: 2, 0x88: 3, 0x86: 4, 0x87: 5 };
 
 /**
+ * CONNACK with reason code 0x89 (Server busy), no session present, no properties: MQTT 5.0 section 3.2.2.2
+ * (Connect Reason Code) has the server answer "busy" with it and close the connection (MQTT-3.2.2-7). aedes
+ * maps an authentication error only to the MQTT 3.1.1 return codes (0x03 becomes 0x88 for MQTT 5), so the
+ * broker writes this one itself.
+ */
+const CONNACK_V5_SERVER_BUSY = Buffer.from([0x20, 0x03, 0x00, ReasonCode.SERVER_BUSY, 0x00]);
+
+/**
  * The broker inside the fleet service: aedes on a TCP listener, with the per-box rules of MqttAuthorizer.
- * Sessions, retained messages and wills live in aedes' in-memory persistence: a restart of the service
- * drops them, and boxes re-publish `up/status` on reconnect while the service re-publishes `down/desired`.
+ * Sessions, retained messages (indexed by topic level, see RetainedIndex) and wills live in memory: a restart
+ * of the service drops them, and boxes re-publish `up/status` on reconnect while the service re-publishes
+ * `down/desired`.
  */
 export class EmbeddedBroker {
   private readonly logger = new Logger(EmbeddedBroker.name);
@@ -34,6 +46,9 @@ export class EmbeddedBroker {
   private aedes: Aedes | undefined;
   private server: Server | undefined;
   private listening = false;
+  private maxPendingConnects = Number.POSITIVE_INFINITY;
+  /** CONNECTs whose credentials are being checked right now. */
+  private pendingConnects = 0;
 
   constructor(
     private readonly authorizer: MqttAuthorizer,
@@ -57,6 +72,10 @@ export class EmbeddedBroker {
       heartbeatInterval: 60_000,
     });
     this.aedes = aedes;
+    this.maxPendingConnects = options.maxPendingConnects;
+    // Before the listener opens, so no retained message is stored yet: the default memory store would test
+    // every box's retained messages on each SUBSCRIBE, which the reconnect of a whole fleet cannot afford.
+    indexRetained((aedes as unknown as { persistence: RetainedPersistence }).persistence);
     this.installHooks(aedes);
     const server = createServer(aedes.handle);
     this.server = server;
@@ -135,10 +154,54 @@ export class EmbeddedBroker {
     done(null);
   }
 
+  /**
+   * Every box of a fleet reconnects at once after a restart of the service: checks past the cap would only
+   * queue behind the others (in the database pool) until the boxes' CONNACK timeouts expire, and the boxes
+   * would then come back all together. Refusing at once, with no registry work, makes them back off instead.
+   */
+  private refuseBusy(
+    client: Client,
+    done: (error: AuthenticateError | null, success: boolean | null) => void,
+  ): void {
+    this.rejections.record(
+      'server_busy',
+      client.id,
+      `CONNECT refused as busy: ${this.pendingConnects} authentications in flight (cap ${this.maxPendingConnects})`,
+    );
+    if (client.version === 5) {
+      // Closed before `done`: aedes then drops the outcome instead of sending a CONNACK of its own.
+      client.conn.write(CONNACK_V5_SERVER_BUSY, () => {
+        client.close();
+        done(null, false);
+      });
+      return;
+    }
+    // MQTT 3.1.1 section 3.2.2.3: return code 0x03, Server unavailable.
+    const error = new Error('server busy') as AuthenticateError;
+    error.returnCode = 3;
+    done(error, false);
+  }
+
   private installHooks(aedes: Aedes): void {
     aedes.authenticate = (client, username, password, done) => {
+      // aedes calls this a turn of the event loop after the CONNECT arrived; a box that has given up (or was
+      // taken over) meanwhile gets no answer anyway, so its check would only take a slot and a registry lookup.
+      // aedes drops the outcome of a closed client's check.
+      if (client.closed) {
+        done(null, false);
+        return;
+      }
+      // The service's own client is checked without the registry and must get in even while boxes storm.
+      if (username !== SERVICE_USERNAME && this.pendingConnects >= this.maxPendingConnects) {
+        this.refuseBusy(client, done);
+        return;
+      }
+      this.pendingConnects += 1;
       this.authorizer
         .authorizeConnect({ clientId: client.id, username, password })
+        .finally(() => {
+          this.pendingConnects -= 1;
+        })
         .then((decision) => {
           if (decision.ok) {
             this.principals.set(client, decision.principal);
