@@ -99,6 +99,41 @@ export class DynsecAdmin {
     }
   }
 
+  /** Usernames of every dynsec client on the broker. */
+  listClients(pageSize = 1_000): Promise<string[]> {
+    return this.listAll('listClients', 'clients', pageSize);
+  }
+
+  /** Names of every dynsec role on the broker. */
+  listRoles(pageSize = 1_000): Promise<string[]> {
+    return this.listAll('listRoles', 'roles', pageSize);
+  }
+
+  /**
+   * Pages through a non-verbose list command: `count`/`offset` select the page, the response's `data`
+   * carries `totalCount` and the page's names (Mosquitto 2.0 dynamic-security README, "List Clients").
+   */
+  private async listAll(command: string, key: 'clients' | 'roles', pageSize: number): Promise<string[]> {
+    const names: string[] = [];
+    for (let offset = 0; ; offset += pageSize) {
+      const [response] = await this.send([{ command, verbose: false, count: pageSize, offset }]);
+      if (!response || response.error) throw new DynsecError(command, response?.error ?? 'no response');
+      const data = (response.data ?? {}) as { totalCount?: unknown; [key: string]: unknown };
+      const page = Array.isArray(data[key]) ? (data[key] as unknown[]) : [];
+      for (const entry of page) {
+        // Non-verbose lists hold names; a verbose entry is an object naming itself.
+        const name =
+          typeof entry === 'string'
+            ? entry
+            : ((entry as Record<string, unknown> | null)?.[key === 'clients' ? 'username' : 'rolename'] ??
+              undefined);
+        if (typeof name === 'string') names.push(name);
+      }
+      const total = typeof data.totalCount === 'number' ? data.totalCount : undefined;
+      if (page.length < pageSize || (total !== undefined && offset + page.length >= total)) return names;
+    }
+  }
+
   /** Sends commands in one control message and waits for all their responses (matched by correlation data). */
   async send(commands: DynsecCommand[]): Promise<DynsecResponse[]> {
     await this.ensureSubscribed();
