@@ -5,6 +5,7 @@ import {
   lostDevices,
   type BrokerPasswordSource,
   type DynsecClients,
+  type LostParts,
 } from './dynsec-reconciler.js';
 
 const roleOf = deviceRoleName;
@@ -16,7 +17,11 @@ describe('lostDevices', () => {
       ['fleet-service', 'box-a', 'box-c', 'operator'],
       ['admin', roleOf('box-a'), roleOf('box-b'), roleOf('ghost')],
     );
-    expect(lost).toEqual(['box-b', 'box-c', 'box-d']);
+    expect(lost).toEqual([
+      { deviceId: 'box-b', client: true, role: false },
+      { deviceId: 'box-c', client: false, role: true },
+      { deviceId: 'box-d', client: true, role: true },
+    ]);
   });
 
   it('finds nothing when the broker has every box', () => {
@@ -43,13 +48,13 @@ function setUp(options: {
   roles?: string[];
   failUpsert?: string;
 }) {
-  const upserts: Array<[string, string]> = [];
+  const upserts: Array<[string, string | undefined, LostParts?]> = [];
   const broker: DynsecClients = {
     listClients: () => Promise.resolve(options.clients),
     listRoles: () => Promise.resolve(options.roles ?? options.clients.map(roleOf)),
-    upsertDevice: (deviceId, password) => {
+    restoreDevice: (deviceId, lost, password) => {
       if (deviceId === options.failUpsert) return Promise.reject(new Error('broker said no'));
-      upserts.push([deviceId, password]);
+      upserts.push([deviceId, password, lost]);
       return Promise.resolve();
     },
   };
@@ -90,11 +95,23 @@ describe('DynsecReconciler', () => {
     });
     const result = await reconciler.run();
     expect(upserts).toEqual([
-      ['box-b', 'sealed-b@box-b'],
-      ['box-c', 'sealed-c@box-c'],
+      ['box-b', 'sealed-b@box-b', { client: true, role: true }],
+      ['box-c', undefined, { client: false, role: true }],
     ]);
     expect(result).toEqual({ lost: 2, recreated: 2, unrecoverable: [], failed: 0 });
     expect(recreated.value).toBe(2);
+    expect(unrecoverable.value).toBe(0);
+  });
+
+  it('gives a lost role back without the password, even to a box enrolled before it was kept', async () => {
+    const { reconciler, upserts, unrecoverable } = setUp({
+      devices: { 'box-old': null },
+      clients: ['box-old'],
+      roles: [],
+    });
+    const result = await reconciler.run();
+    expect(upserts).toEqual([['box-old', undefined, { client: false, role: true }]]);
+    expect(result).toEqual({ lost: 1, recreated: 1, unrecoverable: [], failed: 0 });
     expect(unrecoverable.value).toBe(0);
   });
 
@@ -132,7 +149,7 @@ describe('DynsecReconciler', () => {
     ).mockImplementation(() => undefined);
     const result = await reconciler.run();
     expect(result).toMatchObject({ lost: 2, recreated: 1, failed: 1 });
-    expect(upserts).toEqual([['box-b', 'b@box-b']]);
+    expect(upserts.map(([id, password]) => [id, password])).toEqual([['box-b', 'b@box-b']]);
     expect(recreated.value).toBe(1);
   });
 
@@ -144,7 +161,7 @@ describe('DynsecReconciler', () => {
         return Promise.resolve([]);
       },
       listRoles: () => Promise.resolve([]),
-      upsertDevice: () => Promise.resolve(),
+      restoreDevice: () => Promise.resolve(),
     };
     const source: BrokerPasswordSource = {
       deviceIds: () => Promise.resolve([]),

@@ -5,7 +5,17 @@ import { deviceRoleName } from './dynsec-admin.js';
 export interface DynsecClients {
   listClients(): Promise<string[]>;
   listRoles(): Promise<string[]>;
-  upsertDevice(deviceId: string, password: string): Promise<void>;
+  restoreDevice(deviceId: string, lost: LostParts, password: string | undefined): Promise<void>;
+}
+
+/** What the broker lost of one box. */
+export interface LostParts {
+  client: boolean;
+  role: boolean;
+}
+
+export interface LostDevice extends LostParts {
+  deviceId: string;
 }
 
 /** What the reconciler needs of the device registry (DevicesService). */
@@ -33,7 +43,7 @@ export interface ReconcileResult {
   /** Boxes whose client or role the broker did not have. */
   lost: number;
   recreated: number;
-  /** Lost boxes without a sealed broker password (they must re-enrol). */
+  /** Boxes whose client is lost and that have no sealed broker password (they must re-enrol). */
   unrecoverable: string[];
   failed: number;
 }
@@ -51,12 +61,14 @@ export function lostDevices(
   deviceIds: Iterable<string>,
   clients: Iterable<string>,
   roles: Iterable<string>,
-): string[] {
+): LostDevice[] {
   const haveClients = new Set(clients);
   const haveRoles = new Set(roles);
-  const lost: string[] = [];
-  for (const id of deviceIds) {
-    if (!haveClients.has(id) || !haveRoles.has(deviceRoleName(id))) lost.push(id);
+  const lost: LostDevice[] = [];
+  for (const deviceId of deviceIds) {
+    const client = !haveClients.has(deviceId);
+    const role = !haveRoles.has(deviceRoleName(deviceId));
+    if (client || role) lost.push({ deviceId, client, role });
   }
   return lost;
 }
@@ -64,7 +76,8 @@ export function lostDevices(
 /**
  * Re-creates the dynsec client and role of every box the broker has lost (its dynamic-security.json was
  * not writable, was restored from an old backup, an operator deleted them), with the box's own password
- * kept sealed at enrolment. Creating what exists is harmless, so several replicas may run it at once.
+ * kept sealed at enrolment. It creates only what is missing and never changes what exists (that would
+ * disconnect the box), so several replicas may run it at once.
  */
 export class DynsecReconciler {
   private readonly logger = new Logger(DynsecReconciler.name);
@@ -130,18 +143,20 @@ export class DynsecReconciler {
     const lost = lostDevices(deviceIds, clients, roles);
     const result: ReconcileResult = { lost: lost.length, recreated: 0, unrecoverable: [], failed: 0 };
     if (lost.length === 0) return result;
-    const sealed = await this.devices.sealedBrokerPasswords(lost);
-    for (const deviceId of lost) {
+    const sealed = await this.devices.sealedBrokerPasswords(lost.map((device) => device.deviceId));
+    for (const { deviceId, ...parts } of lost) {
       if (this.stopped) break;
       // Deleted since the devices were read: nothing to re-create.
       if (!sealed.has(deviceId)) continue;
       const stored = sealed.get(deviceId) ?? null;
-      if (stored === null) {
+      // A lost role alone is re-created and given back to the client without the password.
+      if (parts.client && stored === null) {
         result.unrecoverable.push(deviceId);
         continue;
       }
       try {
-        await this.broker.upsertDevice(deviceId, this.options.open(stored, deviceId));
+        const password = parts.client && stored !== null ? this.options.open(stored, deviceId) : undefined;
+        await this.broker.restoreDevice(deviceId, parts, password);
         result.recreated += 1;
         this.options.recreated.inc();
         this.logger.log(`Re-created the dynamic-security client and role of ${deviceId}, lost by the broker`);
