@@ -17,6 +17,8 @@ export class AppConfig {
     username: string | undefined;
     password: string | undefined;
     dynsec: boolean;
+    /** Dynamic security: how often box clients and roles the broker lost are re-created. */
+    dynsecReconcileMs: number;
     /** Embedded broker port; `portExplicit` false means a free port may be chosen if 1883 is taken. */
     port: number;
     portExplicit: boolean;
@@ -58,6 +60,7 @@ export class AppConfig {
       username: env.AGENTBOX_MQTT_USERNAME,
       password: env.AGENTBOX_MQTT_PASSWORD,
       dynsec: env.AGENTBOX_MQTT_DYNSEC,
+      dynsecReconcileMs: env.AGENTBOX_MQTT_DYNSEC_RECONCILE_SEC * 1_000,
       port: env.AGENTBOX_MQTT_PORT ?? 1883,
       portExplicit: env.AGENTBOX_MQTT_PORT !== undefined,
       host: env.AGENTBOX_MQTT_HOST,

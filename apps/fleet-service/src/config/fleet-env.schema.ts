@@ -36,6 +36,8 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_MQTT_PASSWORD: z.string().min(1).optional(),
   /** External Mosquitto: manage per-box credentials and ACLs through the dynamic-security plugin. */
   AGENTBOX_MQTT_DYNSEC: Bool.default(false),
+  /** Dynamic security: seconds between passes re-creating box clients and roles the broker lost. */
+  AGENTBOX_MQTT_DYNSEC_RECONCILE_SEC: z.coerce.number().int().min(1).max(86_400).default(300),
   /** Names this replica's persistent session on an external broker; defaults to host name + data dir. */
   AGENTBOX_REPLICA_ID: z
     .string()

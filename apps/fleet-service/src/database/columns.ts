@@ -19,6 +19,8 @@ export interface ColumnExtras {
   nullable?: true;
   unique?: true;
   default?: string | number | boolean;
+  /** false: loaded only when a query asks for it by name (secrets). */
+  select?: false;
 }
 
 const snakeCase = (property: string) => property.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);

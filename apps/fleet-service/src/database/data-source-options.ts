@@ -6,6 +6,7 @@ import type { AppConfig } from '../config/app-config.js';
 import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
 import { API_KEY_MIGRATIONS } from '../modules/api-keys/migrations/index.js';
 import { AUDIT_MIGRATIONS } from '../modules/audit/migrations/index.js';
+import { DEVICE_MIGRATIONS } from '../modules/devices/migrations/index.js';
 import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
 import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
@@ -29,6 +30,7 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...RELEASE_MIGRATIONS,
   ...ROLLOUT_MIGRATIONS,
   ...API_KEY_MIGRATIONS,
+  ...DEVICE_MIGRATIONS,
 ].sort((a, b) => migrationTimestamp(a) - migrationTimestamp(b));
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */

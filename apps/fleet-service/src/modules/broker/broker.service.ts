@@ -17,7 +17,9 @@ import { topics } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
 import { DEVICE_REGISTRY, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
 import { settleNothing } from '../../common/settlement.js';
+import { DevicesService } from '../devices/devices.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
+import { SecretCipher } from '../secrets/secret-cipher.js';
 import {
   SERVICE_CLIENT_ID_PREFIX,
   SERVICE_SESSION_EXPIRY_SEC,
@@ -26,11 +28,15 @@ import {
 import { BrokerRejections } from './broker-rejections.js';
 import { DeferredAcks } from './deferred-acks.js';
 import { DynsecAdmin } from './dynsec-admin.js';
+import { DynsecReconciler, type Increment } from './dynsec-reconciler.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import type { InboundMessage } from './inbound-message.js';
 import { MqttAuthorizer } from './mqtt-authorizer.js';
 
 export type { InboundMessage } from './inbound-message.js';
+
+/** Binds a sealed broker password to its device row. */
+const brokerPasswordAad = (deviceId: string) => `device:${deviceId}:brokerPassword`;
 
 /**
  * The fleet service's side of MQTT (docs/protocol.md): either an embedded aedes broker enforcing the per-box
@@ -54,6 +60,8 @@ export class BrokerService
   private readonly authorizer: MqttAuthorizer;
   private client: MqttClient | undefined;
   private dynsec: DynsecAdmin | undefined;
+  private reconciler: DynsecReconciler | undefined;
+  private readonly reconcileCounters: { recreated: Increment; unrecoverable: Increment };
   private stopping = false;
   private handlerFailures = 0;
   /** External broker: the shared ingest subscription is granted on the current connection. */
@@ -63,8 +71,20 @@ export class BrokerService
     private readonly config: AppConfig,
     @Inject(DEVICE_REGISTRY) private readonly registry: DeviceRegistryPort,
     metrics: MetricsService,
+    private readonly devices: DevicesService,
+    private readonly cipher: SecretCipher,
   ) {
     this.rejections = new BrokerRejections(metrics);
+    this.reconcileCounters = {
+      recreated: metrics.counter({
+        name: 'agentbox_mqtt_dynsec_clients_recreated_total',
+        help: 'Boxes whose dynamic-security client or role the broker had lost, re-created by the service',
+      }),
+      unrecoverable: metrics.counter({
+        name: 'agentbox_mqtt_dynsec_clients_unrecoverable_total',
+        help: 'Boxes the broker had lost without a sealed broker password (they must re-enrol), per reconciliation pass',
+      }),
+    };
     const connected = metrics.gauge({
       name: 'agentbox_mqtt_connected_boxes',
       help: 'Boxes connected to the embedded MQTT broker',
@@ -113,6 +133,12 @@ export class BrokerService
 
   /** Connects after every module's init, so ingest's handler is in place before the first (retained) message. */
   async onApplicationBootstrap(): Promise<void> {
+    if (!this.dynsecEnabled()) {
+      // Kept only to re-create clients on a dynamic-security broker: without one nothing may need them.
+      const cleared = await this.devices.clearBrokerPasswords();
+      if (cleared > 0)
+        this.logger.log(`cleared the stored broker passwords of ${cleared} boxes (dynamic security is off)`);
+    }
     await this.connectServiceClient();
   }
 
@@ -124,6 +150,7 @@ export class BrokerService
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    this.reconciler?.stop();
     await this.embedded?.stop();
     await this.endClient();
   }
@@ -150,6 +177,11 @@ export class BrokerService
     // The embedded broker checks every CONNECT against the device registry itself.
     if (this.embedded) return;
     if (this.dynsec) {
+      // Sealed before the broker has it: a client the broker loses later is re-created with this password.
+      await this.devices.storeBrokerPassword(
+        deviceId,
+        this.cipher.encrypt(secret, brokerPasswordAad(deviceId)),
+      );
       await this.dynsec.upsertDevice(deviceId, secret);
       return;
     }
@@ -308,7 +340,19 @@ export class BrokerService
           (error: Error) => this.logger.error(`Subscribing to ${filter} failed: ${error.message}`),
         );
     });
-    if (external && this.config.mqtt.dynsec) this.dynsec = new DynsecAdmin(client);
+    if (external && this.config.mqtt.dynsec) {
+      const dynsec = new DynsecAdmin(client);
+      const reconciler = new DynsecReconciler(dynsec, this.devices, {
+        open: (sealed, deviceId) => this.cipher.decrypt(sealed, brokerPasswordAad(deviceId)),
+        ...this.reconcileCounters,
+      });
+      // After DynsecAdmin's own connect listener (it forgets a lost response subscription): a broker
+      // restarted from an old or unwritable dynamic-security.json is checked as soon as it is back.
+      client.on('connect', () => void reconciler.run());
+      reconciler.start(this.config.mqtt.dynsecReconcileMs);
+      this.dynsec = dynsec;
+      this.reconciler = reconciler;
+    }
     if (this.embedded) {
       // Local and immediate; the external broker may come later (readyz reports it meanwhile).
       await new Promise<void>((resolve, reject) => {
@@ -336,6 +380,10 @@ export class BrokerService
       if (ended) return;
     }
     await client.endAsync(true).catch(() => undefined);
+  }
+
+  private dynsecEnabled(): boolean {
+    return this.config.mqtt.externalUrl !== undefined && this.config.mqtt.dynsec;
   }
 
   private localHost(): string {

@@ -32,6 +32,26 @@ export function deviceRoleName(deviceId: string): string {
 }
 
 /**
+ * The role of one box: its ACLs open the box's `up/` for sending and its `down/` for subscribing and
+ * receiving, and deny anything else it could receive.
+ */
+function createRoleCommand(deviceId: string): DynsecCommand {
+  const up = `${deviceUpPrefix(deviceId)}/#`;
+  const down = `${deviceDownPrefix(deviceId)}/#`;
+  return {
+    command: 'createRole',
+    rolename: deviceRoleName(deviceId),
+    acls: [
+      { acltype: 'publishClientSend', topic: up, priority: 10, allow: true },
+      { acltype: 'subscribePattern', topic: down, priority: 10, allow: true },
+      { acltype: 'publishClientReceive', topic: down, priority: 10, allow: true },
+      // Default deny for anything else the box could receive, whatever the broker-wide default says.
+      { acltype: 'publishClientReceive', topic: '#', priority: 0, allow: false },
+    ],
+  };
+}
+
+/**
  * Manages each box on an external Mosquitto: a client bound to the box's client id and a role of its own
  * whose ACLs open the box's `up/` for sending and its `down/` for subscribing and receiving; everything
  * else falls to the default ACL access, which denies.
@@ -59,21 +79,7 @@ export class DynsecAdmin {
 
   async upsertDevice(deviceId: string, password: string): Promise<void> {
     const rolename = deviceRoleName(deviceId);
-    const up = `${deviceUpPrefix(deviceId)}/#`;
-    const down = `${deviceDownPrefix(deviceId)}/#`;
-    const [role] = await this.send([
-      {
-        command: 'createRole',
-        rolename,
-        acls: [
-          { acltype: 'publishClientSend', topic: up, priority: 10, allow: true },
-          { acltype: 'subscribePattern', topic: down, priority: 10, allow: true },
-          { acltype: 'publishClientReceive', topic: down, priority: 10, allow: true },
-          // Default deny for anything else the box could receive, whatever the broker-wide default says.
-          { acltype: 'publishClientReceive', topic: '#', priority: 0, allow: false },
-        ],
-      },
-    ]);
+    const [role] = await this.send([createRoleCommand(deviceId)]);
     if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
     const [created] = await this.send([
       { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
@@ -87,6 +93,38 @@ export class DynsecAdmin {
     if (modified?.error) throw new DynsecError('modifyClient', modified.error);
   }
 
+  /**
+   * Re-creates what the broker lost of a box and leaves alone what it has: a client that exists by now
+   * (enrolled meanwhile) keeps the password it was given, and changing a client's password or roles
+   * would disconnect the box. `password` is needed only when the client is lost.
+   */
+  async restoreDevice(
+    deviceId: string,
+    lost: { client: boolean; role: boolean },
+    password: string | undefined,
+  ): Promise<void> {
+    const rolename = deviceRoleName(deviceId);
+    if (lost.role) {
+      const [role] = await this.send([createRoleCommand(deviceId)]);
+      if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
+    }
+    if (lost.client) {
+      if (password === undefined)
+        throw new DynsecError('createClient', 'no password to create the client with');
+      const [created] = await this.send([
+        { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
+      ]);
+      if (created?.error && !/already exists/i.test(created.error))
+        throw new DynsecError('createClient', created.error);
+      return;
+    }
+    if (lost.role) {
+      // Deleting a role takes it off every client that had it.
+      const [added] = await this.send([{ command: 'addClientRole', username: deviceId, rolename }]);
+      if (added?.error) throw new DynsecError('addClientRole', added.error);
+    }
+  }
+
   /** Deleting a dynsec client also disconnects it. */
   async removeDevice(deviceId: string): Promise<void> {
     const [client, role] = await this.send([
@@ -96,6 +134,41 @@ export class DynsecAdmin {
     for (const response of [client, role]) {
       if (response?.error && !/not found/i.test(response.error))
         throw new DynsecError(response.command, response.error);
+    }
+  }
+
+  /** Usernames of every dynsec client on the broker. */
+  listClients(pageSize = 1_000): Promise<string[]> {
+    return this.listAll('listClients', 'clients', pageSize);
+  }
+
+  /** Names of every dynsec role on the broker. */
+  listRoles(pageSize = 1_000): Promise<string[]> {
+    return this.listAll('listRoles', 'roles', pageSize);
+  }
+
+  /**
+   * Pages through a non-verbose list command: `count`/`offset` select the page, the response's `data`
+   * carries `totalCount` and the page's names (Mosquitto 2.0 dynamic-security README, "List Clients").
+   */
+  private async listAll(command: string, key: 'clients' | 'roles', pageSize: number): Promise<string[]> {
+    const names: string[] = [];
+    for (let offset = 0; ; offset += pageSize) {
+      const [response] = await this.send([{ command, verbose: false, count: pageSize, offset }]);
+      if (!response || response.error) throw new DynsecError(command, response?.error ?? 'no response');
+      const data = (response.data ?? {}) as { totalCount?: unknown; [key: string]: unknown };
+      const page = Array.isArray(data[key]) ? (data[key] as unknown[]) : [];
+      for (const entry of page) {
+        // Non-verbose lists hold names; a verbose entry is an object naming itself.
+        const name =
+          typeof entry === 'string'
+            ? entry
+            : ((entry as Record<string, unknown> | null)?.[key === 'clients' ? 'username' : 'rolename'] ??
+              undefined);
+        if (typeof name === 'string') names.push(name);
+      }
+      const total = typeof data.totalCount === 'number' ? data.totalCount : undefined;
+      if (page.length < pageSize || (total !== undefined && offset + page.length >= total)) return names;
     }
   }
 

@@ -17,6 +17,12 @@ export class Device {
   /** The box's X25519 public key (base64 DER SPKI) from its birth message; provider keys are sealed to it. */
   @Varchar(200, { nullable: true }) secretsKey!: string | null;
 
+  /**
+   * Dynamic security only: the box's broker password sealed with the secrets key (SecretCipher, additional
+   * data = the device id), to re-create a client the broker lost. Never selected unless asked for.
+   */
+  @Varchar(512, { nullable: true, select: false }) brokerPasswordSealed!: string | null;
+
   @Column({ type: Boolean, default: false })
   online!: boolean;
 

@@ -141,4 +141,24 @@ describe('DevicesService', () => {
     expect((error as DeviceException).code).toBe('DEVICE_NOT_FOUND');
     await expect(sut.remove(deviceId)).rejects.toBeInstanceOf(DeviceException);
   });
+
+  it('keeps a sealed broker password apart from every read, and drops it on re-enrolment', async () => {
+    const { deviceId } = await sut.enroll('hw-sealed-0001', 'Sealed', 'secret-sealed-0123456789');
+    expect((await sut.sealedBrokerPasswords([deviceId, 'box-none'])).get(deviceId)).toBeNull();
+    await sut.storeBrokerPassword(deviceId, 'v1:sealed');
+    expect(await sut.sealedBrokerPasswords([deviceId, 'box-none'])).toEqual(
+      new Map([[deviceId, 'v1:sealed']]),
+    );
+    expect(await sut.deviceIds()).toEqual([deviceId]);
+    const row = await db.dataSource.getRepository(Device).findOneBy({ id: deviceId });
+    expect(row?.brokerPasswordSealed).toBeUndefined();
+
+    await sut.enroll('hw-sealed-0001', undefined, 'secret-rotated-0123456789');
+    expect((await sut.sealedBrokerPasswords([deviceId])).get(deviceId)).toBeNull();
+
+    await sut.storeBrokerPassword(deviceId, 'v1:again');
+    expect(await sut.clearBrokerPasswords()).toBe(1);
+    expect(await sut.clearBrokerPasswords()).toBe(0);
+    expect((await sut.sealedBrokerPasswords([deviceId])).get(deviceId)).toBeNull();
+  });
 });

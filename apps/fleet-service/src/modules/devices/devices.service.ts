@@ -122,7 +122,8 @@ export class DevicesService implements DeviceRegistryPort {
     if (existing) {
       await this.devices.update(
         { id: existing.id },
-        { secretHash, updatedAt: now, ...(name ? { name } : {}) },
+        // The sealed broker password was the old secret's: the broker module seals the new one.
+        { secretHash, brokerPasswordSealed: null, updatedAt: now, ...(name ? { name } : {}) },
       );
       this.credentials.forget(existing.id);
       this.live.publish({ type: 'device.updated', deviceId: existing.id });
@@ -151,7 +152,10 @@ export class DevicesService implements DeviceRegistryPort {
       // Two claims for the same new hardware id at once: the loser rotates the winner's secret instead.
       const raced = await this.devices.findOneBy({ hardwareId });
       if (!raced) throw error;
-      await this.devices.update({ id: raced.id }, { secretHash, updatedAt: new Date() });
+      await this.devices.update(
+        { id: raced.id },
+        { secretHash, brokerPasswordSealed: null, updatedAt: new Date() },
+      );
       this.credentials.forget(raced.id);
       return { deviceId: raced.id, created: false };
     }
@@ -245,6 +249,44 @@ export class DevicesService implements DeviceRegistryPort {
     this.live.publish({ type: 'device.updated', deviceId });
     // A new secrets key needs the provider keys sealed again; unchanged inputs publish nothing.
     await this.retargeted.notify([deviceId]);
+  }
+
+  // ------------------------------------------------------------------ broker passwords (dynamic security)
+
+  /** Stores (or with null clears) a box's sealed broker password; never logged. */
+  async storeBrokerPassword(deviceId: string, sealed: string | null): Promise<void> {
+    await this.devices.update({ id: deviceId }, { brokerPasswordSealed: sealed });
+  }
+
+  /** Clears every stored broker password (dynamic security is off: nothing may need them). */
+  async clearBrokerPasswords(): Promise<number> {
+    const result = await this.devices
+      .createQueryBuilder()
+      .update(Device)
+      .set({ brokerPasswordSealed: null })
+      .where('broker_password_sealed IS NOT NULL')
+      .execute();
+    return result.affected ?? 0;
+  }
+
+  /** Every box's id, in id order. */
+  async deviceIds(): Promise<string[]> {
+    const rows = await this.devices.find({ select: { id: true }, order: { id: 'ASC' } });
+    return rows.map((row) => row.id);
+  }
+
+  /** The sealed broker passwords of the given boxes (null: none stored; absent: no such box). */
+  async sealedBrokerPasswords(ids: readonly string[]): Promise<Map<string, string | null>> {
+    const found = new Map<string, string | null>();
+    const unique = [...new Set(ids)];
+    for (let i = 0; i < unique.length; i += 500) {
+      const rows = await this.devices.find({
+        select: { id: true, brokerPasswordSealed: true },
+        where: { id: In(unique.slice(i, i + 500)) },
+      });
+      for (const row of rows) found.set(row.id, row.brokerPasswordSealed);
+    }
+    return found;
   }
 
   /** Id, tags and secrets key of the given boxes (every box when `ids` is absent). */
