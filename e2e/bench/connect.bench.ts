@@ -8,8 +8,9 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { freePort, provisionBox, SimulatedBox, waitFor } from '@agentbox/test-support';
+import { freePort, SimulatedBox, waitFor } from '@agentbox/test-support';
 import { FleetApi } from '../support/api.js';
+import { connectRetryingBox, provisionBoxes } from '../support/fleet-boxes.js';
 import { PrivateDatabase } from '../support/postgres-database.js';
 import { startFleet, type FleetProcess } from '../support/processes.js';
 
@@ -17,8 +18,6 @@ const BOXES = Number(process.env.BENCH_CONNECT_BOXES ?? 10_000);
 /** Connections opened at once on the first connect; the rest wait their turn. */
 const IN_FLIGHT = Number(process.env.BENCH_CONNECT_IN_FLIGHT ?? 200);
 const PROVISION_CONCURRENCY = 8;
-/** Each box retries every 1 to 4 s (its own period, so a storm spreads out), like a box's jittered backoff. */
-const reconnectPeriod = () => 1_000 + Math.floor(Math.random() * 3_000);
 const RECOVERY_TIMEOUT_MS = 10 * 60_000;
 
 interface Credentials {
@@ -31,25 +30,14 @@ interface Fleet {
   connected(): number;
 }
 
-/** Opens every box, IN_FLIGHT at a time; each goes online on its first and every later connect. */
+/** Opens every box, IN_FLIGHT at a time (connectRetryingBox: online on every connect, retries spread out). */
 async function connectAll(url: string, credentials: Credentials[]): Promise<Fleet> {
   const boxes: SimulatedBox[] = [];
   let next = 0;
   const worker = async () => {
     while (next < credentials.length) {
       const { deviceId, password } = credentials[next++]!;
-      const box = await SimulatedBox.connect({
-        url,
-        deviceId,
-        password,
-        // A refused CONNECT (server busy, not ready yet) is retried like a dropped connection, as a box does.
-        mqtt: { reconnectPeriod: reconnectPeriod(), reconnectOnConnackError: true, connectTimeout: 30_000 },
-      });
-      await box.goOnline();
-      box.client.on('connect', () => {
-        box.goOnline().catch(() => undefined);
-      });
-      boxes.push(box);
+      boxes.push(await connectRetryingBox(url, deviceId, password));
     }
   };
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
@@ -87,20 +75,11 @@ function rssKiB(pid: number): number {
 
 async function provision(api: FleetApi): Promise<Credentials[]> {
   const claimToken = await api.createClaimToken({ maxUses: BOXES, ttlHours: 2 });
-  const credentials: Credentials[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < BOXES) {
-      next += 1;
-      const { deviceId, mqtt } = await provisionBox(api.baseUrl, {
-        claimToken,
-        hardwareId: `bench-connect-${randomBytes(6).toString('hex')}`,
-      });
-      credentials.push({ deviceId, password: mqtt.password });
-    }
-  };
-  await Promise.all(Array.from({ length: PROVISION_CONCURRENCY }, worker));
-  return credentials;
+  const enrolled = await provisionBoxes(api.baseUrl, claimToken, BOXES, {
+    prefix: 'bench-connect',
+    concurrency: PROVISION_CONCURRENCY,
+  });
+  return enrolled.map(({ deviceId, mqtt }) => ({ deviceId, password: mqtt.password }));
 }
 
 interface Figures {

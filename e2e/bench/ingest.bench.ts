@@ -27,6 +27,7 @@ import {
 } from '@agentbox/test-support';
 import { FleetApi } from '../support/api.js';
 import { repoRoot, startFleet } from '../support/processes.js';
+import { productionEnv } from '../support/stacks.js';
 
 const BOXES = Number(process.env.BENCH_BOXES ?? 50);
 /** Messages per box with one sample each, and with BATCHED samples each. */
@@ -301,16 +302,7 @@ const engines: Record<string, Engine> = {
       const client = new pg.Client({ connectionString: TEST_POSTGRES_URL });
       await client.connect();
       return {
-        env: {
-          DATABASE_URL: TEST_POSTGRES_URL,
-          AGENTBOX_DB_SCHEMA: schema,
-          AGENTBOX_MQTT_URL: broker.url,
-          AGENTBOX_MQTT_USERNAME: broker.username,
-          AGENTBOX_MQTT_PASSWORD: broker.password,
-          AGENTBOX_MQTT_DYNSEC: 'true',
-          AGENTBOX_PUBLIC_MQTT_URL: broker.url,
-          AGENTBOX_REPLICA_ID: 'bench',
-        },
+        env: { ...productionEnv(broker, schema), AGENTBOX_REPLICA_ID: 'bench' },
         async count() {
           const result = await client.query<{ n: string }>(
             `SELECT count(*) AS n FROM "${schema}".telemetry_samples`,

@@ -3,7 +3,7 @@
 // time from start to every box healthy, the status reports ingested per second and, in the same run, the
 // same boxes and messages through a bare broker driven phase by phase with no service in between. Also
 // the size of a real device-agent bundle and what resuming a cut download costs.
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
@@ -20,15 +20,9 @@ import {
   signEnvelope,
   type BundleInfo,
 } from '@agentbox/ota';
-import {
-  freePort,
-  provisionBox,
-  SimulatedBox,
-  UPDATE_STEPS,
-  waitFor,
-  type UpdateHandler,
-} from '@agentbox/test-support';
+import { freePort, SimulatedBox, UPDATE_STEPS, waitFor, type UpdateHandler } from '@agentbox/test-support';
 import { FleetApi } from '../support/api.js';
+import { provisionBoxes } from '../support/fleet-boxes.js';
 import { startFleet, type FleetProcess } from '../support/processes.js';
 
 const BOXES = Number(process.env.BENCH_ROLLOUT_BOXES ?? 1000);
@@ -207,20 +201,11 @@ function signRelease(dir: string, bundle: BundleInfo): Signed {
 
 async function provision(api: FleetApi): Promise<Credentials[]> {
   const claimToken = await api.createClaimToken({ maxUses: BOXES, ttlHours: 2 });
-  const credentials: Credentials[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < BOXES) {
-      next += 1;
-      const { deviceId, mqtt: box } = await provisionBox(api.baseUrl, {
-        claimToken,
-        hardwareId: `bench-rollout-${randomBytes(6).toString('hex')}`,
-      });
-      credentials.push({ deviceId, url: box.url, password: box.password });
-    }
-  };
-  await Promise.all(Array.from({ length: PROVISION_CONCURRENCY }, worker));
-  return credentials;
+  const enrolled = await provisionBoxes(api.baseUrl, claimToken, BOXES, {
+    prefix: 'bench-rollout',
+    concurrency: PROVISION_CONCURRENCY,
+  });
+  return enrolled.map(({ deviceId, mqtt }) => ({ deviceId, url: mqtt.url, password: mqtt.password }));
 }
 
 interface RolloutDetail {

@@ -5,7 +5,8 @@
 // The claim token needs at least --boxes uses (console: Devices, "Add a box"; or POST /api/v1/claim-tokens).
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import { provisionBox, SimulatedBox, syntheticSamples } from '@agentbox/test-support';
+import { provisionBox, syntheticSamples, type SimulatedBox } from '@agentbox/test-support';
+import { connectRetryingBox } from '../support/fleet-boxes.js';
 
 const USAGE = `Usage: npm run sim -- --boxes N --url FLEET_URL --claim-token TOKEN [options]
 
@@ -88,18 +89,16 @@ async function startBoxes(options: Options, counters: Counters): Promise<Simulat
         name: `sim-${index}`,
       });
       counters.enrolled += 1;
-      const box = await SimulatedBox.connect({
-        url: options.mqttUrl ?? enrolled.mqtt.url,
-        deviceId: enrolled.deviceId,
-        password: enrolled.mqtt.password,
-        // Retry like a box: a dropped link or a refused CONNECT (busy, not ready) comes back on its own period.
-        mqtt: { reconnectPeriod: 1_000 + Math.floor(Math.random() * 3_000), reconnectOnConnackError: true },
-      });
-      await box.goOnline({ birth: {} });
-      box.client.on('connect', () => {
-        box.goOnline().catch(() => undefined);
-      });
-      boxes.push(box);
+      boxes.push(
+        await connectRetryingBox(
+          options.mqttUrl ?? enrolled.mqtt.url,
+          enrolled.deviceId,
+          enrolled.mqtt.password,
+          {
+            birth: true,
+          },
+        ),
+      );
     }
   };
   await Promise.all(Array.from({ length: Math.min(options.inFlight, options.boxes) }, worker));

@@ -9,6 +9,23 @@ import {
 /** The replica id the external-broker stack gives its fleet service (its MQTT session is named after it). */
 export const REPLICA_ID = 'e2e-replica';
 
+/**
+ * The fleet service's settings for production engines: PostgreSQL (in `schema` of the machine's test
+ * database) and a private Mosquitto with dynamic security (docs/operations.md, "Running on PostgreSQL and
+ * Mosquitto").
+ */
+export function productionEnv(broker: PrivateMosquitto, schema: string): Record<string, string> {
+  return {
+    DATABASE_URL: TEST_POSTGRES_URL,
+    AGENTBOX_DB_SCHEMA: schema,
+    AGENTBOX_MQTT_URL: broker.url,
+    AGENTBOX_MQTT_USERNAME: broker.username,
+    AGENTBOX_MQTT_PASSWORD: broker.password,
+    AGENTBOX_MQTT_DYNSEC: 'true',
+    AGENTBOX_PUBLIC_MQTT_URL: broker.url,
+  };
+}
+
 /** The two ways the platform runs: its embedded defaults, and production engines. */
 export interface Stack {
   name: string;
@@ -34,16 +51,7 @@ export const stacks: Stack[] = [
       const broker = await startMosquitto();
       const schema = randomSchemaName('agentbox_e2e');
       return {
-        env: {
-          DATABASE_URL: TEST_POSTGRES_URL,
-          AGENTBOX_DB_SCHEMA: schema,
-          AGENTBOX_MQTT_URL: broker.url,
-          AGENTBOX_MQTT_USERNAME: broker.username,
-          AGENTBOX_MQTT_PASSWORD: broker.password,
-          AGENTBOX_MQTT_DYNSEC: 'true',
-          AGENTBOX_PUBLIC_MQTT_URL: broker.url,
-          AGENTBOX_REPLICA_ID: REPLICA_ID,
-        },
+        env: { ...productionEnv(broker, schema), AGENTBOX_REPLICA_ID: REPLICA_ID },
         broker,
         restartBroker: (downtimeMs) => broker.restart(downtimeMs),
         async teardown() {

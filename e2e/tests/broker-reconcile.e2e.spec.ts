@@ -3,7 +3,6 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProvisionResponseSchema, type ProvisionResponse } from '@agentbox/schemas';
 import {
-  TEST_POSTGRES_URL,
   connectRaw,
   dropSchema,
   randomSchemaName,
@@ -14,6 +13,7 @@ import {
 } from '@agentbox/test-support';
 import { metricValue } from '../support/api.js';
 import { Platform } from '../support/platform.js';
+import { productionEnv } from '../support/stacks.js';
 
 const run = promisify(execFile);
 /** Short enough for the test, long enough that the deleted client is seen refused before a pass runs. */
@@ -39,13 +39,7 @@ describe('Mosquitto (dynamic security) + PostgreSQL: a box the broker lost is re
     broker = await startMosquitto();
     schema = randomSchemaName('agentbox_e2e');
     platform = new Platform({
-      DATABASE_URL: TEST_POSTGRES_URL,
-      AGENTBOX_DB_SCHEMA: schema,
-      AGENTBOX_MQTT_URL: broker.url,
-      AGENTBOX_MQTT_USERNAME: broker.username,
-      AGENTBOX_MQTT_PASSWORD: broker.password,
-      AGENTBOX_MQTT_DYNSEC: 'true',
-      AGENTBOX_PUBLIC_MQTT_URL: broker.url,
+      ...productionEnv(broker, schema),
       AGENTBOX_MQTT_DYNSEC_RECONCILE_SEC: String(RECONCILE_SEC),
     });
     await platform.start();

@@ -4,7 +4,6 @@ import {
   postgresReachable,
   randomSchemaName,
   startMosquitto,
-  TEST_POSTGRES_URL,
   waitFor,
   type PrivateMosquitto,
 } from '@agentbox/test-support';
@@ -17,7 +16,7 @@ import {
   SpoolingBox,
   type StoredCount,
 } from '../support/spooling-box.js';
-import { REPLICA_ID } from '../support/stacks.js';
+import { productionEnv, REPLICA_ID } from '../support/stacks.js';
 
 const INFRA_CONFIG = `${repoRoot}/infra/mosquitto/mosquitto.conf`;
 const pgUp = await postgresReachable();
@@ -43,13 +42,7 @@ describe.skipIf(!pgUp)('Mosquitto killed with -9 during ingest', () => {
   beforeAll(async () => {
     broker = await startMosquitto({ configFile: INFRA_CONFIG });
     platform = new Platform({
-      DATABASE_URL: TEST_POSTGRES_URL,
-      AGENTBOX_DB_SCHEMA: schema,
-      AGENTBOX_MQTT_URL: broker.url,
-      AGENTBOX_MQTT_USERNAME: broker.username,
-      AGENTBOX_MQTT_PASSWORD: broker.password,
-      AGENTBOX_MQTT_DYNSEC: 'true',
-      AGENTBOX_PUBLIC_MQTT_URL: broker.url,
+      ...productionEnv(broker, schema),
       AGENTBOX_REPLICA_ID: REPLICA_ID,
       AGENTBOX_INGEST_FLUSH_MS: '100',
     });

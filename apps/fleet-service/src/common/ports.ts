@@ -22,6 +22,23 @@ export interface DeviceRegistryPort {
 }
 export const DEVICE_REGISTRY = Symbol('DEVICE_REGISTRY');
 
+/**
+ * Implemented by the devices module (DevicesService); used by the broker module to keep each box's broker
+ * password sealed while an external broker with dynamic security holds the box's client, so a client the
+ * broker loses can be re-created (docs/operations.md, "Running on PostgreSQL and Mosquitto").
+ */
+export interface BrokerPasswordsPort {
+  /** Stores (or with null clears) a box's sealed broker password; never logged. */
+  storeBrokerPassword(deviceId: string, sealed: string | null): Promise<void>;
+  /** Clears every stored broker password; returns how many there were. */
+  clearBrokerPasswords(): Promise<number>;
+  /** Every box's id, in id order. */
+  deviceIds(): Promise<string[]>;
+  /** The sealed broker passwords of the given boxes (null: none stored; absent: no such box). */
+  sealedBrokerPasswords(ids: readonly string[]): Promise<Map<string, string | null>>;
+}
+export const BROKER_PASSWORDS = Symbol('BROKER_PASSWORDS');
+
 /** Implemented by the broker module (BrokerService); used by provisioning, health and metrics. */
 export interface BrokerPort {
   /** The MQTT URL boxes are told at provisioning. */

@@ -15,9 +15,14 @@ import mqtt, { type IClientPublishOptions, type MqttClient } from 'mqtt';
 import { Subject, type Subscription } from 'rxjs';
 import { topics } from '@agentbox/schemas';
 import { AppConfig } from '../../config/app-config.js';
-import { DEVICE_REGISTRY, type BrokerPort, type DeviceRegistryPort } from '../../common/ports.js';
+import {
+  BROKER_PASSWORDS,
+  DEVICE_REGISTRY,
+  type BrokerPasswordsPort,
+  type BrokerPort,
+  type DeviceRegistryPort,
+} from '../../common/ports.js';
 import { settleNothing } from '../../common/settlement.js';
-import { DevicesService } from '../devices/devices.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import {
@@ -71,7 +76,7 @@ export class BrokerService
     private readonly config: AppConfig,
     @Inject(DEVICE_REGISTRY) private readonly registry: DeviceRegistryPort,
     metrics: MetricsService,
-    private readonly devices: DevicesService,
+    @Inject(BROKER_PASSWORDS) private readonly passwords: BrokerPasswordsPort,
     private readonly cipher: SecretCipher,
   ) {
     this.rejections = new BrokerRejections(metrics);
@@ -135,7 +140,7 @@ export class BrokerService
   async onApplicationBootstrap(): Promise<void> {
     if (!this.dynsecEnabled()) {
       // Kept only to re-create clients on a dynamic-security broker: without one nothing may need them.
-      const cleared = await this.devices.clearBrokerPasswords();
+      const cleared = await this.passwords.clearBrokerPasswords();
       if (cleared > 0)
         this.logger.log(`cleared the stored broker passwords of ${cleared} boxes (dynamic security is off)`);
     }
@@ -178,7 +183,7 @@ export class BrokerService
     if (this.embedded) return;
     if (this.dynsec) {
       // Sealed before the broker has it: a client the broker loses later is re-created with this password.
-      await this.devices.storeBrokerPassword(
+      await this.passwords.storeBrokerPassword(
         deviceId,
         this.cipher.encrypt(secret, brokerPasswordAad(deviceId)),
       );
@@ -342,7 +347,7 @@ export class BrokerService
     });
     if (external && this.config.mqtt.dynsec) {
       const dynsec = new DynsecAdmin(client);
-      const reconciler = new DynsecReconciler(dynsec, this.devices, {
+      const reconciler = new DynsecReconciler(dynsec, this.passwords, {
         open: (sealed, deviceId) => this.cipher.decrypt(sealed, brokerPasswordAad(deviceId)),
         ...this.reconcileCounters,
       });

@@ -78,17 +78,17 @@ export class DynsecAdmin {
   }
 
   async upsertDevice(deviceId: string, password: string): Promise<void> {
-    const rolename = deviceRoleName(deviceId);
-    const [role] = await this.send([createRoleCommand(deviceId)]);
-    if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
-    const [created] = await this.send([
-      { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
-    ]);
-    if (!created?.error) return;
-    if (!/already exists/i.test(created.error)) throw new DynsecError('createClient', created.error);
+    await this.createRole(deviceId);
+    if (await this.createClient(deviceId, password)) return;
     // Re-enrolment: rotate the secret and re-bind the client id and role.
     const [modified] = await this.send([
-      { command: 'modifyClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
+      {
+        command: 'modifyClient',
+        username: deviceId,
+        password,
+        clientid: deviceId,
+        roles: [{ rolename: deviceRoleName(deviceId) }],
+      },
     ]);
     if (modified?.error) throw new DynsecError('modifyClient', modified.error);
   }
@@ -103,26 +103,37 @@ export class DynsecAdmin {
     lost: { client: boolean; role: boolean },
     password: string | undefined,
   ): Promise<void> {
-    const rolename = deviceRoleName(deviceId);
-    if (lost.role) {
-      const [role] = await this.send([createRoleCommand(deviceId)]);
-      if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
-    }
+    if (lost.role) await this.createRole(deviceId);
     if (lost.client) {
       if (password === undefined)
         throw new DynsecError('createClient', 'no password to create the client with');
-      const [created] = await this.send([
-        { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
-      ]);
-      if (created?.error && !/already exists/i.test(created.error))
-        throw new DynsecError('createClient', created.error);
+      await this.createClient(deviceId, password);
       return;
     }
     if (lost.role) {
       // Deleting a role takes it off every client that had it.
-      const [added] = await this.send([{ command: 'addClientRole', username: deviceId, rolename }]);
+      const [added] = await this.send([
+        { command: 'addClientRole', username: deviceId, rolename: deviceRoleName(deviceId) },
+      ]);
       if (added?.error) throw new DynsecError('addClientRole', added.error);
     }
+  }
+
+  /** Creates the box's role; one that exists already is kept as it is. */
+  private async createRole(deviceId: string): Promise<void> {
+    const [role] = await this.send([createRoleCommand(deviceId)]);
+    if (role?.error && !/already exists/i.test(role.error)) throw new DynsecError('createRole', role.error);
+  }
+
+  /** Creates the box's client bound to its id and role; false when the client exists already (left as it is). */
+  private async createClient(deviceId: string, password: string): Promise<boolean> {
+    const rolename = deviceRoleName(deviceId);
+    const [created] = await this.send([
+      { command: 'createClient', username: deviceId, password, clientid: deviceId, roles: [{ rolename }] },
+    ]);
+    if (!created?.error) return true;
+    if (/already exists/i.test(created.error)) return false;
+    throw new DynsecError('createClient', created.error);
   }
 
   /** Deleting a dynsec client also disconnects it. */
@@ -158,15 +169,8 @@ export class DynsecAdmin {
       if (!response || response.error) throw new DynsecError(command, response?.error ?? 'no response');
       const data = (response.data ?? {}) as { totalCount?: unknown; [key: string]: unknown };
       const page = Array.isArray(data[key]) ? (data[key] as unknown[]) : [];
-      for (const entry of page) {
-        // Non-verbose lists hold names; a verbose entry is an object naming itself.
-        const name =
-          typeof entry === 'string'
-            ? entry
-            : ((entry as Record<string, unknown> | null)?.[key === 'clients' ? 'username' : 'rolename'] ??
-              undefined);
-        if (typeof name === 'string') names.push(name);
-      }
+      // A non-verbose list holds the names themselves.
+      for (const name of page) if (typeof name === 'string') names.push(name);
       const total = typeof data.totalCount === 'number' ? data.totalCount : undefined;
       if (page.length < pageSize || (total !== undefined && offset + page.length >= total)) return names;
     }

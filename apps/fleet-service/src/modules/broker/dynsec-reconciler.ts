@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import type { BrokerPasswordsPort } from '../../common/ports.js';
 import { deviceRoleName } from './dynsec-admin.js';
 
 /** What the reconciler needs of the broker's dynamic security (DynsecAdmin). */
@@ -18,11 +19,8 @@ export interface LostDevice extends LostParts {
   deviceId: string;
 }
 
-/** What the reconciler needs of the device registry (DevicesService). */
-export interface BrokerPasswordSource {
-  deviceIds(): Promise<string[]>;
-  sealedBrokerPasswords(ids: readonly string[]): Promise<Map<string, string | null>>;
-}
+/** What the reconciler needs of the device registry. */
+export type BrokerPasswordSource = Pick<BrokerPasswordsPort, 'deviceIds' | 'sealedBrokerPasswords'>;
 
 /** Counts one event per call (a prom-client Counter without labels). */
 export interface Increment {

@@ -9,7 +9,7 @@ import {
   type DeviceUpdateRequest,
 } from '@agentbox/schemas';
 import { isValidBoxPublicKey } from '@agentbox/sealed-secret';
-import type { DeviceRegistryPort } from '../../common/ports.js';
+import type { BrokerPasswordsPort, DeviceRegistryPort } from '../../common/ports.js';
 import { Listeners } from '../../common/listeners.js';
 import { hashMachineSecret, isMachineSecretHash, machineSecretMatches } from '../../common/machine-secret.js';
 import { randomBase32, sha256Hex, verifySecret } from '../../common/secrets.js';
@@ -33,7 +33,7 @@ export function generateDeviceId(): string {
 }
 
 @Injectable()
-export class DevicesService implements DeviceRegistryPort {
+export class DevicesService implements DeviceRegistryPort, BrokerPasswordsPort {
   private readonly logger = new Logger(DevicesService.name);
   private readonly credentials = new CredentialCache();
   /** Told after a box is deleted: the broker drops its credentials and session. */
