@@ -3,16 +3,16 @@
 // fleet-service process (embedded broker, on SQLite and on PostgreSQL). Prints first connects per second, the service's memory
 // per connected box, and how long after a kill -9 of the service every box is back; in the same run, the
 // same clients against a bare Mosquitto (no authentication, no service) killed and restarted the same way.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { freePort, SimulatedBox, waitFor } from '@agentbox/test-support';
+import { freePort, waitFor } from '@agentbox/test-support';
 import { FleetApi } from '../support/api.js';
-import { connectRetryingBox, provisionBoxes } from '../support/fleet-boxes.js';
+import { startBareBroker } from '../support/bare-broker.js';
+import { closeAll, connectAll, type ConnectedFleet, provisionBoxes } from '../support/fleet-boxes.js';
 import { PrivateDatabase } from '../support/postgres-database.js';
 import { startFleet, type FleetProcess } from '../support/processes.js';
+import { loadNow, machine, runBench } from '../support/bench-run.js';
 
 const BOXES = Number(process.env.BENCH_CONNECT_BOXES ?? 10_000);
 /** Connections opened at once on the first connect; the rest wait their turn. */
@@ -25,28 +25,7 @@ interface Credentials {
   password: string;
 }
 
-interface Fleet {
-  boxes: SimulatedBox[];
-  connected(): number;
-}
-
-/** Opens every box, IN_FLIGHT at a time (connectRetryingBox: online on every connect, retries spread out). */
-async function connectAll(url: string, credentials: Credentials[]): Promise<Fleet> {
-  const boxes: SimulatedBox[] = [];
-  let next = 0;
-  const worker = async () => {
-    while (next < credentials.length) {
-      const { deviceId, password } = credentials[next++]!;
-      boxes.push(await connectRetryingBox(url, deviceId, password));
-    }
-  };
-  await Promise.all(Array.from({ length: IN_FLIGHT }, worker));
-  return { boxes, connected: () => boxes.filter((box) => box.connected).length };
-}
-
-async function closeAll(fleet: Fleet): Promise<void> {
-  await Promise.all(fleet.boxes.map((box) => box.drop().catch(() => undefined)));
-}
+type Fleet = ConnectedFleet;
 
 /** Time until every box is connected again, with the count every 10 s so a stall shows. */
 async function recovery(fleet: Fleet, since: number): Promise<number> {
@@ -106,7 +85,7 @@ async function fleetRun(dataDir: string, databaseUrl?: string): Promise<Figures>
 
   const rssBefore = rssKiB(fleet.child.pid!);
   const started = performance.now();
-  const boxes = await connectAll(`mqtt://127.0.0.1:${mqttPort}`, credentials);
+  const boxes = await connectAll(`mqtt://127.0.0.1:${mqttPort}`, credentials, IN_FLIGHT);
   const firstConnectMs = performance.now() - started;
   await new Promise((resolve) => setTimeout(resolve, 5_000));
   const perBoxKiB = (rssKiB(fleet.child.pid!) - rssBefore) / BOXES;
@@ -121,32 +100,6 @@ async function fleetRun(dataDir: string, databaseUrl?: string): Promise<Figures>
   return { firstConnectMs, recoveryMs, readyMs, perBoxKiB };
 }
 
-/** A bare Mosquitto on its own port: anonymous, no persistence, nothing but the broker. */
-async function startBareBroker(dir: string, port: number): Promise<ChildProcess> {
-  const config = join(dir, 'bare.conf');
-  writeFileSync(config, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\n`);
-  const broker = spawn('mosquitto', ['-c', config], { stdio: 'ignore' });
-  await waitFor(
-    'bare broker listening',
-    async () => {
-      try {
-        const probe = await SimulatedBox.connect({
-          url: `mqtt://127.0.0.1:${port}`,
-          deviceId: `probe-${randomBytes(4).toString('hex')}`,
-          password: 'x',
-          lastWill: false,
-        });
-        await probe.drop();
-        return true;
-      } catch {
-        return false;
-      }
-    },
-    { timeoutMs: 10_000, intervalMs: 100 },
-  );
-  return broker;
-}
-
 async function bareRun(dir: string): Promise<Figures> {
   const port = await freePort();
   let broker = await startBareBroker(dir, port);
@@ -155,7 +108,7 @@ async function bareRun(dir: string): Promise<Figures> {
     password: 'unused',
   }));
   const started = performance.now();
-  const boxes = await connectAll(`mqtt://127.0.0.1:${port}`, credentials);
+  const boxes = await connectAll(`mqtt://127.0.0.1:${port}`, credentials, IN_FLIGHT);
   const firstConnectMs = performance.now() - started;
   broker.kill('SIGKILL');
   await new Promise((resolve) => broker.once('exit', resolve));
@@ -170,49 +123,35 @@ async function bareRun(dir: string): Promise<Figures> {
 const rate = (ms: number) => Math.round(BOXES / (ms / 1000));
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
-async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'agentbox-bench-connect-'));
-  console.log(
-    `connect benchmark: ${BOXES} boxes, ${IN_FLIGHT} connects in flight; ${cpus().length} x ${cpus()[0]?.model}, ` +
-      `${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()[0]!.toFixed(1)}`,
-  );
+async function main(dir: string): Promise<void> {
+  console.log(`connect benchmark: ${BOXES} boxes, ${IN_FLIGHT} connects in flight; ${machine()}`);
+  console.log('bare Mosquitto');
+  const bare = await bareRun(dir);
+  const runs: Array<[string, Figures]> = [];
+  console.log('fleet service (embedded broker + SQLite)');
+  runs.push(['embedded broker + SQLite', await fleetRun(join(dir, 'sqlite'))]);
+  console.log('fleet service (embedded broker + PostgreSQL)');
+  const database = await PrivateDatabase.create('agentbox_bench_connect');
   try {
-    console.log('bare Mosquitto');
-    const bare = await bareRun(dir);
-    const runs: Array<[string, Figures]> = [];
-    console.log('fleet service (embedded broker + SQLite)');
-    runs.push(['embedded broker + SQLite', await fleetRun(join(dir, 'sqlite'))]);
-    console.log('fleet service (embedded broker + PostgreSQL)');
-    const database = await PrivateDatabase.create('agentbox_bench_connect');
-    try {
-      runs.push(['embedded broker + PostgreSQL', await fleetRun(join(dir, 'postgres'), database.url)]);
-    } finally {
-      await database.drop();
-    }
-    console.log('');
-    console.log(
-      `| ${BOXES} boxes | first connects | share of bare | all back after kill -9 | share of bare | ready after | memory per box |`,
-    );
-    console.log('| --- | --- | --- | --- | --- | --- | --- |');
-    console.log(
-      `| bare Mosquitto | ${rate(bare.firstConnectMs)}/s | 1 | ${seconds(bare.recoveryMs)} | 1 | | |`,
-    );
-    for (const [name, fleet] of runs)
-      console.log(
-        `| ${name} | ${rate(fleet.firstConnectMs)}/s | ${(bare.firstConnectMs / fleet.firstConnectMs).toFixed(2)} | ` +
-          `${seconds(fleet.recoveryMs)} | ${(bare.recoveryMs / fleet.recoveryMs).toFixed(2)} | ` +
-          `${seconds(fleet.readyMs!)} | ${fleet.perBoxKiB!.toFixed(1)} KiB |`,
-      );
-    console.log(`load average at the end ${loadavg()[0]!.toFixed(1)}`);
+    runs.push(['embedded broker + PostgreSQL', await fleetRun(join(dir, 'postgres'), database.url)]);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await database.drop();
   }
+  console.log('');
+  console.log(
+    `| ${BOXES} boxes | first connects | share of bare | all back after kill -9 | share of bare | ready after | memory per box |`,
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  console.log(
+    `| bare Mosquitto | ${rate(bare.firstConnectMs)}/s | 1 | ${seconds(bare.recoveryMs)} | 1 | | |`,
+  );
+  for (const [name, fleet] of runs)
+    console.log(
+      `| ${name} | ${rate(fleet.firstConnectMs)}/s | ${(bare.firstConnectMs / fleet.firstConnectMs).toFixed(2)} | ` +
+        `${seconds(fleet.recoveryMs)} | ${(bare.recoveryMs / fleet.recoveryMs).toFixed(2)} | ` +
+        `${seconds(fleet.readyMs!)} | ${fleet.perBoxKiB!.toFixed(1)} KiB |`,
+    );
+  console.log(`load average at the end ${loadNow()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench('connect', main);

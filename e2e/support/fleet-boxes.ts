@@ -57,3 +57,31 @@ export async function connectRetryingBox(
   });
   return box;
 }
+
+/** Boxes connected by `connectAll`, and how many of them are connected now. */
+export interface ConnectedFleet {
+  boxes: SimulatedBox[];
+  connected(): number;
+}
+
+/** Opens every box, `inFlight` at a time (connectRetryingBox: online on every connect, retries spread out). */
+export async function connectAll(
+  url: string,
+  credentials: ReadonlyArray<{ deviceId: string; password: string }>,
+  inFlight: number,
+): Promise<ConnectedFleet> {
+  const boxes: SimulatedBox[] = [];
+  let next = 0;
+  const worker = async () => {
+    while (next < credentials.length) {
+      const { deviceId, password } = credentials[next++]!;
+      boxes.push(await connectRetryingBox(url, deviceId, password));
+    }
+  };
+  await Promise.all(Array.from({ length: inFlight }, worker));
+  return { boxes, connected: () => boxes.filter((box) => box.connected).length };
+}
+
+export async function closeAll(fleet: ConnectedFleet): Promise<void> {
+  await Promise.all(fleet.boxes.map((box) => box.drop().catch(() => undefined)));
+}

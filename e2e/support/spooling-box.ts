@@ -1,32 +1,50 @@
+import { randomBytes } from 'node:crypto';
 import { provisionBox, SimulatedBox, sleep, waitFor } from '@agentbox/test-support';
+import type { StoredMessage } from '@agentbox/schemas';
 
 export interface SpoolingBoxOptions {
   /** One telemetry message (one sample) this often. */
   intervalMs?: number;
-  /** At most this many messages without a PUBACK yet. */
+  /** At most this many messages not confirmed stored yet in flight. */
   window?: number;
+  /** Sent again when acknowledged by the broker and not confirmed stored after this long. */
+  storedTimeoutMs?: number;
+}
+
+interface Spooled {
+  seq: number;
+  ts: number;
 }
 
 /**
  * A `SimulatedBox` that keeps what it sends the way the device agent's spool does (docs/protocol.md,
- * "Acknowledged means stored"): a message leaves the spool only with its PUBACK; a refused or unanswered
- * one (a closed connection, a reason code of 0x80 or more) is sent again, same `seq`, after it reconnects.
- * It counts every sequence number it made and every one acknowledged, for `countStored`.
+ * "Acknowledged means stored"): each message carries its spool position (its `seq` is its spool record id,
+ * so ids are contiguous), and leaves the spool only once the fleet service confirms storing it
+ * (`down/stored`); the broker's PUBACK only stops it being sent again on this connection. A refused or
+ * unanswered one (a closed connection, a reason code of 0x80 or more) is sent again, same `seq`, after it
+ * reconnects. It counts every sequence number it made and every one confirmed, for `countStored`.
  */
 export class SpoolingBox {
   /** Every sequence number made, in order. */
   readonly sent: number[] = [];
-  /** Every sequence number the broker acknowledged. */
+  /** Every sequence number the fleet service confirmed stored: the box deleted it. */
   readonly acked = new Set<number>();
+  /** Every sequence number the broker acknowledged. */
+  readonly pubacked = new Set<number>();
   /** PUBACKs with a reason code of 0x80 or more, and publishes lost with their connection. */
   refusals = 0;
   reconnects = 0;
-  private readonly spool: Array<{ seq: number; ts: number }> = [];
-  private readonly inFlight = new Set<number>();
+  /** Messages sent again because no confirmation came in time while connected. */
+  unconfirmedResends = 0;
+  private readonly epoch = randomBytes(8).toString('hex');
+  private readonly spool = new Map<number, Spooled>();
+  /** Sent on this connection and not confirmed yet, with when the broker acknowledged them. */
+  private readonly inFlight = new Map<number, number | undefined>();
   private box: SimulatedBox | undefined;
   private generation = 0;
   private nextSeq = 1;
   private producer: NodeJS.Timeout | undefined;
+  private sweeper: NodeJS.Timeout | undefined;
   private reconnecting = false;
   private stopped = false;
 
@@ -48,31 +66,35 @@ export class SpoolingBox {
     const box = new SpoolingBox(identity.deviceId, identity.mqtt.url, identity.mqtt.password, {
       intervalMs: options.intervalMs ?? 100,
       window: options.window ?? 10,
+      storedTimeoutMs: options.storedTimeoutMs ?? 10_000,
     });
     await box.connect();
     box.producer = setInterval(() => box.produce(), box.options.intervalMs);
+    box.sweeper = setInterval(() => box.resendUnconfirmed(), 500);
     return box;
   }
 
-  /** Messages made and not acknowledged yet. */
+  /** Messages made and not confirmed stored yet. */
   get spooled(): number {
-    return this.spool.length;
+    return this.spool.size;
   }
 
-  /** Stops making messages, waits until the spool is empty (every message acknowledged), disconnects. */
+  /** Stops making messages, waits until the spool is empty (every message confirmed), disconnects. */
   async finish(timeoutMs = 60_000): Promise<void> {
     clearInterval(this.producer);
-    await waitFor(`${this.deviceId} sent its whole spool`, () => this.spool.length === 0, {
+    await waitFor(`${this.deviceId} sent its whole spool`, () => this.spool.size === 0, {
       timeoutMs,
       intervalMs: 100,
     });
     this.stopped = true;
+    clearInterval(this.sweeper);
     await this.box?.close();
   }
 
   /** Drops everything at once (a test that failed). */
   async abort(): Promise<void> {
     clearInterval(this.producer);
+    clearInterval(this.sweeper);
     this.stopped = true;
     await this.box?.drop().catch(() => undefined);
   }
@@ -80,35 +102,47 @@ export class SpoolingBox {
   private produce(): void {
     const seq = this.nextSeq++;
     this.sent.push(seq);
-    this.spool.push({ seq, ts: Date.now() });
+    this.spool.set(seq, { seq, ts: Date.now() });
     this.pump();
+  }
+
+  /** Every id up to this one is confirmed (the spool's `acked`). */
+  private get confirmedUpTo(): number {
+    // Map keys iterate in insertion order: the oldest record still spooled.
+    for (const seq of this.spool.keys()) return seq - 1;
+    return this.nextSeq - 1;
   }
 
   private pump(): void {
     const box = this.box;
     if (!box?.connected) return;
-    for (const entry of this.spool) {
+    for (const entry of this.spool.values()) {
       if (this.inFlight.size >= this.options.window) return;
       if (!this.inFlight.has(entry.seq)) this.send(box, entry);
     }
   }
 
-  private send(box: SimulatedBox, entry: { seq: number; ts: number }): void {
+  private send(box: SimulatedBox, entry: Spooled): void {
     const generation = this.generation;
-    this.inFlight.add(entry.seq);
+    this.inFlight.set(entry.seq, undefined);
+    const spool = {
+      epoch: this.epoch,
+      first: entry.seq,
+      last: entry.seq,
+      acked: this.confirmedUpTo,
+      dropped: 0,
+    };
     box
       .publish(
         'telemetry',
-        { samples: [{ ts: entry.ts, values: { 'fault.seq': entry.seq } }] },
+        { samples: [{ ts: entry.ts, values: { 'fault.seq': entry.seq } }], spool },
         { seq: entry.seq, ts: entry.ts },
       )
       .then(
         () => {
-          this.acked.add(entry.seq);
-          const index = this.spool.findIndex((spooled) => spooled.seq === entry.seq);
-          if (index >= 0) this.spool.splice(index, 1);
-          if (generation === this.generation) this.inFlight.delete(entry.seq);
-          this.pump();
+          this.pubacked.add(entry.seq);
+          if (generation === this.generation && this.inFlight.has(entry.seq))
+            this.inFlight.set(entry.seq, Date.now());
         },
         () => {
           this.refusals += 1;
@@ -116,6 +150,31 @@ export class SpoolingBox {
           if (generation === this.generation) void this.reconnect();
         },
       );
+  }
+
+  private stored(message: StoredMessage): void {
+    if (message.epoch !== this.epoch) return;
+    for (const [first, last] of message.ranges) {
+      for (let seq = first; seq <= last; seq++) {
+        if (!this.spool.delete(seq)) continue;
+        this.acked.add(seq);
+        this.inFlight.delete(seq);
+      }
+    }
+    this.pump();
+  }
+
+  /** Acknowledged by the broker and never confirmed: sent again, as the device agent does after its timeout. */
+  private resendUnconfirmed(): void {
+    const box = this.box;
+    if (!box?.connected) return;
+    const now = Date.now();
+    for (const [seq, pubackedAt] of this.inFlight) {
+      const entry = this.spool.get(seq);
+      if (pubackedAt === undefined || !entry || now - pubackedAt < this.options.storedTimeoutMs) continue;
+      this.unconfirmedResends += 1;
+      this.send(box, entry);
+    }
   }
 
   private async connect(): Promise<void> {
@@ -126,7 +185,9 @@ export class SpoolingBox {
       lastWill: false,
       mqtt: { connectTimeout: 2_000 },
       onError: () => undefined,
+      onStored: (message) => this.stored(message),
     });
+    await box.subscribe();
     this.generation += 1;
     this.inFlight.clear();
     this.box = box;
@@ -165,7 +226,7 @@ export interface StoredCount {
   deviceId: string;
   sent: number;
   stored: number;
-  /** Acknowledged and not stored: the promise broken. */
+  /** Confirmed stored (deleted by the box) and not stored: the promise broken. */
   missing: number[];
   /** Sent (at all) and not stored. */
   unstored: number[];
@@ -200,8 +261,8 @@ export async function countStored(
 }
 
 /**
- * `countStored` once nothing is unstored, or as it stands after `timeoutMs`: with an external broker a
- * box's PUBACK comes from the broker, and the fleet service commits the message a moment later.
+ * `countStored` once nothing is unstored, or as it stands after `timeoutMs`: a message still in a box's
+ * spool may be on its way.
  */
 export async function countStoredWhenSettled(
   boxes: SpoolingBox[],

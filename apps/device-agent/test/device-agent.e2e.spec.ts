@@ -291,6 +291,19 @@ describe('device agent as a real process against a real broker and provisioning 
         .filter(Number.isFinite),
     );
     const since = fleet.received.length;
+    // As the fleet service does, a command goes out the moment the box says `online`: the box must
+    // already be subscribed (clean session: the broker drops a command nobody is subscribed to).
+    const stopListening = fleet.onReceived((message) => {
+      if (message.topic !== topics.status(deviceId) || message.json.state !== 'online') return;
+      const now = Date.now();
+      fleet
+        .publish(
+          topics.command(deviceId, 'c-at-online'),
+          { v: 1, id: 'c-at-online', name: 'ping', args: {}, issuedAt: now, expiresAt: now + 60_000 },
+          { properties: { responseTopic: topics.result(deviceId, 'c-at-online') } },
+        )
+        .catch(() => undefined);
+    });
     deviceAgent = new DeviceAgentProcess(baseEnv()).start();
     const online = await waitFor(
       () =>
@@ -308,6 +321,13 @@ describe('device agent as a real process against a real broker and provisioning 
       'state after restart',
     );
     expect((await retainedStatus(fleet, deviceId)).state).toBe('online');
+    const answered = await waitFor(
+      () => fleet.messages('/up/results/c-at-online')[0],
+      10_000,
+      'the answer to a command sent on seeing online',
+    );
+    stopListening();
+    expect(answered.json.status).toBe('succeeded');
   });
 
   it('replays the spool after a broker restart with no telemetry lost', async () => {

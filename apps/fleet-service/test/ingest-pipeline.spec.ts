@@ -56,7 +56,16 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     await boxA.publishRaw(topics.telemetry(a.deviceId), Buffer.alloc(20 * 1024, 0x20));
     await boxA.publishRaw(topics.telemetry(a.deviceId), '{"v":1,');
     await boxA.publishRaw(topics.telemetry(a.deviceId), '{"v":1,"seq":1,"ts":1,"samples":[]}');
-    await boxA.publishRaw(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}');
+    // An unknown channel does not even reach ingest: the broker refuses it (docs/protocol.md section 8).
+    const unknownChannel = await metricValue(side, 'agentbox_mqtt_rejections_total', {
+      reason: 'unknown_channel',
+    });
+    await expect(boxA.publishRaw(`agentbox/v1/devices/${a.deviceId}/up/nonsense`, '{}')).rejects.toThrow(
+      /Not authorized/,
+    );
+    expect(await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'unknown_channel' })).toBe(
+      unknownChannel + 1,
+    );
     await boxA.publishRaw(
       topics.result(a.deviceId, 'cmd-1'),
       boxA.encode({ commandId: 'cmd-2', status: 'succeeded' }),
@@ -74,7 +83,7 @@ describe('ingest over the embedded broker, into a real SQLite file', () => {
     expect(await rejected('payload_too_large')).toBe(before.payload_too_large + 1);
     expect(await rejected('malformed_json')).toBe(before.malformed_json + 1);
     expect(await rejected('invalid_schema')).toBe(before.invalid_schema + 1);
-    expect(await rejected('unknown_topic')).toBe(before.unknown_topic + 1);
+    expect(await rejected('unknown_topic')).toBe(before.unknown_topic);
     expect(boxA.connected).toBe(true);
     expect(await store.query(a.deviceId, 0, 100)).toHaveLength(0);
   });

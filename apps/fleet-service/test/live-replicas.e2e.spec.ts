@@ -21,7 +21,11 @@ function follow(base: string, token: string) {
   const events: LiveEvent[] = [];
   const abort = new AbortController();
   const done = (async () => {
-    const response = await fetch(`${base}/api/v1/live?access_token=${token}`, { signal: abort.signal });
+    // Not a browser: the token goes in the header (EventSource would need a stream ticket in the URL).
+    const response = await fetch(`${base}/api/v1/live`, {
+      signal: abort.signal,
+      headers: { authorization: `Bearer ${token}` },
+    });
     expect(response.status).toBe(200);
     const reader = response.body!.getReader();
     const decoder = new TextDecoder();

@@ -10,7 +10,7 @@ import {
 } from './agents.js';
 import { CommandIdSchema } from './ids.js';
 import { UpdateOfferSchema, UpdateStatusReportSchema } from './ota.js';
-import { SCHEMA_VERSION } from './limits.js';
+import { SCHEMA_VERSION, STORED_MAX_RANGES } from './limits.js';
 
 const EpochMs = z.number().int().nonnegative().describe('milliseconds since the Unix epoch');
 const ShortText = (max: number) => z.string().max(max);
@@ -36,9 +36,12 @@ export const DeviceMessageBaseSchema = z.object({
  * a message whose ids it has seen is a redelivery. `epoch` changes only when the spool starts over
  * (a wiped state directory, a re-enrolled box), where ids start again at 1.
  */
+/** The random id of a box spool's run of record ids (docs/protocol.md, "Spool positions"). */
+const SpoolEpochSchema = z.string().min(1).max(64);
+
 export const SpoolPositionSchema = z
   .object({
-    epoch: z.string().min(1).max(64),
+    epoch: SpoolEpochSchema,
     /** Ids of the first and last spool record the message holds (several telemetry records may be coalesced). */
     first: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
     last: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
@@ -75,6 +78,14 @@ export const HardwareInfoSchema = z.object({
   machineId: ShortText(128).optional(),
 });
 export type HardwareInfo = z.infer<typeof HardwareInfoSchema>;
+
+/**
+ * What a box says it can do in `up/birth` (docs/protocol.md section 2); the schema takes any name, so a
+ * newer box's capabilities reach an older fleet. `ota`: the device agent runs under the launcher with its
+ * two slots, so it takes updates over the air; a box without it refuses every update offer.
+ */
+export const BOX_CAPABILITIES = ['telemetry', 'desired-state', 'commands', 'ota'] as const;
+export type BoxCapability = (typeof BOX_CAPABILITIES)[number];
 
 /** `up/birth`, sent after every connect, right after `online`. */
 export const BirthMessageSchema = DeviceMessageBaseSchema.extend({
@@ -182,6 +193,27 @@ export const DesiredStateMessageSchema = z.object({
 });
 export type DesiredStateMessage = z.infer<typeof DesiredStateMessageSchema>;
 
+const SpoolRecordId = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * `down/stored`: the fleet service committed (or refused for good) the spool records `first..last` of each
+ * range, of the box's spool `epoch`, so the box may delete them. Sent after the transaction commits, at
+ * most once per box per committed batch (docs/protocol.md, "Acknowledged means stored").
+ */
+export const StoredMessageSchema = z.object({
+  v: z.literal(SCHEMA_VERSION),
+  epoch: SpoolEpochSchema,
+  ranges: z
+    .array(
+      z
+        .tuple([SpoolRecordId, SpoolRecordId])
+        .refine(([first, last]) => first <= last, { message: 'expected first <= last' }),
+    )
+    .min(1)
+    .max(STORED_MAX_RANGES),
+});
+export type StoredMessage = z.infer<typeof StoredMessageSchema>;
+
 /** `down/commands/{commandId}`: MQTT 5 request; the reply goes to the response topic with the correlation data. */
 export const CommandMessageSchema = z.object({
   v: z.literal(SCHEMA_VERSION),
@@ -214,4 +246,5 @@ export type UpMessageByChannel = {
 export const downMessageSchemas = {
   desired: DesiredStateMessageSchema,
   commands: CommandMessageSchema,
+  stored: StoredMessageSchema,
 } as const;

@@ -217,7 +217,7 @@ describe('parseTopic on arbitrary strings', () => {
         .array(
           fc.oneof(
             deviceId,
-            fc.constantFrom('up', 'down', 'results', 'commands', 'status', 'desired', '', '+', '#'),
+            fc.constantFrom('up', 'down', 'results', 'commands', 'status', 'desired', 'stored', '', '+', '#'),
           ),
           {
             maxLength: 5,
@@ -249,6 +249,7 @@ describe('parseTopic on arbitrary strings', () => {
           case 'state':
           case 'events':
           case 'desired':
+          case 'stored':
             rebuilt = sut.topics[parsed.channel](parsed.deviceId);
             break;
         }

@@ -18,7 +18,7 @@ export const UP_CHANNELS = [
 export type UpChannel = (typeof UP_CHANNELS)[number];
 
 /** Cloud-to-device channels, published under `{root}/{deviceId}/down/`. */
-export const DOWN_CHANNELS = ['desired', 'commands'] as const;
+export const DOWN_CHANNELS = ['desired', 'commands', 'stored'] as const;
 export type DownChannel = (typeof DOWN_CHANNELS)[number];
 
 function deviceRoot(deviceId: string): string {
@@ -43,6 +43,8 @@ export const topics = {
     return `${deviceRoot(deviceId)}/up/results/${commandId}`;
   },
   desired: (deviceId: string) => `${deviceRoot(deviceId)}/down/desired`,
+  /** Storage confirmations of what a box sent through its spool (docs/protocol.md, "Acknowledged means stored"). */
+  stored: (deviceId: string) => `${deviceRoot(deviceId)}/down/stored`,
   command: (deviceId: string, commandId: string) => {
     if (!isValidDeviceId(commandId)) throw new RangeError(`invalid command id: ${JSON.stringify(commandId)}`);
     return `${deviceRoot(deviceId)}/down/commands/${commandId}`;
@@ -60,7 +62,7 @@ export const topics = {
 export type ParsedTopic =
   | { direction: 'up'; deviceId: string; channel: Exclude<UpChannel, 'results'> }
   | { direction: 'up'; deviceId: string; channel: 'results'; commandId: string }
-  | { direction: 'down'; deviceId: string; channel: 'desired' }
+  | { direction: 'down'; deviceId: string; channel: 'desired' | 'stored' }
   | { direction: 'down'; deviceId: string; channel: 'commands'; commandId: string };
 
 /** Parses a concrete topic name into its parts; returns null for anything outside the layout. */
@@ -91,7 +93,9 @@ export function parseTopic(topic: string): ParsedTopic | null {
     }
   }
   if (direction === 'down') {
-    if (channel === 'desired' && extra === undefined) return { direction, deviceId, channel };
+    if ((channel === 'desired' || channel === 'stored') && extra === undefined) {
+      return { direction, deviceId, channel };
+    }
     if (channel === 'commands' && extra !== undefined && isValidDeviceId(extra)) {
       return { direction, deviceId, channel, commandId: extra };
     }

@@ -4,14 +4,17 @@ import {
   CommandMessageSchema,
   DesiredStateMessageSchema,
   SCHEMA_VERSION,
+  StoredMessageSchema,
   encodeMessage,
   parseTopic,
   topics,
   COMMAND_NAMES,
   type CommandMessage,
   type CommandStatus,
+  type DownChannel,
   type DesiredStateMessage,
   type HardwareInfo,
+  type StoredMessage,
   type TelemetrySample,
   type UpChannel,
   type UpdateOffer,
@@ -84,6 +87,8 @@ export interface SimulatedBoxOptions {
   onDesired?: (document: DesiredStateMessage, box: SimulatedBox) => void | Promise<void>;
   /** How the box takes an offered update: a scripted behaviour (`healthy` by default) or a handler of its own. */
   updates?: UpdateBehaviour | UpdateHandler;
+  /** Called with each storage confirmation (`down/stored`) of what the box sent with spool positions. */
+  onStored?: (message: StoredMessage, box: SimulatedBox) => void;
   /** Where a failure in handling a message goes; without it the failure is left as an unhandled rejection. */
   onError?: (error: Error) => void;
   /** MQTT options that extend or override the defaults (connect timeout, keep-alive, another will, ...). */
@@ -316,11 +321,19 @@ export class SimulatedBox {
   private receive(topic: string, payload: Buffer, packet: IPublishPacket): void {
     const parsed = parseTopic(topic);
     if (parsed?.direction !== 'down' || parsed.deviceId !== this.deviceId) return;
-    const work =
-      parsed.channel === 'desired'
-        ? this.takeDesired(payload)
-        : this.answer(payload, packet.properties ?? {});
-    void work.catch((error: unknown) => this.fail(error));
+    void this.take(parsed.channel, payload, packet).catch((error: unknown) => this.fail(error));
+  }
+
+  private async take(channel: DownChannel, payload: Buffer, packet: IPublishPacket): Promise<void> {
+    switch (channel) {
+      case 'desired':
+        return this.takeDesired(payload);
+      case 'commands':
+        return this.answer(payload, packet.properties ?? {});
+      case 'stored':
+        this.options.onStored?.(StoredMessageSchema.parse(JSON.parse(payload.toString('utf8'))), this);
+        return;
+    }
   }
 
   private async takeDesired(payload: Buffer): Promise<void> {

@@ -37,7 +37,12 @@ export async function enrolledBox(stateDir: string, options: EnrolledBoxOptions 
   const identity = new IdentityService(config);
   await identity.ensureEnrolled();
   const collector = createMetricsCollector();
-  const link = new LinkService(config, identity, seq, new BirthService(collector, runtime));
+  const link = new LinkService(
+    config,
+    identity,
+    seq,
+    new BirthService(collector, runtime, undefined, config),
+  );
   const outbox = new OutboxService(config, identity, link, seq);
   return { config, runtime, seq, identity, collector, link, outbox };
 }

@@ -7,7 +7,15 @@ import {
   type Socket,
 } from 'node:net';
 import { Aedes } from 'aedes';
-import { ProvisionRequestSchema, deviceDownPrefix, deviceUpPrefix, isUnder } from '@agentbox/schemas';
+import {
+  ProvisionRequestSchema,
+  SCHEMA_VERSION,
+  deviceDownPrefix,
+  deviceUpPrefix,
+  isUnder,
+  parseTopic,
+  topics,
+} from '@agentbox/schemas';
 
 export interface ReceivedMessage {
   topic: string;
@@ -25,6 +33,7 @@ export interface ReceivedMessage {
 export class FakeFleet {
   readonly claimToken = `claim-${randomBytes(12).toString('hex')}`;
   readonly received: ReceivedMessage[] = [];
+  private readonly receivedListeners = new Set<(message: ReceivedMessage) => void>();
   readonly provisionCalls: { hardwareId: string; name?: string }[] = [];
   /** deviceId -> current password. */
   readonly secrets = new Map<string, string>();
@@ -35,6 +44,11 @@ export class FakeFleet {
   private http: HttpServer | undefined;
   mqttPort = 0;
   httpPort = 0;
+  /**
+   * Confirm what boxes send through their spool with `down/stored`, as the fleet service does once it is
+   * committed (docs/protocol.md, "Acknowledged means stored"); off, boxes keep it in their spools.
+   */
+  confirmStorage = true;
   /** Persistence kept across broker restarts, so retained messages survive like on a real broker. */
   private persistence: unknown;
 
@@ -128,7 +142,7 @@ export class FakeFleet {
     if (this.persistence) options.persistence = this.persistence;
     const broker = await Aedes.createBroker(options);
     this.persistence = (broker as unknown as { persistence: unknown }).persistence;
-    broker.on('publish', (packet, _client) => {
+    broker.on('publish', (packet, client) => {
       if (!packet.topic.startsWith('agentbox/')) return;
       const payload = Buffer.from(packet.payload as Buffer);
       let json: Record<string, unknown> = {};
@@ -145,6 +159,8 @@ export class FakeFleet {
         properties: (packet as { properties?: Record<string, unknown> }).properties,
         at: Date.now(),
       });
+      if (client) this.confirm(packet.topic, json);
+      for (const listener of this.receivedListeners) listener(this.received.at(-1)!);
     });
     this.broker = broker;
     this.mqttServer = createNetServer((socket) => {
@@ -168,6 +184,12 @@ export class FakeFleet {
     this.broker = undefined;
   }
 
+  /** Calls `listener` with every message a client publishes, as it arrives; returns its removal. */
+  onReceived(listener: (message: ReceivedMessage) => void): () => void {
+    this.receivedListeners.add(listener);
+    return () => this.receivedListeners.delete(listener);
+  }
+
   /** Publishes as the cloud would (retained desired state, commands). */
   publish(
     topic: string,
@@ -188,6 +210,14 @@ export class FakeFleet {
         (error?: Error) => (error ? reject(error) : resolve()),
       );
     });
+  }
+
+  private confirm(topic: string, json: Record<string, unknown>): void {
+    const parsed = parseTopic(topic);
+    const spool = json.spool as { epoch?: unknown; first?: unknown; last?: unknown } | undefined;
+    if (!this.confirmStorage || parsed?.direction !== 'up' || typeof spool?.epoch !== 'string') return;
+    const stored = { v: SCHEMA_VERSION, epoch: spool.epoch, ranges: [[spool.first, spool.last]] };
+    this.publish(topics.stored(parsed.deviceId), stored).catch(() => undefined);
   }
 
   messages(topicSuffix: string): ReceivedMessage[] {

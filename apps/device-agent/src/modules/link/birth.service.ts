@@ -7,14 +7,17 @@ import {
   MetricNameSchema,
   SCHEMA_VERSION,
   type BirthMessage,
+  type BoxCapability,
   type HardwareInfo,
 } from '@agentbox/schemas';
+import { BoxConfig } from '../../config/box-config.js';
 import { BoxSecretsKeyService } from '../agents/secrets/box-secrets-key.service.js';
 import { DEVICE_AGENT_VERSION } from '../runtime/device-agent-version.js';
 import { METRICS_COLLECTOR, type MetricsCollector } from '../runtime/metrics-collector.js';
 import { RuntimeSettingsService } from '../runtime/runtime-settings.service.js';
 
-export const CAPABILITIES = ['telemetry', 'desired-state', 'commands'] as const;
+/** Every box reports these; `ota` only one installed with slots (the launcher's boot state). */
+const ALWAYS: readonly BoxCapability[] = ['telemetry', 'desired-state', 'commands'];
 
 /** PRETTY_NAME from os-release(5), e.g. "Debian GNU/Linux 12 (bookworm)". */
 export async function readOsRelease(
@@ -48,7 +51,12 @@ export class BirthService {
     @Inject(METRICS_COLLECTOR) private readonly collector: MetricsCollector,
     private readonly runtime: RuntimeSettingsService,
     @Optional() private readonly secrets?: BoxSecretsKeyService,
+    @Optional() private readonly config?: BoxConfig,
   ) {}
+
+  capabilities(): BoxCapability[] {
+    return this.config?.bootStatePath ? [...ALWAYS, 'ota'] : [...ALWAYS];
+  }
 
   async hardware(): Promise<HardwareInfo> {
     const cpuList = cpus();
@@ -79,7 +87,7 @@ export class BirthService {
       agentVersion: DEVICE_AGENT_VERSION,
       bootId: this.bootId,
       hardware: await this.hardware(),
-      capabilities: [...CAPABILITIES],
+      capabilities: this.capabilities(),
       metrics: metrics.slice(0, 500),
       telemetryIntervalSec: this.runtime.telemetryIntervalSec,
       // The cloud seals provider API keys to this key (docs/protocol.md section 11).

@@ -80,7 +80,7 @@ export interface PublishOptions {
 
 interface SessionOutcome {
   connected: boolean;
-  /** When online + birth + subscribe completed on this connection. */
+  /** When subscribe + online + birth completed on this connection. */
   readyAt?: number;
   badCredentials: boolean;
   /** The broker refused the CONNECT as busy (BUSY_CONNACK_CODES). */
@@ -111,7 +111,7 @@ export class LinkService {
   private readonly handlers = new Map<DownChannel, InboundHandler>();
   /** The client of the current attempt, connected or not. */
   private attempt: MqttClient | undefined;
-  /** Set once online + birth + subscribe are done on the current connection. */
+  /** Set once subscribe + online + birth are done on the current connection. */
   private ready: MqttClient | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -120,7 +120,7 @@ export class LinkService {
   private lastProgressAt = Date.now();
   /** Seq of the Last Will for the next CONNECT, while no CONNECT has carried it yet. */
   private willSeq: number | undefined;
-  /** Number of connections that completed online + birth + subscribe. */
+  /** Number of connections that completed subscribe + online + birth. */
   connections = 0;
 
   constructor(
@@ -343,8 +343,17 @@ export class LinkService {
     };
   }
 
-  /** After every connect: `online` (retained), then birth, then the `down/#` subscription. */
+  /**
+   * After every connect: the `down/#` subscription, then `online` (retained), then birth. The fleet
+   * sends commands to a box it sees online, and the session is clean: subscribed first, the box hears
+   * a command sent the moment it is announced, instead of the broker dropping it for want of a subscriber.
+   */
   private async announce(client: MqttClient, deviceId: string): Promise<void> {
+    // The retained `down/desired` is delivered right after this subscription (MQTT-3.3.1-6).
+    const granted = await client.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
+    const refused = granted.find((grant) => grant.qos >= 0x80);
+    if (refused)
+      throw new Error(`the broker refused the subscription to ${refused.topic} (reason ${refused.qos})`);
     const online: StatusMessage = {
       v: SCHEMA_VERSION,
       seq: this.seq.next(),
@@ -354,11 +363,6 @@ export class LinkService {
     await this.publishOn(client, topics.status(deviceId), encodeMessage(online), { retain: true });
     const birth = await this.birth.build(this.seq.next());
     await this.publishOn(client, topics.birth(deviceId), encodeMessage(birth), {});
-    // The retained `down/desired` is delivered right after this subscription (MQTT-3.3.1-6).
-    const granted = await client.subscribeAsync(topics.deviceDownFilter(deviceId), { qos: 1 });
-    const refused = granted.find((grant) => grant.qos >= 0x80);
-    if (refused)
-      throw new Error(`the broker refused the subscription to ${refused.topic} (reason ${refused.qos})`);
   }
 
   private async publishOn(

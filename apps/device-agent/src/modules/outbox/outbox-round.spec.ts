@@ -7,8 +7,11 @@ import { LinkException, LinkExceptionCode } from '../link/link.exception.js';
 import { sendRound, type RoundOptions } from './outbox-round.js';
 import type { SpooledChannel } from './telemetry-coalescing.js';
 
-/** What became of one published message: stored and acknowledged, stored with its PUBACK lost, lost, refused. */
-type Outcome = 'ack' | 'lost-puback' | 'lost' | 'refused';
+/**
+ * What became of one published message: stored and acknowledged, stored with its PUBACK lost, lost,
+ * refused, or acknowledged by a broker that crashed before handing it on (it and the rest of the round).
+ */
+type Outcome = 'ack' | 'lost-puback' | 'lost' | 'refused' | 'crash';
 
 type Action =
   | { kind: 'telemetry'; samples: number; pad: number }
@@ -30,7 +33,7 @@ const action: fc.Arbitrary<Action> = fc.oneof(
     weight: 3,
     arbitrary: fc.record({
       kind: fc.constant('round' as const),
-      outcomes: fc.array(fc.constantFrom<Outcome>('ack', 'ack', 'lost-puback', 'lost', 'refused'), {
+      outcomes: fc.array(fc.constantFrom<Outcome>('ack', 'ack', 'lost-puback', 'lost', 'refused', 'crash'), {
         maxLength: 4,
       }),
     }),
@@ -44,7 +47,7 @@ const OPTIONS: RoundOptions = { window: 3, peekRecords: 7, limits: { maxSamples:
 describe('sendRound (telemetry coalescing)', () => {
   const dir = useTempDir('agentbox-outbox-round-');
 
-  it('re-sends every sample under the same (seq, idx) until acknowledged, and acks a record only with its message', async () => {
+  it('re-sends every sample under the same (seq, idx) until stored, and acks a record only with its message', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(action, { maxLength: 40 }), async (actions) => {
         const path = `${dir.path}/${Math.random().toString(36).slice(2)}`;
@@ -58,12 +61,26 @@ describe('sendRound (telemetry coalescing)', () => {
         const stored = new Map<string, number>();
         const keyOf = new Map<number, string>();
         const refusedSamples = new Set<number>();
-        /** Records whose message was acknowledged or refused: the only ones the spool may ack. */
+        /** Records whose message was acknowledged or refused: with `confirmed`, the only ones the spool may ack. */
         const done = new Set<number>();
+        /** Records the fleet stored, which it confirms (down/stored). */
+        const confirmed = new Set<number>();
+        const awaitStored = (ranges: ReadonlyArray<readonly [number, number]>) => {
+          const index = ranges.findIndex(([first, last]) => {
+            for (let id = first; id <= last; id++) if (!confirmed.has(id)) return true;
+            return false;
+          });
+          return Promise.resolve(index === -1 ? ranges.length : index);
+        };
 
-        const publish =
-          (outcomes: Outcome[]) => (channel: SpooledChannel, message: Record<string, unknown>) => {
-            const outcome = outcomes.shift() ?? 'ack';
+        const publish = (outcomes: Outcome[]) => {
+          let crashed = false;
+          return (channel: SpooledChannel, message: Record<string, unknown>) => {
+            let outcome = outcomes.shift() ?? 'ack';
+            if (outcome === 'crash' || crashed) {
+              crashed = true;
+              outcome = 'crash';
+            }
             const position = message.spool as SpoolPosition;
             expect(position.acked).toBeLessThan(position.first);
             const ids = Array.from(
@@ -90,17 +107,19 @@ describe('sendRound (telemetry coalescing)', () => {
               if (outcome === 'refused') for (const sample of samples) refusedSamples.add(sample.ts);
             }
             if (outcome === 'ack' || outcome === 'refused') for (const id of ids) done.add(id);
-            if (outcome === 'ack') return Promise.resolve();
+            if (outcome === 'ack' || outcome === 'lost-puback') for (const id of ids) confirmed.add(id);
+            if (outcome === 'ack' || outcome === 'crash') return Promise.resolve();
             return Promise.reject(
               outcome === 'refused'
                 ? new LinkException(LinkExceptionCode.PUBLISH_REFUSED, 'refused', 0x87)
                 : new LinkException(LinkExceptionCode.NOT_CONNECTED, 'connection lost'),
             );
           };
+        };
 
         const checkAcks = () => {
           for (let id = 1; id <= spool.stats().ackedId; id++)
-            expect(done.has(id), `record ${id} acked`).toBe(true);
+            expect(done.has(id) || confirmed.has(id), `record ${id} acked`).toBe(true);
         };
 
         try {
@@ -121,7 +140,7 @@ describe('sendRound (telemetry coalescing)', () => {
                 JSON.stringify({ c: 'events', m: { v: 1, seq: ++seq, ts: 0, events: [event] } }),
               );
             } else if (step.kind === 'round') {
-              await sendRound(spool, publish([...step.outcomes]), OPTIONS);
+              await sendRound(spool, publish([...step.outcomes]), OPTIONS, undefined, awaitStored);
               checkAcks();
             } else {
               await spool.close();
@@ -130,7 +149,7 @@ describe('sendRound (telemetry coalescing)', () => {
           }
           // The link comes back for good: everything drains.
           for (let round = 0; round < 1_000; round++) {
-            if ((await sendRound(spool, publish([]), OPTIONS)).empty) break;
+            if ((await sendRound(spool, publish([]), OPTIONS, undefined, awaitStored)).empty) break;
             checkAcks();
           }
           expect(spool.stats().records).toBe(0);

@@ -30,6 +30,13 @@ const DEFAULT_OPTIONS: RoundOptions = {
 
 export type PublishOne = (channel: SpooledChannel, message: Record<string, unknown>) => Promise<void>;
 
+/**
+ * Waits until the fleet service confirms it stored the records of every range (`down/stored`), and
+ * resolves with how many of the leading ranges it confirmed by then: fewer than all when it gave up (the
+ * link went down, or no confirmation came in time).
+ */
+export type AwaitStored = (ranges: ReadonlyArray<readonly [number, number]>) => Promise<number>;
+
 export interface RoundResult {
   /** Messages published that got a PUBACK. */
   published: number;
@@ -39,14 +46,18 @@ export interface RoundResult {
   refusal?: unknown;
   /** Nothing was left to send. */
   empty: boolean;
-  /** Every message of the round was acknowledged (or dropped); false means connection trouble. */
+  /** Every message of the round was acknowledged (or dropped) and confirmed stored; false means connection trouble. */
   allAcked: boolean;
+  /** Acknowledged by the broker, but the fleet service did not confirm storing all of it. */
+  unconfirmed?: boolean;
 }
 
 /**
  * One round of the outbox: the oldest records of the spool, coalesced (planMessages), published at once
  * with their spool position, then acknowledged in the spool up to the last record of the longest prefix
- * of messages that made it. A spool record is acknowledged only when the message holding it is.
+ * of messages that made it. A spool record is acknowledged only when the message holding it is, and, with
+ * `awaitStored`, once the fleet service confirms it stored it (docs/protocol.md, "Acknowledged means
+ * stored": a broker's PUBACK only says the broker has it).
  */
 export async function sendRound(
   spool: OutboxSpool,
@@ -54,6 +65,7 @@ export async function sendRound(
   options: RoundOptions = DEFAULT_OPTIONS,
   /** Hears the round's counts before its records are acknowledged (someone may be waiting for the ack). */
   beforeAck?: (result: RoundResult) => void,
+  awaitStored?: AwaitStored,
 ): Promise<RoundResult> {
   const records = await spool.peek(options.peekRecords);
   if (records.length === 0) return { published: 0, refused: 0, empty: true, allAcked: true };
@@ -77,11 +89,14 @@ export async function sendRound(
   );
   const result: RoundResult = { published: 0, refused: 0, empty: false, allAcked: false };
   let lastAcked: number | undefined;
+  /** The records of each message of the prefix the broker took (the others were refused for good). */
+  const delivered: Array<[number, number]> = [];
   for (const [index, settled] of results.entries()) {
     const item = planned[index] as PlannedMessage;
     if (settled.status === 'fulfilled') {
       result.published += 1;
       lastAcked = item.last;
+      delivered.push([item.first, item.last]);
       continue;
     }
     if (!isDropped(settled.reason)) break;
@@ -91,6 +106,16 @@ export async function sendRound(
     lastAcked = item.last;
   }
   result.allAcked = lastAcked === planned.at(-1)?.last;
+  if (awaitStored && delivered.length > 0) {
+    // Acked up to the first message not confirmed stored: it, and what follows, go again next round.
+    const confirmed = await awaitStored(delivered);
+    const firstUnconfirmed = delivered[confirmed];
+    if (firstUnconfirmed !== undefined) {
+      result.allAcked = false;
+      result.unconfirmed = true;
+      lastAcked = firstUnconfirmed[0] - 1 > ackedId ? firstUnconfirmed[0] - 1 : undefined;
+    }
+  }
   beforeAck?.(result);
   if (lastAcked !== undefined) await spool.ack(lastAcked);
   return result;

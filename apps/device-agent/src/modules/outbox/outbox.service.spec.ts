@@ -3,8 +3,9 @@ import { Aedes } from 'aedes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { waitFor } from '@agentbox/test-support';
 import { useTempDir } from '@agentbox/test-support/vitest';
-import { SCHEMA_VERSION, type TelemetryMessage } from '@agentbox/schemas';
+import { SCHEMA_VERSION, parseTopic, topics, type TelemetryMessage } from '@agentbox/schemas';
 import { enrolledBox } from '../../../test/support/enrolled-box.js';
+import type { IdentityService } from '../identity/identity.service.js';
 import type { LinkService } from '../link/link.service.js';
 import type { SequenceService } from '../sequence/sequence.service.js';
 import type { OutboxService } from './outbox.service.js';
@@ -20,10 +21,29 @@ describe('OutboxService against a real broker', () => {
   let link: LinkService;
   let sut: OutboxService;
   let seq: SequenceService;
+  let identity: IdentityService;
   const received: TelemetryMessage[] = [];
+  /** Whether the broker's "fleet" confirms storage with `down/stored` (docs/protocol.md). */
+  let confirming = true;
+
+  const confirm = (deviceId: string, epoch: string, first: number, last = first) =>
+    new Promise<void>((resolve) =>
+      broker.publish(
+        {
+          cmd: 'publish',
+          topic: topics.stored(deviceId),
+          payload: Buffer.from(JSON.stringify({ v: SCHEMA_VERSION, epoch, ranges: [[first, last]] })),
+          qos: 1,
+          retain: false,
+          dup: false,
+        },
+        () => resolve(),
+      ),
+    );
 
   beforeEach(async () => {
     received.length = 0;
+    confirming = true;
     // The broker refuses `up/events` with PUBACK 0x87 (MQTT 5) and accepts the rest.
     broker = await Aedes.createBroker({
       authorizePublish: (_client, packet, done) =>
@@ -31,7 +51,11 @@ describe('OutboxService against a real broker', () => {
     });
     broker.on('publish', (packet, client) => {
       if (client && packet.topic.endsWith('/up/telemetry')) {
-        received.push(JSON.parse(packet.payload.toString()) as TelemetryMessage);
+        const message = JSON.parse(packet.payload.toString()) as TelemetryMessage;
+        received.push(message);
+        const deviceId = parseTopic(packet.topic)?.deviceId;
+        if (confirming && message.spool && deviceId)
+          void confirm(deviceId, message.spool.epoch, message.spool.first, message.spool.last);
       }
     });
     server = createServer(broker.handle);
@@ -40,6 +64,7 @@ describe('OutboxService against a real broker', () => {
     ({
       link,
       seq,
+      identity,
       outbox: sut,
     } = await enrolledBox(dir.path, {
       mqttUrl: url,
@@ -102,5 +127,38 @@ describe('OutboxService against a real broker', () => {
       [sent[1_000]?.seq, 234],
     ]);
     expect(received.flatMap((message) => message.samples)).toEqual(sent.flatMap((m) => m.samples));
+  });
+
+  it('keeps what the broker acknowledged until the fleet confirms storing it, then deletes it', async () => {
+    confirming = false;
+    link.start();
+    await until('the link up', () => link.connected);
+    const first = await sut.append('telemetry', telemetry());
+    await until('the message at the broker', () => received.length === 1);
+    // Acknowledged by the broker, not confirmed: it stays on disk.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(sut.stats()?.records).toBe(1);
+    expect(sut.published).toBe(0);
+    await confirm(identity.deviceId, 'another-epoch', first);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(sut.stats()?.records).toBe(1);
+    await confirm(identity.deviceId, received[0]!.spool!.epoch, first);
+    await until('an empty spool', () => sut.stats()?.records === 0);
+    expect(received).toHaveLength(1);
+  });
+
+  it('sends again what the fleet did not confirm in time, under the same seq', async () => {
+    confirming = false;
+    sut.storedTimeout.baseMs = 300;
+    link.start();
+    await until('the link up', () => link.connected);
+    const message = telemetry();
+    await sut.append('telemetry', message);
+    await until('the message sent twice', () => received.length >= 2);
+    expect(sut.unconfirmedRounds).toBeGreaterThanOrEqual(1);
+    expect(received[1]).toEqual(received[0]);
+    expect(received[0]?.seq).toBe(message.seq);
+    confirming = true;
+    await until('an empty spool', () => sut.stats()?.records === 0);
   });
 });

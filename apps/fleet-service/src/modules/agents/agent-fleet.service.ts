@@ -11,7 +11,8 @@ import {
   ReportedAgentSchema,
 } from '@agentbox/schemas';
 import { sealSecret } from '@agentbox/sealed-secret';
-import { DesiredStateException } from '../desired-state/desired-state.exception.js';
+import type { BulkProgress } from '../desired-state/desired-state-bulk.js';
+import type { ComposeSections } from '../desired-state/desired-sections.js';
 import { DesiredStateService } from '../desired-state/desired-state.service.js';
 import { DevicesService, type FleetTarget } from '../devices/devices.service.js';
 import type { ProviderRow } from '../providers/provider.entity.js';
@@ -19,8 +20,13 @@ import { ProvidersService } from '../providers/providers.service.js';
 import { AgentRow } from './agent.entity.js';
 import { AssignmentRow } from './assignment.entity.js';
 
-/** Boxes whose documents are recomposed at once after a change that touches many of them. */
-const REFRESH_CONCURRENCY = 8;
+/** One composition shared by every box reached by the same agents. */
+interface Composition {
+  agents: DesiredAgent[];
+  providers: Array<{ row: ProviderRow; apiKey: string | undefined }>;
+  /** Agent and provider ids and versions, the box-independent part of the fingerprint. */
+  inputs: string;
+}
 
 interface Catalog {
   agents: Map<string, AgentRow>;
@@ -76,11 +82,30 @@ export class AgentFleetService {
   async refreshForAssignments(
     assignments: ReadonlyArray<Pick<AssignmentRow, 'targetType' | 'targetValue'>>,
   ): Promise<void> {
-    if (assignments.length === 0) return;
-    const all = await this.devices.fleetTargets();
-    const targets = all.filter((device) => assignments.some((a) => assignmentMatches(a, device)));
+    const targets = await this.targetsOf(assignments);
     if (targets.length === 0) return;
     await this.refreshTargets(targets, await this.loadCatalog());
+  }
+
+  /** The boxes these assignments reach now. */
+  async targetsOf(
+    assignments: ReadonlyArray<Pick<AssignmentRow, 'targetType' | 'targetValue'>>,
+  ): Promise<FleetTarget[]> {
+    if (assignments.length === 0) return [];
+    const device =
+      assignments.length === 1 && assignments[0]?.targetType === 'device' ? assignments[0] : null;
+    // One box needs one row, not the whole fleet.
+    const all = await this.devices.fleetTargets(device ? [device.targetValue] : undefined);
+    return all.filter((target) => assignments.some((a) => assignmentMatches(a, target)));
+  }
+
+  /** Recomposes these boxes, reporting the cumulative counts as they settle (an assignment job). */
+  async deliver(
+    targets: readonly FleetTarget[],
+    onProgress: (progress: BulkProgress) => void,
+  ): Promise<BulkProgress> {
+    if (targets.length === 0) return { written: 0, unchanged: 0, failed: 0 };
+    return this.refreshTargets(targets, await this.loadCatalog(), onProgress);
   }
 
   /** Boxes running an agent that uses the provider get a new document. */
@@ -166,72 +191,86 @@ export class AgentFleetService {
     return [...ids].sort();
   }
 
-  private async refreshTargets(targets: FleetTarget[], catalog: Catalog): Promise<void> {
-    let next = 0;
-    const worker = async () => {
-      while (next < targets.length) {
-        const device = targets[next];
-        next += 1;
-        if (!device) continue;
-        try {
-          await this.refreshOne(device, catalog);
-        } catch (error) {
-          this.logger.error(`Composing the agents of ${device.id} failed: ${(error as Error).message}`);
-        }
+  /**
+   * Recomposes these boxes through one bulk write (docs/architecture.md, "Fan-out"): boxes reached by the
+   * same agents share one composition (the agents list, the providers and their decrypted keys); only the
+   * sealing of API keys and the fingerprint (both depend on the box's key) are per box.
+   */
+  private async refreshTargets(
+    targets: readonly FleetTarget[],
+    catalog: Catalog,
+    onProgress?: (progress: BulkProgress) => void,
+  ): Promise<BulkProgress> {
+    const groups = new Map<string, Composition>();
+    const entries = targets.map((device) => {
+      const agentIds = this.agentIdsFor(device, catalog);
+      const key = agentIds.join('\n');
+      let group = groups.get(key);
+      if (!group) {
+        group = this.compose(agentIds, catalog);
+        groups.set(key, group);
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(REFRESH_CONCURRENCY, targets.length) }, worker));
+      return { deviceId: device.id, compose: this.composer(device, group) };
+    });
+    const outcome = await this.desired.writeMany('agents', entries, onProgress);
+    if (outcome.failed > 0) {
+      this.logger.error(`The agents of ${outcome.failed} of ${targets.length} boxes were not updated`);
+    }
+    return outcome;
   }
 
-  private async refreshOne(device: FleetTarget, catalog: Catalog): Promise<void> {
-    const agents = this.agentIdsFor(device, catalog).flatMap((id) => {
+  /** What every box reached by exactly these agents gets, before sealing. */
+  private compose(agentIds: readonly string[], catalog: Catalog): Composition {
+    const agents = agentIds.flatMap((id) => {
       const row = catalog.agents.get(id);
       return row ? [row] : [];
     });
     const providerIds = [...new Set(agents.flatMap((row) => providersOf(row.definition)))].sort();
     const providers = providerIds.flatMap((id) => {
       const row = catalog.providers.get(id);
-      return row ? [row] : [];
+      return row ? [{ row, apiKey: this.providers.apiKeyOf(row) }] : [];
     });
-    // Sealing is randomised, so the inputs (not the sealed output) decide whether anything changed.
-    const fingerprint = createHash('sha256')
-      .update(
-        JSON.stringify({
-          agents: agents.map((row) => [row.id, row.version]),
-          providers: providers.map((row) => [row.id, row.version]),
-          secretsKey: device.secretsKey,
-        }),
-      )
-      .digest('hex');
-    try {
-      await this.desired.write(device.id, 'agents', (current) => {
-        const composedFrom = current?.agentsFingerprint ?? null;
-        if (composedFrom === fingerprint) return null;
-        // A box that never had agents from the cloud is left alone while it has none.
-        if (agents.length === 0 && composedFrom === null) return null;
-        return {
-          sections: {
-            agents: agents.map((row): DesiredAgent => ({
-              id: row.id,
-              version: row.version,
-              definition: row.definition,
-            })),
-            providers: providers.map((row) => this.desiredProvider(row, device)),
-          },
-          agentsFingerprint: fingerprint,
-        };
-      });
-    } catch (error) {
-      if (!(error instanceof DesiredStateException)) throw error;
-      this.logger.error(
-        `The desired state of ${device.id} would be ${error.size.bytes} bytes, over the ${error.size.cap}-byte MQTT payload cap; its agents were not updated`,
-      );
-    }
+    return {
+      agents: agents.map((row): DesiredAgent => ({
+        id: row.id,
+        version: row.version,
+        definition: row.definition,
+      })),
+      providers,
+      // Sealing is randomised, so the inputs (not the sealed output) decide whether anything changed.
+      inputs: JSON.stringify({
+        agents: agents.map((row) => [row.id, row.version]),
+        providers: providers.map(({ row }) => [row.id, row.version]),
+      }),
+    };
   }
 
-  private desiredProvider(row: ProviderRow, device: FleetTarget): DesiredProvider {
+  /** The `agents` owner's write for one box of a group: nothing when its inputs did not change. */
+  private composer(device: FleetTarget, group: Composition): ComposeSections {
+    const fingerprint = createHash('sha256')
+      .update(group.inputs)
+      .update(JSON.stringify({ secretsKey: device.secretsKey }))
+      .digest('hex');
+    return (current) => {
+      const composedFrom = current?.agentsFingerprint ?? null;
+      if (composedFrom === fingerprint) return null;
+      // A box that never had agents from the cloud is left alone while it has none.
+      if (group.agents.length === 0 && composedFrom === null) return null;
+      return {
+        sections: {
+          agents: group.agents,
+          providers: group.providers.map((provider) => this.desiredProvider(provider, device)),
+        },
+        agentsFingerprint: fingerprint,
+      };
+    };
+  }
+
+  private desiredProvider(
+    { row, apiKey }: Composition['providers'][number],
+    device: FleetTarget,
+  ): DesiredProvider {
     const provider: DesiredProvider = { id: row.id, version: row.version, baseUrl: row.baseUrl };
-    const apiKey = device.secretsKey ? this.providers.apiKeyOf(row) : undefined;
     if (apiKey !== undefined && device.secretsKey) provider.apiKey = sealSecret(apiKey, device.secretsKey);
     return provider;
   }

@@ -9,6 +9,7 @@ import {
 import { AppConfig } from '../../config/app-config.js';
 import { CommandSender, CommandTimeoutError } from '../broker/command-sender.js';
 import { DevicesService } from '../devices/devices.service.js';
+import { RunsStore } from '../runs/runs.store.js';
 import { AgentException } from './agents.exception.js';
 import { AgentsService } from './agents.service.js';
 
@@ -22,15 +23,22 @@ export class AgentTasksService {
     private readonly devices: DevicesService,
     private readonly commands: CommandSender,
     private readonly config: AppConfig,
+    private readonly runs: RunsStore,
   ) {}
 
-  async send(agentId: string, deviceId: string, input: string): Promise<AgentTaskResponse> {
-    await this.agents.get(agentId);
+  /** With `conversationId`, the input is a message of that conversation (the box adds its history). */
+  async send(
+    agentId: string,
+    deviceId: string,
+    input: string,
+    conversationId?: string,
+  ): Promise<AgentTaskResponse> {
+    const agent = await this.agents.get(agentId);
     const device = await this.devices.get(deviceId);
     if (!device.online) {
       throw new AgentException('DEVICE_OFFLINE', `Box ${deviceId} is offline`);
     }
-    const args: AgentRunCommandArgs = { agentId, input };
+    const args: AgentRunCommandArgs = { agentId, input, ...(conversationId ? { conversationId } : {}) };
     let result;
     try {
       result = await this.commands.send(deviceId, COMMAND_NAMES.agentRun, args, this.config.taskTimeoutMs);
@@ -50,6 +58,21 @@ export class AgentTasksService {
     if (!output.success) {
       throw new AgentException('TASK_REJECTED', `Box ${deviceId} accepted the task but named no run id`);
     }
+    await this.runs.recordAccepted(
+      {
+        id: output.data.runId,
+        agentId,
+        agentVersion: agent.version,
+        trigger: { type: 'message', detail: result.commandId },
+        ...(conversationId ? { conversationId } : {}),
+        status: 'queued',
+        input: input.slice(0, 10_000),
+        createdAt: Date.now(),
+        steps: 0,
+        usage: { inputTokens: 0, outputTokens: 0 },
+      },
+      deviceId,
+    );
     return { runId: output.data.runId, commandId: result.commandId };
   }
 }

@@ -2,11 +2,17 @@ import { Body, Controller, Delete, Get, HttpCode, Param, Post, Res } from '@nest
 import { ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { AssignmentCreateRequestSchema, AssignmentDtoSchema } from '@agentbox/schemas';
+import {
+  AssignmentAcceptedDtoSchema,
+  AssignmentCreateRequestSchema,
+  AssignmentDtoSchema,
+  AssignmentJobDtoSchema,
+} from '@agentbox/schemas';
 import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
 import { Roles } from '../auth/auth.decorators.js';
 import { AgentsService } from './agents.service.js';
+import { AssignmentJobsService } from './assignment-jobs.service.js';
 
 @ApiTags('assignments')
 @ApiSignedIn()
@@ -25,11 +31,13 @@ export class AssignmentsController {
   @Roles('operator')
   @ApiOperation({
     operationId: 'createAssignment',
-    summary: 'Assign an agent to a box, a tag or every box; the same one again returns it (operator)',
+    summary:
+      'Assign an agent to a box, a tag or every box (operator): 202 with the job delivering it to the boxes ' +
+      '(follow it with getAssignmentJob); the same one again returns it with 200 and no job',
   })
   @ApiZodBody('AssignmentCreateRequest', AssignmentCreateRequestSchema)
-  @ApiZodResponse(201, 'AssignmentDto', AssignmentDtoSchema, 'Created')
-  @ApiZodResponse(200, 'AssignmentDto', AssignmentDtoSchema, 'Already assigned')
+  @ApiZodResponse(202, 'AssignmentAcceptedDto', AssignmentAcceptedDtoSchema, 'Stored; the job delivers it')
+  @ApiZodResponse(200, 'AssignmentAcceptedDto', AssignmentAcceptedDtoSchema, 'Already assigned (job null)')
   @ApiErrors(400, 404)
   async create(
     @Body(new ZodValidationPipe(AssignmentCreateRequestSchema))
@@ -37,7 +45,7 @@ export class AssignmentsController {
     @Res({ passthrough: true }) reply: FastifyReply,
   ) {
     const { created, assignment } = await this.agents.assign(body);
-    void reply.status(created ? 201 : 200);
+    void reply.status(created ? 202 : 200);
     return assignment;
   }
 
@@ -52,5 +60,23 @@ export class AssignmentsController {
   @ApiErrors(400, 404)
   remove(@Param('id', new ZodValidationPipe(z.uuid())) id: string) {
     return this.agents.unassign(id);
+  }
+}
+
+@ApiTags('assignments')
+@ApiSignedIn()
+@Controller('api/v1/assignment-jobs')
+export class AssignmentJobsController {
+  constructor(private readonly jobs: AssignmentJobsService) {}
+
+  @Get(':id')
+  @ApiOperation({
+    operationId: 'getAssignmentJob',
+    summary: 'The delivery of a new assignment to its boxes: running, then done (or failed), with counts',
+  })
+  @ApiZodResponse(200, 'AssignmentJobDto', AssignmentJobDtoSchema)
+  @ApiErrors(400, 404)
+  get(@Param('id', new ZodValidationPipe(z.uuid())) id: string) {
+    return this.jobs.get(id);
   }
 }

@@ -15,6 +15,14 @@ import type { DeviceStateRow } from './device-state.entity.js';
  */
 export type SectionOwner = 'operator' | 'agents' | 'update';
 
+/** What a section owner writes: its sections, and for the agents owner what they were composed from. */
+export interface SectionWrite {
+  sections: Record<string, unknown>;
+  agentsFingerprint?: string;
+}
+/** Given the stored row (null before the first write), the owner's sections, or null to write nothing. */
+export type ComposeSections = (current: DeviceStateRow | null) => SectionWrite | null;
+
 interface SectionClaim {
   owner: Exclude<SectionOwner, 'operator'>;
   sections: readonly string[];

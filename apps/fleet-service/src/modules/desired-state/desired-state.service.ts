@@ -15,15 +15,21 @@ import { AppConfig } from '../../config/app-config.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { SerialByKey } from '../../common/serial-by-key.js';
 import { DeviceStateRow } from './device-state.entity.js';
-import { mergeSections, type SectionOwner } from './desired-sections.js';
+import {
+  type ComposeSections,
+  mergeSections,
+  type SectionOwner,
+  type SectionWrite,
+} from './desired-sections.js';
 import { DesiredStateException } from './desired-state.exception.js';
+import {
+  BulkDesiredWriter,
+  type BulkEntry,
+  type BulkProgress,
+  desiredMessage,
+} from './desired-state-bulk.js';
 
-/** What a section owner writes: its sections, and for the agents owner what they were composed from. */
-export interface SectionWrite {
-  sections: Record<string, unknown>;
-  agentsFingerprint?: string;
-}
-export type ComposeSections = (current: DeviceStateRow | null) => SectionWrite | null;
+export type { ComposeSections, SectionWrite } from './desired-sections.js';
 
 /** How long a request waits for the broker to acknowledge a desired-state publish. */
 const PUBLISH_WAIT_MS = 5_000;
@@ -38,13 +44,21 @@ export class DesiredStateService {
   private readonly logger = new Logger(DesiredStateService.name);
   /** Serialises writes and publishes per box, so the retained document never goes back a version. */
   private readonly serial = new SerialByKey();
+  private readonly bulk: BulkDesiredWriter;
 
   constructor(
     @InjectRepository(DeviceStateRow) private readonly states: Repository<DeviceStateRow>,
     @Inject(BROKER) private readonly broker: BrokerPort,
     private readonly devices: DevicesService,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.bulk = new BulkDesiredWriter({
+      states,
+      serial: this.serial,
+      checkBytes: (deviceId, bytes) => this.checkBytes(deviceId, bytes),
+      publish: (row, payload) => this.publish(row, payload),
+    });
+  }
 
   async get(deviceId: string): Promise<DesiredStateResponse> {
     await this.devices.get(deviceId);
@@ -99,9 +113,22 @@ export class DesiredStateService {
         ...(written.agentsFingerprint === undefined ? {} : { agentsFingerprint: written.agentsFingerprint }),
       } as QueryDeepPartialEntity<DeviceStateRow>);
       const row = await this.states.findOneByOrFail({ deviceId });
-      await this.publish(row);
+      await this.publish(row, desiredMessage(row));
       return row;
     });
+  }
+
+  /**
+   * `write` for many boxes at once (an assignment to every box): the same rules per box, with one
+   * database round trip per chunk of boxes and the publishes pipelined (desired-state-bulk.ts).
+   * `onProgress` gets the cumulative counts as boxes settle; a box that fails is counted, not thrown.
+   */
+  writeMany(
+    owner: SectionOwner,
+    entries: readonly BulkEntry[],
+    onProgress?: (progress: BulkProgress) => void,
+  ): Promise<BulkProgress> {
+    return this.bulk.write(owner, entries, onProgress);
   }
 
   /**
@@ -112,7 +139,7 @@ export class DesiredStateService {
     await this.serial.run(deviceId, async () => {
       await this.ensureRow(deviceId, new Date());
       const row = await this.states.findOneByOrFail({ deviceId });
-      await this.publish(row);
+      await this.publish(row, desiredMessage(row));
     });
   }
 
@@ -138,6 +165,11 @@ export class DesiredStateService {
       ts: Date.now(),
       spec,
     }).length;
+    this.checkBytes(deviceId, bytes);
+  }
+
+  /** Throws when a document of `bytes` once encoded (at the largest version) would pass the MQTT payload cap. */
+  private checkBytes(deviceId: string, bytes: number): void {
     const cap = this.config.maxPayloadBytes;
     if (bytes > cap) {
       throw new DesiredStateException(
@@ -158,16 +190,14 @@ export class DesiredStateService {
       .execute();
   }
 
-  private async publish(row: DeviceStateRow): Promise<void> {
-    const message: DesiredStateMessage = {
-      v: SCHEMA_VERSION,
-      version: row.desiredVersion,
-      ts: row.desiredAt.getTime(),
-      spec: row.desiredSpec,
-    };
+  /** Publishes the row's document (`payload`), waiting at most PUBLISH_WAIT_MS; never rejects. */
+  private async publish(
+    row: Pick<DeviceStateRow, 'deviceId' | 'desiredVersion'>,
+    payload: Buffer,
+  ): Promise<void> {
     // While the broker is unreachable the MQTT client queues the publish and sends it on reconnect; the
     // request does not wait for that (the document is stored, and re-published whenever the box comes online).
-    const published = this.broker.publishDesired(row.deviceId, encodeMessage(message)).then(
+    const published = this.broker.publishDesired(row.deviceId, payload).then(
       () => 'published' as const,
       (error: Error) => {
         this.logger.warn(

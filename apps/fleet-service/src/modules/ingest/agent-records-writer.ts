@@ -25,6 +25,8 @@ interface Pending {
 /** What the transaction changed: ids of runs inserted or moved on, events and usage records new to the store. */
 interface Written {
   runIds: string[];
+  /** What modules reacting to changed runs do once the batch is committed. */
+  afterRuns: Array<() => void>;
   events: IncomingRunEvent[];
   usage: IncomingUsage[];
 }
@@ -103,11 +105,15 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
   }
 
   private write(batch: Pending): Promise<Written> {
-    return this.runs.transaction(async (manager) => ({
-      runIds: batch.runs.length > 0 ? await this.runs.upsertRuns(manager, batch.runs) : [],
-      events: batch.events.length > 0 ? await this.runs.insertEvents(manager, batch.events) : [],
-      usage: batch.usage.length > 0 ? await this.usage.insert(manager, batch.usage) : [],
-    }));
+    return this.runs.transaction(async (manager) => {
+      const runIds = batch.runs.length > 0 ? await this.runs.upsertRuns(manager, batch.runs) : [];
+      return {
+        runIds,
+        afterRuns: await this.runs.runsChanged(manager, batch.runs, runIds),
+        events: batch.events.length > 0 ? await this.runs.insertEvents(manager, batch.events) : [],
+        usage: batch.usage.length > 0 ? await this.usage.insert(manager, batch.usage) : [],
+      };
+    });
   }
 
   private async afterCommit(batch: Pending, written: Written): Promise<void> {
@@ -125,6 +131,13 @@ export class AgentRecordsWriter implements OnApplicationShutdown {
     }
     for (const [deviceId, rows] of groupByDevice(written.usage)) {
       this.live.publish({ type: 'usage', deviceId, records: rows.map((row) => row.record) });
+    }
+    for (const then of written.afterRuns) {
+      try {
+        then();
+      } catch (error) {
+        this.metrics.failure('runs-live', `A reaction to changed runs failed: ${(error as Error).message}`);
+      }
     }
   }
 }

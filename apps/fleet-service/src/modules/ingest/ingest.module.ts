@@ -12,6 +12,7 @@ import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { IngestService } from './ingest.service.js';
 import { SequenceGapMonitor } from './sequence-gap-monitor.js';
+import { StorageConfirmations } from './storage-confirmations.js';
 import {
   BATCH_WRITER_OPTIONS,
   DEFAULT_BATCH_WRITER_OPTIONS,
@@ -37,6 +38,7 @@ const POSTGRES_CONCURRENT_BATCHES = 3;
     DatabaseProbe,
     IngestMetrics,
     SequenceGapMonitor,
+    StorageConfirmations,
     TelemetryBatchWriter,
     AgentRecordsWriter,
     IngestService,

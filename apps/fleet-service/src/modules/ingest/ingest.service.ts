@@ -20,6 +20,7 @@ import { DeviceEventsStore } from '../telemetry/device-events.store.js';
 import { AgentRecordsWriter } from './agent-records-writer.js';
 import { IngestMetrics } from './ingest-metrics.js';
 import { SequenceGapMonitor } from './sequence-gap-monitor.js';
+import { StorageConfirmations } from './storage-confirmations.js';
 import { TelemetryBatchWriter } from './telemetry-batch-writer.js';
 
 /**
@@ -48,6 +49,7 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     @Inject(UPDATE_REPORTS) private readonly updateReports: UpdateReportsPort,
     private readonly database: DatabaseProbe,
     private readonly sequenceGaps: SequenceGapMonitor,
+    private readonly confirmations: StorageConfirmations,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -77,9 +79,12 @@ export class IngestService implements OnModuleInit, OnApplicationShutdown {
     // DecodedUpMessage types `topic` per channel narrowly enough to collapse for some channels; every variant has deviceId.
     const deviceId = (message.topic as ParsedTopic).deviceId;
     this.metrics.messages.inc({ channel: message.channel });
-    // Messages from a box's spool say where they sit in it: the sequence-gap count follows them.
+    // Messages from a box's spool say where they sit in it: the sequence-gap count follows them, and the
+    // box hears they are stored once the gap mark covering them is written (down/stored).
     const spool = 'spool' in message.message ? message.message.spool : undefined;
-    const settle = spool ? this.sequenceGaps.arrived(deviceId, spool, inbound.settle) : inbound.settle;
+    const settle = spool
+      ? this.sequenceGaps.arrived(deviceId, spool, this.confirmations.after(deviceId, spool, inbound.settle))
+      : inbound.settle;
     switch (message.channel) {
       case 'telemetry':
         this.writer.add(deviceId, message.message, inbound.receivedAt, settle);

@@ -35,10 +35,20 @@ export function mergeRun(stored: RunRecord, incoming: RunRecord): RunRecord {
   };
 }
 
+/**
+ * A reaction to runs a batch of reports changed, in the batch's transaction (what it writes commits
+ * or rolls back with the runs); it may return what to do once that transaction is committed.
+ */
+export type RunsChangedHook = (
+  manager: EntityManager,
+  runs: readonly RunRecord[],
+) => Promise<(() => void) | undefined>;
+
 /** Storage of runs and run events on SQLite or PostgreSQL. */
 @Injectable()
 export class RunsStore {
   private readonly sql: SqlDialect;
+  private readonly changedHooks: RunsChangedHook[] = [];
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -46,6 +56,34 @@ export class RunsStore {
     @InjectRepository(RunEventRow) private readonly events: Repository<RunEventRow>,
   ) {
     this.sql = new SqlDialect(dataSource);
+  }
+
+  /**
+   * A run a box accepted from a console task, stored as `queued` until the box's own report (which
+   * replaces every field it carries, upsertRuns) arrives: the run view can open it at once instead of
+   * answering 404 for the second or so the report takes. A report that came first is kept as it is.
+   */
+  async recordAccepted(run: RunRecord, deviceId: string): Promise<void> {
+    const params: unknown[] = [];
+    const values = this.sql.tuple(params, [
+      run.id,
+      deviceId,
+      run.agentId,
+      run.agentVersion,
+      JSON.stringify(run.trigger),
+      run.status,
+      run.input ?? null,
+      run.createdAt,
+      run.steps,
+      run.usage.inputTokens,
+      run.usage.outputTokens,
+      new Date(),
+    ]);
+    await this.dataSource.query(
+      'INSERT INTO runs (id, device_id, agent_id, agent_version, run_trigger, status, input, created_at, ' +
+        `steps, input_tokens, output_tokens, updated_at) VALUES ${values} ON CONFLICT (id) DO NOTHING`,
+      params,
+    );
   }
 
   /**
@@ -133,6 +171,33 @@ export class RunsStore {
     );
     const inserted = new Set(returned.map((row) => `${row.run_id}\u0000${Number(row.idx)}`));
     return rows.filter(({ event }) => inserted.has(`${event.runId}\u0000${event.index}`));
+  }
+
+  /** Registered by a module ingest cannot depend on (conversations attach a run's answer). */
+  onRunsChanged(hook: RunsChangedHook): void {
+    this.changedHooks.push(hook);
+  }
+
+  /** Runs the hooks over the runs `upsertRuns` changed; returns what to do after the commit. */
+  async runsChanged(
+    manager: EntityManager,
+    incoming: readonly IncomingRun[],
+    changedIds: readonly string[],
+  ): Promise<Array<() => void>> {
+    if (this.changedHooks.length === 0 || changedIds.length === 0) return [];
+    const changed = new Set(changedIds);
+    const latest = new Map<string, RunRecord>();
+    for (const { run } of incoming) {
+      if (!changed.has(run.id)) continue;
+      const previous = latest.get(run.id);
+      latest.set(run.id, previous ? mergeRun(previous, run) : run);
+    }
+    const after: Array<() => void> = [];
+    for (const hook of this.changedHooks) {
+      const then = await hook(manager, [...latest.values()]);
+      if (then) after.push(then);
+    }
+    return after;
   }
 
   findByIds(ids: readonly string[]): Promise<RunRow[]> {
