@@ -1,7 +1,7 @@
 import { createPinia } from 'pinia';
 import { createApp } from 'vue';
 import { configureAuth } from '@/api/client';
-import { currentLocale, i18n } from '@/locales';
+import { currentLocale, i18n, loadLocale } from '@/locales';
 import { createAppRouter } from '@/router';
 import { useAuthStore } from '@/stores/auth';
 import { resetSessionStores } from '@/stores/session';
@@ -31,4 +31,5 @@ configureAuth({
 document.documentElement.lang = currentLocale();
 app.use(i18n);
 app.use(router);
-app.mount('#app');
+// The chosen language's messages first, so the first page never flashes in English.
+void loadLocale(currentLocale()).finally(() => app.mount('#app'));

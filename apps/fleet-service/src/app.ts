@@ -1,13 +1,18 @@
 import { existsSync } from 'node:fs';
-import fastifyStatic from '@fastify/static';
 import type { LoggerService } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { AppModule } from './app.module.js';
 import { AllExceptionsFilter } from './common/errors/all-exceptions.filter.js';
+import { depthCheckedJsonParser } from './common/http/json-body.js';
+import { refuseNulInUrls } from './common/http/nul-characters.js';
+import { useSecurityHeaders } from './common/http/security-headers.js';
+import { serveConsole, useCompression } from './common/http/web-delivery.js';
 import { PinoLoggerService } from '@agentbox/logging';
 import type { AppConfig } from './config/app-config.js';
 import { resolveConsoleDir } from './modules/console/console.service.js';
+import { AuditService } from './modules/audit/audit.service.js';
+import { registerRequestAudit } from './modules/audit/request-audit.js';
 import { registerHttpMetrics } from './modules/metrics/http-metrics.js';
 import { MetricsService } from './modules/metrics/metrics.service.js';
 import { setupOpenApi } from './openapi.js';
@@ -26,8 +31,13 @@ export interface CreateAppOptions {
 
 export interface RunningApp {
   app: NestFastifyApplication;
-  /** Base URL of the listening server, e.g. http://127.0.0.1:41234 (empty when not listening). */
+  /** Base URL of the listening server from this machine, e.g. http://127.0.0.1:41234 (empty when not listening). */
   url: string;
+  /**
+   * Where the server is bound, as `host:port` (`0.0.0.0:8080`: every interface, so also reachable from
+   * other machines); empty when not listening.
+   */
+  listenAddress: string;
   close(): Promise<void>;
 }
 
@@ -46,28 +56,42 @@ export async function createApp(config: AppConfig, options: CreateAppOptions = {
     abortOnError: false,
   });
   if (options.shutdownHooks) app.enableShutdownHooks(['SIGINT', 'SIGTERM']);
+  useSecurityHeaders(app);
 
   const filter = app.get(AllExceptionsFilter);
   app.useGlobalFilters(filter);
   // Fastify's own request errors (malformed JSON, body too large) reach this filter too: Nest installs
   // Fastify's error handler and maps them to HttpExceptions with their status.
   const fastify = adapter.getInstance();
+  // Every JSON body, whatever the route, is checked for depth and NUL before it is parsed; URLs for NUL.
+  app.useBodyParser(
+    'application/json',
+    { bodyLimit: HTTP_BODY_LIMIT_BYTES },
+    depthCheckedJsonParser(fastify),
+  );
+  refuseNulInUrls(fastify);
   registerHttpMetrics(fastify, app.get(MetricsService));
+  registerRequestAudit(fastify, app.get(AuditService));
+  await useCompression(app);
 
   const consoleDir = resolveConsoleDir(config);
-  if (existsSync(consoleDir)) {
-    // Explicit routes per file (no wildcard) so the SPA fallback controller answers everything else.
-    await app.register(fastifyStatic, { root: consoleDir, wildcard: false, index: false, serve: true });
-  }
+  if (existsSync(consoleDir)) await serveConsole(app, consoleDir);
   await setupOpenApi(app);
 
   if (options.listen === false) {
     await app.init();
-    return { app, url: '', close: () => app.close() };
+    return { app, url: '', listenAddress: '', close: () => app.close() };
   }
   await app.listen(config.httpPort, config.httpHost);
   const address = fastify.server.address();
   const port = typeof address === 'object' && address ? address.port : config.httpPort;
+  const bound = typeof address === 'object' && address ? address.address : config.httpHost;
   const host = config.httpHost === '0.0.0.0' || config.httpHost === '::' ? '127.0.0.1' : config.httpHost;
-  return { app, url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`, close: () => app.close() };
+  const bracketed = (name: string): string => (name.includes(':') ? `[${name}]` : name);
+  return {
+    app,
+    url: `http://${bracketed(host)}:${port}`,
+    listenAddress: `${bracketed(bound)}:${port}`,
+    close: () => app.close(),
+  };
 }

@@ -15,10 +15,14 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = new PinoLoggerService('fleet-service', config.logLevel);
-  const { url } = await createApp(config, { logger, shutdownHooks: true });
+  const { url, listenAddress } = await createApp(config, { logger, shutdownHooks: true });
+  // Say where it is bound, not only the local URL: 0.0.0.0 is reachable from other machines too.
+  const everywhere = config.httpHost === '0.0.0.0' || config.httpHost === '::';
   logger.pino.info(
-    { url, database: config.database.type, dataDir: config.dataDir },
-    `fleet service listening on ${url}`,
+    { url, listenAddress, database: config.database.type, dataDir: config.dataDir },
+    `fleet service listening on ${listenAddress}` +
+      (everywhere ? ' (every interface; AGENTBOX_HTTP_HOST=127.0.0.1 keeps it to this machine)' : '') +
+      `; from this machine: ${url}`,
   );
 }
 

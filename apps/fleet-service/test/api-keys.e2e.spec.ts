@@ -1,7 +1,12 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DataSource } from 'typeorm';
-import { ApiKeyCreatedDtoSchema, ApiKeyListResponseSchema, AuditEntryDtoSchema } from '@agentbox/schemas';
+import {
+  ApiKeyCreatedDtoSchema,
+  ApiKeyListResponseSchema,
+  type AuditEntryDto,
+  AuditEntryDtoSchema,
+} from '@agentbox/schemas';
 import { ApiKey } from '../src/modules/api-keys/api-key.entity.js';
 import { ApiKeysService } from '../src/modules/api-keys/api-keys.service.js';
 import { drivers, useFleetApp } from './support/fleet-app.js';
@@ -19,6 +24,14 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     expect(response.status, response.text).toBe(201);
     return ApiKeyCreatedDtoSchema.parse(response.body);
   }
+
+  async function auditBy(actor: string) {
+    const response = await call('GET', `/api/v1/audit?actor=${actor}&limit=100`, { token: tokens.admin });
+    expect(response.status).toBe(200);
+    return AuditEntryDtoSchema.array().parse(response.body);
+  }
+
+  const summary = (entry: AuditEntryDto) => [entry.action, entry.status, entry.allowed, entry.errorCode];
 
   async function auditOf(keyId: string) {
     const response = await call('GET', `/api/v1/audit?targetType=api-key&targetId=${keyId}&limit=100`, {
@@ -93,21 +106,44 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     });
     expect(minted.status).toBe(403);
     expect(minted.body.code).toBe('API_KEY_NOT_ALLOWED');
+    // Nor through a user: an admin key that could make an admin user could have it make a key.
+    const user = await call('POST', '/api/v1/users', {
+      token: adminKey.secret,
+      body: { username: 'minted-admin', password: 'a-long-enough-password', role: 'admin' },
+    });
+    expect(user.status).toBe(403);
+    expect(user.body.code).toBe('API_KEY_NOT_ALLOWED');
+    const revokedByKey = await call('POST', `/api/v1/api-keys/${viewer.id}/revoke`, {
+      token: adminKey.secret,
+    });
+    expect(revokedByKey.status).toBe(403);
+    expect(revokedByKey.body.code).toBe('API_KEY_NOT_ALLOWED');
     expect((await call('GET', '/api/v1/api-keys', { token: operator.secret })).status).toBe(403);
 
-    const operatorUses = (await auditOf(operator.id)).filter((entry) => entry.action === 'api-key.used');
-    expect(operatorUses).toHaveLength(1);
-    expect(operatorUses[0]).toMatchObject({
-      actor: operator.prefix,
-      detail: { name: 'ops script', method: 'POST', path: '/api/v1/claim-tokens', allowed: false },
-    });
-    const adminUses = (await auditOf(adminKey.id)).filter((entry) => entry.action === 'api-key.used');
-    expect(adminUses.map((entry) => entry.detail)).toEqual([
-      { name: 'provisioner', role: 'admin', method: 'POST', path: '/api/v1/api-keys', allowed: true },
-      { name: 'provisioner', role: 'admin', method: 'POST', path: '/api/v1/claim-tokens', allowed: true },
+    // Every request a key makes that could change something is audited under the key, refusals as not
+    // allowed; so is a read it was refused.
+    const operatorUses = await auditBy(operator.prefix);
+    expect(operatorUses.map(summary)).toEqual([
+      ['api-key.read', 403, false, 'FORBIDDEN'],
+      ['claim-token.created', 403, false, 'FORBIDDEN'],
     ]);
-    // Reads are not audited.
-    expect((await auditOf(viewer.id)).map((entry) => entry.action)).toEqual(['api-key.created']);
+    expect(operatorUses[1]).toMatchObject({
+      actorType: 'api-key',
+      actorId: operator.id,
+      detail: { apiKeyName: 'ops script', role: 'operator', method: 'POST', path: '/api/v1/claim-tokens' },
+    });
+    expect((await auditBy(adminKey.prefix)).map(summary)).toEqual([
+      ['api-key.revoke', 403, false, 'API_KEY_NOT_ALLOWED'],
+      ['user.created', 403, false, 'API_KEY_NOT_ALLOWED'],
+      ['api-key.created', 403, false, 'API_KEY_NOT_ALLOWED'],
+      ['claim-token.created', 201, true, null],
+    ]);
+    expect((await auditBy(viewer.prefix)).map(summary)).toEqual([['audit.read', 403, false, 'FORBIDDEN']]);
+    // The refused revocation names the key it aimed at.
+    expect((await auditOf(viewer.id)).map((entry) => entry.action)).toEqual([
+      'api-key.revoke',
+      'api-key.created',
+    ]);
 
     const listed = ApiKeyListResponseSchema.parse(
       (await call('GET', '/api/v1/api-keys', { token: tokens.admin })).body,
@@ -132,7 +168,9 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
     const again = await call('POST', `/api/v1/api-keys/${key.id}/revoke`, { token: tokens.admin });
     expect(again.status).toBe(200);
     expect(again.body.revokedAt).toBe(revoked.body.revokedAt);
+    // The second revocation changed nothing, but was asked for: audited as a request, not a revocation.
     expect((await auditOf(key.id)).map((entry) => entry.action)).toEqual([
+      'api-key.revoke',
       'api-key.revoked',
       'api-key.created',
     ]);
@@ -186,9 +224,11 @@ describe.each(drivers)('API keys over HTTP ($name)', (driver) => {
           message: 'Invalid API key',
         });
       }
-      // The live stream takes ?access_token= for session tokens only.
-      const inUrl = await call('GET', `/api/v1/live?access_token=${key.secret}`);
-      expect(inUrl.status).toBe(401);
+      // The live stream takes only stream tickets in its URL, and keys get none (they send the header).
+      expect((await call('GET', `/api/v1/live?ticket=${key.secret}`)).status).toBe(401);
+      const ticket = await call('POST', '/api/v1/auth/stream-ticket', { token: key.secret });
+      expect(ticket.status).toBe(403);
+      expect(ticket.body.code).toBe('API_KEY_NOT_ALLOWED');
 
       const users = await call('POST', '/api/v1/users', {
         token: tokens.admin,

@@ -119,9 +119,20 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
         expectError(call('GET', '/api/v1/devices'), 401, 'UNAUTHENTICATED'),
       );
       await expectError(call('GET', '/api/v1/devices', { token: 'not.a.jwt' }), 401, 'UNAUTHENTICATED');
-      await expectError(call('GET', '/api/v1/live?access_token=not.a.jwt'), 401, 'UNAUTHENTICATED');
-      // A token in the query string is accepted only by the SSE route.
-      await expectError(call('GET', `/api/v1/devices?access_token=${adminToken}`), 401, 'UNAUTHENTICATED');
+      await expectError(call('GET', '/api/v1/live?ticket=not.a.jwt'), 401, 'UNAUTHENTICATED');
+      // The login token never goes in a URL, not even the SSE route's.
+      await expectError(call('GET', `/api/v1/live?access_token=${adminToken}`), 401, 'UNAUTHENTICATED');
+      await expectError(call('GET', `/api/v1/live?ticket=${adminToken}`), 401, 'UNAUTHENTICATED');
+      // A stream ticket opens the stream only: it is no bearer token, and no other route takes it.
+      const ticketResponse = await call('POST', '/api/v1/auth/stream-ticket', { token: adminToken });
+      expect(ticketResponse.status, ticketResponse.text).toBe(200);
+      const ticket = ticketResponse.body as {
+        ticket: string;
+        expiresIn: number;
+      };
+      expect(ticket.expiresIn).toBe(60);
+      await expectError(call('GET', '/api/v1/devices', { token: ticket.ticket }), 401, 'UNAUTHENTICATED');
+      await expectError(call('GET', `/api/v1/devices?ticket=${ticket.ticket}`), 401, 'UNAUTHENTICATED');
 
       await counted('MALFORMED_BODY', () =>
         expectError(
@@ -315,9 +326,12 @@ describe.each(drivers)('fleet service over HTTP ($name)', (driver) => {
         ),
       );
 
-      // Live stream, authenticated through the query string as EventSource does.
+      // Live stream, authenticated through the query string as EventSource does, with a stream ticket.
+      const { ticket } = (await call('POST', '/api/v1/auth/stream-ticket', { token: adminToken })).body as {
+        ticket: string;
+      };
       const abort = new AbortController();
-      const stream = await fetch(`${app.base}/api/v1/live?access_token=${adminToken}`, {
+      const stream = await fetch(`${app.base}/api/v1/live?ticket=${ticket}`, {
         signal: abort.signal,
       });
       expect(stream.status).toBe(200);

@@ -95,7 +95,22 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
       targetType: string,
       targetId: string,
       detail = {},
-    ) => ({ id: randomUUID(), at, actor, action, targetType, targetId, detail }) as AuditEntryRow;
+    ) =>
+      ({
+        id: randomUUID(),
+        at,
+        actor,
+        actorType: actor === 'system' ? 'system' : 'user',
+        actorId: null,
+        action,
+        targetType,
+        targetId,
+        outcome: action.endsWith('.created') ? 'success' : 'denied',
+        status: action.endsWith('.created') ? 201 : 403,
+        errorCode: action.endsWith('.created') ? null : 'FORBIDDEN',
+        sourceAddress: '192.0.2.7',
+        detail,
+      }) as AuditEntryRow;
     seeded = [
       row(T0, 'alice', 'release.created', 'release', 'rel_1', { version: '1.0.0' }),
       row(T0 + MINUTE, 'alice', 'release.deleted', 'release', 'rel_1'),
@@ -138,6 +153,14 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
     ]);
     expect((await all(`${window}&targetType=rollout&targetId=ro_1`)).length).toBe(4);
     expect((await all(`${window}&actor=nobody`)).length).toBe(0);
+    const denied = await all(`${window}&outcome=denied`);
+    expect(denied.map((entry) => [entry.action, entry.allowed, entry.status, entry.errorCode])).toEqual([
+      ['rollout.phase-advanced', false, 403, 'FORBIDDEN'],
+      ['rollout.phase-advanced', false, 403, 'FORBIDDEN'],
+      ['rollout.phase-advanced', false, 403, 'FORBIDDEN'],
+      ['release.deleted', false, 403, 'FORBIDDEN'],
+    ]);
+    expect(denied[0]).toMatchObject({ actorType: 'system', sourceAddress: '192.0.2.7' });
   });
 
   it.skipIf(skip)('pages newest first with X-Next-Cursor, losing and repeating nothing', async () => {
@@ -174,7 +197,29 @@ describe.each(drivers)('audit log filters, pages and CSV export ($name)', (drive
       );
       expect([...response.bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
       const rows = parseCsv(response.text);
-      expect(rows[0]).toEqual(['at', 'actor', 'action', 'target_type', 'target_id', 'detail']);
+      // The first columns keep their places; what came later follows them.
+      expect(rows[0]).toEqual([
+        'at',
+        'actor',
+        'action',
+        'target_type',
+        'target_id',
+        'detail',
+        'actor_type',
+        'actor_id',
+        'outcome',
+        'status',
+        'error_code',
+        'source_address',
+      ]);
+      expect(rows.find((cells) => cells[2] === 'release.deleted')?.slice(6)).toEqual([
+        'user',
+        '',
+        'denied',
+        '403',
+        'FORBIDDEN',
+        '192.0.2.7',
+      ]);
       const listed = (await list(`${window}&limit=100`)).items;
       expect(rows.slice(1).map((cells) => [cells[0], cells[2], cells[4]])).toEqual(
         listed.map((entry) => [

@@ -79,6 +79,38 @@ describe('embedded broker: per-box rules over real MQTT 5 connections', () => {
     expect(await store.query(b.deviceId, 0, 10)).toHaveLength(0);
   });
 
+  it('keeps nothing a box sends on unknown channels or retains outside up/status (0x87, counted)', async () => {
+    const client = await box(a);
+    const rejections = async () => ({
+      unknown: await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'unknown_channel' }),
+      retain: await metricValue(side, 'agentbox_mqtt_rejections_total', { reason: 'retain_denied' }),
+    });
+    const before = await rejections();
+    // Over the retained cap (4 KiB), under this broker's packet cap (16 KiB).
+    const big = Buffer.alloc(8 * 1024, 'x');
+    const root = `agentbox/v1/devices/${a.deviceId}/up`;
+    for (let i = 0; i < 5; i++) {
+      await expect(client.publishRaw(`${root}/junk-${i}`, big, { retain: true })).rejects.toThrow(
+        /Not authorized/,
+      );
+    }
+    await expect(
+      client.publishRaw(topics.telemetry(a.deviceId), client.encode({ samples: syntheticSamples(1) }), {
+        retain: true,
+      }),
+    ).rejects.toThrow(/Not authorized/);
+    await expect(client.publishRaw(topics.status(a.deviceId), big, { retain: true })).rejects.toThrow(
+      /Not authorized/,
+    );
+    // The protocol's own retained message still goes through.
+    await client.status('online');
+    expect(await rejections()).toEqual({ unknown: before.unknown + 5, retain: before.retain + 2 });
+    expect(client.connected).toBe(true);
+    // Nothing of it was kept: a fresh subscriber to the box's whole up/ gets only its retained status.
+    const retained = await side.retainedTopics(`${root}/#`);
+    expect(retained).toEqual([topics.status(a.deviceId)]);
+  });
+
   it('never publishes a Last Will aimed at another box', async () => {
     const victim = await box(b);
     await victim.status('online');

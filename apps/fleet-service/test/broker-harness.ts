@@ -10,6 +10,7 @@ import { ConfigModule } from '../src/config/config.module.js';
 import { DatabaseModule } from '../src/database/database.module.js';
 import { BrokerModule } from '../src/modules/broker/broker.module.js';
 import { BrokerService } from '../src/modules/broker/broker.service.js';
+import type { RetainedPacket, RetainedPersistence } from '../src/modules/broker/retained-index.js';
 import { DesiredStateModule } from '../src/modules/desired-state/desired-state.module.js';
 import { DevicesModule } from '../src/modules/devices/devices.module.js';
 import { DevicesService } from '../src/modules/devices/devices.service.js';
@@ -51,6 +52,8 @@ export interface MqttSide {
   metrics: MetricsService;
   /** mqtt://127.0.0.1:<port> of the embedded broker, or the external broker's URL. */
   url: string;
+  /** Topics of the retained messages the embedded broker holds that match `filter`, sorted. */
+  retainedTopics(filter: string): Promise<string[]>;
   /** Closes the app; the data dir is removed unless `keepData`. */
   close(keepData?: boolean): Promise<void>;
 }
@@ -80,6 +83,17 @@ export async function startMqttSide(env: Record<string, string> = {}): Promise<M
     ingest: app.get(IngestService),
     metrics: app.get(MetricsService),
     url: config.mqtt.externalUrl ?? `mqtt://127.0.0.1:${broker.port}`,
+    async retainedTopics(filter: string) {
+      // The broker's own store, read the way aedes reads it for a SUBSCRIBE (retained-index.ts).
+      const persistence = (
+        broker as unknown as { embedded?: { aedes?: { persistence: RetainedPersistence } } }
+      ).embedded?.aedes?.persistence;
+      if (!persistence) throw new Error('no embedded broker');
+      const found: string[] = [];
+      for await (const packet of persistence.createRetainedStream(filter) as AsyncIterable<RetainedPacket>)
+        found.push(packet.topic);
+      return found.sort();
+    },
     async close(keepData = false) {
       await app.close();
       if (!keepData) rmSync(dataDir, { recursive: true, force: true });

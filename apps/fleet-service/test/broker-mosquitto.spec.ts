@@ -63,6 +63,11 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
     await expect(
       client.publishRaw(topics.telemetry(b.deviceId), client.encode({ samples: syntheticSamples(1) })),
     ).rejects.toThrow();
+    // Only the protocol's channels (docs/protocol.md section 1): nothing for the broker to keep elsewhere.
+    await expect(
+      client.publishRaw(`agentbox/v1/devices/${a.deviceId}/up/junk`, 'x'.repeat(1_000), { retain: true }),
+    ).rejects.toThrow();
+    await client.publishRaw(topics.result(a.deviceId, 'cmd-1'), client.encode({ x: 1 }));
     const codes = await subscribeReasonCodes(client.client, [
       topics.deviceDownFilter(a.deviceId),
       topics.deviceDownFilter(b.deviceId),

@@ -121,10 +121,10 @@ describe.each(drivers)(
       const audit = await app.call('GET', '/api/v1/audit?limit=100', { token: admin });
       const entries = AuditEntryDtoSchema.array().parse(audit.body);
       expect(entries.find((entry) => entry.action === 'release.created')?.actor).toBe(key.prefix);
-      const uses = entries.filter((entry) => entry.action === 'api-key.used' && entry.targetId === key.id);
-      expect(uses.map((entry) => [entry.detail.method, entry.detail.allowed])).toEqual([
-        ['PUT', true],
-        ['POST', true],
+      const uses = entries.filter((entry) => entry.actorId === key.id);
+      expect(uses.map((entry) => [entry.action, entry.actorType, entry.status, entry.allowed])).toEqual([
+        ['release.artifact-uploaded', 'api-key', 200, true],
+        ['release.created', 'api-key', 201, true],
       ]);
 
       // Revoked, the key no longer uploads, and the CLI says what to do.

@@ -336,8 +336,16 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
     await expectError(call('GET', '/api/v1/audit', { token: tokens.viewer }), 403, 'FORBIDDEN');
     const response = await call('GET', '/api/v1/audit?limit=100', { token: tokens.operator });
     expect(response.status).toBe(200);
-    const entries = response.body.map((entry: unknown) => AuditEntryDtoSchema.parse(entry));
-    const actions = entries.map((entry: { action: string }) => entry.action).reverse();
+    const all = AuditEntryDtoSchema.array().parse(response.body);
+    // The entries the release and root services recorded; every other request is audited by its route
+    // (with its method and path), refusals by role included.
+    const entries = all.filter(
+      (entry) => /^(release|ota-root)\./.test(entry.action) && entry.detail.method === undefined,
+    );
+    expect(
+      all.some((entry) => entry.action === 'release.created' && entry.detail.method && !entry.allowed),
+    ).toBe(true);
+    const actions = entries.map((entry) => entry.action).reverse();
     expect(actions).toEqual([
       'ota-root.installed',
       'release.created',
@@ -358,22 +366,36 @@ describe.each(drivers)('releases, artifacts, trusted root and audit over HTTP ($
       'release.deleted',
     ]);
     const reasons = entries
-      .filter((entry: { action: string }) => entry.action === 'release.rejected')
-      .map((entry: { detail: { reason: string } }) => entry.detail.reason)
+      .filter((entry) => entry.action === 'release.rejected')
+      .map((entry) => entry.detail.reason)
       .reverse();
     expect(reasons).toEqual(['bad-signature', 'unknown-key', 'metadata-expired', 'exists', 'key-revoked']);
 
     const forRelease = await call('GET', `/api/v1/audit?targetType=release&targetId=${releaseId}`, {
       token: tokens.admin,
     });
-    expect(forRelease.body.map((entry: { action: string }) => entry.action)).toEqual([
+    const recordedForRelease = AuditEntryDtoSchema.array()
+      .parse(forRelease.body)
+      .filter((entry) => entry.detail.method === undefined);
+    expect(recordedForRelease.map((entry) => entry.action)).toEqual([
       'release.artifact-uploaded',
       'release.artifact-rejected',
       'release.artifact-rejected',
       'release.artifact-rejected',
       'release.created',
     ]);
-    expect(forRelease.body.at(-1)).toMatchObject({ actor: 'admin', detail: { version: '1.2.0' } });
+    expect(recordedForRelease.at(-1)).toMatchObject({
+      actor: 'admin',
+      actorType: 'user',
+      status: 201,
+      sourceAddress: '127.0.0.1',
+      detail: { version: '1.2.0' },
+    });
+    // A refused bundle is recorded with the refusal's status and code.
+    expect(recordedForRelease[1]).toMatchObject({
+      outcome: 'failed',
+      errorCode: expect.any(String) as unknown,
+    });
   });
   it.skipIf(skip)(
     'keeps one release per version and architecture: a mixed fleet gets a build per architecture',

@@ -35,10 +35,14 @@ export class AppConfig {
   readonly logLevel: FleetEnv['AGENTBOX_LOG_LEVEL'];
   readonly consoleDir: string | undefined;
   readonly telemetryRetentionDays: number;
+  readonly telemetryRollups: { minuteDays: number; hourDays: number; tickMs: number };
   readonly ingest: { flushIntervalMs: number; maxBatchSamples: number };
   readonly secrets: { key: string | undefined; previousKeys: string[] };
   readonly taskTimeoutMs: number;
+  readonly liveCheckMs: number;
+  readonly hooks: { deliveryTtlSec: number; ratePerMinute: number; sweepMs: number };
   readonly rolloutTickMs: number;
+  readonly alerts: { tickMs: number; renotifyMs: number };
   readonly ota: {
     rootFile: string | undefined;
     clockSlackMs: number;
@@ -75,6 +79,11 @@ export class AppConfig {
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
     this.consoleDir = env.AGENTBOX_CONSOLE_DIR;
     this.telemetryRetentionDays = env.AGENTBOX_TELEMETRY_RETENTION_DAYS;
+    this.telemetryRollups = {
+      minuteDays: env.AGENTBOX_TELEMETRY_MINUTE_ROLLUP_DAYS,
+      hourDays: env.AGENTBOX_TELEMETRY_HOUR_ROLLUP_DAYS,
+      tickMs: env.AGENTBOX_TELEMETRY_ROLLUP_TICK_MS,
+    };
     this.ingest = {
       flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS,
       maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES,
@@ -84,7 +93,14 @@ export class AppConfig {
       previousKeys: env.AGENTBOX_SECRETS_KEY_PREVIOUS ?? [],
     };
     this.taskTimeoutMs = env.AGENTBOX_TASK_TIMEOUT_MS;
+    this.liveCheckMs = env.AGENTBOX_LIVE_CHECK_MS;
+    this.hooks = {
+      deliveryTtlSec: env.AGENTBOX_HOOK_DELIVERY_TTL_SEC,
+      ratePerMinute: env.AGENTBOX_HOOK_RATE_PER_MIN,
+      sweepMs: env.AGENTBOX_HOOK_SWEEP_MS,
+    };
     this.rolloutTickMs = env.AGENTBOX_ROLLOUT_TICK_MS;
+    this.alerts = { tickMs: env.AGENTBOX_ALERT_TICK_MS, renotifyMs: env.AGENTBOX_ALERT_RENOTIFY_MS };
     this.ota = {
       rootFile: env.AGENTBOX_OTA_ROOT_FILE === undefined ? undefined : resolve(env.AGENTBOX_OTA_ROOT_FILE),
       clockSlackMs: env.AGENTBOX_OTA_CLOCK_SLACK_SEC * 1_000,

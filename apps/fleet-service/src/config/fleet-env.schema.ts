@@ -67,12 +67,22 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Telemetry samples and device events older than this are deleted (hourly). */
   AGENTBOX_TELEMETRY_RETENTION_DAYS: z.coerce.number().positive().max(3_650).default(7),
+  /** How long 1-minute telemetry rollups are kept (docs/operations.md, "Telemetry rollups"). */
+  AGENTBOX_TELEMETRY_MINUTE_ROLLUP_DAYS: z.coerce.number().positive().max(3_650).default(30),
+  /** How long 1-hour telemetry rollups are kept. */
+  AGENTBOX_TELEMETRY_HOUR_ROLLUP_DAYS: z.coerce.number().positive().max(3_650).default(400),
+  /** How often telemetry is rolled up. */
+  AGENTBOX_TELEMETRY_ROLLUP_TICK_MS: z.coerce.number().int().min(100).max(3_600_000).default(60_000),
   /** Ingest writes buffered telemetry at the latest this long after the first sample arrived... */
   AGENTBOX_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   /** ...or as soon as this many samples are buffered: one transaction per batch. */
   AGENTBOX_INGEST_BATCH_SAMPLES: z.coerce.number().int().min(1).max(20_000).default(1_000),
   /** How often the leading replica steps the rollout engine. */
   AGENTBOX_ROLLOUT_TICK_MS: z.coerce.number().int().min(20).max(600_000).default(5_000),
+  /** How often the leading replica evaluates alert rules (docs/operations.md, "Alerts"). */
+  AGENTBOX_ALERT_TICK_MS: z.coerce.number().int().min(20).max(600_000).default(15_000),
+  /** At most one firing notification per alert this often, so a flapping box does not storm. */
+  AGENTBOX_ALERT_RENOTIFY_MS: z.coerce.number().int().min(0).max(86_400_000).default(900_000),
   /** Directory of the built console; defaults to apps/console/dist next to this service. */
   AGENTBOX_CONSOLE_DIR: z.string().min(1).optional(),
   /**
@@ -91,8 +101,24 @@ export const FleetEnvSchema = z.object({
     )
     .pipe(z.array(SecretsKey).max(10))
     .optional(),
+  /**
+   * How often an open live stream sends a keep-alive and re-checks its caller: a user disabled,
+   * deleted or whose password was reset, or an API key revoked, loses the stream within this time.
+   */
+  AGENTBOX_LIVE_CHECK_MS: z.coerce.number().int().min(100).max(60_000).default(15_000),
   /** How long POST /agents/:id/tasks waits for the box to answer the agent.run command. */
   AGENTBOX_TASK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** How long a hook invocation waits for an offline box before it is marked expired (a hook may set its own). */
+  AGENTBOX_HOOK_DELIVERY_TTL_SEC: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(3_600),
+  /** Invocations per minute each hook accepts on each replica (429 HOOK_RATE_LIMITED beyond). */
+  AGENTBOX_HOOK_RATE_PER_MIN: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** How often each replica expires queued hook deliveries and delivers those of boxes back online. */
+  AGENTBOX_HOOK_SWEEP_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
   /** A signed root.json installed as the trusted OTA root at start (when newer than the stored one). */
   AGENTBOX_OTA_ROOT_FILE: z.string().min(1).optional(),
   /** Tolerated clock difference when checking signed metadata expiry. */

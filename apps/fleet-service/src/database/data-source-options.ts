@@ -1,17 +1,22 @@
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import pg from 'pg';
 import { DataSource, type DataSourceOptions, type MigrationInterface } from 'typeorm';
 import type { AppConfig } from '../config/app-config.js';
+import { ALERT_MIGRATIONS } from '../modules/alerts/migrations/index.js';
 import { AGENT_MIGRATIONS } from '../modules/agents/migrations/index.js';
 import { API_KEY_MIGRATIONS } from '../modules/api-keys/migrations/index.js';
+import { AUTH_MIGRATIONS } from '../modules/auth/migrations/index.js';
 import { AUDIT_MIGRATIONS } from '../modules/audit/migrations/index.js';
+import { CONVERSATION_MIGRATIONS } from '../modules/conversations/migrations/index.js';
 import { DEVICE_MIGRATIONS } from '../modules/devices/migrations/index.js';
+import { HOOK_MIGRATIONS } from '../modules/hooks/migrations/index.js';
+import { NOTIFICATION_MIGRATIONS } from '../modules/notifications/migrations/index.js';
 import { RELEASE_MIGRATIONS } from '../modules/releases/migrations/index.js';
 import { ROLLOUT_MIGRATIONS } from '../modules/rollouts/migrations/index.js';
 import { TELEMETRY_MIGRATIONS } from '../modules/telemetry/migrations/index.js';
 import { CORE_MIGRATIONS } from './migrations/index.js';
 import { guardTransactions } from './transaction-guard.js';
+import { makePrivateDir, makePrivateSqliteFiles } from '../common/private-files.js';
 
 /** The timestamp TypeORM orders migrations by: the last 13 digits of the class name. */
 function migrationTimestamp(migration: new () => MigrationInterface): number {
@@ -31,6 +36,11 @@ export const ALL_MIGRATIONS: Array<new () => MigrationInterface> = [
   ...ROLLOUT_MIGRATIONS,
   ...API_KEY_MIGRATIONS,
   ...DEVICE_MIGRATIONS,
+  ...AUTH_MIGRATIONS,
+  ...HOOK_MIGRATIONS,
+  ...CONVERSATION_MIGRATIONS,
+  ...NOTIFICATION_MIGRATIONS,
+  ...ALERT_MIGRATIONS,
 ].sort((a, b) => migrationTimestamp(a) - migrationTimestamp(b));
 
 /** Creates the configured PostgreSQL schema when missing, so migrations can run into it. */
@@ -66,7 +76,9 @@ export function buildDataSourceOptions(config: AppConfig): DataSourceOptions {
       extra: { options: `-c search_path=${config.database.schema}`, max: 10 },
     };
   }
-  mkdirSync(dirname(config.database.path), { recursive: true });
+  // The database holds every record of the fleet: the service's user only (docs/operations.md).
+  makePrivateDir(dirname(config.database.path));
+  makePrivateSqliteFiles(config.database.path);
   return {
     ...common,
     type: 'better-sqlite3',

@@ -1,10 +1,11 @@
 import { z } from 'zod';
+import { NameSchema } from '../names.js';
 import { UserRoleSchema } from './auth.js';
 
 export const API_KEY_STATUSES = ['active', 'expired', 'revoked'] as const;
 
 export const ApiKeyCreateRequestSchema = z.object({
-  name: z.string().trim().min(1).max(100),
+  name: NameSchema,
   role: UserRoleSchema,
   /** No expiry when left out. */
   expiresAt: z.iso.datetime({ offset: true }).optional(),

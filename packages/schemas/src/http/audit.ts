@@ -1,15 +1,55 @@
 import { z } from 'zod';
 
-export const AUDIT_TARGET_TYPES = ['release', 'ota-root', 'rollout', 'device', 'api-key'] as const;
+/**
+ * Targets the service names itself; a request to any other route is audited under the resource its path
+ * names (`claim-token`, `provider`...), so this list is not closed.
+ */
+export const AUDIT_TARGET_TYPES = [
+  'release',
+  'ota-root',
+  'rollout',
+  'device',
+  'api-key',
+  'user',
+  'provider',
+  'agent',
+  'assignment',
+  'claim-token',
+] as const;
 export type AuditTargetType = (typeof AUDIT_TARGET_TYPES)[number];
+
+/** Who acted: a signed-in user, an API key, a claim token (a box enrolling), the service itself, or nobody known. */
+export const AUDIT_ACTOR_TYPES = ['user', 'api-key', 'claim-token', 'system', 'anonymous'] as const;
+export type AuditActorType = (typeof AUDIT_ACTOR_TYPES)[number];
+
+/**
+ * `denied`: refused for who asked (401, 403, 429: not signed in, role too low, throttled);
+ * `failed`: refused for what was asked (validation, not found, conflict) or an error.
+ */
+export const AUDIT_OUTCOMES = ['success', 'denied', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 
 export const AuditEntryDtoSchema = z.object({
   id: z.string(),
   at: z.iso.datetime(),
+  /** The user's name, an API key's `abk_<id>`, a claim token's id, `system` or `anonymous`. */
   actor: z.string(),
+  actorType: z.enum(AUDIT_ACTOR_TYPES),
+  /** The user's, API key's or claim token's id; null for `system` and `anonymous`. */
+  actorId: z.string().nullable(),
   action: z.string(),
   targetType: z.string(),
   targetId: z.string(),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  /** False when the request was refused for who made it (outcome `denied`). */
+  allowed: z.boolean(),
+  /** The HTTP status of the request behind the entry; null for what the service did by itself. */
+  status: z.number().int().nullable(),
+  /** The error code of a refused request (`FORBIDDEN`, `VALIDATION_FAILED`...). */
+  errorCode: z.string().nullable(),
+  /** The client's address (the proxy's view when AGENTBOX_TRUST_PROXY is set); null without a request. */
+  sourceAddress: z.string().nullable(),
+  /** The particulars, secrets (passwords, keys, tokens) redacted. */
   detail: z.record(z.string(), z.unknown()),
 });
 export type AuditEntryDto = z.infer<typeof AuditEntryDtoSchema>;
@@ -42,6 +82,7 @@ export const AuditFilterSchema = z.object({
   from: z.iso.datetime({ offset: true }).optional(),
   /** Entries before this instant. */
   to: z.iso.datetime({ offset: true }).optional(),
+  outcome: z.enum(AUDIT_OUTCOMES).optional(),
   /** Only entries older than this instant (ms since the epoch); kept for older clients, see `cursor`. */
   before: z.coerce.number().int().positive().optional(),
 });

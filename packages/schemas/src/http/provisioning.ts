@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceIdSchema } from '../ids.js';
+import { NameSchema } from '../names.js';
 import { IsoTimestampSchema } from './common.js';
 
 export const ClaimTokenCreateRequestSchema = z.object({
@@ -59,7 +60,7 @@ export const HardwareIdSchema = z
 export const ProvisionRequestSchema = z.object({
   claimToken: z.string().min(16).max(200),
   hardwareId: HardwareIdSchema,
-  name: z.string().min(1).max(100).optional(),
+  name: NameSchema.optional(),
 });
 export type ProvisionRequest = z.infer<typeof ProvisionRequestSchema>;
 

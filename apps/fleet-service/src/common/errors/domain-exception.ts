@@ -47,6 +47,8 @@ export function domainException<C extends string>(
 export class CommonException extends domainException({
   VALIDATION_FAILED: HttpStatus.BAD_REQUEST,
   MALFORMED_BODY: HttpStatus.BAD_REQUEST,
+  /** A JSON body nested deeper than MAX_JSON_BODY_DEPTH (common/http/json-body.ts). */
+  BODY_TOO_DEEP: HttpStatus.BAD_REQUEST,
   PAYLOAD_TOO_LARGE: HttpStatus.PAYLOAD_TOO_LARGE,
   UNSUPPORTED_MEDIA_TYPE: HttpStatus.UNSUPPORTED_MEDIA_TYPE,
   NOT_FOUND: HttpStatus.NOT_FOUND,

@@ -10,7 +10,7 @@ import {
 } from '@agentbox/schemas';
 import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { CurrentUser, Roles, type AuthUser } from '../auth/auth.decorators.js';
+import { CurrentUser, PeopleOnly, Roles, type AuthUser } from '../auth/auth.decorators.js';
 import { ApiKeysService } from './api-keys.service.js';
 
 @ApiTags('api-keys')
@@ -32,6 +32,7 @@ export class ApiKeysController {
 
   @Post()
   @Roles('admin')
+  @PeopleOnly()
   @ApiOperation({
     operationId: 'createApiKey',
     summary: 'Create an API key; its secret is in this response only (admin, signed in)',
@@ -48,6 +49,7 @@ export class ApiKeysController {
 
   @Post(':id/revoke')
   @Roles('admin')
+  @PeopleOnly()
   @HttpCode(200)
   @ApiOperation({ operationId: 'revokeApiKey', summary: 'Revoke an API key at once (admin, signed in)' })
   @ApiZodResponse(200, 'ApiKeyDto', ApiKeyDtoSchema)

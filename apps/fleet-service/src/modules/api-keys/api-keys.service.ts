@@ -33,7 +33,6 @@ export class ApiKeysService {
   ) {}
 
   async create(request: ApiKeyCreateRequest, creator: AuthUser): Promise<ApiKeyCreatedDto> {
-    this.refuseKeyManagedByKey(creator);
     if (!roleAtLeast(creator.role, request.role)) {
       throw new ApiKeyException(
         'API_KEY_ROLE_TOO_HIGH',
@@ -83,7 +82,6 @@ export class ApiKeysService {
 
   /** Revoking twice is a no-op: the first revocation (and its audit entry) stands. */
   async revoke(id: string, actor: AuthUser): Promise<ApiKeyDto> {
-    this.refuseKeyManagedByKey(actor);
     return this.keys.manager.transaction(async (manager) => {
       const repository = manager.getRepository(ApiKey);
       const row = await repository.findOneBy({ id });
@@ -110,7 +108,7 @@ export class ApiKeysService {
 
   /**
    * The caller behind a key. It acts with the key's role, capped by its creator's current role, and
-   * stops working when the creator is deleted, as the creator's own sessions do.
+   * stops working when the creator is deleted or disabled, as the creator's own sessions do.
    */
   async authenticate(token: string): Promise<AuthUser> {
     const id = apiKeyIdOf(token);
@@ -118,6 +116,34 @@ export class ApiKeysService {
     if (!row || !apiKeyHashMatches(row.secretHash, token)) {
       throw new ApiKeyException('API_KEY_INVALID', INVALID_MESSAGE);
     }
+    const now = new Date();
+    const creator = await this.usableCreator(row, now);
+    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
+      await this.keys.update({ id: row.id }, { lastUsedAt: now });
+    }
+    return {
+      id: row.id,
+      username: apiKeyPrefix(row.id),
+      role: lowerRole(row.role, creator.role),
+      apiKey: { id: row.id, name: row.name },
+    };
+  }
+
+  /** Whether a key that authenticated earlier still works, by the same checks as `authenticate`. */
+  async stillActive(id: string): Promise<boolean> {
+    const row = await this.keys.findOneBy({ id });
+    if (!row) return false;
+    try {
+      await this.usableCreator(row, new Date());
+      return true;
+    } catch (error) {
+      if (error instanceof ApiKeyException) return false;
+      throw error;
+    }
+  }
+
+  /** The key's creator, once the key is neither revoked nor expired and its creator exists and is enabled. */
+  private async usableCreator(row: ApiKey, now: Date): Promise<User> {
     const prefix = apiKeyPrefix(row.id);
     if (row.revokedAt) {
       throw new ApiKeyException(
@@ -125,7 +151,6 @@ export class ApiKeysService {
         `API key ${prefix} ("${row.name}") was revoked at ${row.revokedAt.toISOString()}; create a new key`,
       );
     }
-    const now = new Date();
     if (row.expiresAt && row.expiresAt.getTime() <= now.getTime()) {
       throw new ApiKeyException(
         'API_KEY_EXPIRED',
@@ -139,36 +164,13 @@ export class ApiKeysService {
         `API key ${prefix} belonged to a user who no longer exists`,
       );
     }
-    if (!row.lastUsedAt || now.getTime() - row.lastUsedAt.getTime() >= LAST_USED_RESOLUTION_MS) {
-      await this.keys.update({ id: row.id }, { lastUsedAt: now });
-    }
-    return {
-      id: row.id,
-      username: prefix,
-      role: lowerRole(row.role, creator.role),
-      apiKey: { id: row.id, name: row.name },
-    };
-  }
-
-  /** Audits a state-changing request made with a key, allowed or refused for its role. */
-  async recordUse(user: AuthUser, method: string, path: string, allowed: boolean): Promise<void> {
-    if (!user.apiKey) return;
-    await this.audit.record({
-      actor: user.username,
-      action: 'api-key.used',
-      targetType: 'api-key',
-      targetId: user.apiKey.id,
-      detail: { name: user.apiKey.name, role: user.role, method, path, allowed },
-    });
-  }
-
-  private refuseKeyManagedByKey(user: AuthUser): void {
-    if (user.apiKey) {
+    if (creator.disabledAt) {
       throw new ApiKeyException(
-        'API_KEY_NOT_ALLOWED',
-        'API keys cannot create or revoke API keys; sign in as an admin',
+        'API_KEY_INVALID',
+        `API key ${prefix} belongs to ${creator.username}, who is disabled`,
       );
     }
+    return creator;
   }
 }
 

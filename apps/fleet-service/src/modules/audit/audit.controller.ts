@@ -4,6 +4,7 @@ import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nest
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import {
+  AUDIT_OUTCOMES,
   AuditEntryDtoSchema,
   type AuditFilter,
   AuditFilterSchema,
@@ -20,7 +21,12 @@ function ApiAuditFilters(): MethodDecorator {
   return applyDecorators(
     ApiQuery({ name: 'from', required: false, type: String, description: 'ISO 8601 instant, inclusive' }),
     ApiQuery({ name: 'to', required: false, type: String, description: 'ISO 8601 instant, exclusive' }),
-    ApiQuery({ name: 'actor', required: false, type: String, description: 'user name, system or abk_<id>' }),
+    ApiQuery({
+      name: 'actor',
+      required: false,
+      type: String,
+      description: 'user name, abk_<id>, claim token id, system or anonymous',
+    }),
     ApiQuery({
       name: 'action',
       required: false,
@@ -28,6 +34,12 @@ function ApiAuditFilters(): MethodDecorator {
       description: 'exact action, or a prefix ending in * (release.*)',
     }),
     ApiQuery({ name: 'targetType', required: false, type: String }),
+    ApiQuery({
+      name: 'outcome',
+      required: false,
+      enum: AUDIT_OUTCOMES,
+      description: 'success, denied (401, 403, 429) or failed (any other refusal or error)',
+    }),
     ApiQuery({ name: 'targetId', required: false, type: String }),
     ApiQuery({ name: 'before', required: false, type: Number, description: 'ms since the epoch, exclusive' }),
   );
@@ -44,7 +56,7 @@ export class AuditController {
   @ApiOperation({
     operationId: 'listAudit',
     summary:
-      'Audit log of release, root, rollout and API key actions, newest first; X-Next-Cursor holds the next page (operator)',
+      'Audit log of every mutating request, login and service action, newest first; X-Next-Cursor holds the next page (operator)',
   })
   @ApiAuditFilters()
   @ApiQuery({
@@ -80,7 +92,8 @@ export class AuditController {
   @ApiProduces('text/csv')
   @ApiResponse({
     status: 200,
-    description: 'CSV: at, actor, action, target_type, target_id, detail (JSON)',
+    description:
+      'CSV: at, actor, action, target_type, target_id, detail (JSON), actor_type, actor_id, outcome, status, error_code, source_address',
     content: { 'text/csv': { schema: { type: 'string' } } },
   })
   // 401 again here, so that ApiProduces documents it as text/csv like every other response of the route.

@@ -12,9 +12,16 @@ export function toAuditEntryDto(row: AuditEntryRow): AuditEntryDto {
     id: row.id,
     at: new Date(row.at).toISOString(),
     actor: row.actor,
+    actorType: row.actorType,
+    actorId: row.actorId,
     action: row.action,
     targetType: row.targetType,
     targetId: row.targetId,
+    outcome: row.outcome,
+    allowed: row.outcome !== 'denied',
+    status: row.status,
+    errorCode: row.errorCode,
+    sourceAddress: row.sourceAddress,
     detail: row.detail,
   };
 }

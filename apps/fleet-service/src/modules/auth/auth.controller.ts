@@ -5,14 +5,14 @@ import {
   type LoginRequest,
   LoginRequestSchema,
   LoginResponseSchema,
-  type UserCreateRequest,
-  UserCreateRequestSchema,
+  type PasswordChangeRequest,
+  PasswordChangeRequestSchema,
+  StreamTicketResponseSchema,
   UserDtoSchema,
-  UserListResponseSchema,
 } from '@agentbox/schemas';
 import { ApiErrors, ApiSignedIn, ApiZodBody, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
-import { CurrentUser, Public, Roles, type AuthUser } from './auth.decorators.js';
+import { CurrentUser, PeopleOnly, Public, type AuthUser } from './auth.decorators.js';
 import { AuthService } from './auth.service.js';
 
 @ApiTags('auth')
@@ -26,9 +26,29 @@ export class AuthController {
   @ApiOperation({ operationId: 'login', summary: 'Exchange username and password for a bearer token' })
   @ApiZodBody('LoginRequest', LoginRequestSchema)
   @ApiZodResponse(200, 'LoginResponse', LoginResponseSchema)
-  @ApiErrors(400, 401, 429)
+  @ApiErrors(400, 401, 403, 429)
   login(@Body(new ZodValidationPipe(LoginRequestSchema)) body: LoginRequest, @Req() request: FastifyRequest) {
     return this.auth.login(body, request.ip);
+  }
+
+  @Post('auth/password')
+  @HttpCode(200)
+  @PeopleOnly()
+  @ApiSignedIn()
+  @ApiOperation({
+    operationId: 'changePassword',
+    summary:
+      'Change your own password, given the current one; ends your other sessions and returns a new one',
+  })
+  @ApiZodBody('PasswordChangeRequest', PasswordChangeRequestSchema)
+  @ApiZodResponse(200, 'LoginResponse', LoginResponseSchema)
+  @ApiErrors(400, 403, 429)
+  changePassword(
+    @Body(new ZodValidationPipe(PasswordChangeRequestSchema)) body: PasswordChangeRequest,
+    @CurrentUser() user: AuthUser,
+    @Req() request: FastifyRequest,
+  ) {
+    return this.auth.changePassword(user, body, request.ip);
   }
 
   @Get('auth/me')
@@ -39,23 +59,17 @@ export class AuthController {
     return this.auth.me(user);
   }
 
-  @Get('users')
-  @Roles('admin')
+  @Post('auth/stream-ticket')
+  @HttpCode(200)
+  @PeopleOnly()
   @ApiSignedIn()
-  @ApiOperation({ operationId: 'listUsers', summary: 'List users (admin)' })
-  @ApiZodResponse(200, 'UserListResponse', UserListResponseSchema)
-  listUsers() {
-    return this.auth.listUsers();
-  }
-
-  @Post('users')
-  @Roles('admin')
-  @ApiSignedIn()
-  @ApiOperation({ operationId: 'createUser', summary: 'Create a user (admin)' })
-  @ApiZodBody('UserCreateRequest', UserCreateRequestSchema)
-  @ApiZodResponse(201, 'UserDto', UserDtoSchema, 'Created')
-  @ApiErrors(400, 409)
-  createUser(@Body(new ZodValidationPipe(UserCreateRequestSchema)) body: UserCreateRequest) {
-    return this.auth.createUser(body);
+  @ApiOperation({
+    operationId: 'createStreamTicket',
+    summary: 'A ticket valid for 60 s to open the live stream (GET /api/v1/live?ticket=); people only',
+  })
+  @ApiZodResponse(200, 'StreamTicketResponse', StreamTicketResponseSchema)
+  @ApiErrors(403)
+  streamTicket(@CurrentUser() user: AuthUser) {
+    return this.auth.issueStreamTicket(user);
   }
 }

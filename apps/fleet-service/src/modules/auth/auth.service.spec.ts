@@ -7,8 +7,9 @@ import { AuditEntryRow } from '../audit/audit-entry.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import { AuthException } from './auth.exception.js';
 import { AuthService } from './auth.service.js';
-import { LOGIN_FAILURES_PER_WINDOW } from './login-throttle.js';
+import { ADDRESS_FAILURES_PER_WINDOW, LOGIN_FAILURES_PER_WINDOW } from './login-throttle.js';
 import { User } from './user.entity.js';
+import { UsersService } from './users.service.js';
 
 describe('AuthService', () => {
   let db: TestDatabase | undefined;
@@ -22,13 +23,22 @@ describe('AuthService', () => {
   async function setup(env: Record<string, string> = {}) {
     db = await openTestDatabase(env, [ApiKey, AuditEntryRow]);
     const jwt = new JwtService({ secret: 'x'.repeat(40), signOptions: { algorithm: 'HS256' } });
+    const audit = new AuditService(db.dataSource.getRepository(AuditEntryRow));
     const apiKeys = new ApiKeysService(
       db.dataSource.getRepository(ApiKey),
       db.dataSource.getRepository(User),
-      new AuditService(db.dataSource.getRepository(AuditEntryRow)),
+      audit,
     );
-    const sut = new AuthService(db.dataSource.getRepository(User), jwt, db.config, apiKeys);
-    return { sut, jwt, users: db.dataSource.getRepository(User) };
+    const accounts = new UsersService(db.dataSource.getRepository(User));
+    const sut = new AuthService(db.dataSource.getRepository(User), jwt, db.config, apiKeys, accounts, audit);
+    return {
+      sut,
+      jwt,
+      accounts,
+      apiKeys,
+      users: db.dataSource.getRepository(User),
+      audit: db.dataSource.getRepository(AuditEntryRow),
+    };
   }
 
   async function codeOf(promise: Promise<unknown>): Promise<string | undefined> {
@@ -75,7 +85,7 @@ describe('AuthService', () => {
   });
 
   it('refuses wrong passwords and unknown users alike, then throttles the username and address', async () => {
-    const { sut } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    const { sut, audit } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
     await sut.ensureFirstAdmin();
     expect(await codeOf(sut.login({ username: 'admin', password: 'wrong' }, '10.0.0.2'))).toBe(
       'INVALID_CREDENTIALS',
@@ -94,11 +104,57 @@ describe('AuthService', () => {
     await expect(
       sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.3'),
     ).resolves.toBeTruthy();
+
+    // Every attempt is audited: failures under nobody, with the name tried and why, never the password.
+    const entries = await audit.find({ order: { at: 'ASC' } });
+    const reasons = entries.map((entry) => [
+      entry.action,
+      entry.actorType,
+      entry.targetId,
+      entry.detail.reason,
+    ]);
+    expect(reasons.slice(0, 2)).toEqual([
+      ['auth.login-failed', 'anonymous', 'admin', 'wrong-password'],
+      ['auth.login-failed', 'anonymous', 'nobody', 'unknown-user'],
+    ]);
+    expect(reasons.at(-2)).toEqual(['auth.login-failed', 'anonymous', 'admin', 'throttled']);
+    expect(entries.at(-1)).toMatchObject({ action: 'auth.login', actor: 'admin', actorType: 'user' });
+    expect(JSON.stringify(entries)).not.toContain('correct horse battery');
+  });
+
+  it('stops one address spraying a password over many usernames, and only that address', async () => {
+    const { sut } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    await sut.ensureFirstAdmin();
+    for (let i = 0; i < ADDRESS_FAILURES_PER_WINDOW; i += 1) {
+      // Each username well under its own limit: only the address count can stop this.
+      expect(await codeOf(sut.login({ username: `user${i}`, password: 'Summer2026!' }, '10.0.0.9'))).toBe(
+        'INVALID_CREDENTIALS',
+      );
+    }
+    expect(await codeOf(sut.login({ username: 'admin', password: 'Summer2026!' }, '10.0.0.9'))).toBe(
+      'TOO_MANY_ATTEMPTS',
+    );
+    // The real admin, from anywhere else, is not locked out.
+    await expect(
+      sut.login({ username: 'admin', password: 'correct horse battery' }, '10.0.0.10'),
+    ).resolves.toBeTruthy();
+  });
+
+  it('refuses a signed access token that never expires', async () => {
+    const { sut, jwt } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    await sut.ensureFirstAdmin();
+    const { accessToken } = await sut.login({ username: 'admin', password: 'correct horse battery' }, '::1');
+    const claims = jwt.decode<{ sub: string; username: string; role: string; exp?: number }>(accessToken);
+    expect(claims.exp).toBeGreaterThan(Date.now() / 1000);
+    await expect(sut.authenticate(accessToken)).resolves.toMatchObject({ username: 'admin' });
+    const forever = await jwt.signAsync({ sub: claims.sub, username: claims.username, role: claims.role });
+    expect(jwt.decode<{ exp?: number }>(forever).exp).toBeUndefined();
+    expect(await codeOf(sut.authenticate(forever))).toBe('UNAUTHENTICATED');
   });
 
   it('rejects tampered tokens, tokens of deleted users and duplicate usernames', async () => {
-    const { sut, jwt, users } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
-    await sut.createUser({ username: 'viewer1', password: 'viewer-password', role: 'viewer' });
+    const { sut, jwt, users, accounts } = await setup({ AGENTBOX_ADMIN_PASSWORD: 'correct horse battery' });
+    await accounts.createUser({ username: 'viewer1', password: 'viewer-password', role: 'viewer' });
     const { accessToken } = await sut.login({ username: 'viewer1', password: 'viewer-password' }, '::1');
     expect(await codeOf(sut.authenticate(`${accessToken}x`))).toBe('UNAUTHENTICATED');
     const foreign = await new JwtService({ secret: 'y'.repeat(40) }).signAsync({
@@ -109,7 +165,7 @@ describe('AuthService', () => {
     expect(await codeOf(sut.authenticate(foreign))).toBe('UNAUTHENTICATED');
     expect(jwt.decode<{ role: string }>(accessToken).role).toBe('viewer');
     expect(
-      await codeOf(sut.createUser({ username: 'viewer1', password: 'another-pass', role: 'admin' })),
+      await codeOf(accounts.createUser({ username: 'viewer1', password: 'another-pass', role: 'admin' })),
     ).toBe('USERNAME_TAKEN');
     await users.delete({ username: 'viewer1' });
     expect(await codeOf(sut.authenticate(accessToken))).toBe('UNAUTHENTICATED');

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir, restrictToOwner } from '../../common/private-files.js';
 
 /**
  * The JWT signing secret: AGENTBOX_JWT_SECRET, else one generated on first boot into
@@ -11,11 +12,12 @@ export function loadJwtSecret(configured: string | undefined, dataDir: string): 
   const path = join(dataDir, 'jwt-secret');
   try {
     const stored = readFileSync(path, 'utf8').trim();
+    restrictToOwner(path);
     if (stored.length >= 32) return stored;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   const secret = randomBytes(48).toString('base64url');
   // 'wx' fails if another process created it meanwhile; then use theirs.
   try {

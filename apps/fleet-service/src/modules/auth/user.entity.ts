@@ -1,6 +1,6 @@
 import { Entity } from 'typeorm';
 import { type UserRole } from '@agentbox/schemas';
-import { PrimaryVarchar, Timestamp, Varchar } from '../../database/columns.js';
+import { Int, PrimaryVarchar, Timestamp, Varchar } from '../../database/columns.js';
 
 @Entity('users')
 export class User {
@@ -8,6 +8,10 @@ export class User {
   @Varchar(100, { unique: true }) username!: string;
   @Varchar(255) passwordHash!: string;
   @Varchar(16) role!: UserRole;
+  /** Set while the user is disabled: no sign-in, no session, no API key of theirs works. */
+  @Timestamp({ nullable: true }) disabledAt!: Date | null;
+  /** Carried in access tokens as `ver`; raising it ends every session issued before (password reset). */
+  @Int({ default: 0 }) sessionVersion!: number;
   @Timestamp() createdAt!: Date;
   @Timestamp() updatedAt!: Date;
 }

@@ -13,6 +13,8 @@ export const MQTT_REJECTION_REASONS = [
   'registry_unavailable',
   'not_ready',
   'publish_denied',
+  'unknown_channel',
+  'retain_denied',
   'subscribe_denied',
   'packet_too_large',
   'server_busy',
@@ -29,6 +31,9 @@ export const ReasonCode = {
   PACKET_TOO_LARGE: 0x95,
 } as const;
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+/** The largest retained payload a box may leave (its `up/status`, a few hundred bytes in practice). */
+export const RETAINED_MAX_BYTES = 4 * 1024;
 
 /** Room for the fixed header, topic and properties on top of the payload cap. */
 export const PACKET_OVERHEAD_BYTES = 8 * 1024;

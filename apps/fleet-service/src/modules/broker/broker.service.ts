@@ -37,6 +37,7 @@ import { DynsecReconciler, type Increment } from './dynsec-reconciler.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import type { InboundMessage } from './inbound-message.js';
 import { MqttAuthorizer } from './mqtt-authorizer.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../common/private-files.js';
 
 export type { InboundMessage } from './inbound-message.js';
 
@@ -130,8 +131,8 @@ export class BrokerService
         maxPendingConnects: this.config.mqtt.maxPendingConnects,
       });
       if (!this.config.mqtt.portExplicit && port !== this.config.mqtt.port) {
-        await mkdir(this.config.dataDir, { recursive: true });
-        await writeFile(portFile, `${port}\n`);
+        await mkdir(this.config.dataDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+        await writeFile(portFile, `${port}\n`, { mode: PRIVATE_FILE_MODE });
       }
     }
   }
@@ -211,12 +212,21 @@ export class BrokerService
     await this.publish(topics.desired(deviceId), payload, { qos: 1, retain: true });
   }
 
-  /** Publishes as the service account (allowed: every box's `down/`). */
+  /** Publishes as the service account (allowed: every box's `down/`); on the embedded broker, in process. */
   async publish(
     topic: string,
     payload: Buffer | string,
     options: IClientPublishOptions = { qos: 1 },
   ): Promise<void> {
+    if (this.embedded) {
+      const bytes = typeof payload === 'string' ? Buffer.from(payload) : payload;
+      await this.embedded.publish(topic, bytes, {
+        qos: options.qos === 0 ? 0 : 1,
+        retain: options.retain ?? false,
+        ...(options.properties ? { properties: options.properties } : {}),
+      });
+      return;
+    }
     const client = this.client;
     if (!client) throw new Error('the MQTT client is not started');
     await client.publishAsync(topic, payload, options);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@nestjs/common';
 import type { MqttClient } from 'mqtt';
-import { deviceDownPrefix, deviceUpPrefix } from '@agentbox/schemas';
+import { UP_CHANNELS, deviceDownPrefix, deviceUpPrefix } from '@agentbox/schemas';
 
 /** Mosquitto's dynamic-security plugin control topics (mosquitto 2.0 `plugins/dynamic-security/README.md`). */
 export const DYNSEC_TOPIC = '$CONTROL/dynamic-security/v1';
@@ -32,17 +32,23 @@ export function deviceRoleName(deviceId: string): string {
 }
 
 /**
- * The role of one box: its ACLs open the box's `up/` for sending and its `down/` for subscribing and
- * receiving, and deny anything else it could receive.
+ * The role of one box: its ACLs open the channels of the box's `up/` (docs/protocol.md section 1, not the
+ * whole subtree: a box cannot make the broker keep messages on topics nobody reads) for sending and its
+ * `down/` for subscribing and receiving, and deny anything else it could receive.
  */
 function createRoleCommand(deviceId: string): DynsecCommand {
-  const up = `${deviceUpPrefix(deviceId)}/#`;
   const down = `${deviceDownPrefix(deviceId)}/#`;
+  const send = UP_CHANNELS.map((channel) => ({
+    acltype: 'publishClientSend',
+    topic: `${deviceUpPrefix(deviceId)}/${channel === 'results' ? 'results/+' : channel}`,
+    priority: 10,
+    allow: true,
+  }));
   return {
     command: 'createRole',
     rolename: deviceRoleName(deviceId),
     acls: [
-      { acltype: 'publishClientSend', topic: up, priority: 10, allow: true },
+      ...send,
       { acltype: 'subscribePattern', topic: down, priority: 10, allow: true },
       { acltype: 'publishClientReceive', topic: down, priority: 10, allow: true },
       // Default deny for anything else the box could receive, whatever the broker-wide default says.

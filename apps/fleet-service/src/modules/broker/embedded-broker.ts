@@ -102,6 +102,35 @@ export class EmbeddedBroker {
     return this.port;
   }
 
+  /**
+   * Publishes as the broker itself: the service's `down/` messages (desired state, commands, storage
+   * confirmations) reach the boxes' sessions without a trip through a TCP connection to this same process,
+   * which at fan-out to a whole fleet cost most of the time (docs/benchmarks.md, "Fan-out"). Resolves once
+   * aedes has stored a retained message and handed the message to every matching subscription, in call
+   * order, as a client's PUBLISH would be.
+   */
+  publish(
+    topic: string,
+    payload: Buffer,
+    { qos, retain, properties }: { qos: 0 | 1; retain: boolean; properties?: object },
+  ): Promise<void> {
+    const aedes = this.aedes;
+    if (!aedes || aedes.closed) return Promise.reject(new Error('the embedded broker is not running'));
+    // MQTT 5 properties (a command's response topic and correlation data) travel with the packet.
+    const packet = {
+      cmd: 'publish' as const,
+      topic,
+      payload,
+      qos,
+      retain,
+      dup: false,
+      ...(properties ? { properties } : {}),
+    };
+    return new Promise<void>((resolve, reject) =>
+      aedes.publish(packet, (error?: Error) => (error ? reject(error) : resolve())),
+    );
+  }
+
   /** Disconnects a box (after its credentials were removed). */
   disconnect(deviceId: string): void {
     const clients = (this.aedes as unknown as { clients?: Record<string, Client> } | undefined)?.clients;
@@ -229,7 +258,10 @@ export class EmbeddedBroker {
         done(client ? new Error('not authorized') : null);
         return;
       }
-      const decision = this.authorizer.authorizePublish(principal, packet.topic);
+      const decision = this.authorizer.authorizePublish(principal, packet.topic, {
+        retain: packet.retain,
+        payloadBytes: Buffer.byteLength(packet.payload),
+      });
       if (decision.ok && principal.kind === 'device') {
         // aedes writes the PUBACK once this callback runs (and before it publishes to subscribers), so the
         // box hears "delivered" only when ingest has committed the message (docs/protocol.md, "Acknowledged

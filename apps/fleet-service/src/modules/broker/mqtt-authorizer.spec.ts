@@ -135,6 +135,34 @@ describe('MqttAuthorizer', () => {
       expect(sut.authorizePublish(boxA, topic)).toMatchObject({ ok: false, reason: 'publish_denied' });
     });
 
+    it.each([
+      ['an unknown channel', 'agentbox/v1/devices/box-a/up/junk'],
+      ['a level past a channel', 'agentbox/v1/devices/box-a/up/telemetry/extra'],
+      ['results without a command id', 'agentbox/v1/devices/box-a/up/results'],
+    ])('refuses %s under its own up/ as unknown_channel', (_label, topic) => {
+      expect(sut.authorizePublish(boxA, topic)).toMatchObject({ ok: false, reason: 'unknown_channel' });
+    });
+
+    it('lets a box retain only a small up/status', () => {
+      expect(sut.authorizePublish(boxA, topics.status('box-a'), { retain: true, payloadBytes: 200 })).toEqual(
+        {
+          ok: true,
+        },
+      );
+      expect(
+        sut.authorizePublish(boxA, topics.status('box-a'), { retain: true, payloadBytes: 64 * 1024 }),
+      ).toMatchObject({ ok: false, reason: 'retain_denied' });
+      for (const topic of [topics.telemetry('box-a'), topics.result('box-a', 'cmd-1')]) {
+        expect(sut.authorizePublish(boxA, topic, { retain: true, payloadBytes: 10 })).toMatchObject({
+          ok: false,
+          reason: 'retain_denied',
+        });
+        expect(sut.authorizePublish(boxA, topic, { retain: false, payloadBytes: 200_000 })).toEqual({
+          ok: true,
+        });
+      }
+    });
+
     it('lets the service publish to any box down/ but not to up/', () => {
       expect(sut.authorizePublish(service, topics.desired('box-b'))).toEqual({ ok: true });
       expect(sut.authorizePublish(service, topics.status('box-b'))).toMatchObject({ ok: false });

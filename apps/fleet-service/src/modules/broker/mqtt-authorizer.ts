@@ -6,12 +6,14 @@ import {
   hasWildcard,
   isUnder,
   isValidDeviceId,
+  parseTopic,
 } from '@agentbox/schemas';
 import type { DeviceRegistryPort } from '../../common/ports.js';
 import {
   ReasonCode,
   SERVICE_CLIENT_ID_PREFIX,
   SERVICE_USERNAME,
+  RETAINED_MAX_BYTES,
   type MqttRejectionReason,
 } from './broker.constants.js';
 
@@ -22,6 +24,12 @@ export type ConnectDecision =
   { ok: true; principal: MqttPrincipal } | { ok: false; reason: MqttRejectionReason; reasonCode: ReasonCode };
 
 export type TopicDecision = { ok: true } | { ok: false; reason: MqttRejectionReason; detail: string };
+
+/** What of a PUBLISH (or a Will) besides its topic the rules look at. */
+export interface PublishFacts {
+  retain?: boolean;
+  payloadBytes?: number;
+}
 
 export interface ConnectRequest {
   clientId: string;
@@ -95,7 +103,7 @@ export class MqttAuthorizer {
     return { ok: true, principal: { kind: 'device', deviceId: username } };
   }
 
-  authorizePublish(principal: MqttPrincipal, topic: string): TopicDecision {
+  authorizePublish(principal: MqttPrincipal, topic: string, facts: PublishFacts = {}): TopicDecision {
     // MQTT-3.3.2-2: the topic name in a PUBLISH must not contain wildcard characters.
     if (hasWildcard(topic)) return { ok: false, reason: 'publish_denied', detail: 'wildcard in topic name' };
     // MQTT-4.7.2-1: '$' topics belong to the server.
@@ -105,9 +113,36 @@ export class MqttAuthorizer {
         ? ALLOWED
         : { ok: false, reason: 'publish_denied', detail: 'the service publishes only to down/ topics' };
     }
-    return isUnder(topic, deviceUpPrefix(principal.deviceId))
+    if (!isUnder(topic, deviceUpPrefix(principal.deviceId))) {
+      return {
+        ok: false,
+        reason: 'publish_denied',
+        detail: `outside ${deviceUpPrefix(principal.deviceId)}/`,
+      };
+    }
+    return this.authorizeUpChannel(topic, facts);
+  }
+
+  /**
+   * Only the channels of docs/protocol.md section 1, and `retain` only where the protocol uses it
+   * (`up/status`, small): whatever the broker would keep for a box is bounded, so a stolen box secret
+   * cannot grow the broker's memory (a retained message lives until replaced, MQTT-3.3.1-5).
+   */
+  private authorizeUpChannel(
+    topic: string,
+    { retain = false, payloadBytes = 0 }: PublishFacts,
+  ): TopicDecision {
+    const parsed = parseTopic(topic);
+    if (parsed?.direction !== 'up') {
+      return { ok: false, reason: 'unknown_channel', detail: 'not a channel of docs/protocol.md section 1' };
+    }
+    if (!retain) return ALLOWED;
+    if (parsed.channel !== 'status') {
+      return { ok: false, reason: 'retain_denied', detail: 'retained messages only on up/status' };
+    }
+    return payloadBytes <= RETAINED_MAX_BYTES
       ? ALLOWED
-      : { ok: false, reason: 'publish_denied', detail: `outside ${deviceUpPrefix(principal.deviceId)}/` };
+      : { ok: false, reason: 'retain_denied', detail: `retained payload over ${RETAINED_MAX_BYTES} bytes` };
   }
 
   authorizeSubscribe(principal: MqttPrincipal, filter: string): TopicDecision {

@@ -40,6 +40,8 @@ export class DevicesService implements DeviceRegistryPort, BrokerPasswordsPort {
   readonly removed = new Listeners<[deviceId: string]>();
   /** Told when what decides which agents a box runs changed (its tags, its secrets key). */
   readonly retargeted = new Listeners<[deviceIds: string[]]>();
+  /** Told after a box reported itself online (its queued hook deliveries can go out). */
+  readonly cameOnline = new Listeners<[deviceId: string]>();
 
   constructor(
     @InjectRepository(Device) private readonly devices: Repository<Device>,
@@ -206,6 +208,7 @@ export class DevicesService implements DeviceRegistryPort, BrokerPasswordsPort {
     );
     if (!result.affected) return;
     this.live.publish({ type: 'device.status', deviceId, online: true, lastSeenAt: at.toISOString() });
+    await this.cameOnline.notify(deviceId);
   }
 
   async markOffline(deviceId: string, at: Date): Promise<void> {

@@ -2,13 +2,19 @@ import { Injectable, type BeforeApplicationShutdown } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Gauge } from 'prom-client';
 import type { Subscription } from 'rxjs';
+import { AppConfig } from '../../config/app-config.js';
+import type { AuthUser } from '../auth/auth.decorators.js';
+import { AuthService } from '../auth/auth.service.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { LiveEventsService } from './live-events.service.js';
 
-/** A comment line this often keeps proxies and browsers from closing an idle stream. */
-export const KEEP_ALIVE_MS = 15_000;
-
-/** Serves LiveEvents as server-sent events, one stream per console tab. */
+/**
+ * Serves LiveEvents as server-sent events, one stream per console tab. Every AGENTBOX_LIVE_CHECK_MS a
+ * comment line keeps proxies and browsers from closing an idle stream, and the caller is checked again:
+ * a stream outlives the request that opened it, so a user disabled, deleted or whose password was
+ * reset, or a revoked key, would otherwise go on watching the fleet until it reconnected. Checking the
+ * database rather than listening for the change holds on every replica alike.
+ */
 @Injectable()
 export class LiveStreamService implements BeforeApplicationShutdown {
   private readonly open$ = new Set<() => void>();
@@ -16,12 +22,14 @@ export class LiveStreamService implements BeforeApplicationShutdown {
 
   constructor(
     private readonly live: LiveEventsService,
+    private readonly auth: AuthService,
+    private readonly config: AppConfig,
     metrics: MetricsService,
   ) {
     this.clients = metrics.gauge({ name: 'agentbox_live_clients', help: 'Open server-sent event streams' });
   }
 
-  open(request: FastifyRequest, reply: FastifyReply): void {
+  open(request: FastifyRequest, reply: FastifyReply, caller: AuthUser): void {
     // The stream is written on the raw socket; Fastify must not send a reply of its own.
     reply.hijack();
     const raw = reply.raw;
@@ -35,7 +43,18 @@ export class LiveStreamService implements BeforeApplicationShutdown {
     const subscription: Subscription = this.live.stream().subscribe((event) => {
       raw.write(`event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`);
     });
-    const keepAlive = setInterval(() => raw.write(': keep-alive\n\n'), KEEP_ALIVE_MS);
+    const keepAlive = setInterval(() => {
+      raw.write(': keep-alive\n\n');
+      void this.auth.stillAllowed(caller).then(
+        (allowed) => {
+          if (allowed) return;
+          // The console signs in again on this event instead of reconnecting with a dead session.
+          if (!raw.writableEnded) raw.write('event: session-ended\ndata: {}\n\n');
+          close();
+        },
+        () => undefined, // the database is away: /readyz says so; the next tick checks again
+      );
+    }, this.config.liveCheckMs);
     keepAlive.unref();
     let closed = false;
     const close = () => {

@@ -2,7 +2,7 @@ import { Controller, Get, Req, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiSignedIn } from '../../common/openapi/zod-openapi.js';
-import { AcceptQueryToken } from '../auth/auth.decorators.js';
+import { AcceptStreamTicket, CurrentUser, type AuthUser } from '../auth/auth.decorators.js';
 import { LiveStreamService } from './live-stream.service.js';
 
 @ApiTags('live')
@@ -11,17 +11,17 @@ export class LiveController {
   constructor(private readonly streams: LiveStreamService) {}
 
   @Get()
-  @AcceptQueryToken()
+  @AcceptStreamTicket()
   @ApiSignedIn()
   @ApiOperation({
     operationId: 'live',
     summary: 'Server-sent events: device.status, device.updated, telemetry (event name = LiveEvent.type)',
   })
   @ApiQuery({
-    name: 'access_token',
+    name: 'ticket',
     required: false,
     type: String,
-    description: 'JWT, for EventSource clients',
+    description: 'A stream ticket (POST /api/v1/auth/stream-ticket), for EventSource clients',
   })
   @ApiProduces('text/event-stream')
   @ApiResponse({
@@ -29,7 +29,7 @@ export class LiveController {
     description: 'text/event-stream of LiveEvent JSON',
     schema: { type: 'string' },
   })
-  stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply) {
-    this.streams.open(request, reply);
+  stream(@Req() request: FastifyRequest, @Res() reply: FastifyReply, @CurrentUser() caller: AuthUser) {
+    this.streams.open(request, reply, caller);
   }
 }

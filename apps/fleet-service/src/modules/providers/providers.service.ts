@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
-import { Not, IsNull, Repository } from 'typeorm';
+import { Repository } from 'typeorm';
 import {
   type ProviderCreateRequestSchema,
   type ProviderDto,
@@ -8,6 +8,7 @@ import {
 } from '@agentbox/schemas';
 import type { z } from 'zod';
 import { Listeners } from '../../common/listeners.js';
+import { reencryptStale } from '../secrets/reencrypt-stale.js';
 import { SecretCipher } from '../secrets/secret-cipher.js';
 import { ProviderRow } from './provider.entity.js';
 import { toProviderDto } from './providers.dto.js';
@@ -119,25 +120,12 @@ export class ProvidersService implements OnApplicationBootstrap {
 
   /** Re-encrypts every key not sealed with the current key; returns how many. Safe to run on several replicas. */
   async reencryptStale(): Promise<number> {
-    const rows = await this.providers.find({ where: { apiKey: Not(IsNull()) } });
-    let rotated = 0;
-    for (const row of rows) {
-      if (row.apiKey === null || !this.cipher.isStale(row.apiKey)) continue;
-      let plain: string;
-      try {
-        plain = this.cipher.decrypt(row.apiKey, aadOf(row.id));
-      } catch (error) {
-        this.logger.error(`The API key of provider ${row.id} cannot be read: ${(error as Error).message}`);
-        continue;
-      }
-      // Only the row still holding the old ciphertext is updated, so a concurrent edit is never overwritten.
-      const result = await this.providers.update(
-        { id: row.id, apiKey: row.apiKey },
-        { apiKey: this.cipher.encrypt(plain, aadOf(row.id)) },
-      );
-      rotated += result.affected ?? 0;
-    }
-    return rotated;
+    return reencryptStale(
+      this.providers,
+      this.cipher,
+      [{ column: 'apiKey', aad: (row) => aadOf(row.id) }],
+      (row, error) => this.logger.error(`The API key of provider ${row.id} cannot be read: ${error.message}`),
+    );
   }
 
   private async require(id: string): Promise<ProviderRow> {

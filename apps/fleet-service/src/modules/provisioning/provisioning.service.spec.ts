@@ -3,6 +3,8 @@ import { ClaimTokenCreateRequestSchema, ProvisionResponseSchema } from '@agentbo
 import { useTestDatabase } from '../../../test/support/database.js';
 import { RecordingBroker } from '../../../test/support/recording-broker.js';
 import { hashSecret, sha256Hex } from '../../common/secrets.js';
+import { AuditEntryRow } from '../audit/audit-entry.entity.js';
+import { AuditService } from '../audit/audit.service.js';
 import { Device } from '../devices/device.entity.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
@@ -11,7 +13,7 @@ import { ProvisioningException, type ProvisioningExceptionCode } from './provisi
 import { ProvisioningService } from './provisioning.service.js';
 
 describe('ProvisioningService', () => {
-  const db = useTestDatabase();
+  const db = useTestDatabase({}, [AuditEntryRow]);
   let broker: RecordingBroker;
   let devices: DevicesService;
   let sut: ProvisioningService;
@@ -20,7 +22,13 @@ describe('ProvisioningService', () => {
     broker = new RecordingBroker();
     devices = new DevicesService(db.dataSource.getRepository(Device), new LiveEventsService());
     devices.removed.add((deviceId) => broker.removeDevice(deviceId));
-    sut = new ProvisioningService(db.dataSource.getRepository(ClaimToken), devices, broker, db.config);
+    sut = new ProvisioningService(
+      db.dataSource.getRepository(ClaimToken),
+      devices,
+      broker,
+      db.config,
+      new AuditService(db.dataSource.getRepository(AuditEntryRow)),
+    );
   });
 
   const newToken = (input: Record<string, unknown> = {}) =>
@@ -60,6 +68,22 @@ describe('ProvisioningService', () => {
     expect(stored.tokenHash).toBe(sha256Hex(token.token));
     expect(stored.uses).toBe(1);
     expect(await devices.verifyCredentials(response.deviceId, response.mqtt.password)).toBe(true);
+
+    // Audited under the claim token, never with the token or the box's password.
+    const audit = await db.dataSource.getRepository(AuditEntryRow).find();
+    expect(audit).toEqual([
+      expect.objectContaining({
+        actor: token.id,
+        actorType: 'claim-token',
+        actorId: token.id,
+        action: 'device.enrolled',
+        targetType: 'device',
+        targetId: response.deviceId,
+      }),
+    ]);
+    const written = JSON.stringify(audit);
+    expect(written).not.toContain(token.token);
+    expect(written).not.toContain(response.mqtt.password);
   });
 
   it('takes a box enrolled with an argon2id hash and moves it to the fast hash at its next connect', async () => {

@@ -14,6 +14,7 @@ import {
 import { AppConfig } from '../../config/app-config.js';
 import { BROKER, type BrokerPort } from '../../common/ports.js';
 import { randomSecret, sha256Hex } from '../../common/secrets.js';
+import { AuditService } from '../audit/audit.service.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ClaimToken } from './claim-token.entity.js';
 import { ProvisioningException } from './provisioning.exception.js';
@@ -30,6 +31,7 @@ export class ProvisioningService {
     private readonly devices: DevicesService,
     @Inject(BROKER) private readonly broker: BrokerPort,
     private readonly config: AppConfig,
+    private readonly audit: AuditService,
   ) {}
 
   async createToken(request: ClaimTokenCreateRequest, createdBy: string): Promise<ClaimTokenCreated> {
@@ -107,6 +109,16 @@ export class ProvisioningService {
       { deviceId, claimTokenId: token.id, created },
       created ? 'device enrolled' : 'device re-enrolled',
     );
+    // The box has no identity of its own yet: the claim token it presented is who acted.
+    await this.audit.record({
+      actor: token.id,
+      actorType: 'claim-token',
+      actorId: token.id,
+      action: created ? 'device.enrolled' : 'device.re-enrolled',
+      targetType: 'device',
+      targetId: deviceId,
+      detail: { hardwareId: request.hardwareId, name: request.name ?? null, claimTokenNote: token.note },
+    });
     return { deviceId, mqtt: { url: this.broker.publicUrl(), username: deviceId, password: secret } };
   }
 

@@ -13,6 +13,7 @@ import {
   type OpenedArtifact,
 } from './artifact-store.js';
 import type { ByteRange } from './http-range.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../common/private-files.js';
 
 /**
  * Release bundles on disk (`<dir>/<sha256>.tar.gz`). An upload streams into a temp file under
@@ -42,11 +43,11 @@ export class DiskArtifactStore extends ArtifactStore {
 
   async put(body: Readable, expected: { size: number; sha256: string }): Promise<ArtifactCheck> {
     const incoming = join(this.dir, '.incoming');
-    await mkdir(incoming, { recursive: true });
+    await mkdir(incoming, { recursive: true, mode: PRIVATE_DIR_MODE });
     const temp = join(incoming, `${randomUUID()}.part`);
     const meter = new ArtifactMeter(expected);
     try {
-      await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: 0o640 }));
+      await pipeline(body, meter, createWriteStream(temp, { flags: 'wx', mode: PRIVATE_FILE_MODE }));
       const verdict = meter.verdict();
       if (verdict.ok) await rename(temp, this.pathOf(expected.sha256));
       return verdict;

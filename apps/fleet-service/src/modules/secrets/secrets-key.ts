@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { makePrivateDir, restrictToOwner } from '../../common/private-files.js';
 
 export const SECRETS_KEY_FILE = 'secrets.key';
 
@@ -19,11 +20,13 @@ export function loadSecretsKey(configured: string | undefined, dataDir: string):
   if (configured) return decode(configured, 'AGENTBOX_SECRETS_KEY');
   const path = join(dataDir, SECRETS_KEY_FILE);
   try {
-    return decode(readFileSync(path, 'utf8'), path);
+    const key = decode(readFileSync(path, 'utf8'), path);
+    restrictToOwner(path);
+    return key;
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
-  mkdirSync(dataDir, { recursive: true });
+  makePrivateDir(dataDir);
   const key = randomBytes(32);
   // 'wx' fails if another process created it meanwhile; then use theirs.
   try {
