@@ -1,13 +1,14 @@
 import { fileURLToPath, URL } from 'node:url';
 import vue from '@vitejs/plugin-vue';
 import { defineConfig } from 'vite';
+import { webDelivery } from './vite/web-delivery-plugin';
 
 // The fleet service the dev server proxies to; AGENTBOX_DEV_PROXY points it elsewhere.
 const fleetService = process.env.AGENTBOX_DEV_PROXY ?? 'http://127.0.0.1:8080';
 
 export default defineConfig({
   base: '/',
-  plugins: [vue()],
+  plugins: [vue(), webDelivery()],
   resolve: {
     alias: { '@': fileURLToPath(new URL('./src', import.meta.url)) },
   },
@@ -29,22 +30,6 @@ export default defineConfig({
   build: {
     outDir: 'dist',
     emptyOutDir: true,
-    chunkSizeWarningLimit: 1200,
-    rolldownOptions: {
-      output: {
-        codeSplitting: {
-          // Otherwise a group drags its dependencies (vue itself) along, and the login page would load echarts.
-          includeDependenciesRecursively: false,
-          groups: [
-            { name: 'echarts', test: /node_modules[\\/](echarts|zrender|vue-echarts)[\\/]/, priority: 20 },
-            {
-              name: 'naive-ui',
-              test: /node_modules[\\/](naive-ui|vueuc|vooks|seemly|css-render|@css-render|treemate|evtd|vdirs|date-fns|date-fns-tz|lodash-es|@juggle)[\\/]/,
-              priority: 10,
-            },
-          ],
-        },
-      },
-    },
+    manifest: true,
   },
 });

@@ -13,7 +13,7 @@ export default defineConfig({
     __INTLIFY_PROD_DEVTOOLS__: false,
   },
   test: {
-    include: ['src/**/*.spec.ts'],
+    include: ['src/**/*.spec.ts', 'vite/**/*.spec.ts'],
     environment: 'happy-dom',
   },
 });

@@ -192,8 +192,13 @@ await runSmoke('agents smoke test', wideWindow, async ({ page, session }) => {
       event(2, 'tool-result', { name: 'http.fetch', data: { usedPct: 41 } }),
       event(3, 'model', { name: 'deepseek-chat', inputTokens: 901, outputTokens: 25, durationMs: 700 }),
       event(4, 'text', { data: 'The disk is 41% full.' }),
+      event(5, 'status', { name: 'succeeded' }),
     ],
   });
+  // A status step names the run status in the reader's language, not the raw word.
+  await page.waitForSelector('[data-testid=run-event-5]', { timeout: 15_000 });
+  const statusStep = (await page.textContent('[data-testid=run-event-5]')) ?? '';
+  if (!statusStep.includes('Status: Succeeded')) throw new Error(`status step shows "${statusStep}"`);
   await box.publish('usage', {
     records: [
       {
@@ -249,7 +254,7 @@ await runSmoke('agents smoke test', wideWindow, async ({ page, session }) => {
   );
   await page.waitForSelector('[data-testid=run-output]:has-text("The disk is 41% full.")');
   const steps = Number(await page.getAttribute('[data-testid=run-timeline]', 'data-events'));
-  if (steps !== 5) throw new Error(`${steps} steps on screen`);
+  if (steps !== 6) throw new Error(`${steps} steps on screen`);
   await shot(page, '5-run-done');
 
   step("the box's agents tab shows the agent idle with its tokens, and its runs");
@@ -315,5 +320,5 @@ await runSmoke('agents smoke test', wideWindow, async ({ page, session }) => {
   step('the agent pages speak Simplified Chinese too');
   await page.click('[data-testid=language-switcher]');
   await page.click('.n-base-select-option:has-text("简体中文")');
-  await page.waitForSelector('h2:has-text("令牌消耗")');
+  await page.waitForSelector('h2:has-text("Token 消耗")');
 });

@@ -62,8 +62,16 @@ export async function runSmoke(name, contextOptions, run) {
     const page = await context.newPage();
     const problems = [];
     page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    // The console must work under the Content-Security-Policy the fleet service sends: a violation fails.
+    const cspViolations = [];
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
     await run({ page, problems, session });
     for (const problem of problems) console.log(`  (browser) ${problem}`);
+    if (cspViolations.length > 0) {
+      throw new Error(`Content Security Policy violations:\n${cspViolations.join('\n')}`);
+    }
     console.log(`${name} passed`);
   } finally {
     if (session.box) await session.box.drop().catch(() => undefined);

@@ -1,7 +1,10 @@
 // @vitest-environment node
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createI18n } from 'vue-i18n';
-import { messages } from '@/locales';
+import en from '@/locales/en';
+import zhCN from '@/locales/zh-CN';
+
+const messages = { en, 'zh-CN': zhCN };
 import { FleetServer } from '@/testing/fleet-server';
 import { configureAuth, createApiClient, type ApiClient } from './client';
 import {

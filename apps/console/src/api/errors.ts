@@ -33,7 +33,7 @@ export function isNotFound(error: unknown): boolean {
   return error instanceof ApiRequestError && error.statusCode === 404;
 }
 
-type ApiResult<T> = { data?: T; error?: unknown; response: Response };
+export type ApiResult<T> = { data?: T; error?: unknown; response: Response };
 
 /** Awaits an openapi-fetch call and returns its data, or throws an ApiRequestError. */
 export async function unwrap<T>(call: Promise<ApiResult<T>>): Promise<T> {

@@ -76,7 +76,7 @@ class SseServer {
   async start(): Promise<string> {
     this.server = createServer((req, res) => {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      this.tokens.push(url.searchParams.get('access_token') ?? '');
+      this.tokens.push(url.searchParams.get('ticket') ?? '');
       res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
       res.write(':ok\n\n');
       this.connections.push(res);
@@ -126,9 +126,13 @@ describe('LiveStream against a real SSE endpoint', () => {
     invalid = [];
     states = [];
     reconnected = 0;
-    token = 'jwt-1';
+    token = 'ticket-1';
     const options: LiveStreamOptions = {
-      url: () => (token ? `${base}/api/v1/live?access_token=${token}` : null),
+      // Asynchronous, like the console's: a ticket is fetched before every connect.
+      url: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return token ? `${base}/api/v1/live?ticket=${token}` : null;
+      },
       onEvent: (event) => events.push(event),
       onInvalid: (reason) => invalid.push(reason),
       onState: (state) => states.push(state),
@@ -156,15 +160,15 @@ describe('LiveStream against a real SSE endpoint', () => {
     expect(reconnected).toBe(0);
   });
 
-  it('reconnects after a drop with the current token and says it reconnected', async () => {
+  it('reconnects after a drop with a fresh ticket and says it reconnected', async () => {
     sut.start();
     await until(() => states.at(-1) === 'open');
-    token = 'jwt-2';
+    token = 'ticket-2';
     server.dropAll();
     await until(() => reconnected === 1);
     expect(states).toContain('reconnecting');
     expect(states.at(-1)).toBe('open');
-    expect(server.tokens).toEqual(['jwt-1', 'jwt-2']);
+    expect(server.tokens).toEqual(['ticket-1', 'ticket-2']);
 
     server.send('device.updated', '{"deviceId":"c"}');
     await until(() => events.length === 1);

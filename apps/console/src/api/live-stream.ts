@@ -12,6 +12,8 @@ export const LIVE_EVENT_NAMES = [
   'device.agents',
   'rollout',
   'device.update',
+  'conversation.message',
+  'alert',
 ] as const;
 
 export type LiveConnectionState = 'idle' | 'connecting' | 'open' | 'reconnecting';
@@ -56,8 +58,11 @@ type EventSourceLike = Pick<EventSource, 'addEventListener' | 'close'> & {
 };
 
 export interface LiveStreamOptions {
-  /** Full stream URL including the access token, or null while logged out. */
-  url: () => string | null;
+  /**
+   * The stream URL with a fresh stream ticket (a URL ends up in logs, so never the login token), or null
+   * while logged out; asked again before every (re)connect, since a ticket lasts a minute.
+   */
+  url: () => Promise<string | null> | string | null;
   onEvent: (event: LiveEvent) => void;
   onInvalid: (reason: string) => void;
   onState: (state: LiveConnectionState) => void;
@@ -101,11 +106,20 @@ export class LiveStream {
   }
 
   private connect(): void {
-    const url = this.options.url();
-    if (url === null) {
-      this.stop();
-      return;
-    }
+    Promise.resolve()
+      .then(() => this.options.url())
+      .then(
+        (url) => {
+          if (this.stopped || this.source !== null) return;
+          if (url === null) this.stop();
+          else this.open(url);
+        },
+        // No ticket (the network, or a 401 the API client already handles): try again with the backoff.
+        () => this.scheduleReconnect(),
+      );
+  }
+
+  private open(url: string): void {
     this.options.onState(this.everOpened ? 'reconnecting' : 'connecting');
     const create = this.options.createEventSource ?? ((u: string) => new EventSource(u));
     const source = create(url);

@@ -20,3 +20,5 @@ export type RolloutTargets = RolloutCreateBody['targets'];
 export type DeviceUpdate = OkBody<paths['/api/v1/devices/{id}/updates']['get']>[number];
 /** The actions an operator takes on a rollout, each its own POST /api/v1/rollouts/{id}/<action>. */
 export type RolloutAction = 'start' | 'pause' | 'resume' | 'cancel' | 'retry-failed';
+export type OtaRoot = OkBody<paths['/api/v1/ota/root']['get']>;
+export type SignedRootBody = RequestBody<paths['/api/v1/ota/root']['put']>;

@@ -1,4 +1,6 @@
 import { onScopeDispose, watch } from 'vue';
+import { api } from '@/api/client';
+import { unwrap } from '@/api/errors';
 import { LiveStream } from '@/api/live-stream';
 import { useAuthStore } from '@/stores/auth';
 import { useLiveStore } from '@/stores/live';
@@ -18,9 +20,11 @@ export function useLiveUpdates(): void {
   const stores = sessionStores();
 
   const stream = new LiveStream({
-    url: () => {
-      const token = auth.currentToken();
-      return token ? `/api/v1/live?access_token=${encodeURIComponent(token)}` : null;
+    url: async () => {
+      if (!auth.currentToken()) return null;
+      // EventSource cannot send the Authorization header: a one-minute ticket goes in the URL instead.
+      const { ticket } = await unwrap(api().POST('/api/v1/auth/stream-ticket', {}));
+      return `/api/v1/live?ticket=${encodeURIComponent(ticket)}`;
     },
     onEvent: (event) => {
       live.recordEvent();

@@ -1,6 +1,7 @@
+import type { NDateLocale, NLocale } from 'naive-ui';
+import { shallowRef } from 'vue';
 import { createI18n } from 'vue-i18n';
 import en, { type MessageSchema } from './en';
-import zhCN from './zh-CN';
 
 export const SUPPORTED_LOCALES = ['en', 'zh-CN'] as const;
 export type AppLocale = (typeof SUPPORTED_LOCALES)[number];
@@ -8,7 +9,13 @@ export type AppLocale = (typeof SUPPORTED_LOCALES)[number];
 /** Each language is offered under its own name, whatever the current language. */
 export const LOCALE_NAMES: Record<AppLocale, string> = { en: 'English', 'zh-CN': '简体中文' };
 
-export const messages: Record<AppLocale, MessageSchema> = { en, 'zh-CN': zhCN };
+/**
+ * English ships with the first page (it is also every message's fallback); another language is fetched
+ * when it is chosen, so the first route does not carry every language (docs/benchmarks.md, "Console").
+ */
+const loaders: Record<Exclude<AppLocale, 'en'>, () => Promise<{ default: MessageSchema }>> = {
+  'zh-CN': () => import('./zh-CN'),
+};
 
 export const LOCALE_STORAGE_KEY = 'agentbox.locale';
 
@@ -40,10 +47,22 @@ export const i18n = createI18n<[MessageSchema], AppLocale, false>({
   legacy: false,
   locale: initialLocale(),
   fallbackLocale: 'en',
-  messages,
+  messages: { en } as Record<AppLocale, MessageSchema>,
 });
 
-export function setLocale(locale: AppLocale): void {
+/** naive-ui's own texts in Chinese, once fetched with the Chinese messages (App.vue gives them to naive-ui). */
+export const naiveChinese = shallowRef<{ locale: NLocale; date: NDateLocale } | null>(null);
+
+/** Makes `locale`'s messages available; resolves at once when they are. */
+export async function loadLocale(locale: AppLocale): Promise<void> {
+  if (locale === 'en' || i18n.global.availableLocales.includes(locale)) return;
+  const [messages, naive] = await Promise.all([loaders[locale](), import('@/utils/naive-zh')]);
+  i18n.global.setLocaleMessage(locale, messages.default);
+  naiveChinese.value = naive.naiveZh;
+}
+
+export async function setLocale(locale: AppLocale): Promise<void> {
+  await loadLocale(locale);
   i18n.global.locale.value = locale;
   try {
     localStorage.setItem(LOCALE_STORAGE_KEY, locale);

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { createI18n } from 'vue-i18n';
 import en from './en';
-import { initialLocale, LOCALE_STORAGE_KEY, messages } from './index';
+import { initialLocale, LOCALE_STORAGE_KEY } from './index';
 import zhCN from './zh-CN';
+
+const messages = { en, 'zh-CN': zhCN };
 
 type Tree = { [key: string]: string | Tree };
 
@@ -16,8 +18,9 @@ function flatten(tree: Tree, prefix = ''): Map<string, string> {
   return out;
 }
 
+/** The names a message fills in; a plural message (`one | many`) may repeat them across its forms. */
 function placeholders(message: string): string[] {
-  return [...message.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!).sort();
+  return [...new Set([...message.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!))].sort();
 }
 
 describe('locales', () => {

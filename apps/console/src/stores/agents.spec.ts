@@ -98,14 +98,42 @@ describe('agents store', () => {
           a.agentId === parsed.data.agentId &&
           JSON.stringify(a.target) === JSON.stringify(parsed.data.target),
       );
-      if (same) return { status: 201, body: same };
+      if (same) return { status: 200, body: { ...same, job: null } };
       const assignment = {
         id: `as-${nextAssignment++}`,
         ...parsed.data,
         createdAt: new Date().toISOString(),
       };
       assignments.push(assignment);
-      return { status: 201, body: assignment };
+      const job = {
+        id: `00000000-0000-4000-8000-00000000000${nextAssignment}`,
+        assignmentId: assignment.id,
+        agentId: assignment.agentId,
+        target: assignment.target,
+        state: 'running',
+        total: 3,
+        done: 0,
+        failed: 0,
+        error: null,
+        createdAt: assignment.createdAt,
+        finishedAt: null,
+      };
+      // Each read of the job finds one more box done, until all three are.
+      let reads = 0;
+      server.route('GET', `/api/v1/assignment-jobs/${job.id}`, () => {
+        reads += 1;
+        const done = Math.min(reads, 3);
+        return {
+          status: 200,
+          body: {
+            ...job,
+            done,
+            state: done === 3 ? 'done' : 'running',
+            finishedAt: done === 3 ? job.createdAt : null,
+          },
+        };
+      });
+      return { status: 202, body: { ...assignment, job } };
     });
     for (const id of ['as-1', 'as-2', 'as-3']) {
       server.route('DELETE', `/api/v1/assignments/${id}`, () => {
@@ -166,6 +194,19 @@ describe('agents store', () => {
     const fresh = useAgentsStore();
     await fresh.fetchAll();
     expect(fresh.get('daily-report')?.assignments.map((a) => a.id)).toEqual(['as-2']);
+  });
+
+  it('follows the job of a new assignment until every box has it', async () => {
+    const sut = useAgentsStore();
+    await sut.create('daily-report', definition);
+    const accepted = await sut.assign('daily-report', { type: 'all' });
+    expect(accepted.job).toMatchObject({ state: 'running', total: 3, done: 0 });
+    expect(sut.get('daily-report')?.assignments[0]).not.toHaveProperty('job');
+    const done = await sut.followJob(accepted.job!.id);
+    expect(done).toMatchObject({ state: 'done', done: 3, failed: 0 });
+    expect(sut.jobs[accepted.job!.id]?.state).toBe('done');
+    // The same assignment again: no job to follow.
+    expect((await sut.assign('daily-report', { type: 'all' })).job).toBeNull();
   });
 
   it('sends a task and reports an offline box with its code', async () => {

@@ -1,10 +1,21 @@
 import type { AgentDefinition, AssignmentTarget } from '@agentbox/schemas';
+import { sleep } from '@agentbox/retry';
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { isNotFound, unwrap } from '@/api/errors';
-import type { Agent, AgentVersion, Assignment, TaskAccepted } from '@/api/types';
+import type {
+  Agent,
+  AgentVersion,
+  Assignment,
+  AssignmentAccepted,
+  AssignmentJob,
+  TaskAccepted,
+} from '@/api/types';
 import { useById, useFetchState } from '@/stores/request-state';
+
+/** How often a running assignment job is read again. */
+export const JOB_POLL_MS = 500;
 
 /** Agents of the fleet with their assignments, version history and the "send task" action. */
 export const useAgentsStore = defineStore(
@@ -12,6 +23,8 @@ export const useAgentsStore = defineStore(
   () => {
     const { byId, get, upsert, drop: dropAgent, replaceAll, clear } = useById<Agent>();
     const versions = ref<Record<string, AgentVersion[]>>({});
+    /** Jobs delivering new assignments to their boxes, as last read, by job id. */
+    const jobs = ref<Record<string, AssignmentJob>>({});
     const { loaded, loading, error, track, forget } = useFetchState();
 
     const all = computed(() =>
@@ -89,12 +102,29 @@ export const useAgentsStore = defineStore(
       if (agent) upsert({ ...agent, assignments });
     }
 
-    async function assign(agentId: string, target: AssignmentTarget): Promise<Assignment> {
-      const assignment = await unwrap(api().POST('/api/v1/assignments', { body: { agentId, target } }));
+    /** A new assignment answers at once with the job delivering it (follow it with `followJob`). */
+    async function assign(agentId: string, target: AssignmentTarget): Promise<AssignmentAccepted> {
+      const accepted = await unwrap(api().POST('/api/v1/assignments', { body: { agentId, target } }));
+      const { job, ...assignment } = accepted;
       const current = byId.value[agentId]?.assignments ?? [];
       // Idempotent on the server: the same agent and target come back as the existing assignment.
       setAssignments(agentId, [...current.filter((a) => a.id !== assignment.id), assignment]);
-      return assignment;
+      if (job) jobs.value = { ...jobs.value, [job.id]: job };
+      return accepted;
+    }
+
+    /**
+     * Reads the job again every JOB_POLL_MS until it is no longer running (or `signal` aborts); each read
+     * lands in `jobs`. Returns the last one read.
+     */
+    async function followJob(jobId: string, signal?: AbortSignal): Promise<AssignmentJob | undefined> {
+      let job = jobs.value[jobId];
+      while (job?.state !== 'done' && job?.state !== 'failed') {
+        if (job && !(await sleep(JOB_POLL_MS, signal))) break;
+        job = await unwrap(api().GET('/api/v1/assignment-jobs/{id}', { params: { path: { id: jobId } } }));
+        jobs.value = { ...jobs.value, [jobId]: job };
+      }
+      return job;
     }
 
     async function unassign(agentId: string, assignmentId: string): Promise<void> {
@@ -123,12 +153,14 @@ export const useAgentsStore = defineStore(
     function reset(): void {
       clear();
       versions.value = {};
+      jobs.value = {};
       forget();
     }
 
     return {
       byId,
       versions,
+      jobs,
       loaded,
       loading,
       error,
@@ -144,6 +176,7 @@ export const useAgentsStore = defineStore(
       remove,
       fetchVersions,
       assign,
+      followJob,
       unassign,
       sendTask,
       reset,

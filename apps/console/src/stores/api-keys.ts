@@ -3,7 +3,7 @@ import { computed } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
 import type { ApiKey, ApiKeyCreateBody, ApiKeyCreated } from '@/api/types';
-import { useById, useFetchState } from '@/stores/request-state';
+import { newestFirst, useById, useFetchState } from '@/stores/request-state';
 
 /**
  * API keys of the fleet (admin). A new key's secret is handed to the caller of `create` once and never
@@ -15,12 +15,7 @@ export const useApiKeysStore = defineStore(
     const { byId, upsert, replaceAll, clear } = useById<ApiKey>();
     const { loaded, loading, error, track, forget } = useFetchState();
 
-    /** Newest first, as the fleet service lists them. */
-    const all = computed(() =>
-      Object.values(byId.value).sort(
-        (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || a.id.localeCompare(b.id),
-      ),
-    );
+    const all = computed(() => newestFirst(byId.value));
 
     async function fetchAll(): Promise<void> {
       await track(async () => {

@@ -11,9 +11,16 @@ const ENTRIES: AuditEntry[] = Array.from({ length: 7 }, (_, i) => ({
   id: `00000000-0000-0000-0000-00000000000${i}`,
   at: new Date(T0 - i * 60_000).toISOString(),
   actor: i % 2 === 0 ? 'admin' : 'abk_aaaaaaaaaaaa',
+  actorType: i % 2 === 0 ? 'user' : 'api-key',
+  actorId: i % 2 === 0 ? 'u1' : 'aaaaaaaaaaaa',
   action: i % 3 === 0 ? 'release.created' : 'rollout.started',
   targetType: i % 3 === 0 ? 'release' : 'rollout',
   targetId: `t${i}`,
+  outcome: 'success',
+  allowed: true,
+  status: 201,
+  errorCode: null,
+  sourceAddress: '192.0.2.1',
   detail: {},
 }));
 
@@ -94,6 +101,11 @@ describe('audit store', () => {
     const query = new URL(server.requests.at(-1)!.path, 'http://x').searchParams;
     expect([...query.keys()].sort()).toEqual(['actor', 'from', 'limit']);
     expect(query.get('actor')).toBe('admin');
+
+    await sut.search({ outcome: 'denied' });
+    const refused = new URL(server.requests.at(-1)!.path, 'http://x').searchParams;
+    expect([...refused.keys()].sort()).toEqual(['limit', 'outcome']);
+    expect(refused.get('outcome')).toBe('denied');
   });
 
   it('exports the filtered log as a CSV file named by the fleet service', async () => {

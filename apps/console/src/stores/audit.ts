@@ -1,8 +1,11 @@
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { api } from '@/api/client';
+import { unwrapDownload, type FileDownload } from '@/api/download';
 import { unwrap } from '@/api/errors';
 import type { AuditEntry, AuditQuery } from '@/api/types';
+
+type AuditOutcome = NonNullable<AuditQuery['outcome']>;
 import { useLatestRequest } from '@/stores/request-state';
 
 export const AUDIT_PAGE_SIZES = [25, 50, 100] as const;
@@ -17,11 +20,7 @@ export interface AuditFilter {
   action?: string;
   targetType?: string;
   targetId?: string;
-}
-
-export interface AuditExport {
-  blob: Blob;
-  filename: string;
+  outcome?: AuditOutcome;
 }
 
 function cleaned(filter: AuditFilter): AuditFilter {
@@ -30,12 +29,8 @@ function cleaned(filter: AuditFilter): AuditFilter {
     const value = filter[key]?.trim();
     if (value) out[key] = value;
   }
+  if (filter.outcome) out.outcome = filter.outcome;
   return out;
-}
-
-/** `attachment; filename="x.csv"` → `x.csv`. */
-function filenameOf(disposition: string | null): string {
-  return /filename="([^"]+)"/.exec(disposition ?? '')?.[1] ?? 'agentbox-audit.csv';
 }
 
 /**
@@ -99,13 +94,11 @@ export const useAuditStore = defineStore(
     }
 
     /** The whole filtered log as CSV (admin), as the fleet service streams it. */
-    async function exportCsv(): Promise<AuditExport> {
-      const result = await api().GET('/api/v1/audit/export.csv', {
-        params: { query: filter.value },
-        parseAs: 'blob',
-      });
-      const blob = await unwrap(Promise.resolve(result));
-      return { blob, filename: filenameOf(result.response.headers.get('content-disposition')) };
+    async function exportCsv(): Promise<FileDownload> {
+      return unwrapDownload(
+        api().GET('/api/v1/audit/export.csv', { params: { query: filter.value }, parseAs: 'blob' }),
+        'agentbox-audit.csv',
+      );
     }
 
     function reset(): void {

@@ -2,7 +2,7 @@ import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import { api } from '@/api/client';
 import { unwrap } from '@/api/errors';
-import type { SessionUser, UserRole } from '@/api/types';
+import type { LoginResponse, PasswordChangeBody, SessionUser, UserRole } from '@/api/types';
 
 export const SESSION_STORAGE_KEY = 'agentbox.session';
 
@@ -52,12 +52,20 @@ export const useAuthStore = defineStore('auth', () => {
     return isAuthenticated.value ? token.value : null;
   }
 
-  async function login(username: string, password: string): Promise<void> {
-    const result = await unwrap(api().POST('/api/v1/auth/login', { body: { username, password } }));
+  function startSession(result: LoginResponse): void {
     token.value = result.accessToken;
     expiresAt.value = Date.now() + result.expiresIn * 1000;
     user.value = result.user;
     writeSession({ token: token.value, expiresAt: expiresAt.value, user: user.value });
+  }
+
+  async function login(username: string, password: string): Promise<void> {
+    startSession(await unwrap(api().POST('/api/v1/auth/login', { body: { username, password } })));
+  }
+
+  /** The service ends every session of the user on a change and answers with a new one for this tab. */
+  async function changePassword(body: PasswordChangeBody): Promise<void> {
+    startSession(await unwrap(api().POST('/api/v1/auth/password', { body })));
   }
 
   /** Refreshes the user (role changes); a 401 here logs out through the client's hook. */
@@ -84,6 +92,7 @@ export const useAuthStore = defineStore('auth', () => {
     isAdmin,
     currentToken,
     login,
+    changePassword,
     fetchMe,
     logout,
   };

@@ -193,6 +193,12 @@ export const useDevicesStore = defineStore(
       return device;
     }
 
+    /** Deletes the box and revokes its broker access; it must enrol again with a new claim token. */
+    async function removeDevice(id: string): Promise<void> {
+      await unwrap(api().DELETE('/api/v1/devices/{id}', { params: { path: { id } } }));
+      remove(id);
+    }
+
     /**
      * A claim token for new boxes, with where they enrol (falling back to this page's origin when the
      * service cannot say): what the add-box dialog shows once.
@@ -242,6 +248,8 @@ export const useDevicesStore = defineStore(
         case 'device.agents':
         case 'rollout':
         case 'device.update':
+        case 'conversation.message':
+        case 'alert':
           return;
       }
     }
@@ -283,6 +291,7 @@ export const useDevicesStore = defineStore(
       fetchOne,
       fetchDelivery,
       update,
+      removeDevice,
       createClaimToken,
       applyLiveEvent,
       setFilter,

@@ -107,6 +107,13 @@ export function useById<T extends { id: string }>() {
   return { byId, get, upsert, drop, replaceAll, clear };
 }
 
+/** Newest first, as the fleet service lists them; the id breaks ties so the order is stable. */
+export function newestFirst<T extends { id: string; createdAt: string }>(items: Record<string, T>): T[] {
+  return Object.values(items).sort(
+    (a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || a.id.localeCompare(b.id),
+  );
+}
+
 /**
  * The list of one box (its agents, its update history) for the box on screen: a list of another box is
  * never shown while the new one loads, and only the newest request writes it. The refs are meant to be

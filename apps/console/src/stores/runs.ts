@@ -200,6 +200,8 @@ export const useRunsStore = defineStore(
         case 'device.agents':
         case 'rollout':
         case 'device.update':
+        case 'conversation.message':
+        case 'alert':
           return;
       }
     }

@@ -1,7 +1,7 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
 import { useFleetServer, FleetServer } from '@/testing/fleet-server';
-import { HISTORY_PAGE, MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
+import { MAX_SAMPLES, mergeSamples, TIME_RANGES, useTelemetryStore } from './telemetry';
 
 describe('mergeSamples', () => {
   it('orders by time, merges repeats and drops what is older than the window', () => {
@@ -41,20 +41,26 @@ describe('telemetry store', () => {
     now = Date.now();
     history = [now - 2 * 3_600_000, now - 20 * 60_000, now - 60_000];
     server = fleet;
-    server.route('GET', '/api/v1/devices/a/telemetry', (_req, url) => {
-      const since = Date.parse(url.searchParams.get('since') ?? '');
-      const limit = Number(url.searchParams.get('limit') ?? 1000);
-      if (!(limit >= 1 && limit <= HISTORY_PAGE))
-        return { status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: 'limit' } };
-      const samples = history
-        .filter((ts) => ts >= since)
-        .slice(0, limit)
-        .map((ts, i) => ({ ts, seq: i, values: { 'cpu.usage_pct': i, 'temp.zone0_c': 40 + i } }));
-      return { status: 200, body: { deviceId: 'a', samples } };
+    server.route('GET', '/api/v1/devices/a/telemetry/series', (_req, url) => {
+      const from = Date.parse(url.searchParams.get('from') ?? '');
+      // As the fleet's `auto` picks: samples up to 6 h, then rollups (one point per hour here).
+      const hourly = Date.now() - from > TIME_RANGES['6h'] + 60_000;
+      const points = history
+        .filter((ts) => ts >= from)
+        .map((ts, i) => ({ ts, values: { 'cpu.usage_pct': i, 'temp.zone0_c': 40 + i } }));
+      return {
+        status: 200,
+        body: {
+          deviceId: 'a',
+          resolution: hourly ? '1h' : 'raw',
+          bucketMs: hourly ? 3_600_000 : 0,
+          points,
+        },
+      };
     });
   });
 
-  it('loads the history of the chosen range', async () => {
+  it('loads the chosen range in one request, at the resolution the fleet picks', async () => {
     const sut = useTelemetryStore();
     await sut.load('a', '15m');
     expect(sut.samples).toHaveLength(1);
@@ -62,19 +68,21 @@ describe('telemetry store', () => {
     expect(sut.samples).toHaveLength(2);
     await sut.load('a', '6h');
     expect(sut.samples).toHaveLength(3);
+    expect(sut.resolution).toBe('raw');
     expect(sut.metricNames.sort()).toEqual(['cpu.usage_pct', 'temp.zone0_c']);
-    const since = new URL(`http://x${server.requests.at(-1)!.path}`).searchParams.get('since');
-    expect(Math.abs(Date.parse(since!) - (Date.now() - TIME_RANGES['6h']))).toBeLessThan(5_000);
+    const from = new URL(`http://x${server.requests.at(-1)!.path}`).searchParams.get('from');
+    expect(Math.abs(Date.parse(from!) - (Date.now() - TIME_RANGES['6h']))).toBeLessThan(5_000);
+    expect(server.requests.filter((r) => r.path.startsWith('/api/v1/devices/a/telemetry'))).toHaveLength(3);
   });
 
-  it('follows pages until the whole range is loaded', async () => {
-    // 24 h at one sample every 7 s: more than two pages.
-    history = Array.from({ length: 12_000 }, (_, i) => now - 23 * 3_600_000 + i * 7_000);
+  it('shows hourly averages over 30 days, without live samples mixed in', async () => {
+    history = Array.from({ length: 720 }, (_, i) => now - 30 * 24 * 3_600_000 + (i + 1) * 3_600_000);
     const sut = useTelemetryStore();
-    await sut.load('a', '24h');
-    expect(sut.samples).toHaveLength(12_000);
-    expect(sut.samples.at(-1)?.ts).toBe(history.at(-1));
-    expect(server.requests.filter((r) => r.path.startsWith('/api/v1/devices/a/telemetry'))).toHaveLength(3);
+    await sut.load('a', '30d');
+    expect(sut.resolution).toBe('1h');
+    expect(sut.samples).toHaveLength(720);
+    sut.appendLive('a', [{ ts: Date.now() + 1, values: { 'cpu.usage_pct': 50 } }]);
+    expect(sut.samples).toHaveLength(720);
   });
 
   it('appends live samples for the device on screen only', async () => {

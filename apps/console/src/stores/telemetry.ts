@@ -1,4 +1,4 @@
-import type { TelemetrySample } from '@agentbox/schemas';
+import type { TelemetryResolution, TelemetrySample } from '@agentbox/schemas';
 import { defineStore } from 'pinia';
 import { computed, ref, shallowRef } from 'vue';
 import { api } from '@/api/client';
@@ -11,6 +11,8 @@ export const TIME_RANGES = {
   '1h': 60 * 60_000,
   '6h': 6 * 60 * 60_000,
   '24h': 24 * 60 * 60_000,
+  '7d': 7 * 24 * 60 * 60_000,
+  '30d': 30 * 24 * 60 * 60_000,
 } as const;
 export type TimeRange = keyof typeof TIME_RANGES;
 
@@ -37,26 +39,23 @@ export function mergeSamples(
   return merged.length > MAX_SAMPLES ? merged.slice(merged.length - MAX_SAMPLES) : merged;
 }
 
-/** Largest page of GET /api/v1/devices/{id}/telemetry, and how many pages one range may take. */
-export const HISTORY_PAGE = 5000;
-const HISTORY_MAX_PAGES = Math.ceil(MAX_SAMPLES / HISTORY_PAGE);
-
-/** Samples from `since` on, oldest first, following pages (24 h at a 10 s interval is 8,640 samples). */
-async function fetchHistory(id: string, since: number, cancelled: () => boolean): Promise<SampleLike[]> {
-  const out: SampleLike[] = [];
-  let cursor = since;
-  for (let page = 0; page < HISTORY_MAX_PAGES && !cancelled(); page += 1) {
-    const result = await unwrap(
-      api().GET('/api/v1/devices/{id}/telemetry', {
-        params: { path: { id }, query: { since: new Date(cursor).toISOString(), limit: HISTORY_PAGE } },
-      }),
-    );
-    for (const sample of result.samples) out.push({ ts: sample.ts, values: sample.values });
-    const last = result.samples.at(-1);
-    if (result.samples.length < HISTORY_PAGE || !last) break;
-    cursor = last.ts + 1;
-  }
-  return out;
+/**
+ * The chosen range in one request: the fleet answers samples for a few hours and minute or hour rollups
+ * (their averages in `values`) for days and weeks (docs/operations.md, "Telemetry rollups").
+ */
+async function fetchHistory(
+  id: string,
+  since: number,
+): Promise<{ resolution: TelemetryResolution; samples: SampleLike[] }> {
+  const result = await unwrap(
+    api().GET('/api/v1/devices/{id}/telemetry/series', {
+      params: { path: { id }, query: { from: new Date(since).toISOString() } },
+    }),
+  );
+  return {
+    resolution: result.resolution,
+    samples: result.points.map((point) => ({ ts: point.ts, values: point.values })),
+  };
 }
 
 /** Telemetry of the device page on screen: history for the chosen range, then live samples appended. */
@@ -67,6 +66,8 @@ export const useTelemetryStore = defineStore(
     // A fresh box has minutes of history: a short window shows it instead of a sliver at the edge.
     const range = ref<TimeRange>('15m');
     const samples = shallowRef<SampleLike[]>([]);
+    /** What the history came as: live samples join samples and minutes, not hourly averages. */
+    const resolution = ref<TelemetryResolution>('raw');
     const { loading, error, latest, abandon } = useLatestRequest();
 
     const metricNames = computed(() => {
@@ -86,14 +87,18 @@ export const useTelemetryStore = defineStore(
       const since = windowStart();
       // A newer load (other device or range) may start meanwhile: its answer wins.
       await latest(
-        (stale) => fetchHistory(id, since, stale),
+        () => fetchHistory(id, since),
         // Keep live samples that arrived while the history was loading.
-        (history) => (samples.value = mergeSamples(samples.value, history, since)),
+        (history) => {
+          resolution.value = history.resolution;
+          const kept = history.resolution === '1h' ? [] : samples.value;
+          samples.value = mergeSamples(kept, history.samples, since);
+        },
       );
     }
 
     function appendLive(id: string, incoming: readonly TelemetrySample[]): void {
-      if (id !== deviceId.value || incoming.length === 0) return;
+      if (id !== deviceId.value || incoming.length === 0 || resolution.value === '1h') return;
       samples.value = mergeSamples(samples.value, incoming, windowStart());
     }
 
@@ -103,7 +108,7 @@ export const useTelemetryStore = defineStore(
       samples.value = [];
     }
 
-    return { deviceId, range, samples, loading, error, metricNames, load, appendLive, clear };
+    return { deviceId, range, resolution, samples, loading, error, metricNames, load, appendLive, clear };
   },
   {
     plumbing: {

@@ -37,6 +37,9 @@ describe('agent form', () => {
     expect(form.budget).toEqual(parsed.budget);
     expect(form.limits).toEqual(parsed.limits);
     expect(form.concurrency).toEqual(parsed.concurrency);
+    // No history budget of its own: the box's default applies, and none is sent.
+    expect(form.history.maxTokens).toBeNull();
+    expect(toDefinitionInput(filled()).history).toBeUndefined();
     expect(form.triggers.map((t) => t.type)).toEqual(parsed.triggers.map((t) => t.type));
   });
 
@@ -108,6 +111,7 @@ describe('agent form', () => {
       ],
       budget: { tokensPerDay: 50_000 },
       concurrency: { maxParallel: 4, onBusy: 'reject' },
+      history: { maxTokens: 8000 },
     });
     const form = formFromAgent('watcher', definition);
     expect(AgentDefinitionSchema.parse(toDefinitionInput(form))).toEqual(definition);

@@ -60,6 +60,8 @@ export interface AgentForm {
     maxOutputTokens: number | null;
   };
   concurrency: { maxParallel: number | null; onBusy: BusyStrategy; queueSize: number | null };
+  /** Tokens of earlier conversation turns a run gets; null: the box's default. */
+  history: { maxTokens: number | null };
 }
 
 export function newTrigger(type: TriggerType): FormTrigger {
@@ -84,6 +86,7 @@ export function emptyAgentForm(): AgentForm {
     budget: { tokensPerDay: 200_000, tokensPerRun: 20_000 },
     limits: { maxSteps: 8, runTimeoutSec: 300, memoryMb: 256, maxOutputTokens: 1_024 },
     concurrency: { maxParallel: 1, onBusy: 'enqueue', queueSize: 10 },
+    history: { maxTokens: null },
   };
 }
 
@@ -121,6 +124,7 @@ export function formFromAgent(id: string, definition: AgentDefinition): AgentFor
     budget: { ...definition.budget },
     limits: { ...definition.limits },
     concurrency: { ...definition.concurrency },
+    history: { maxTokens: definition.history?.maxTokens ?? null },
   };
 }
 
@@ -193,6 +197,7 @@ export function toDefinitionInput(form: AgentForm): AgentDefinitionInput {
       onBusy: form.concurrency.onBusy,
       queueSize: optionalNumber(form.concurrency.queueSize),
     },
+    ...(form.history.maxTokens !== null ? { history: { maxTokens: form.history.maxTokens } } : {}),
   };
 }
 

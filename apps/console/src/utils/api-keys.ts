@@ -1,17 +1,14 @@
+import type { UserRole } from '@agentbox/schemas';
+import { releaseUploadCommand } from './release-commands';
+
 /**
- * The release CLI upload with an API key, for the console to show. The key stays out of the upload line:
- * it belongs in a secret store and the environment, not in shell history.
+ * What to run with a new key: the release upload needs an admin key (the API refuses a lower role with
+ * 403), so a viewer or operator key is shown a call its role may make instead.
  */
-export function releaseUploadCommand(fleetUrl: string): string {
+export function apiKeyUsageCommand(fleetUrl: string, role: UserRole): string {
+  if (role === 'admin') return releaseUploadCommand(fleetUrl);
   return [
     'export AGENTBOX_API_KEY=abk_…',
-    `npm run release -- upload --url ${fleetUrl} \\`,
-    '  --manifest releases/agentbox-device-agent-X.Y.Z.manifest.json \\',
-    '  --bundle releases/agentbox-device-agent-X.Y.Z.tar.gz',
+    `curl -fsS -H "Authorization: Bearer $AGENTBOX_API_KEY" ${fleetUrl}/api/v1/devices`,
   ].join('\n');
-}
-
-/** The audit log names an API key by its public part, `abk_<id>`. */
-export function isApiKeyActor(actor: string): boolean {
-  return /^abk_[a-z2-7]{12}$/.test(actor);
 }

@@ -2,7 +2,8 @@
 export function formatTokens(value: number, locale: string): string {
   return new Intl.NumberFormat(locale, {
     notation: value >= 10_000 ? 'compact' : 'standard',
-    maximumFractionDigits: 1,
+    // Whole tokens below 10,000 (an hour's share of a budget is no 8,333.3), 12.3K above.
+    maximumFractionDigits: value >= 10_000 ? 1 : 0,
   }).format(value);
 }
 

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { newRolloutDraft, validateRolloutDraft, type RolloutDraft } from './rollout-draft';
+import {
+  boxesThatCannotUpdate,
+  newRolloutDraft,
+  validateRolloutDraft,
+  type RolloutDraft,
+} from './rollout-draft';
 
 function draft(overrides: Partial<RolloutDraft> = {}): RolloutDraft {
   return { ...newRolloutDraft('rel-1'), ...overrides };
@@ -91,5 +96,22 @@ describe('validateRolloutDraft', () => {
       'successThresholdPct:required',
       'maintenanceWindow.start:invalid',
     ]);
+  });
+});
+
+describe('boxesThatCannotUpdate', () => {
+  const boxes = [
+    { id: 'a', tags: ['lab'], capabilities: ['telemetry', 'ota'] },
+    { id: 'b', tags: ['lab'], capabilities: ['telemetry'] },
+    { id: 'c', tags: ['shop'], capabilities: [] },
+  ];
+  const ids = (draft: Partial<RolloutDraft>) =>
+    boxesThatCannotUpdate({ ...newRolloutDraft('r'), ...draft }, boxes).map((box) => box.id);
+
+  it('names the targeted boxes without the ota capability, for each kind of target', () => {
+    expect(ids({ targetKind: 'all' })).toEqual(['b', 'c']);
+    expect(ids({ targetKind: 'tags', tags: ['lab'] })).toEqual(['b']);
+    expect(ids({ targetKind: 'boxes', deviceIds: ['a', 'c'] })).toEqual(['c']);
+    expect(ids({ targetKind: 'boxes', deviceIds: ['a'] })).toEqual([]);
   });
 });

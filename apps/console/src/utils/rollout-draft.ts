@@ -1,4 +1,4 @@
-import { RolloutCreateRequestSchema } from '@agentbox/schemas';
+import { RolloutCreateRequestSchema, type BoxCapability } from '@agentbox/schemas';
 import type { RolloutCreateBody } from '@/api/ota-types';
 import { fieldIssues, type FieldIssue } from './field-issues';
 import { phaseOrderProblems, STANDARD_PHASES, toPhases, type PhaseDraft } from './rollout';
@@ -52,6 +52,35 @@ export function newRolloutDraft(releaseId: string | null): RolloutDraft {
     force: false,
     maxWaitMin: 10,
   };
+}
+
+/** What the wizard needs of a box to tell whether a rollout reaches it and whether it can update. */
+export interface TargetableBox {
+  id: string;
+  tags: string[];
+  capabilities: string[];
+}
+
+/** The boxes the drafted targets reach, as the fleet service resolves them (any of the tags). */
+export function targetedBoxes<T extends TargetableBox>(draft: RolloutDraft, boxes: readonly T[]): T[] {
+  if (draft.targetKind === 'all') return [...boxes];
+  if (draft.targetKind === 'tags')
+    return boxes.filter((box) => box.tags.some((tag) => draft.tags.includes(tag)));
+  const chosen = new Set(draft.deviceIds);
+  return boxes.filter((box) => chosen.has(box.id));
+}
+
+/**
+ * Targeted boxes that do not report the `ota` capability (docs/protocol.md section 2): they run the
+ * device agent without the launcher's slots and refuse every update offer.
+ */
+export function boxesThatCannotUpdate<T extends TargetableBox>(
+  draft: RolloutDraft,
+  boxes: readonly T[],
+): T[] {
+  return targetedBoxes(draft, boxes).filter(
+    (box) => !box.capabilities.includes('ota' satisfies BoxCapability),
+  );
 }
 
 export function draftPhases(draft: RolloutDraft): PhaseDraft[] {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildUsageChart, OTHER_SERIES } from './usage-chart';
+import { budgetInView, buildUsageChart, OTHER_SERIES } from './usage-chart';
+import { formatTokens } from './format';
 
 const point = (day: number, input: number, output: number) => ({
   start: `2026-11-${String(day).padStart(2, '0')}T00:00:00.000Z`,
@@ -43,5 +44,26 @@ describe('buildUsageChart', () => {
       ['s3', 40],
       [OTHER_SERIES, 60],
     ]);
+  });
+});
+
+describe('budgetInView', () => {
+  const day = (values: number[], budget: number | null) => ({
+    buckets: values.map((_, i) => i),
+    series: [{ key: 'a', values, total: values.reduce((a, b) => a + b, 0) }],
+    budget,
+    input: values,
+    output: values.map(() => 0),
+  });
+
+  it('scales to a quiet day instead of a budget far above it, and shows the budget once usage nears it', () => {
+    expect(budgetInView(day([168, 40], 200_000))).toBe(false);
+    expect(budgetInView(day([60_000, 10], 200_000))).toBe(true);
+    expect(budgetInView(day([168], null))).toBe(false);
+  });
+
+  it('labels an hour’s share of a daily budget in whole tokens', () => {
+    expect(formatTokens(200_000 / 24, 'en')).toBe('8,333');
+    expect(formatTokens(123_456, 'en')).toBe('123.5K');
   });
 });

@@ -64,3 +64,19 @@ export function buildUsageChart(
   const budget = budgetPerDay > 0 ? (bucket === 'day' ? budgetPerDay : budgetPerDay / 24) : null;
   return { buckets, series: shown, budget, input, output };
 }
+
+/** Below this share of the budget at its busiest bucket, the chart scales to the usage, not the budget. */
+export const BUDGET_IN_VIEW_SHARE = 0.25;
+
+/**
+ * Whether the budget line belongs on the axis: only when usage comes near it. A quiet day of 168 tokens
+ * against a budget of 200,000 would otherwise be a flat line at the bottom of a chart scaled to the budget.
+ */
+export function budgetInView(data: UsageChartData): boolean {
+  if (data.budget === null) return false;
+  const peak = Math.max(
+    0,
+    ...data.buckets.map((_, i) => data.series.reduce((sum, s) => sum + (s.values[i] ?? 0), 0)),
+  );
+  return peak >= data.budget * BUDGET_IN_VIEW_SHARE;
+}
