@@ -3,6 +3,7 @@ import {
   DesiredStateResponseSchema,
   TelemetryCatalogResponseSchema,
   TelemetryResponseSchema,
+  TelemetrySeriesResponseSchema,
 } from '@agentbox/schemas';
 import { provisionSimulatedBox, syntheticSamples, type SimulatedBox } from '@agentbox/test-support';
 import { waitFor } from './broker-harness.js';
@@ -87,6 +88,60 @@ describe('telemetry and desired-state REST API', () => {
     expect((await call('GET', '/api/v1/devices/bad$id/telemetry', viewer)).status).toBe(400);
     expect((await call('GET', `/api/v1/devices/${deviceId}/telemetry`)).status).toBe(401);
     expect((await call('GET', '/api/v1/telemetry/catalog')).status).toBe(401);
+  });
+
+  it('serves a span at the resolution asked for: samples, or minute and hour rollups with min and max', async () => {
+    await waitFor('5 samples', async () => {
+      const response = await call('GET', `/api/v1/devices/${deviceId}/telemetry`, viewer);
+      return (response.body.samples as unknown[] | undefined)?.length === 5 ? response : undefined;
+    });
+    const series = async (query: string) => {
+      const response = await call('GET', `/api/v1/devices/${deviceId}/telemetry/series?${query}`, viewer);
+      expect(response.status, JSON.stringify(response.body)).toBe(200);
+      return TelemetrySeriesResponseSchema.parse(response.body);
+    };
+    const raw = await series('from=1700000000000&to=1700000002000');
+    expect(raw).toMatchObject({ resolution: 'raw', bucketMs: 0 });
+    expect(raw.points.map((point) => point.ts)).toEqual([
+      1_700_000_000_000, 1_700_000_000_001, 1_700_000_000_002, 1_700_000_001_000, 1_700_000_001_001,
+    ]);
+    // Not rolled up yet (they are years old, but no pass has run): the minute is made from the samples.
+    const minute = await series('from=1700000000000&to=1700000060000&resolution=1m');
+    expect(minute).toMatchObject({ resolution: '1m', bucketMs: 60_000 });
+    expect(minute.points).toEqual([
+      {
+        ts: 1_699_999_980_000,
+        values: { 'cpu.usage_pct': 0.8, 'mem.used_pct': 50 },
+        min: { 'cpu.usage_pct': 0, 'mem.used_pct': 50 },
+        max: { 'cpu.usage_pct': 2, 'mem.used_pct': 50 },
+      },
+    ]);
+    // Thirty days: hourly, chosen by the span.
+    const month = await series(`from=${1_700_000_000_000 - 29 * 86_400_000}&to=1700003600000`);
+    expect(month).toMatchObject({ resolution: '1h', bucketMs: 3_600_000 });
+    expect(month.points.map((point) => point.ts)).toEqual([1_699_999_200_000]);
+  });
+
+  it('refuses a series query it cannot answer, saying what to ask instead', async () => {
+    const get = (query: string) =>
+      call('GET', `/api/v1/devices/${deviceId}/telemetry/series?${query}`, viewer);
+    for (const query of ['', 'from=yesterday', 'from=2000&to=1000', 'from=0&resolution=2m']) {
+      const response = await get(query);
+      expect(response.status, query).toBe(400);
+      expect(response.body.code, query).toBe('VALIDATION_FAILED');
+    }
+    const tooMany = await get(`from=0&to=${30 * 86_400_000}&resolution=1m`);
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.body.code).toBe('TELEMETRY_TOO_MANY_POINTS');
+    expect(tooMany.body.message).toContain('resolution=1h');
+    // Past the coarsest resolution (20,000 hours), only a shorter span helps, whatever was asked.
+    for (const resolution of ['1h', 'auto']) {
+      const tooLong = await get(`from=0&to=${1_000 * 86_400_000}&resolution=${resolution}`);
+      expect(tooLong.status, resolution).toBe(400);
+      expect(tooLong.body.code, resolution).toBe('TELEMETRY_TOO_MANY_POINTS');
+      expect(tooLong.body.message, resolution).toContain('ask for a shorter span');
+      expect(tooLong.body.message, resolution).not.toContain('resolution=1h');
+    }
   });
 
   it('serves the metric catalog', async () => {

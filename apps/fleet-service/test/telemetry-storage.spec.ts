@@ -1,16 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { dropSchema, postgresReachable, randomSchemaName, TEST_POSTGRES_URL } from '@agentbox/test-support';
-import { DataSource } from 'typeorm';
+import { postgresReachable } from '@agentbox/test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppConfig } from '../src/config/app-config.js';
-import { buildDataSourceOptions, ensurePostgresSchema } from '../src/database/data-source-options.js';
 import { DeviceEventRow } from '../src/modules/telemetry/device-event.entity.js';
 import { DeviceEventsStore } from '../src/modules/telemetry/device-events.store.js';
 import { TelemetryRetentionService } from '../src/modules/telemetry/telemetry-retention.service.js';
 import { TelemetrySampleRow } from '../src/modules/telemetry/telemetry-sample.entity.js';
+import { TelemetryRollupsStore } from '../src/modules/telemetry/telemetry-rollups.store.js';
 import { TelemetryStore, type NewTelemetrySample } from '../src/modules/telemetry/telemetry.store.js';
+import {
+  telemetryDrivers as drivers,
+  type OpenedTelemetryDatabase as Opened,
+} from './support/telemetry-database.js';
 import {
   DAYS_AHEAD,
   DEFAULT_PARTITION,
@@ -29,59 +28,6 @@ function samples(deviceId: string, seq: number, count: number, ts: number): NewT
     values: { 'cpu.usage_pct': idx },
   }));
 }
-
-interface Driver {
-  name: string;
-  open(): Promise<{ dataSource: DataSource; config: AppConfig; cleanup(): Promise<void> }>;
-  available(): Promise<boolean>;
-}
-
-type Opened = Awaited<ReturnType<Driver['open']>>;
-
-/** The telemetry tables on `config`'s database, migrated as at boot; `release` runs after the close. */
-async function openTelemetryDatabase(config: AppConfig, release: () => Promise<void>): Promise<Opened> {
-  const dataSource = new DataSource({
-    ...buildDataSourceOptions(config),
-    entities: [TelemetrySampleRow, DeviceEventRow],
-  });
-  await dataSource.initialize();
-  return {
-    dataSource,
-    config,
-    async cleanup() {
-      await dataSource.destroy();
-      await release();
-    },
-  };
-}
-
-const drivers: Driver[] = [
-  {
-    name: 'SQLite',
-    available: () => Promise.resolve(true),
-    open() {
-      const dir = mkdtempSync(join(tmpdir(), 'agentbox-telemetry-'));
-      const config = AppConfig.fromEnv({ AGENTBOX_DATA_DIR: dir, AGENTBOX_TELEMETRY_RETENTION_DAYS: '7' });
-      return openTelemetryDatabase(config, () =>
-        Promise.resolve(rmSync(dir, { recursive: true, force: true })),
-      );
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    available: () => postgresReachable(),
-    async open() {
-      const schema = randomSchemaName('t_telemetry');
-      const config = AppConfig.fromEnv({
-        DATABASE_URL: TEST_POSTGRES_URL,
-        AGENTBOX_DB_SCHEMA: schema,
-        AGENTBOX_TELEMETRY_RETENTION_DAYS: '7',
-      });
-      await ensurePostgresSchema(TEST_POSTGRES_URL, schema);
-      return openTelemetryDatabase(config, () => dropSchema(schema));
-    },
-  },
-];
 
 for (const driver of drivers) {
   describe(`telemetry storage on ${driver.name}`, async () => {
@@ -150,7 +96,12 @@ for (const driver of drivers) {
         ts: now,
         events: [{ type: 'x', level: 'info', message: 'new' }],
       });
-      const retention = new TelemetryRetentionService(opened.config, sut, events);
+      const retention = new TelemetryRetentionService(
+        opened.config,
+        sut,
+        events,
+        new TelemetryRollupsStore(opened.dataSource),
+      );
       expect(await retention.runOnce(now)).toBeGreaterThanOrEqual(2);
       expect((await sut.query('box-r', 0, 10)).map((row) => row.seq)).toEqual([2, 2]);
       expect((await events.latest('box-r', 10)).map((event) => event.message)).toEqual(['new']);
@@ -222,6 +173,7 @@ describe('telemetry partitions on PostgreSQL', async () => {
         opened.config,
         sut,
         new DeviceEventsStore(opened.dataSource.getRepository(DeviceEventRow)),
+        new TelemetryRollupsStore(opened.dataSource),
       );
       expect(await retention.runOnce(now)).toBe(1);
       const partitions = await listPartitions((sql, parameters) => opened.dataSource.query(sql, parameters));

@@ -5,7 +5,7 @@ import { IsoTimestampSchema } from './common.js';
 
 export const TELEMETRY_MAX_LIMIT = 5_000;
 
-/** `since`: an ISO 8601 timestamp or milliseconds since the epoch. */
+/** `since`, `from`, `to`: an ISO 8601 timestamp or milliseconds since the epoch. */
 const SinceSchema = z
   .string()
   .min(1)
@@ -24,6 +24,53 @@ export const TelemetryQuerySchema = z.object({
   limit: z.coerce.number().int().min(1).max(TELEMETRY_MAX_LIMIT).default(1_000),
 });
 export type TelemetryQuery = z.output<typeof TelemetryQuerySchema>;
+
+/**
+ * The resolutions of GET /devices/{id}/telemetry/series: the samples as stored, or rollups of 1 minute
+ * and 1 hour (docs/operations.md, "Telemetry rollups"). `auto` picks by the span asked for.
+ */
+export const TELEMETRY_RESOLUTIONS = ['raw', '1m', '1h'] as const;
+export type TelemetryResolution = (typeof TELEMETRY_RESOLUTIONS)[number];
+
+/** Bucket length of each rollup resolution, in milliseconds. */
+export const ROLLUP_BUCKET_MS = { '1m': 60_000, '1h': 3_600_000 } as const;
+
+/** Up to this span `auto` returns the samples as stored; up to AUTO_MINUTE_MAX_MS 1-minute rollups; then hourly. */
+export const AUTO_RAW_MAX_MS = 6 * 3_600_000;
+export const AUTO_MINUTE_MAX_MS = 3 * 24 * 3_600_000;
+
+/** Most points one series answer holds: a span that would give more is refused with the resolution to ask for. */
+export const TELEMETRY_SERIES_MAX_POINTS = 20_000;
+
+export const TelemetrySeriesQuerySchema = z
+  .object({
+    from: SinceSchema,
+    to: SinceSchema.optional().describe('default: now'),
+    resolution: z.enum(['auto', ...TELEMETRY_RESOLUTIONS]).default('auto'),
+  })
+  .refine((query) => query.to === undefined || query.to > query.from, {
+    message: 'to must be later than from',
+    path: ['to'],
+  });
+export type TelemetrySeriesQuery = z.output<typeof TelemetrySeriesQuerySchema>;
+
+const MetricValuesSchema = z.record(z.string(), z.number());
+
+export const TelemetrySeriesPointSchema = z.object({
+  ts: z.number().int().describe('the sample time, or the start of the bucket (epoch ms)'),
+  values: MetricValuesSchema.describe("each metric's value, or its average over the bucket"),
+  min: MetricValuesSchema.optional().describe('rollups: lowest value in the bucket'),
+  max: MetricValuesSchema.optional().describe('rollups: highest value in the bucket'),
+});
+export type TelemetrySeriesPoint = z.infer<typeof TelemetrySeriesPointSchema>;
+
+export const TelemetrySeriesResponseSchema = z.object({
+  deviceId: DeviceIdSchema,
+  resolution: z.enum(TELEMETRY_RESOLUTIONS),
+  bucketMs: z.number().int().nonnegative().describe('0 for samples as stored'),
+  points: z.array(TelemetrySeriesPointSchema).describe('oldest first'),
+});
+export type TelemetrySeriesResponse = z.infer<typeof TelemetrySeriesResponseSchema>;
 
 const TelemetrySeriesSampleSchema = TelemetrySampleSchema.extend({
   seq: DeviceMessageBaseSchema.shape.seq,

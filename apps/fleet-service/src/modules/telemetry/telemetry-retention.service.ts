@@ -1,13 +1,14 @@
 import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '../../config/app-config.js';
 import { DeviceEventsStore } from './device-events.store.js';
+import { HOUR_MS, MINUTE_MS, TelemetryRollupsStore } from './telemetry-rollups.store.js';
 import { TelemetryStore } from './telemetry.store.js';
 
-const HOUR_MS = 60 * 60 * 1000;
 const DAY_MS = 24 * HOUR_MS;
 
 /**
- * Deletes telemetry and device events older than AGENTBOX_TELEMETRY_RETENTION_DAYS, hourly; on PostgreSQL
+ * Deletes telemetry and device events older than AGENTBOX_TELEMETRY_RETENTION_DAYS, and rollups older than
+ * their own retention, hourly; on PostgreSQL
  * it first creates the telemetry partitions of the next days, then drops whole partitions of old days. The delete is idempotent, so
  * replicas running it concurrently do no harm (a PostgreSQL advisory lock can make it a singleton later).
  */
@@ -21,6 +22,7 @@ export class TelemetryRetentionService implements OnApplicationBootstrap, OnAppl
     private readonly config: AppConfig,
     private readonly store: TelemetryStore,
     private readonly events: DeviceEventsStore,
+    private readonly rollups: TelemetryRollupsStore,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -44,6 +46,11 @@ export class TelemetryRetentionService implements OnApplicationBootstrap, OnAppl
     const cutoff = now - this.config.telemetryRetentionDays * DAY_MS;
     const deleted = await this.store.deleteOlderThan(cutoff);
     const events = await this.events.deleteOlderThan(cutoff);
+    const { minuteDays, hourDays } = this.config.telemetryRollups;
+    const rollups =
+      (await this.rollups.deleteOlderThan(MINUTE_MS, now - minuteDays * DAY_MS)) +
+      (await this.rollups.deleteOlderThan(HOUR_MS, now - hourDays * DAY_MS));
+    if (rollups > 0) this.logger.log(`Retention deleted ${rollups} telemetry rollup buckets`);
     if (deleted.rows + deleted.partitions.length + events > 0) {
       const partitions =
         deleted.partitions.length > 0 ? `, dropped partitions ${deleted.partitions.join(', ')}` : '';

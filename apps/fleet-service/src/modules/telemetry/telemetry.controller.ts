@@ -9,6 +9,9 @@ import {
   type TelemetryQuery,
   TelemetryQuerySchema,
   TelemetryResponseSchema,
+  type TelemetrySeriesQuery,
+  TelemetrySeriesQuerySchema,
+  TelemetrySeriesResponseSchema,
 } from '@agentbox/schemas';
 import { ApiErrors, ApiSignedIn, ApiZodResponse } from '../../common/openapi/zod-openapi.js';
 import { ZodValidationPipe } from '../../common/validation/zod-validation.pipe.js';
@@ -44,6 +47,29 @@ export class TelemetryController {
     @Query(new ZodValidationPipe(TelemetryQuerySchema)) query: TelemetryQuery,
   ) {
     return this.telemetry.series(id, query);
+  }
+
+  @Get('devices/:id/telemetry/series')
+  @ApiOperation({
+    operationId: 'getDeviceTelemetrySeries',
+    summary:
+      'Telemetry of one box over a span: samples as stored, or 1-minute or 1-hour rollups (min, avg, max)',
+  })
+  @ApiQuery({ name: 'from', required: true, type: String, description: 'ISO 8601 or epoch ms' })
+  @ApiQuery({ name: 'to', required: false, type: String, description: 'ISO 8601 or epoch ms; default now' })
+  @ApiQuery({
+    name: 'resolution',
+    required: false,
+    enum: ['auto', 'raw', '1m', '1h'],
+    description: 'auto (default): samples up to 6 h, 1-minute rollups up to 3 days, hourly beyond',
+  })
+  @ApiZodResponse(200, 'TelemetrySeriesResponse', TelemetrySeriesResponseSchema)
+  @ApiErrors(400)
+  seriesOf(
+    @Param('id', DeviceIdPipe) id: string,
+    @Query(new ZodValidationPipe(TelemetrySeriesQuerySchema)) query: TelemetrySeriesQuery,
+  ) {
+    return this.telemetry.seriesOf(id, query);
   }
 
   @Get('devices/:id/delivery')

@@ -4,6 +4,7 @@ import { DataSource, LessThan, type Repository } from 'typeorm';
 import { SqlDialect } from '../../database/sql-values.js';
 import { TelemetrySampleRow } from './telemetry-sample.entity.js';
 import { dropOlderThan, ensurePartitions, type Query } from './telemetry-partitions.js';
+import { LATE_AFTER_MS } from './telemetry-rollups.store.js';
 
 /** Samples of one box a replica stored in one batch: their seq and ts spans (both ends included). */
 export interface StoredTelemetry {
@@ -50,9 +51,12 @@ export class TelemetryStore {
    * statement (no per-row placeholders, no BEGIN/COMMIT round trips); SQLite takes multi-row
    * `INSERT ... ON CONFLICT DO NOTHING` statements in one transaction.
    */
-  async insertBatch(rows: readonly NewTelemetrySample[]): Promise<NewTelemetrySample[]> {
+  async insertBatch(rows: readonly NewTelemetrySample[], now = Date.now()): Promise<NewTelemetrySample[]> {
     if (rows.length === 0) return [];
-    const returned = this.sql.postgres ? await this.insertPostgres(rows) : await this.insertSqlite(rows);
+    const lateBefore = now - LATE_AFTER_MS;
+    const returned = this.sql.postgres
+      ? await this.insertPostgres(rows, lateBefore)
+      : await this.insertSqlite(rows, lateBefore);
     if (returned.length === rows.length) return [...rows];
     const keys = new Set(returned.map((r) => `${r.device_id}\u0000${Number(r.seq)}\u0000${r.idx}`));
     return rows.filter((row) => keys.has(`${row.deviceId}\u0000${row.seq}\u0000${row.idx}`));
@@ -62,31 +66,54 @@ export class TelemetryStore {
    * The key includes ts on PostgreSQL (a partitioned table's key must hold the partition key,
    * docs/operations.md "Telemetry storage"): a redelivery carries the same ts, so it is still skipped.
    * Rows go in key order, so concurrent batches that share a redelivered key wait on each other instead
-   * of deadlocking.
+   * of deadlocking. Samples stored late (a box catching up) mark their box's span for the rollups in
+   * the same statement, so no late sample is left out of them.
    */
-  private insertPostgres(rows: readonly NewTelemetrySample[]): Promise<StoredKey[]> {
+  private insertPostgres(rows: readonly NewTelemetrySample[], lateBefore: number): Promise<StoredKey[]> {
     const sorted = [...rows].sort(byKey);
     return this.dataSource.query<StoredKey[]>(
-      `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values")
-       SELECT "deviceId", seq, idx, ts, "values"
-       FROM json_to_recordset($1::json) AS r("deviceId" varchar(64), seq bigint, idx integer, ts bigint, "values" jsonb)
-       ON CONFLICT (device_id, ts, seq, idx) DO NOTHING RETURNING device_id, seq, idx`,
-      [JSON.stringify(sorted)],
+      `WITH stored AS (
+         INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values")
+         SELECT "deviceId", seq, idx, ts, "values"
+         FROM json_to_recordset($1::json) AS r("deviceId" varchar(64), seq bigint, idx integer, ts bigint, "values" jsonb)
+         ON CONFLICT (device_id, ts, seq, idx) DO NOTHING RETURNING device_id, seq, idx, ts
+       ), late AS (
+         INSERT INTO telemetry_rollup_late (device_id, from_ts, to_ts)
+         SELECT device_id, min(ts), max(ts) FROM stored WHERE ts < $2 GROUP BY device_id ORDER BY device_id
+         ON CONFLICT (device_id) DO UPDATE SET from_ts = LEAST(telemetry_rollup_late.from_ts, excluded.from_ts),
+           to_ts = GREATEST(telemetry_rollup_late.to_ts, excluded.to_ts)
+       )
+       SELECT device_id, seq, idx FROM stored`,
+      [JSON.stringify(sorted), lateBefore],
     );
   }
 
-  private insertSqlite(rows: readonly NewTelemetrySample[]): Promise<StoredKey[]> {
-    return this.dataSource.transaction((manager) =>
-      this.sql.insertRows<NewTelemetrySample, StoredKey>(
+  private insertSqlite(rows: readonly NewTelemetrySample[], lateBefore: number): Promise<StoredKey[]> {
+    return this.dataSource.transaction(async (manager) => {
+      const stored = await this.sql.insertRows<NewTelemetrySample, StoredKey & { ts: number }>(
         manager,
         rows,
         ROWS_PER_STATEMENT,
         (row) => [row.deviceId, row.seq, row.idx, row.ts, JSON.stringify(row.values)],
         (tuples) =>
           `INSERT INTO telemetry_samples (device_id, seq, idx, ts, "values") VALUES ${tuples}` +
-          ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx',
-      ),
-    );
+          ' ON CONFLICT (device_id, seq, idx) DO NOTHING RETURNING device_id, seq, idx, ts',
+      );
+      const late = lateSpans(stored, lateBefore);
+      if (late.length > 0) {
+        await this.sql.insertRows(
+          manager,
+          late,
+          ROWS_PER_STATEMENT,
+          (span) => [span.deviceId, span.fromTs, span.toTs],
+          (tuples) =>
+            `INSERT INTO telemetry_rollup_late (device_id, from_ts, to_ts) VALUES ${tuples} ` +
+            'ON CONFLICT (device_id) DO UPDATE SET from_ts = min(telemetry_rollup_late.from_ts, excluded.from_ts), ' +
+            'to_ts = max(telemetry_rollup_late.to_ts, excluded.to_ts) RETURNING device_id',
+        );
+      }
+      return stored;
+    });
   }
 
   /**
@@ -137,6 +164,19 @@ export class TelemetryStore {
     return latest.reverse();
   }
 
+  /** Samples of one box in [from, to), oldest first, at most `limit`. */
+  range(deviceId: string, from: number, to: number, limit: number): Promise<TelemetrySampleRow[]> {
+    return this.samples
+      .createQueryBuilder('s')
+      .where('s.deviceId = :deviceId', { deviceId })
+      .andWhere('s.ts >= :from AND s.ts < :to', { from, to })
+      .orderBy('s.ts', 'ASC')
+      .addOrderBy('s.seq', 'ASC')
+      .addOrderBy('s.idx', 'ASC')
+      .take(limit)
+      .getMany();
+  }
+
   /**
    * Deletes samples measured before `cutoffMs`; returns how many rows it deleted. On PostgreSQL whole daily
    * partitions go (their rows are not counted) and only the default partition's old rows are deleted.
@@ -159,6 +199,24 @@ export class TelemetryStore {
   }
 
   private readonly raw: Query = (sql, parameters) => this.dataSource.query(sql, parameters);
+}
+
+/** Per box, the time span of the samples stored before `lateBefore`, in box order. */
+function lateSpans(
+  stored: ReadonlyArray<{ device_id: string; ts: number | string }>,
+  lateBefore: number,
+): Array<{ deviceId: string; fromTs: number; toTs: number }> {
+  const spans = new Map<string, { deviceId: string; fromTs: number; toTs: number }>();
+  for (const row of stored) {
+    const ts = Number(row.ts);
+    if (ts >= lateBefore) continue;
+    const span = spans.get(row.device_id);
+    if (span) {
+      span.fromTs = Math.min(span.fromTs, ts);
+      span.toTs = Math.max(span.toTs, ts);
+    } else spans.set(row.device_id, { deviceId: row.device_id, fromTs: ts, toTs: ts });
+  }
+  return [...spans.values()].sort((a, b) => (a.deviceId < b.deviceId ? -1 : a.deviceId > b.deviceId ? 1 : 0));
 }
 
 function byKey(a: NewTelemetrySample, b: NewTelemetrySample): number {
