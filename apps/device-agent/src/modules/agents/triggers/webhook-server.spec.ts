@@ -1,4 +1,4 @@
-import { request } from 'node:http';
+import { createServer, request } from 'node:http';
 import { networkInterfaces } from 'node:os';
 import { afterEach, describe, expect, it } from 'vitest';
 import { freePort } from '@agentbox/test-support';
@@ -48,6 +48,31 @@ describe('WebhookServer', () => {
 
   const post = (url: string, body: string, headers: Record<string, string> = {}) =>
     fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', ...headers } });
+
+  it('takes a free port when the default one is taken, and says so in its URL; never an explicit one', async () => {
+    const taken = createServer();
+    const port = await freePort();
+    await new Promise<void>((resolve) => taken.listen(port, '127.0.0.1', resolve));
+    const warnings: string[] = [];
+    const options = {
+      port,
+      findAgent: (id: string) => agents.get(id),
+      fire: (): TriggerOutcome => ({ accepted: true, runId: 'run-0123456789', queued: false }),
+      logger: { warn: (message: string) => void warnings.push(message) },
+    };
+    try {
+      await expect(new WebhookServer(options).start()).rejects.toMatchObject({ code: 'EADDRINUSE' });
+      sut = new WebhookServer({ ...options, fallbackToFreePort: true });
+      const actual = await sut.start();
+      expect(actual).not.toBe(port);
+      expect(sut.url).toBe(`http://127.0.0.1:${actual}/agents/{agentId}/runs`);
+      expect(warnings).toHaveLength(1);
+      const res = await post(`http://127.0.0.1:${actual}/agents/hooked/runs`, JSON.stringify({ input: 'x' }));
+      expect(res.status).toBe(202);
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
+  });
 
   it('starts a run: 202 {runId}', async () => {
     const base = await start();

@@ -19,6 +19,8 @@ export interface WebhookLogger {
 
 export interface WebhookServerOptions {
   port: number;
+  /** Take a free port when `port` is in use (the default port, not one the operator chose). */
+  fallbackToFreePort?: boolean;
   /** The installed agent by id; only agents with a webhook trigger answer. */
   findAgent: (agentId: string) => InstalledAgent | undefined;
   fire: FireRun;
@@ -54,15 +56,27 @@ export class WebhookServer {
     });
     server.requestTimeout = 15_000;
     server.headersTimeout = 10_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.options.port, WEBHOOK_HOST, () => {
-        server.off('error', reject);
-        resolve();
+    try {
+      await listen(server, this.options.port);
+    } catch (error) {
+      // A second box on the same machine finds the default port taken: it takes a free one and reports
+      // it in its state (current.webhook), rather than running without its webhook.
+      if (!this.options.fallbackToFreePort || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE')
+        throw error;
+      await listen(server, 0);
+      this.options.logger.warn('the agent webhook port is taken: listening on a free port instead', {
+        wanted: this.options.port,
+        port: (server.address() as AddressInfo).port,
       });
-    });
+    }
     this.server = server;
     return (server.address() as AddressInfo).port;
+  }
+
+  /** Where agents with a webhook trigger take runs, or undefined while not listening. */
+  get url(): string | undefined {
+    const port = this.port;
+    return port === undefined ? undefined : `http://${WEBHOOK_HOST}:${port}/agents/{agentId}/runs`;
   }
 
   get port(): number | undefined {
@@ -120,6 +134,16 @@ export class WebhookServer {
       send(res, error.status, { error: error.message });
     }
   }
+}
+
+function listen(server: Server, port: number): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, WEBHOOK_HOST, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 function readBody(req: IncomingMessage): Promise<Buffer> {
