@@ -91,6 +91,9 @@ export class ModelGatewayError extends Error {
   ) {
     super(message);
   }
+
+  /** Tokens the call consumed before it failed (a broken stream, an answer cut by an abort). */
+  spent?: { inputTokens: number; outputTokens: number };
 }
 
 /** The model gateway as the rest of the runtime sees it (implemented in gateway/model-gateway.ts). */

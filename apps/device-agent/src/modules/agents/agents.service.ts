@@ -40,6 +40,8 @@ export class AgentsService implements OnModuleInit {
       this.lastReported = JSON.stringify(agents);
       return agents;
     });
+    // The port may not be the configured one (a second box on the same machine takes a free one).
+    this.desired.addCurrentSection('webhook', () => this.runtime?.reportedWebhook() ?? null);
     // The reconciler's health check, for the console and for operators: a cycle stuck for minutes fails it.
     this.desired.addCurrentSection('agentsReconcile', () => ({
       healthy: this.isHealthy(),
@@ -49,8 +51,8 @@ export class AgentsService implements OnModuleInit {
       runAgentCommand(
         command,
         (agentId) => this.runtime?.findAgent(agentId),
-        (agentId, trigger, input) =>
-          this.runtime?.fire(agentId, trigger, input) ?? {
+        (agentId, trigger, input, conversationId) =>
+          this.runtime?.fire(agentId, trigger, input, conversationId) ?? {
             accepted: false,
             reason: 'the agent runtime is not running',
           },

@@ -325,6 +325,9 @@ describe('ModelGateway', () => {
     expect(usage[1]).toMatchObject({ outcome: 'ok', estimated: false });
     expect(new Set(usage.map((r) => r.id)).size).toBe(2);
     expect(ledger.usedByRun('run-00000001')).toBe(total(usage));
+    // The call costs both attempts, so a run's usage adds up to its usage records.
+    expect(result.inputTokens + result.outputTokens).toBe(total(usage));
+    expect(result.estimated).toBe(true);
   });
 
   it('fails a cut stream without retries with MODEL_FAILED, its usage recorded once', async () => {
@@ -335,6 +338,7 @@ describe('ModelGateway', () => {
 
     expect(error.code).toBe('MODEL_FAILED');
     expect(error.message).toContain('broke off');
+    expect(error.spent).toEqual({ inputTokens: usage[0]!.inputTokens, outputTokens: usage[0]!.outputTokens });
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({
       outcome: 'error',
@@ -344,6 +348,7 @@ describe('ModelGateway', () => {
   });
 
   it('aborts mid-stream with ABORTED and records the estimated usage', async () => {
+    sut = gateway({ abortGraceMs: 0 });
     server.enqueue({
       kind: 'text',
       text: 'one two three four five six seven eight nine ten',
@@ -363,7 +368,40 @@ describe('ModelGateway', () => {
     expect(server.completionRequests).toHaveLength(1);
   });
 
+  it('reads an answer that arrives within the abort grace and meters it as the provider billed it', async () => {
+    // The run is interrupted while the answer is on its way: the provider bills it all the same.
+    server.enqueue({ kind: 'text', text: 'one two three four five six', chunkDelayMs: 60 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+
+    const result = await sut.call(request(), controller.signal);
+
+    expect(result.text).toBe('one two three four five six');
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ outcome: 'ok', estimated: false });
+    expect(result.inputTokens + result.outputTokens).toBe(total(usage));
+    expect(server.completionRequests[0]!.closedByClient).toBe(false);
+  });
+
+  it('cuts an answer that outlasts the abort grace: ABORTED, its tokens estimated and in the error', async () => {
+    sut = gateway({ abortGraceMs: 300 });
+    server.enqueue({ kind: 'text', text: 'word '.repeat(40).trim(), chunkDelayMs: 100 });
+    const controller = new AbortController();
+    setTimeout(() => controller.abort(), 150);
+
+    const started = Date.now();
+    const error = await failure(sut.call(request(), controller.signal));
+
+    expect(error.code).toBe('ABORTED');
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ outcome: 'aborted', estimated: true });
+    expect(error.spent).toEqual({ inputTokens: usage[0]!.inputTokens, outputTokens: usage[0]!.outputTokens });
+    await expect.poll(() => server.completionRequests[0]!.closedByClient).toBe(true);
+  });
+
   it('aborts a slow response before it starts: ABORTED, no usage, budget released', async () => {
+    sut = gateway({ abortGraceMs: 300 });
     server.enqueue({ kind: 'text', text: 'late', delayMs: 10_000 });
     const controller = new AbortController();
     setTimeout(() => controller.abort(), 200);

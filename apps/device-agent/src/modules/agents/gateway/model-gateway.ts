@@ -33,6 +33,13 @@ export const DEFAULT_RETRY_POLICY: GatewayRetryPolicy = {
   maxDelayMs: 30_000,
 };
 
+/**
+ * How long a call already under way may go on once its run is interrupted. The provider bills an
+ * answer it has sent whether or not the box reads it, so an answer that arrives within this window is
+ * read and metered (docs/protocol.md section 11); a longer one is cut, and its tokens estimated.
+ */
+export const DEFAULT_ABORT_GRACE_MS = 2_000;
+
 export interface ModelGatewayOptions {
   providers: ProviderDirectory;
   ledger: BudgetLedger;
@@ -40,6 +47,8 @@ export interface ModelGatewayOptions {
   onUsage: (record: UsageRecord) => void;
   newId?: () => string;
   retry?: Partial<GatewayRetryPolicy>;
+  /** See DEFAULT_ABORT_GRACE_MS; 0 cuts a call the moment its run is interrupted. */
+  abortGraceMs?: number;
   /** Retries, fallbacks and a failing onUsage are reported here; messages never hold API keys. */
   logger?: { warn(message: string): void };
 }
@@ -80,6 +89,7 @@ export class ModelGateway implements ModelGatewayPort {
   private readonly newId: () => string;
   private readonly retry: GatewayRetryPolicy;
   private readonly logger: { warn(message: string): void } | undefined;
+  private readonly abortGraceMs: number;
 
   constructor(options: ModelGatewayOptions) {
     this.providers = options.providers;
@@ -88,9 +98,32 @@ export class ModelGateway implements ModelGatewayPort {
     this.newId = options.newId ?? randomUUID;
     this.retry = { ...DEFAULT_RETRY_POLICY, ...options.retry };
     this.logger = options.logger;
+    this.abortGraceMs = options.abortGraceMs ?? DEFAULT_ABORT_GRACE_MS;
   }
 
+  /**
+   * The call's tokens are those of every attempt that consumed some (a broken stream before a retry
+   * included), in the result or, when the call fails, in the error's `spent`: a run's usage then adds
+   * up to its usage records.
+   */
   async call(request: ModelCallRequest, signal?: AbortSignal): Promise<ModelCallResult> {
+    const spent: Spent = { inputTokens: 0, outputTokens: 0, estimated: false };
+    try {
+      const result = await this.callModels(request, signal, spent);
+      return { ...result, ...spent };
+    } catch (error) {
+      if (error instanceof ModelGatewayError && spent.inputTokens + spent.outputTokens > 0) {
+        error.spent = { inputTokens: spent.inputTokens, outputTokens: spent.outputTokens };
+      }
+      throw error;
+    }
+  }
+
+  private async callModels(
+    request: ModelCallRequest,
+    signal: AbortSignal | undefined,
+    spent: Spent,
+  ): Promise<ModelCallResult> {
     const startedAt = Date.now();
     const promptTokens = reservationPromptTokens(request);
     const failures: string[] = [];
@@ -108,9 +141,9 @@ export class ModelGateway implements ModelGatewayPort {
       }
       for (let attempt = 0; ; attempt++) {
         if (signal?.aborted) throw abortedError();
-        const outcome = await this.attempt(ref, provider, request, promptTokens, signal);
+        const outcome = await this.attempt(ref, provider, request, promptTokens, signal, spent);
         if (outcome.kind === 'ok') return { ...outcome.result, durationMs: Date.now() - startedAt };
-        if (outcome.kind === 'aborted') throw abortedError();
+        if (outcome.kind === 'aborted' || signal?.aborted) throw abortedError();
         const reason = redact(outcome.reason, provider.apiKey);
         if (!outcome.retryable || attempt >= this.retry.maxRetries) {
           failures.push(`${label}: ${reason}`);
@@ -151,10 +184,17 @@ export class ModelGateway implements ModelGatewayPort {
     request: ModelCallRequest,
     promptTokens: number,
     signal: AbortSignal | undefined,
+    spent: Spent,
   ): Promise<Attempt> {
     const id = this.newId();
     const reservation = this.reserve(id, request, promptTokens);
-    const answer = await streamAnswer(ref, provider, request, reservation.tokens - promptTokens, signal);
+    const grace = afterGrace(signal, this.abortGraceMs);
+    let answer: Awaited<ReturnType<typeof streamAnswer>>;
+    try {
+      answer = await streamAnswer(ref, provider, request, reservation.tokens - promptTokens, grace.signal);
+    } finally {
+      grace.dispose();
+    }
     const { text, toolCalls, toolInputText, finishReason, failure, aborted } = answer;
     const finished = finishReason !== undefined && failure === undefined && !aborted;
     if (!finished && !answer.responded) {
@@ -164,6 +204,9 @@ export class ModelGateway implements ModelGatewayPort {
 
     const { inputTokens, outputTokens, estimated } = await countTokens(request, answer, finished);
     this.ledger.settle(reservation.reservationId, inputTokens + outputTokens);
+    spent.inputTokens += inputTokens;
+    spent.outputTokens += outputTokens;
+    spent.estimated ||= estimated;
     this.report({
       id,
       agentId: request.agentId,
@@ -233,6 +276,35 @@ export class ModelGateway implements ModelGatewayPort {
       this.logger?.warn(`usage record ${record.id} could not be reported: ${errorText(error)}`);
     }
   }
+}
+
+/** Tokens of the attempts of one call so far. */
+interface Spent {
+  inputTokens: number;
+  outputTokens: number;
+  estimated: boolean;
+}
+
+/** A signal that follows `signal` `graceMs` later (at once for 0), so a call under way may finish. */
+function afterGrace(
+  signal: AbortSignal | undefined,
+  graceMs: number,
+): { signal: AbortSignal | undefined; dispose: () => void } {
+  if (!signal || graceMs <= 0) return { signal, dispose: () => undefined };
+  const controller = new AbortController();
+  let timer: NodeJS.Timeout | undefined;
+  const onAbort = () => {
+    timer = setTimeout(() => controller.abort(signal.reason), graceMs);
+  };
+  if (signal.aborted) onAbort();
+  else signal.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 function errorText(error: unknown): string {

@@ -10,9 +10,16 @@ type PromptParts = Pick<ModelCallRequest, 'system' | 'messages' | 'tools'>;
  * reservation is settled with the provider's real count right after the call.
  */
 export function reservationPromptTokens(request: PromptParts): number {
-  const bytes = (text: string) => Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
-  return promptTokens(request, bytes);
+  return promptTokens(request, boundTextTokens);
 }
+
+/** The same cheap upper bound for one text: one token per 3 bytes of UTF-8. */
+export function boundTextTokens(text: string): number {
+  return Math.ceil(Buffer.byteLength(text, 'utf8') / 3);
+}
+
+/** A message's framing in a prompt, in tokens, as counted beside its content. */
+export const MESSAGE_FRAMING_TOKENS = 4;
 
 type Tokenizer = (text: string) => number;
 let tokenizer: Promise<Tokenizer> | undefined;
@@ -36,7 +43,7 @@ export async function estimateTextTokens(text: string): Promise<number> {
 function promptTokens(request: PromptParts, count: Tokenizer): number {
   let total = 3 + count(request.system);
   for (const message of request.messages) {
-    total += 4 + count(message.content);
+    total += MESSAGE_FRAMING_TOKENS + count(message.content);
     if (message.role === 'assistant') {
       for (const call of message.toolCalls ?? [])
         total += count(call.name + JSON.stringify(call.input ?? {}));

@@ -143,7 +143,7 @@ export const AGENTS_RUNTIME_PROVIDERS: Provider[] = [
       logger: AgentsLogger,
     ) =>
       new AgentSupervisor({
-        store: { runs: stores.runs, usage: stores.usage },
+        store: { runs: stores.runs, usage: stores.usage, conversations: stores.conversations },
         gateway,
         tools,
         reporter,
@@ -205,6 +205,7 @@ export const AGENTS_RUNTIME_PROVIDERS: Provider[] = [
       config.webhookPort > 0
         ? new WebhookServer({
             port: config.webhookPort,
+            fallbackToFreePort: !config.webhookPortExplicit,
             findAgent: (agentId) => triggers.findAgent(agentId),
             fire: (agentId, trigger, input) => triggers.fire(agentId, trigger, input),
             logger,
@@ -218,6 +219,7 @@ export const AGENTS_RUNTIME_PROVIDERS: Provider[] = [
       new RunRetention({
         runs: stores.runs,
         usage: stores.usage,
+        conversations: stores.conversations,
         policy: { maxAgeDays: config.runRetentionDays, maxBytes: config.runRetentionBytes },
         logger,
       }),

@@ -105,6 +105,12 @@ export class AgentsRuntime {
     });
   }
 
+  /** `up/state` current.webhook: where agents with a webhook trigger take runs; null when it is off or down. */
+  reportedWebhook(): { url: string } | null {
+    const url = this.webhook?.url;
+    return url === undefined ? null : { url };
+  }
+
   /** Health of the reconciler: how long an apply cycle has been stuck (0 when it is not). */
   reconcileStuckForMs(): number {
     return this.reconciler.stuckFor();
@@ -129,8 +135,13 @@ export class AgentsRuntime {
     return this.started ? this.triggers.findAgent(agentId) : undefined;
   }
 
-  fire(agentId: string, trigger: RunTrigger, input: string | undefined): TriggerOutcome {
-    return this.triggers.fire(agentId, trigger, input);
+  fire(
+    agentId: string,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId?: string,
+  ): TriggerOutcome {
+    return this.triggers.fire(agentId, trigger, input, conversationId);
   }
 
   private async startWebhook(): Promise<void> {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -62,6 +62,26 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX usage_by_agent_ts ON usage_records (agent_id, ts);
   CREATE INDEX usage_by_ts ON usage_records (ts);
   `,
+  `
+  CREATE TABLE conversations (
+    id            TEXT PRIMARY KEY,
+    agent_id      TEXT NOT NULL,
+    created_at    INTEGER NOT NULL,
+    updated_at    INTEGER NOT NULL
+  );
+  CREATE INDEX conversations_by_updated ON conversations (updated_at);
+
+  CREATE TABLE conversation_turns (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    conversation_id TEXT NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+    run_id          TEXT NOT NULL,
+    role            TEXT NOT NULL CHECK (role IN ('user', 'assistant')),
+    content         TEXT NOT NULL,
+    created_at      INTEGER NOT NULL,
+    UNIQUE (run_id, role)
+  );
+  CREATE INDEX conversation_turns_by_conversation ON conversation_turns (conversation_id, id);
+  `,
 ];
 
 export const AGENT_DB_SCHEMA_VERSION = MIGRATIONS.length;
@@ -73,12 +93,18 @@ export interface OpenAgentDatabaseOptions {
 
 /**
  * Opens (creating when needed) `<stateDir>/agents.db`: runs, run events, agent memory, installed
- * agents and usage. WAL with synchronous=NORMAL: a power cut may lose the last few commits but never
+ * agents, usage and conversations. WAL with synchronous=NORMAL: a power cut may lose the last few commits but never
  * corrupts the file, and a commit costs no fsync, which matters on SD cards.
  */
 export function openAgentDatabase(stateDir: string, options: OpenAgentDatabaseOptions = {}): AgentDatabase {
   mkdirSync(stateDir, { recursive: true, mode: 0o700 });
-  const db = new Database(join(stateDir, AGENTS_DB_FILE));
+  const path = join(stateDir, AGENTS_DB_FILE);
+  // Runs, agent memory and usage are the box's data: owner only, like its credentials. Created 0600
+  // before SQLite opens it (its -wal and -shm files take the database's mode), and an earlier
+  // version's 0644 file brought to 0600.
+  closeSync(openSync(path, 'a', 0o600));
+  chmodSync(path, 0o600);
+  const db = new Database(path);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');

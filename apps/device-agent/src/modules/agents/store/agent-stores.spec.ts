@@ -1,3 +1,5 @@
+import { chmodSync, existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { useTempDir } from '@agentbox/test-support/vitest';
 import { DesiredAgentSchema, type RunRecord } from '@agentbox/schemas';
@@ -35,6 +37,23 @@ describe('agent stores', () => {
 
     sut = openAgentStores(dir.path);
     expect(sut.runs.get('run-0001')?.status).toBe('succeeded');
+  });
+
+  it('keeps agents.db and its WAL files readable by the agent user only, even one left 0644', () => {
+    sut.runs.create(storedRun('run-0002', now));
+    const modes = () =>
+      ['agents.db', 'agents.db-wal', 'agents.db-shm']
+        .filter((file) => existsSync(join(dir.path, file)))
+        .map((file) => [file, (statSync(join(dir.path, file)).mode & 0o777).toString(8)]);
+    expect(modes()).toEqual([
+      ['agents.db', '600'],
+      ['agents.db-wal', '600'],
+      ['agents.db-shm', '600'],
+    ]);
+    sut.close();
+    chmodSync(join(dir.path, 'agents.db'), 0o644);
+    sut = openAgentStores(dir.path);
+    expect(modes()[0]).toEqual(['agents.db', '600']);
   });
 
   it('refuses a database written by a newer schema', () => {

@@ -1,4 +1,5 @@
 import { openAgentDatabase, type AgentDatabase, type OpenAgentDatabaseOptions } from './agent-database.js';
+import { ConversationStore } from './conversation-store.js';
 import { InstalledAgentsStore } from './installed-agents-store.js';
 import { MemoryStore, type MemoryLimits } from './memory-store.js';
 import { RunStore } from './run-store.js';
@@ -11,6 +12,7 @@ export interface AgentStores {
   memory: MemoryStore;
   installed: InstalledAgentsStore;
   usage: UsageStore;
+  conversations: ConversationStore;
   close(): void;
 }
 
@@ -28,6 +30,7 @@ export function openAgentStores(stateDir: string, options: OpenAgentStoresOption
     memory: new MemoryStore(db, options.memoryLimits, clock),
     installed: new InstalledAgentsStore(db, clock),
     usage: new UsageStore(db),
+    conversations: new ConversationStore(db, clock),
     close: () => db.close(),
   };
 }

@@ -1,5 +1,6 @@
 import type { AgentsLogger } from '../agents.contracts.js';
 import type { RetentionPolicy, RunStore } from './run-store.js';
+import type { ConversationStore } from './conversation-store.js';
 import type { UsageStore } from './usage-store.js';
 
 const HOUR_MS = 3_600_000;
@@ -8,6 +9,8 @@ const DAY_MS = 86_400_000;
 export interface RunRetentionDeps {
   runs: Pick<RunStore, 'prune'>;
   usage: Pick<UsageStore, 'prune'>;
+  /** Conversations idle for the day limit go too. */
+  conversations?: Pick<ConversationStore, 'prune'>;
   policy: RetentionPolicy;
   logger: AgentsLogger;
   everyMs?: number;
@@ -16,7 +19,8 @@ export interface RunRetentionDeps {
 
 /**
  * Keeps agents.db bounded: at start and then hourly, finished runs older than the day limit go, then
- * the oldest until the history fits the size limit; usage records older than the day limit go too.
+ * the oldest until the history fits the size limit; usage records older than the day limit go too,
+ * and conversations without a new turn for that many days.
  */
 export class RunRetention {
   private timer: NodeJS.Timeout | undefined;
@@ -39,8 +43,9 @@ export class RunRetention {
     try {
       const runs = this.deps.runs.prune(policy);
       const usage = this.deps.usage.prune((this.deps.clock ?? Date.now)() - policy.maxAgeDays * DAY_MS);
-      if (runs.deletedRuns > 0 || usage > 0)
-        logger.log('run history pruned', { ...runs, usageRecords: usage });
+      const conversations = this.deps.conversations?.prune(policy.maxAgeDays) ?? 0;
+      if (runs.deletedRuns > 0 || usage > 0 || conversations > 0)
+        logger.log('run history pruned', { ...runs, usageRecords: usage, conversations });
     } catch (error) {
       logger.warn('pruning the run history failed', { err: (error as Error).message });
     }

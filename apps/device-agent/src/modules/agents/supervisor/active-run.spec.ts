@@ -39,4 +39,25 @@ describe('AgentSupervisor', () => {
     expect(record.error).toMatch(/^the run process sent a malformed message \(requestId: /);
     expect(h.sut.activeRuns()).toEqual([]);
   });
+
+  it('fails a run of a conversation whose stored history the worker would refuse, before it starts', async () => {
+    h.sut.upsert(agent('chat', { history: { maxTokens: 1_000_000 } }));
+    // A turn longer than the start message allows (a damaged or hand-edited agents.db).
+    h.stores.conversations.append({
+      conversationId: 'conv-aaaa1',
+      agentId: 'chat',
+      runId: 'run-earlier',
+      user: 'x'.repeat(1_000_001),
+      assistant: 'ok',
+    });
+
+    const runId = h.accepted(h.sut.trigger('chat', { type: 'message' }, 'hello', 'conv-aaaa1'));
+    const record = await h.finished(runId);
+
+    expect(record).toMatchObject({
+      status: 'failed',
+      error: 'the conversation history on this box is unreadable',
+    });
+    expect(h.server.completionRequests.filter((r) => agentOf(r) === 'chat')).toEqual([]);
+  });
 });

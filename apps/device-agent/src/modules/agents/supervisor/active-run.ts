@@ -11,7 +11,8 @@ import {
 } from '../agents.contracts.js';
 import type { ToolContext, ToolOutcome } from '../tools/tool-host.js';
 import { toolIdOf } from '../tools/tool-host.js';
-import { WorkerToParentSchema, type WorkerToParent } from '../worker/ipc.js';
+import type { ConversationTurn } from '../store/conversation-store.js';
+import { WorkerStartSchema, WorkerToParentSchema, type WorkerToParent } from '../worker/ipc.js';
 import { RunProcess, type RunProcessOptions } from './run-process.js';
 import { ERROR_MAX, truncateData, type RunEnding, type RunRecorder } from './run-recorder.js';
 
@@ -45,13 +46,16 @@ export class ActiveRun {
   readonly abort = new AbortController();
   private busy = false;
   private modelCalls = 0;
+  private modelCallInFlight: Promise<void> = Promise.resolve();
   finished = false;
 
   constructor(
     readonly record: RunRecord,
     readonly agent: InstalledAgent,
-    private readonly input: string,
+    readonly input: string,
     private readonly deps: ActiveRunDeps,
+    /** The earlier turns of the run's conversation, oldest first. */
+    private readonly history: readonly ConversationTurn[] = [],
   ) {
     const { memoryMb, runTimeoutSec } = agent.definition.limits;
     this.process = new RunProcess(record.id, {
@@ -65,6 +69,11 @@ export class ActiveRun {
   /** Model calls so far: the run's steps. */
   get steps(): number {
     return this.modelCalls;
+  }
+
+  /** Resolves once no model call is under way (one may outlive the run by the gateway's abort grace). */
+  get modelCallsSettled(): Promise<void> {
+    return this.modelCallInFlight;
   }
 
   get startedAt(): number {
@@ -92,16 +101,24 @@ export class ActiveRun {
       return;
     }
     switch (message.type) {
-      case 'ready':
-        this.process.send({
+      case 'ready': {
+        const start = WorkerStartSchema.safeParse({
           type: 'start',
           runId: this.record.id,
           input: this.input,
+          history: this.history,
           maxSteps: this.agent.definition.limits.maxSteps,
         });
+        if (!start.success) {
+          this.end({ status: 'failed', error: 'the conversation history on this box is unreadable' });
+          return;
+        }
+        this.process.send(start.data);
         return;
+      }
       case 'model':
-        return this.modelCall(message);
+        this.modelCallInFlight = this.modelCall(message);
+        return this.modelCallInFlight;
       case 'tool':
         return this.toolCall(message);
       case 'done':
@@ -144,17 +161,20 @@ export class ActiveRun {
         this.abort.signal,
       );
     } catch (error) {
-      if (!this.finished) this.modelCallFailed(error, startedAt);
+      const spent = error instanceof ModelGatewayError ? error.spent : undefined;
+      if (spent) this.addUsage(spent);
+      if (!this.finished) this.modelCallFailed(error, startedAt, spent);
+      else if (spent) this.deps.recorder.usageAfterEnd(this.record);
       return;
     }
     this.busy = false;
-    if (this.finished) return;
+    this.addUsage(result);
+    if (this.finished) {
+      // Interrupted while the answer was on its way (the gateway's abort grace): billed, so counted.
+      this.deps.recorder.usageAfterEnd(this.record);
+      return;
+    }
     this.record.steps = this.modelCalls;
-    this.record.usage = {
-      inputTokens: this.record.usage.inputTokens + result.inputTokens,
-      outputTokens: this.record.usage.outputTokens + result.outputTokens,
-    };
-    this.deps.tokensUsed(result.inputTokens + result.outputTokens);
     this.deps.recorder.event(this.record, {
       type: 'model',
       name: result.model,
@@ -176,11 +196,24 @@ export class ActiveRun {
     });
   }
 
+  private addUsage(tokens: { inputTokens: number; outputTokens: number }): void {
+    this.record.usage = {
+      inputTokens: this.record.usage.inputTokens + tokens.inputTokens,
+      outputTokens: this.record.usage.outputTokens + tokens.outputTokens,
+    };
+    this.deps.tokensUsed(tokens.inputTokens + tokens.outputTokens);
+  }
+
   /** A model call that failed ends the run: budget-exhausted (blocking the day, when it was the day budget) or failed. */
-  private modelCallFailed(error: unknown, startedAt: number): void {
+  private modelCallFailed(
+    error: unknown,
+    startedAt: number,
+    spent: { inputTokens: number; outputTokens: number } | undefined,
+  ): void {
     this.deps.recorder.event(this.record, {
       type: 'model',
       name: this.agent.definition.model.model,
+      ...spent,
       durationMs: Math.max(0, this.deps.clock() - startedAt),
       error: errorText(error).slice(0, ERROR_MAX),
     });

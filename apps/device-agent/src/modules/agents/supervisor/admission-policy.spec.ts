@@ -270,4 +270,22 @@ describe('admissionOf', () => {
       keepInput: true,
     });
   });
+
+  it('queues a message behind its conversation whatever onBusy says, and only while the queue has room', () => {
+    const interrupt = { maxParallel: 1, onBusy: 'interrupt', queueSize: 1 } as const;
+    const reject = { maxParallel: 2, onBusy: 'reject', queueSize: 1 } as const;
+    // Busy and set to interrupt: the earlier message is not cut off, the new one waits for its answer.
+    expect(sut({ concurrency: interrupt, activeRunIds: ['r1'], conversationBusy: true })).toEqual({
+      action: 'enqueue',
+    });
+    // Room to run beside it, but the conversation's turns go in order.
+    expect(sut({ concurrency: reject, activeRunIds: ['r1'], conversationBusy: true })).toEqual({
+      action: 'enqueue',
+    });
+    expect(sut({ concurrency: reject, activeRunIds: ['r1'], queued: 1, conversationBusy: true })).toEqual({
+      action: 'reject',
+      reason: "the agent's queue is full (1 run waiting)",
+      keepInput: true,
+    });
+  });
 });

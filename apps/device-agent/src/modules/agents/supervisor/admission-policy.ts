@@ -15,6 +15,8 @@ export interface AdmissionState {
   budgetBlock: string | undefined;
   stopping: boolean;
   inputLength: number | undefined;
+  /** A run of the same conversation is in progress or waits: messages of one conversation go in order. */
+  conversationBusy?: boolean;
 }
 
 export type Admission =
@@ -32,7 +34,8 @@ export const INTERRUPTED_BY_NEWER_RUN =
  * What a trigger does to an agent: start a run, queue it, refuse it, or make room by interrupting the
  * oldest runs. An agent is busy when all of its `concurrency.maxParallel` runs are in use; `onBusy`
  * then decides (`reject`, `enqueue` into a `queueSize` queue, or `interrupt`). While the restart backoff
- * lasts, or runs already wait, a new run queues behind them.
+ * lasts, or runs already wait, a new run queues behind them. A message of a conversation whose earlier
+ * message is still running or waiting queues behind it, whatever `onBusy` says: it needs that answer.
  */
 export function admissionOf(state: AdmissionState): Admission {
   if (state.stopping) return { action: 'reject', reason: STOPPING_REASON, keepInput: true };
@@ -42,6 +45,7 @@ export function admissionOf(state: AdmissionState): Admission {
   if (state.budgetBlock) return { action: 'reject', reason: state.budgetBlock, keepInput: true };
 
   const { maxParallel, onBusy, queueSize } = state.concurrency;
+  if (state.conversationBusy) return enqueueUnlessFull(state.queued, queueSize);
   const active = state.activeRunIds;
   const busy = active.length >= maxParallel;
   if (busy && onBusy === 'interrupt' && !state.restarting) {
@@ -56,15 +60,17 @@ export function admissionOf(state: AdmissionState): Admission {
           `(all ${active.length} of its parallel runs; it is set to reject runs when busy)`;
     return { action: 'reject', reason, keepInput: true };
   }
-  if (busy || state.restarting || state.queued > 0) {
-    if (state.queued >= queueSize) {
-      return {
-        action: 'reject',
-        reason: `the agent's queue is full (${state.queued} run${state.queued === 1 ? '' : 's'} waiting)`,
-        keepInput: true,
-      };
-    }
-    return { action: 'enqueue' };
-  }
+  if (busy || state.restarting || state.queued > 0) return enqueueUnlessFull(state.queued, queueSize);
   return { action: 'start' };
+}
+
+function enqueueUnlessFull(queued: number, queueSize: number): Admission {
+  if (queued >= queueSize) {
+    return {
+      action: 'reject',
+      reason: `the agent's queue is full (${queued} run${queued === 1 ? '' : 's'} waiting)`,
+      keepInput: true,
+    };
+  }
+  return { action: 'enqueue' };
 }

@@ -124,4 +124,26 @@ describe('AgentSupervisor', () => {
       reason: STOPPING_REASON,
     });
   });
+
+  it('meters an answer that arrives just after its agent was removed, in the interrupted run', async () => {
+    h.sut.upsert(agent('late'));
+    // The provider answers (and bills) 300 ms after the request: inside the gateway's abort grace.
+    h.behaviours.set('late', () => ({ kind: 'text', text: 'on its way', delayMs: 300 }));
+    const runId = h.accepted(h.sut.trigger('late', { type: 'message' }));
+    await h.inFlight('late');
+
+    await h.sut.remove('late');
+
+    const usage = h.stores.usage.list({ agentId: 'late' });
+    expect(usage).toHaveLength(1);
+    expect(usage[0]).toMatchObject({ runId, outcome: 'ok', estimated: false });
+    const tokens = { inputTokens: usage[0]!.inputTokens, outputTokens: usage[0]!.outputTokens };
+    expect(h.stores.runs.get(runId)).toMatchObject({ status: 'interrupted', usage: tokens });
+    // The interrupted run is reported again with the tokens, so the cloud's run adds up to its usage.
+    expect(h.reporter.runs.filter((r) => r.id === runId).at(-1)).toMatchObject({
+      status: 'interrupted',
+      usage: tokens,
+    });
+    expect(h.server.completionRequests.find((r) => agentOf(r) === 'late')?.closedByClient).toBe(false);
+  });
 });

@@ -8,11 +8,13 @@ import type {
   RunTrigger,
   TriggerOutcome,
 } from '../agents.contracts.js';
+import type { ConversationStore } from '../store/conversation-store.js';
 import type { RunStore } from '../store/run-store.js';
 import type { UsageStore } from '../store/usage-store.js';
 import { ActiveRun, type SupervisorTools } from './active-run.js';
 import { admissionOf, INTERRUPTED_BY_NEWER_RUN, STOPPING_REASON } from './admission-policy.js';
 import { AgentHolds } from './agent-holds.js';
+import { ConversationTurns, conversationBusy, nextStartable } from './conversation-turns.js';
 import { RunRecorder, type RunEnding } from './run-recorder.js';
 import { defaultWorkerLaunch, workerLaunchFor, type WorkerLaunch } from './worker-launch.js';
 
@@ -25,6 +27,8 @@ export interface AgentSupervisorDeps {
     runs: RunStore;
     /** When given, `tokensToday` in the status comes from the usage records of the current UTC day. */
     usage?: Pick<UsageStore, 'totalsByAgent'>;
+    /** Conversations: a run of one gets its earlier turns, and its answer is kept for the next. */
+    conversations?: Pick<ConversationStore, 'history' | 'append'>;
   };
   gateway: ModelGatewayPort;
   tools: SupervisorTools;
@@ -74,6 +78,7 @@ export class AgentSupervisor {
   private readonly slots = new Map<string, AgentSlot>();
   private readonly listeners = new Set<ChangeListener>();
   private readonly recorder: RunRecorder;
+  private readonly turns: ConversationTurns;
   private readonly clock: () => number;
   private readonly launch: WorkerLaunch;
   private readonly backoff: { baseMs: number; capMs: number };
@@ -90,6 +95,7 @@ export class AgentSupervisor {
       clock: this.clock,
       ...(deps.logger ? { logger: deps.logger } : {}),
     });
+    this.turns = new ConversationTurns(deps.store.conversations, deps.logger);
     this.launch = deps.workerPath ? workerLaunchFor(deps.workerPath) : defaultWorkerLaunch();
     this.backoff = deps.restartBackoff ?? { baseMs: 500, capMs: 60_000 };
     this.crashLoopAfter = deps.crashLoopAfter ?? 3;
@@ -142,12 +148,12 @@ export class AgentSupervisor {
     const runs = [...slot.active];
     for (const run of runs) this.end(slot, run, { status: 'interrupted', error: reason });
     this.changed();
-    await Promise.all(runs.map((run) => run.process.exited));
+    await Promise.all(runs.flatMap((run) => [run.process.exited, run.modelCallsSettled]));
   }
 
-  trigger(agentId: string, trigger: RunTrigger, input?: string): TriggerOutcome {
+  trigger(agentId: string, trigger: RunTrigger, input?: string, conversationId?: string): TriggerOutcome {
     try {
-      return this.admit(agentId, trigger, input);
+      return this.admit(agentId, trigger, input, conversationId);
     } catch (error) {
       // The store failed (disk full, I/O error): the caller learns why instead of catching.
       this.deps.logger?.warn(`a run of ${agentId} could not be admitted: ${errorText(error)}`);
@@ -155,7 +161,12 @@ export class AgentSupervisor {
     }
   }
 
-  private admit(agentId: string, trigger: RunTrigger, input: string | undefined): TriggerOutcome {
+  private admit(
+    agentId: string,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId: string | undefined,
+  ): TriggerOutcome {
     const slot = this.slots.get(agentId);
     if (!slot) return { accepted: false, reason: `no agent "${agentId}" is installed on this box` };
     const admission = admissionOf({
@@ -166,6 +177,7 @@ export class AgentSupervisor {
       budgetBlock: this.budgetBlock(slot),
       stopping: this.stopping,
       inputLength: input?.length,
+      conversationBusy: conversationBusy(conversationId, [...slot.active, ...slot.queue]),
     });
     switch (admission.action) {
       case 'reject':
@@ -174,6 +186,7 @@ export class AgentSupervisor {
           trigger,
           admission.keepInput ? input : undefined,
           admission.reason,
+          conversationId,
         );
         return { accepted: false, reason: admission.reason };
       case 'interrupt-oldest':
@@ -186,16 +199,16 @@ export class AgentSupervisor {
             { startNext: false },
           );
         }
-        return this.startNew(slot, trigger, input);
+        return this.startNew(slot, trigger, input, conversationId);
       case 'enqueue': {
-        const record = this.recorder.createQueued(slot.agent, trigger, input);
+        const record = this.recorder.createQueued(slot.agent, trigger, input, conversationId);
         slot.queue.push({ record, input: input ?? '' });
         this.schedulePump(slot);
         this.changed();
         return { accepted: true, runId: record.id, queued: true };
       }
       case 'start':
-        return this.startNew(slot, trigger, input);
+        return this.startNew(slot, trigger, input, conversationId);
     }
   }
 
@@ -255,7 +268,10 @@ export class AgentSupervisor {
     return () => this.listeners.delete(listener);
   }
 
-  /** Interrupts every run (reason: the device agent is stopping) and waits for their processes to exit. */
+  /**
+   * Interrupts every run (reason: the device agent is stopping) and waits for their processes to exit
+   * and for their model calls to settle, so the usage of an answer read in the abort grace is stored.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     const exits: Promise<void>[] = [];
@@ -263,7 +279,7 @@ export class AgentSupervisor {
       slot.holds.dispose();
       this.dropQueue(slot, 'interrupted', STOPPING_REASON);
       for (const run of [...slot.active]) {
-        exits.push(run.process.exited);
+        exits.push(run.process.exited, run.modelCallsSettled);
         this.end(slot, run, { status: 'interrupted', error: STOPPING_REASON });
       }
     }
@@ -273,27 +289,38 @@ export class AgentSupervisor {
 
   // ------------------------------------------------------------------ runs
 
-  private startNew(slot: AgentSlot, trigger: RunTrigger, input: string | undefined): TriggerOutcome {
-    const record = this.recorder.createRunning(slot.agent, trigger, input);
+  private startNew(
+    slot: AgentSlot,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId: string | undefined,
+  ): TriggerOutcome {
+    const record = this.recorder.createRunning(slot.agent, trigger, input, conversationId);
     this.start(slot, record, input ?? '');
     return { accepted: true, runId: record.id, queued: false };
   }
 
   private start(slot: AgentSlot, record: RunRecord, input: string): void {
-    const run = new ActiveRun(record, slot.agent, input, {
-      gateway: this.deps.gateway,
-      tools: this.deps.tools,
-      recorder: this.recorder,
-      clock: this.clock,
-      process: {
-        launch: this.launch,
-        memoryPollMs: this.memoryPollMs,
-        ...(this.deps.logger ? { logger: this.deps.logger } : {}),
+    const run = new ActiveRun(
+      record,
+      slot.agent,
+      input,
+      {
+        gateway: this.deps.gateway,
+        tools: this.deps.tools,
+        recorder: this.recorder,
+        clock: this.clock,
+        process: {
+          launch: this.launch,
+          memoryPollMs: this.memoryPollMs,
+          ...(this.deps.logger ? { logger: this.deps.logger } : {}),
+        },
+        end: (ended, ending) => this.end(slot, ended, ending),
+        dayBudgetExhausted: (resetsAt) => slot.holds.blockForDay(resetsAt),
+        tokensUsed: (tokens) => countTokens(slot, this.clock(), tokens),
       },
-      end: (ended, ending) => this.end(slot, ended, ending),
-      dayBudgetExhausted: (resetsAt) => slot.holds.blockForDay(resetsAt),
-      tokensUsed: (tokens) => countTokens(slot, this.clock(), tokens),
-    });
+      this.turns.historyOf(slot.agent, record),
+    );
     slot.active.push(run);
     this.recorder.running(record);
     run.process.watch();
@@ -306,6 +333,9 @@ export class AgentSupervisor {
     run.finished = true;
     run.abort.abort();
     run.process.stop();
+    // Kept before the next run of the conversation can start (schedulePump below), so it sees this turn.
+    if (ending.status === 'succeeded')
+      this.turns.keep(slot.agent, run.record, run.input, ending.output ?? '');
     this.recorder.finished(run.record, ending, run.steps);
     slot.lastRunAt = run.record.endedAt;
     slot.lastRunStatus = ending.status;
@@ -331,7 +361,9 @@ export class AgentSupervisor {
         slot.holds.afterRestartWait(wait, () => this.schedulePump(slot));
         return;
       }
-      const next = slot.queue.shift();
+      const index = nextStartable(slot.queue, slot.active);
+      if (index < 0) return;
+      const [next] = slot.queue.splice(index, 1);
       if (!next) return;
       this.recorder.dequeued(next.record);
       this.start(slot, next.record, next.input);

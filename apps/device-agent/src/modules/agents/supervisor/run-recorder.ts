@@ -52,16 +52,26 @@ export class RunRecorder {
   }
 
   /** A run admitted to start at once; throws when the store cannot take it. */
-  createRunning(agent: InstalledAgent, trigger: RunTrigger, input: string | undefined): RunRecord {
-    const record = this.newRecord(agent, trigger, input, 'running');
+  createRunning(
+    agent: InstalledAgent,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId?: string,
+  ): RunRecord {
+    const record = this.newRecord(agent, trigger, input, 'running', conversationId);
     record.startedAt = record.createdAt;
     this.deps.runs.create(record);
     return record;
   }
 
   /** A run admitted to wait in the agent's queue; throws when the store cannot take it. */
-  createQueued(agent: InstalledAgent, trigger: RunTrigger, input: string | undefined): RunRecord {
-    const record = this.newRecord(agent, trigger, input, 'queued');
+  createQueued(
+    agent: InstalledAgent,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId?: string,
+  ): RunRecord {
+    const record = this.newRecord(agent, trigger, input, 'queued', conversationId);
     this.deps.runs.create(record);
     this.report(record);
     this.event(record, { type: 'status', name: 'queued' });
@@ -74,8 +84,9 @@ export class RunRecorder {
     trigger: RunTrigger,
     input: string | undefined,
     reason: string,
+    conversationId?: string,
   ): RunRecord {
-    const record = this.newRecord(agent, trigger, input, 'rejected');
+    const record = this.newRecord(agent, trigger, input, 'rejected', conversationId);
     record.error = reason.slice(0, ERROR_MAX);
     record.endedAt = record.createdAt;
     try {
@@ -134,6 +145,20 @@ export class RunRecorder {
     this.report(record);
   }
 
+  /**
+   * Tokens a model call consumed after its run had ended (the answer arrived within the gateway's
+   * abort grace): the final record is stored and reported again with them, which the cloud takes, as
+   * a final status may replace a final status.
+   */
+  usageAfterEnd(record: RunRecord): void {
+    try {
+      this.deps.runs.update(record);
+    } catch (error) {
+      this.deps.logger?.warn(`run ${record.id} could not be stored: ${errorText(error)}`);
+    }
+    this.report(record);
+  }
+
   /** Stores the event (which gives it its index), then reports it. */
   event(record: RunRecord, event: RunEventInput): void {
     let stored: RunEvent;
@@ -168,12 +193,14 @@ export class RunRecorder {
     trigger: RunTrigger,
     input: string | undefined,
     status: RunStatus,
+    conversationId: string | undefined,
   ): RunRecord {
     return {
       id: this.deps.newId(),
       agentId: agent.id,
       agentVersion: agent.version,
       trigger,
+      ...(conversationId !== undefined ? { conversationId } : {}),
       status,
       ...(input !== undefined ? { input: input.slice(0, INPUT_MAX) } : {}),
       createdAt: this.deps.clock(),

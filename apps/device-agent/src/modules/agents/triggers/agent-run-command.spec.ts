@@ -35,7 +35,30 @@ describe('runAgentCommand', () => {
       },
     );
     expect(outcome).toEqual({ status: 'succeeded', output: { runId: 'run-abcdef01', queued: true } });
-    expect(calls).toEqual([['helper', { type: 'message', detail: 'cmd-0001' }, 'Check the disk.']]);
+    expect(calls).toEqual([
+      ['helper', { type: 'message', detail: 'cmd-0001' }, 'Check the disk.', undefined],
+    ]);
+  });
+
+  it("passes a message's conversation on, and drops arguments it does not know (as an older box does)", async () => {
+    const calls: unknown[] = [];
+    const outcome = await runAgentCommand(
+      command({ agentId: 'helper', input: 'And now?', conversationId: 'conv-0001', future: 1 }),
+      (id) => agents.get(id),
+      (...args) => {
+        calls.push(args);
+        return fire(args[0]);
+      },
+    );
+    expect(outcome).toMatchObject({ status: 'succeeded' });
+    expect(calls).toEqual([['helper', { type: 'message', detail: 'cmd-0001' }, 'And now?', 'conv-0001']]);
+    expect(
+      await runAgentCommand(
+        command({ agentId: 'helper', input: 'x', conversationId: 'a b' }),
+        () => agents.get('helper'),
+        fire,
+      ),
+    ).toMatchObject({ status: 'rejected', error: expect.stringMatching(/conversationId/) as unknown });
   });
 
   it('rejects bad arguments, unknown agents, agents without a message trigger, and refused runs', async () => {

@@ -28,7 +28,7 @@ export async function runAgentCommand(
       error: `invalid agent.run arguments: ${issue ? `${issue.path.join('.') || 'args'}: ${issue.message}` : 'invalid'}`,
     };
   }
-  const { agentId, input } = args.data;
+  const { agentId, input, conversationId } = args.data;
   const agent = findAgent(agentId);
   if (!agent) return { status: 'rejected', error: `agent ${agentId} is not installed on this box` };
   if (!agent.definition.triggers.some((trigger) => trigger.type === 'message'))
@@ -36,7 +36,7 @@ export async function runAgentCommand(
       status: 'rejected',
       error: `agent ${agentId} does not take tasks from the console (no message trigger)`,
     };
-  const outcome = await fire(agentId, { type: 'message', detail: command.id }, input);
+  const outcome = await fire(agentId, { type: 'message', detail: command.id }, input, conversationId);
   if (!outcome.accepted) return { status: 'rejected', error: outcome.reason.slice(0, 2_000) };
   return { status: 'succeeded', output: { runId: outcome.runId, queued: outcome.queued } };
 }

@@ -7,6 +7,8 @@ export type FireRun = (
   agentId: string,
   trigger: RunTrigger,
   input: string | undefined,
+  /** The conversation the input is a message of (the `agent.run` command). */
+  conversationId?: string,
 ) => TriggerOutcome | Promise<TriggerOutcome>;
 
 export interface SchedulesLogger {

@@ -28,8 +28,13 @@ export class RunTriggers {
     return this.reconciler.installedAgents().find((agent) => agent.id === agentId);
   }
 
-  fire(agentId: string, trigger: RunTrigger, input: string | undefined): TriggerOutcome {
+  fire(
+    agentId: string,
+    trigger: RunTrigger,
+    input: string | undefined,
+    conversationId?: string,
+  ): TriggerOutcome {
     if (!this.open) return { accepted: false, reason: 'the agent runtime is not running' };
-    return this.supervisor.trigger(agentId, trigger, input);
+    return this.supervisor.trigger(agentId, trigger, input, conversationId);
   }
 }

@@ -5,7 +5,7 @@ import type { ChatMessage, ToolCall } from '../agents.contracts.js';
  * The messages between the device agent (parent) and a run worker (child) over the fork IPC channel.
  *
  *   child  ──ready──►  parent
- *   child  ◄──start──  parent             the run's input and step limit
+ *   child  ◄──start──  parent             the run's input, its conversation's earlier turns, step limit
  *   child  ──model──►  parent  ──►  ModelGatewayPort   (the parent adds system prompt, tools, models, budget)
  *   child  ◄──model-result──
  *   child  ──tool───►  parent  ──►  ToolHost           (grants checked in the parent)
@@ -15,13 +15,6 @@ import type { ChatMessage, ToolCall } from '../agents.contracts.js';
  * One request is outstanding at a time. The parent validates every child message with the schemas
  * below: the child is not trusted, and a malformed message fails its run, never the parent.
  */
-
-export interface WorkerStart {
-  type: 'start';
-  runId: string;
-  input: string;
-  maxSteps: number;
-}
 
 export interface WorkerModelResult {
   type: 'model-result';
@@ -39,6 +32,26 @@ export interface WorkerToolResult {
 export type ParentToWorker = WorkerStart | WorkerModelResult | WorkerToolResult;
 
 const MAX_TEXT = 1_000_000;
+
+/** An earlier turn of the run's conversation: a message and its answer, no tool steps. */
+export const HistoryTurnSchema = z.object({
+  role: z.enum(['user', 'assistant']),
+  content: z.string().max(MAX_TEXT),
+});
+
+/**
+ * The start of a run. The parent checks its own message before sending it, so a history read from a
+ * damaged agents.db fails the run in the parent instead of confusing the worker.
+ */
+export const WorkerStartSchema = z.object({
+  type: z.literal('start'),
+  runId: z.string().min(1),
+  input: z.string().max(MAX_TEXT),
+  /** Oldest first; the worker puts them before the input. Empty outside a conversation. */
+  history: z.array(HistoryTurnSchema).max(10_000),
+  maxSteps: z.number().int().min(1),
+});
+export type WorkerStart = z.infer<typeof WorkerStartSchema>;
 const ToolCallSchema = z.object({
   id: z.string().min(1).max(200),
   name: z.string().min(1).max(200),

@@ -56,7 +56,13 @@ describe('run worker', () => {
     cleanups.push(() => sut.child.kill('SIGKILL'));
 
     expect(await sut.next()).toEqual({ type: 'ready' });
-    sut.send({ type: 'start', runId: 'run-00000001', input: 'What is the weather?', maxSteps: 4 });
+    sut.send({
+      type: 'start',
+      runId: 'run-00000001',
+      input: 'What is the weather?',
+      history: [],
+      maxSteps: 4,
+    });
 
     const first = await sut.next();
     expect(first).toEqual({
@@ -92,11 +98,28 @@ describe('run worker', () => {
     expect(code).toBe(0);
   });
 
+  it("puts the conversation's earlier turns before the message", async () => {
+    const sut = new Parent();
+    cleanups.push(() => sut.child.kill('SIGKILL'));
+    await sut.next();
+    const history = [
+      { role: 'user' as const, content: 'My name is Ada.' },
+      { role: 'assistant' as const, content: 'Hello Ada.' },
+    ];
+    sut.send({ type: 'start', runId: 'run-00000002', input: 'What is my name?', history, maxSteps: 2 });
+
+    expect(await sut.next()).toEqual({
+      type: 'model',
+      requestId: 0,
+      messages: [...history, { role: 'user', content: 'What is my name?' }],
+    });
+  });
+
   it('fails when the steps run out without an answer', async () => {
     const sut = new Parent();
     cleanups.push(() => sut.child.kill('SIGKILL'));
     await sut.next();
-    sut.send({ type: 'start', runId: 'run-00000001', input: 'loop', maxSteps: 1 });
+    sut.send({ type: 'start', runId: 'run-00000001', input: 'loop', history: [], maxSteps: 1 });
     const request = await sut.next();
     expect(request.type).toBe('model');
     sut.send({

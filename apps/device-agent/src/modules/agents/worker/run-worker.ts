@@ -5,7 +5,13 @@
  * so a run costs one bare Node.js process.
  */
 import type { ChatMessage, ToolCall } from '../agents.contracts.js';
-import type { ParentToWorker, WorkerModelResult, WorkerToParent, WorkerToolResult } from './ipc.js';
+import type {
+  ParentToWorker,
+  WorkerModelResult,
+  WorkerStart,
+  WorkerToParent,
+  WorkerToolResult,
+} from './ipc.js';
 
 type Pending = {
   resolve: (message: WorkerModelResult | WorkerToolResult) => void;
@@ -42,8 +48,8 @@ async function runTool(call: ToolCall): Promise<WorkerToolResult['outcome']> {
   return reply.outcome;
 }
 
-async function runAgentLoop(input: string, maxSteps: number): Promise<string> {
-  const messages: ChatMessage[] = [{ role: 'user', content: input }];
+async function runAgentLoop({ input, history, maxSteps }: WorkerStart): Promise<string> {
+  const messages: ChatMessage[] = [...history, { role: 'user', content: input }];
   for (let step = 0; step < maxSteps; step++) {
     const result = await askModel(messages);
     if (result.toolCalls.length === 0) return result.text;
@@ -69,7 +75,7 @@ function finish(message: WorkerToParent): void {
 process.on('message', (raw: ParentToWorker) => {
   switch (raw.type) {
     case 'start':
-      runAgentLoop(raw.input, raw.maxSteps).then(
+      runAgentLoop(raw).then(
         (output) => finish({ type: 'done', output }),
         (error: unknown) =>
           finish({ type: 'failed', error: error instanceof Error ? error.message : String(error) }),
