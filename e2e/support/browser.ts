@@ -20,11 +20,26 @@ export function launchChromium(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
 }
 
-/** A page in a new English context of 1400 x 1000 pixels; every uncaught page error is added to `pageErrors`. */
+/**
+ * Adds to `violations` every Content-Security-Policy violation Chromium reports in `page`'s console
+ * (`Refused to load…`, `Refused to apply inline style…`, `Refused to frame…`): the console must work
+ * under the policy the fleet service sends.
+ */
+export function collectCspViolations(page: Page, violations: string[]): void {
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) violations.push(message.text());
+  });
+}
+
+/**
+ * A page in a new English context of 1400 x 1000 pixels; every uncaught page error and every CSP
+ * violation is added to `pageErrors`.
+ */
 export async function openConsolePage(browser: Browser, pageErrors: string[]): Promise<Page> {
   const context = await browser.newContext({ locale: 'en-US', viewport: { width: 1400, height: 1000 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  collectCspViolations(page, pageErrors);
   return page;
 }
 

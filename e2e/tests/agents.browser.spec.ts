@@ -175,6 +175,14 @@ describe('a first agent, end to end in the console', () => {
     await pick('assign-device', deviceId);
     await page.getByTestId('assign-submit').click();
     await page.getByTestId(`assignment-device:${deviceId}`).waitFor();
+    // The job delivering it shows its progress until done (a new job answers `running`, and the page
+    // reads it again only after half a second), then the result.
+    await page.getByTestId('assignment-job-progress').waitFor({ timeout: 5_000 });
+    await page.locator('[data-testid="assignment-job"][data-state="done"]').waitFor({ timeout: 15_000 });
+    expect((await page.getByTestId('assignment-job-text').textContent())?.trim()).toBe(
+      'Delivered to the box',
+    );
+    expect(await page.getByTestId('assignment-job-progress').count()).toBe(0);
   });
 
   it("shows the agent idle on the box's agents tab once the box runs it", async (context) => {

@@ -10,6 +10,12 @@ import { EXIT_RESTART, OtaService } from './modules/ota/ota.service.js';
 const EX_CONFIG = 78;
 const EX_SOFTWARE = 70;
 const STOP_TIMEOUT_MS = 15_000;
+/**
+ * A second signal this soon after the first is the same Ctrl-C: a terminal sends SIGINT to the whole
+ * foreground process group, so a box started through `npm run agent` gets it from the terminal and again
+ * from the script forwarding it. Only a later one means "stop waiting".
+ */
+const REPEAT_GRACE_MS = 1_000;
 
 /** Builds the box's application context (main.ts: BoxModule as it is). */
 export type BoxContextFactory = (
@@ -46,11 +52,14 @@ async function run(createContext: BoxContextFactory): Promise<void> {
   const box = app.get(BoxService);
 
   let stopping: Promise<void> | undefined;
+  let stoppingSince = 0;
   const shutdown = (signal: string, exitCode = 0) => {
     if (stopping) {
+      if (Date.now() - stoppingSince < REPEAT_GRACE_MS) return;
       logger.warn(`${signal} again: exiting now`, 'Main');
       process.exit(1);
     }
+    stoppingSince = Date.now();
     logger.log(`${signal}: stopping`, 'Main');
     const timer = setTimeout(() => {
       logger.error('clean shutdown took too long; exiting', 'Main');

@@ -11,6 +11,8 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
       'Device registry, provisioning and live fleet state. Every error is JSON `{statusCode, code, message}` with a stable `code`.',
     )
     .setVersion('1')
+    // Relative: the document describes the service that serves it, wherever that is reached.
+    .addServer('/', 'This fleet service')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
   const document = SwaggerModule.createDocument(app, config, {
@@ -20,7 +22,22 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     ...document.components,
     schemas: { ...(document.components?.schemas ?? {}), ...zodComponents() },
   };
+  markPublicOperations(document);
   return document;
+}
+
+/**
+ * Routes that need a token say so (`ApiSignedIn`, with its 401); the others are public (`@Public()`),
+ * which OpenAPI states as an empty `security` list rather than by leaving it out (unstated means
+ * "whatever the document's default is"). e2e/tests/contract.e2e.spec.ts calls each without a token.
+ */
+function markPublicOperations(document: OpenAPIObject): void {
+  for (const item of Object.values(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'] as const) {
+      const operation = item[method];
+      if (operation && operation.security === undefined) operation.security = [];
+    }
+  }
 }
 
 /** Serves the UI at /api/docs and the JSON at /api/docs-json. */

@@ -5,6 +5,7 @@ import {
   generateKeyPairSync,
   hkdfSync,
   type KeyObject,
+  randomUUID,
 } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -331,13 +332,36 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
         token: tokens.operator,
         body: { agentId: 'news', target: { type: 'device', deviceId } },
       });
-      expect(assigned.status).toBe(201);
+      expect(assigned.status).toBe(202);
+      expect(assigned.body.job).toMatchObject({
+        assignmentId: assigned.body.id,
+        agentId: 'news',
+        target: { type: 'device', deviceId },
+        total: 1,
+      });
+      const job = await waitFor(
+        'the assignment job done',
+        async () => {
+          const read = await call('GET', `/api/v1/assignment-jobs/${assigned.body.job.id}`, {
+            token: tokens.viewer,
+          });
+          return read.body.state === 'done' ? read.body : undefined;
+        },
+        { timeoutMs: 10_000 },
+      );
+      expect(job).toMatchObject({ total: 1, done: 1, failed: 0, error: null });
+      await expectError(
+        call('GET', `/api/v1/assignment-jobs/${randomUUID()}`, { token: tokens.viewer }),
+        404,
+        'ASSIGNMENT_JOB_NOT_FOUND',
+      );
       const again = await call('POST', '/api/v1/assignments', {
         token: tokens.operator,
         body: { agentId: 'news', target: { type: 'device', deviceId } },
       });
       expect(again.status).toBe(200);
       expect(again.body.id).toBe(assigned.body.id);
+      expect(again.body.job).toBeNull();
 
       const doc = await desiredWhere('agents delivered', (d) => (d.spec.agents?.length ?? 0) === 1);
       expect(doc.spec.telemetry).toEqual({ intervalSec: 30 });
@@ -404,7 +428,8 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       token: tokens.operator,
       body: { agentId: 'watcher', target: { type: 'tag', tag: 'lab' } },
     });
-    expect(tagged.status).toBe(201);
+    expect(tagged.status).toBe(202);
+    expect(tagged.body.job).toMatchObject({ total: 0 });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(box.desired.at(-1)?.spec.agents?.map((a) => a.id)).toEqual(['news']);
 
@@ -728,6 +753,27 @@ describe.each(drivers)('agents, providers, runs and usage over HTTP and MQTT ($n
       responseTopic: topics.result(deviceId, accepted.body.commandId),
       correlation: accepted.body.commandId,
     });
+    // The run view opens at once: the run is there, queued, before the box's own report arrives.
+    const queued = await call('GET', '/api/v1/runs/run-task-0001', { token: tokens.viewer });
+    expect(queued.status).toBe(200);
+    expect(queued.body).toMatchObject({
+      id: 'run-task-0001',
+      deviceId,
+      agentId: 'news',
+      status: 'queued',
+      input: 'go',
+      trigger: { type: 'message', detail: accepted.body.commandId },
+      events: [],
+    });
+    // The box's report replaces it.
+    await box.publish('runs', {
+      runs: [run({ id: 'run-task-0001', input: 'go', trigger: { type: 'message', detail: 'x' } })],
+    });
+    await waitFor(
+      'the box reported the run',
+      async () =>
+        (await call('GET', '/api/v1/runs/run-task-0001', { token: tokens.viewer })).body.status === 'running',
+    );
 
     const refused = await expectError(
       sendTask(tokens.operator, { deviceId, input: 'refuse' }),

@@ -10,6 +10,7 @@ import {
   buildDataSourceOptions,
   ensurePostgresSchema,
 } from '../src/database/data-source-options.js';
+import { AuditOutcomes1765400000000 } from '../src/modules/audit/migrations/1765400000000-audit-outcomes.js';
 import { ReleaseArchitectures1764600000000 } from '../src/modules/releases/migrations/1764600000000-release-architectures.js';
 import { DeviceUpdateOnce1764700000000 } from '../src/modules/rollouts/migrations/1764700000000-device-update-once.js';
 
@@ -135,4 +136,42 @@ describe.each(engines)('upgrading a database ($name)', ({ name, skip }) => {
       },
     );
   });
+
+  it.skipIf(skip)(
+    'audit outcomes: entries kept are successes of their user, key or the service',
+    async () => {
+      const entry = (id: string, actor: string) => ({
+        id,
+        at: 1_000,
+        actor,
+        action: 'release.created',
+        target_type: 'release',
+        target_id: 'r-1',
+        detail: '{}',
+      });
+      await upgradeAcross(
+        name,
+        AuditOutcomes1765400000000,
+        async (db) => {
+          await insert(db, 'audit_log', entry('a', 'admin'));
+          await insert(db, 'audit_log', entry('b', 'system'));
+          await insert(db, 'audit_log', entry('c', 'abk_aaaaaaaaaaaa'));
+          // `_` is no wildcard: a user whose name merely starts with abk stays a user.
+          await insert(db, 'audit_log', entry('d', 'abkxuser'));
+        },
+        async (db) => {
+          const rows = await db.query<Array<Record<string, unknown>>>(
+            'SELECT id, actor_type, actor_id, outcome, status, source_address FROM audit_log ORDER BY id',
+          );
+          expect(rows.map((row) => [row.id, row.actor_type, row.outcome])).toEqual([
+            ['a', 'user', 'success'],
+            ['b', 'system', 'success'],
+            ['c', 'api-key', 'success'],
+            ['d', 'user', 'success'],
+          ]);
+          expect(rows.every((row) => row.status === null && row.source_address === null)).toBe(true);
+        },
+      );
+    },
+  );
 });

@@ -55,6 +55,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Change your own password, given the current one; ends your other sessions and returns a new one */
+        post: operations["changePassword"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/auth/me": {
         parameters: {
             query?: never;
@@ -66,6 +83,23 @@ export interface paths {
         get: operations["me"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/stream-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A ticket valid for 60 s to open the live stream (GET /api/v1/live?ticket=); people only */
+        post: operations["createStreamTicket"];
         delete?: never;
         options?: never;
         head?: never;
@@ -84,6 +118,41 @@ export interface paths {
         put?: never;
         /** Create a user (admin) */
         post: operations["createUser"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/users/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Delete a user; never the last enabled admin, never yourself (admin) */
+        delete: operations["deleteUser"];
+        options?: never;
+        head?: never;
+        /** Change a user’s role, disable or enable them; never the last enabled admin, never yourself disabled (admin) */
+        patch: operations["updateUser"];
+        trace?: never;
+    };
+    "/api/v1/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Give a user a generated password, shown once, and end their sessions (admin) */
+        post: operations["resetUserPassword"];
         delete?: never;
         options?: never;
         head?: never;
@@ -170,6 +239,23 @@ export interface paths {
         };
         /** Telemetry samples of one box, oldest first */
         get: operations["getDeviceTelemetry"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/devices/{id}/telemetry/series": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Telemetry of one box over a span: samples as stored, or 1-minute or 1-hour rollups (min, avg, max) */
+        get: operations["getDeviceTelemetrySeries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -417,7 +503,7 @@ export interface paths {
         /** Every assignment of an agent to boxes */
         get: operations["listAssignments"];
         put?: never;
-        /** Assign an agent to a box, a tag or every box; the same one again returns it (operator) */
+        /** Assign an agent to a box, a tag or every box (operator): 202 with the job delivering it to the boxes (follow it with getAssignmentJob); the same one again returns it with 200 and no job */
         post: operations["createAssignment"];
         delete?: never;
         options?: never;
@@ -442,6 +528,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/assignment-jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The delivery of a new assignment to its boxes: running, then done (or failed), with counts */
+        get: operations["getAssignmentJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/devices/{id}/agents": {
         parameters: {
             query?: never;
@@ -451,6 +554,146 @@ export interface paths {
         };
         /** Agents of one box: the ones it should run and the ones it reports (desiredVersion null: to be removed) */
         get: operations["listDeviceAgents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Webhooks, newest first, without their secrets */
+        get: operations["listHooks"];
+        put?: never;
+        /** Create a webhook relayed to an agent on a box; its secret is in this response only (operator) */
+        post: operations["createHook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook, without its secret */
+        get: operations["getHook"];
+        put?: never;
+        post?: never;
+        /** Delete a webhook and its waiting deliveries (operator) */
+        delete: operations["deleteHook"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/{id}/secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the secret at once; the new one is in this response only (operator) */
+        post: operations["rotateHookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Invocations queued for the box while it was offline, newest first (the latest 200) */
+        get: operations["listHookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/hooks/{id}/invoke": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run the hook's agent with the JSON body as its input. Authenticated by the hook secret ("Authorization: Bearer <secret>") or an HMAC signature, not by a console login */
+        post: operations["invokeHook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Conversations, the most recently active first */
+        get: operations["listConversations"];
+        put?: never;
+        /** Start a conversation with an agent on a box */
+        post: operations["createConversation"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A conversation's messages, oldest first; an answer appears when its run has ended */
+        get: operations["listConversationMessages"];
+        put?: never;
+        /** Send a message: the box runs the agent with the conversation so far (409 DEVICE_OFFLINE or TASK_REJECTED, 504 TASK_TIMEOUT) */
+        post: operations["sendConversationMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{id}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The conversation as a Markdown transcript */
+        get: operations["exportConversation"];
         put?: never;
         post?: never;
         delete?: never;
@@ -534,7 +777,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Audit log of release, root, rollout and API key actions, newest first; X-Next-Cursor holds the next page (operator) */
+        /** Audit log of every mutating request, login and service action, newest first; X-Next-Cursor holds the next page (operator) */
         get: operations["listAudit"];
         put?: never;
         post?: never;
@@ -770,6 +1013,166 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/notification-channels": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Notification channels (secrets never returned) */
+        get: operations["listNotificationChannels"];
+        put?: never;
+        /** Add a notification channel (admin) */
+        post: operations["createNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-channels/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One notification channel */
+        get: operations["getNotificationChannel"];
+        put?: never;
+        post?: never;
+        /** Delete a channel no rule uses (admin) */
+        delete: operations["deleteNotificationChannel"];
+        options?: never;
+        head?: never;
+        /** Change a channel (config.secret null removes the secret, absent keeps it) (admin) */
+        patch: operations["updateNotificationChannel"];
+        trace?: never;
+    };
+    "/api/v1/notification-channels/{id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Send a test notification now and return how the receiver answered (admin) */
+        post: operations["testNotificationChannel"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/notification-channels/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The latest deliveries to a channel, newest first */
+        get: operations["listChannelDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Alert rules */
+        get: operations["listAlertRules"];
+        put?: never;
+        /** Add an alert rule (operator) */
+        post: operations["createAlertRule"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alert-rules/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One alert rule */
+        get: operations["getAlertRule"];
+        put?: never;
+        post?: never;
+        /** Delete an alert rule and its alerts (operator) */
+        delete: operations["deleteAlertRule"];
+        options?: never;
+        head?: never;
+        /** Change an alert rule; a new kind or disabling it clears its alerts (operator) */
+        patch: operations["updateAlertRule"];
+        trace?: never;
+    };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Firing alerts, then recently resolved ones */
+        get: operations["listAlerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/silences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Silences in force */
+        get: operations["listSilences"];
+        put?: never;
+        /** Silence a rule, a box or both until endsAt (operator) */
+        post: operations["createSilence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/silences/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** End a silence now (operator) */
+        delete: operations["deleteSilence"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/healthz": {
         parameters: {
             query?: never;
@@ -808,6 +1211,251 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ChannelDtoList: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            type: "webhook" | "dingtalk" | "feishu" | "wecom" | "slack" | "email";
+            url: string;
+            hasSecret: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        }[];
+        ApiError: {
+            statusCode: number;
+            code: string;
+            message: string;
+        };
+        ChannelCreateRequest: {
+            name: string;
+            /** @enum {string} */
+            type: "webhook" | "dingtalk" | "feishu" | "wecom" | "slack";
+            config: {
+                /** Format: uri */
+                url: string;
+                secret?: string;
+            };
+        } | {
+            name: string;
+            /** @enum {string} */
+            type: "email";
+            config: {
+                host: string;
+                /** @default 587 */
+                port: number;
+                /** @default false */
+                secure: boolean;
+                username?: string;
+                password?: string;
+                /** Format: email */
+                from: string;
+                to: string[];
+            };
+        };
+        CreatedId: {
+            id: string;
+        };
+        ChannelDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            type: "webhook" | "dingtalk" | "feishu" | "wecom" | "slack" | "email";
+            url: string;
+            hasSecret: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        ChannelUpdateRequest: {
+            name?: string;
+            config?: {
+                /** Format: uri */
+                url?: string;
+                secret?: string | null;
+                host?: string;
+                port?: number;
+                secure?: boolean;
+                username?: string | null;
+                password?: string | null;
+                /** Format: email */
+                from?: string;
+                to?: string[];
+            };
+        };
+        DeliveryOutcome: {
+            ok: boolean;
+            statusCode?: number;
+            error?: string;
+            attempts: number;
+        };
+        DeliveryList: {
+            items: {
+                id: string;
+                channelId: string;
+                alertId: string | null;
+                /** @enum {string} */
+                kind: "firing" | "resolved" | "test";
+                ok: boolean;
+                statusCode: number | null;
+                error: string | null;
+                attempts: number;
+                /** Format: date-time */
+                sentAt: string;
+            }[];
+        };
+        AlertRuleDtoList: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "device-offline" | "metric-threshold" | "agent-crash-looping" | "budget-exhausted" | "update-failed";
+            params: {
+                forSec?: number;
+                clearSec?: number;
+                metric?: string;
+                /** @enum {string} */
+                op?: ">" | "<";
+                threshold?: number;
+            };
+            target: {
+                /** @enum {boolean} */
+                all?: true;
+                tags?: string[];
+                deviceIds?: string[];
+            };
+            /** @enum {string} */
+            severity: "info" | "warning" | "critical";
+            channelIds: string[];
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        }[];
+        AlertRuleCreateRequest: {
+            name: string;
+            /** @enum {string} */
+            kind: "device-offline" | "metric-threshold" | "agent-crash-looping" | "budget-exhausted" | "update-failed";
+            /** @default {} */
+            params: {
+                forSec?: number;
+                clearSec?: number;
+                metric?: string;
+                /** @enum {string} */
+                op?: ">" | "<";
+                threshold?: number;
+            };
+            target: {
+                /** @enum {boolean} */
+                all?: true;
+                tags?: string[];
+                deviceIds?: string[];
+            };
+            /** @enum {string} */
+            severity: "info" | "warning" | "critical";
+            channelIds: string[];
+            /** @default true */
+            enabled: boolean;
+        };
+        AlertRuleDto: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "device-offline" | "metric-threshold" | "agent-crash-looping" | "budget-exhausted" | "update-failed";
+            params: {
+                forSec?: number;
+                clearSec?: number;
+                metric?: string;
+                /** @enum {string} */
+                op?: ">" | "<";
+                threshold?: number;
+            };
+            target: {
+                /** @enum {boolean} */
+                all?: true;
+                tags?: string[];
+                deviceIds?: string[];
+            };
+            /** @enum {string} */
+            severity: "info" | "warning" | "critical";
+            channelIds: string[];
+            enabled: boolean;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+        };
+        AlertRuleUpdateRequest: {
+            name?: string;
+            /** @enum {string} */
+            kind?: "device-offline" | "metric-threshold" | "agent-crash-looping" | "budget-exhausted" | "update-failed";
+            params?: {
+                forSec?: number;
+                clearSec?: number;
+                metric?: string;
+                /** @enum {string} */
+                op?: ">" | "<";
+                threshold?: number;
+            };
+            target?: {
+                /** @enum {boolean} */
+                all?: true;
+                tags?: string[];
+                deviceIds?: string[];
+            };
+            /** @enum {string} */
+            severity?: "info" | "warning" | "critical";
+            channelIds?: string[];
+            enabled?: boolean;
+        };
+        AlertList: {
+            items: {
+                id: string;
+                ruleId: string;
+                ruleName: string;
+                /** @enum {string} */
+                kind: "device-offline" | "metric-threshold" | "agent-crash-looping" | "budget-exhausted" | "update-failed";
+                /** @enum {string} */
+                severity: "info" | "warning" | "critical";
+                deviceId?: string;
+                deviceName?: string;
+                /** @enum {string} */
+                state: "firing" | "resolved";
+                silenced: boolean;
+                /** Format: date-time */
+                startsAt: string;
+                /** Format: date-time */
+                endsAt?: string;
+                summary: string;
+            }[];
+        };
+        SilenceList: {
+            items: {
+                id: string;
+                ruleId?: string;
+                deviceId?: string;
+                /** Format: date-time */
+                endsAt: string;
+                comment?: string;
+                createdBy: string;
+                /** Format: date-time */
+                createdAt: string;
+            }[];
+        };
+        SilenceCreateRequest: {
+            /** Format: uuid */
+            ruleId?: string;
+            deviceId?: string;
+            /** Format: date-time */
+            endsAt: string;
+            comment?: string;
+        };
         DeviceListResponse: {
             items: {
                 id: string;
@@ -838,11 +1486,6 @@ export interface components {
                 updatedAt: string;
             }[];
             total: number;
-        };
-        ApiError: {
-            statusCode: number;
-            code: string;
-            message: string;
         };
         DeviceDto: {
             id: string;
@@ -1007,6 +1650,9 @@ export interface components {
                                 onBusy: "reject" | "enqueue" | "interrupt";
                                 /** @default 10 */
                                 queueSize: number;
+                            };
+                            history?: {
+                                maxTokens: number;
                             };
                         };
                     }[];
@@ -1251,6 +1897,9 @@ export interface components {
                             /** @default 10 */
                             queueSize: number;
                         };
+                        history?: {
+                            maxTokens: number;
+                        };
                     };
                 }[];
                 providers?: {
@@ -1414,6 +2063,88 @@ export interface components {
             models?: string[];
             apiKey?: string | null;
         };
+        RunDtoList: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            conversationId?: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+        }[];
+        RunDetailDto: {
+            id: string;
+            agentId: string;
+            agentVersion: number;
+            trigger: {
+                /** @enum {string} */
+                type: "cron" | "interval" | "message" | "webhook";
+                detail?: string;
+            };
+            conversationId?: string;
+            /** @enum {string} */
+            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
+            input?: string;
+            output?: string;
+            error?: string;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            startedAt?: string;
+            /** Format: date-time */
+            endedAt?: string;
+            steps: number;
+            usage: {
+                inputTokens: number;
+                outputTokens: number;
+            };
+            deviceId: string;
+            /**
+             * Format: date-time
+             * @description when the fleet service last changed this record
+             */
+            updatedAt: string;
+            /** @description the steps of the run, by index */
+            events: {
+                runId: string;
+                agentId: string;
+                index: number;
+                /** @description milliseconds since the Unix epoch */
+                ts: number;
+                /** @enum {string} */
+                type: "step" | "model" | "tool-call" | "tool-result" | "text" | "status";
+                name?: string;
+                data?: unknown;
+                inputTokens?: number;
+                outputTokens?: number;
+                durationMs?: number;
+                error?: string;
+            }[];
+        };
         AgentDtoList: {
             id: string;
             version: number;
@@ -1532,6 +2263,9 @@ export interface components {
                     onBusy: "reject" | "enqueue" | "interrupt";
                     /** @default 10 */
                     queueSize: number;
+                };
+                history?: {
+                    maxTokens: number;
                 };
             };
             /** Format: date-time */
@@ -1675,6 +2409,9 @@ export interface components {
                     /** @default 10 */
                     queueSize: number;
                 };
+                history?: {
+                    maxTokens: number;
+                };
             };
         };
         AgentDto: {
@@ -1795,6 +2532,9 @@ export interface components {
                     onBusy: "reject" | "enqueue" | "interrupt";
                     /** @default 10 */
                     queueSize: number;
+                };
+                history?: {
+                    maxTokens: number;
                 };
             };
             /** Format: date-time */
@@ -1937,6 +2677,9 @@ export interface components {
                     /** @default 10 */
                     queueSize: number;
                 };
+                history?: {
+                    maxTokens: number;
+                };
             };
         };
         AgentVersionDtoList: {
@@ -2057,6 +2800,9 @@ export interface components {
                     /** @default 10 */
                     queueSize: number;
                 };
+                history?: {
+                    maxTokens: number;
+                };
             };
             /** Format: date-time */
             createdAt: string;
@@ -2102,7 +2848,7 @@ export interface components {
                 type: "all";
             };
         };
-        AssignmentDto: {
+        AssignmentAcceptedDto: {
             id: string;
             agentId: string;
             target: {
@@ -2119,6 +2865,60 @@ export interface components {
             };
             /** Format: date-time */
             createdAt: string;
+            job: {
+                id: string;
+                assignmentId: string;
+                agentId: string;
+                target: {
+                    /** @enum {string} */
+                    type: "device";
+                    deviceId: string;
+                } | {
+                    /** @enum {string} */
+                    type: "tag";
+                    tag: string;
+                } | {
+                    /** @enum {string} */
+                    type: "all";
+                };
+                /** @enum {string} */
+                state: "running" | "done" | "failed";
+                total: number;
+                done: number;
+                failed: number;
+                error: string | null;
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                finishedAt: string | null;
+            } | null;
+        };
+        AssignmentJobDto: {
+            id: string;
+            assignmentId: string;
+            agentId: string;
+            target: {
+                /** @enum {string} */
+                type: "device";
+                deviceId: string;
+            } | {
+                /** @enum {string} */
+                type: "tag";
+                tag: string;
+            } | {
+                /** @enum {string} */
+                type: "all";
+            };
+            /** @enum {string} */
+            state: "running" | "done" | "failed";
+            total: number;
+            done: number;
+            failed: number;
+            error: string | null;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            finishedAt: string | null;
         };
         DeviceAgentDtoList: {
             agentId: string;
@@ -2144,9 +2944,18 @@ export interface components {
             /** Format: date-time */
             at: string;
             actor: string;
+            /** @enum {string} */
+            actorType: "user" | "api-key" | "claim-token" | "system" | "anonymous";
+            actorId: string | null;
             action: string;
             targetType: string;
             targetId: string;
+            /** @enum {string} */
+            outcome: "success" | "denied" | "failed";
+            allowed: boolean;
+            status: number | null;
+            errorCode: string | null;
+            sourceAddress: string | null;
             detail: {
                 [key: string]: unknown;
             };
@@ -2233,16 +3042,29 @@ export interface components {
                 role: "viewer" | "operator" | "admin";
             };
         };
+        PasswordChangeRequest: {
+            currentPassword: string;
+            newPassword: string;
+        };
         UserDto: {
             username: string;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
         };
+        StreamTicketResponse: {
+            ticket: string;
+            expiresIn: number;
+        };
         UserListResponse: {
             items: {
+                id: string;
                 username: string;
                 /** @enum {string} */
                 role: "viewer" | "operator" | "admin";
+                /** Format: date-time */
+                disabledAt: string | null;
+                /** Format: date-time */
+                createdAt: string;
             }[];
         };
         UserCreateRequest: {
@@ -2250,6 +3072,78 @@ export interface components {
             password: string;
             /** @enum {string} */
             role: "viewer" | "operator" | "admin";
+        };
+        UserAccountDto: {
+            id: string;
+            username: string;
+            /** @enum {string} */
+            role: "viewer" | "operator" | "admin";
+            /** Format: date-time */
+            disabledAt: string | null;
+            /** Format: date-time */
+            createdAt: string;
+        };
+        UserUpdateRequest: {
+            /** @enum {string} */
+            role?: "viewer" | "operator" | "admin";
+            disabled?: boolean;
+        };
+        UserPasswordResetResponse: {
+            password: string;
+        };
+        ConversationCreateRequest: {
+            agentId: string;
+            deviceId: string;
+            title?: string;
+        };
+        ConversationDto: {
+            id: string;
+            agentId: string;
+            deviceId: string;
+            title: string;
+            /** Format: date-time */
+            createdAt: string;
+            /**
+             * Format: date-time
+             * @description null until the first message
+             */
+            lastMessageAt: string | null;
+        };
+        ConversationListDto: {
+            items: {
+                id: string;
+                agentId: string;
+                deviceId: string;
+                title: string;
+                /** Format: date-time */
+                createdAt: string;
+                /**
+                 * Format: date-time
+                 * @description null until the first message
+                 */
+                lastMessageAt: string | null;
+            }[];
+        };
+        ConversationMessageListDto: {
+            items: {
+                id: string;
+                /** @enum {string} */
+                role: "user" | "assistant";
+                text: string;
+                /** Format: date-time */
+                createdAt: string;
+                runId?: string;
+                /** @description set when the run failed, timed out or was refused */
+                error?: string;
+            }[];
+        };
+        ConversationMessageRequest: {
+            text: string;
+        };
+        ConversationMessageSent: {
+            /** @description the user message's id */
+            id: string;
+            runId: string;
         };
         Liveness: {
             /** @enum {string} */
@@ -2265,85 +3159,113 @@ export interface components {
                 broker: "up" | "down";
             };
         };
-        RunDtoList: {
-            id: string;
-            agentId: string;
-            agentVersion: number;
-            trigger: {
-                /** @enum {string} */
-                type: "cron" | "interval" | "message" | "webhook";
-                detail?: string;
-            };
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
-            input?: string;
-            output?: string;
-            error?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            startedAt?: string;
-            /** Format: date-time */
-            endedAt?: string;
-            steps: number;
-            usage: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            deviceId: string;
-            /**
-             * Format: date-time
-             * @description when the fleet service last changed this record
-             */
-            updatedAt: string;
-        }[];
-        RunDetailDto: {
-            id: string;
-            agentId: string;
-            agentVersion: number;
-            trigger: {
-                /** @enum {string} */
-                type: "cron" | "interval" | "message" | "webhook";
-                detail?: string;
-            };
-            /** @enum {string} */
-            status: "queued" | "running" | "succeeded" | "failed" | "timed-out" | "interrupted" | "budget-exhausted" | "rejected";
-            input?: string;
-            output?: string;
-            error?: string;
-            /** Format: date-time */
-            createdAt: string;
-            /** Format: date-time */
-            startedAt?: string;
-            /** Format: date-time */
-            endedAt?: string;
-            steps: number;
-            usage: {
-                inputTokens: number;
-                outputTokens: number;
-            };
-            deviceId: string;
-            /**
-             * Format: date-time
-             * @description when the fleet service last changed this record
-             */
-            updatedAt: string;
-            /** @description the steps of the run, by index */
-            events: {
-                runId: string;
+        HookListResponse: {
+            items: {
+                id: string;
+                name: string;
                 agentId: string;
-                index: number;
-                /** @description milliseconds since the Unix epoch */
-                ts: number;
-                /** @enum {string} */
-                type: "step" | "model" | "tool-call" | "tool-result" | "text" | "status";
-                name?: string;
-                data?: unknown;
-                inputTokens?: number;
-                outputTokens?: number;
-                durationMs?: number;
-                error?: string;
+                deviceId: string;
+                url: string;
+                deliveryTtlSec: number;
+                /** Format: date-time */
+                createdAt: string;
+                createdBy: string;
+                /** Format: date-time */
+                secretRotatedAt: string;
+                /** Format: date-time */
+                lastInvokedAt: string | null;
+                deliveries: {
+                    queued: number;
+                    delivered: number;
+                    expired: number;
+                    failed: number;
+                };
             }[];
+        };
+        HookCreateRequest: {
+            name: string;
+            agentId: string;
+            deviceId: string;
+            deliveryTtlSec?: number;
+        };
+        HookCreatedDto: {
+            id: string;
+            name: string;
+            agentId: string;
+            deviceId: string;
+            url: string;
+            deliveryTtlSec: number;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: date-time */
+            secretRotatedAt: string;
+            /** Format: date-time */
+            lastInvokedAt: string | null;
+            deliveries: {
+                queued: number;
+                delivered: number;
+                expired: number;
+                failed: number;
+            };
+            secret: string;
+        };
+        HookDto: {
+            id: string;
+            name: string;
+            agentId: string;
+            deviceId: string;
+            url: string;
+            deliveryTtlSec: number;
+            /** Format: date-time */
+            createdAt: string;
+            createdBy: string;
+            /** Format: date-time */
+            secretRotatedAt: string;
+            /** Format: date-time */
+            lastInvokedAt: string | null;
+            deliveries: {
+                queued: number;
+                delivered: number;
+                expired: number;
+                failed: number;
+            };
+        };
+        HookDeliveryListResponse: {
+            items: {
+                id: string;
+                hookId: string;
+                /** @enum {string} */
+                status: "queued" | "delivering" | "delivered" | "expired" | "failed";
+                /** Format: date-time */
+                createdAt: string;
+                /** Format: date-time */
+                expiresAt: string;
+                /** Format: date-time */
+                deliveredAt: string | null;
+                runId: string | null;
+                error: string | null;
+                bytes: number;
+            }[];
+        };
+        /** @description Any JSON document, at most 256 KiB */
+        HookInvokeBody: {
+            [key: string]: unknown;
+        };
+        HookInvokeResult: {
+            runId: string;
+            status: string;
+            output: string | null;
+            error: string | null;
+        };
+        HookInvokeAccepted: {
+            runId: string;
+        } | {
+            deliveryId: string;
+            /** @enum {string} */
+            status: "queued";
+            /** Format: date-time */
+            expiresAt: string;
         };
         TelemetryResponse: {
             deviceId: string;
@@ -2355,6 +3277,30 @@ export interface components {
                     [key: string]: number;
                 };
                 seq: number;
+            }[];
+        };
+        TelemetrySeriesResponse: {
+            deviceId: string;
+            /** @enum {string} */
+            resolution: "raw" | "1m" | "1h";
+            /** @description 0 for samples as stored */
+            bucketMs: number;
+            /** @description oldest first */
+            points: {
+                /** @description the sample time, or the start of the bucket (epoch ms) */
+                ts: number;
+                /** @description each metric's value, or its average over the bucket */
+                values: {
+                    [key: string]: number;
+                };
+                /** @description rollups: lowest value in the bucket */
+                min?: {
+                    [key: string]: number;
+                };
+                /** @description rollups: highest value in the bucket */
+                max?: {
+                    [key: string]: number;
+                };
             }[];
         };
         DeviceDeliveryResponse: {
@@ -2975,8 +3921,8 @@ export interface operations {
     live: {
         parameters: {
             query?: {
-                /** @description JWT, for EventSource clients */
-                access_token?: string;
+                /** @description A stream ticket (POST /api/v1/auth/stream-ticket), for EventSource clients */
+                ticket?: string;
             };
             header?: never;
             path?: never;
@@ -3045,6 +3991,75 @@ export interface operations {
                 };
             };
             /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    changePassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LoginResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
             429: {
                 headers: {
                     [name: string]: unknown;
@@ -3075,6 +4090,44 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createStreamTicket: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamTicketResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3141,7 +4194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserDto"];
+                    "application/json": components["schemas"]["UserAccountDto"];
                 };
             };
             /** @description Error */
@@ -3173,6 +4226,182 @@ export interface operations {
             };
             /** @description Error */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    updateUser: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UserUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserAccountDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    resetUserPassword: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UserPasswordResetResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3567,6 +4796,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TelemetryResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getDeviceTelemetrySeries: {
+        parameters: {
+            query: {
+                /** @description auto (default): samples up to 6 h, 1-minute rollups up to 3 days, hourly beyond */
+                resolution?: "auto" | "raw" | "1m" | "1h";
+                /** @description ISO 8601 or epoch ms; default now */
+                to?: string;
+                /** @description ISO 8601 or epoch ms */
+                from: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TelemetrySeriesResponse"];
                 };
             };
             /** @description Error */
@@ -4707,22 +5983,22 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Already assigned */
+            /** @description Already assigned (job null) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssignmentDto"];
+                    "application/json": components["schemas"]["AssignmentAcceptedDto"];
                 };
             };
-            /** @description Created */
-            201: {
+            /** @description Stored; the job delivers it */
+            202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AssignmentDto"];
+                    "application/json": components["schemas"]["AssignmentAcceptedDto"];
                 };
             };
             /** @description Error */
@@ -4819,6 +6095,55 @@ export interface operations {
             };
         };
     };
+    getAssignmentJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AssignmentJobDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
     listDeviceAgents: {
         parameters: {
             query?: never;
@@ -4864,6 +6189,694 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listHooks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookListResponse"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HookCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookCreatedDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteHook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    rotateHookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookCreatedDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listHookDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookDeliveryListResponse"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    invokeHook: {
+        parameters: {
+            query?: {
+                /** @description Seconds (at most 60) to wait for the run to end and answer 200 with its output */
+                wait?: number;
+            };
+            header?: {
+                /** @description `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>" keyed by the hook secret>` */
+                "X-AgentBox-Signature"?: string;
+                /** @description Unix seconds, with a signature */
+                "X-AgentBox-Timestamp"?: string;
+                /** @description `Bearer <hook secret>` */
+                Authorization?: string;
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HookInvokeBody"];
+            };
+        };
+        responses: {
+            /** @description The run ended within `wait` */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookInvokeResult"];
+                };
+            };
+            /** @description The box took the call (`runId`), or it is offline and the call waits for it (`deliveryId`) */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HookInvokeAccepted"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listConversations: {
+        parameters: {
+            query?: {
+                deviceId?: string;
+                agentId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationListDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listConversationMessages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMessageListDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    sendConversationMessage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConversationMessageRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ConversationMessageSent"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            504: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    exportConversation: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Markdown: a heading, the agent and box, then each message under who said it */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": string;
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/markdown": components["schemas"]["ApiError"];
                 };
             };
         };
@@ -5049,11 +7062,13 @@ export interface operations {
                 from?: string;
                 /** @description ISO 8601 instant, exclusive */
                 to?: string;
-                /** @description user name, system or abk_<id> */
+                /** @description user name, abk_<id>, claim token id, system or anonymous */
                 actor?: string;
                 /** @description exact action, or a prefix ending in * (release.*) */
                 action?: string;
                 targetType?: string;
+                /** @description success, denied (401, 403, 429) or failed (any other refusal or error) */
+                outcome?: "success" | "denied" | "failed";
                 targetId?: string;
                 /** @description ms since the epoch, exclusive */
                 before?: number;
@@ -5111,11 +7126,13 @@ export interface operations {
                 from?: string;
                 /** @description ISO 8601 instant, exclusive */
                 to?: string;
-                /** @description user name, system or abk_<id> */
+                /** @description user name, abk_<id>, claim token id, system or anonymous */
                 actor?: string;
                 /** @description exact action, or a prefix ending in * (release.*) */
                 action?: string;
                 targetType?: string;
+                /** @description success, denied (401, 403, 429) or failed (any other refusal or error) */
+                outcome?: "success" | "denied" | "failed";
                 targetId?: string;
                 /** @description ms since the epoch, exclusive */
                 before?: number;
@@ -5126,7 +7143,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description CSV: at, actor, action, target_type, target_id, detail (JSON) */
+            /** @description CSV: at, actor, action, target_type, target_id, detail (JSON), actor_type, actor_id, outcome, status, error_code, source_address */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -6163,6 +8180,792 @@ export interface operations {
             };
             /** @description Error */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listNotificationChannels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDtoList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedId"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    updateNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChannelUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    testNotificationChannel: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryOutcome"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listChannelDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAlertRules: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDtoList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedId"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    getAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    updateAlertRule: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AlertRuleUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertRuleDto"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                state?: "firing" | "resolved";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    listSilences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SilenceList"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    createSilence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SilenceCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedId"];
+                };
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+        };
+    };
+    deleteSilence: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Error */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ApiError"];
+                };
+            };
+            /** @description Error */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -30,6 +30,7 @@ export const JSON_SCHEMA_DOCUMENTS = [
   ['root-metadata', 'SignedRootSchema', 'Signed root metadata (OTA, docs/ota-security.md)'],
   ['desired-state', 'DesiredStateMessageSchema', mqtt('down/desired')],
   ['command', 'CommandMessageSchema', mqtt('down/commands/{commandId}')],
+  ['stored', 'StoredMessageSchema', mqtt('down/stored')],
   ['live-event', 'LiveEventSchema', 'SSE GET /api/v1/live (one event)'],
   ['provision-request', 'ProvisionRequestSchema', requestBody('POST /api/v1/provision')],
   ['provision-response', 'ProvisionResponseSchema', responseBody('POST /api/v1/provision')],

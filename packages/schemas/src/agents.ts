@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DeviceIdSchema } from './ids.js';
+import { TagSchema } from './names.js';
 
 /**
  * AI agents that boxes run around the clock: what the cloud defines (agents, model providers,
@@ -25,6 +26,10 @@ export const ProviderIdSchema = Slug('provider id');
 export const RecordIdSchema = z
   .string()
   .regex(/^[A-Za-z0-9_-]{8,64}$/, 'record id must be 8-64 characters of A-Z, a-z, 0-9, "_" or "-"');
+/** A conversation's id: made by the cloud when a conversation starts, kept by the box with its turns. */
+export const ConversationIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{8,64}$/, 'conversation id must be 8-64 characters of A-Z, a-z, 0-9, "_" or "-"');
 
 // ---------------------------------------------------------------- providers
 
@@ -180,6 +185,15 @@ export const AgentDefinitionSchema = z.object({
       queueSize: z.number().int().min(1).max(1_000).default(10),
     })
     .default({ maxParallel: 1, onBusy: 'enqueue', queueSize: 10 }),
+  /**
+   * Conversations (docs/protocol.md section 11): the newest earlier turns that fit in `maxTokens`
+   * go to the model with each message; older ones are dropped. Absent: the box's default.
+   */
+  history: z
+    .object({
+      maxTokens: z.number().int().min(0).max(1_000_000),
+    })
+    .optional(),
 });
 export type AgentDefinition = z.infer<typeof AgentDefinitionSchema>;
 /** What a form or an API body holds before defaults are filled in. */
@@ -199,11 +213,7 @@ export const AssignmentTargetSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('device'), deviceId: DeviceIdSchema }),
   z.object({
     type: z.literal('tag'),
-    tag: z
-      .string()
-      .min(1)
-      .max(50)
-      .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'invalid tag'),
+    tag: TagSchema,
   }),
   z.object({ type: z.literal('all') }),
 ]);
@@ -270,6 +280,8 @@ export const RunRecordSchema = z.object({
   agentId: AgentIdSchema,
   agentVersion: z.number().int().positive(),
   trigger: RunTriggerSchema,
+  /** Set when the run answers a message of a conversation (the `agent.run` command's `conversationId`). */
+  conversationId: ConversationIdSchema.optional(),
   status: z.enum(RUN_STATUSES),
   input: z.string().max(10_000).optional(),
   output: z.string().max(50_000).optional(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AgentIdSchema } from './agents.js';
+import { AgentIdSchema, ConversationIdSchema } from './agents.js';
 
 /**
  * The commands a box answers on `down/commands/{commandId}` (docs/protocol.md section 6), by name. Both
@@ -15,9 +15,14 @@ export const COMMAND_NAMES = {
 } as const;
 export type CommandName = (typeof COMMAND_NAMES)[keyof typeof COMMAND_NAMES];
 
-/** Arguments of the `agent.run` command: a task sent from the console to one agent on the box. */
+/**
+ * Arguments of the `agent.run` command: a task sent from the console to one agent on the box. With
+ * `conversationId` the input is a message of that conversation: the run gets its earlier turns. Unknown
+ * keys are dropped, not refused, so a box older than `conversationId` runs the message without history.
+ */
 export const AgentRunCommandArgsSchema = z.object({
   agentId: AgentIdSchema,
   input: z.string().min(1).max(10_000),
+  conversationId: ConversationIdSchema.optional(),
 });
 export type AgentRunCommandArgs = z.infer<typeof AgentRunCommandArgsSchema>;

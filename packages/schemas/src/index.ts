@@ -4,6 +4,7 @@ export * from './codec.js';
 export * from './commands.js';
 export * from './ids.js';
 export * from './limits.js';
+export * from './names.js';
 export * from './messages.js';
 export * from './ota.js';
 export * from './topics.js';

@@ -31,6 +31,12 @@ describe('BoxConfig.fromEnv', () => {
     expect(() => sut({ AGENTBOX_RUN_RETENTION_MB: 'lots' })).toThrow(/AGENTBOX_RUN_RETENTION_MB/);
   });
 
+  it('holds the device name to the name rule the fleet service applies', () => {
+    expect(sut({ AGENTBOX_DEVICE_NAME: ' Kitchen box ' }).deviceName).toBe('Kitchen box');
+    expect(() => sut({ AGENTBOX_DEVICE_NAME: 'box\u202eexe' })).toThrow(/AGENTBOX_DEVICE_NAME/);
+    expect(() => sut({ AGENTBOX_DEVICE_NAME: '   ' })).toThrow(/AGENTBOX_DEVICE_NAME/);
+  });
+
   it('resolves the state dir to an absolute path and trims the fleet URL', () => {
     const config = sut({ AGENTBOX_STATE_DIR: 'rel/state', AGENTBOX_FLEET_URL: 'http://fleet:8080/' });
     expect(config.stateDir.startsWith('/')).toBe(true);

@@ -1,7 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { z } from 'zod';
-import { HardwareIdSchema } from '@agentbox/schemas';
+import { HardwareIdSchema, NameSchema } from '@agentbox/schemas';
 import { watchdogIntervalMs } from './systemd-watchdog.js';
 
 const PositiveInt = (max: number) => z.coerce.number().int().positive().max(max);
@@ -20,7 +20,8 @@ export const BoxEnvSchema = z.object({
     .max(200)
     .optional(),
   AGENTBOX_STATE_DIR: z.string().min(1).default('/var/lib/agentbox'),
-  AGENTBOX_DEVICE_NAME: z.string().min(1).max(100).optional(),
+  /** The fleet service refuses a name its name rule refuses (packages/schemas names.ts): say so at boot. */
+  AGENTBOX_DEVICE_NAME: NameSchema.optional(),
   AGENTBOX_HARDWARE_ID: HardwareIdSchema.optional(),
   AGENTBOX_MQTT_URL: z
     .url({ protocol: /^(mqtts?|wss?)$/, error: 'AGENTBOX_MQTT_URL must be an mqtt(s):// URL' })
@@ -39,7 +40,7 @@ export const BoxEnvSchema = z.object({
     .int()
     .min(0)
     .max(65_535, 'AGENTBOX_WEBHOOK_PORT must be a TCP port (0 turns the webhook off)')
-    .default(7450),
+    .optional(),
   AGENTBOX_RUN_RETENTION_DAYS: PositiveInt(3_650).default(30),
   AGENTBOX_RUN_RETENTION_MB: PositiveInt(100_000).default(100),
   /** Set by the launcher: its boot.json; without it the box has no slots and takes no updates. */
@@ -65,6 +66,9 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
+/** The agents' webhook port unless AGENTBOX_WEBHOOK_PORT says otherwise (docs/operations.md). */
+export const DEFAULT_WEBHOOK_PORT = 7450;
+
 /** Validated configuration every module injects (`constructor(private readonly config: BoxConfig)`). */
 export class BoxConfig {
   readonly fleetUrl: string | undefined;
@@ -81,6 +85,8 @@ export class BoxConfig {
   readonly logLevel: BoxEnv['AGENTBOX_LOG_LEVEL'];
   /** 0: no webhook. */
   readonly webhookPort: number;
+  /** AGENTBOX_WEBHOOK_PORT was set: a taken port is an error, not a reason to take another. */
+  readonly webhookPortExplicit: boolean;
   readonly runRetentionDays: number;
   readonly runRetentionBytes: number;
   readonly bootStatePath: string | undefined;
@@ -105,7 +111,8 @@ export class BoxConfig {
     this.keepaliveSec = env.AGENTBOX_MQTT_KEEPALIVE_SEC;
     this.spoolMaxBytes = env.AGENTBOX_SPOOL_MAX_BYTES;
     this.logLevel = env.AGENTBOX_LOG_LEVEL;
-    this.webhookPort = env.AGENTBOX_WEBHOOK_PORT;
+    this.webhookPort = env.AGENTBOX_WEBHOOK_PORT ?? DEFAULT_WEBHOOK_PORT;
+    this.webhookPortExplicit = env.AGENTBOX_WEBHOOK_PORT !== undefined;
     this.runRetentionDays = env.AGENTBOX_RUN_RETENTION_DAYS;
     this.runRetentionBytes = env.AGENTBOX_RUN_RETENTION_MB * 1024 * 1024;
     this.bootStatePath = env.AGENTBOX_BOOT_STATE ? resolve(env.AGENTBOX_BOOT_STATE) : undefined;

@@ -1,17 +1,12 @@
 import { z } from 'zod';
 import { DeviceIdSchema } from '../ids.js';
 import { BirthMessageSchema, HardwareInfoSchema } from '../messages.js';
+import { NameSchema, TagSchema } from '../names.js';
 import { IsoTimestampSchema } from './common.js';
 import { HardwareIdSchema } from './provisioning.js';
 
-export const TagSchema = z
-  .string()
-  .min(1)
-  .max(50)
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'tags hold A-Z, a-z, 0-9, ".", "_", ":" and "-"');
-
 export const DeviceUpdateRequestSchema = z.object({
-  name: z.string().min(1).max(100).optional(),
+  name: NameSchema.optional(),
   tags: z.array(TagSchema).max(50).optional(),
 });
 export type DeviceUpdateRequest = z.infer<typeof DeviceUpdateRequestSchema>;

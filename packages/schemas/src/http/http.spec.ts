@@ -3,12 +3,15 @@ import { describe, expect, it } from 'vitest';
 import * as sut from './index.js';
 import { decodePayload, encodeMessage, type DecodeResult } from '../codec.js';
 import { DEVICE_ID_PATTERN } from '../ids.js';
+import { isValidName } from '../names.js';
 
 const deviceId = fc.stringMatching(DEVICE_ID_PATTERN);
 const text = (min: number, max: number) =>
   fc.string({ unit: 'binary', minLength: min, maxLength: Math.floor(max / 2) });
 const hardwareId = fc.stringMatching(/^[A-Za-z0-9._:-]{8,128}$/);
 const tag = fc.stringMatching(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,49}$/);
+/** Names round-trip only when they pass the name rule (names.ts); names.spec.ts tests the refusals. */
+const name = text(1, 100).filter((value) => isValidName(value) && value === value.trim());
 
 const loginArb: fc.Arbitrary<sut.LoginRequest> = fc.record({
   username: text(1, 100),
@@ -23,7 +26,7 @@ const claimTokenCreateArb: fc.Arbitrary<sut.ClaimTokenCreateRequest> = fc.record
   { requiredKeys: ['ttlHours', 'maxUses'] },
 );
 const provisionRequestArb: fc.Arbitrary<sut.ProvisionRequest> = fc.record(
-  { claimToken: fc.string({ minLength: 16, maxLength: 100 }), hardwareId, name: text(1, 100) },
+  { claimToken: fc.string({ minLength: 16, maxLength: 100 }), hardwareId, name },
   { requiredKeys: ['claimToken', 'hardwareId'] },
 );
 const provisionResponseArb: fc.Arbitrary<sut.ProvisionResponse> = deviceId.chain((id) =>
@@ -37,7 +40,7 @@ const provisionResponseArb: fc.Arbitrary<sut.ProvisionResponse> = deviceId.chain
   }),
 );
 const deviceUpdateArb: fc.Arbitrary<sut.DeviceUpdateRequest> = fc.record(
-  { name: text(1, 100), tags: fc.array(tag, { maxLength: 50 }) },
+  { name, tags: fc.array(tag, { maxLength: 50 }) },
   { requiredKeys: [] },
 );
 const apiErrorArb: fc.Arbitrary<sut.ApiError> = fc.record({

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { ProviderDefinitionSchema, ProviderIdSchema } from '../agents.js';
+import { NameSchema } from '../names.js';
 import { IsoTimestampSchema } from './common.js';
 
 export const ProviderCreateRequestSchema = ProviderDefinitionSchema.extend({
   id: ProviderIdSchema,
+  name: NameSchema,
   /** Write-only: stored encrypted, sealed per box on delivery, never returned. */
   apiKey: z.string().min(1).max(4_096).optional(),
 });
@@ -11,7 +13,7 @@ export type ProviderCreateRequest = z.input<typeof ProviderCreateRequestSchema>;
 
 export const ProviderUpdateRequestSchema = z.object({
   // No defaults here: a field left out keeps its stored value.
-  name: ProviderDefinitionSchema.shape.name.optional(),
+  name: NameSchema.optional(),
   kind: z.literal('openai-compatible').optional(),
   baseUrl: ProviderDefinitionSchema.shape.baseUrl.optional(),
   models: z.array(z.string().min(1).max(200)).max(100).optional(),

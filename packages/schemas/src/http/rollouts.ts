@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { nameSchema, TagSchema } from '../names.js';
 import { UPDATE_REASONS, UPDATE_STATUSES } from '../ota.js';
 import { IsoTimestampSchema } from './common.js';
 
@@ -13,13 +14,13 @@ const HhMm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time of day as HH:MM
 
 export const RolloutTargetsSchema = z.union([
   z.object({ all: z.literal(true) }).strict(),
-  z.object({ tags: z.array(z.string().min(1).max(64)).min(1).max(50) }).strict(),
+  z.object({ tags: z.array(TagSchema).min(1).max(50) }).strict(),
   z.object({ deviceIds: z.array(z.string().min(1).max(64)).min(1).max(10_000) }).strict(),
 ]);
 
 export const RolloutPhaseSchema = z
   .object({
-    name: z.string().min(1).max(64),
+    name: nameSchema(64),
     /** Boxes reached once this phase runs, counting earlier phases (cumulative). */
     count: z.number().int().min(0).optional(),
     /** Share of the targets reached once this phase runs (cumulative). */

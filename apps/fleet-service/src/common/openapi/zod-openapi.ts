@@ -19,9 +19,25 @@ function register(name: string, schema: z.ZodType, io: 'input' | 'output'): { $r
       unrepresentable: 'any',
     }) as SchemaObject;
     delete json.$schema;
-    components.set(name, json);
+    components.set(name, withNullInNullableEnums(json) as SchemaObject);
   }
   return { $ref: `#/components/schemas/${name}` };
+}
+
+/**
+ * OpenAPI 3.0's `nullable: true` does not widen an `enum`: null must be one of its values too, or
+ * validators refuse a null the API does send (`groupBy: null` of GET /api/v1/usage). zod leaves it out.
+ */
+function withNullInNullableEnums(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(withNullInNullableEnums);
+  if (node === null || typeof node !== 'object') return node;
+  const object: SchemaObject = Object.fromEntries(
+    Object.entries(node).map(([key, value]) => [key, withNullInNullableEnums(value)]),
+  );
+  if (object.nullable === true && Array.isArray(object.enum) && !object.enum.includes(null)) {
+    object.enum = [...(object.enum as unknown[]), null];
+  }
+  return object;
 }
 
 /** Every component registered so far (merged into the document by setupOpenApi). */

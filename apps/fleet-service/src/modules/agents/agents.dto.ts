@@ -2,7 +2,7 @@ import type { AgentDto, AgentVersionDto, AssignmentDto, AssignmentTarget } from 
 import type { AgentRow, AgentVersionRow } from './agent.entity.js';
 import type { AssignmentRow } from './assignment.entity.js';
 
-export function targetOf(row: AssignmentRow): AssignmentTarget {
+export function targetOf(row: Pick<AssignmentRow, 'targetType' | 'targetValue'>): AssignmentTarget {
   switch (row.targetType) {
     case 'device':
       return { type: 'device', deviceId: row.targetValue };

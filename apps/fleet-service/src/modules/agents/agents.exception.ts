@@ -7,6 +7,7 @@ export class AgentException extends domainException({
   /** The definition names a provider (model or fallback) that is not defined. */
   AGENT_PROVIDER_UNKNOWN: HttpStatus.BAD_REQUEST,
   ASSIGNMENT_NOT_FOUND: HttpStatus.NOT_FOUND,
+  ASSIGNMENT_JOB_NOT_FOUND: HttpStatus.NOT_FOUND,
   DEVICE_OFFLINE: HttpStatus.CONFLICT,
   /** The box answered the task with rejected, failed or expired. */
   TASK_REJECTED: HttpStatus.CONFLICT,

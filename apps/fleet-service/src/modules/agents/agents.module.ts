@@ -6,13 +6,16 @@ import { DevicesModule } from '../devices/devices.module.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { ProvidersModule } from '../providers/providers.module.js';
 import { ProvidersService } from '../providers/providers.service.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { AgentRow, AgentVersionRow } from './agent.entity.js';
 import { AgentFleetService } from './agent-fleet.service.js';
 import { AgentTasksService } from './agent-tasks.service.js';
 import { AgentsController } from './agents.controller.js';
 import { AgentsService } from './agents.service.js';
 import { AssignmentRow } from './assignment.entity.js';
-import { AssignmentsController } from './assignments.controller.js';
+import { AssignmentJobsController, AssignmentsController } from './assignments.controller.js';
+import { AssignmentJobRow } from './assignment-job.entity.js';
+import { AssignmentJobsService } from './assignment-jobs.service.js';
 import { DeviceAgentsController } from './device-agents.controller.js';
 
 /**
@@ -21,15 +24,16 @@ import { DeviceAgentsController } from './device-agents.controller.js';
  */
 @Module({
   imports: [
-    TypeOrmModule.forFeature([AgentRow, AgentVersionRow, AssignmentRow]),
+    TypeOrmModule.forFeature([AgentRow, AgentVersionRow, AssignmentRow, AssignmentJobRow]),
     ProvidersModule,
     DevicesModule,
     DesiredStateModule,
     BrokerModule,
+    RunsModule,
   ],
-  controllers: [AgentsController, AssignmentsController, DeviceAgentsController],
-  providers: [AgentsService, AgentFleetService, AgentTasksService],
-  exports: [AgentFleetService],
+  controllers: [AgentsController, AssignmentsController, AssignmentJobsController, DeviceAgentsController],
+  providers: [AgentsService, AgentFleetService, AgentTasksService, AssignmentJobsService],
+  exports: [AgentFleetService, AgentsService, AgentTasksService],
 })
 export class AgentsModule implements OnModuleInit {
   constructor(

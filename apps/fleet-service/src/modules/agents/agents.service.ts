@@ -7,6 +7,7 @@ import {
   type AgentDefinition,
   type AgentDto,
   type AgentVersionDto,
+  type AssignmentAcceptedDto,
   type AssignmentCreateRequestSchema,
   type AssignmentDto,
 } from '@agentbox/schemas';
@@ -18,6 +19,7 @@ import { AgentFleetService } from './agent-fleet.service.js';
 import { targetColumns, toAgentDto, toAgentVersionDto, toAssignmentDto } from './agents.dto.js';
 import { AgentException } from './agents.exception.js';
 import { AssignmentRow } from './assignment.entity.js';
+import { AssignmentJobsService } from './assignment-jobs.service.js';
 
 type AgentCreate = z.output<typeof AgentCreateRequestSchema>;
 type AssignmentCreate = z.output<typeof AssignmentCreateRequestSchema>;
@@ -33,6 +35,7 @@ export class AgentsService {
     private readonly providers: ProvidersService,
     private readonly devices: DevicesService,
     private readonly fleet: AgentFleetService,
+    private readonly jobs: AssignmentJobsService,
   ) {}
 
   async list(): Promise<AgentDto[]> {
@@ -135,23 +138,26 @@ export class AgentsService {
     return (await this.assignments.find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(toAssignmentDto);
   }
 
-  /** Idempotent: the same agent and target give back the existing assignment. */
-  async assign(body: AssignmentCreate): Promise<{ created: boolean; assignment: AssignmentDto }> {
+  /**
+   * Idempotent: the same agent and target give back the existing assignment (`created: false`, no job).
+   * A new one is stored and handed to a job that delivers it to the boxes it reaches in the background.
+   */
+  async assign(body: AssignmentCreate): Promise<{ created: boolean; assignment: AssignmentAcceptedDto }> {
     await this.require(body.agentId);
     if (body.target.type === 'device') await this.devices.get(body.target.deviceId);
     const columns = targetColumns(body.target);
     const existing = await this.assignments.findOneBy({ agentId: body.agentId, ...columns });
-    if (existing) return { created: false, assignment: toAssignmentDto(existing) };
+    if (existing) return { created: false, assignment: { ...toAssignmentDto(existing), job: null } };
     const row: AssignmentRow = { id: randomUUID(), agentId: body.agentId, ...columns, createdAt: new Date() };
     try {
       await this.assignments.insert(row);
     } catch (error) {
       const raced = await this.assignments.findOneBy({ agentId: body.agentId, ...columns });
-      if (raced) return { created: false, assignment: toAssignmentDto(raced) };
+      if (raced) return { created: false, assignment: { ...toAssignmentDto(raced), job: null } };
       throw error;
     }
-    await this.fleet.refreshForAssignments([row]);
-    return { created: true, assignment: toAssignmentDto(row) };
+    const job = await this.jobs.start(row);
+    return { created: true, assignment: { ...toAssignmentDto(row), job } };
   }
 
   async unassign(id: string): Promise<void> {
