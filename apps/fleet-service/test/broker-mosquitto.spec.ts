@@ -4,7 +4,7 @@ import { topics } from '@agentbox/schemas';
 import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
-import { connectBox, enrollBox, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
+import { connectBox, enrollBox, metricValue, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
 import {
   connectReasonCode,
   startMosquitto,
@@ -187,6 +187,48 @@ describe('infra/mosquitto/mosquitto.conf', () => {
         },
         60_000,
       );
+      await Promise.all(boxes.map((box) => box.drop()));
+    } finally {
+      await side.close();
+      await broker.stop();
+    }
+  });
+
+  it('takes a burst past a full ingest buffer without dropping its session or storing twice', async () => {
+    // A buffer of 50 samples, far below what the broker may send at once (the session's Receive Maximum):
+    // what does not fit waits in the service and is offered again. Dropping the connection instead makes
+    // the broker deliver again what was committed but not yet acknowledged: duplicates, and under a long
+    // burst a loop that stores nothing new.
+    const broker = await startMosquitto({ configFile: INFRA_CONFIG });
+    const side = await startMqttSide({
+      AGENTBOX_MQTT_URL: broker.url,
+      AGENTBOX_MQTT_USERNAME: broker.username,
+      AGENTBOX_MQTT_PASSWORD: broker.password,
+      AGENTBOX_MQTT_DYNSEC: 'true',
+      AGENTBOX_INGEST_MAX_BUFFERED_SAMPLES: '50',
+      AGENTBOX_INGEST_BATCH_SAMPLES: '50',
+    });
+    const MESSAGES = 400;
+    try {
+      const boxes = await Promise.all(
+        [0, 1, 2, 3, 4].map(async (i) => connectBox(side, await enrollBox(side, `hw-full-${i}`))),
+      );
+      await Promise.all(
+        boxes.flatMap((box) => Array.from({ length: MESSAGES }, () => box.telemetry(syntheticSamples(1)))),
+      );
+      const store = side.app.get(TelemetryStore);
+      await waitFor(
+        `all ${boxes.length * MESSAGES} samples stored`,
+        async () => {
+          const counts = await Promise.all(boxes.map((box) => store.query(box.deviceId, 0, 5_000)));
+          return counts.every((samples) => samples.length === MESSAGES) || undefined;
+        },
+        60_000,
+      );
+      expect(
+        await metricValue(side, 'agentbox_ingest_dropped_samples_total', { reason: 'overloaded' }),
+      ).toBeGreaterThan(0);
+      expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(0);
       await Promise.all(boxes.map((box) => box.drop()));
     } finally {
       await side.close();

@@ -36,7 +36,12 @@ export class AppConfig {
   readonly consoleDir: string | undefined;
   readonly telemetryRetentionDays: number;
   readonly telemetryRollups: { minuteDays: number; hourDays: number; tickMs: number };
-  readonly ingest: { flushIntervalMs: number; maxBatchSamples: number };
+  readonly ingest: {
+    flushIntervalMs: number;
+    maxBatchSamples: number;
+    maxBufferedSamples: number;
+    receiveMaximum: number;
+  };
   readonly secrets: { key: string | undefined; previousKeys: string[] };
   readonly taskTimeoutMs: number;
   readonly liveCheckMs: number;
@@ -87,6 +92,8 @@ export class AppConfig {
     this.ingest = {
       flushIntervalMs: env.AGENTBOX_INGEST_FLUSH_MS,
       maxBatchSamples: env.AGENTBOX_INGEST_BATCH_SAMPLES,
+      maxBufferedSamples: env.AGENTBOX_INGEST_MAX_BUFFERED_SAMPLES,
+      receiveMaximum: env.AGENTBOX_INGEST_RECEIVE_MAXIMUM,
     };
     this.secrets = {
       key: env.AGENTBOX_SECRETS_KEY,

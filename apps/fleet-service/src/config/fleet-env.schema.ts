@@ -77,6 +77,16 @@ export const FleetEnvSchema = z.object({
   AGENTBOX_INGEST_FLUSH_MS: z.coerce.number().int().min(10).max(60_000).default(200),
   /** ...or as soon as this many samples are buffered: one transaction per batch. */
   AGENTBOX_INGEST_BATCH_SAMPLES: z.coerce.number().int().min(1).max(20_000).default(1_000),
+  /**
+   * Samples (and records) ingest holds at most, written or waiting for a database that is away; beyond it
+   * new messages are turned away as busy (docs/operations.md, "Faults on the data path").
+   */
+  AGENTBOX_INGEST_MAX_BUFFERED_SAMPLES: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  /**
+   * External broker: at most this many QoS 1 messages in flight to this replica's session, its MQTT 5
+   * Receive Maximum (docs/operations.md, "Ingest behind an external broker"); the broker queues the rest.
+   */
+  AGENTBOX_INGEST_RECEIVE_MAXIMUM: z.coerce.number().int().min(1).max(65_535).default(1_000),
   /** How often the leading replica steps the rollout engine. */
   AGENTBOX_ROLLOUT_TICK_MS: z.coerce.number().int().min(20).max(600_000).default(5_000),
   /** How often the leading replica evaluates alert rules (docs/operations.md, "Alerts"). */

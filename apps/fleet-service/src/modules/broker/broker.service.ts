@@ -42,6 +42,10 @@ import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../../common/private-files.
 export type { InboundMessage } from './inbound-message.js';
 
 /** Binds a sealed broker password to its device row. */
+/** First wait before a message ingest could not take is offered again; doubled up to the maximum. */
+const BUSY_RETRY_MS = 50;
+const BUSY_RETRY_MAX_MS = 1_000;
+
 const brokerPasswordAad = (deviceId: string) => `device:${deviceId}:brokerPassword`;
 
 /**
@@ -264,6 +268,28 @@ export class BrokerService
     });
   }
 
+  /**
+   * External broker: a message ingest cannot take yet (its buffer is full: a burst, or the database away)
+   * waits here and is offered again, instead of dropping the connection. Dropping it would make the broker
+   * deliver again every message not yet acknowledged, those already committed included, since PUBACKs go out
+   * in order: under a long burst that became a loop of redeliveries that stored nothing new. The wait is
+   * bounded by the session's Receive Maximum. Only a stopping service lets `busy` through, and the
+   * connection then drops as before.
+   */
+  private receiveHeld(message: InboundMessage, attempt = 0): void {
+    this.receive({
+      ...message,
+      settle: (settlement) => {
+        if (settlement !== 'busy' || this.stopping || this.messages.closed) {
+          message.settle(settlement);
+          return;
+        }
+        const delay = Math.min(BUSY_RETRY_MAX_MS, BUSY_RETRY_MS * 2 ** Math.min(attempt, 5));
+        setTimeout(() => this.receiveHeld(message, attempt + 1), delay).unref();
+      },
+    });
+  }
+
   private receive(message: InboundMessage): void {
     // Nobody to hand it to (the service is stopping): unacknowledged, the box sends it again later.
     if (this.messages.closed || !this.messages.observed) {
@@ -302,7 +328,14 @@ export class BrokerService
       connectTimeout: 10_000,
       properties: {
         maximumPacketSize: this.config.maxPayloadBytes * 2 + 65_536,
-        ...(external ? { sessionExpiryInterval: SERVICE_SESSION_EXPIRY_SEC } : {}),
+        // MQTT-3.1.2-11 Session Expiry; section 3.1.2.11.3 Receive Maximum: the broker sends at most this many
+        // unacknowledged QoS 1 messages and queues the rest, so what waits in this process stays bounded.
+        ...(external
+          ? {
+              sessionExpiryInterval: SERVICE_SESSION_EXPIRY_SEC,
+              receiveMaximum: this.config.ingest.receiveMaximum,
+            }
+          : {}),
       },
     });
     this.client = client;
@@ -314,7 +347,7 @@ export class BrokerService
         settle('stored');
         return;
       }
-      this.receive({ topic, payload, receivedAt: Date.now(), settle });
+      this.receiveHeld({ topic, payload, receivedAt: Date.now(), settle });
     });
     client.on('error', (error) => {
       if (!this.stopping) this.logger.warn(`MQTT client error: ${error.message}`);

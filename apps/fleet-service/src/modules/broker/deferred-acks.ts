@@ -25,7 +25,8 @@ interface Delivery {
  * private `_sendPacket` and written later, while its reading goes on.
  *
  * A `busy` message is never acknowledged: the connection is dropped instead, and the broker delivers
- * every unacknowledged message of the session again after mqtt.js reconnects (MQTT-4.4.0-1).
+ * every unacknowledged message of the session again after mqtt.js reconnects (MQTT-4.4.0-1). Only a
+ * stopping service settles `busy` here; a full ingest buffer makes BrokerService offer the message again.
  */
 export class DeferredAcks {
   private queue: Delivery[] = [];

@@ -82,7 +82,7 @@ export class IngestMetrics {
     const line = this.log.line(
       `drop:${reason}`,
       reason === 'overloaded'
-        ? `Turned away ${samples} telemetry samples unacknowledged (overloaded; their box sends them again): ${detail}`
+        ? `Turned away ${samples} telemetry samples unacknowledged (overloaded; offered again later, not lost): ${detail}`
         : `Dropped ${samples} telemetry samples (${reason}): ${detail}`,
     );
     if (line !== null) this.logger.error(line);
@@ -97,7 +97,7 @@ export class IngestMetrics {
     const line = this.log.line(
       `drop-records:${reason}`,
       reason === 'overloaded'
-        ? `Turned away ${records} agent records unacknowledged (overloaded; their box sends them again): ${detail}`
+        ? `Turned away ${records} agent records unacknowledged (overloaded; offered again later, not lost): ${detail}`
         : `Dropped ${records} agent records (${reason}): ${detail}`,
     );
     if (line !== null) this.logger.error(line);
