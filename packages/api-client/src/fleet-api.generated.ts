@@ -1652,7 +1652,9 @@ export interface components {
                                 queueSize: number;
                             };
                             history?: {
-                                maxTokens: number;
+                                maxTokens?: number;
+                                /** @default true */
+                                summarize: boolean;
                             };
                         };
                     }[];
@@ -1898,7 +1900,9 @@ export interface components {
                             queueSize: number;
                         };
                         history?: {
-                            maxTokens: number;
+                            maxTokens?: number;
+                            /** @default true */
+                            summarize: boolean;
                         };
                     };
                 }[];
@@ -2265,7 +2269,9 @@ export interface components {
                     queueSize: number;
                 };
                 history?: {
-                    maxTokens: number;
+                    maxTokens?: number;
+                    /** @default true */
+                    summarize: boolean;
                 };
             };
             /** Format: date-time */
@@ -2410,7 +2416,9 @@ export interface components {
                     queueSize: number;
                 };
                 history?: {
-                    maxTokens: number;
+                    maxTokens?: number;
+                    /** @default true */
+                    summarize: boolean;
                 };
             };
         };
@@ -2534,7 +2542,9 @@ export interface components {
                     queueSize: number;
                 };
                 history?: {
-                    maxTokens: number;
+                    maxTokens?: number;
+                    /** @default true */
+                    summarize: boolean;
                 };
             };
             /** Format: date-time */
@@ -2678,7 +2688,9 @@ export interface components {
                     queueSize: number;
                 };
                 history?: {
-                    maxTokens: number;
+                    maxTokens?: number;
+                    /** @default true */
+                    summarize: boolean;
                 };
             };
         };
@@ -2801,7 +2813,9 @@ export interface components {
                     queueSize: number;
                 };
                 history?: {
-                    maxTokens: number;
+                    maxTokens?: number;
+                    /** @default true */
+                    summarize: boolean;
                 };
             };
             /** Format: date-time */

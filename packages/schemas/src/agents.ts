@@ -187,11 +187,13 @@ export const AgentDefinitionSchema = z.object({
     .default({ maxParallel: 1, onBusy: 'enqueue', queueSize: 10 }),
   /**
    * Conversations (docs/protocol.md section 11): the newest earlier turns that fit in `maxTokens`
-   * go to the model with each message; older ones are dropped. Absent: the box's default.
+   * go to the model with each message. Older ones are summarized through the same metered gateway and
+   * the summary goes with them (`summarize`, on by default), or dropped. Absent: the box's defaults.
    */
   history: z
     .object({
-      maxTokens: z.number().int().min(0).max(1_000_000),
+      maxTokens: z.number().int().min(0).max(1_000_000).optional(),
+      summarize: z.boolean().default(true),
     })
     .optional(),
 });

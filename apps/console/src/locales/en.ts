@@ -457,6 +457,8 @@ const en = {
     queueSize: 'Queue size',
     historyMaxTokens: 'Chat history (tokens)',
     historyDefault: 'Box default (4000)',
+    historyOlder: 'Older turns',
+    historySummarize: 'Summarize them (uses tokens)',
     busy: {
       reject: 'Reject',
       enqueue: 'Queue',

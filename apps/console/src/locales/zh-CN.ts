@@ -452,6 +452,8 @@ const zhCN: MessageSchema = {
     queueSize: '队列长度',
     historyMaxTokens: '对话历史（token）',
     historyDefault: '设备默认（4000）',
+    historyOlder: '更早的对话',
+    historySummarize: '生成摘要（消耗 Token）',
     busy: {
       reject: '拒绝',
       enqueue: '排队',

@@ -40,6 +40,10 @@ describe('agent form', () => {
     // No history budget of its own: the box's default applies, and none is sent.
     expect(form.history.maxTokens).toBeNull();
     expect(toDefinitionInput(filled()).history).toBeUndefined();
+    // Older turns are summarized unless turned off, which is sent even without a budget of its own.
+    const unsummarized = filled();
+    unsummarized.history.summarize = false;
+    expect(toDefinitionInput(unsummarized).history).toEqual({ summarize: false });
     expect(form.triggers.map((t) => t.type)).toEqual(parsed.triggers.map((t) => t.type));
   });
 

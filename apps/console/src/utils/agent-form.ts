@@ -60,8 +60,8 @@ export interface AgentForm {
     maxOutputTokens: number | null;
   };
   concurrency: { maxParallel: number | null; onBusy: BusyStrategy; queueSize: number | null };
-  /** Tokens of earlier conversation turns a run gets; null: the box's default. */
-  history: { maxTokens: number | null };
+  /** Tokens of earlier conversation turns a run gets (null: the box's default), and whether older ones are summarized. */
+  history: { maxTokens: number | null; summarize: boolean };
 }
 
 export function newTrigger(type: TriggerType): FormTrigger {
@@ -86,7 +86,7 @@ export function emptyAgentForm(): AgentForm {
     budget: { tokensPerDay: 200_000, tokensPerRun: 20_000 },
     limits: { maxSteps: 8, runTimeoutSec: 300, memoryMb: 256, maxOutputTokens: 1_024 },
     concurrency: { maxParallel: 1, onBusy: 'enqueue', queueSize: 10 },
-    history: { maxTokens: null },
+    history: { maxTokens: null, summarize: true },
   };
 }
 
@@ -124,7 +124,10 @@ export function formFromAgent(id: string, definition: AgentDefinition): AgentFor
     budget: { ...definition.budget },
     limits: { ...definition.limits },
     concurrency: { ...definition.concurrency },
-    history: { maxTokens: definition.history?.maxTokens ?? null },
+    history: {
+      maxTokens: definition.history?.maxTokens ?? null,
+      summarize: definition.history?.summarize ?? true,
+    },
   };
 }
 
@@ -197,7 +200,14 @@ export function toDefinitionInput(form: AgentForm): AgentDefinitionInput {
       onBusy: form.concurrency.onBusy,
       queueSize: optionalNumber(form.concurrency.queueSize),
     },
-    ...(form.history.maxTokens !== null ? { history: { maxTokens: form.history.maxTokens } } : {}),
+    ...(form.history.maxTokens !== null || !form.history.summarize
+      ? {
+          history: {
+            ...(form.history.maxTokens !== null ? { maxTokens: form.history.maxTokens } : {}),
+            summarize: form.history.summarize,
+          },
+        }
+      : {}),
   };
 }
 

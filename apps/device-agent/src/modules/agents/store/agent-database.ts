@@ -82,6 +82,14 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX conversation_turns_by_conversation ON conversation_turns (conversation_id, id);
   `,
+  `
+  CREATE TABLE conversation_summaries (
+    conversation_id TEXT PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
+    through_turn_id INTEGER NOT NULL,
+    content         TEXT NOT NULL,
+    updated_at      INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const AGENT_DB_SCHEMA_VERSION = MIGRATIONS.length;

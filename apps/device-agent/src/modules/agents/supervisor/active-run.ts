@@ -11,8 +11,9 @@ import {
 } from '../agents.contracts.js';
 import type { ToolContext, ToolOutcome } from '../tools/tool-host.js';
 import { toolIdOf } from '../tools/tool-host.js';
-import type { ConversationTurn } from '../store/conversation-store.js';
+import { NO_HISTORY, type ConversationHistory } from '../store/conversation-store.js';
 import { WorkerStartSchema, WorkerToParentSchema, type WorkerToParent } from '../worker/ipc.js';
+import { instructionsWithSummary, summaryRequest } from './conversation-summary.js';
 import { RunProcess, type RunProcessOptions } from './run-process.js';
 import { ERROR_MAX, truncateData, type RunEnding, type RunRecorder } from './run-recorder.js';
 
@@ -34,6 +35,8 @@ export interface ActiveRunDeps {
   dayBudgetExhausted: (resetsAt: number | undefined) => void;
   /** Tokens a model call of this run used. */
   tokensUsed: (tokens: number) => void;
+  /** The run summarized its conversation's dropped turns through `throughTurnId`. */
+  summarized?: (throughTurnId: number, summary: string) => void;
 }
 
 /**
@@ -47,6 +50,9 @@ export class ActiveRun {
   private busy = false;
   private modelCalls = 0;
   private modelCallInFlight: Promise<void> = Promise.resolve();
+  /** What the conversation came to before the turns the run gets; renewed by the run's first model call. */
+  private summary: string | undefined;
+  private summaryDue: boolean;
   finished = false;
 
   constructor(
@@ -54,9 +60,11 @@ export class ActiveRun {
     readonly agent: InstalledAgent,
     readonly input: string,
     private readonly deps: ActiveRunDeps,
-    /** The earlier turns of the run's conversation, oldest first. */
-    private readonly history: readonly ConversationTurn[] = [],
+    /** The earlier turns of the run's conversation, and what stands for the dropped ones. */
+    private readonly history: ConversationHistory = NO_HISTORY,
   ) {
+    this.summary = history.summary;
+    this.summaryDue = history.unsummarized.length > 0 && history.droppedThrough !== undefined;
     const { memoryMb, runTimeoutSec } = agent.definition.limits;
     this.process = new RunProcess(record.id, {
       ...deps.process,
@@ -106,7 +114,7 @@ export class ActiveRun {
           type: 'start',
           runId: this.record.id,
           input: this.input,
-          history: this.history,
+          history: this.history.turns,
           maxSteps: this.agent.definition.limits.maxSteps,
         });
         if (!start.success) {
@@ -144,6 +152,10 @@ export class ActiveRun {
     }
     this.modelCalls++;
     this.busy = true;
+    if (this.summaryDue) {
+      this.summaryDue = false;
+      if (!(await this.summarize())) return;
+    }
     const startedAt = this.deps.clock();
     let result: ModelCallResult;
     try {
@@ -152,7 +164,7 @@ export class ActiveRun {
           agentId: this.agent.id,
           runId: this.record.id,
           models: [definition.model, ...definition.fallbacks],
-          system: definition.instructions,
+          system: instructionsWithSummary(definition.instructions, this.summary),
           messages: message.messages,
           tools: this.deps.tools.specsFor(definition),
           maxOutputTokens: definition.limits.maxOutputTokens,
@@ -194,6 +206,63 @@ export class ActiveRun {
       text: result.text,
       toolCalls: result.toolCalls,
     });
+  }
+
+  /**
+   * Folds the turns dropped from the conversation's window into its summary, before the run's first
+   * model call (docs/protocol.md section 11). Metered and budgeted like the run's own calls; a failure
+   * other than an exhausted budget leaves the previous summary in place and the run goes on.
+   * Resolves false when the run has ended.
+   */
+  private async summarize(): Promise<boolean> {
+    const { unsummarized, droppedThrough } = this.history;
+    const startedAt = this.deps.clock();
+    let result: ModelCallResult;
+    try {
+      result = await this.deps.gateway.call(
+        summaryRequest(this.agent, this.record.id, this.summary, unsummarized),
+        this.abort.signal,
+      );
+    } catch (error) {
+      const spent = error instanceof ModelGatewayError ? error.spent : undefined;
+      if (spent) this.addUsage(spent);
+      if (this.finished) {
+        if (spent) this.deps.recorder.usageAfterEnd(this.record);
+        return false;
+      }
+      if (error instanceof ModelGatewayError && error.code === ModelGatewayErrorCode.BUDGET_EXHAUSTED) {
+        this.modelCallFailed(error, startedAt, spent);
+        return false;
+      }
+      this.deps.recorder.event(this.record, {
+        type: 'model',
+        name: this.agent.definition.model.model,
+        ...spent,
+        durationMs: Math.max(0, this.deps.clock() - startedAt),
+        error: `summarizing the conversation failed: ${errorText(error)}`.slice(0, ERROR_MAX),
+        data: { purpose: 'summary' },
+      });
+      return true;
+    }
+    this.addUsage(result);
+    if (this.finished) {
+      this.deps.recorder.usageAfterEnd(this.record);
+      return false;
+    }
+    this.deps.recorder.event(this.record, {
+      type: 'model',
+      name: result.model,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      durationMs: Math.max(0, Math.round(result.durationMs)),
+      data: { purpose: 'summary', provider: result.provider, estimated: result.estimated },
+    });
+    const summary = result.text.trim();
+    if (summary && droppedThrough !== undefined) {
+      this.summary = summary;
+      this.deps.summarized?.(droppedThrough, summary);
+    }
+    return true;
   }
 
   private addUsage(tokens: { inputTokens: number; outputTokens: number }): void {

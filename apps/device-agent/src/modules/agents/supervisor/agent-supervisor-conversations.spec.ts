@@ -70,7 +70,7 @@ describe('AgentSupervisor conversations', () => {
 
   it('drops the oldest turns beyond history.maxTokens, and keeps no turn of a failed run', async () => {
     // Each 30-character turn is at most 14 tokens with framing: 30 tokens hold one exchange.
-    h.sut.upsert(agent('chat', { history: { maxTokens: 30 } }));
+    h.sut.upsert(agent('chat', { history: { maxTokens: 30, summarize: false } }));
     echo();
     const say = async (text: string) =>
       h.finished(h.accepted(h.sut.trigger('chat', message, text.padEnd(26, '.'), 'conv-aaaa1')));
@@ -86,5 +86,53 @@ describe('AgentSupervisor conversations', () => {
       `assistant: re: ${'second'.padEnd(26, '.')}`,
       `user: ${'third'.padEnd(26, '.')}`,
     ]);
+  });
+
+  it('summarizes dropped turns through the metered gateway and gives the summary to later runs', async () => {
+    h.sut.upsert(agent('chat', { history: { maxTokens: 30 } }));
+    const systemOf = (request: RecordedRequest | undefined) => {
+      const system = request?.body?.messages?.find((m) => m.role === 'system')?.content;
+      return typeof system === 'string' ? system : '';
+    };
+    const summaries: string[] = [];
+    echo();
+    // The summary's request carries its own instructions, not the agent's: the server sees no agent name.
+    h.behaviours.set('', (request) => {
+      const last = request.body?.messages?.at(-1)?.content;
+      if (!systemOf(request).startsWith('You keep the memory') || typeof last !== 'string') return undefined;
+      summaries.push(last);
+      return { kind: 'text', text: `summary ${summaries.length}` };
+    });
+    const say = async (text: string) =>
+      h.finished(h.accepted(h.sut.trigger('chat', message, text.padEnd(26, '.'), 'conv-aaaa1')));
+
+    const first = await say('first');
+    const second = await say('second');
+    expect(summaries).toEqual([]);
+    const third = await say('third');
+    // The first exchange no longer fits: it is summarized, once, before the third message is answered.
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toContain(`User: ${'first'.padEnd(26, '.')}`);
+    expect(summaries[0]).toContain(`Assistant: re: ${'first'.padEnd(26, '.')}`);
+    expect(systemOf(requests().at(-1))).toContain(
+      'Summary of the earlier part of this conversation:\nsummary 1',
+    );
+    expect(turnsOf(requests().at(-1))).toEqual([
+      `user: ${'second'.padEnd(26, '.')}`,
+      `assistant: re: ${'second'.padEnd(26, '.')}`,
+      `user: ${'third'.padEnd(26, '.')}`,
+    ]);
+    // The summary's tokens are the run's: two model calls, both counted.
+    expect(third.usage.inputTokens).toBeGreaterThan(second.usage.inputTokens);
+    expect(first.steps).toBe(1);
+    expect(third.steps).toBe(1);
+
+    // The next run folds only the newly dropped exchange into the summary so far.
+    await say('fourth');
+    expect(summaries).toHaveLength(2);
+    expect(summaries[1]).toContain('Summary so far:\nsummary 1');
+    expect(summaries[1]).toContain(`User: ${'second'.padEnd(26, '.')}`);
+    expect(summaries[1]).not.toContain('first');
+    expect(systemOf(requests().at(-1))).toContain('summary 2');
   });
 });

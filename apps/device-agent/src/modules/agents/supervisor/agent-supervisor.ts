@@ -28,7 +28,7 @@ export interface AgentSupervisorDeps {
     /** When given, `tokensToday` in the status comes from the usage records of the current UTC day. */
     usage?: Pick<UsageStore, 'totalsByAgent'>;
     /** Conversations: a run of one gets its earlier turns, and its answer is kept for the next. */
-    conversations?: Pick<ConversationStore, 'history' | 'append'>;
+    conversations?: Pick<ConversationStore, 'history' | 'append' | 'saveSummary'>;
   };
   gateway: ModelGatewayPort;
   tools: SupervisorTools;
@@ -318,6 +318,7 @@ export class AgentSupervisor {
         end: (ended, ending) => this.end(slot, ended, ending),
         dayBudgetExhausted: (resetsAt) => slot.holds.blockForDay(resetsAt),
         tokensUsed: (tokens) => countTokens(slot, this.clock(), tokens),
+        summarized: (throughTurnId, summary) => this.turns.keepSummary(record, throughTurnId, summary),
       },
       this.turns.historyOf(slot.agent, record),
     );

@@ -1,7 +1,7 @@
 import type { RunRecord } from '@agentbox/schemas';
 import { errorText } from '../../../common/error-text.js';
 import type { InstalledAgent } from '../agents.contracts.js';
-import type { ConversationStore, ConversationTurn } from '../store/conversation-store.js';
+import { NO_HISTORY, type ConversationHistory, type ConversationStore } from '../store/conversation-store.js';
 
 /** The history a conversation's run gets when its agent sets no `history.maxTokens`. */
 const DEFAULT_HISTORY_MAX_TOKENS = 4_000;
@@ -13,21 +13,38 @@ const DEFAULT_HISTORY_MAX_TOKENS = 4_000;
  */
 export class ConversationTurns {
   constructor(
-    private readonly store: Pick<ConversationStore, 'history' | 'append'> | undefined,
+    private readonly store: Pick<ConversationStore, 'history' | 'append' | 'saveSummary'> | undefined,
     private readonly logger: { warn(message: string): void } | undefined,
   ) {}
 
-  /** The earlier turns the run's conversation gets, oldest first; none when they cannot be read. */
-  historyOf(agent: InstalledAgent, record: RunRecord): ConversationTurn[] {
-    if (record.conversationId === undefined || !this.store) return [];
+  /** What the run's conversation gets of its earlier turns; none when they cannot be read. */
+  historyOf(agent: InstalledAgent, record: RunRecord): ConversationHistory {
+    if (record.conversationId === undefined || !this.store) return NO_HISTORY;
     const maxTokens = agent.definition.history?.maxTokens ?? DEFAULT_HISTORY_MAX_TOKENS;
     try {
-      return this.store.history(record.conversationId, agent.id, maxTokens);
+      const history = this.store.history(record.conversationId, agent.id, maxTokens);
+      // Without summaries, dropped turns are just dropped (docs/protocol.md section 11).
+      return agent.definition.history?.summarize === false
+        ? { ...history, summary: undefined, unsummarized: [], droppedThrough: undefined }
+        : history;
     } catch (error) {
       this.logger?.warn(
         `the history of conversation ${record.conversationId} could not be read: ${errorText(error)}`,
       );
-      return [];
+      return NO_HISTORY;
+    }
+  }
+
+  /** Keeps the summary a run made of its conversation's turns through `throughTurnId`. */
+  keepSummary(record: RunRecord, throughTurnId: number, summary: string): void {
+    const conversationId = record.conversationId;
+    if (conversationId === undefined || !this.store) return;
+    try {
+      this.store.saveSummary(conversationId, throughTurnId, summary);
+    } catch (error) {
+      this.logger?.warn(
+        `the summary of conversation ${conversationId} could not be stored: ${errorText(error)}`,
+      );
     }
   }
 
