@@ -90,9 +90,24 @@ const MIGRATIONS: readonly string[] = [
     updated_at      INTEGER NOT NULL
   );
   `,
+  `
+  CREATE TABLE agent_db_meta (
+    key   TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
+  );
+  `,
 ];
 
 export const AGENT_DB_SCHEMA_VERSION = MIGRATIONS.length;
+
+/**
+ * The oldest schema version whose device agent can still run on a database at AGENT_DB_SCHEMA_VERSION,
+ * kept in the database itself (`agent_db_meta.readable_from`). An update migrates agents.db before it
+ * proves healthy; rolled back, the previous device agent opens the migrated file (docs/architecture.md,
+ * "agents.db"). The migrations so far only add tables, so every version from the one that can read the
+ * mark on runs on them. A migration that changes what an older version reads or writes raises it.
+ */
+const READABLE_FROM = 4;
 
 export interface OpenAgentDatabaseOptions {
   /** How long a statement waits for another connection's lock before SQLITE_BUSY. */
@@ -129,15 +144,36 @@ export function openAgentDatabase(stateDir: string, options: OpenAgentDatabaseOp
 function migrate(db: AgentDatabase): void {
   const current = db.pragma('user_version', { simple: true }) as number;
   if (current > MIGRATIONS.length) {
-    throw new Error(
-      `agents.db has schema version ${current}, newer than this device agent knows (${MIGRATIONS.length}); ` +
-        'downgrading the device agent over a newer database is not supported',
-    );
+    const readableFrom = newerReadableFrom(db);
+    if (readableFrom === undefined || readableFrom > MIGRATIONS.length) {
+      throw new Error(
+        `agents.db has schema version ${current}, newer than this device agent knows (${MIGRATIONS.length}), ` +
+          `and ${readableFrom === undefined ? 'does not say which older versions can use it' : `needs version ${readableFrom} or newer`}; ` +
+          'downgrading the device agent over it is not supported',
+      );
+    }
+    // Rolled back after a newer version migrated the file: its additions are left alone.
+    return;
   }
   for (let version = current; version < MIGRATIONS.length; version++) {
     db.transaction(() => {
       db.exec(MIGRATIONS[version]!);
       db.pragma(`user_version = ${version + 1}`);
     })();
+  }
+  db.prepare(
+    `INSERT INTO agent_db_meta (key, value) VALUES ('readable_from', ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+  ).run(READABLE_FROM);
+}
+
+/** What a newer version wrote as the oldest schema that can use its database; undefined when it did not say. */
+function newerReadableFrom(db: AgentDatabase): number | undefined {
+  try {
+    const row = db.prepare("SELECT value FROM agent_db_meta WHERE key = 'readable_from'").get() as
+      { value: number } | undefined;
+    return row?.value;
+  } catch {
+    return undefined;
   }
 }

@@ -56,9 +56,27 @@ describe('agent stores', () => {
     expect(modes()[0]).toEqual(['agents.db', '600']);
   });
 
-  it('refuses a database written by a newer schema', () => {
+  it('runs on a newer database that says this version can use it, and refuses one that does not', () => {
+    // A rollback after an update migrated agents.db: the newer version left a mark saying who can read it.
+    const mark = (value: number) =>
+      sut.db.prepare("UPDATE agent_db_meta SET value = ? WHERE key = 'readable_from'").run(value);
     sut.db.pragma(`user_version = ${AGENT_DB_SCHEMA_VERSION + 1}`);
-    expect(() => openAgentDatabase(dir.path)).toThrow(/newer than this device agent knows/);
+    mark(AGENT_DB_SCHEMA_VERSION);
+    const older = openAgentDatabase(dir.path);
+    expect(older.pragma('user_version', { simple: true })).toBe(AGENT_DB_SCHEMA_VERSION + 1);
+    older.close();
+
+    mark(AGENT_DB_SCHEMA_VERSION + 1);
+    expect(() => openAgentDatabase(dir.path)).toThrow(/needs version \d+ or newer/);
+    sut.db.exec('DROP TABLE agent_db_meta');
+    expect(() => openAgentDatabase(dir.path)).toThrow(/does not say which older versions can use it/);
+  });
+
+  it('marks the oldest schema that can use the database when it migrates', () => {
+    const row = sut.db.prepare("SELECT value FROM agent_db_meta WHERE key = 'readable_from'").get() as {
+      value: number;
+    };
+    expect(row.value).toBeLessThanOrEqual(AGENT_DB_SCHEMA_VERSION);
   });
 
   it('keeps run events in order with a per-run index', () => {
