@@ -167,4 +167,16 @@ describe('the web chat, end to end in the console', () => {
     expect(transcript).toContain('I have seen 2 message(s).');
     expect(pageErrors).toEqual([]);
   });
+  it('deletes the conversation here and on the box, after asking', async (context) => {
+    screenshotOnFailure(context, '4-delete');
+    const title = await page.getByTestId('chat-title').textContent();
+    await page.getByTestId('chat-delete').click();
+    await page.locator('.n-popconfirm__action .n-button--primary-type:visible').last().click();
+    // The real device agent answered conversation.forget: deleted on the box too.
+    await page.getByText('Conversation deleted here and on its box.').waitFor({ timeout: 15_000 });
+    await page.getByTestId('chat-pick-conversation').waitFor();
+    expect(await page.getByTestId('chat-thread').count()).toBe(0);
+    expect(await page.getByText(title ?? '', { exact: true }).count()).toBe(0);
+    expect(pageErrors).toEqual([]);
+  });
 });

@@ -272,4 +272,49 @@ describe.each(drivers)('conversations over HTTP and MQTT ($name)', (driver) => {
     expect(items).toHaveLength(200);
     expect(items[0]).toMatchObject({ id: old.id, title: 'Still there?' });
   });
+  it.skipIf(skip)(
+    'deletes a conversation here and tells its box to forget it, when the box is online',
+    async () => {
+      const online = ConversationDtoSchema.parse(
+        (await start(tokens.operator, { agentId: 'helper', deviceId })).body,
+      );
+      expect((await say(tokens.operator, online.id, 'Forget me.')).status).toBe(202);
+      await expectError(
+        call('DELETE', `/api/v1/conversations/${online.id}`, { token: tokens.viewer }),
+        403,
+        'FORBIDDEN',
+      );
+
+      const deleted = await call('DELETE', `/api/v1/conversations/${online.id}`, { token: tokens.operator });
+      expect(deleted.status, deleted.text).toBe(200);
+      expect(deleted.body).toEqual({ id: online.id, forgottenOnBox: true });
+      expect(box.commands.at(-1)?.command).toMatchObject({
+        name: 'conversation.forget',
+        args: { conversationId: online.id },
+      });
+      await expectError(
+        call('GET', `/api/v1/conversations/${online.id}/messages`, { token: tokens.viewer }),
+        404,
+        'CONVERSATION_NOT_FOUND',
+      );
+      const listed = await call('GET', `/api/v1/conversations?deviceId=${deviceId}`, {
+        token: tokens.viewer,
+      });
+      expect(listed.body.items.map((c: { id: string }) => c.id)).not.toContain(online.id);
+      await expectError(
+        call('DELETE', `/api/v1/conversations/${online.id}`, { token: tokens.operator }),
+        404,
+        'CONVERSATION_NOT_FOUND',
+      );
+
+      // An offline box cannot be told: deleted here all the same, and the answer says so.
+      const offline = ConversationDtoSchema.parse(
+        (await start(tokens.operator, { agentId: 'helper', deviceId: offlineDeviceId })).body,
+      );
+      const sent = box.commands.length;
+      const away = await call('DELETE', `/api/v1/conversations/${offline.id}`, { token: tokens.operator });
+      expect(away.body).toEqual({ id: offline.id, forgottenOnBox: false });
+      expect(box.commands).toHaveLength(sent);
+    },
+  );
 });

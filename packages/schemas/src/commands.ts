@@ -12,6 +12,8 @@ export const COMMAND_NAMES = {
   reportState: 'report-state',
   /** Starts a run of one agent with the given input (a task from the console). */
   agentRun: 'agent.run',
+  /** Deletes a conversation's turns and summary from the box; answers `{ forgotten }`. */
+  conversationForget: 'conversation.forget',
 } as const;
 export type CommandName = (typeof COMMAND_NAMES)[keyof typeof COMMAND_NAMES];
 
@@ -26,3 +28,9 @@ export const AgentRunCommandArgsSchema = z.object({
   conversationId: ConversationIdSchema.optional(),
 });
 export type AgentRunCommandArgs = z.infer<typeof AgentRunCommandArgsSchema>;
+
+/** Arguments of the `conversation.forget` command: a conversation deleted in the cloud. */
+export const ConversationForgetCommandArgsSchema = z.object({
+  conversationId: ConversationIdSchema,
+});
+export type ConversationForgetCommandArgs = z.infer<typeof ConversationForgetCommandArgsSchema>;

@@ -554,6 +554,11 @@ const en = {
     send: 'Send',
     export: 'Export Markdown',
     exported: 'Saved {file}.',
+    delete: 'Delete',
+    deleteConfirm: 'Delete this conversation here and on its box? Its messages cannot be brought back.',
+    deleted: 'Conversation deleted here and on its box.',
+    deletedBoxAway:
+      'Conversation deleted here. The box is offline: it drops its copy after its run retention.',
   },
   sendTask: {
     action: 'Send task',

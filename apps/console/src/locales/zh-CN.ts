@@ -545,6 +545,10 @@ const zhCN: MessageSchema = {
     send: '发送',
     export: '导出 Markdown',
     exported: '已保存 {file}。',
+    delete: '删除',
+    deleteConfirm: '在此处和设备上删除此对话？消息无法恢复。',
+    deleted: '对话已在此处和设备上删除。',
+    deletedBoxAway: '对话已在此处删除。设备离线，它会在运行记录保留期满后删除自己的副本。',
   },
   sendTask: {
     action: '发送任务',

@@ -29,6 +29,21 @@ describe('conversations store', () => {
       status: 202,
       body: { id: 'm1', runId: 'run-00000001' },
     }));
+    server.route('DELETE', '/api/v1/conversations/c1', () => ({
+      status: 200,
+      body: { id: 'c1', forgottenOnBox: false },
+    }));
+  });
+
+  it('deletes the open conversation: gone from the list, nothing open, and says whether the box forgot it', async () => {
+    const sut = useConversationsStore();
+    await sut.fetchList('helper', 'box-1');
+    await sut.select('c1');
+
+    expect(await sut.remove('c1')).toBe(false);
+    expect(sut.list).toEqual([]);
+    expect(sut.openId).toBeNull();
+    expect(sut.messages).toEqual([]);
   });
 
   it('keeps a sent message once when its live event arrives too, and thinks until the answer comes', async () => {

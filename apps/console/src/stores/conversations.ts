@@ -92,6 +92,14 @@ export const useConversationsStore = defineStore(
       add(event.conversationId, event.message);
     }
 
+    /** Deletes the conversation; resolves whether its box forgot it too (false: it was offline). */
+    async function remove(id: string): Promise<boolean> {
+      const deleted = await unwrap(api().DELETE('/api/v1/conversations/{id}', { params: { path: { id } } }));
+      list.value = list.value.filter((c) => c.id !== id);
+      if (openId.value === id) await select(null);
+      return deleted.forgottenOnBox;
+    }
+
     async function exportMarkdown(id: string): Promise<FileDownload> {
       return unwrapDownload(
         api().GET('/api/v1/conversations/{id}/export', { params: { path: { id } }, parseAs: 'blob' }),
@@ -127,6 +135,7 @@ export const useConversationsStore = defineStore(
       select,
       create,
       send,
+      remove,
       applyLiveEvent,
       exportMarkdown,
       refresh,

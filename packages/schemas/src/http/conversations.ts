@@ -48,6 +48,15 @@ export const ConversationMessageSentSchema = z.object({
 });
 export type ConversationMessageSent = z.infer<typeof ConversationMessageSentSchema>;
 
+/** A deleted conversation: gone from the cloud, and from its box when the box said so. */
+export const ConversationDeletedSchema = z.object({
+  id: z.string(),
+  forgottenOnBox: z
+    .boolean()
+    .describe('false when the box was offline or did not answer: it drops the turns with its run retention'),
+});
+export type ConversationDeleted = z.infer<typeof ConversationDeletedSchema>;
+
 export const CONVERSATION_ROLES = ['user', 'assistant'] as const;
 
 /**

@@ -1,3 +1,7 @@
+import {
+  CONVERSATION_FORGET_COMMAND,
+  forgetConversationCommand,
+} from './triggers/conversation-forget-command.js';
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { LazyModuleLoader } from '@nestjs/core';
 import { CommandsService } from '../commands/commands.service.js';
@@ -56,6 +60,12 @@ export class AgentsService implements OnModuleInit {
             accepted: false,
             reason: 'the agent runtime is not running',
           },
+      ),
+    );
+    this.commands.register(CONVERSATION_FORGET_COMMAND, (command) =>
+      forgetConversationCommand(
+        command,
+        this.runtime ? (conversationId) => this.runtime!.forgetConversation(conversationId) : undefined,
       ),
     );
   }

@@ -1,9 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
 import { ApiOperation, ApiProduces, ApiQuery, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import {
   ConversationCreateRequestSchema,
   type ConversationCreateRequest,
+  ConversationDeletedSchema,
   ConversationDtoSchema,
   ConversationIdSchema,
   ConversationListDtoSchema,
@@ -21,7 +22,7 @@ import { ConversationsService } from './conversations.service.js';
 
 const IdPipe = new ZodValidationPipe(ConversationIdSchema);
 
-/** Viewers read conversations as they read runs; operators and admins chat. */
+/** Viewers read conversations as they read runs; operators and admins chat and delete. */
 @ApiTags('conversations')
 @ApiSignedIn()
 @Controller('api/v1/conversations')
@@ -81,6 +82,18 @@ export class ConversationsController {
     @Body(new ZodValidationPipe(ConversationMessageRequestSchema)) body: ConversationMessageRequest,
   ) {
     return this.conversations.send(id, body.text);
+  }
+
+  @Delete(':id')
+  @Roles('operator')
+  @ApiOperation({
+    operationId: 'deleteConversation',
+    summary: 'Delete a conversation here, and on its box when the box is online',
+  })
+  @ApiZodResponse(200, 'ConversationDeleted', ConversationDeletedSchema)
+  @ApiErrors(400, 404)
+  remove(@Param('id', IdPipe) id: string) {
+    return this.conversations.remove(id);
   }
 
   @Get(':id/export')

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AgentsModule } from '../agents/agents.module.js';
+import { BrokerModule } from '../broker/broker.module.js';
 import { DevicesModule } from '../devices/devices.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { ConversationMessageRow, ConversationRow } from './conversation.entity.js';
@@ -13,6 +14,7 @@ import { ConversationsStore } from './conversations.store.js';
   imports: [
     TypeOrmModule.forFeature([ConversationRow, ConversationMessageRow]),
     AgentsModule,
+    BrokerModule,
     DevicesModule,
     RunsModule,
   ],

@@ -1,15 +1,18 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import type {
-  ConversationCreateRequest,
-  ConversationDto,
-  ConversationListDto,
-  ConversationListQuery,
-  ConversationMessageListDto,
-  ConversationMessageSent,
+import {
+  COMMAND_NAMES,
+  type ConversationCreateRequest,
+  type ConversationDeleted,
+  type ConversationDto,
+  type ConversationListDto,
+  type ConversationListQuery,
+  type ConversationMessageListDto,
+  type ConversationMessageSent,
 } from '@agentbox/schemas';
 import { AgentTasksService } from '../agents/agent-tasks.service.js';
 import { AgentsService } from '../agents/agents.service.js';
 import type { AuthUser } from '../auth/auth.decorators.js';
+import { CommandSender } from '../broker/command-sender.js';
 import { DevicesService } from '../devices/devices.service.js';
 import { LiveEventsService } from '../live/live-events.service.js';
 import { toRunRecord } from '../runs/runs.dto.js';
@@ -19,6 +22,9 @@ import type { ConversationRow } from './conversation.entity.js';
 import { toConversationDto, toMessageDto } from './conversations.dto.js';
 import { ConversationException } from './conversations.exception.js';
 import { ConversationsStore, type AddedMessage } from './conversations.store.js';
+
+/** How long a delete waits for the box to say it forgot the conversation. */
+const FORGET_TIMEOUT_MS = 5_000;
 
 /**
  * Conversations with an agent on a box (docs/architecture.md, "Conversations"): a message is an
@@ -34,6 +40,7 @@ export class ConversationsService implements OnModuleInit {
     private readonly tasks: AgentTasksService,
     private readonly runs: RunsStore,
     private readonly live: LiveEventsService,
+    private readonly commands: CommandSender,
   ) {}
 
   onModuleInit(): void {
@@ -93,6 +100,33 @@ export class ConversationsService implements OnModuleInit {
     );
     this.publish(answers);
     return answers.length;
+  }
+
+  /**
+   * Deletes the conversation in the cloud, then asks its box to forget the turns it keeps for the model
+   * (`conversation.forget`). A box that is offline or does not answer keeps them until its run retention
+   * drops the idle conversation (docs/protocol.md section 11); the answer says which happened.
+   */
+  async remove(id: string): Promise<ConversationDeleted> {
+    const conversation = await this.get(id);
+    await this.store.remove(id);
+    return { id, forgottenOnBox: await this.forgetOnBox(conversation) };
+  }
+
+  private async forgetOnBox(conversation: ConversationRow): Promise<boolean> {
+    const device = await this.devices.get(conversation.deviceId).catch(() => undefined);
+    if (!device?.online) return false;
+    try {
+      const result = await this.commands.send(
+        conversation.deviceId,
+        COMMAND_NAMES.conversationForget,
+        { conversationId: conversation.id },
+        FORGET_TIMEOUT_MS,
+      );
+      return result.status === 'succeeded';
+    } catch {
+      return false;
+    }
   }
 
   async exportMarkdown(id: string): Promise<{ filename: string; body: string }> {

@@ -35,6 +35,14 @@ export class ConversationsStore {
     return row;
   }
 
+  /** Deletes the conversation and its messages in one transaction. */
+  async remove(id: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      await manager.delete(ConversationMessageRow, { conversationId: id });
+      await manager.delete(ConversationRow, { id });
+    });
+  }
+
   findOne(id: string): Promise<ConversationRow | null> {
     return this.conversations.findOneBy({ id });
   }

@@ -135,6 +135,11 @@ export class AgentsRuntime {
     return this.started ? this.triggers.findAgent(agentId) : undefined;
   }
 
+  /** Deletes a conversation's turns and summary from agents.db: deleted in the cloud. */
+  forgetConversation(conversationId: string): boolean {
+    return this.stores.conversations.forget(conversationId);
+  }
+
   fire(
     agentId: string,
     trigger: RunTrigger,

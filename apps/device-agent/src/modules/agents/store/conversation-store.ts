@@ -149,6 +149,11 @@ export class ConversationStore {
       .run(conversationId, throughTurnId, content, this.clock());
   }
 
+  /** Deletes the conversation with its turns and summary (deleted in the cloud); false when it was not here. */
+  forget(conversationId: string): boolean {
+    return this.db.prepare('DELETE FROM conversations WHERE id = ?').run(conversationId).changes > 0;
+  }
+
   /** Retention: conversations without a turn for `maxAgeDays` go, with their turns. Returns how many. */
   prune(maxAgeDays: number): number {
     const cutoff = this.clock() - maxAgeDays * DAY_MS;
