@@ -160,38 +160,52 @@ describe('external Mosquitto with dynamic security: the same per-box rules', () 
 });
 
 describe('infra/mosquitto/mosquitto.conf', () => {
-  it('keeps every message of a burst far beyond what ingest commits meanwhile', async () => {
-    // Commits every 500 ms, PUBACKs to the broker held until then: the broker must queue the burst.
+  /**
+   * Five boxes each publish `messages` one-sample telemetry messages at once through Mosquitto with the
+   * shipped configuration, to a service started with `env`; resolves once every sample is stored, then
+   * runs `check` while the service is still up.
+   */
+  async function burst(
+    prefix: string,
+    messages: number,
+    env: Record<string, string>,
+    check: (side: Awaited<ReturnType<typeof startMqttSide>>) => Promise<void> = () => Promise.resolve(),
+  ): Promise<void> {
     const broker = await startMosquitto({ configFile: INFRA_CONFIG });
     const side = await startMqttSide({
       AGENTBOX_MQTT_URL: broker.url,
       AGENTBOX_MQTT_USERNAME: broker.username,
       AGENTBOX_MQTT_PASSWORD: broker.password,
       AGENTBOX_MQTT_DYNSEC: 'true',
-      AGENTBOX_INGEST_FLUSH_MS: '500',
+      ...env,
     });
-    const MESSAGES = 1_000;
     try {
       const boxes = await Promise.all(
-        [0, 1, 2, 3, 4].map(async (i) => connectBox(side, await enrollBox(side, `hw-burst-${i}`))),
+        [0, 1, 2, 3, 4].map(async (i) => connectBox(side, await enrollBox(side, `${prefix}-${i}`))),
       );
       await Promise.all(
-        boxes.flatMap((box) => Array.from({ length: MESSAGES }, () => box.telemetry(syntheticSamples(1)))),
+        boxes.flatMap((box) => Array.from({ length: messages }, () => box.telemetry(syntheticSamples(1)))),
       );
       const store = side.app.get(TelemetryStore);
       await waitFor(
-        `all ${boxes.length * MESSAGES} samples stored`,
+        `all ${boxes.length * messages} samples stored`,
         async () => {
           const counts = await Promise.all(boxes.map((box) => store.query(box.deviceId, 0, 5_000)));
-          return counts.every((samples) => samples.length === MESSAGES) || undefined;
+          return counts.every((samples) => samples.length === messages) || undefined;
         },
         60_000,
       );
+      await check(side);
       await Promise.all(boxes.map((box) => box.drop()));
     } finally {
       await side.close();
       await broker.stop();
     }
+  }
+
+  it('keeps every message of a burst far beyond what ingest commits meanwhile', async () => {
+    // Commits every 500 ms, PUBACKs to the broker held until then: the broker must queue the burst.
+    await burst('hw-burst', 1_000, { AGENTBOX_INGEST_FLUSH_MS: '500' });
   });
 
   it('takes a burst past a full ingest buffer without dropping its session or storing twice', async () => {
@@ -199,41 +213,17 @@ describe('infra/mosquitto/mosquitto.conf', () => {
     // what does not fit waits in the service and is offered again. Dropping the connection instead makes
     // the broker deliver again what was committed but not yet acknowledged: duplicates, and under a long
     // burst a loop that stores nothing new.
-    const broker = await startMosquitto({ configFile: INFRA_CONFIG });
-    const side = await startMqttSide({
-      AGENTBOX_MQTT_URL: broker.url,
-      AGENTBOX_MQTT_USERNAME: broker.username,
-      AGENTBOX_MQTT_PASSWORD: broker.password,
-      AGENTBOX_MQTT_DYNSEC: 'true',
-      AGENTBOX_INGEST_MAX_BUFFERED_SAMPLES: '50',
-      AGENTBOX_INGEST_BATCH_SAMPLES: '50',
-    });
-    const MESSAGES = 400;
-    try {
-      const boxes = await Promise.all(
-        [0, 1, 2, 3, 4].map(async (i) => connectBox(side, await enrollBox(side, `hw-full-${i}`))),
-      );
-      await Promise.all(
-        boxes.flatMap((box) => Array.from({ length: MESSAGES }, () => box.telemetry(syntheticSamples(1)))),
-      );
-      const store = side.app.get(TelemetryStore);
-      await waitFor(
-        `all ${boxes.length * MESSAGES} samples stored`,
-        async () => {
-          const counts = await Promise.all(boxes.map((box) => store.query(box.deviceId, 0, 5_000)));
-          return counts.every((samples) => samples.length === MESSAGES) || undefined;
-        },
-        60_000,
-      );
-      expect(
-        await metricValue(side, 'agentbox_ingest_dropped_samples_total', { reason: 'overloaded' }),
-      ).toBeGreaterThan(0);
-      expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(0);
-      await Promise.all(boxes.map((box) => box.drop()));
-    } finally {
-      await side.close();
-      await broker.stop();
-    }
+    await burst(
+      'hw-full',
+      400,
+      { AGENTBOX_INGEST_MAX_BUFFERED_SAMPLES: '50', AGENTBOX_INGEST_BATCH_SAMPLES: '50' },
+      async (side) => {
+        expect(
+          await metricValue(side, 'agentbox_ingest_dropped_samples_total', { reason: 'overloaded' }),
+        ).toBeGreaterThan(0);
+        expect(await metricValue(side, 'agentbox_ingest_duplicates_total')).toBe(0);
+      },
+    );
   });
 
   it('starts Mosquitto (adapted port and paths) and refuses anonymous clients', async () => {

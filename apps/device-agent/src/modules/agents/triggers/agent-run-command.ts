@@ -1,15 +1,9 @@
-import {
-  AgentRunCommandArgsSchema,
-  COMMAND_NAMES,
-  type CommandMessage,
-  type CommandResultMessage,
-} from '@agentbox/schemas';
+import { AgentRunCommandArgsSchema, COMMAND_NAMES, type CommandMessage } from '@agentbox/schemas';
+import { invalidArgs, type CommandOutcome } from './command-args.js';
 import type { InstalledAgent } from '../agents.contracts.js';
 import type { FireRun } from './agent-schedules.js';
 
 export const AGENT_RUN_COMMAND = COMMAND_NAMES.agentRun;
-
-type Outcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 
 /**
  * The `agent.run` command: a task sent from the console. Answers `{runId, queued}` once the run is
@@ -19,15 +13,9 @@ export async function runAgentCommand(
   command: CommandMessage,
   findAgent: (agentId: string) => InstalledAgent | undefined,
   fire: FireRun,
-): Promise<Outcome> {
+): Promise<CommandOutcome> {
   const args = AgentRunCommandArgsSchema.safeParse(command.args);
-  if (!args.success) {
-    const issue = args.error.issues[0];
-    return {
-      status: 'rejected',
-      error: `invalid agent.run arguments: ${issue ? `${issue.path.join('.') || 'args'}: ${issue.message}` : 'invalid'}`,
-    };
-  }
+  if (!args.success) return invalidArgs('agent.run', args.error);
   const { agentId, input, conversationId } = args.data;
   const agent = findAgent(agentId);
   if (!agent) return { status: 'rejected', error: `agent ${agentId} is not installed on this box` };

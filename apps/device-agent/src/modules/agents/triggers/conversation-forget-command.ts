@@ -1,13 +1,7 @@
-import {
-  COMMAND_NAMES,
-  ConversationForgetCommandArgsSchema,
-  type CommandMessage,
-  type CommandResultMessage,
-} from '@agentbox/schemas';
+import { COMMAND_NAMES, ConversationForgetCommandArgsSchema, type CommandMessage } from '@agentbox/schemas';
+import { invalidArgs, type CommandOutcome } from './command-args.js';
 
 export const CONVERSATION_FORGET_COMMAND = COMMAND_NAMES.conversationForget;
-
-type Outcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 
 /**
  * The `conversation.forget` command: a conversation deleted in the cloud leaves the box too, its turns
@@ -17,15 +11,9 @@ type Outcome = Pick<CommandResultMessage, 'status' | 'output' | 'error'>;
 export function forgetConversationCommand(
   command: CommandMessage,
   forget: ((conversationId: string) => boolean) | undefined,
-): Outcome {
+): CommandOutcome {
   const args = ConversationForgetCommandArgsSchema.safeParse(command.args);
-  if (!args.success) {
-    const issue = args.error.issues[0];
-    return {
-      status: 'rejected',
-      error: `invalid conversation.forget arguments: ${issue ? `${issue.path.join('.') || 'args'}: ${issue.message}` : 'invalid'}`,
-    };
-  }
+  if (!args.success) return invalidArgs('conversation.forget', args.error);
   if (!forget) return { status: 'failed', error: 'the agent runtime is not running' };
   return { status: 'succeeded', output: { forgotten: forget(args.data.conversationId) } };
 }
