@@ -4,7 +4,15 @@ import { topics } from '@agentbox/schemas';
 import { CommandSender } from '../src/modules/broker/command-sender.js';
 import { DesiredStateService } from '../src/modules/desired-state/desired-state.service.js';
 import { TelemetryStore } from '../src/modules/telemetry/telemetry.store.js';
-import { connectBox, enrollBox, metricValue, startMqttSide, useMqttSide, waitFor } from './broker-harness.js';
+import {
+  connectBox,
+  enrollBox,
+  metricValue,
+  startMqttSide,
+  useMqttSide,
+  waitFor,
+  type MqttSide,
+} from './broker-harness.js';
 import {
   connectReasonCode,
   startMosquitto,
@@ -169,7 +177,7 @@ describe('infra/mosquitto/mosquitto.conf', () => {
     prefix: string,
     messages: number,
     env: Record<string, string>,
-    check: (side: Awaited<ReturnType<typeof startMqttSide>>) => Promise<void> = () => Promise.resolve(),
+    check: (side: MqttSide) => Promise<void> = () => Promise.resolve(),
   ): Promise<void> {
     const broker = await startMosquitto({ configFile: INFRA_CONFIG });
     const side = await startMqttSide({

@@ -42,19 +42,13 @@ export function useLatestRequest() {
   const error = ref<unknown>(null);
   let request = 0;
 
-  /**
-   * Fetches, then applies the result unless a newer request started meanwhile. `stale` lets a fetch of
-   * several pages stop early. The error is rethrown to the caller either way.
-   */
-  async function latest<T>(
-    fetch: (stale: () => boolean) => Promise<T>,
-    apply: (result: T) => void,
-  ): Promise<void> {
+  /** Fetches, then applies the result unless a newer request started meanwhile; errors are rethrown either way. */
+  async function latest<T>(fetch: () => Promise<T>, apply: (result: T) => void): Promise<void> {
     const mine = ++request;
     const stale = () => mine !== request;
     loading.value = true;
     try {
-      const result = await fetch(stale);
+      const result = await fetch();
       if (stale()) return;
       apply(result);
       error.value = null;
